@@ -1,0 +1,253 @@
+"""Command line: ``zimage-desktop [generate|info|self-test] …``.
+
+No sub-command opens the desktop window. Heavy modules (torch, diffusers) are imported inside the
+commands that need them. Exit codes: 0 ok, 2 bad input (one line on stderr), 1 other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .config import Paths, Settings
+from .errors import BadInputError, UserFacingError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise BadInputError(f"{self.prog}: {message} (see --help)")
+
+
+def _int_arg(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+
+
+def build_parser() -> ArgumentParser:
+    common = ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="folder for settings, history, images and the default models folder")
+    common.add_argument("--verbose", action="store_true", help="log details, and tracebacks on errors")
+
+    parser = ArgumentParser(prog="zimage-desktop", parents=[common],
+                            description="Z-Image-Turbo on ordinary graphics cards.")
+    parser.add_argument("--version", action="version", version=f"zimage-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
+
+    gen = sub.add_parser("generate", parents=[common], help="make images from a prompt")
+    gen.add_argument("--prompt", required=True)
+    gen.add_argument("--models", help="models folder (ComfyUI layout or a diffusers pipeline folder)")
+    gen.add_argument("--transformer", help="transformer file to use (in diffusion_models/ or a path)")
+    gen.add_argument("--width", type=_int_arg, default=1024)
+    gen.add_argument("--height", type=_int_arg, default=1024)
+    gen.add_argument("--steps", type=_int_arg, default=8)
+    gen.add_argument("--seed", type=_int_arg, default=None, help="first seed (random when left out)")
+    gen.add_argument("--count", type=_int_arg, default=1, help="images, with seeds seed, seed+1, …")
+    gen.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
+    gen.add_argument("--profile", default=None, help="memory profile name (default: auto)")
+    gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
+    gen.add_argument("--preview-dir", help="write each step's preview here as PNG")
+
+    info = sub.add_parser("info", parents=[common], help="devices, memory and installed models")
+    info.add_argument("--models", help="models folder to inspect")
+    info.add_argument("--json", action="store_true", help="one JSON object")
+
+    selftest = sub.add_parser("self-test", parents=[common],
+                              help="build a tiny random model and generate with it (no download)")
+    selftest.add_argument("--keep", help="keep the tiny models and images in this folder")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = None
+    try:
+        args = parser.parse_args(argv)
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s")
+        _quiet_libraries(args.verbose)
+        if args.command is None:
+            return run_gui(args)
+        handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test}[args.command]
+        return handler(args)
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Cancelled.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or an unexpected environment problem: still one line
+        if args is not None and getattr(args, "verbose", False):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
+        return 1
+
+
+def _quiet_libraries(verbose: bool) -> None:
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not verbose:
+        for name in ("diffusers", "transformers", "accelerate", "huggingface_hub"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    try:
+        from .app import run_app
+    except ImportError:
+        print("The desktop window is not part of this version yet; use `zimage-desktop --help` for the "
+              "command line (generate, info, self-test).", file=sys.stderr)
+        return 1
+    return run_app(data_dir=args.data_dir)
+
+
+# -- generate -----------------------------------------------------------------------------------
+
+
+class _CancelFlag:
+    """First Ctrl+C asks for a clean cancel between steps; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def install(self) -> None:
+        def handler(signum, frame):
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            self.event.set()
+            print("\nCancelling after this step… (Ctrl+C again to stop now)", file=sys.stderr)
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, handler)
+
+
+def output_paths(out: str | None, images_dir: Path, seeds: list[int], stamp: str) -> list[Path]:
+    if out and out.lower().endswith(".png"):
+        target = Path(out).expanduser()
+        if len(seeds) == 1:
+            return [target]
+        return [target.with_name(f"{target.stem}-{i}.png") for i in range(1, len(seeds) + 1)]
+    folder = Path(out).expanduser() if out else images_dir / stamp[:10]
+    return [folder / f"{stamp}-{seed}.png" for seed in seeds]
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .engine.request import GenerationRequest
+
+    paths = Paths.resolve(args.data_dir)
+    settings = Settings.load(paths)
+    request = GenerationRequest.create(
+        args.prompt, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
+        count=args.count, transformer=args.transformer, profile=args.profile or settings.profile,
+    )
+    models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
+    stamp = time.strftime("%Y-%m-%d_%H%M%S")
+    targets = output_paths(args.out, paths.images, request.seeds, stamp)
+    preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
+    return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir)
+
+
+def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Paths, device: str,
+                      preview_dir: Path | None) -> int:
+    from .engine.generator import Generator
+    from .history.metadata import write_png
+    from .models.hashing import HashCache
+
+    cancel = _CancelFlag()
+    cancel.install()
+    generator = Generator(models_dir, device=device, previews=preview_dir is not None,
+                          hash_cache=HashCache(paths.hash_cache))
+    show_progress = sys.stderr.isatty()
+
+    def on_step(event) -> None:
+        if preview_dir is not None and event.preview is not None:
+            from PIL import Image
+
+            preview_dir.mkdir(parents=True, exist_ok=True)
+            name = f"image{event.image_index + 1}-step{event.step:02d}.png"
+            Image.fromarray(event.preview).save(preview_dir / name)
+        if show_progress:
+            print(f"\rimage {event.image_index + 1}/{event.image_count}  step {event.step}/{event.total_steps}"
+                  f"  ETA {event.eta_s:4.1f}s ", end="", file=sys.stderr, flush=True)
+
+    def on_image(image) -> None:
+        target = targets[request.seeds.index(image.seed)]
+        write_png(target, image.image, image.request, image.model, image.timings)
+        if show_progress:
+            print(file=sys.stderr)
+        record: dict[str, Any] = {
+            "path": str(target.resolve()), "seed": image.seed, "width": image.request.width,
+            "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
+            "model": image.model.get("name"),
+        }
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+
+    result = generator.run(request, on_step=on_step, is_cancelled=cancel, on_image=on_image)
+    if result.cancelled:
+        print(f"Cancelled after {len(result.images)} of {request.count} images.", file=sys.stderr)
+        return 1
+    return 0
+
+
+# -- info ---------------------------------------------------------------------------------------
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .engine.devices import probe
+    from .engine.model_files import resolve_model_set
+
+    paths = Paths.resolve(args.data_dir)
+    settings = Settings.load(paths)
+    models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
+    machine = probe()
+    models: dict[str, Any] = {"folder": str(models_dir)}
+    try:
+        model_set = resolve_model_set(models_dir)
+        models.update(installed=True, form=model_set.form, files=[str(p) for p in model_set.files()])
+    except UserFacingError as exc:
+        models.update(installed=False, problem=str(exc))
+    report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    gib = 1024**3
+    print(f"zimage-desktop {__version__}   data: {paths.data}")
+    print(f"torch {machine.torch_version}  CUDA {machine.cuda_version or '-'}")
+    for gpu in machine.gpus:
+        print(f"GPU {gpu.index}: {gpu.name}  {gpu.total_vram / gib:.1f} GiB ({gpu.free_vram / gib:.1f} free)  "
+              f"sm_{gpu.capability[0]}{gpu.capability[1]}  bf16 {'yes' if gpu.bf16 else 'no'}")
+    if not machine.gpus:
+        print("GPU: none found" + ("; Apple MPS available" if machine.mps else ""))
+    print(f"CPU: {machine.cpu_name} × {machine.cpu_count}   RAM {machine.total_ram / gib:.1f} GiB "
+          f"({machine.free_ram / gib:.1f} free)")
+    if models["installed"]:
+        print(f"Models ({models['form']}) in {models_dir}:")
+        for file in models["files"]:
+            print(f"  {file}")
+    else:
+        print(f"Models: not ready in {models_dir}: {models['problem']}")
+    return 0
+
+
+# -- self-test ----------------------------------------------------------------------------------
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from .selftest import run_self_test
+
+    return run_self_test(Path(args.keep) if args.keep else None)

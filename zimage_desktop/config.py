@@ -1,0 +1,82 @@
+"""Where user data lives, and the typed settings stored there.
+
+Everything the app writes goes under one data folder: ``--data-dir``, else the environment
+variable ``ZIMAGE_DESKTOP_DATA``, else the platform's user data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from . import APP_NAME
+from .fsutil import atomic_open
+
+DATA_ENV = "ZIMAGE_DESKTOP_DATA"
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+
+    @classmethod
+    def resolve(cls, data_dir: str | os.PathLike | None = None) -> "Paths":
+        chosen = data_dir or os.environ.get(DATA_ENV) or default_data_dir()
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def default_models(self) -> Path:
+        return self.data / "models"
+
+    @property
+    def images(self) -> Path:
+        return self.data / "images"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.data / "settings.json"
+
+    @property
+    def hash_cache(self) -> Path:
+        return self.data / "cache" / "hashes.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """User choices; unknown keys in the file are ignored, bad values fall back to defaults."""
+
+    models_dir: str = ""  # empty: <data dir>/models
+    device: str = "auto"
+    profile: str = "auto"
+    previews: bool = True
+    language: str = "system"
+
+    @classmethod
+    def load(cls, paths: Paths) -> "Settings":
+        try:
+            data = json.loads(paths.settings_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        defaults = cls()
+        values = {}
+        for f in fields(cls):
+            value = data.get(f.name, getattr(defaults, f.name))
+            values[f.name] = value if isinstance(value, type(getattr(defaults, f.name))) else getattr(defaults, f.name)
+        return cls(**values)
+
+    def save(self, paths: Paths) -> None:
+        with atomic_open(paths.settings_file, "w", encoding="utf-8") as fh:
+            json.dump(asdict(self), fh, indent=2, ensure_ascii=False)
+
+    def models_path(self, paths: Paths) -> Path:
+        return Path(self.models_dir).expanduser() if self.models_dir else paths.default_models

@@ -1,0 +1,127 @@
+"""Build a ZImagePipeline from a ModelSet, never touching the network.
+
+Every diffusers/transformers call passes ``local_files_only=True`` and local configs. Single files
+go through diffusers' own converters (``from_single_file``: ComfyUI transformer keys with fused
+qkv, BFL VAE keys, GGUF via ``GGUFQuantizationConfig``); files already in diffusers/HF key layout
+are loaded into a model built on the meta device, straight from the memory-mapped safetensors.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+
+from ..errors import ModelFilesError
+from .model_files import ModelSet, component_config_path, read_index, shipped_config_dir
+
+log = logging.getLogger(__name__)
+
+
+def _config_root(ms: ModelSet, component: str) -> Path:
+    """The folder whose ``<component>/config.json`` describes this model set."""
+    return component_config_path(ms.config_dir, component).parent.parent
+
+
+def _load_meta_and_assign(model_cls, config: dict, files: list[Path], dtype: torch.dtype, strip: str = ""):
+    """Instantiate on the meta device, then take the tensors from the (mmapped) files."""
+    from accelerate import init_empty_weights
+    from safetensors.torch import load_file
+
+    with init_empty_weights(include_buffers=False):
+        model = model_cls.from_config(config) if hasattr(model_cls, "from_config") else model_cls(config)
+    state: dict[str, torch.Tensor] = {}
+    for file in files:
+        for key, value in load_file(str(file)).items():
+            if strip and key.startswith(strip):
+                key = key[len(strip):]
+            state[key] = value.to(dtype) if value.is_floating_point() else value
+    expected = set(model.state_dict())
+    missing, unexpected = expected - set(state), set(state) - expected
+    # Causal-LM checkpoints may carry an lm_head that the bare encoder does not use.
+    unexpected = {k for k in unexpected if not k.startswith("lm_head.")}
+    if missing or unexpected:
+        sample = sorted(missing)[:2] + sorted(unexpected)[:2]
+        raise ModelFilesError(
+            f"{files[0].name} does not match the {model_cls.__name__} configuration "
+            f"({len(missing)} tensors missing, {len(unexpected)} unexpected, e.g. {', '.join(sample)})."
+        )
+    model.load_state_dict({k: state[k] for k in expected}, assign=True, strict=True)
+    return model.eval()
+
+
+def load_transformer(ms: ModelSet, dtype: torch.dtype):
+    from diffusers import ZImageTransformer2DModel
+
+    assert ms.transformer is not None
+    root = _config_root(ms, "transformer")
+    kwargs = dict(config=str(root), subfolder="transformer", dtype=dtype, local_files_only=True)
+    if ms.transformer_format == "gguf":
+        from diffusers import GGUFQuantizationConfig
+
+        return ZImageTransformer2DModel.from_single_file(
+            str(ms.transformer), quantization_config=GGUFQuantizationConfig(compute_dtype=dtype), **kwargs
+        )
+    if ms.transformer_keys == "comfy":
+        return ZImageTransformer2DModel.from_single_file(str(ms.transformer), **kwargs)
+    config = ZImageTransformer2DModel.load_config(str(root), subfolder="transformer", local_files_only=True)
+    return _load_meta_and_assign(ZImageTransformer2DModel, config, [ms.transformer], dtype)
+
+
+def load_text_encoder(ms: ModelSet, dtype: torch.dtype):
+    from transformers import Qwen3Config, Qwen3Model
+
+    assert ms.text_encoder is not None
+    config = Qwen3Config.from_pretrained(str(_config_root(ms, "text_encoder") / "text_encoder"), local_files_only=True)
+    files = sorted(ms.text_encoder.glob("*.safetensors")) if ms.text_encoder.is_dir() else [ms.text_encoder]
+    prefix = "model." if any(k.startswith("model.") for k in read_index(files[0]).shapes) else ""
+    return _load_meta_and_assign(Qwen3Model, config, files, dtype, strip=prefix)
+
+
+def load_vae(ms: ModelSet, dtype: torch.dtype):
+    from diffusers import AutoencoderKL
+
+    assert ms.vae is not None
+    root = _config_root(ms, "vae")
+    if ms.vae_keys == "bfl":
+        return AutoencoderKL.from_single_file(
+            str(ms.vae), config=str(root), subfolder="vae", dtype=dtype, local_files_only=True
+        )
+    config = AutoencoderKL.load_config(str(root), subfolder="vae", local_files_only=True)
+    return _load_meta_and_assign(AutoencoderKL, config, [ms.vae], dtype)
+
+
+def load_pipeline(ms: ModelSet, dtype: torch.dtype):
+    """The full pipeline on the CPU in ``dtype``; the caller moves or offloads it."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline
+    from diffusers.utils import logging as diffusers_logging
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    # Callers show their own progress; the libraries' tqdm bars would only clutter stderr.
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    try:
+        if ms.form == "diffusers":
+            return ZImagePipeline.from_pretrained(
+                str(ms.pipeline_dir), dtype=dtype, local_files_only=True, use_safetensors=True
+            )
+        assert ms.config_dir is not None
+        scheduler_root = ms.config_dir if (ms.config_dir / "scheduler").is_dir() else shipped_config_dir()
+        scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(
+            str(scheduler_root), subfolder="scheduler", local_files_only=True
+        )
+        tokenizer = AutoTokenizer.from_pretrained(str(ms.config_dir / "tokenizer"), local_files_only=True)
+        return ZImagePipeline(
+            scheduler=scheduler,
+            vae=load_vae(ms, dtype),
+            text_encoder=load_text_encoder(ms, dtype),
+            tokenizer=tokenizer,
+            transformer=load_transformer(ms, dtype),
+        )
+    except ModelFilesError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        # Headers were checked already, so this is a damaged file or an unexpected layout.
+        raise ModelFilesError(f"The model files in {ms.root} could not be loaded: {exc}") from exc

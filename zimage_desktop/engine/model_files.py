@@ -1,0 +1,419 @@
+"""Find and identify the model files of a models folder, without loading any weights.
+
+Two layouts are understood (DESIGN.md §2): a full diffusers pipeline folder (``model_index.json``
+and weights), and the ComfyUI-style folder with ``diffusion_models/``, ``text_encoders/``, ``vae/``
+and ``configs/z-image-turbo/``. Files are recognised by their tensor names and shapes (read from
+the file header only), so a wrong model gets a sentence instead of a key-mismatch traceback.
+This module imports neither torch nor diffusers.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import ModelFilesError
+
+PICKLE_SUFFIXES = {".ckpt", ".pt", ".pth", ".bin", ".pkl", ".pickle"}
+WEIGHT_SUFFIXES = {".safetensors", ".gguf"}
+CONFIG_NAME = "z-image-turbo"
+COMFY_PREFIXES = ("model.diffusion_model.", "diffusion_model.")
+VAE_PREFIXES = ("first_stage_model.", "vae.")
+MAX_HEADER_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TensorIndex:
+    """Tensor names and shapes of one weights file (or a sharded folder)."""
+
+    shapes: dict[str, tuple[int, ...]]
+    format: str  # "safetensors" | "gguf"
+
+    def stripped(self, prefixes: Iterable[str]) -> dict[str, tuple[int, ...]]:
+        prefixes = tuple(prefixes)
+        out: dict[str, tuple[int, ...]] = {}
+        for name, shape in self.shapes.items():
+            for prefix in prefixes:
+                if name.startswith(prefix):
+                    name = name[len(prefix):]
+                    break
+            out[name] = shape
+        return out
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """The files one pipeline is built from.
+
+    ``form`` is "diffusers" (everything under ``pipeline_dir``) or "single_files" (the
+    ComfyUI-style files plus ``config_dir`` for configs, scheduler and tokenizer).
+    ``*_keys`` say which key naming a single file uses: "comfy"/"diffusers" for the transformer,
+    "bfl"/"diffusers" for the VAE.
+    """
+
+    form: str
+    root: Path
+    pipeline_dir: Path | None = None
+    transformer: Path | None = None
+    transformer_format: str = "safetensors"
+    transformer_keys: str = "diffusers"
+    text_encoder: Path | None = None
+    vae: Path | None = None
+    vae_keys: str = "diffusers"
+    config_dir: Path | None = None
+
+    def files(self) -> list[Path]:
+        """The weight files of this set (for hashes and metadata)."""
+        if self.form == "diffusers" and self.pipeline_dir is not None:
+            return sorted(
+                p for sub in ("transformer", "text_encoder", "vae")
+                for p in (self.pipeline_dir / sub).glob("*.safetensors")
+            )
+        out = [p for p in (self.transformer, self.vae) if p is not None]
+        if self.text_encoder is not None:
+            out += sorted(self.text_encoder.glob("*.safetensors")) if self.text_encoder.is_dir() else [self.text_encoder]
+        return out
+
+    @property
+    def display_name(self) -> str:
+        if self.form == "diffusers" and self.pipeline_dir is not None:
+            return self.pipeline_dir.name
+        return self.transformer.stem if self.transformer else "z-image-turbo"
+
+
+def shipped_config_dir() -> Path:
+    """The configs of Tongyi-MAI/Z-Image-Turbo shipped with the app (no tokenizer)."""
+    return Path(str(resources.files("zimage_desktop.resources") / "configs" / CONFIG_NAME))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading headers
+
+
+def refuse_pickle(path: Path) -> None:
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ModelFilesError(
+            f"{path.name} is a pickle checkpoint ({path.suffix}); pickle files can run code when "
+            "loaded, so only .safetensors and .gguf files are ever loaded."
+        )
+
+
+def read_safetensors_index(path: Path) -> TensorIndex:
+    """Names and shapes from a safetensors header; checks that the file is complete."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            raw_len = fh.read(8)
+            if len(raw_len) < 8:
+                raise ValueError("too short")
+            (header_len,) = struct.unpack("<Q", raw_len)
+            if header_len > min(MAX_HEADER_BYTES, size - 8):
+                raise ValueError("bad header length")
+            header = json.loads(fh.read(header_len))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelFilesError(
+            f"{path.name} is not a readable safetensors file ({exc}); it may be damaged or a "
+            "different format — download it again."
+        ) from None
+    if not isinstance(header, dict):
+        raise ModelFilesError(f"{path.name} has an invalid safetensors header; download it again.")
+    shapes: dict[str, tuple[int, ...]] = {}
+    data_end = 0
+    for name, info in header.items():
+        if name == "__metadata__" or not isinstance(info, dict):
+            continue
+        shapes[name] = tuple(int(d) for d in info.get("shape", ()))
+        offsets = info.get("data_offsets") or (0, 0)
+        data_end = max(data_end, int(offsets[1]))
+    if 8 + header_len + data_end > size:
+        raise ModelFilesError(
+            f"{path.name} is incomplete ({size:,} of {8 + header_len + data_end:,} bytes); "
+            "the download was probably interrupted — download it again."
+        )
+    return TensorIndex(shapes, "safetensors")
+
+
+def read_gguf_index(path: Path) -> TensorIndex:
+    try:
+        import gguf
+
+        reader = gguf.GGUFReader(path)
+        # GGUF stores dimensions innermost first; report them the torch way round.
+        shapes = {t.name: tuple(int(d) for d in reversed(t.shape.tolist())) for t in reader.tensors}
+    except Exception as exc:  # the gguf reader raises many kinds on damaged files
+        raise ModelFilesError(
+            f"{path.name} is not a readable GGUF file ({type(exc).__name__}: {exc}); it may be "
+            "damaged or incomplete — download it again."
+        ) from None
+    return TensorIndex(shapes, "gguf")
+
+
+def read_index(path: Path) -> TensorIndex:
+    refuse_pickle(path)
+    if path.is_dir():
+        return read_sharded_index(path)
+    if path.suffix.lower() == ".gguf":
+        return read_gguf_index(path)
+    if path.suffix.lower() == ".safetensors":
+        return read_safetensors_index(path)
+    raise ModelFilesError(f"{path.name} is not a model file this app can load (.safetensors or .gguf).")
+
+
+def read_sharded_index(folder: Path) -> TensorIndex:
+    shards = sorted(folder.glob("*.safetensors"))
+    if not shards:
+        pickles = [p for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES]
+        if pickles:
+            refuse_pickle(pickles[0])
+        raise ModelFilesError(f"The folder {folder} holds no .safetensors files.")
+    shapes: dict[str, tuple[int, ...]] = {}
+    for shard in shards:
+        shapes.update(read_safetensors_index(shard).shapes)
+    for index_file in folder.glob("*.safetensors.index.json"):
+        try:
+            wanted = set(json.loads(index_file.read_text(encoding="utf-8"))["weight_map"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ModelFilesError(f"{index_file.name} in {folder} is not a valid shard index.") from None
+        missing = wanted - set(shapes)
+        if missing:
+            raise ModelFilesError(
+                f"The shards in {folder} are incomplete: {len(missing)} tensors listed in "
+                f"{index_file.name} are missing (e.g. {sorted(missing)[0]})."
+            )
+    return TensorIndex(shapes, "safetensors")
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognising what a file is
+
+
+def _guess_other_model(keys: set[str]) -> str:
+    def has(fragment: str) -> bool:
+        return any(fragment in k for k in keys)
+
+    if has("input_blocks.") and has("label_emb"):
+        return "an SDXL UNet"
+    if has("input_blocks."):
+        return "a Stable Diffusion 1.x/2.x UNet"
+    if has("double_blocks.") or has("single_blocks."):
+        return "a FLUX transformer"
+    if has("joint_blocks."):
+        return "an SD3 transformer"
+    if has("text_model.encoder."):
+        return "a CLIP text encoder"
+    if has("encoder.block.") or "shared.weight" in keys:
+        return "a T5 text encoder"
+    if has("transformer_blocks."):
+        return "a different diffusion transformer"
+    return "not a model this app knows"
+
+
+def classify_transformer(index: TensorIndex, config: dict) -> str:
+    """Return "comfy" or "diffusers" key style, or raise ModelFilesError saying what it is."""
+    keys = index.stripped(COMFY_PREFIXES)
+    names = set(keys)
+    is_zimage = "cap_embedder.1.weight" in names and any(k.startswith("context_refiner.") for k in names)
+    if not is_zimage:
+        return ""
+    style = "diffusers" if "all_x_embedder.2-1.weight" in names else "comfy"
+    dim, cap_dim = int(config["dim"]), int(config["cap_feat_dim"])
+    shape = keys["cap_embedder.1.weight"]
+    if shape[-2:] != (dim, cap_dim):
+        raise ModelFilesError(
+            f"This Z-Image transformer has a different size than the configuration "
+            f"(caption projection {tuple(shape)}, expected {(dim, cap_dim)})."
+        )
+    layers = {k.split(".")[1] for k in names if k.startswith("layers.")}
+    if len(layers) != int(config["n_layers"]):
+        raise ModelFilesError(
+            f"This Z-Image transformer has {len(layers)} layers; the configuration expects "
+            f"{config['n_layers']}."
+        )
+    return style
+
+
+def check_text_encoder(index: TensorIndex, config: dict, name: str) -> None:
+    keys = index.stripped(("model.",))
+    if "embed_tokens.weight" not in keys or "layers.0.self_attn.q_proj.weight" not in keys:
+        raise ModelFilesError(
+            f"{name} is not a Qwen3 text encoder ({_guess_other_model(set(keys))}); Z-Image needs "
+            "Qwen3-4B in text_encoders/."
+        )
+    hidden = keys["embed_tokens.weight"][-1]
+    if hidden != int(config["hidden_size"]):
+        raise ModelFilesError(
+            f"{name} is a Qwen3 model of width {hidden}, but Z-Image needs Qwen3-4B "
+            f"(width {config['hidden_size']})."
+        )
+    if index.format == "gguf":
+        raise ModelFilesError(f"{name}: a GGUF text encoder is not supported yet; use the safetensors file.")
+
+
+def classify_vae(index: TensorIndex, name: str) -> str:
+    """Return "bfl" or "diffusers" key style, or raise ModelFilesError."""
+    keys = index.stripped(VAE_PREFIXES)
+    conv_in = keys.get("decoder.conv_in.weight")
+    if conv_in is None:
+        raise ModelFilesError(
+            f"{name} is not a VAE ({_guess_other_model(set(keys))}); Z-Image needs the FLUX.1 VAE (ae.safetensors)."
+        )
+    if len(conv_in) == 4 and conv_in[1] != 16:
+        raise ModelFilesError(
+            f"{name} is a VAE with {conv_in[1]} latent channels (an SD/SDXL VAE); Z-Image needs "
+            "the FLUX.1 VAE with 16 channels (ae.safetensors)."
+        )
+    if any(k.startswith("decoder.up_blocks.") for k in keys):
+        return "diffusers"
+    return "bfl"
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolving a models folder
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFilesError(f"Cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ModelFilesError(f"{path} is not a JSON object.")
+    return data
+
+
+def component_config_path(config_dir: Path | None, component: str) -> Path:
+    """configs/z-image-turbo/<component>/config.json from the models folder, else the shipped one."""
+    for base in (config_dir, shipped_config_dir()):
+        if base is not None and (base / component / "config.json").is_file():
+            return base / component / "config.json"
+    raise ModelFilesError(f"No configuration for the {component} was found.")
+
+
+def component_config(config_dir: Path | None, component: str) -> dict:
+    return _load_json(component_config_path(config_dir, component))
+
+
+def _weight_candidates(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Loadable files (and pickle files, for the message) directly in a folder or one level down."""
+    if not folder.is_dir():
+        return [], []
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and len(p.relative_to(folder).parts) <= 2)
+    good = [p for p in found if p.suffix.lower() in WEIGHT_SUFFIXES]
+    pickles = [p for p in found if p.suffix.lower() in PICKLE_SUFFIXES]
+    return good, pickles
+
+
+def _pick(kind: str, folder: Path, candidates: list[Path], pickles: list[Path], check) -> tuple[Path, str]:
+    """The first candidate that ``check`` accepts; a clear error when none does."""
+    rejected: list[str] = []
+    for path in candidates:
+        try:
+            style = check(path)
+        except ModelFilesError as exc:
+            rejected.append(str(exc))
+            continue
+        if style is not None:
+            return path, style
+    if rejected:
+        raise ModelFilesError(rejected[0] if len(rejected) == 1 else f"No usable {kind} in {folder}: " + " ".join(rejected))
+    if pickles:
+        refuse_pickle(pickles[0])
+    raise ModelFilesError(f"No {kind} found in {folder}.")
+
+
+def resolve_model_set(models_dir: Path, transformer: str | Path | None = None) -> ModelSet:
+    """Work out which files make the pipeline in ``models_dir`` (raises ModelFilesError)."""
+    models_dir = Path(models_dir).expanduser()
+    if transformer is not None:
+        refuse_pickle(Path(transformer))
+    if (models_dir / "model_index.json").is_file() and transformer is None:
+        return _resolve_diffusers(models_dir)
+    if not models_dir.is_dir():
+        raise ModelFilesError(f"The models folder {models_dir} does not exist.")
+
+    config_dir = models_dir / "configs" / CONFIG_NAME
+    config_dir = config_dir if config_dir.is_dir() else None
+    tr_config = component_config(config_dir, "transformer")
+    te_config = component_config(config_dir, "text_encoder")
+
+    def check_transformer(path: Path) -> str | None:
+        index = read_index(path)
+        style = classify_transformer(index, tr_config)
+        if not style:
+            raise ModelFilesError(
+                f"{path.name} is not a Z-Image transformer ({_guess_other_model(set(index.stripped(COMFY_PREFIXES)))})."
+            )
+        return style
+
+    tr_dir = models_dir / "diffusion_models"
+    if transformer is not None:
+        path = Path(transformer)
+        if not path.is_absolute() and not path.exists():
+            path = tr_dir / path
+        if not path.is_file():
+            raise ModelFilesError(f"The transformer file {transformer} does not exist.")
+        tr_path, tr_style = path, check_transformer(path) or "comfy"
+    else:
+        candidates, pickles = _weight_candidates(tr_dir)
+        # safetensors before GGUF, then by name: deterministic until the planner chooses.
+        candidates.sort(key=lambda p: (p.suffix.lower() != ".safetensors", p.name))
+        tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
+
+    def check_te(path: Path) -> str:
+        check_text_encoder(read_index(path), te_config, path.name)
+        return "hf"
+
+    te_dir = models_dir / "text_encoders"
+    te_candidates, te_pickles = _weight_candidates(te_dir)
+    te_candidates = [p for p in te_candidates if p.parent == te_dir]
+    te_candidates += sorted(d for d in te_dir.iterdir() if d.is_dir()) if te_dir.is_dir() else []
+    te_path, _ = _pick("Qwen3 text encoder", te_dir, te_candidates, te_pickles, check_te)
+
+    vae_dir = models_dir / "vae"
+    vae_candidates, vae_pickles = _weight_candidates(vae_dir)
+    vae_path, vae_style = _pick(
+        "FLUX.1 VAE", vae_dir, vae_candidates, vae_pickles, lambda p: classify_vae(read_index(p), p.name)
+    )
+
+    tokenizer_dir = config_dir / "tokenizer" if config_dir else None
+    if tokenizer_dir is None or not tokenizer_dir.is_dir():
+        raise ModelFilesError(
+            f"The tokenizer is missing: put the tokenizer/ folder of Tongyi-MAI/Z-Image-Turbo into "
+            f"{models_dir / 'configs' / CONFIG_NAME}."
+        )
+    return ModelSet(
+        form="single_files",
+        root=models_dir,
+        transformer=tr_path,
+        transformer_format="gguf" if tr_path.suffix.lower() == ".gguf" else "safetensors",
+        transformer_keys=tr_style,
+        text_encoder=te_path,
+        vae=vae_path,
+        vae_keys=vae_style,
+        config_dir=config_dir,
+    )
+
+
+def _resolve_diffusers(folder: Path) -> ModelSet:
+    index = _load_json(folder / "model_index.json")
+    if index.get("_class_name") != "ZImagePipeline":
+        raise ModelFilesError(
+            f"{folder} is a diffusers pipeline of type {index.get('_class_name')!r}, not ZImagePipeline."
+        )
+    for sub in ("transformer", "text_encoder", "vae"):
+        part = folder / sub
+        if not part.is_dir():
+            raise ModelFilesError(f"The pipeline folder {folder} has no {sub}/ folder.")
+        if not any(part.glob("*.safetensors")):
+            pickles = [p for p in part.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES]
+            if pickles:
+                refuse_pickle(pickles[0])
+            raise ModelFilesError(f"{part} holds no .safetensors weights.")
+        read_sharded_index(part)  # complete and readable?
+    if not (folder / "tokenizer").is_dir():
+        raise ModelFilesError(f"The pipeline folder {folder} has no tokenizer/ folder.")
+    return ModelSet(form="diffusers", root=folder, pipeline_dir=folder)

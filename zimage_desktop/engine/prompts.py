@@ -1,0 +1,76 @@
+"""Prompt encoding for Z-Image without padding, with an LRU cache.
+
+The pipeline pads every prompt to 512 tokens and then throws the padding away. Qwen3's attention
+is causal, so the hidden states of the real tokens do not depend on what follows them: encoding
+just the real tokens gives the same embeddings (tests prove it against the pipeline's own
+``encode_prompt``) at a fraction of the cost. Results are cached by (prompt, encoder id) so
+re-generating a prompt skips the text encoder entirely.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+
+from ..errors import BadInputError
+
+MAX_TOKENS = 512
+
+
+class PromptEncoder:
+    def __init__(self, tokenizer, text_encoder, encoder_id: str, cache_size: int = 32) -> None:
+        self.tokenizer = tokenizer
+        self.text_encoder = text_encoder
+        self.encoder_id = encoder_id
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str], torch.Tensor] = OrderedDict()
+        self.encoder_calls = 0  # how often the text encoder really ran (for tests and stats)
+
+    def chat_text(self, prompt: str) -> str:
+        # Exactly what ZImagePipeline._encode_prompt feeds the tokenizer.
+        return self.tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True, enable_thinking=True
+        )
+
+    def token_count(self, prompt: str) -> int:
+        return len(self.tokenizer(self.chat_text(prompt)).input_ids)
+
+    def encode(self, prompt: str, device: torch.device | str | None = None) -> torch.Tensor:
+        """Embeddings (tokens, hidden) of the second-to-last hidden layer, as the pipeline uses."""
+        key = (prompt, self.encoder_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached if device is None else cached.to(device)
+        ids = self.tokenizer(self.chat_text(prompt)).input_ids
+        if len(ids) > MAX_TOKENS:
+            raise BadInputError(
+                f"The prompt is {len(ids)} tokens long; Z-Image reads at most {MAX_TOKENS}. Shorten it."
+            )
+        run_device = device if device is not None else _module_device(self.text_encoder)
+        input_ids = torch.tensor([ids], device=run_device)
+        with torch.inference_mode():
+            out = self.text_encoder(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids, dtype=torch.bool),
+                output_hidden_states=True,
+            )
+        self.encoder_calls += 1
+        embeds = out.hidden_states[-2][0].detach()
+        self._cache[key] = embeds
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return embeds
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+def _module_device(module) -> torch.device:
+    # accelerate's offload hooks record where the module executes.
+    hook = getattr(module, "_hf_hook", None)
+    exec_device = getattr(hook, "execution_device", None)
+    if exec_device is not None:
+        return torch.device(exec_device)
+    return next(module.parameters()).device

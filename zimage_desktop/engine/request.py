@@ -1,0 +1,172 @@
+"""What to generate (GenerationRequest) and what came out (GenerationResult)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ..errors import BadInputError
+
+SIZE_MULTIPLE = 16
+MIN_SIDE = 256
+MAX_SIDE = 2048
+DEFAULT_STEPS = 8
+MAX_STEPS = 100
+MAX_COUNT = 64
+# Z-Image's text encoder sees at most 512 tokens; one token is at least one character for
+# Chinese and about four for English, so anything longer than this can never fit.
+MAX_PROMPT_CHARS = 4096
+MAX_SEED = 2**32 - 1
+REQUEST_SCHEMA = 1
+
+
+def snap_size(value: int) -> int:
+    """Nearest allowed side length (a multiple of 16 within 256..2048), for UIs to offer."""
+    snapped = int(round(value / SIZE_MULTIPLE)) * SIZE_MULTIPLE
+    return max(MIN_SIDE, min(MAX_SIDE, snapped))
+
+
+def random_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One press of "Generate": a prompt turned into ``count`` images with seeds seed, seed+1, ….
+
+    ``seed`` is always a concrete number once the request exists (``create`` draws one when the
+    caller passes None) so that every image can be re-made exactly.
+    """
+
+    prompt: str
+    width: int = 1024
+    height: int = 1024
+    steps: int = DEFAULT_STEPS
+    seed: int = 0
+    count: int = 1
+    # Which transformer file inside diffusion_models/ to use; None lets the loader choose.
+    transformer: str | None = None
+    # Memory profile name ("auto", "8gb", …); the planner interprets it.
+    profile: str = "auto"
+    # Structured inputs (e.g. the poster panel's fields) kept for exact recall.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        problems = validate(self)
+        if problems:
+            raise BadInputError(problems[0])
+
+    @classmethod
+    def create(cls, prompt: str, *, seed: int | None = None, **kwargs: Any) -> "GenerationRequest":
+        return cls(prompt=prompt, seed=random_seed() if seed is None else seed, **kwargs)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [(self.seed + i) % (MAX_SEED + 1) for i in range(self.count)]
+
+    def for_seed(self, seed: int) -> "GenerationRequest":
+        """The single-image request that re-makes the image with this seed."""
+        data = self.to_dict()
+        data.update(seed=seed, count=1)
+        return GenerationRequest.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["schema"] = REQUEST_SCHEMA
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GenerationRequest":
+        if not isinstance(data, dict):
+            raise BadInputError("The saved request is not a JSON object.")
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "prompt" not in values:
+            raise BadInputError("The saved request has no prompt.")
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> "GenerationRequest":
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise BadInputError(f"The saved request is not valid JSON ({exc}).") from None
+        return cls.from_dict(data)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate(req: GenerationRequest) -> list[str]:
+    """All problems with a request, as sentences for the user (empty when it is fine)."""
+    problems: list[str] = []
+    if not isinstance(req.prompt, str) or not req.prompt.strip():
+        problems.append("The prompt is empty: describe the image you want.")
+    elif len(req.prompt) > MAX_PROMPT_CHARS:
+        problems.append(
+            f"The prompt is {len(req.prompt)} characters long; the limit is {MAX_PROMPT_CHARS} "
+            "(the model reads at most 512 tokens)."
+        )
+    for name in ("width", "height"):
+        value = getattr(req, name)
+        if not _is_int(value):
+            problems.append(f"The {name} must be a whole number of pixels, not {value!r}.")
+        elif value % SIZE_MULTIPLE or not MIN_SIDE <= value <= MAX_SIDE:
+            problems.append(
+                f"The {name} {value} is not allowed: use a multiple of {SIZE_MULTIPLE} between "
+                f"{MIN_SIDE} and {MAX_SIDE} (nearest: {snap_size(value)})."
+            )
+    if not _is_int(req.steps) or not 1 <= req.steps <= MAX_STEPS:
+        problems.append(f"Steps must be between 1 and {MAX_STEPS} (Z-Image-Turbo uses {DEFAULT_STEPS}).")
+    if not _is_int(req.seed) or not 0 <= req.seed <= MAX_SEED:
+        problems.append(f"The seed must be a whole number between 0 and {MAX_SEED}.")
+    if not _is_int(req.count) or not 1 <= req.count <= MAX_COUNT:
+        problems.append(f"The number of images must be between 1 and {MAX_COUNT}.")
+    if req.transformer is not None and (not isinstance(req.transformer, str) or not req.transformer):
+        problems.append("The transformer file name must be a non-empty text.")
+    if not isinstance(req.profile, str) or not req.profile:
+        problems.append("The memory profile must be a name such as 'auto'.")
+    if not isinstance(req.extra, dict):
+        problems.append("The request's extra fields must be a JSON object.")
+    return problems
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """Progress of one denoising step; ``preview`` is an RGB uint8 array (H/8, W/8, 3) or None."""
+
+    image_index: int
+    image_count: int
+    step: int  # 1-based
+    total_steps: int
+    seed: int
+    elapsed_s: float
+    eta_s: float
+    preview: Any = None
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """One finished image (a PIL image) and how it was made."""
+
+    request: GenerationRequest  # single-image request: count 1, this image's seed
+    image: Any
+    timings: dict[str, float]
+    model: dict[str, Any]
+
+    @property
+    def seed(self) -> int:
+        return self.request.seed
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    request: GenerationRequest
+    images: tuple[GeneratedImage, ...]
+    cancelled: bool = False

@@ -1,0 +1,36 @@
+"""Errors a user can act on.
+
+Every error raised on purpose by the engine, the model manager or the history derives from
+``UserFacingError``: its message is one plain sentence meant for a person, and the CLI prints it
+without a traceback. ``BadInputError`` marks input the user can correct (exit code 2); anything
+else that goes wrong is exit code 1.
+"""
+
+from __future__ import annotations
+
+
+class UserFacingError(Exception):
+    """An error whose message is written for the user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadInputError(UserFacingError):
+    """The request, a path or a setting is wrong; the user can fix it."""
+
+    exit_code = 2
+
+
+class ModelFilesError(BadInputError):
+    """Model files are missing, of the wrong kind, unsafe (pickle) or damaged."""
+
+
+class GenerationCancelled(UserFacingError):
+    """The user cancelled; not an error for the UI, but it ends a run."""

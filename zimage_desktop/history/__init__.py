@@ -1,0 +1,1 @@
+"""Image metadata and (later) the SQLite history. No Qt."""

@@ -1,0 +1,1 @@
+"""Qt views over the engine, model manager and history."""
