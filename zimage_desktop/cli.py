@@ -125,15 +125,21 @@ class _CancelFlag:
     def __call__(self) -> bool:
         return self.event.is_set()
 
-    def install(self) -> None:
+    def __enter__(self) -> "_CancelFlag":
         def handler(signum, frame):
             if self.event.is_set():
                 raise KeyboardInterrupt
             self.event.set()
             print("\nCancelling after this step… (Ctrl+C again to stop now)", file=sys.stderr)
 
+        self._previous = None
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, handler)
+            self._previous = signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def output_paths(out: str | None, images_dir: Path, seeds: list[int], stamp: str) -> list[Path]:
@@ -168,8 +174,6 @@ def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Pat
     from .history.metadata import write_png
     from .models.hashing import HashCache
 
-    cancel = _CancelFlag()
-    cancel.install()
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                           hash_cache=HashCache(paths.hash_cache))
     show_progress = sys.stderr.isatty()
@@ -197,7 +201,8 @@ def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Pat
         }
         print(json.dumps(record, ensure_ascii=False), flush=True)
 
-    result = generator.run(request, on_step=on_step, is_cancelled=cancel, on_image=on_image)
+    with _CancelFlag() as cancel:
+        result = generator.run(request, on_step=on_step, is_cancelled=cancel, on_image=on_image)
     if result.cancelled:
         print(f"Cancelled after {len(result.images)} of {request.count} images.", file=sys.stderr)
         return 1

@@ -1,0 +1,44 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from tests.fixtures import TinyModels, build_tiny_models  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> TinyModels:
+    """Tiny random Z-Image models in all three layouts (read-only: copy before changing)."""
+    return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture
+def comfy_copy(tiny_models, tmp_path) -> Path:
+    """A private copy of the ComfyUI-style folder that a test may damage."""
+    target = tmp_path / "models"
+    shutil.copytree(tiny_models.comfy, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def generators(tiny_models):
+    """One loaded Generator per layout, shared across tests (loading is what the app does once)."""
+    from zimage_desktop.engine.generator import Generator
+
+    return {
+        "diffusers": Generator(tiny_models.diffusers, device="cpu"),
+        "comfy": Generator(tiny_models.comfy, device="cpu"),
+        "gguf": Generator(tiny_models.gguf, device="cpu"),
+    }
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "data"
+    monkeypatch.setenv("ZIMAGE_DESKTOP_DATA", str(path))
+    return path

@@ -1,0 +1,86 @@
+import json
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from zimage_desktop.engine.request import GenerationRequest
+from zimage_desktop.errors import BadInputError
+from zimage_desktop.history.metadata import a1111_parameters, read_png_metadata, write_png
+
+MODEL = {"name": "z_image_turbo_bf16", "hash": "2407613050", "files": []}
+
+
+def test_round_trip_with_chinese_and_multiline_prompt(tmp_path):
+    req = GenerationRequest(prompt="海报，标题文字“新春特惠”\n副标题 \"Spring Sale\"", seed=7, width=1152, height=896,
+                            extra={"poster": {"headline": "新春特惠"}})
+    path = write_png(tmp_path / "a.png", Image.new("RGB", (64, 48), "red"), req, MODEL, {"total_s": 1.5})
+    back = read_png_metadata(path)
+    assert back.source == "zimage" and back.request == req and back.request.extra == req.extra
+    assert back.model["hash"] == "2407613050"
+    assert list(tmp_path.iterdir()) == [path]  # the temporary file is gone
+
+
+def test_a1111_text_is_what_other_tools_parse():
+    req = GenerationRequest(prompt="a cat", seed=42, width=1280, height=720)
+    text = a1111_parameters(req, MODEL)
+    assert text.splitlines() == [
+        "a cat",
+        "Steps: 8, Sampler: Euler, Schedule type: Simple, CFG scale: 1, Seed: 42, Size: 1280x720, "
+        "Model hash: 2407613050, Model: z_image_turbo_bf16, Version: zimage-desktop 0.1.0",
+    ]
+
+
+def _png_with(tmp_path, **chunks):
+    info = PngImagePlugin.PngInfo()
+    for key, value in chunks.items():
+        info.add_itxt(key, value)
+    path = tmp_path / "x.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    return path
+
+
+def test_reads_a1111_images(tmp_path):
+    text = ("masterpiece, 一只猫\nsecond line\nNegative prompt: ugly\n"
+            "Steps: 20, Sampler: DPM++ 2M, CFG scale: 7, Seed: 123, Size: 832x1216, Model: \"sd, xl\"")
+    back = read_png_metadata(_png_with(tmp_path, parameters=text))
+    assert back.source == "a1111"
+    assert back.request.prompt == "masterpiece, 一只猫\nsecond line"
+    assert (back.request.seed, back.request.steps, back.request.width, back.request.height) == (123, 20, 832, 1216)
+    assert any("negative prompt" in n for n in back.notes)
+
+
+def test_damaged_zimage_chunk_falls_back_with_a_note(tmp_path):
+    path = _png_with(tmp_path, zimage='{"request": {"prompt": "x", "width": 17}}',
+                     parameters="a dog\nSteps: 8, Seed: 5, Size: 512x512")
+    back = read_png_metadata(path)
+    assert back.source == "a1111" and back.request.prompt == "a dog"
+    assert any("damaged" in n for n in back.notes)
+
+
+def test_no_metadata(tmp_path):
+    path = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(path)
+    back = read_png_metadata(path)
+    assert back.source == "none" and back.request is None
+
+
+def test_json_bomb_is_rejected(tmp_path):
+    back = read_png_metadata(_png_with(tmp_path, zimage="[" * 100000 + "]" * 100000))
+    assert back.request is None and back.notes
+
+
+def test_not_a_png(tmp_path):
+    path = tmp_path / "fake.png"
+    path.write_bytes(b"not an image")
+    with pytest.raises(BadInputError, match="not a readable PNG"):
+        read_png_metadata(path)
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    class Broken:
+        def save(self, *a, **k):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_png(tmp_path / "b.png", Broken(), GenerationRequest(prompt="x"), MODEL)
+    assert list(tmp_path.iterdir()) == []
