@@ -135,3 +135,13 @@ def test_info_text_reports_missing_models(data_dir, capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "Models: not ready" in out and "RAM" in out
+
+
+def test_data_dir_before_or_after_the_sub_command(tiny_models, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ZIMAGE_DESKTOP_DATA", raising=False)
+    for where in ("before", "after"):
+        data = tmp_path / where
+        opts = ["--data-dir", str(data)]
+        args = ["info", "--json"]
+        assert main(opts + args if where == "before" else args + opts) == 0
+        assert json.loads(capsys.readouterr().out)["data_dir"] == str(data.resolve())

@@ -35,9 +35,12 @@ def _int_arg(value: str) -> int:
 
 
 def build_parser() -> ArgumentParser:
+    # SUPPRESS: an option given before the sub-command must not be reset by the sub-parser's default.
     common = ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="folder for settings, history, images and the default models folder")
-    common.add_argument("--verbose", action="store_true", help="log details, and tracebacks on errors")
+    common.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="folder for settings, history, images and the default models folder")
+    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log details, and tracebacks on errors")
 
     parser = ArgumentParser(prog="zimage-desktop", parents=[common],
                             description="Z-Image-Turbo on ordinary graphics cards.")
@@ -73,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
         args = parser.parse_args(argv)
+        args.data_dir = getattr(args, "data_dir", None)
+        args.verbose = getattr(args, "verbose", False)
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
         _quiet_libraries(args.verbose)
@@ -87,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Cancelled.", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug or an unexpected environment problem: still one line
-        if args is not None and getattr(args, "verbose", False):
+        if args is not None and args.verbose:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -63,23 +63,32 @@ def make_tokenizer():
     return tokenizer
 
 
-def build_tiny_pipeline(seed: int = 0):
-    """A ZImagePipeline of random weights with real classes (fp32, CPU)."""
+# A larger random model for CPU benchmarks: a denoising step takes ~0.1 s at 512².
+SMALL_TRANSFORMER = dict(dim=384, n_layers=4, n_refiner_layers=1, n_heads=6, n_kv_heads=6, cap_feat_dim=512,
+                         axes_dims=[16, 24, 24])
+SMALL_TEXT_ENCODER = dict(hidden_size=512, intermediate_size=1536, num_hidden_layers=8, num_attention_heads=8,
+                          num_key_value_heads=4, head_dim=64)
+
+
+def build_tiny_pipeline(seed: int = 0, transformer: dict | None = None, text_encoder: dict | None = None):
+    """A ZImagePipeline of random weights with real classes (fp32, CPU); the dicts override the
+    tiny sizes (see SMALL_TRANSFORMER / SMALL_TEXT_ENCODER)."""
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, ZImagePipeline, ZImageTransformer2DModel
     from transformers import Qwen3Config, Qwen3Model
 
     torch.manual_seed(seed)
     tokenizer = make_tokenizer()
     vocab = (len(tokenizer) + 15) // 16 * 16
-    text_encoder = Qwen3Model(Qwen3Config(vocab_size=vocab, **TEXT_ENCODER_CONFIG)).eval()
-    transformer = ZImageTransformer2DModel(**TRANSFORMER_CONFIG).eval()
+    text_encoder_model = Qwen3Model(Qwen3Config(vocab_size=vocab, **{**TEXT_ENCODER_CONFIG, **(text_encoder or {})})).eval()
+    transformer_model = ZImageTransformer2DModel(**{**TRANSFORMER_CONFIG, **(transformer or {})})
     # Random init leaves the zero-initialised final layer at zero; give it weights so images vary.
     with torch.no_grad():
-        for p in transformer.all_final_layer.parameters():
+        for p in cast(torch.nn.Module, transformer_model).get_submodule("all_final_layer").parameters():
             p.normal_(0, 0.05)
-    vae = AutoencoderKL(**VAE_CONFIG).eval()
+    vae = AutoencoderKL(**VAE_CONFIG)  # no dropout in either: train/eval mode does not matter
     scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, use_dynamic_shifting=False, shift=3.0)
-    return ZImagePipeline(scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer)
+    return ZImagePipeline(scheduler=scheduler, vae=vae, text_encoder=text_encoder_model, tokenizer=tokenizer,
+                          transformer=transformer_model)
 
 
 @dataclass(frozen=True)

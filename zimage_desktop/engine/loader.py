@@ -24,7 +24,7 @@ def _config_root(ms: ModelSet, component: str) -> Path:
     return component_config_path(ms.config_dir, component).parent.parent
 
 
-def _load_meta_and_assign(model_cls, config: dict, files: list[Path], dtype: torch.dtype, strip: str = ""):
+def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dtype, strip: str = ""):
     """Instantiate on the meta device, then take the tensors from the (mmapped) files."""
     from accelerate import init_empty_weights
     from safetensors.torch import load_file

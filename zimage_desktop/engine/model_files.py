@@ -335,8 +335,9 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None) -
     if not models_dir.is_dir():
         raise ModelFilesError(f"The models folder {models_dir} does not exist.")
 
-    config_dir = models_dir / "configs" / CONFIG_NAME
-    config_dir = config_dir if config_dir.is_dir() else None
+    config_dir: Path | None = models_dir / "configs" / CONFIG_NAME
+    if config_dir is not None and not config_dir.is_dir():
+        config_dir = None
     tr_config = component_config(config_dir, "transformer")
     te_config = component_config(config_dir, "text_encoder")
 

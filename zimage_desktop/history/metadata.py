@@ -85,7 +85,7 @@ def read_png_metadata(path: Path) -> RecalledParameters:
         with Image.open(path) as img:
             # info holds the text chunks before the image data (where every writer puts them);
             # unlike .text it does not decode the pixels, so a hostile image costs nothing here.
-            texts = {k: v for k, v in img.info.items() if isinstance(v, str)}
+            texts = {k: v for k, v in img.info.items() if isinstance(k, str) and isinstance(v, str)}
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise BadInputError(f"{Path(path).name} is not a readable PNG image ({exc}).") from None
     return parse_text_chunks(texts)
