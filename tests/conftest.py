@@ -29,11 +29,13 @@ def comfy_copy(tiny_models, tmp_path) -> Path:
 def generators(tiny_models):
     """One loaded Generator per layout, shared across tests (loading is what the app does once)."""
     from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.planner import reference_plan
 
+    plan = reference_plan("cpu")
     return {
-        "diffusers": Generator(tiny_models.diffusers, device="cpu"),
-        "comfy": Generator(tiny_models.comfy, device="cpu"),
-        "gguf": Generator(tiny_models.gguf, device="cpu"),
+        "diffusers": Generator(tiny_models.diffusers, device="cpu", plan=plan),
+        "comfy": Generator(tiny_models.comfy, device="cpu", plan=plan),
+        "gguf": Generator(tiny_models.gguf, device="cpu", plan=plan),
     }
 
 

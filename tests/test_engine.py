@@ -9,6 +9,7 @@ import torch
 from zimage_desktop.engine.generator import Generator, initial_latents
 from zimage_desktop.engine.loader import load_pipeline
 from zimage_desktop.engine.model_files import resolve_model_set
+from zimage_desktop.engine.planner import reference_plan
 from zimage_desktop.engine.request import GenerationRequest
 
 SMALL = dict(width=256, height=256)
@@ -93,7 +94,7 @@ def test_last_preview_is_the_final_latent_projection(generators):
 
 
 def test_previews_off_still_report_steps(tiny_models):
-    gen = Generator(tiny_models.comfy, device="cpu", previews=False)
+    gen = Generator(tiny_models.comfy, device="cpu", previews=False, plan=reference_plan())
     events = []
     gen.run(GenerationRequest(prompt="a tree", seed=1, **SMALL), on_step=events.append)
     assert len(events) == 8 and all(e.preview is None for e in events)
@@ -107,7 +108,7 @@ def test_cancel_mid_run_returns_no_image_and_pipeline_stays_usable(generators):
     assert result.cancelled and result.images == ()
     assert len(events) == 3  # no step ran after the cancel
     again = gen.run(req.for_seed(9)).images[0]
-    fresh = Generator(gen.models_dir, device="cpu").run(req.for_seed(9)).images[0]
+    fresh = Generator(gen.models_dir, device="cpu", plan=reference_plan()).run(req.for_seed(9)).images[0]
     assert np.array_equal(pixels(again.image), pixels(fresh.image))
 
 
@@ -120,7 +121,7 @@ def test_cancel_between_images_keeps_finished_ones(generators):
 
 
 def test_prompt_cache_skips_the_text_encoder(tiny_models):
-    gen = Generator(tiny_models.comfy, device="cpu")
+    gen = Generator(tiny_models.comfy, device="cpu", plan=reference_plan())
     gen.ensure_loaded()
     calls = []
     gen.pipe.text_encoder.register_forward_hook(lambda *a: calls.append(1))
@@ -199,7 +200,8 @@ def test_switching_transformer_reloads(tiny_models, tmp_path):
     shutil.copytree(tiny_models.comfy, folder)
     shutil.copy(next((tiny_models.gguf / "diffusion_models").glob("*.gguf")), folder / "diffusion_models")
     gen = Generator(folder, device="cpu")
+    # The cpu profile prefers GGUF Q8_0 to a bf16 file stored as FP8.
     a = gen.run(GenerationRequest(prompt="a", seed=1, **SMALL)).images[0]
-    assert a.model["files"][0]["name"] == "tiny_zimage_bf16.safetensors"
-    b = gen.run(GenerationRequest(prompt="a", seed=1, transformer="tiny_zimage-Q8_0.gguf", **SMALL)).images[0]
-    assert b.model["files"][0]["name"] == "tiny_zimage-Q8_0.gguf"
+    assert a.model["files"][0]["name"] == "tiny_zimage-Q8_0.gguf" and a.model["transformer_form"] == "Q8_0"
+    b = gen.run(GenerationRequest(prompt="a", seed=1, transformer="tiny_zimage_bf16.safetensors", **SMALL)).images[0]
+    assert b.model["files"][0]["name"] == "tiny_zimage_bf16.safetensors" and b.model["transformer_form"] == "bf16"

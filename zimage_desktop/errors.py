@@ -34,3 +34,11 @@ class ModelFilesError(BadInputError):
 
 class GenerationCancelled(UserFacingError):
     """The user cancelled; not an error for the UI, but it ends a run."""
+
+
+class OutOfMemoryError(UserFacingError):
+    """The GPU ran out of memory; the pipeline was freed. ``lighter_profile`` is the one to offer."""
+
+    def __init__(self, message: str, lighter_profile: str | None) -> None:
+        super().__init__(message)
+        self.lighter_profile = lighter_profile

@@ -10,18 +10,23 @@ latents, and we decode only when the run was not cancelled.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from ..errors import UserFacingError
+from ..errors import BadInputError, OutOfMemoryError, UserFacingError
 from ..models.hashing import HashCache
-from .devices import select_device
+from .devices import MachineInfo, probe
+from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
 from .model_files import ModelSet, resolve_model_set
+from .placement import apply_plan
+from .planner import MemoryPlan, lighter_profile, make_plan
 from .preview import LatentPreviewer, denoised_estimate
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
@@ -46,47 +51,107 @@ def initial_latents(seed: int, width: int, height: int, device: torch.device) ->
     return randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32).to(device)
 
 
+class _NonFinite(Exception):
+    def __init__(self, step: int) -> None:
+        super().__init__(step)
+        self.step = step
+
+
 class Generator:
-    """Owns one pipeline; not thread-safe (one worker thread uses it)."""
+    """Owns one pipeline; not thread-safe (one worker thread uses it).
+
+    ``device`` "auto" runs each plan on its own device; "cpu"/"cuda"/"mps" force one (with "cpu"
+    and "mps" choosing that profile unless ``plan`` is given). ``plan`` replaces the planner (tests,
+    benchmarks); ``machine`` replaces the hardware probe. ``on_loaded`` callables see every newly
+    loaded pipeline (used to inject faults in tests).
+    """
 
     def __init__(self, models_dir: Path, *, device: str = "auto", previews: bool = True,
-                 hash_cache: HashCache | None = None) -> None:
+                 hash_cache: HashCache | None = None, plan: MemoryPlan | None = None,
+                 machine: MachineInfo | None = None) -> None:
         self.models_dir = Path(models_dir)
         self.device_choice = device
         self.previews = previews
         self.hash_cache = hash_cache or HashCache()
+        self.plan_override = plan
+        self.machine = machine
+        self.on_loaded: list[Callable[[object], None]] = []
         self.pipe = None
         self.model_set: ModelSet | None = None
+        self.plan: MemoryPlan | None = None
         self.prompts: PromptEncoder | None = None
         self.device: torch.device | None = None
         self.dtype: torch.dtype | None = None
+        self.load_seconds = 0.0
+        self._force_fp32 = False  # set for the session after an fp16/bf16 overflow
         self._previewer = LatentPreviewer()
         self._model_info: dict | None = None
 
     # -- loading ---------------------------------------------------------------------------
 
-    def ensure_loaded(self, transformer: str | None = None) -> ModelSet:
-        """Load (or keep) the pipeline for this transformer choice; returns its ModelSet."""
-        model_set = resolve_model_set(self.models_dir, transformer)
-        if self.pipe is not None and model_set == self.model_set:
+    def make_plan(self, transformer: str | None = None, profile: str = "auto") -> tuple[MemoryPlan, ModelSet]:
+        """The plan for this request and the files it will load (reads headers only)."""
+        if self.device_choice not in ("auto", "cuda", "cpu", "mps"):
+            raise BadInputError(f"Unknown device {self.device_choice!r}; choose auto, cuda, mps or cpu.")
+        found = resolve_model_set(self.models_dir, transformer)
+        if self.plan_override is not None:
+            plan = self.plan_override
+        else:
+            if self.machine is None:
+                self.machine = probe()
+            if self.device_choice in ("cpu", "mps") and profile == "auto":
+                profile = self.device_choice
+            plan = make_plan(self.machine, found.available_forms, profile,
+                             force_form=found.transformer_form if transformer else None)
+        if self._force_fp32 and plan.compute_dtype != "float32":
+            plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
+        model_set = found if transformer else resolve_model_set(self.models_dir, None, (plan.transformer_form,))
+        return plan, model_set
+
+    def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:
+        """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""
+        plan, model_set = self.make_plan(transformer, profile)
+        if self.pipe is not None and model_set == self.model_set and plan == self.plan:
             return model_set
         self.unload()
-        self.device, self.dtype = select_device(self.device_choice)
+        device = torch.device(plan.device if self.device_choice == "auto" else self.device_choice)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise BadInputError(f"The {plan.profile} profile needs a CUDA GPU, and none is available; "
+                                "choose the cpu profile.")
+        dtype = getattr(torch, plan.compute_dtype)
+        # A text encoder kept on the CPU is stored in bf16 there: half the RAM of fp32.
+        te_dtype = torch.bfloat16 if plan.text_encoder == "cpu" and device.type != "cpu" else dtype
         started = time.perf_counter()
-        pipe = load_pipeline(model_set, self.dtype)
-        pipe.set_progress_bar_config(disable=True)
-        pipe.to(self.device)
-        self.pipe, self.model_set = pipe, model_set
+        try:
+            pipe = load_pipeline(model_set, dtype, te_dtype)
+            pipe.set_progress_bar_config(disable=True)
+            apply_plan(pipe, plan, device, model_set.transformer_form)
+            if dtype == torch.float16:
+                install_fp16_guards(pipe.transformer)
+            for hook in self.on_loaded:
+                hook(pipe)
+        except torch.OutOfMemoryError:
+            pipe = None
+            self._out_of_memory(plan, "loading")
+        self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
         self.prompts = PromptEncoder(pipe.tokenizer, pipe.text_encoder, _encoder_id(model_set))
         self.load_seconds = time.perf_counter() - started
-        log.info("loaded %s in %.1f s on %s (%s)", model_set.display_name, self.load_seconds, self.device, self.dtype)
+        log.info("loaded %s in %.1f s: %s", model_set.display_name, self.load_seconds, plan.explanation)
         return model_set
 
     def unload(self) -> None:
-        self.pipe = self.model_set = self.prompts = None
+        self.pipe = self.model_set = self.prompts = self.plan = None
         self._model_info = None
+        gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+    def _out_of_memory(self, plan: MemoryPlan, stage: str):
+        self.unload()
+        lighter = lighter_profile(plan.profile)
+        hint = f" Try the lighter {lighter} profile." if lighter else " Close other programs that use the GPU."
+        raise OutOfMemoryError(f"The GPU ran out of memory while {stage} with the {plan.profile} profile; "
+                               f"the model was unloaded.{hint}", lighter)
 
     def model_info(self) -> dict:
         """Names and sha256 of the files in use (hashed once, then cached)."""
@@ -100,6 +165,8 @@ class Generator:
                 "hash": files[0]["sha256"][:10] if files else "",
                 "device": str(self.device),
                 "dtype": str(self.dtype).replace("torch.", ""),
+                "profile": self.plan.profile if self.plan else "",
+                "transformer_form": self.plan.transformer_form if self.plan else "",
             }
         return self._model_info
 
@@ -107,16 +174,19 @@ class Generator:
 
     def run(self, request: GenerationRequest, on_step: StepCallback | None = None,
             is_cancelled: CancelCheck | None = None, on_image: ImageCallback | None = None) -> GenerationResult:
-        """Make ``request.count`` images; stops between steps when ``is_cancelled()`` turns true."""
+        """Make ``request.count`` images; stops between steps when ``is_cancelled()`` turns true.
+
+        Out of GPU memory frees the pipeline and raises OutOfMemoryError naming a lighter
+        profile. Non-finite latents stop the image at the step they appear and it is made again
+        once in float32 (which then stays for the session)."""
         cancelled = is_cancelled or (lambda: False)
-        self.ensure_loaded(request.transformer)
-        assert self.pipe is not None and self.prompts is not None and self.device is not None
-        model = self.model_info()
+        self.ensure_loaded(request.transformer, request.profile)
         images: list[GeneratedImage] = []
         for index, seed in enumerate(request.seeds):
             if cancelled():
                 return GenerationResult(request, tuple(images), cancelled=True)
-            image = self._run_one(request.for_seed(seed), index, request.count, on_step, cancelled, model)
+            single = request.for_seed(seed)
+            image = self._run_guarded(single, index, request.count, on_step, cancelled)
             if image is None:
                 return GenerationResult(request, tuple(images), cancelled=True)
             images.append(image)
@@ -124,19 +194,50 @@ class Generator:
                 on_image(image)
         return GenerationResult(request, tuple(images))
 
+    def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
+                     cancelled: CancelCheck) -> GeneratedImage | None:
+        notes: list[str] = []
+        for attempt in range(2):
+            assert self.plan is not None
+            plan = self.plan
+            try:
+                image = self._run_one(req, index, count, on_step, cancelled, self.model_info())
+            except torch.OutOfMemoryError:
+                self._out_of_memory(plan, "generating")
+            except _NonFinite as exc:
+                if attempt == 1 or self.dtype == torch.float32:
+                    raise UserFacingError(
+                        f"The image went numerically invalid at step {exc.step} even in float32; the model "
+                        "files may be damaged — verify or re-download them."
+                    ) from None
+                notes.append(f"{self.dtype} overflowed at step {exc.step}; made again in float32.")
+                log.warning("non-finite latents at step %d in %s; retrying in float32", exc.step, self.dtype)
+                self._force_fp32 = True
+                self.ensure_loaded(req.transformer, req.profile)
+                continue
+            if image is not None and notes:
+                image = replace(image, notes=tuple(notes))
+            return image
+        return None
+
     def _run_one(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
                  cancelled: CancelCheck, model: dict) -> GeneratedImage | None:
         pipe = self.pipe
-        assert pipe is not None and self.prompts is not None and self.device is not None
+        assert pipe is not None and self.prompts is not None
+        device = pipe._execution_device
         started = time.perf_counter()
-        embeds = self.prompts.encode(req.prompt, self.device).to(self.dtype)
+        embeds = self.prompts.encode(req.prompt).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
-        latents = initial_latents(req.seed, req.width, req.height, self.device)
-        state = {"prev": latents, "sigmas": None}
+        latents = initial_latents(req.seed, req.width, req.height, device)
+        state: dict = {"prev": latents, "sigmas": None, "bad_step": 0}
 
         def on_step_end(pipeline, i: int, t, kwargs: dict) -> dict:
+            current = kwargs["latents"]
+            if not all_finite(current):
+                state["bad_step"] = i + 1
+                pipeline._interrupt = True
+                return {}
             if on_step is not None:
-                current = kwargs["latents"]
                 preview = None
                 if self.previews:
                     if state["sigmas"] is None:
@@ -163,6 +264,8 @@ class Generator:
             callback_on_step_end=on_step_end,
             callback_on_step_end_tensor_inputs=["latents"],
         ).images
+        if state["bad_step"]:
+            raise _NonFinite(state["bad_step"])
         if pipe.interrupt:
             return None
         denoised = time.perf_counter()
@@ -180,14 +283,12 @@ class Generator:
         """Exactly the pipeline's own decode, done by us so a cancelled run skips it."""
         pipe = self.pipe
         assert pipe is not None
-        if not torch.isfinite(latents).all():
-            raise UserFacingError(
-                "The image came out empty (numbers overflowed on this GPU); try the CPU or a lighter profile."
-            )
         vae = pipe.vae
         latents = latents.to(vae.dtype) / vae.config.scaling_factor + vae.config.shift_factor
         with torch.inference_mode():
             decoded = vae.decode(latents, return_dict=False)[0]
+        if not all_finite(decoded):
+            raise _NonFinite(0)
         image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
         pipe.maybe_free_model_hooks()
         return image

@@ -24,8 +24,11 @@ def _config_root(ms: ModelSet, component: str) -> Path:
     return component_config_path(ms.config_dir, component).parent.parent
 
 
-def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dtype, strip: str = ""):
-    """Instantiate on the meta device, then take the tensors from the (mmapped) files."""
+def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dtype, strip: str = "",
+                          keep_fp8: bool = False):
+    """Instantiate on the meta device, then take the tensors from the (mmapped) files.
+
+    With ``keep_fp8`` float8 tensors stay float8 (no upcast of the whole model in RAM)."""
     from accelerate import init_empty_weights
     from safetensors.torch import load_file
 
@@ -36,7 +39,9 @@ def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dty
         for key, value in load_file(str(file)).items():
             if strip and key.startswith(strip):
                 key = key[len(strip):]
-            state[key] = value.to(dtype) if value.is_floating_point() else value
+            if value.is_floating_point() and not (keep_fp8 and value.element_size() == 1):
+                value = value.to(dtype)
+            state[key] = value
     expected = set(model.state_dict())
     missing, unexpected = expected - set(state), set(state) - expected
     # Causal-LM checkpoints may carry an lm_head that the bare encoder does not use.
@@ -55,6 +60,8 @@ def load_transformer(ms: ModelSet, dtype: torch.dtype):
     from diffusers import ZImageTransformer2DModel
 
     assert ms.transformer is not None
+    if ms.transformer_form == "fp8":
+        return _load_fp8_transformer(ms, dtype)
     root = _config_root(ms, "transformer")
     kwargs = dict(config=str(root), subfolder="transformer", dtype=dtype, local_files_only=True)
     if ms.transformer_format == "gguf":
@@ -67,6 +74,28 @@ def load_transformer(ms: ModelSet, dtype: torch.dtype):
         return ZImageTransformer2DModel.from_single_file(str(ms.transformer), **kwargs)
     config = ZImageTransformer2DModel.load_config(str(root), subfolder="transformer", local_files_only=True)
     return _load_meta_and_assign(ZImageTransformer2DModel, config, [ms.transformer], dtype)
+
+
+def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
+    """An fp8 (float8_e4m3fn) single file, kept in fp8: layerwise casting upcasts per layer later."""
+    from diffusers import ZImageTransformer2DModel
+    from diffusers.loaders.single_file_utils import convert_z_image_transformer_checkpoint_to_diffusers
+    from safetensors.torch import load_file
+
+    assert ms.transformer is not None
+    root = _config_root(ms, "transformer")
+    config = ZImageTransformer2DModel.load_config(str(root), subfolder="transformer", local_files_only=True)
+    if ms.transformer_keys != "comfy":
+        return _load_meta_and_assign(ZImageTransformer2DModel, config, [ms.transformer], dtype, keep_fp8=True)
+    # ComfyUI keys: convert (fused qkv is split along rows, which fp8 tensors allow), then assign.
+    from accelerate import init_empty_weights
+
+    state = convert_z_image_transformer_checkpoint_to_diffusers(load_file(str(ms.transformer)))
+    with init_empty_weights(include_buffers=False):
+        model = ZImageTransformer2DModel.from_config(config)
+    state = {k: v if v.element_size() == 1 or not v.is_floating_point() else v.to(dtype) for k, v in state.items()}
+    model.load_state_dict(state, assign=True, strict=True)
+    return model.eval()
 
 
 def load_text_encoder(ms: ModelSet, dtype: torch.dtype):
@@ -92,8 +121,8 @@ def load_vae(ms: ModelSet, dtype: torch.dtype):
     return _load_meta_and_assign(AutoencoderKL, config, [ms.vae], dtype)
 
 
-def load_pipeline(ms: ModelSet, dtype: torch.dtype):
-    """The full pipeline on the CPU in ``dtype``; the caller moves or offloads it."""
+def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dtype | None = None):
+    """The full pipeline on the CPU in ``dtype``; the caller moves or offloads it (see placement)."""
     from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline
     from diffusers.utils import logging as diffusers_logging
     from transformers import AutoTokenizer
@@ -104,9 +133,12 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype):
     transformers_logging.disable_progress_bar()
     try:
         if ms.form == "diffusers":
-            return ZImagePipeline.from_pretrained(
+            pipe = ZImagePipeline.from_pretrained(
                 str(ms.pipeline_dir), dtype=dtype, local_files_only=True, use_safetensors=True
             )
+            if text_encoder_dtype is not None and text_encoder_dtype != dtype:
+                pipe.text_encoder.to(text_encoder_dtype)
+            return pipe
         assert ms.config_dir is not None
         scheduler_root = ms.config_dir if (ms.config_dir / "scheduler").is_dir() else shipped_config_dir()
         scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(
@@ -116,11 +148,11 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype):
         return ZImagePipeline(
             scheduler=scheduler,
             vae=load_vae(ms, dtype),
-            text_encoder=load_text_encoder(ms, dtype),
+            text_encoder=load_text_encoder(ms, text_encoder_dtype or dtype),
             tokenizer=tokenizer,
             transformer=load_transformer(ms, dtype),
         )
-    except ModelFilesError:
+    except (ModelFilesError, torch.OutOfMemoryError):
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         # Headers were checked already, so this is a damaged file or an unexpected layout.

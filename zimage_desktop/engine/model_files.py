@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..errors import ModelFilesError
 
@@ -28,10 +28,11 @@ MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 @dataclass(frozen=True)
 class TensorIndex:
-    """Tensor names and shapes of one weights file (or a sharded folder)."""
+    """Tensor names, shapes and storage types of one weights file (or a sharded folder)."""
 
     shapes: dict[str, tuple[int, ...]]
     format: str  # "safetensors" | "gguf"
+    dtypes: dict[str, str] = field(default_factory=dict)  # "BF16", "F8_E4M3", "Q4_K", …
 
     def stripped(self, prefixes: Iterable[str]) -> dict[str, tuple[int, ...]]:
         prefixes = tuple(prefixes)
@@ -65,6 +66,9 @@ class ModelSet:
     vae: Path | None = None
     vae_keys: str = "diffusers"
     config_dir: Path | None = None
+    transformer_form: str = "bf16"  # see transformer_form()
+    # Forms of all usable transformer files in the folder (for the planner).
+    available_forms: frozenset[str] = frozenset()
 
     def files(self) -> list[Path]:
         """The weight files of this set (for hashes and metadata)."""
@@ -122,11 +126,13 @@ def read_safetensors_index(path: Path) -> TensorIndex:
     if not isinstance(header, dict):
         raise ModelFilesError(f"{path.name} has an invalid safetensors header; download it again.")
     shapes: dict[str, tuple[int, ...]] = {}
+    dtypes: dict[str, str] = {}
     data_end = 0
     for name, info in header.items():
         if name == "__metadata__" or not isinstance(info, dict):
             continue
         shapes[name] = tuple(int(d) for d in info.get("shape", ()))
+        dtypes[name] = str(info.get("dtype", ""))
         offsets = info.get("data_offsets") or (0, 0)
         data_end = max(data_end, int(offsets[1]))
     if 8 + header_len + data_end > size:
@@ -134,7 +140,7 @@ def read_safetensors_index(path: Path) -> TensorIndex:
             f"{path.name} is incomplete ({size:,} of {8 + header_len + data_end:,} bytes); "
             "the download was probably interrupted — download it again."
         )
-    return TensorIndex(shapes, "safetensors")
+    return TensorIndex(shapes, "safetensors", dtypes)
 
 
 def read_gguf_index(path: Path) -> TensorIndex:
@@ -144,12 +150,13 @@ def read_gguf_index(path: Path) -> TensorIndex:
         reader = gguf.GGUFReader(path)
         # GGUF stores dimensions innermost first; report them the torch way round.
         shapes = {t.name: tuple(int(d) for d in reversed(t.shape.tolist())) for t in reader.tensors}
+        dtypes = {t.name: t.tensor_type.name for t in reader.tensors}
     except Exception as exc:  # the gguf reader raises many kinds on damaged files
         raise ModelFilesError(
             f"{path.name} is not a readable GGUF file ({type(exc).__name__}: {exc}); it may be "
             "damaged or incomplete — download it again."
         ) from None
-    return TensorIndex(shapes, "gguf")
+    return TensorIndex(shapes, "gguf", dtypes)
 
 
 def read_index(path: Path) -> TensorIndex:
@@ -171,8 +178,11 @@ def read_sharded_index(folder: Path) -> TensorIndex:
             refuse_pickle(pickles[0])
         raise ModelFilesError(f"The folder {folder} holds no .safetensors files.")
     shapes: dict[str, tuple[int, ...]] = {}
+    dtypes: dict[str, str] = {}
     for shard in shards:
-        shapes.update(read_safetensors_index(shard).shapes)
+        part = read_safetensors_index(shard)
+        shapes.update(part.shapes)
+        dtypes.update(part.dtypes)
     for index_file in folder.glob("*.safetensors.index.json"):
         try:
             wanted = set(json.loads(index_file.read_text(encoding="utf-8"))["weight_map"])
@@ -184,7 +194,7 @@ def read_sharded_index(folder: Path) -> TensorIndex:
                 f"The shards in {folder} are incomplete: {len(missing)} tensors listed in "
                 f"{index_file.name} are missing (e.g. {sorted(missing)[0]})."
             )
-    return TensorIndex(shapes, "safetensors")
+    return TensorIndex(shapes, "safetensors", dtypes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,6 +244,29 @@ def classify_transformer(index: TensorIndex, config: dict) -> str:
             f"{config['n_layers']}."
         )
     return style
+
+
+# GGUF quantisations grouped into the forms the planner knows.
+GGUF_FORM = {"Q8_0": "Q8_0", "Q6_K": "Q6_K", "Q5_K": "Q5_K", "Q5_0": "Q5_K", "Q5_1": "Q5_K", "Q4_K": "Q4_K",
+             "Q4_0": "Q4_K", "Q4_1": "Q4_K", "Q3_K": "Q3_K", "Q2_K": "Q3_K"}
+
+
+def transformer_form(index: TensorIndex) -> str:
+    """"bf16" (also for fp16/fp32 files), "fp8", or the GGUF form of the big weight matrices."""
+    counts: dict[str, int] = {}
+    for name, shape in index.shapes.items():
+        if name.endswith(".weight") and len(shape) == 2 and min(shape) >= 32:
+            kind = index.dtypes.get(name, "")
+            counts[kind] = counts.get(kind, 0) + 1
+    kind = max(counts, key=lambda k: counts[k]) if counts else ""
+    if index.format == "gguf":
+        return GGUF_FORM.get(kind, "Q8_0" if kind in ("F16", "BF16", "F32") else kind)
+    return "fp8" if kind.startswith("F8") else "bf16"
+
+
+def provides(file_form: str) -> set[str]:
+    """Forms the planner may use with a file of this form (a bf16 file can be stored as FP8)."""
+    return {"bf16", "fp8"} if file_form == "bf16" else {file_form}
 
 
 def check_text_encoder(index: TensorIndex, config: dict, name: str) -> None:
@@ -325,8 +358,13 @@ def _pick(kind: str, folder: Path, candidates: list[Path], pickles: list[Path], 
     raise ModelFilesError(f"No {kind} found in {folder}.")
 
 
-def resolve_model_set(models_dir: Path, transformer: str | Path | None = None) -> ModelSet:
-    """Work out which files make the pipeline in ``models_dir`` (raises ModelFilesError)."""
+def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
+                      prefer_forms: Sequence[str] = ()) -> ModelSet:
+    """Work out which files make the pipeline in ``models_dir`` (raises ModelFilesError).
+
+    ``transformer`` names a file explicitly; otherwise the first file whose form is earliest in
+    ``prefer_forms`` is used (then safetensors before GGUF, then by name).
+    """
     models_dir = Path(models_dir).expanduser()
     if transformer is not None:
         refuse_pickle(Path(transformer))
@@ -340,6 +378,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None) -
         config_dir = None
     tr_config = component_config(config_dir, "transformer")
     te_config = component_config(config_dir, "text_encoder")
+    forms: dict[Path, str] = {}
 
     def check_transformer(path: Path) -> str | None:
         index = read_index(path)
@@ -348,6 +387,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None) -
             raise ModelFilesError(
                 f"{path.name} is not a Z-Image transformer ({_guess_other_model(set(index.stripped(COMFY_PREFIXES)))})."
             )
+        forms[path] = transformer_form(index)
         return style
 
     tr_dir = models_dir / "diffusion_models"
@@ -360,9 +400,23 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None) -
         tr_path, tr_style = path, check_transformer(path) or "comfy"
     else:
         candidates, pickles = _weight_candidates(tr_dir)
-        # safetensors before GGUF, then by name: deterministic until the planner chooses.
-        candidates.sort(key=lambda p: (p.suffix.lower() != ".safetensors", p.name))
-        tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
+        usable = []
+        for path in candidates:
+            try:
+                usable.append((path, check_transformer(path)))
+            except ModelFilesError:
+                pass
+        if usable:
+            rank = {form: i for i, form in enumerate(prefer_forms)}
+
+            def order(item):
+                path = item[0]
+                best = min((rank.get(f, len(rank)) for f in provides(forms[path])), default=len(rank))
+                return (best, path.suffix.lower() != ".safetensors", path.name)
+
+            tr_path, tr_style = min(usable, key=order)
+        else:  # say why nothing is usable
+            tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
 
     def check_te(path: Path) -> str:
         check_text_encoder(read_index(path), te_config, path.name)
@@ -396,6 +450,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None) -
         vae=vae_path,
         vae_keys=vae_style,
         config_dir=config_dir,
+        transformer_form=forms[tr_path],
+        available_forms=frozenset(f for form in forms.values() for f in provides(form)),
     )
 
 
@@ -417,4 +473,6 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
         read_sharded_index(part)  # complete and readable?
     if not (folder / "tokenizer").is_dir():
         raise ModelFilesError(f"The pipeline folder {folder} has no tokenizer/ folder.")
-    return ModelSet(form="diffusers", root=folder, pipeline_dir=folder)
+    form = transformer_form(read_sharded_index(folder / "transformer"))
+    return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
+                    available_forms=frozenset(provides(form)))

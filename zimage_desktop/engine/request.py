@@ -159,6 +159,7 @@ class GeneratedImage:
     image: Any
     timings: dict[str, float]
     model: dict[str, Any]
+    notes: tuple[str, ...] = ()  # e.g. a retry in float32 after an overflow
 
     @property
     def seed(self) -> int:
