@@ -15,3 +15,14 @@ def test_engine_overhead_bench_runs():
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr
     assert "engine/plain median ratio:" in proc.stdout and "speed-up" in proc.stdout
+
+
+@pytest.mark.slow
+def test_gpu_profiles_bench_runs_tiny_on_cpu(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_profiles.py"), "--tiny", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    names = [r.split("|")[1].strip() for r in rows[1:]]
+    assert names == ["diffusers bf16 (baseline)", "24gb", "16gb", "12gb", "8gb", "6gb", "4gb"]
+    assert not any("Error" in r for r in rows)

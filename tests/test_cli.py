@@ -145,3 +145,29 @@ def test_data_dir_before_or_after_the_sub_command(tiny_models, tmp_path, capsys,
         args = ["info", "--json"]
         assert main(opts + args if where == "before" else args + opts) == 0
         assert json.loads(capsys.readouterr().out)["data_dir"] == str(data.resolve())
+
+
+def test_info_shows_the_plan(tiny_models, data_dir, capsys):
+    assert main(["info", "--models", str(tiny_models.gguf)]) == 0
+    out = capsys.readouterr().out
+    assert "Profile cpu: GGUF Q8_0 transformer on the CPU" in out
+    assert main(["info", "--json", "--models", str(tiny_models.gguf), "--profile", "6gb"]) == 0
+    plan = json.loads(capsys.readouterr().out)["plan"]
+    # Only Q8_0 is installed: it runs now, "may not fit", and Q4_K is what to download.
+    assert plan["profile"] == "6gb" and plan["transformer_form"] == "Q8_0"
+    assert "may not fit 6 GB" in plan["explanation"]
+    assert plan["needs"][0] == "transformer-gguf-q4_k_m" and plan["missing"] == ["transformer-gguf-q4_k_m"]
+
+
+def test_generate_with_a_profile(tiny_models, tmp_path, data_dir, capsys):
+    """--profile 6gb with --device cpu runs the 6gb plan's code path (GGUF, model offload) here."""
+    assert main(["generate", "--models", str(tiny_models.gguf), "--prompt", "a", "--width", "256", "--height", "256",
+                 "--seed", "3", "--profile", "6gb", "--device", "cpu", "--out", str(tmp_path / "p.png")]) == 0
+    record = json.loads(capsys.readouterr().out)
+    meta = read_png_metadata(tmp_path / "p.png")
+    assert record["seed"] == 3 and meta.request.profile == "6gb" and meta.model["profile"] == "6gb"
+
+
+def test_unknown_profile_is_bad_input(tiny_models, data_dir, capsys):
+    assert main(["generate", "--models", str(tiny_models.gguf), "--prompt", "a", "--profile", "3gb"]) == 2
+    assert "Unknown profile" in capsys.readouterr().err

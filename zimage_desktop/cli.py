@@ -61,8 +61,9 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
     gen.add_argument("--preview-dir", help="write each step's preview here as PNG")
 
-    info = sub.add_parser("info", parents=[common], help="devices, memory and installed models")
+    info = sub.add_parser("info", parents=[common], help="devices, memory, installed models and the memory plan")
     info.add_argument("--models", help="models folder to inspect")
+    info.add_argument("--profile", default=None, help="show the plan of this profile instead of the recommended one")
     info.add_argument("--json", action="store_true", help="one JSON object")
 
     selftest = sub.add_parser("self-test", parents=[common],
@@ -218,20 +219,29 @@ def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Pat
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from .engine.devices import probe
     from .engine.model_files import resolve_model_set
+    from .engine.planner import make_plan
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     machine = probe()
     models: dict[str, Any] = {"folder": str(models_dir)}
+    forms: frozenset[str] = frozenset()
     try:
         model_set = resolve_model_set(models_dir)
-        models.update(installed=True, form=model_set.form, files=[str(p) for p in model_set.files()])
+        forms = model_set.available_forms
+        models.update(installed=True, form=model_set.form, files=[str(p) for p in model_set.files()],
+                      transformer_forms=sorted(forms))
     except UserFacingError as exc:
         models.update(installed=False, problem=str(exc))
-    report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models}
+    plan = make_plan(machine, forms, args.profile or settings.profile,
+                     have_text_encoder=models["installed"], have_vae=models["installed"])
+    report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
+              "plan": asdict(plan)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
@@ -251,6 +261,11 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  {file}")
     else:
         print(f"Models: not ready in {models_dir}: {models['problem']}")
+    print(f"Profile {plan.profile}: {plan.explanation}")
+    for warning in plan.warnings:
+        print(f"  note: {warning}")
+    if plan.missing:
+        print(f"  to download: {', '.join(plan.missing)}")
     return 0
 
 

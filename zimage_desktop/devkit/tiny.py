@@ -99,7 +99,7 @@ class TinyModels:
     gguf: Path
 
 
-def _write_configs(pipe, config_dir: Path) -> None:
+def write_configs(pipe, config_dir: Path) -> None:
     """configs/z-image-turbo: model_index, scheduler, tokenizer and each component's config.json."""
     config_dir.mkdir(parents=True, exist_ok=True)
     pipe.scheduler.save_pretrained(config_dir / "scheduler")
@@ -122,12 +122,14 @@ def _write_configs(pipe, config_dir: Path) -> None:
 
 def write_comfy_folder(pipe, models_dir: Path, *, transformer: str = "safetensors", gguf_type: str = "Q8_0",
                        vae_keys: str = "bfl", transformer_prefix: str = "") -> Path:
-    """Write the pipeline as a ComfyUI-style models folder; returns the transformer file."""
+    """Write the pipeline as a ComfyUI-style models folder; returns the transformer file.
+
+    ``transformer`` is "safetensors" (bf16), "fp8" (float8_e4m3fn weights) or "gguf"."""
     from safetensors.torch import save_file
 
     for sub in ("diffusion_models", "text_encoders", "vae"):
         (models_dir / sub).mkdir(parents=True, exist_ok=True)
-    _write_configs(pipe, models_dir / "configs" / "z-image-turbo")
+    write_configs(pipe, models_dir / "configs" / "z-image-turbo")
 
     te_state = {f"model.{k}": v.to(torch.bfloat16).contiguous() for k, v in pipe.text_encoder.state_dict().items()}
     save_file(te_state, models_dir / "text_encoders" / "tiny_qwen3.safetensors")
@@ -141,6 +143,11 @@ def write_comfy_folder(pipe, models_dir: Path, *, transformer: str = "safetensor
     if transformer == "gguf":
         path = models_dir / "diffusion_models" / f"tiny_zimage-{gguf_type}.gguf"
         write_gguf(tr_state, path, gguf_type)
+    elif transformer == "fp8":
+        # Like the fp8 files people publish: weight matrices in float8_e4m3fn, the rest bf16.
+        path = models_dir / "diffusion_models" / "tiny_zimage_fp8_e4m3fn.safetensors"
+        save_file({k: v.to(torch.float8_e4m3fn if v.ndim == 2 and k.endswith(".weight") else torch.bfloat16)
+                   for k, v in tr_state.items()}, path)
     else:
         path = models_dir / "diffusion_models" / "tiny_zimage_bf16.safetensors"
         save_file({k: v.to(torch.bfloat16) for k, v in tr_state.items()}, path)

@@ -19,6 +19,17 @@ from .model_files import ModelSet, component_config_path, read_index, shipped_co
 log = logging.getLogger(__name__)
 
 
+class _EmptyFp32ListFilter(logging.Filter):
+    """diffusers warns "modules … should be kept in float32: []" on every dtype cast, even when
+    the list is empty (its check tests the list for None). Drop only that empty-list case."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "should be kept in float32: []" not in record.getMessage()
+
+
+logging.getLogger("diffusers.models.modeling_utils").addFilter(_EmptyFp32ListFilter())
+
+
 def _config_root(ms: ModelSet, component: str) -> Path:
     """The folder whose ``<component>/config.json`` describes this model set."""
     return component_config_path(ms.config_dir, component).parent.parent
@@ -86,7 +97,8 @@ def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
     root = _config_root(ms, "transformer")
     config = ZImageTransformer2DModel.load_config(str(root), subfolder="transformer", local_files_only=True)
     if ms.transformer_keys != "comfy":
-        return _load_meta_and_assign(ZImageTransformer2DModel, config, [ms.transformer], dtype, keep_fp8=True)
+        model = _load_meta_and_assign(ZImageTransformer2DModel, config, [ms.transformer], dtype, keep_fp8=True)
+        return _upcast_layerwise_skipped(model, dtype)
     # ComfyUI keys: convert (fused qkv is split along rows, which fp8 tensors allow), then assign.
     from accelerate import init_empty_weights
 
@@ -95,7 +107,23 @@ def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
         model = ZImageTransformer2DModel.from_config(config)
     state = {k: v if v.element_size() == 1 or not v.is_floating_point() else v.to(dtype) for k, v in state.items()}
     model.load_state_dict(state, assign=True, strict=True)
-    return model.eval()
+    return _upcast_layerwise_skipped(model.eval(), dtype)
+
+
+def _upcast_layerwise_skipped(model, dtype: torch.dtype):
+    """Modules that layerwise casting leaves alone (embedders, norms) must hold compute-dtype
+    weights; an fp8 file may store them in fp8 too. Same patterns as enable_layerwise_casting."""
+    import re
+
+    from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN
+
+    patterns = tuple(DEFAULT_SKIP_MODULES_PATTERN) + tuple(model._skip_layerwise_casting_patterns or ())
+    for name, module in model.named_modules():
+        if name and any(re.search(p, name) for p in patterns):
+            for param in module.parameters(recurse=False):
+                if param.element_size() == 1 and param.is_floating_point():
+                    param.data = param.data.to(dtype)
+    return model
 
 
 def load_text_encoder(ms: ModelSet, dtype: torch.dtype):

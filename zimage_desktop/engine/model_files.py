@@ -400,10 +400,10 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         tr_path, tr_style = path, check_transformer(path) or "comfy"
     else:
         candidates, pickles = _weight_candidates(tr_dir)
-        usable = []
+        usable: list[tuple[Path, str]] = []
         for path in candidates:
             try:
-                usable.append((path, check_transformer(path)))
+                usable.append((path, check_transformer(path) or "comfy"))
             except ModelFilesError:
                 pass
         if usable:

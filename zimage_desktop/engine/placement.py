@@ -7,7 +7,10 @@
 - Offload "group": ``enable_group_offload`` at leaf level, with CUDA streams on CUDA and
   ``low_cpu_mem_usage`` (no second pinned copy of the weights). ``record_stream`` stays off
   (garbled outputs in some models, diffusers #12673).
-- Offload "sequential": ``enable_sequential_cpu_offload`` (not with GGUF, diffusers #14691).
+- Offload "sequential": every component, not just the transformer, is group-offloaded at leaf
+  level without prefetching: the least VRAM, the slowest. accelerate's
+  ``enable_sequential_cpu_offload`` is not used: it fails with GGUF (diffusers #14691) and does
+  not run with the CPU as execution device, so it could not even be tested here.
 - VAE tiling in 512-pixel tiles (the default tile is the whole 1024² image).
 """
 
@@ -45,17 +48,17 @@ def apply_plan(pipe, plan: MemoryPlan, device: torch.device, storage_form: str) 
     elif plan.offload == "model":
         pipe._exclude_from_cpu_offload = ["text_encoder"] if te_on_cpu else []
         pipe.enable_model_cpu_offload(device=device)
-    elif plan.offload == "group":
-        pipe.transformer.enable_group_offload(
-            onload_device=device, offload_device=torch.device("cpu"), offload_type="leaf_level",
-            use_stream=device.type == "cuda", low_cpu_mem_usage=True,
-        )
-        pipe.vae.to(device)
+    elif plan.offload in ("group", "sequential"):
+        streams = plan.offload == "group" and device.type == "cuda"
+        offloaded = [pipe.transformer] if plan.offload == "group" else [pipe.transformer, pipe.vae]
+        for model in offloaded:
+            model.enable_group_offload(
+                onload_device=device, offload_device=torch.device("cpu"), offload_type="leaf_level",
+                use_stream=streams, low_cpu_mem_usage=True,
+            )
+        if plan.offload == "group":
+            pipe.vae.to(device)
         pipe.text_encoder.to(torch.device("cpu") if te_on_cpu else device)
-    elif plan.offload == "sequential":
-        if gguf:
-            raise BadInputError("Sequential offload does not work with GGUF transformers; use the 4gb profile.")
-        pipe.enable_sequential_cpu_offload(device=device)
     else:
         raise BadInputError(f"Unknown offload mode {plan.offload!r}.")
 

@@ -95,7 +95,7 @@ def compute_dtype_for(machine: MachineInfo, device: str) -> str:
             return "bfloat16"
         # Turing/Volta run fp16 fast (with overflow guards); Pascal runs fp16 at 1/64 speed.
         return "float16" if gpu.capability >= (7, 0) else "float32"
-    if device == "mps":
+    if device in ("mps", "cuda"):  # a CUDA profile shown on a machine without a GPU: assume a modern one
         return "bfloat16"
     return "float32"
 
@@ -171,6 +171,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9)
         candidates = [f for f in candidates if _peaks(profile, f, dtype, te)[1] <= limit] or [candidates[-1]]
     present_forms = set(present_forms)
+    ideal = next((f for f in candidates if f in present_forms), candidates[0])
     if force_form is not None:
         form = force_form
         if form not in candidates:
@@ -188,8 +189,9 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     if machine.total_ram and ram > machine.total_ram / GIB:
         warnings.append(f"Needs about {ram:.0f} GiB of RAM but the machine has {machine.total_ram / GIB:.0f} GiB.")
 
-    needs = (COMPONENT_FOR_FORM[form], *BASE_COMPONENTS)
-    missing = [] if form in present_forms else [COMPONENT_FOR_FORM[form]]
+    # What the profile wants (the model manager downloads this), even when a fallback runs now.
+    needs = (COMPONENT_FOR_FORM[ideal], *BASE_COMPONENTS)
+    missing = [] if ideal in present_forms else [COMPONENT_FOR_FORM[ideal]]
     if not have_text_encoder:
         missing.append("text-encoder-bf16")
     if not have_vae:
@@ -198,7 +200,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         profile=name, device=device, compute_dtype=dtype, transformer_form=form, text_encoder=te,
         offload=profile.offload, vae_tiling=profile.vae_tiling, vae_slicing=profile.offload == "group",
         predicted_vram_gib=vram, predicted_ram_gib=ram,
-        explanation=explain(profile, form, dtype, te, vram, ram),
+        explanation=explain(profile, form, dtype, te, vram, ram, fits(form)),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
     )
 
@@ -210,7 +212,7 @@ OFFLOAD_TEXT = {"none": "", "model": "swapped in and out of the GPU per stage",
                 "group": "streamed to the GPU layer by layer", "sequential": "streamed to the GPU module by module"}
 
 
-def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: float) -> str:
+def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: float, fits: bool = True) -> str:
     parts = [FORM_TEXT.get(form, f"GGUF {form} transformer")]
     where = {"cuda": "on the GPU", "mps": "on the Apple GPU", "cpu": "on the CPU"}[profile.device]
     parts[0] += f" {OFFLOAD_TEXT[profile.offload] or where}"
@@ -221,7 +223,8 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     if dtype != "bfloat16":
         parts.append(f"{dtype} compute" + (" (fp32 if it overflows)" if dtype == "float16" else ""))
     memory = f"peak ≈ {vram:.1f} GiB VRAM, {ram:.0f} GiB RAM" if profile.device != "cpu" else f"≈ {ram:.0f} GiB RAM"
-    return f"{', '.join(parts)} — {profile.label} ({memory})"
+    label = profile.label if fits else profile.label.replace("fits", "may not fit")
+    return f"{', '.join(parts)} — {label} ({memory})"
 
 
 LIGHTER = ("24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu")

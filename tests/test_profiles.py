@@ -1,0 +1,195 @@
+"""Every profile's code path on the CPU: quantized forms, FP8 storage, offload modes, recovery."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from tests.fixtures import build_tiny_pipeline, write_comfy_folder, write_gguf
+from zimage_desktop.devkit.keys import transformer_to_comfy
+from zimage_desktop.engine.devices import GpuInfo, MachineInfo
+from zimage_desktop.engine.generator import Generator
+from zimage_desktop.engine.planner import PROFILES, make_plan, reference_plan
+from zimage_desktop.engine.request import GenerationRequest
+from zimage_desktop.errors import OutOfMemoryError, UserFacingError
+
+SMALL = dict(width=256, height=256)
+REQ = GenerationRequest(prompt="a small house by a lake", seed=21, **SMALL)
+
+
+def pixels(img):
+    return np.asarray(img, dtype=np.float64)
+
+
+def psnr(a, b):
+    mse = np.mean((pixels(a) - pixels(b)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+@pytest.fixture(scope="module")
+def many_forms(tmp_path_factory):
+    """One folder holding the same tiny transformer as bf16, Q8_0 and Q4_0 files."""
+    folder = tmp_path_factory.mktemp("forms") / "models"
+    pipe = build_tiny_pipeline(seed=0)
+    write_comfy_folder(pipe, folder)
+    state = transformer_to_comfy(dict(pipe.transformer.state_dict()))
+    write_gguf(state, folder / "diffusion_models" / "tiny_zimage-Q8_0.gguf", "Q8_0")
+    write_gguf(state, folder / "diffusion_models" / "tiny_zimage-Q4_0.gguf", "Q4_0")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference_image(many_forms):
+    gen = Generator(many_forms, device="cpu", plan=reference_plan())
+    return gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0].image
+
+
+def test_gguf_q8_and_q4_stay_close_to_bf16(many_forms, reference_image):
+    scores = {}
+    for name in ("tiny_zimage-Q8_0.gguf", "tiny_zimage-Q4_0.gguf"):
+        gen = Generator(many_forms, device="cpu", plan=reference_plan())
+        image = gen.run(replace(REQ, transformer=name)).images[0]
+        assert image.model["files"][0]["name"] == name
+        scores[name] = psnr(image.image, reference_image)
+    print("PSNR vs bf16 reference:", {k: round(v, 1) for k, v in scores.items()})
+    assert scores["tiny_zimage-Q8_0.gguf"] > 45
+    assert scores["tiny_zimage-Q4_0.gguf"] > 30
+    assert scores["tiny_zimage-Q8_0.gguf"] > scores["tiny_zimage-Q4_0.gguf"]
+
+
+def test_fp8_storage_from_a_bf16_file(many_forms, reference_image):
+    plan = replace(reference_plan(), transformer_form="fp8")
+    gen = Generator(many_forms, device="cpu", plan=plan)
+    image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
+    weight = gen.pipe.transformer.layers[0].feed_forward.w1.weight
+    assert weight.dtype == torch.float8_e4m3fn
+    # precision-sensitive embedders stay in the compute dtype
+    assert gen.pipe.transformer.t_embedder.mlp[0].weight.dtype == torch.float32
+    assert psnr(image.image, reference_image) > 25
+
+
+def test_fp8_single_file_loads_without_upcasting(tmp_path, reference_image):
+    folder = tmp_path / "fp8"
+    write_comfy_folder(build_tiny_pipeline(seed=0), folder, transformer="fp8")
+    gen = Generator(folder, device="cpu", plan=reference_plan())
+    ms, = [gen.ensure_loaded()]
+    assert ms.transformer_form == "fp8"
+    assert gen.pipe.transformer.layers[0].attention.to_q.weight.dtype == torch.float8_e4m3fn
+    image = gen.run(REQ).images[0]
+    assert psnr(image.image, reference_image) > 25
+
+
+@pytest.mark.parametrize("offload", ["none", "model", "group", "sequential"])
+def test_every_offload_mode_runs(many_forms, reference_image, offload):
+    plan = replace(reference_plan(), offload=offload, text_encoder="cpu")
+    gen = Generator(many_forms, device="cpu", plan=plan)
+    image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
+    assert psnr(image.image, reference_image) > 40  # same weights, same dtype: only order of ops differs
+
+
+def test_group_offload_with_gguf(many_forms):
+    plan = replace(reference_plan(), offload="group", text_encoder="cpu", vae_tiling=True, vae_slicing=True)
+    image = Generator(many_forms, device="cpu", plan=plan).run(replace(REQ, transformer="tiny_zimage-Q4_0.gguf"))
+    assert image.images[0].image.size == (256, 256)
+
+
+def _machine_for(profile):
+    gib = {"24gb": 24, "16gb": 16, "12gb": 12, "8gb": 8, "6gb": 6, "4gb": 4}.get(profile, 0)
+    gpus = (GpuInfo(0, "test GPU", int(gib * 1024**3), int(gib * 1024**3), (8, 6), True),) if gib else ()
+    return MachineInfo(gpus=gpus, mps=profile == "mps", total_ram=32 * 1024**3)
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_profile_code_path_runs_on_cpu(many_forms, profile):
+    """The planner's real plan for each profile, executed on the CPU (so its loading, casting and
+    offload code runs here); bf16/fp16 compute is kept where the CPU supports it."""
+    ms_forms = {"bf16", "fp8", "Q8_0", "Q4_K"}
+    plan = make_plan(_machine_for(profile), ms_forms, profile)
+    assert plan.profile == profile
+    gen = Generator(many_forms, device="cpu", plan=plan)
+    result = gen.run(REQ)
+    assert result.images[0].image.size == (256, 256)
+    assert gen.model_info()["profile"] == profile
+
+
+def test_out_of_memory_during_generation_frees_and_names_lighter_profile(many_forms):
+    plan = make_plan(_machine_for("8gb"), {"Q8_0", "Q4_K"}, "8gb")
+    gen = Generator(many_forms, device="cpu", plan=plan)
+    calls = []
+
+    def inject(pipe):
+        def boom(module, args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
+        pipe.transformer.register_forward_pre_hook(boom)
+
+    gen.on_loaded.append(inject)
+    with pytest.raises(OutOfMemoryError) as info:
+        gen.run(REQ)
+    assert info.value.lighter_profile == "6gb" and "6gb" in str(info.value)
+    assert gen.pipe is None  # memory was released
+    # The app stays alive: the next run loads again and works.
+    assert gen.run(REQ).images[0].image.size == (256, 256)
+
+
+def test_out_of_memory_while_loading(many_forms):
+    plan = make_plan(_machine_for("24gb"), {"bf16", "fp8"}, "24gb")
+    gen = Generator(many_forms, device="cpu", plan=plan)
+
+    def boom(pipe):
+        raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+
+    gen.on_loaded.append(boom)
+    with pytest.raises(OutOfMemoryError, match="while loading.*16gb"):
+        gen.ensure_loaded()
+    assert gen.pipe is None
+
+
+def _overflow_from_step(step, dtype):
+    """A fault injector: the first block's output turns inf from ``step`` on, in ``dtype`` only."""
+    def inject(pipe):
+        counter = {"n": 0}
+
+        def hook(module, args, out):
+            counter["n"] += 1
+            if counter["n"] >= step and out.dtype == dtype:
+                return torch.full_like(out, float("inf"))
+            return out
+        pipe.transformer.layers[0].register_forward_hook(hook)
+    return inject
+
+
+def test_non_finite_latents_are_caught_in_their_step_and_retried_in_fp32(many_forms, reference_image):
+    plan = replace(reference_plan(), compute_dtype="bfloat16", fp16_retry_fp32=True)
+    gen = Generator(many_forms, device="cpu", plan=plan)
+    gen.on_loaded.append(_overflow_from_step(3, torch.bfloat16))
+    events = []
+    result = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors"), on_step=events.append)
+    steps = [e.step for e in events]
+    assert steps[:2] == [1, 2] and steps[2:] == list(range(1, 9))  # stopped in step 3, then a full run
+    image = result.images[0]
+    assert "overflowed at step 3" in image.notes[0]
+    assert gen.dtype == torch.float32 and image.model["dtype"] == "float32"
+    assert psnr(image.image, reference_image) > 40  # the fp32 result, not a black image
+
+
+def test_non_finite_in_fp32_is_a_clear_error(many_forms):
+    gen = Generator(many_forms, device="cpu", plan=reference_plan())
+    gen.on_loaded.append(_overflow_from_step(1, torch.float32))
+    with pytest.raises(UserFacingError, match="numerically invalid at step 1"):
+        gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors"))
+
+
+def test_fp16_guards_clamp_overflow(many_forms):
+    plan = replace(reference_plan(), compute_dtype="float16")
+    gen = Generator(many_forms, device="cpu", plan=plan)
+
+    def inject(pipe):
+        w1 = pipe.transformer.layers[0].feed_forward.w1
+        w1.register_forward_hook(lambda m, a, out: out * 1e30)  # overflows to inf in fp16
+    gen.on_loaded.append(inject)
+    image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
+    assert image.notes == () and gen.dtype == torch.float16  # clamped, so no retry was needed
+    assert np.isfinite(pixels(image.image)).all()
