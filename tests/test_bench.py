@@ -26,3 +26,11 @@ def test_gpu_profiles_bench_runs_tiny_on_cpu(tmp_path):
     names = [r.split("|")[1].strip() for r in rows[1:]]
     assert names == ["diffusers bf16 (baseline)", "24gb", "16gb", "12gb", "8gb", "6gb", "4gb"]
     assert not any("Error" in r for r in rows)
+
+
+@pytest.mark.slow
+def test_load_memory_bench_runs():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "load_memory.py"), "--dim", "512", "--layers", "2"],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert "worst peak anonymous memory / file size" in proc.stdout

@@ -124,21 +124,28 @@ def test_missing_folder(tmp_path):
         resolve_model_set(tmp_path / "nope")
 
 
-def test_sharded_text_encoder_folder(comfy_copy):
+def _shard_text_encoder(models_dir, split: int | None = None, index: bool = True):
+    """Replace the single text-encoder file by a folder of two shards (and their index)."""
     from safetensors.torch import load_file
 
-    single = comfy_copy / "text_encoders" / "tiny_qwen3.safetensors"
+    single = models_dir / "text_encoders" / "tiny_qwen3.safetensors"
     state = load_file(single)
     single.unlink()
-    shard_dir = comfy_copy / "text_encoders" / "qwen3"
+    shard_dir = models_dir / "text_encoders" / "qwen3"
     shard_dir.mkdir()
     keys = sorted(state)
-    half = len(keys) // 2
-    parts = {"model-00001-of-00002.safetensors": keys[:half], "model-00002-of-00002.safetensors": keys[half:]}
+    split = len(keys) // 2 if split is None else split
+    parts = {"model-00001-of-00002.safetensors": keys[:split], "model-00002-of-00002.safetensors": keys[split:]}
     for name, names in parts.items():
         save_file({k: state[k] for k in names}, shard_dir / name)
-    weight_map = {k: n for n, names in parts.items() for k in names}
-    (shard_dir / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    if index:
+        weight_map = {k: n for n, names in parts.items() for k in names}
+        (shard_dir / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    return shard_dir
+
+
+def test_sharded_text_encoder_folder(comfy_copy):
+    shard_dir = _shard_text_encoder(comfy_copy)
     assert resolve_model_set(comfy_copy).text_encoder == shard_dir
     (shard_dir / "model-00002-of-00002.safetensors").unlink()
     with pytest.raises(ModelFilesError, match="incomplete"):
@@ -147,20 +154,13 @@ def test_sharded_text_encoder_folder(comfy_copy):
 
 def test_sharded_text_encoder_generates_like_the_single_file(tiny_models, comfy_copy):
     import numpy as np
-    from safetensors.torch import load_file
 
     from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.planner import reference_plan
     from zimage_desktop.engine.request import GenerationRequest
 
-    single = comfy_copy / "text_encoders" / "tiny_qwen3.safetensors"
-    state = load_file(single)
-    single.unlink()
-    shard_dir = comfy_copy / "text_encoders" / "qwen3"
-    shard_dir.mkdir()
-    keys = sorted(state)
-    save_file({k: state[k] for k in keys[:5]}, shard_dir / "model-00001-of-00002.safetensors")
-    save_file({k: state[k] for k in keys[5:]}, shard_dir / "model-00002-of-00002.safetensors")
+    _shard_text_encoder(comfy_copy, split=5, index=False)
     req = GenerationRequest(prompt="shards", seed=3, width=256, height=256)
-    sharded = Generator(comfy_copy, device="cpu").run(req).images[0].image
-    ref = Generator(tiny_models.comfy, device="cpu").run(req).images[0].image
+    sharded = Generator(comfy_copy, device="cpu", plan=reference_plan()).run(req).images[0].image
+    ref = Generator(tiny_models.comfy, device="cpu", plan=reference_plan()).run(req).images[0].image
     assert np.array_equal(np.asarray(sharded), np.asarray(ref))

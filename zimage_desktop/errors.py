@@ -32,10 +32,6 @@ class ModelFilesError(BadInputError):
     """Model files are missing, of the wrong kind, unsafe (pickle) or damaged."""
 
 
-class GenerationCancelled(UserFacingError):
-    """The user cancelled; not an error for the UI, but it ends a run."""
-
-
 class OutOfMemoryError(UserFacingError):
     """The GPU ran out of memory; the pipeline was freed. ``lighter_profile`` is the one to offer."""
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, IO, Iterator
+from typing import IO, Iterator
 
 
 @contextlib.contextmanager
@@ -25,8 +25,3 @@ def atomic_open(path: Path, mode: str = "wb", encoding: str | None = None) -> It
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def atomic_write(path: Path, writer: Callable[[IO[bytes]], None]) -> None:
-    with atomic_open(path, "wb") as fh:
-        writer(fh)

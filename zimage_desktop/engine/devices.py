@@ -8,11 +8,6 @@ import platform
 import sys
 from dataclasses import asdict, dataclass, field
 
-from ..errors import BadInputError
-
-DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
-
-
 @dataclass(frozen=True)
 class GpuInfo:
     index: int
@@ -93,22 +88,3 @@ def probe() -> MachineInfo:
         cpu_count=os.cpu_count() or 1, total_ram=total_ram, free_ram=free_ram,
         torch_version=torch.__version__, cuda_version=torch.version.cuda, notes=tuple(notes),
     )
-
-
-def select_device(choice: str = "auto"):
-    """(torch.device, compute dtype) for a user's device choice."""
-    import torch
-
-    if choice not in DEVICE_CHOICES:
-        raise BadInputError(f"Unknown device {choice!r}; choose one of {', '.join(DEVICE_CHOICES)}.")
-    if choice in ("auto", "cuda") and torch.cuda.is_available():
-        # Without bf16 (GTX 10/16, RTX 20, V100) fp16 overflows in Z-Image: compute in fp32 there.
-        return torch.device("cuda"), torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
-    if choice == "cuda":
-        raise BadInputError("No CUDA GPU is available (or this PyTorch build has no CUDA support).")
-    mps_ok = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-    if choice in ("auto", "mps") and mps_ok:
-        return torch.device("mps"), torch.bfloat16
-    if choice == "mps":
-        raise BadInputError("Apple MPS is not available on this machine.")
-    return torch.device("cpu"), torch.float32

@@ -61,7 +61,3 @@ def apply_plan(pipe, plan: MemoryPlan, device: torch.device, storage_form: str) 
         pipe.text_encoder.to(torch.device("cpu") if te_on_cpu else device)
     else:
         raise BadInputError(f"Unknown offload mode {plan.offload!r}.")
-
-
-def execution_device(pipe) -> torch.device:
-    return pipe._execution_device
