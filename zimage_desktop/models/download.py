@@ -1,0 +1,429 @@
+"""Resumable, verified, atomic downloads with progress, pause and cancel.
+
+Each file streams into ``<dest>.part``; the sha256 is computed while the bytes arrive (a resumed
+file hashes its existing prefix once, then continues), and the part is renamed into place only
+after size and hash match. A dropped connection or a stall (no byte for ``stall_timeout``) is
+retried from the byte where it stopped with an HTTP Range request, with bounded, growing pauses;
+a source that keeps failing (timeouts, 5xx, DNS, 404) hands over to the next one. Several files
+download at once, sharing one optional bandwidth limit.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Callable
+
+import requests
+import urllib3
+
+from ..errors import UserFacingError
+from .catalog import CatalogFile, SourceLocation, safe_dest
+from .hashing import HashCache
+from .sources import SourceConfig, file_url, request_headers, sha256_from_headers
+
+log = logging.getLogger(__name__)
+CHUNK = 1024 * 1024
+EMIT_INTERVAL = 0.1
+
+
+class DownloadError(UserFacingError):
+    pass
+
+
+class DiskSpaceError(DownloadError):
+    pass
+
+
+class DownloadCancelled(DownloadError):
+    def __init__(self) -> None:
+        super().__init__("The download was cancelled; what arrived is kept and resumes next time.")
+
+
+class _SourceFailed(Exception):
+    """This source cannot deliver this file; try the next one."""
+
+
+class _Retry(Exception):
+    """A passing failure: try the same source again, from where we stopped."""
+
+
+@dataclass(frozen=True)
+class DownloadEvent:
+    kind: str  # "progress" | "file_done" | "file_skipped" | "source_failed" | "file_failed"
+    file: str  # catalog dest
+    done: int = 0
+    total: int | None = None
+    speed: float = 0.0  # bytes/s
+    eta_s: float | None = None
+    set_done: int = 0
+    set_total: int = 0
+    set_speed: float = 0.0
+    set_eta_s: float | None = None
+    source: str = ""
+    message: str = ""
+
+
+@dataclass
+class DownloadReport:
+    downloaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+class RateLimiter:
+    """A token bucket shared by all download threads (None: unlimited)."""
+
+    def __init__(self, bytes_per_s: float | None) -> None:
+        self.rate = bytes_per_s
+        self._lock = threading.Lock()
+        self._allowance = bytes_per_s or 0.0
+        self._last = time.monotonic()
+
+    def take(self, n: int) -> None:
+        if not self.rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            self._allowance = min(self.rate, self._allowance + (now - self._last) * self.rate)
+            self._last = now
+            self._allowance -= n
+            wait = -self._allowance / self.rate if self._allowance < 0 else 0.0
+        if wait > 0:
+            time.sleep(wait)
+
+
+class Downloader:
+    """Download catalog files into ``models_dir``. ``open_part`` opens part files (a test may
+    pass one that fails like a full disk)."""
+
+    def __init__(self, models_dir: Path, sources: SourceConfig | None = None, *, concurrency: int = 2,
+                 stall_timeout: float = 30.0, connect_timeout: float = 15.0, retries: int = 5,
+                 backoff: float = 1.0, rate_limit: float | None = None, disk_margin: int = 512 * 1024**2,
+                 hash_cache: HashCache | None = None, open_part: Callable[[Path, str], IO[bytes]] | None = None) -> None:
+        self.models_dir = Path(models_dir)
+        self.sources = sources or SourceConfig()
+        self.concurrency = max(1, concurrency)
+        self.stall_timeout = stall_timeout
+        self.connect_timeout = connect_timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.limiter = RateLimiter(rate_limit)
+        self.disk_margin = disk_margin
+        self.hash_cache = hash_cache or HashCache()
+        self.open_part = open_part or (lambda path, mode: open(path, mode))
+        self._cancel = threading.Event()
+        self._running = threading.Event()
+        self._running.set()  # cleared while paused
+        self._lock = threading.Lock()
+        self._set_done = 0
+        self._set_total = 0
+        self._set_started = 0.0
+        self._set_start_done = 0
+        self._announced: dict[str, str] = {}  # sha256 a server sent for a file the catalog has none for
+        self._on_event: Callable[[DownloadEvent], None] = lambda e: None
+
+    # -- control (any thread) ---------------------------------------------------------------
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def dest_path(self, dest: str) -> Path:
+        """The absolute path for a catalog dest, refusing anything that escapes the folder."""
+        rel = safe_dest(dest)
+        root = self.models_dir.resolve()
+        path = root
+        for part in Path(rel).parts:
+            path = path / part
+            if path.is_symlink() and path != root / rel:
+                raise DownloadError(f"Refusing to download {dest}: {path} is a symbolic link.")
+        if not path.resolve().is_relative_to(root) and not path.is_symlink():
+            raise DownloadError(f"Refusing to download {dest}: it would land outside {root}.")
+        return path
+
+    def is_complete(self, f: CatalogFile, verify: bool = False) -> bool:
+        path = self.dest_path(f.dest)
+        if not path.is_file() or (f.size is not None and path.stat().st_size != f.size):
+            return False
+        return not (verify and f.sha256) or self.hash_cache.sha256(path) == f.sha256
+
+    # -- downloading ----------------------------------------------------------------------
+
+    def download(self, files: list[CatalogFile], on_event: Callable[[DownloadEvent], None] | None = None) -> DownloadReport:
+        self._on_event = on_event or (lambda e: None)
+        self._cancel.clear()
+        report = DownloadReport()
+        todo = []
+        for f in files:
+            try:
+                complete = self.is_complete(f)
+            except DownloadError as exc:  # an unsafe destination: refuse this file, not the set
+                report.failed[f.dest] = str(exc)
+                self._emit(DownloadEvent("file_failed", f.dest, message=str(exc)))
+                continue
+            if complete:
+                report.skipped.append(f.dest)
+                self._emit(DownloadEvent("file_skipped", f.dest, f.size or 0, f.size, message="already present"))
+            else:
+                todo.append(f)
+        self._check_space(todo)
+        self._set_total = sum(f.size or 0 for f in todo)
+        self._set_done = sum(self._part_size(f) for f in todo)
+        self._set_started = time.monotonic()
+        self._set_start_done = self._set_done
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            results = {f.dest: pool.submit(self._fetch, f, report) for f in todo}
+        for dest, future in results.items():
+            exc = future.exception()
+            if exc is None:
+                report.downloaded.append(dest)
+            elif isinstance(exc, DownloadCancelled):
+                raise exc
+            elif isinstance(exc, DiskSpaceError):
+                raise exc
+            elif isinstance(exc, UserFacingError):
+                report.failed[dest] = str(exc)
+            else:
+                raise exc
+        return report
+
+    def _part_size(self, f: CatalogFile) -> int:
+        part = self._part(self.dest_path(f.dest))
+        return part.stat().st_size if part.exists() else 0
+
+    @staticmethod
+    def _part(dest: Path) -> Path:
+        return dest.with_name(dest.name + ".part")
+
+    def _check_space(self, files: list[CatalogFile]) -> None:
+        needed = sum(max(0, (f.size or 0) - self._part_size(f)) for f in files)
+        if not needed:
+            return
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.models_dir).free
+        if needed + self.disk_margin > free:
+            raise DiskSpaceError(
+                f"Not enough disk space in {self.models_dir}: the download needs {needed / 1e9:.1f} GB "
+                f"(+{self.disk_margin / 1e9:.1f} GB margin) but {free / 1e9:.1f} GB are free."
+            )
+
+    def _fetch(self, f: CatalogFile, report: DownloadReport) -> None:
+        dest = self.dest_path(f.dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        errors: list[str] = []
+        order = [k for k in self.sources.order if f.source(k)] + [s.kind for s in f.sources if s.kind not in self.sources.order]
+        for i, kind in enumerate(order):
+            loc = f.source(kind)
+            assert loc is not None
+            name = self.sources.name(kind)
+            try:
+                self._fetch_from(f, loc, dest, name)
+                self._emit(DownloadEvent("file_done", f.dest, f.size or dest.stat().st_size, f.size, source=name))
+                return
+            except _SourceFailed as exc:
+                errors.append(f"{name}: {exc}")
+                nxt = self.sources.name(order[i + 1]) if i + 1 < len(order) else None
+                message = f"{f.dest} from {name} failed ({exc})" + (f"; trying {nxt}." if nxt else ".")
+                report.messages.append(message)
+                log.warning(message)
+                self._emit(DownloadEvent("source_failed", f.dest, source=name, message=message))
+        message = f"{f.dest} could not be downloaded — " + "; ".join(errors)
+        self._emit(DownloadEvent("file_failed", f.dest, message=message))
+        raise DownloadError(message)
+
+    def _fetch_from(self, f: CatalogFile, loc: SourceLocation, dest: Path, name: str) -> None:
+        url = file_url(loc, self.sources)
+        headers = request_headers(loc, self.sources)
+        part = self._part(dest)
+        hasher, hashed = hashlib.sha256(), 0
+        attempt = 0
+        with requests.Session() as session:
+            while True:
+                if self._cancel.is_set():
+                    raise DownloadCancelled()
+                offset = part.stat().st_size if part.exists() else 0
+                if hashed != offset:  # resuming a part from an earlier run: hash its prefix once
+                    hasher, hashed = self._hash_prefix(part, offset)
+                try:
+                    finished, expected_sha = self._stream(session, url, headers, f, part, offset, hasher)
+                except _Retry as exc:
+                    hashed = part.stat().st_size if part.exists() else 0
+                    if hashed == 0:
+                        hasher = hashlib.sha256()
+                    attempt += 1
+                    if attempt > self.retries:
+                        raise _SourceFailed(f"gave up after {self.retries} retries ({exc})") from None
+                    log.info("retrying %s from %s in %.1fs: %s", f.dest, name, self.backoff * 2 ** (attempt - 1), exc)
+                    if self._cancel.wait(self.backoff * 2 ** (attempt - 1)):
+                        raise DownloadCancelled() from None
+                    continue
+                hashed = part.stat().st_size if part.exists() else 0
+                if finished:
+                    self._finish(f, part, dest, hasher.hexdigest(), expected_sha, name)
+                    return
+
+    @staticmethod
+    def _hash_prefix(part: Path, size: int):
+        hasher = hashlib.sha256()
+        with open(part, "rb") as fh:
+            remaining = size
+            while remaining and (chunk := fh.read(min(CHUNK * 8, remaining))):
+                hasher.update(chunk)
+                remaining -= len(chunk)
+        return hasher, size
+
+    def _stream(self, session, url: str, headers: dict, f: CatalogFile, part: Path, offset: int, hasher):
+        """One HTTP request; returns (finished, sha256 announced by the server)."""
+        # identity: the bytes on the wire are the file's bytes (no gzip), so sizes and offsets agree.
+        req_headers = dict(headers, **{"Accept-Encoding": "identity"})
+        if offset:
+            req_headers["Range"] = f"bytes={offset}-"
+        try:
+            response = session.get(url, headers=req_headers, stream=True, timeout=(self.connect_timeout, self.stall_timeout))
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Retry(type(exc).__name__) from None
+        with response:
+            code = response.status_code
+            if code == 416 and offset and f.size == offset:
+                with self._lock:
+                    return True, f.sha256 or self._announced.get(f.dest) or sha256_from_headers(response.headers)
+            if code == 416:
+                self._discard(part)
+                raise _Retry("the partial file did not match the server's; starting again")
+            if code in (401, 403, 404, 410):
+                raise _SourceFailed(f"HTTP {code}")
+            if code == 429 or code >= 500:
+                raise _Retry(f"HTTP {code}")
+            if code not in (200, 206):
+                raise _SourceFailed(f"unexpected HTTP {code}")
+            if code == 200 and offset:  # the server ignored Range: start over
+                self._discard(part)
+                raise _Retry("server does not resume; starting again")
+            length = response.headers.get("Content-Length")
+            total = offset + int(length) if length and length.isdigit() else None
+            if f.size is not None and total is not None and total != f.size:
+                raise _SourceFailed(f"the server's file is {total:,} bytes, the catalog expects {f.size:,}")
+            announced = sha256_from_headers(response.headers)
+            if announced and not f.sha256:
+                with self._lock:  # remembered for the other sources, which may not announce one
+                    self._announced.setdefault(f.dest, announced)
+            with self._lock:
+                expected_sha = f.sha256 or self._announced.get(f.dest)
+            done = offset
+            last_emit = 0.0
+            speed = _Speed()
+            try:
+                with self.open_part(part, "ab") as out:
+                    # read1 hands over whatever has arrived, so a dropped connection loses no byte
+                    # that reached us: the retry resumes exactly where the stream broke.
+                    while chunk := response.raw.read1(CHUNK):
+                        if self._cancel.is_set():
+                            raise DownloadCancelled()
+                        if not self._running.is_set():
+                            self._running.wait()
+                            raise _Retry("paused")
+                        self.limiter.take(len(chunk))
+                        out.write(chunk)
+                        hasher.update(chunk)
+                        done += len(chunk)
+                        with self._lock:
+                            self._set_done += len(chunk)
+                        speed.add(len(chunk))
+                        now = time.monotonic()
+                        if now - last_emit >= EMIT_INTERVAL:
+                            last_emit = now
+                            self._emit_progress(f, done, f.size or total, speed.rate())
+            except (urllib3.exceptions.ReadTimeoutError, requests.Timeout, TimeoutError) as exc:
+                raise _Retry("stalled") from exc
+            except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError) as exc:
+                raise _Retry("connection dropped") from exc
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    self._discard(part)
+                    raise DiskSpaceError(f"The disk filled up while writing {f.dest}; the partial file was "
+                                         "removed. Free some space and download again.") from None
+                raise
+            expected_total = f.size or total
+            if expected_total is not None and done < expected_total:
+                raise _Retry(f"connection closed at {done:,} of {expected_total:,} bytes")
+            return True, expected_sha
+
+    def _finish(self, f: CatalogFile, part: Path, dest: Path, digest: str, expected_sha: str | None, name: str) -> None:
+        size = part.stat().st_size
+        if f.size is not None and size != f.size:
+            self._discard(part)
+            raise _SourceFailed(f"size mismatch ({size:,} bytes, expected {f.size:,}); the file was deleted")
+        if expected_sha and digest != expected_sha:
+            self._discard(part)
+            raise _SourceFailed(f"checksum mismatch (sha256 {digest[:12]}…, expected {expected_sha[:12]}…); "
+                                "the file was deleted")
+        with open(part, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(part, dest)
+        self.hash_cache.remember(dest, digest)
+
+    def _discard(self, part: Path) -> None:
+        """Delete a part file that cannot be used, taking its bytes out of the set's progress."""
+        size = part.stat().st_size if part.exists() else 0
+        part.unlink(missing_ok=True)
+        with self._lock:
+            self._set_done -= size
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _emit_progress(self, f: CatalogFile, done: int, total: int | None, speed: float) -> None:
+        with self._lock:
+            set_done, set_total = self._set_done, self._set_total
+            elapsed = max(1e-6, time.monotonic() - self._set_started)
+            set_speed = (set_done - self._set_start_done) / elapsed
+        eta = (total - done) / speed if total and speed > 0 else None
+        set_eta = (set_total - set_done) / set_speed if set_total and set_speed > 0 else None
+        self._emit(DownloadEvent("progress", f.dest, done, total, speed, eta, set_done, set_total, set_speed, set_eta))
+
+    def _emit(self, event: DownloadEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception:  # a broken progress display must not break the download
+            log.exception("download progress callback failed")
+
+
+class _Speed:
+    """Bytes per second over the last few seconds."""
+
+    def __init__(self, window: float = 3.0) -> None:
+        self.window = window
+        self.samples: list[tuple[float, int]] = []
+
+    def add(self, n: int) -> None:
+        now = time.monotonic()
+        self.samples.append((now, n))
+        while self.samples and now - self.samples[0][0] > self.window:
+            self.samples.pop(0)
+
+    def rate(self) -> float:
+        if len(self.samples) < 2:
+            return 0.0
+        span = self.samples[-1][0] - self.samples[0][0]
+        return sum(n for _, n in self.samples[1:]) / span if span > 0 else 0.0
