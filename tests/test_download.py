@@ -12,7 +12,7 @@ import pytest
 from tests.fixtures import Fault, HubServer, tiny_catalog_data
 from zimage_desktop.errors import BadInputError
 from zimage_desktop.models.catalog import load_catalog, parse_catalog
-from zimage_desktop.models.download import DiskSpaceError, DownloadCancelled, DownloadError, Downloader
+from zimage_desktop.models.download import DiskSpaceError, DownloadCancelled, Downloader
 from zimage_desktop.models.sources import SourceConfig, load_token, save_token
 
 TR = "files/diffusion_models/tiny_zimage_bf16.safetensors"

@@ -66,6 +66,10 @@ def build_parser() -> ArgumentParser:
     info.add_argument("--profile", default=None, help="show the plan of this profile instead of the recommended one")
     info.add_argument("--json", action="store_true", help="one JSON object")
 
+    from . import cli_models
+
+    cli_models.add_parser(sub, common)
+
     selftest = sub.add_parser("self-test", parents=[common],
                               help="build a tiny random model and generate with it (no download)")
     selftest.add_argument("--keep", help="keep the tiny models and images in this folder")
@@ -84,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_libraries(args.verbose)
         if args.command is None:
             return run_gui(args)
-        handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test}[args.command]
+        handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test,
+                   "models": cmd_models}[args.command]
         return handler(args)
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -267,6 +272,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     if plan.missing:
         print(f"  to download: {', '.join(plan.missing)}")
     return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from . import cli_models
+
+    return cli_models.run(args)
 
 
 # -- self-test ----------------------------------------------------------------------------------

@@ -330,11 +330,26 @@ def component_config(config_dir: Path | None, component: str) -> dict:
     return _load_json(component_config_path(config_dir, component))
 
 
+EXTRA_PATHS_FILE = "extra_paths.json"  # folders adopted "by reference" (models.store.import_folder)
+
+
+def _extra_dirs(folder: Path) -> list[Path]:
+    """Other folders registered for this kind (e.g. ComfyUI's own, imported by reference)."""
+    try:
+        data = json.loads((folder.parent / EXTRA_PATHS_FILE).read_text(encoding="utf-8"))
+        return [Path(p) for p in data.get(folder.name, []) if isinstance(p, str)]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 def _weight_candidates(folder: Path) -> tuple[list[Path], list[Path]]:
-    """Loadable files (and pickle files, for the message) directly in a folder or one level down."""
-    if not folder.is_dir():
-        return [], []
-    found = sorted(p for p in folder.rglob("*") if p.is_file() and len(p.relative_to(folder).parts) <= 2)
+    """Loadable files (and pickle files, for the message) directly in a folder or one level down,
+    plus those in folders registered by reference."""
+    found: list[Path] = []
+    for base in [folder, *_extra_dirs(folder)]:
+        if base.is_dir():
+            found += [p for p in base.rglob("*") if p.is_file() and len(p.relative_to(base).parts) <= 2]
+    found.sort()
     good = [p for p in found if p.suffix.lower() in WEIGHT_SUFFIXES]
     pickles = [p for p in found if p.suffix.lower() in PICKLE_SUFFIXES]
     return good, pickles
@@ -424,7 +439,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
 
     te_dir = models_dir / "text_encoders"
     te_candidates, te_pickles = _weight_candidates(te_dir)
-    te_candidates = [p for p in te_candidates if p.parent == te_dir]
+    te_roots = [te_dir, *_extra_dirs(te_dir)]
+    te_candidates = [p for p in te_candidates if p.parent in te_roots]
     te_candidates += sorted(d for d in te_dir.iterdir() if d.is_dir()) if te_dir.is_dir() else []
     te_path, _ = _pick("Qwen3 text encoder", te_dir, te_candidates, te_pickles, check_te)
 

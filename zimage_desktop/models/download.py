@@ -196,17 +196,13 @@ class Downloader:
         with ThreadPoolExecutor(self.concurrency) as pool:
             results = {f.dest: pool.submit(self._fetch, f, report) for f in todo}
         for dest, future in results.items():
-            exc = future.exception()
-            if exc is None:
+            error = future.exception()
+            if error is None:
                 report.downloaded.append(dest)
-            elif isinstance(exc, DownloadCancelled):
-                raise exc
-            elif isinstance(exc, DiskSpaceError):
-                raise exc
-            elif isinstance(exc, UserFacingError):
-                report.failed[dest] = str(exc)
-            else:
-                raise exc
+            elif isinstance(error, UserFacingError) and not isinstance(error, (DownloadCancelled, DiskSpaceError)):
+                report.failed[dest] = str(error)
+            else:  # cancel, a full disk, or a bug: stop the whole set
+                raise error
         return report
 
     def _part_size(self, f: CatalogFile) -> int:
