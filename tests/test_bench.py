@@ -34,3 +34,12 @@ def test_load_memory_bench_runs():
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert "worst peak anonymous memory / file size" in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("shutil").which("curl"), reason="needs curl")
+def test_download_throughput_bench_runs():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "download_throughput.py"), "--mb", "16", "--rounds", "1"],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("ours / curl") == 2

@@ -14,9 +14,11 @@ import errno
 import hashlib
 import logging
 import os
+import queue
 import shutil
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,29 +330,35 @@ class Downloader:
             with self._lock:
                 expected_sha = f.sha256 or self._announced.get(f.dest)
             done = offset
+            unreported = 0  # bytes not yet added to the set's total (the lock is taken per report)
             last_emit = 0.0
             speed = _Speed()
+            speed.mark(time.monotonic(), done)
             try:
-                with self.open_part(part, "ab") as out:
-                    # read1 hands over whatever has arrived, so a dropped connection loses no byte
-                    # that reached us: the retry resumes exactly where the stream broke.
-                    while chunk := response.raw.read1(CHUNK):
-                        if self._cancel.is_set():
-                            raise DownloadCancelled()
-                        if not self._running.is_set():
-                            self._running.wait()
-                            raise _Retry("paused")
-                        self.limiter.take(len(chunk))
-                        out.write(chunk)
-                        hasher.update(chunk)
-                        done += len(chunk)
-                        with self._lock:
-                            self._set_done += len(chunk)
-                        speed.add(len(chunk))
-                        now = time.monotonic()
-                        if now - last_emit >= EMIT_INTERVAL:
-                            last_emit = now
-                            self._emit_progress(f, done, f.size or total, speed.rate())
+                try:
+                    with self.open_part(part, "ab") as out, _Sink(out, hasher) as sink:
+                        # read1 hands over whatever has arrived, so a dropped connection loses no byte
+                        # that reached us: the retry resumes exactly where the stream broke.
+                        while chunk := response.raw.read1(CHUNK):
+                            if self._cancel.is_set():
+                                raise DownloadCancelled()
+                            if not self._running.is_set():
+                                self._running.wait()
+                                raise _Retry("paused")
+                            self.limiter.take(len(chunk))
+                            sink.put(chunk)
+                            done += len(chunk)
+                            unreported += len(chunk)
+                            now = time.monotonic()
+                            if now - last_emit >= EMIT_INTERVAL:
+                                last_emit = now
+                                with self._lock:
+                                    self._set_done += unreported
+                                unreported = 0
+                                self._emit_progress(f, done, f.size or total, speed.mark(now, done))
+                finally:
+                    with self._lock:
+                        self._set_done += unreported
             except (urllib3.exceptions.ReadTimeoutError, requests.Timeout, TimeoutError) as exc:
                 raise _Retry("stalled") from exc
             except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError) as exc:
@@ -405,21 +413,52 @@ class Downloader:
             log.exception("download progress callback failed")
 
 
+class _Sink:
+    """Writes and hashes chunks on a second thread while the first keeps reading the socket
+    (file writes, sha256 and socket reads all release the GIL), so hashing costs no wall time."""
+
+    def __init__(self, out: IO[bytes], hasher) -> None:
+        self.out, self.hasher = out, hasher
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.out.write(chunk)
+                    self.hasher.update(chunk)
+                except BaseException as exc:  # handed to the reading thread
+                    self.error = exc
+
+    def put(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(chunk)
+
+    def __enter__(self) -> "_Sink":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+
 class _Speed:
-    """Bytes per second over the last few seconds."""
+    """Bytes per second over the last few seconds, from (time, total bytes) marks taken when
+    progress is reported — nothing per chunk."""
 
     def __init__(self, window: float = 3.0) -> None:
         self.window = window
-        self.samples: list[tuple[float, int]] = []
+        self.marks: deque[tuple[float, int]] = deque()
 
-    def add(self, n: int) -> None:
-        now = time.monotonic()
-        self.samples.append((now, n))
-        while self.samples and now - self.samples[0][0] > self.window:
-            self.samples.pop(0)
-
-    def rate(self) -> float:
-        if len(self.samples) < 2:
-            return 0.0
-        span = self.samples[-1][0] - self.samples[0][0]
-        return sum(n for _, n in self.samples[1:]) / span if span > 0 else 0.0
+    def mark(self, now: float, total: int) -> float:
+        self.marks.append((now, total))
+        while len(self.marks) > 2 and now - self.marks[0][0] > self.window:
+            self.marks.popleft()
+        t0, b0 = self.marks[0]
+        return (total - b0) / (now - t0) if now > t0 else 0.0
