@@ -253,3 +253,14 @@ def test_builtin_catalog_is_consistent():
     sizes = {c: comp.size for c, comp in cat.components.items()}
     assert sizes["transformer-bf16"] == 12_309_866_400 and sizes["configs"] < 20_000_000
     json.dumps(cat.sets)
+
+
+def test_global_bandwidth_limit_is_shared_by_concurrent_files(hub, catalog, tmp_path):
+    todo = files(catalog)
+    total = sum(f.size for f in todo)
+    rate = total / 1.0  # the whole set should take about one second
+    started = time.monotonic()
+    report = fast(tmp_path / "m", hub, concurrency=3, rate_limit=rate).download(todo)
+    elapsed = time.monotonic() - started
+    assert not report.failed
+    assert elapsed >= 0.8  # bounded by the one shared limit, not by 3 × the limit

@@ -87,8 +87,10 @@ class RateLimiter:
 
     def __init__(self, bytes_per_s: float | None) -> None:
         self.rate = bytes_per_s
+        # Bursts of at most a tenth of a second's worth keep the average honest over short spans.
+        self.capacity = max(64 * 1024.0, (bytes_per_s or 0.0) / 10)
         self._lock = threading.Lock()
-        self._allowance = bytes_per_s or 0.0
+        self._allowance = self.capacity
         self._last = time.monotonic()
 
     def take(self, n: int) -> None:
@@ -96,7 +98,7 @@ class RateLimiter:
             return
         with self._lock:
             now = time.monotonic()
-            self._allowance = min(self.rate, self._allowance + (now - self._last) * self.rate)
+            self._allowance = min(self.capacity, self._allowance + (now - self._last) * self.rate)
             self._last = now
             self._allowance -= n
             wait = -self._allowance / self.rate if self._allowance < 0 else 0.0
