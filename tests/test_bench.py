@@ -43,3 +43,12 @@ def test_download_throughput_bench_runs():
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("ours / curl") == 2
+
+
+@pytest.mark.slow
+def test_window_shows_before_torch_is_imported():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "startup.py"), "--runs", "1"],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "heavy modules imported before the window showed: none" in proc.stdout

@@ -57,7 +57,9 @@ class Settings:
     device: str = "auto"
     profile: str = "auto"
     previews: bool = True
-    language: str = "system"
+    language: str = "system"  # "system" | "zh_CN" | "en"
+    download_source: str = "hf"  # "hf" | "mirror" | "modelscope"
+    hf_mirror: str = "https://hf-mirror.com"
 
     @classmethod
     def load(cls, paths: Paths) -> "Settings":

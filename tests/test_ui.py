@@ -1,0 +1,157 @@
+"""The desktop window on the tiny model, offscreen (pytest-qt)."""
+
+import json
+import shutil
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from zimage_desktop.app import run_app
+
+
+@pytest.fixture
+def data_with_models(tmp_path, tiny_models):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copytree(tiny_models.gguf, data / "models")
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    return data
+
+
+@pytest.fixture
+def window(qtbot, data_with_models):
+    win = run_app(str(data_with_models), exec_loop=False)
+    qtbot.addWidget(win)
+    events = []
+    win.worker.worker_event.connect(events.append)
+    win.events = events
+    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in events), timeout=30000)
+    assert [e.kind for e in events if e.kind in ("loaded", "failed")] == ["loaded"], [e.message for e in events]
+    yield win
+    win.close()
+
+
+def use_size(win, width, height):
+    win.size_combo.setCurrentIndex(win.size_combo.count() - 1)  # custom
+    win.width_spin.setValue(width)
+    win.height_spin.setValue(height)
+
+
+def kinds(win, job=None):
+    return [e.kind for e in win.events if job is None or e.job_id == job]
+
+
+def test_window_appears_with_prompt_focus(window):
+    assert window.isVisible()
+    assert window.focusWidget() is window.prompt
+    for name in ("promptEdit", "generateButton", "cancelButton", "previewView", "seedSpin", "stepsSpin", "sizeCombo",
+                 "countSpin", "modelManagerButton", "statusLabel"):
+        assert window.findChild(object, name) is not None, name
+
+
+def test_type_and_generate_with_previews(qtbot, window):
+    qtbot.keyClicks(window.prompt, "a red cat ")
+    window.prompt.insertPlainText("红猫")  # what an input method commits (QTest cannot type CJK keys)
+    use_size(window, 256, 256)
+    window.seed_random.setChecked(False)
+    window.seed_spin.setValue(42)
+    qtbot.mouseClick(window.generate_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "finished" in kinds(window), timeout=30000)
+    steps = [e for e in window.events if e.kind == "step"]
+    assert [e.step for e in steps] == list(range(1, 9))
+    previews = [e.preview for e in steps if e.preview is not None]
+    assert previews and all((p.width(), p.height()) == (32, 32) for p in previews)
+    image = next(e for e in window.events if e.kind == "image")
+    assert (image.image.width(), image.image.height()) == (256, 256) and image.seed == 42
+    assert image.path and __import__("pathlib").Path(image.path).exists()
+    assert window.preview.image is image.image
+    assert "seed 42" in window.status.text()
+
+
+def test_ctrl_enter_generates_and_esc_cancels(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    window.prompt.setPlainText("a slow one")
+    use_size(window, 1024, 1024)
+    window.count_spin.setValue(3)
+    qtbot.keyClick(window.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "step" in kinds(window), timeout=30000)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: "cancelled" in kinds(window), timeout=30000)
+    assert "image" not in kinds(window) and window.status.text() == "Cancelled."
+
+
+def test_queue_of_three_with_one_removed(qtbot, window):
+    window.prompt.setPlainText("queued")
+    use_size(window, 1024, 1024)
+    for _ in range(3):
+        window.generate()
+    qtbot.waitUntil(lambda: window.queue_list.count() == 2, timeout=10000)  # first one is running
+    window.queue_list.setCurrentRow(1)
+    window.queue_remove.click()
+    qtbot.waitUntil(lambda: window.queue_list.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: kinds(window).count("finished") == 2 and window.queue_list.count() == 0, timeout=60000)
+    started = [e.job_id for e in window.events if e.kind == "started"]
+    assert started == [1, 2]
+
+
+def test_language_switch_changes_visible_texts(qtbot, window):
+    assert window.generate_button.text().startswith("Generate")
+    window.language_requested.emit("zh_CN")
+    qtbot.waitUntil(lambda: window.generate_button.text().startswith("生成"), timeout=3000)
+    assert window.labels["seed"].text() == "种子" and window.windowTitle() == "Z-Image 桌面版"
+    window.language_requested.emit("en")
+    qtbot.waitUntil(lambda: window.generate_button.text().startswith("Generate"), timeout=3000)
+
+
+def test_bad_custom_size_shows_the_note(qtbot, window):
+    use_size(window, 1000, 1030)
+    window.width_spin.editingFinished.emit()
+    assert (window.width_spin.value(), window.height_spin.value()) == (992, 1024)
+    assert "992×1024" in window.findChild(object, "sizeNote").text()
+
+
+def test_ui_thread_is_never_blocked_during_generation(qtbot, window):
+    window.prompt.setPlainText("latency probe")
+    use_size(window, 1024, 1024)
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    probe = QTimer()
+    probe.timeout.connect(tick)
+    probe.start(10)
+    window.generate()
+    qtbot.waitUntil(lambda: "finished" in kinds(window), timeout=60000)
+    probe.stop()
+    assert len(gaps) > 50
+    assert max(gaps[5:]) < 0.100, f"longest event-loop stall {max(gaps) * 1000:.0f} ms"
+
+
+def test_closing_during_a_run_exits_quickly(qtbot, window):
+    window.prompt.setPlainText("closing")
+    use_size(window, 1024, 1024)
+    window.count_spin.setValue(4)
+    window.generate()
+    qtbot.waitUntil(lambda: "step" in kinds(window), timeout=30000)
+    started = time.perf_counter()
+    window.close()
+    assert window.worker.wait(2000)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_first_run_opens_the_model_manager_with_the_recommendation(qtbot, tmp_path):
+    data = tmp_path / "fresh"
+    win = run_app(str(data), exec_loop=False)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: getattr(win, "_model_dialog", None) is not None and win._model_dialog.isVisible(),
+                    timeout=20000)
+    dialog = win._model_dialog
+    checked = dialog.selected_components()
+    assert set(checked) == set(dialog.plan.needs)
+    assert dialog.plan.explanation in dialog.explanation.text()
+    win.close()

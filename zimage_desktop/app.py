@@ -1,0 +1,91 @@
+"""Start the desktop app: the window first, the heavy engine afterwards in its worker thread."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+STARTED = time.perf_counter()
+
+
+def translations_dir() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("zimage_desktop.resources") / "translations"))
+
+
+class Translations:
+    """Installs the app's (and Qt's) translator for a language; switches without a restart."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.installed: list = []
+
+    def apply(self, language: str) -> str:
+        from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+        for tr in self.installed:
+            self.app.removeTranslator(tr)
+        self.installed = []
+        code = QLocale.system().name() if language == "system" else language
+        if code.startswith("zh"):
+            for name, folder in (("zimage_desktop_zh_CN", str(translations_dir())),
+                                 ("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):
+                tr = QTranslator(self.app)
+                if tr.load(name, folder):
+                    self.app.installTranslator(tr)
+                    self.installed.append(tr)
+        return code
+
+
+_translations: Translations | None = None
+
+
+def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
+    """Open the main window; returns the exit code (or the window when ``exec_loop`` is false)."""
+    from PySide6.QtWidgets import QApplication
+
+    from .config import Paths, Settings
+    from .ui.main_window import MainWindow
+    from .ui.worker import GenerationWorker, models_ready
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Z-Image Desktop")
+    app.setOrganizationName("zimage-desktop")
+    paths = Paths.resolve(data_dir)
+    settings = Settings.load(paths)
+    global _translations
+    if _translations is None or _translations.app is not app:  # one set of translators per application
+        _translations = Translations(app)
+    translations = _translations
+    translations.apply(settings.language)
+    worker = GenerationWorker(paths, settings)
+    window = MainWindow(paths, settings, worker)
+
+    def switch_language(code: str) -> None:
+        from dataclasses import replace
+
+        window.settings = replace(window.settings, language=code)
+        window.settings.save(paths)
+        translations.apply(code)  # widgets retranslate on QEvent.LanguageChange
+
+    window.language_requested.connect(switch_language)
+    window.show()
+    app.processEvents()
+    window.shown_after_s = time.perf_counter() - STARTED
+
+    def after_show() -> None:
+        ready = models_ready(settings.models_path(paths))
+        worker.start_engine(load_now=ready)  # loads the model in the background
+        if not ready:  # first run: recommend and download
+            window.status.setText(window.tr("No model files yet: choose what to download."))
+            window.open_model_manager()
+
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, after_show)
+    app.aboutToQuit.connect(lambda: worker.stop(2000))
+    if not exec_loop:
+        return window
+    return app.exec()

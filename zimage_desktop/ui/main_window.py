@@ -1,0 +1,430 @@
+"""The main window: prompt and settings on the left, the live preview in the middle, the queue."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+    QMainWindow, QMessageBox, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+)
+
+from ..config import Paths, Settings
+from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
+from ..engine.sizes import presets
+from ..errors import BadInputError
+from .preview_view import PreviewView
+from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
+from .worker import GenerationWorker, WorkerEvent
+
+GUI_MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
+
+
+class MainWindow(QMainWindow):
+    language_requested = Signal(str)
+
+    def __init__(self, paths: Paths, settings: Settings, worker: GenerationWorker) -> None:
+        super().__init__()
+        self.paths, self.settings, self.worker = paths, settings, worker
+        self.last_seed: int | None = None
+        self.last_image: QImage | None = None
+        self.shown_after_s = 0.0  # set by app.run_app
+        self.last_path = ""
+        self.current_job = 0
+        self._closing = False
+        self._build()
+        self.retranslate()
+        worker.worker_event.connect(self.on_worker_event)
+        self.prompt.setFocus()
+
+    # -- layout -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.resize(1180, 760)
+        left = QWidget()
+        form = QFormLayout()
+        self.prompt = PromptEdit()
+        self.prompt.submitted.connect(self.generate)
+        self.prompt.textChanged.connect(self._update_count)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("tokenCount")
+        self.size_combo = QComboBox()
+        self.size_combo.setObjectName("sizeCombo")
+        self._presets = presets()
+        for p in self._presets:
+            self.size_combo.addItem(f"{p.tier} · {p.label}", (p.width, p.height))
+        self.size_combo.addItem("", None)  # custom, labelled in retranslate
+        self.size_combo.currentIndexChanged.connect(self._size_changed)
+        self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
+        for spin, name in ((self.width_spin, "widthSpin"), (self.height_spin, "heightSpin")):
+            spin.setObjectName(name)
+            spin.setRange(64, 4096)
+            spin.setSingleStep(16)
+            spin.setValue(1024)
+            spin.setEnabled(False)
+            spin.editingFinished.connect(self._snap_custom)
+        self.size_note = QLabel()
+        self.size_note.setObjectName("sizeNote")
+        self.size_note.setWordWrap(True)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setObjectName("stepsSpin")
+        self.steps_spin.setRange(1, MAX_STEPS)
+        self.steps_spin.setValue(8)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setObjectName("seedSpin")
+        self.seed_spin.setRange(0, GUI_MAX_SEED)
+        self.seed_random = QCheckBox()
+        self.seed_random.setObjectName("seedRandomCheck")
+        self.seed_random.setChecked(True)
+        self.seed_random.toggled.connect(lambda on: self.seed_spin.setEnabled(not on))
+        self.seed_spin.setEnabled(False)
+        self.reuse_seed = QPushButton()
+        self.reuse_seed.setObjectName("reuseSeedButton")
+        self.reuse_seed.clicked.connect(self._reuse_seed)
+        self.count_spin = QSpinBox()
+        self.count_spin.setObjectName("countSpin")
+        self.count_spin.setRange(1, MAX_COUNT)
+        self.generate_button = QPushButton()
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton()
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.clicked.connect(self.worker.cancel_current)
+        self.model_button = QPushButton()
+        self.model_button.setObjectName("modelManagerButton")
+        self.model_button.clicked.connect(self.open_model_manager)
+
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.width_spin)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.height_spin)
+        size_row.addStretch(1)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.seed_random)
+        seed_row.addWidget(self.reuse_seed)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "seed", "count", "queue")}
+        form.addRow(self.prompt)
+        form.addRow(self.count_label)
+        form.addRow(self.labels["size"], self.size_combo)
+        form.addRow(self.labels["custom"], size_row)
+        form.addRow(self.size_note)
+        form.addRow(self.labels["steps"], self.steps_spin)
+        form.addRow(self.labels["seed"], seed_row)
+        form.addRow(self.labels["count"], self.count_spin)
+        form.addRow(buttons)
+        self.queue_list = QListWidget()
+        self.queue_list.setObjectName("queueList")
+        queue_buttons = QHBoxLayout()
+        self.queue_up, self.queue_down, self.queue_remove, self.cancel_all_button = (QPushButton() for _ in range(4))
+        self.queue_up.clicked.connect(lambda: self._move_selected(-1))
+        self.queue_down.clicked.connect(lambda: self._move_selected(1))
+        self.queue_remove.clicked.connect(self._remove_selected)
+        self.cancel_all_button.clicked.connect(self.worker.cancel_all)
+        for b in (self.queue_up, self.queue_down, self.queue_remove, self.cancel_all_button):
+            queue_buttons.addWidget(b)
+        form.addRow(self.labels["queue"])
+        form.addRow(self.queue_list)
+        form.addRow(queue_buttons)
+        form.addRow(self.model_button)
+        left.setLayout(form)
+
+        center = QWidget()
+        col = QVBoxLayout(center)
+        self.preview = PreviewView()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("progressBar")
+        self.status = QLabel()
+        self.status.setObjectName("statusLabel")
+        self.status.setWordWrap(True)
+        col.addWidget(self.preview, 1)
+        col.addWidget(self.progress)
+        col.addWidget(self.status)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(center)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([400, 780])
+        self.setCentralWidget(splitter)
+        self._build_menus()
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.worker.cancel_current)
+        self._update_count()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu, self.edit_menu, self.view_menu, self.tools_menu = (bar.addMenu("") for _ in range(4))
+        self.language_menu = self.tools_menu.addMenu("")
+        self.act_save = self._action(self.save_as, QKeySequence(QKeySequence.StandardKey.Save))
+        self.act_folder = self._action(self.open_folder)
+        self.act_quit = self._action(self.close, QKeySequence(QKeySequence.StandardKey.Quit))
+        self.act_copy = self._action(self.copy_image, QKeySequence("Ctrl+Shift+C"))
+        self.act_zoom = self._action(self.preview.set_actual_size, QKeySequence("Ctrl+1"), checkable=True)
+        self.act_models = self._action(self.open_model_manager)
+        self.act_settings = self._action(self.open_settings, QKeySequence(QKeySequence.StandardKey.Preferences))
+        self.file_menu.addActions([self.act_save, self.act_folder])
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_quit)
+        self.edit_menu.addAction(self.act_copy)
+        self.view_menu.addAction(self.act_zoom)
+        self.tools_menu.addActions([self.act_models, self.act_settings])
+        self.lang_actions = {}
+        for code in ("system", "zh_CN", "en"):
+            act = self._action(lambda _=False, c=code: self.language_requested.emit(c), checkable=True)
+            self.language_menu.addAction(act)
+            self.lang_actions[code] = act
+
+    def _action(self, slot, shortcut: QKeySequence | None = None, checkable: bool = False) -> QAction:
+        action = QAction(self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Z-Image Desktop"))
+        self.prompt.setPlaceholderText(self.tr(
+            "Describe the image. For text in the picture, put the exact words in quotes and say font, "
+            "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
+        self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
+        for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
+                          ("seed", self.tr("Seed")), ("count", self.tr("Images")), ("queue", self.tr("Queue"))):
+            self.labels[key].setText(text)
+        self.seed_random.setText(self.tr("Random"))
+        self.reuse_seed.setText(self.tr("Reuse last"))
+        self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)"))
+        self.cancel_button.setText(self.tr("Cancel  (Esc)"))
+        self.model_button.setText(self.tr("Models…"))
+        self.queue_up.setText(self.tr("Up"))
+        self.queue_down.setText(self.tr("Down"))
+        self.queue_remove.setText(self.tr("Remove"))
+        self.cancel_all_button.setText(self.tr("Cancel all"))
+        self.file_menu.setTitle(self.tr("&File"))
+        self.edit_menu.setTitle(self.tr("&Edit"))
+        self.view_menu.setTitle(self.tr("&View"))
+        self.tools_menu.setTitle(self.tr("&Tools"))
+        self.language_menu.setTitle(self.tr("Language"))
+        self.act_save.setText(self.tr("Save image as…"))
+        self.act_folder.setText(self.tr("Open images folder"))
+        self.act_quit.setText(self.tr("Quit"))
+        self.act_copy.setText(self.tr("Copy image"))
+        self.act_zoom.setText(self.tr("Actual size (100%)"))
+        self.act_models.setText(self.tr("Model manager…"))
+        self.act_settings.setText(self.tr("Settings…"))
+        self.lang_actions["system"].setText(self.tr("Follow the system"))
+        self.lang_actions["zh_CN"].setText("简体中文")
+        self.lang_actions["en"].setText("English")
+        for code, act in self.lang_actions.items():
+            act.setChecked(code == self.settings.language)
+        self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
+        self._update_count()
+        if not self.status.text():
+            self.status.setText(self.tr("Ready."))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def _update_count(self) -> None:
+        text = self.prompt.toPlainText()
+        tokens = estimate_tokens(text)
+        self.count_label.setText(self.tr("%n characters", "", len(text)) + " · " +
+                                 self.tr("≈%1 / %2 tokens").replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
+        self.count_label.setStyleSheet("color: #c0392b;" if tokens > TOKEN_LIMIT else "")
+
+    def _size_changed(self) -> None:
+        data = self.size_combo.currentData()
+        custom = data is None
+        self.width_spin.setEnabled(custom)
+        self.height_spin.setEnabled(custom)
+        if not custom:
+            self.width_spin.setValue(data[0])
+            self.height_spin.setValue(data[1])
+            self.size_note.clear()
+
+    def _snap_custom(self) -> None:
+        w, h = self.width_spin.value(), self.height_spin.value()
+        sw, sh = snap_size(w), snap_size(h)
+        if (sw, sh) != (w, h):
+            self.width_spin.setValue(sw)
+            self.height_spin.setValue(sh)
+            self.size_note.setText(self.tr("Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.")
+                                   .replace("%1", str(w)).replace("%2", str(h)).replace("%3", str(sw)).replace("%4", str(sh)))
+        else:
+            self.size_note.clear()
+
+    def _reuse_seed(self) -> None:
+        if self.last_seed is not None:
+            self.seed_random.setChecked(False)
+            self.seed_spin.setValue(min(self.last_seed, GUI_MAX_SEED))
+
+    def build_request(self) -> GenerationRequest:
+        if self.size_combo.currentData() is None:
+            self._snap_custom()
+        seed = random.randint(0, GUI_MAX_SEED) if self.seed_random.isChecked() else self.seed_spin.value()
+        return GenerationRequest(prompt=self.prompt.toPlainText().strip(), width=self.width_spin.value(),
+                                 height=self.height_spin.value(), steps=self.steps_spin.value(), seed=seed,
+                                 count=self.count_spin.value(), profile=self.settings.profile)
+
+    def generate(self) -> None:
+        try:
+            request = self.build_request()
+        except BadInputError as exc:
+            self.status.setText(str(exc))
+            return
+        self.prompt.remember(request.prompt)
+        self.worker.submit(request)
+
+    # -- queue ----------------------------------------------------------------------------
+
+    def _selected_job(self) -> int | None:
+        item = self.queue_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _move_selected(self, delta: int) -> None:
+        job = self._selected_job()
+        if job is not None:
+            self.worker.move(job, delta)
+
+    def _remove_selected(self) -> None:
+        job = self._selected_job()
+        if job is not None:
+            self.worker.remove(job)
+
+    def _show_queue(self, jobs) -> None:
+        selected = self._selected_job()
+        self.queue_list.clear()
+        for job in jobs:
+            r = job.request
+            item = QListWidgetItem(f"{r.prompt[:40]}  ·  {r.width}×{r.height} ×{r.count}")
+            item.setData(Qt.ItemDataRole.UserRole, job.id)
+            self.queue_list.addItem(item)
+            if job.id == selected:
+                self.queue_list.setCurrentItem(item)
+
+    # -- worker events --------------------------------------------------------------------
+
+    def on_worker_event(self, e: WorkerEvent) -> None:
+        if e.kind == "queue":
+            self._show_queue(e.queue)
+        elif e.kind == "loading":
+            self.progress.setRange(0, 0)
+            self.status.setText(self.tr("Loading the model…"))
+        elif e.kind == "loaded":
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.status.setText(self.tr("Model ready: %1").replace("%1", e.message))
+        elif e.kind == "started":
+            self.current_job = e.job_id
+            self.progress.setRange(0, e.total * e.image_count)
+            self.progress.setValue(0)
+            self.status.setText(self.tr("Generating…"))
+        elif e.kind == "step":
+            if e.preview is not None:
+                self.preview.show_image(e.preview)
+                self.worker.preview_taken()
+            self.progress.setRange(0, e.total * e.image_count)
+            self.progress.setValue(e.image_index * e.total + e.step)
+            self.status.setText(self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
+                                .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
+                                .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
+        elif e.kind == "image":
+            self.last_image, self.last_path, self.last_seed = e.image, e.path, e.seed
+            self.preview.show_image(e.image)
+            note = f" ({e.message})" if e.message else ""
+            self.status.setText(self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
+                                .replace("%2", e.path or self.tr("(not saved)")) + note)
+        elif e.kind == "finished":
+            self.progress.setValue(self.progress.maximum())
+        elif e.kind == "cancelled":
+            self.status.setText(self.tr("Cancelled."))
+            self.progress.setValue(0)
+        elif e.kind == "failed":
+            self.progress.setRange(0, 1)
+            self.show_error(e)
+
+    def show_error(self, e: WorkerEvent) -> None:
+        self.status.setText(e.message)
+        if self._closing or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            return  # tests and shutdown: the status line is enough
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Something went wrong"), e.message, parent=self)
+        if e.details:
+            box.setDetailedText(e.details)
+        if e.lighter_profile:
+            lighter = box.addButton(self.tr("Use the %1 profile").replace("%1", e.lighter_profile),
+                                    QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Close)
+            box.exec()
+            if box.clickedButton() is lighter:
+                self.apply_profile(e.lighter_profile)
+            return
+        box.exec()
+
+    def apply_profile(self, profile: str) -> None:
+        from dataclasses import replace
+
+        self.settings = replace(self.settings, profile=profile)
+        self.settings.save(self.paths)
+        self.worker.update_settings(self.settings)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def save_as(self) -> None:
+        if self.last_image is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, self.tr("Save image as"), self.last_path or "image.png", "PNG (*.png)")
+        if name:
+            if self.last_path and Path(self.last_path).exists():  # keep the metadata
+                Path(name).write_bytes(Path(self.last_path).read_bytes())
+            else:
+                self.last_image.save(name, b"PNG")
+
+    def copy_image(self) -> None:
+        if self.last_image is not None:
+            QGuiApplication.clipboard().setImage(self.last_image)
+
+    def open_folder(self) -> None:
+        folder = Path(self.last_path).parent if self.last_path else self.paths.images
+        folder.mkdir(parents=True, exist_ok=True)
+        if sys.platform == "darwin":
+            subprocess.Popen(["open", str(folder)])
+        else:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def open_model_manager(self) -> None:
+        from .model_manager_dialog import ModelManagerDialog
+
+        dialog = getattr(self, "_model_dialog", None)
+        if dialog is None:
+            dialog = self._model_dialog = ModelManagerDialog(self.paths, self.settings, self)
+            dialog.models_changed.connect(lambda: self.worker.update_settings(self.settings))
+        dialog.show()
+        dialog.raise_()
+
+    def open_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.paths, self.settings, self)
+        if dialog.exec():
+            self.settings = dialog.result_settings()
+            self.settings.save(self.paths)
+            self.language_requested.emit(self.settings.language)
+            self.worker.update_settings(self.settings)
+
+    def closeEvent(self, event) -> None:
+        self._closing = True
+        self.worker.stop(2000)
+        super().closeEvent(event)
+

@@ -1,0 +1,228 @@
+"""Model manager: the recommended files for this machine, downloads with progress, ComfyUI import."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
+    QTableWidgetItem, QVBoxLayout,
+)
+
+from ..config import Paths, Settings
+from ..engine.planner import MemoryPlan
+from ..errors import UserFacingError
+
+GB = 1e9
+
+
+class DownloadThread(QThread):
+    progress = Signal(object)  # DownloadEvent
+    done = Signal(object, str)  # DownloadReport | None, error message
+
+    def __init__(self, downloader, files) -> None:
+        super().__init__()
+        self.downloader, self.files = downloader, files
+
+    def run(self) -> None:
+        try:
+            report = self.downloader.download(self.files, self.progress.emit)
+            self.done.emit(report, "")
+        except UserFacingError as exc:
+            self.done.emit(None, str(exc))
+
+
+class ModelManagerDialog(QDialog):
+    models_changed = Signal()
+
+    def __init__(self, paths: Paths, settings: Settings, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelManagerDialog")
+        self.paths, self.settings = paths, settings
+        self.download_thread: DownloadThread | None = None
+        self.plan: MemoryPlan | None = None
+        self.resize(780, 520)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setObjectName("planExplanation")
+        self.table = QTableWidget(0, 4)
+        self.table.setObjectName("componentTable")
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.source = QComboBox()
+        self.source.setObjectName("sourceCombo")
+        for code in ("hf", "mirror", "modelscope"):
+            self.source.addItem("", code)
+        self.source.setCurrentIndex(max(0, self.source.findData(settings.download_source)))
+        self.download_button, self.pause_button, self.cancel_button, self.import_button = (QPushButton() for _ in range(4))
+        self.download_button.setObjectName("downloadButton")
+        self.download_button.clicked.connect(self.start_download)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button.clicked.connect(self.cancel_download)
+        self.import_button.clicked.connect(self.import_comfyui)
+        self.file_label = QLabel()
+        self.total = QProgressBar()
+        self.total.setObjectName("downloadProgress")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.source_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.source_label)
+        row.addWidget(self.source, 1)
+        row.addWidget(self.download_button)
+        row.addWidget(self.pause_button)
+        row.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.explanation)
+        layout.addWidget(self.table)
+        layout.addLayout(row)
+        for widget in (self.file_label, self.total, self.status, self.import_button):
+            layout.addWidget(widget)
+        self.retranslate()
+        self.refresh()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Model manager"))
+        self.table.setHorizontalHeaderLabels([self.tr("Get"), self.tr("Component"), self.tr("Size"), self.tr("State")])
+        for i, text in enumerate((self.tr("Hugging Face"), self.tr("Hugging Face mirror (%1)").replace("%1", self.settings.hf_mirror),
+                                  self.tr("ModelScope (China)"))):
+            self.source.setItemText(i, text)
+        self.source_label.setText(self.tr("Source:"))
+        self.download_button.setText(self.tr("Download selected"))
+        self.pause_button.setText(self.tr("Pause"))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.import_button.setText(self.tr("Use files from an existing ComfyUI folder…"))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            self.refresh()
+        super().changeEvent(event)
+
+    def _catalog(self):
+        from ..models.catalog import load_catalog
+
+        return load_catalog()
+
+    def refresh(self) -> None:
+        from ..engine.devices import probe
+        from ..engine.model_files import resolve_model_set
+        from ..engine.planner import make_plan
+        from ..models.hashing import HashCache
+        from ..models.store import scan
+
+        models_dir = self.settings.models_path(self.paths)
+        forms: frozenset[str] = frozenset()
+        try:
+            forms = resolve_model_set(models_dir).available_forms
+        except UserFacingError:
+            pass
+        plan = self.plan = make_plan(probe(), forms, self.settings.profile)
+        self.explanation.setText(self.tr("Recommended for this computer (%1): %2")
+                                 .replace("%1", plan.profile).replace("%2", plan.explanation))
+        catalog = self._catalog()
+        status = scan(models_dir, catalog, HashCache(self.paths.hash_cache))
+        self.table.setRowCount(len(status))
+        for row, st in enumerate(status):
+            check = QTableWidgetItem()
+            check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
+            wanted = st.component.id in plan.needs and not st.installed
+            check.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
+            check.setData(Qt.ItemDataRole.UserRole, st.component.id)
+            self.table.setItem(row, 0, check)
+            self.table.setItem(row, 1, QTableWidgetItem(st.component.title))
+            self.table.setItem(row, 2, QTableWidgetItem(f"{st.component.size / GB:.2f} GB"))
+            state = {"installed": self.tr("installed"), "verified": self.tr("verified"),
+                     "missing": self.tr("not installed"), "partial": self.tr("partly downloaded")}.get(st.state, st.state)
+            self.table.setItem(row, 3, QTableWidgetItem(state))
+        for column in (0, 2, 3):
+            self.table.resizeColumnToContents(column)
+
+    def selected_components(self) -> list[str]:
+        items = [self.table.item(r, 0) for r in range(self.table.rowCount())]
+        return [i.data(Qt.ItemDataRole.UserRole) for i in items if i and i.checkState() == Qt.CheckState.Checked]
+
+    def start_download(self) -> None:
+        from ..models.download import Downloader
+        from ..models.hashing import HashCache
+        from ..models.sources import HF_ENDPOINT, SourceConfig, load_token
+
+        if self.download_thread is not None:
+            return
+        names = self.selected_components()
+        if not names:
+            self.status.setText(self.tr("Nothing selected."))
+            return
+        code = self.source.currentData()
+        sources = SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
+                               hf_endpoint=self.settings.hf_mirror if code == "mirror" else HF_ENDPOINT,
+                               hf_token=load_token(self.paths.data))
+        files = [f for c in self._catalog().resolve(names) for f in c.files]
+        downloader = Downloader(self.settings.models_path(self.paths), sources, hash_cache=HashCache(self.paths.hash_cache))
+        self.download_thread = DownloadThread(downloader, files)
+        self.download_thread.progress.connect(self.on_progress)
+        self.download_thread.done.connect(self.on_done)
+        self.status.setText(self.tr("Downloading…"))
+        self.download_thread.start()
+
+    def toggle_pause(self) -> None:
+        if self.download_thread is None:
+            return
+        d = self.download_thread.downloader
+        if d.paused:
+            d.resume()
+            self.pause_button.setText(self.tr("Pause"))
+        else:
+            d.pause()
+            self.pause_button.setText(self.tr("Resume"))
+
+    def cancel_download(self) -> None:
+        if self.download_thread is not None:
+            self.download_thread.downloader.cancel()
+
+    def on_progress(self, e) -> None:
+        if e.kind == "progress" and e.set_total:
+            self.total.setRange(0, 1000)
+            self.total.setValue(int(e.set_done * 1000 / e.set_total))
+            eta = time.strftime("%H:%M:%S", time.gmtime(e.set_eta_s)) if e.set_eta_s else "--:--:--"
+            self.file_label.setText(self.tr("%1: %2 of %3 GB · %4 MB/s · %5 left")
+                                    .replace("%1", e.file).replace("%2", f"{e.done / GB:.2f}")
+                                    .replace("%3", f"{(e.total or 0) / GB:.2f}").replace("%4", f"{e.speed / 1e6:.1f}")
+                                    .replace("%5", eta))
+        elif e.kind in ("source_failed", "file_failed"):
+            self.status.setText(e.message)
+
+    def on_done(self, report, error: str) -> None:
+        self.download_thread = None
+        self.pause_button.setText(self.tr("Pause"))
+        if error:
+            self.status.setText(error)
+        elif report is not None:
+            failed = "; ".join(f"{k}: {v}" for k, v in report.failed.items())
+            self.status.setText(failed or self.tr("Download complete."))
+            self.models_changed.emit()
+        self.refresh()
+
+    def import_comfyui(self) -> None:
+        from ..models.store import import_folder
+
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the ComfyUI models folder"))
+        if not folder:
+            return
+        try:
+            report = import_folder(Path(folder), self.settings.models_path(self.paths), "hardlink")
+        except UserFacingError as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText(self.tr("Imported %1 files without copying.").replace("%1", str(len(report.imported)))
+                            + " " + " ".join(report.notes))
+        self.models_changed.emit()
+        self.refresh()
+
+    def closeEvent(self, event) -> None:
+        if self.download_thread is not None:
+            self.download_thread.downloader.cancel()
+            self.download_thread.wait(3000)
+        super().closeEvent(event)
