@@ -151,7 +151,8 @@ def test_first_run_opens_the_model_manager_with_the_recommendation(qtbot, tmp_pa
     qtbot.waitUntil(lambda: getattr(win, "_model_dialog", None) is not None and win._model_dialog.isVisible(),
                     timeout=20000)
     dialog = win._model_dialog
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=20000)  # the worker thread probes the hardware
     checked = dialog.selected_components()
     assert set(checked) == set(dialog.plan.needs)
-    assert dialog.plan.explanation in dialog.explanation.text()
+    assert "GiB" in dialog.explanation.text() and dialog.plan.profile in dialog.explanation.text()
     win.close()

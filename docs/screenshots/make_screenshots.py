@@ -56,16 +56,18 @@ def main() -> int:
             wait(300)
             win.grab().save(str(OUT / f"main-{language}.png"))
             win.close()
-        data = Path(tmp) / "data-first-run"
-        data.mkdir()
-        (data / "settings.json").write_text(json.dumps({"language": "en"}))
-        win = run_app(str(data), exec_loop=False)
-        wait(1500)
-        dialog = win._model_dialog
-        dialog.resize(900, 520)
-        wait(300)
-        dialog.grab().save(str(OUT / "model-manager-en.png"))
-        win.close()
+        for language in ("en", "zh_CN"):
+            data = Path(tmp) / f"data-first-run-{language}"
+            data.mkdir()
+            (data / "settings.json").write_text(json.dumps({"language": language}))
+            win = run_app(str(data), exec_loop=False)
+            while getattr(win, "_model_dialog", None) is None or win._model_dialog.plan is None:
+                wait(100)
+            dialog = win._model_dialog
+            dialog.resize(900, 520)
+            wait(300)
+            dialog.grab().save(str(OUT / f"model-manager-{language}.png"))
+            win.close()
     QApplication.instance().quit()
     print("saved", sorted(p.name for p in OUT.glob("*.png")))
     return 0

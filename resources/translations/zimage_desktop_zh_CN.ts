@@ -3,233 +3,234 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="184" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="195" />
         <source>Z-Image Desktop</source>
         <translation>Z-Image 桌面版</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="186" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="197" />
         <source>Describe the image. For text in the picture, put the exact words in quotes and say font, colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中</source>
         <translation>描述你想要的画面。需要在图中出现的文字请放在引号里，并说明字体、颜色和位置，例如：标题文字“新春特惠”，金色粗体，居中</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="188" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="199" />
         <source>Custom size…</source>
         <translation>自定义尺寸…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="189" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="200" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="189" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="200" />
         <source>Width × height</source>
         <translation>宽 × 高</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="189" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="200" />
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="190" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="190" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
         <source>Images</source>
         <translation>张数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="190" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="192" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="193" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="204" />
         <source>Reuse last</source>
         <translation>沿用上次</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="194" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="205" />
         <source>Generate  (Ctrl+Enter)</source>
         <translation>生成  (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="195" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
         <source>Cancel  (Esc)</source>
         <translation>取消  (Esc)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="196" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="207" />
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="197" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="208" />
         <source>Up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="198" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="209" />
         <source>Down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="199" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="210" />
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="200" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="211" />
         <source>Cancel all</source>
         <translation>全部取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="212" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="202" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="204" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="215" />
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="205" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="216" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="217" />
         <source>Save image as…</source>
         <translation>图片另存为…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="207" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="218" />
         <source>Open images folder</source>
         <translation>打开图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="208" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="219" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="209" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="220" />
         <source>Copy image</source>
         <translation>复制图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="210" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="221" />
         <source>Actual size (100%)</source>
         <translation>实际大小 (100%)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="211" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="222" />
         <source>Model manager…</source>
         <translation>模型管理…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="212" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="223" />
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="224" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="218" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="229" />
         <source>Your image appears here, step by step.</source>
         <translation>图片会在这里逐步显现。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="221" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="232" />
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/main_window.py" line="233" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="244" />
         <source>%n characters</source>
         <translation>
-            <numerusform>%n 个字符</numerusform></translation>
+            <numerusform>%n 个字符</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="234" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="245" />
         <source>≈%1 / %2 tokens</source>
         <translation>≈%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="253" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="264" />
         <source>Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.</source>
         <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="314" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="330" />
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="318" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="334" />
         <source>Model ready: %1</source>
         <translation>模型已就绪：%1</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="323" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="339" />
         <source>Generating…</source>
         <translation>正在生成…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="330" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="346" />
         <source>Image %1/%2 · step %3/%4 · about %5 s left</source>
         <translation>第 %1/%2 张 · 第 %3/%4 步 · 约剩 %5 秒</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="337" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="353" />
         <source>Done: seed %1, saved to %2</source>
         <translation>完成：种子 %1，已保存到 %2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="338" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="354" />
         <source>(not saved)</source>
         <translation>（未保存）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="342" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="358" />
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="352" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="368" />
         <source>Something went wrong</source>
         <translation>出错了</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="356" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="372" />
         <source>Use the %1 profile</source>
         <translation>改用 %1 档位</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="377" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="393" />
         <source>Save image as</source>
         <translation>图片另存为</translation>
     </message>
@@ -237,131 +238,234 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="84" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="88" />
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="85" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
         <source>Get</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="85" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
         <source>Component</source>
         <translation>组件</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="85" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="85" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="86" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="86" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
         <source>Hugging Face mirror (%1)</source>
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="87" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="91" />
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="93" />
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="94" />
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="91" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="172" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="195" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="95" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="183" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="206" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="92" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="96" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="93" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="97" />
         <source>Use files from an existing ComfyUI folder…</source>
         <translation>使用已有 ComfyUI 文件夹中的模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="120" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="128" />
+        <source>Detecting this computer's graphics card and memory…</source>
+        <translation>正在检测本机显卡和内存…</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="130" />
         <source>Recommended for this computer (%1): %2</source>
         <translation>本机推荐（%1）：%2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="134" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="144" />
         <source>installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="134" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="144" />
         <source>verified</source>
         <translation>已校验</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="135" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="135" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
         <source>partly downloaded</source>
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="152" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="163" />
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="163" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="174" />
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="175" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="186" />
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="186" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="197" />
         <source>%1: %2 of %3 GB · %4 MB/s · %5 left</source>
         <translation>%1：%2 / %3 GB · %4 MB/s · 剩余 %5</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="200" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="211" />
         <source>Download complete.</source>
         <translation>下载完成。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="207" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="218" />
         <source>Choose the ComfyUI models folder</source>
         <translation>选择 ComfyUI 的 models 文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="215" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="226" />
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
+    </message>
+</context>
+<context>
+    <name>PlanText</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="18" />
+        <source>bf16 transformer</source>
+        <translation>bf16 主模型</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="18" />
+        <source>FP8-stored transformer (bf16 compute)</source>
+        <translation>FP8 存储的主模型（bf16 计算）</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="19" />
+        <source>GGUF %1 transformer</source>
+        <translation>GGUF %1 主模型</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="20" />
+        <source>on the GPU</source>
+        <translation>在显卡上</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="20" />
+        <source>on the Apple GPU</source>
+        <translation>在 Apple 显卡上</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="20" />
+        <source>on the CPU</source>
+        <translation>在 CPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="21" />
+        <source>swapped in and out of the GPU per stage</source>
+        <translation>按阶段换入换出显存</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="22" />
+        <source>streamed to the GPU layer by layer</source>
+        <translation>逐层流式载入显存</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="23" />
+        <source>streamed to the GPU module by module</source>
+        <translation>逐模块流式载入显存</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="26" />
+        <source>text encoder on the GPU</source>
+        <translation>文本编码器在显卡上</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="26" />
+        <source>text encoder moved to the GPU only to encode</source>
+        <translation>文本编码器仅在编码时载入显卡</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="27" />
+        <source>text encoder on the CPU</source>
+        <translation>文本编码器在 CPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="29" />
+        <source>tiled VAE</source>
+        <translation>分块 VAE 解码</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="31" />
+        <source>float16 compute (float32 if it overflows)</source>
+        <translation>float16 计算（溢出时改用 float32）</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="33" />
+        <source>float32 compute</source>
+        <translation>float32 计算</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="37" />
+        <source>≈ %1 GiB RAM</source>
+        <translation>约 %1 GiB 内存</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="39" />
+        <source>peak ≈ %1 GiB VRAM, %2 GiB RAM</source>
+        <translation>峰值约 %1 GiB 显存、%2 GiB 内存</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="42" />
+        <source>may not fit</source>
+        <translation>可能放不下</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="43" />
+        <source>, </source>
+        <translation>，</translation>
     </message>
 </context>
 <context>
@@ -458,11 +562,16 @@
         <source>Hugging Face token</source>
         <translation>Hugging Face 令牌</translation>
     </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="83" />
+        <source>Detecting this computer's graphics card and memory…</source>
+        <translation>正在检测本机显卡和内存…</translation>
+    </message>
 </context>
 <context>
     <name>window</name>
     <message>
-        <location filename="../../zimage_desktop/app.py" line="76" />
+        <location filename="../../zimage_desktop/app.py" line="82" />
         <source>No model files yet: choose what to download.</source>
         <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>

@@ -35,6 +35,7 @@ class MainWindow(QMainWindow):
         self.last_seed: int | None = None
         self.last_image: QImage | None = None
         self.shown_after_s = 0.0  # set by app.run_app
+        self.machine: object | None = None  # MachineInfo, probed by the worker thread
         self.last_path = ""
         self.current_job = 0
         self._closing = False
@@ -317,7 +318,12 @@ class MainWindow(QMainWindow):
     # -- worker events --------------------------------------------------------------------
 
     def on_worker_event(self, e: WorkerEvent) -> None:
-        if e.kind == "queue":
+        if e.kind == "machine":
+            self.machine = e.machine
+            dialog = getattr(self, "_model_dialog", None)
+            if dialog is not None:
+                dialog.set_machine(e.machine)
+        elif e.kind == "queue":
             self._show_queue(e.queue)
         elif e.kind == "loading":
             self.progress.setRange(0, 0)
@@ -408,7 +414,7 @@ class MainWindow(QMainWindow):
 
         dialog = getattr(self, "_model_dialog", None)
         if dialog is None:
-            dialog = self._model_dialog = ModelManagerDialog(self.paths, self.settings, self)
+            dialog = self._model_dialog = ModelManagerDialog(self.paths, self.settings, self.machine, self)
             dialog.models_changed.connect(lambda: self.worker.update_settings(self.settings))
         dialog.show()
         dialog.raise_()
@@ -416,7 +422,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.paths, self.settings, self)
+        dialog = SettingsDialog(self.paths, self.settings, self.machine, self)
         if dialog.exec():
             self.settings = dialog.result_settings()
             self.settings.save(self.paths)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from ..config import Paths, Settings
 from ..engine.planner import MemoryPlan
+from .plan_text import explain_plan
 from ..errors import UserFacingError
 
 GB = 1e9
@@ -37,10 +38,10 @@ class DownloadThread(QThread):
 class ModelManagerDialog(QDialog):
     models_changed = Signal()
 
-    def __init__(self, paths: Paths, settings: Settings, parent=None) -> None:
+    def __init__(self, paths: Paths, settings: Settings, machine=None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("modelManagerDialog")
-        self.paths, self.settings = paths, settings
+        self.paths, self.settings, self.machine = paths, settings, machine
         self.download_thread: DownloadThread | None = None
         self.plan: MemoryPlan | None = None
         self.resize(780, 520)
@@ -106,8 +107,11 @@ class ModelManagerDialog(QDialog):
 
         return load_catalog()
 
+    def set_machine(self, machine) -> None:
+        self.machine = machine
+        self.refresh()
+
     def refresh(self) -> None:
-        from ..engine.devices import probe
         from ..engine.model_files import resolve_model_set
         from ..engine.planner import make_plan
         from ..models.hashing import HashCache
@@ -119,16 +123,19 @@ class ModelManagerDialog(QDialog):
             forms = resolve_model_set(models_dir).available_forms
         except UserFacingError:
             pass
-        plan = self.plan = make_plan(probe(), forms, self.settings.profile)
-        self.explanation.setText(self.tr("Recommended for this computer (%1): %2")
-                                 .replace("%1", plan.profile).replace("%2", plan.explanation))
+        plan = self.plan = make_plan(self.machine, forms, self.settings.profile) if self.machine else None
+        if plan is None:
+            self.explanation.setText(self.tr("Detecting this computer's graphics card and memory…"))
+        else:
+            self.explanation.setText(self.tr("Recommended for this computer (%1): %2")
+                                     .replace("%1", plan.profile).replace("%2", explain_plan(self, plan)))
         catalog = self._catalog()
         status = scan(models_dir, catalog, HashCache(self.paths.hash_cache))
         self.table.setRowCount(len(status))
         for row, st in enumerate(status):
             check = QTableWidgetItem()
             check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-            wanted = st.component.id in plan.needs and not st.installed
+            wanted = plan is not None and st.component.id in plan.needs and not st.installed
             check.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
             check.setData(Qt.ItemDataRole.UserRole, st.component.id)
             self.table.setItem(row, 0, check)

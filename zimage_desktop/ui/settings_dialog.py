@@ -14,10 +14,10 @@ from ..engine.planner import PROFILE_NAMES
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, paths: Paths, settings: Settings, parent=None) -> None:
+    def __init__(self, paths: Paths, settings: Settings, machine=None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.paths, self.settings = paths, settings
+        self.paths, self.settings, self.machine = paths, settings, machine
         self.setWindowTitle(self.tr("Settings"))
         form = QFormLayout(self)
         self.language = QComboBox()
@@ -76,11 +76,13 @@ class SettingsDialog(QDialog):
             self.models_dir.setText(folder)
 
     def _explain(self) -> None:
-        from ..engine.devices import probe
         from ..engine.planner import make_plan
+        from .plan_text import explain_plan
 
-        plan = make_plan(probe(), override=self.profile.currentData())
-        self.plan_label.setText(plan.explanation)
+        if self.machine is None:
+            self.plan_label.setText(self.tr("Detecting this computer's graphics card and memory…"))
+            return
+        self.plan_label.setText(explain_plan(self, make_plan(self.machine, override=self.profile.currentData())))
 
     def result_settings(self) -> Settings:
         from ..models.sources import save_token

@@ -37,7 +37,7 @@ class Job:
 
 @dataclass(frozen=True)
 class WorkerEvent:
-    kind: str  # loading | loaded | queue | started | step | image | finished | cancelled | failed
+    kind: str  # machine | loading | loaded | queue | started | step | image | finished | cancelled | failed
     job_id: int = 0
     step: int = 0
     total: int = 0
@@ -53,6 +53,7 @@ class WorkerEvent:
     details: str = ""
     lighter_profile: str | None = None
     queue: tuple[Job, ...] = field(default_factory=tuple)
+    machine: object = None  # MachineInfo, with kind "machine"
 
 
 def rgb_to_qimage(array) -> QImage:
@@ -146,6 +147,13 @@ class GenerationWorker(QThread):
         self.worker_event.emit(WorkerEvent("queue", queue=self.queued()))
 
     def run(self) -> None:
+        # The hardware probe imports torch: here, never on the GUI thread.
+        from ..engine.devices import probe
+
+        try:
+            self.worker_event.emit(WorkerEvent("machine", machine=probe()))
+        except Exception as exc:  # a broken driver must not take the app down
+            self.worker_event.emit(WorkerEvent("failed", message=f"Hardware detection failed: {exc}"))
         while True:
             with self._cond:
                 while not self._queue and not self._stopping and not self._reload:

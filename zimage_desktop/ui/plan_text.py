@@ -1,0 +1,43 @@
+"""A memory plan in the user's language (the engine's own explanation is English, for logs/CLI)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from ..engine.planner import PROFILES, MemoryPlan
+
+
+def _tr(context: str, text: str) -> str:
+    return QCoreApplication.translate(context, text)
+
+
+translate = _tr  # lupdate collects translate("PlanText", "…") calls
+
+
+def explain_plan(_widget, plan: MemoryPlan) -> str:
+    form = {"bf16": translate("PlanText", "bf16 transformer"), "fp8": translate("PlanText", "FP8-stored transformer (bf16 compute)")}.get(
+        plan.transformer_form, translate("PlanText", "GGUF %1 transformer").replace("%1", plan.transformer_form))
+    where = {"none": {"cuda": translate("PlanText", "on the GPU"), "mps": translate("PlanText", "on the Apple GPU"), "cpu": translate("PlanText", "on the CPU")}[plan.device],
+             "model": translate("PlanText", "swapped in and out of the GPU per stage"),
+             "group": translate("PlanText", "streamed to the GPU layer by layer"),
+             "sequential": translate("PlanText", "streamed to the GPU module by module")}[plan.offload]
+    parts = [f"{form} {where}"]
+    if plan.device != "cpu":
+        parts.append({"device": translate("PlanText", "text encoder on the GPU"), "offload": translate("PlanText", "text encoder moved to the GPU only to encode"),
+                      "cpu": translate("PlanText", "text encoder on the CPU")}[plan.text_encoder])
+    if plan.vae_tiling:
+        parts.append(translate("PlanText", "tiled VAE"))
+    if plan.compute_dtype == "float16":
+        parts.append(translate("PlanText", "float16 compute (float32 if it overflows)"))
+    elif plan.compute_dtype == "float32":
+        parts.append(translate("PlanText", "float32 compute"))
+    profile = PROFILES.get(plan.profile)
+    budget = profile.budget_gib if profile else 0
+    if plan.device == "cpu":
+        memory = translate("PlanText", "≈ %1 GiB RAM").replace("%1", f"{plan.predicted_ram_gib:.0f}")
+    else:
+        memory = (translate("PlanText", "peak ≈ %1 GiB VRAM, %2 GiB RAM").replace("%1", f"{plan.predicted_vram_gib:.1f}")
+                  .replace("%2", f"{plan.predicted_ram_gib:.0f}"))
+    if budget and plan.predicted_vram_gib > budget:
+        memory += " · " + translate("PlanText", "may not fit")
+    return translate("PlanText", ", ").join(parts) + " — " + memory
