@@ -241,6 +241,7 @@ def test_builtin_catalog_is_consistent():
     for cid in set(COMPONENT_FOR_FORM.values()) | {"text-encoder-bf16", "vae", "configs"}:
         assert cid in cat.components
     for comp in cat.components.values():
+        assert comp.title_zh and comp.display_title("zh_CN") == comp.title_zh and comp.display_title("en") == comp.title
         for f in comp.files:
             assert f.size and f.source("hf")
             if comp.kind == "transformer":

@@ -15,12 +15,18 @@ def translations_dir() -> Path:
     return Path(str(resources.files("zimage_desktop.resources") / "translations"))
 
 
+def current_language() -> str:
+    """The language the UI shows now ("zh_CN", "en", …), for data that carries its own translations."""
+    return _translations.current if _translations is not None else "en"
+
+
 class Translations:
     """Installs the app's (and Qt's) translator for a language; switches without a restart."""
 
     def __init__(self, app) -> None:
         self.app = app
         self.installed: list = []
+        self.current = "en"
 
     def apply(self, language: str) -> str:
         from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
@@ -29,6 +35,7 @@ class Translations:
             self.app.removeTranslator(tr)
         self.installed = []
         code = QLocale.system().name() if language == "system" else language
+        self.current = code
         if code.startswith("zh"):
             for name, folder in (("zimage_desktop_zh_CN", str(translations_dir())),
                                  ("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):

@@ -47,6 +47,10 @@ class Component:
     form: str | None = None
     licence: str = ""
     optional: bool = False
+    title_zh: str = ""
+
+    def display_title(self, language: str) -> str:
+        return self.title_zh if language.startswith("zh") and self.title_zh else self.title
 
     @property
     def size(self) -> int:
@@ -119,7 +123,8 @@ def parse_catalog(data: dict, origin: str = "") -> Catalog:
             raise BadInputError(f"Catalog component {cid!r} has no files.")
         files = tuple(_parse_file(f, f"component {cid}") for f in raw["files"])
         components[cid] = Component(cid, str(raw.get("title", cid)), str(raw.get("kind", "")), files,
-                                    raw.get("form"), str(raw.get("licence", "")), bool(raw.get("optional", False)))
+                                    raw.get("form"), str(raw.get("licence", "")), bool(raw.get("optional", False)),
+                                    str(raw.get("title_zh", "")))
     sets: dict[str, tuple[str, ...]] = {}
     for name, ids in (data.get("sets") or {}).items():
         missing = [i for i in ids if i not in components]

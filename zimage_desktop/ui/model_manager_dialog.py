@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from ..config import Paths, Settings
 from ..engine.planner import MemoryPlan
+from ..app import current_language
 from .plan_text import explain_plan
 from ..errors import UserFacingError
 
@@ -139,7 +140,7 @@ class ModelManagerDialog(QDialog):
             check.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
             check.setData(Qt.ItemDataRole.UserRole, st.component.id)
             self.table.setItem(row, 0, check)
-            self.table.setItem(row, 1, QTableWidgetItem(st.component.title))
+            self.table.setItem(row, 1, QTableWidgetItem(st.component.display_title(current_language())))
             self.table.setItem(row, 2, QTableWidgetItem(f"{st.component.size / GB:.2f} GB"))
             state = {"installed": self.tr("installed"), "verified": self.tr("verified"),
                      "missing": self.tr("not installed"), "partial": self.tr("partly downloaded")}.get(st.state, st.state)
