@@ -60,15 +60,17 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--profile", default=None, help="memory profile name (default: auto)")
     gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
     gen.add_argument("--preview-dir", help="write each step's preview here as PNG")
+    gen.add_argument("--no-history", action="store_true", help="do not record the images in the history")
 
     info = sub.add_parser("info", parents=[common], help="devices, memory, installed models and the memory plan")
     info.add_argument("--models", help="models folder to inspect")
     info.add_argument("--profile", default=None, help="show the plan of this profile instead of the recommended one")
     info.add_argument("--json", action="store_true", help="one JSON object")
 
-    from . import cli_models
+    from . import cli_history, cli_models
 
     cli_models.add_parser(sub, common)
+    cli_history.add_parser(sub, common)
 
     selftest = sub.add_parser("self-test", parents=[common],
                               help="build a tiny random model and generate with it (no download)")
@@ -89,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return run_gui(args)
         handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test,
-                   "models": cmd_models}[args.command]
+                   "models": cmd_models, "history": cmd_history}[args.command]
         return handler(args)
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -176,13 +178,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y-%m-%d_%H%M%S")
     targets = output_paths(args.out, paths.images, request.seeds, stamp)
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
-    return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir)
+    return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
+                             record_history=not args.no_history)
 
 
 def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Paths, device: str,
-                      preview_dir: Path | None) -> int:
+                      preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None) -> int:
     from .engine.generator import Generator
-    from .history.metadata import write_png
+    from .history.saving import save_generated
     from .models.hashing import HashCache
 
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
@@ -200,20 +203,30 @@ def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Pat
             print(f"\rimage {event.image_index + 1}/{event.image_count}  step {event.step}/{event.total_steps}"
                   f"  ETA {event.eta_s:4.1f}s ", end="", file=sys.stderr, flush=True)
 
+    store = None
+    if record_history:
+        from .history.store import HistoryStore
+
+        store = HistoryStore(paths.history_db)
+
     def on_image(image) -> None:
         target = targets[request.seeds.index(image.seed)]
-        write_png(target, image.image, image.request, image.model, image.timings)
+        saved = save_generated(image, paths, store, target, parent_id)
         if show_progress:
             print(file=sys.stderr)
         record: dict[str, Any] = {
-            "path": str(target.resolve()), "seed": image.seed, "width": image.request.width,
+            "path": str(target.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
             "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
             "model": image.model.get("name"),
         }
         print(json.dumps(record, ensure_ascii=False), flush=True)
 
-    with _CancelFlag() as cancel:
-        result = generator.run(request, on_step=on_step, is_cancelled=cancel, on_image=on_image)
+    try:
+        with _CancelFlag() as cancel:
+            result = generator.run(request, on_step=on_step, is_cancelled=cancel, on_image=on_image)
+    finally:
+        if store is not None:
+            store.close()
     if result.cancelled:
         print(f"Cancelled after {len(result.images)} of {request.count} images.", file=sys.stderr)
         return 1
@@ -272,6 +285,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     if plan.missing:
         print(f"  to download: {', '.join(plan.missing)}")
     return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from . import cli_history
+
+    return cli_history.run(args)
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -41,6 +41,14 @@ class Paths:
         return self.data / "images"
 
     @property
+    def thumbnails(self) -> Path:
+        return self.data / "thumbnails"
+
+    @property
+    def history_db(self) -> Path:
+        return self.data / "history.sqlite3"
+
+    @property
     def settings_file(self) -> Path:
         return self.data / "settings.json"
 

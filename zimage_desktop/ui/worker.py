@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
@@ -194,8 +193,19 @@ class GenerationWorker(QThread):
             self.worker_event.emit(WorkerEvent("failed", message=f"{type(exc).__name__}: {exc}",
                                         details=traceback.format_exc()))
 
+    def _history(self):
+        from ..history.store import HistoryStore
+
+        if getattr(self, "_store", None) is None:
+            try:
+                self._store = HistoryStore(self.paths.history_db)
+            except UserFacingError as exc:  # images are still saved; the status line says why
+                self.worker_event.emit(WorkerEvent("failed", message=str(exc)))
+                self._store = None
+        return self._store
+
     def _run_job(self, job: Job) -> None:
-        from ..history.metadata import write_png
+        from ..history.saving import save_generated
 
         req = job.request
         self.worker_event.emit(WorkerEvent("started", job.id, total=req.steps, image_count=req.count, request=req))
@@ -212,14 +222,12 @@ class GenerationWorker(QThread):
                                         e.eta_s, preview, seed=e.seed))
 
         def on_image(image) -> None:
-            stamp = time.strftime("%Y-%m-%d_%H%M%S")
-            path = self.paths.images / stamp[:10] / f"{stamp}-{image.seed}.png"
             saved = ""
             try:
-                write_png(path, image.image, image.request, image.model, image.timings)
-                saved = str(path)
-            except OSError as exc:  # keep the image in memory; the window offers "save as"
-                self.worker_event.emit(WorkerEvent("failed", job.id, message=f"Could not save the image: {exc.strerror}."))
+                saved = str(save_generated(image, self.paths, self._history()).path)
+            except (OSError, UserFacingError) as exc:  # keep the image in memory; the window offers "save as"
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                self.worker_event.emit(WorkerEvent("failed", job.id, message=f"Could not save the image: {reason}."))
             import numpy as np
 
             qimage = rgb_to_qimage(np.asarray(image.image.convert("RGB")))

@@ -1,0 +1,87 @@
+"""``zimage-desktop history list|search TEXT|show ID|rerun ID``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import Paths, Settings
+from .errors import BadInputError
+
+
+def add_parser(sub, common) -> None:
+    history = sub.add_parser("history", parents=[common], help="list, search, show or re-run past images")
+    hsub = history.add_subparsers(dest="history_command", required=True, parser_class=type(history))
+    out = argparse.ArgumentParser(add_help=False)
+    out.add_argument("--json", action="store_true", help="one JSON object per line")
+    lst = hsub.add_parser("list", parents=[common, out], help="newest first")
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--favourites", action="store_true")
+    search = hsub.add_parser("search", parents=[common, out], help="prompts containing all the words (Chinese too)")
+    search.add_argument("text")
+    search.add_argument("--limit", type=int, default=50)
+    show = hsub.add_parser("show", parents=[common, out], help="every parameter of one image")
+    show.add_argument("id", type=int)
+    rerun = hsub.add_parser("rerun", parents=[common], help="make an image again with the same parameters and seed")
+    rerun.add_argument("id", type=int)
+    rerun.add_argument("--models")
+    rerun.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
+    rerun.add_argument("--out")
+    rerun.add_argument("--seed", type=int, default=None, help="vary: a different seed (keeps lineage)")
+
+
+def open_store(paths: Paths):
+    from .history.store import HistoryStore
+
+    return HistoryStore(paths.history_db)
+
+
+def _line(record) -> str:
+    r = record.request
+    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created))
+    prompt = r.prompt.replace("\n", " ")
+    return f"{record.id:6d}  {created}  {r.width}x{r.height}  {r.seed:10d}  {prompt[:80]}"
+
+
+def run(args) -> int:
+    paths = Paths.resolve(args.data_dir)
+    store = open_store(paths)
+    try:
+        if args.history_command in ("list", "search"):
+            records = (store.page(0, args.limit, favourites=args.favourites) if args.history_command == "list"
+                       else store.search(args.text, args.limit))
+            for record in records:
+                print(json.dumps(record.to_dict(), ensure_ascii=False) if args.json else _line(record))
+            return 0
+        record = store.get(args.id)
+        if record is None:
+            raise BadInputError(f"There is no image {args.id} in the history.")
+        if args.history_command == "show":
+            if args.json:
+                print(json.dumps(record.to_dict(), ensure_ascii=False))
+            else:
+                for key, value in record.to_dict().items():
+                    if key != "request":
+                        print(f"{key:10} {value}")
+                chain = [str(r.id) for r in store.lineage(record.id)]
+                print(f"{'lineage':10} {' → '.join(chain)}")
+            return 0
+        return _rerun(args, paths, store, record)
+    finally:
+        store.close()
+
+
+def _rerun(args, paths: Paths, store, record) -> int:
+    from .cli import generate_to_files, output_paths
+
+    settings = Settings.load(paths)
+    request = record.request if args.seed is None else record.request.for_seed(args.seed)
+    models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
+    stamp = time.strftime("%Y-%m-%d_%H%M%S")
+    targets = output_paths(args.out, paths.images, request.seeds, stamp)
+    print(f"re-running image {record.id} (seed {request.seed})", file=sys.stderr)
+    return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, None,
+                             record_history=True, parent_id=record.id)

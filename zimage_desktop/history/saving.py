@@ -1,0 +1,50 @@
+"""Save a generated image: PNG with metadata, thumbnail, then the history row — in that order."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Paths
+from ..engine.request import GeneratedImage
+from ..fsutil import atomic_open
+from .metadata import write_png
+from .store import THUMB_SIZE, HistoryStore
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    path: Path
+    thumb_path: Path | None
+    history_id: int | None
+
+
+def default_image_path(paths: Paths, seed: int) -> Path:
+    stamp = time.strftime("%Y-%m-%d_%H%M%S")
+    folder = paths.images / stamp[:10]
+    path = folder / f"{stamp}-{seed}.png"
+    n = 2
+    while path.exists():
+        path = folder / f"{stamp}-{seed}-{n}.png"
+        n += 1
+    return path
+
+
+def write_thumbnail(image, target: Path) -> Path:
+    thumb = image.convert("RGB")
+    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE))
+    with atomic_open(target, "wb") as fh:
+        thumb.save(fh, format="JPEG", quality=85)
+    return target
+
+
+def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | None, target: Path | None = None,
+                   parent_id: int | None = None) -> SavedImage:
+    """The image file and thumbnail exist before the row commits; a crash in between leaves an
+    image without a row (found by reconcile), never a row without its image."""
+    path = Path(target) if target is not None else default_image_path(paths, image.seed)
+    write_png(path, image.image, image.request, image.model, image.timings)
+    thumb = write_thumbnail(image.image, paths.thumbnails / path.parent.name / (path.stem + ".jpg")) if store else None
+    history_id = store.add(image.request, path.resolve(), image.model, image.timings, thumb, parent_id) if store else None
+    return SavedImage(path, thumb, history_id)

@@ -1,0 +1,246 @@
+"""The image history: SQLite in the data folder (WAL, versioned schema, full-text search).
+
+One row per image with everything needed to find it and make it again: the full request, seed,
+size, model files and hashes, plan, timings, favourite flag, tags and parent (lineage). Images
+and thumbnails are written atomically before their row commits, so a crash leaves either nothing
+or a complete image with its row. Prompts are searched with FTS5's trigram tokenizer (works for
+Chinese); terms shorter than three characters, or SQLite builds without trigram, use LIKE.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..engine.request import GenerationRequest
+from ..errors import UserFacingError
+
+SCHEMA_VERSION = 2
+THUMB_SIZE = 256
+
+
+class HistoryError(UserFacingError):
+    pass
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    id: int
+    created: float
+    request: GenerationRequest
+    model: dict[str, Any]
+    timings: dict[str, float]
+    path: str
+    thumb_path: str
+    favourite: bool
+    tags: tuple[str, ...]
+    parent_id: int | None
+
+    @property
+    def prompt(self) -> str:
+        return self.request.prompt
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.request
+        return {"id": self.id, "created": self.created, "prompt": r.prompt, "seed": r.seed, "width": r.width,
+                "height": r.height, "steps": r.steps, "path": self.path, "thumb_path": self.thumb_path,
+                "favourite": self.favourite, "tags": list(self.tags), "parent_id": self.parent_id,
+                "model": self.model, "timings": self.timings, "request": r.to_dict()}
+
+
+# Each entry upgrades the schema from its index to the next version.
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the first schema
+    """
+    CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        created REAL NOT NULL,
+        prompt TEXT NOT NULL,
+        request_json TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        model_json TEXT NOT NULL DEFAULT '{}',
+        timings_json TEXT NOT NULL DEFAULT '{}',
+        path TEXT NOT NULL,
+        favourite INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX images_created ON images(created);
+    """,
+    # 1 -> 2: lineage, tags, thumbnails, profile; full-text search
+    """
+    ALTER TABLE images ADD COLUMN parent_id INTEGER REFERENCES images(id) ON DELETE SET NULL;
+    ALTER TABLE images ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+    ALTER TABLE images ADD COLUMN thumb_path TEXT NOT NULL DEFAULT '';
+    ALTER TABLE images ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+    CREATE INDEX images_favourite ON images(favourite, created);
+    CREATE INDEX images_parent ON images(parent_id);
+    """,
+]
+FTS_SQL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS images_fts USING fts5(prompt, content='images', content_rowid='id', "
+    "tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS images_ai AFTER INSERT ON images BEGIN "
+    "INSERT INTO images_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
+    "CREATE TRIGGER IF NOT EXISTS images_ad AFTER DELETE ON images BEGIN "
+    "INSERT INTO images_fts(images_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); END",
+    "CREATE TRIGGER IF NOT EXISTS images_au AFTER UPDATE OF prompt ON images BEGIN "
+    "INSERT INTO images_fts(images_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); "
+    "INSERT INTO images_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
+)
+COLUMNS = "id, created, request_json, model_json, timings_json, path, thumb_path, favourite, tags, parent_id"
+
+
+class HistoryStore:
+    """Thread-safe (one connection guarded by a lock; SQLite itself serialises writers)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"The history database {self.db_path} cannot be opened: {exc}") from None
+        self._lock = threading.RLock()
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+        self.fts = self._enable_fts()
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.version
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"The history database was made by a newer version of the app (schema {version}).")
+        for target in range(version, SCHEMA_VERSION):
+            with self.transaction() as conn:
+                for statement in MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={target + 1}")
+
+    def _enable_fts(self) -> bool:
+        try:
+            with self.transaction() as conn:
+                existed = conn.execute("SELECT 1 FROM sqlite_master WHERE name='images_fts'").fetchone()
+                for statement in FTS_SQL:
+                    conn.execute(statement)
+                if not existed:
+                    conn.execute("INSERT INTO images_fts(images_fts) VALUES ('rebuild')")
+            return True
+        except sqlite3.OperationalError:  # no FTS5 or no trigram tokenizer in this SQLite build
+            return False
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def add(self, request: GenerationRequest, path: Path, model: dict | None = None, timings: dict | None = None,
+            thumb_path: Path | None = None, parent_id: int | None = None, created: float | None = None) -> int:
+        """Record an image already written to ``path`` (commit after the file exists)."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO images (created, prompt, request_json, seed, width, height, model_json, timings_json, "
+                "path, thumb_path, parent_id, profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (created or time.time(), request.prompt, request.to_json(), request.seed, request.width, request.height,
+                 json.dumps(model or {}, ensure_ascii=False), json.dumps(timings or {}), str(path),
+                 str(thumb_path or ""), parent_id, (model or {}).get("profile", "")),
+            )
+            return int(cur.lastrowid or 0)
+
+    def set_favourite(self, image_id: int, on: bool) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE images SET favourite=? WHERE id=?", (int(on), image_id))
+
+    def delete(self, image_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM images WHERE id=?", (image_id,))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _record(self, row) -> HistoryRecord:
+        image_id, created, req, model, timings, path, thumb, fav, tags, parent = row
+        return HistoryRecord(image_id, created, GenerationRequest.from_json(req), json.loads(model), json.loads(timings),
+                             path, thumb, bool(fav), tuple(t for t in tags.split(",") if t), parent)
+
+    def get(self, image_id: int) -> HistoryRecord | None:
+        with self._lock:
+            row = self.conn.execute(f"SELECT {COLUMNS} FROM images WHERE id=?", (image_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def count(self, query: str = "", favourites: bool = False) -> int:
+        where, params = self._where(query, favourites)
+        with self._lock:
+            return int(self.conn.execute(f"SELECT count(*) FROM images {where}", params).fetchone()[0])
+
+    def page(self, offset: int = 0, limit: int = 100, query: str = "", favourites: bool = False) -> list[HistoryRecord]:
+        """Newest first; never loads more than ``limit`` rows."""
+        where, params = self._where(query, favourites)
+        with self._lock:
+            rows = self.conn.execute(f"SELECT {COLUMNS} FROM images {where} ORDER BY created DESC, id DESC "
+                                     "LIMIT ? OFFSET ?", (*params, limit, offset)).fetchall()
+        return [self._record(r) for r in rows]
+
+    def search(self, query: str, limit: int = 100) -> list[HistoryRecord]:
+        return self.page(0, limit, query)
+
+    def _where(self, query: str, favourites: bool) -> tuple[str, tuple]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for term in query.split():
+            if self.fts and len(term) >= 3:
+                clauses.append("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
+                params.append('"' + term.replace('"', '""') + '"')
+            else:
+                clauses.append("prompt LIKE ? ESCAPE '\\'")
+                params.append("%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if favourites:
+            clauses.append("favourite = 1")
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+    def lineage(self, image_id: int) -> list[HistoryRecord]:
+        """This image and its ancestors, oldest first."""
+        chain: list[HistoryRecord] = []
+        seen: set[int] = set()
+        current: int | None = image_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            record = self.get(current)
+            if record is None:
+                break
+            chain.append(record)
+            current = record.parent_id
+        return chain[::-1]
+
+    def reconcile(self, images_dir: Path) -> tuple[list[int], list[Path]]:
+        """(rows whose image file is gone, image files with no row) — reported, never deleted."""
+        with self._lock:
+            rows = self.conn.execute("SELECT id, path FROM images").fetchall()
+        known = {Path(p).resolve() for _, p in rows}
+        missing = [i for i, p in rows if not Path(p).exists()]
+        orphans = sorted(p for p in Path(images_dir).rglob("*.png") if p.resolve() not in known) if Path(images_dir).is_dir() else []
+        return missing, orphans
