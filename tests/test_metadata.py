@@ -1,4 +1,6 @@
-
+import json
+import struct
+import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 
@@ -83,3 +85,47 @@ def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(OSError):
         write_png(tmp_path / "b.png", Broken(), GenerationRequest(prompt="x"), MODEL)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reads_comfyui_prompt_chunk(tmp_path):
+    graph = {
+        "3": {"class_type": "KSampler", "inputs": {"seed": 777, "steps": 9, "cfg": 1.0, "positive": ["6", 0],
+                                                   "negative": ["7", 0], "latent_image": ["5", 0]}},
+        "5": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 1152, "height": 896, "batch_size": 1}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "一只熊猫 a panda", "clip": ["4", 0]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 0]}},
+    }
+    back = read_png_metadata(_png_with(tmp_path, prompt=json.dumps(graph), workflow="{}"))
+    assert back.source == "comfyui"
+    r = back.request
+    assert (r.prompt, r.seed, r.steps, r.width, r.height) == ("一只熊猫 a panda", 777, 9, 1152, 896)
+
+
+def test_hostile_metadata_is_rejected_with_a_message(tmp_path):
+    # a text chunk far beyond PIL's limit (compressed, so the file stays small)
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("zimage", "x" * 5_000_000, zip=True)
+    path = tmp_path / "huge.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    with pytest.raises(BadInputError):
+        read_png_metadata(path)
+    # an iTXt chunk whose text is not valid UTF-8
+    Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
+    data = (tmp_path / "plain.png").read_bytes()
+    body = b"zimage\x00\x00\x00\x00\x00" + b"\xff\xfe{not utf-8"
+    chunk = struct.pack(">I", len(body)) + b"iTXt" + body + struct.pack(">I", zlib.crc32(b"iTXt" + body))
+    bad = tmp_path / "bad-utf8.png"
+    bad.write_bytes(data[:33] + chunk + data[33:])  # right after IHDR
+    try:
+        back = read_png_metadata(bad)
+    except BadInputError:
+        pass  # refused with a message
+    else:
+        assert back.request is None and back.notes  # or ignored, with a note
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    path = tmp_path / "bomb.png"
+    Image.new("1", (30000, 30000)).save(path)  # 900 MPixel of zeros compresses to a small file
+    with pytest.raises(BadInputError, match="not a readable PNG"):
+        read_png_metadata(path)

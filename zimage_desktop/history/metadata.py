@@ -111,6 +111,12 @@ def parse_text_chunks(texts: dict[str, str]) -> RecalledParameters:
         if parsed is not None:
             request, more = parsed
             return RecalledParameters("a1111", request, {}, tuple(notes + more))
+    raw = texts.get("prompt")
+    if isinstance(raw, str) and len(raw) <= MAX_CHUNK_CHARS:
+        parsed = parse_comfyui_prompt(raw)
+        if parsed is not None:
+            request, more = parsed
+            return RecalledParameters("comfyui", request, {}, tuple(notes + more))
     notes.append("The image carries no generation parameters this app can read.")
     return RecalledParameters("none", None, {}, tuple(notes))
 
@@ -150,4 +156,60 @@ def parse_a1111(text: str) -> tuple[GenerationRequest, list[str]] | None:
     except BadInputError as exc:
         notes.append(f"{exc} The default was used.")
         request = GenerationRequest(prompt=prompt, seed=values.get("seed", 0))
+    return request, notes
+
+
+SAMPLERS = {"KSampler": "seed", "KSamplerAdvanced": "noise_seed", "SamplerCustom": "noise_seed",
+            "RandomNoise": "noise_seed"}
+
+
+def parse_comfyui_prompt(text: str) -> tuple[GenerationRequest, list[str]] | None:
+    """Best effort from ComfyUI's API-format ``prompt`` chunk: positive text, seed, steps, size."""
+    try:
+        graph = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(graph, dict):
+        return None
+    nodes = {k: v for k, v in graph.items() if isinstance(v, dict) and isinstance(v.get("inputs"), dict)}
+
+    def text_of(link) -> str | None:
+        for _ in range(8):  # follow links through re-routing nodes
+            if not (isinstance(link, list) and link and str(link[0]) in nodes):
+                return None
+            inputs = nodes[str(link[0])]["inputs"]
+            value = inputs.get("text", inputs.get("text_g", inputs.get("conditioning")))
+            if isinstance(value, str):
+                return value
+            link = value
+        return None
+
+    values: dict[str, Any] = {}
+    notes: list[str] = []
+    prompt = None
+    for node in nodes.values():
+        kind, inputs = node.get("class_type"), node["inputs"]
+        if kind in SAMPLERS:
+            seed = inputs.get(SAMPLERS[kind])
+            if isinstance(seed, int) and not isinstance(seed, bool):
+                values["seed"] = seed % 2**32
+            if isinstance(inputs.get("steps"), int):
+                values["steps"] = inputs["steps"]
+            prompt = prompt or text_of(inputs.get("positive"))
+        if isinstance(kind, str) and kind.startswith("Empty") and "Latent" in kind:
+            w, h = inputs.get("width"), inputs.get("height")
+            if isinstance(w, int) and isinstance(h, int):
+                values.update(width=w, height=h)
+    if prompt is None:  # no sampler to follow: the first text encoder's text
+        prompt = next((n["inputs"]["text"] for n in nodes.values()
+                       if isinstance(n["inputs"].get("text"), str) and "TextEncode" in str(n.get("class_type"))), None)
+    if not prompt or not prompt.strip():
+        return None
+    if "seed" not in values:
+        notes.append("No seed was found in the ComfyUI workflow.")
+    try:
+        request = GenerationRequest(prompt=prompt.strip(), **values)
+    except BadInputError as exc:
+        notes.append(f"{exc} The default was used.")
+        request = GenerationRequest(prompt=prompt.strip()[:4096], seed=values.get("seed", 0))
     return request, notes
