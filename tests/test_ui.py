@@ -156,3 +156,106 @@ def test_first_run_opens_the_model_manager_with_the_recommendation(qtbot, tmp_pa
     assert set(checked) == set(dialog.plan.needs)
     assert "GiB" in dialog.explanation.text() and dialog.plan.profile in dialog.explanation.text()
     win.close()
+
+
+def _generate(qtbot, window, prompt, seed):
+    window.prompt.setPlainText(prompt)
+    use_size(window, 256, 256)
+    window.seed_random.setChecked(False)
+    window.seed_spin.setValue(seed)
+    before = kinds(window).count("finished")
+    window.generate()
+    qtbot.waitUntil(lambda: kinds(window).count("finished") == before + 1, timeout=30000)
+    return [e for e in window.events if e.kind == "image"][-1]
+
+
+def _select_first(window):
+    view = window.gallery.view
+    view.setCurrentIndex(window.gallery.model.index(0))
+
+
+def test_gallery_use_parameters_rerun_exactly_and_vary(qtbot, window):
+    import numpy as np
+
+    first = _generate(qtbot, window, "gallery 画廊 test", 321)
+    assert window.gallery.model.rowCount() == 1
+    window.prompt.setPlainText("something else")
+    window.seed_spin.setValue(1)
+    _select_first(window)
+    window.gallery.buttons["use"].click()
+    assert window.prompt.toPlainText() == "gallery 画廊 test" and window.seed_spin.value() == 321
+    assert (window.width_spin.value(), window.height_spin.value()) == (256, 256)
+    _select_first(window)
+    window.gallery.buttons["rerun"].click()
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 2, timeout=30000)
+    again = [e for e in window.events if e.kind == "image"][-1]
+    pixels = lambda e: np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(e.path))  # noqa: E731
+    assert np.array_equal(pixels(first), pixels(again))
+    newest = window.gallery.model.rows[0]
+    assert newest.parent_id == window.gallery.model.rows[1].id
+    window.gallery.view.setCurrentIndex(window.gallery.model.index(0))
+    window.gallery.buttons["vary"].click()
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 3, timeout=30000)
+    varied = window.gallery.model.rows[0]
+    assert varied.prompt == "gallery 画廊 test" and varied.request.seed != 321
+    assert [r.id for r in window.gallery.store.lineage(varied.id)][-2:] == [newest.id, varied.id]
+
+
+def test_gallery_search_favourite_delete_and_undo(qtbot, window):
+    from pathlib import Path
+
+    _generate(qtbot, window, "红色灯笼 lanterns", 1)
+    _generate(qtbot, window, "blue ocean waves", 2)
+    window.gallery.search.setText("灯笼")
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 1, timeout=3000)
+    assert window.gallery.model.rows[0].prompt == "红色灯笼 lanterns"
+    window.gallery.search.setText("")
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 2, timeout=3000)
+    _select_first(window)
+    window.gallery.toggle_favourite()
+    window.gallery.fav_only.setChecked(True)
+    assert [r.prompt for r in window.gallery.model.rows] == ["blue ocean waves"]
+    window.gallery.fav_only.setChecked(False)
+    _select_first(window)
+    doomed = window.gallery.model.rows[0]
+    window.gallery.delete_selected()
+    assert window.gallery.model.rowCount() == 1 and not Path(doomed.path).exists()
+    window.gallery.undo_delete()
+    assert window.gallery.model.rowCount() == 2 and Path(doomed.path).exists()
+    assert window.gallery.model.rows[0].prompt == "blue ocean waves"
+
+
+def _drop(window, path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def test_drag_and_drop_restores_each_metadata_flavour(qtbot, window, tmp_path):
+    from PIL import Image, PngImagePlugin
+
+    def png(name, **chunks):
+        info = PngImagePlugin.PngInfo()
+        for key, value in chunks.items():
+            info.add_itxt(key, value)
+        path = tmp_path / name
+        Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+        return path
+
+    a1111 = png("a1111.png", parameters="a fox in snow\nNegative prompt: ugly\nSteps: 20, Seed: 4242, Size: 1152x896")
+    _drop(window, a1111)
+    assert window.prompt.toPlainText() == "a fox in snow" and window.seed_spin.value() == 4242
+    assert (window.width_spin.value(), window.height_spin.value()) == (1152, 896) and window.steps_spin.value() == 20
+    assert "negative prompt" in window.status.text()
+    graph = {"3": {"class_type": "KSampler", "inputs": {"seed": 55, "steps": 8, "positive": ["6", 0]}},
+             "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "熊猫吃竹子"}},
+             "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 1024, "height": 1024}}}
+    _drop(window, png("comfy.png", prompt=json.dumps(graph)))
+    assert window.prompt.toPlainText() == "熊猫吃竹子" and window.seed_spin.value() == 55
+    _drop(window, png("nothing.png"))
+    assert window.prompt.toPlainText() == "熊猫吃竹子" and "no parameters" in window.status.text()

@@ -1,236 +1,309 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>GalleryView</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="171" />
+        <source>Search prompts (中文 or English)…</source>
+        <translation>搜索提示词（中文或英文）…</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="172" />
+        <source>Favourites</source>
+        <translation>收藏</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="173" />
+        <source>Use parameters</source>
+        <translation>使用参数</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="173" />
+        <source>Re-run exactly</source>
+        <translation>原样重新生成</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="174" />
+        <source>Vary (new seed)</source>
+        <translation>变体（新种子）</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="174" />
+        <source>★ Favourite</source>
+        <translation>★ 收藏</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="175" />
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="175" />
+        <source>Undo delete</source>
+        <translation>撤销删除</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="176" />
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../zimage_desktop/ui/gallery.py" line="222" />
+        <source>Deleted %n image(s); Undo brings them back.</source>
+        <translation>
+            <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>HistoryActions</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="74" />
+        <source>Parameters restored.</source>
+        <translation>已恢复参数。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="97" />
+        <source>This image carries no parameters that can be restored.</source>
+        <translation>这张图片没有可恢复的参数。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="195" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="197" />
         <source>Z-Image Desktop</source>
         <translation>Z-Image 桌面版</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="197" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="199" />
         <source>Describe the image. For text in the picture, put the exact words in quotes and say font, colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中</source>
         <translation>描述你想要的画面。需要在图中出现的文字请放在引号里，并说明字体、颜色和位置，例如：标题文字“新春特惠”，金色粗体，居中</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="199" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
         <source>Custom size…</source>
         <translation>自定义尺寸…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="200" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="202" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="200" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="202" />
         <source>Width × height</source>
         <translation>宽 × 高</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="200" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="202" />
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
         <source>Images</source>
         <translation>张数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="205" />
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="204" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
         <source>Reuse last</source>
         <translation>沿用上次</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="205" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="207" />
         <source>Generate  (Ctrl+Enter)</source>
         <translation>生成  (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="208" />
         <source>Cancel  (Esc)</source>
         <translation>取消  (Esc)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="207" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="209" />
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="208" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="210" />
         <source>Up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="209" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="211" />
         <source>Down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="210" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="212" />
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="211" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
         <source>Cancel all</source>
         <translation>全部取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="212" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="215" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="216" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="215" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="217" />
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="216" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="218" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="217" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="219" />
         <source>Save image as…</source>
         <translation>图片另存为…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="218" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="220" />
         <source>Open images folder</source>
         <translation>打开图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="219" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="221" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="220" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="222" />
         <source>Copy image</source>
         <translation>复制图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="221" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="223" />
         <source>Actual size (100%)</source>
         <translation>实际大小 (100%)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="222" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="224" />
         <source>Model manager…</source>
         <translation>模型管理…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="223" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="225" />
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="224" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="227" />
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/main_window.py" line="228" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="229" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="233" />
         <source>Your image appears here, step by step.</source>
         <translation>图片会在这里逐步显现。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="232" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="236" />
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/main_window.py" line="244" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="248" />
         <source>%n characters</source>
         <translation>
             <numerusform>%n 个字符</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="245" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="249" />
         <source>≈%1 / %2 tokens</source>
         <translation>≈%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="264" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="268" />
         <source>Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.</source>
         <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="330" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="334" />
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="334" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="338" />
         <source>Model ready: %1</source>
         <translation>模型已就绪：%1</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="339" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="343" />
         <source>Generating…</source>
         <translation>正在生成…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="346" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="350" />
         <source>Image %1/%2 · step %3/%4 · about %5 s left</source>
         <translation>第 %1/%2 张 · 第 %3/%4 步 · 约剩 %5 秒</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="353" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="359" />
         <source>Done: seed %1, saved to %2</source>
         <translation>完成：种子 %1，已保存到 %2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="354" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="360" />
         <source>(not saved)</source>
         <translation>（未保存）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="358" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="364" />
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="368" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="374" />
         <source>Something went wrong</source>
         <translation>出错了</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="372" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="378" />
         <source>Use the %1 profile</source>
         <translation>改用 %1 档位</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="393" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="399" />
         <source>Save image as</source>
         <translation>图片另存为</translation>
     </message>
@@ -238,134 +311,134 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="88" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
         <source>Get</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
         <source>Component</source>
         <translation>组件</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="91" />
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="91" />
         <source>Hugging Face mirror (%1)</source>
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="91" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="92" />
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="93" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="94" />
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="94" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="95" />
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="95" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="183" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="206" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="96" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="184" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="207" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="96" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="97" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="97" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="98" />
         <source>Use files from an existing ComfyUI folder…</source>
         <translation>使用已有 ComfyUI 文件夹中的模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="128" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="129" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="130" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="131" />
         <source>Recommended for this computer (%1): %2</source>
         <translation>本机推荐（%1）：%2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="144" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
         <source>installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="144" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
         <source>verified</source>
         <translation>已校验</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="146" />
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="146" />
         <source>partly downloaded</source>
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="163" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="164" />
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="174" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="175" />
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="186" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="187" />
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="197" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="198" />
         <source>%1: %2 of %3 GB · %4 MB/s · %5 left</source>
         <translation>%1：%2 / %3 GB · %4 MB/s · 剩余 %5</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="211" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="212" />
         <source>Download complete.</source>
         <translation>下载完成。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="218" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="219" />
         <source>Choose the ComfyUI models folder</source>
         <translation>选择 ComfyUI 的 models 文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="226" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="227" />
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
     </message>
@@ -571,7 +644,7 @@
 <context>
     <name>window</name>
     <message>
-        <location filename="../../zimage_desktop/app.py" line="82" />
+        <location filename="../../zimage_desktop/app.py" line="89" />
         <source>No model files yet: choose what to download.</source>
         <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>

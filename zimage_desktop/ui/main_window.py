@@ -12,21 +12,21 @@ from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-    QMainWindow, QMessageBox, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QMessageBox, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
 from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from ..engine.sizes import presets
 from ..errors import BadInputError
+from .history_actions import GUI_MAX_SEED, HistoryActions
 from .preview_view import PreviewView
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .worker import GenerationWorker, WorkerEvent
 
-GUI_MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
 
 
-class MainWindow(QMainWindow):
+class MainWindow(HistoryActions):
     language_requested = Signal(str)
 
     def __init__(self, paths: Paths, settings: Settings, worker: GenerationWorker) -> None:
@@ -156,7 +156,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([400, 780])
         self.setCentralWidget(splitter)
+        self._build_gallery()
         self._build_menus()
+        self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.worker.cancel_current)
         self._update_count()
 
@@ -221,6 +223,8 @@ class MainWindow(QMainWindow):
         self.act_zoom.setText(self.tr("Actual size (100%)"))
         self.act_models.setText(self.tr("Model manager…"))
         self.act_settings.setText(self.tr("Settings…"))
+        if getattr(self, "gallery_dock", None) is not None:
+            self.gallery_dock.setWindowTitle(self.tr("History"))
         self.lang_actions["system"].setText(self.tr("Follow the system"))
         self.lang_actions["zh_CN"].setText("简体中文")
         self.lang_actions["en"].setText("English")
@@ -348,6 +352,8 @@ class MainWindow(QMainWindow):
                                 .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
         elif e.kind == "image":
             self.last_image, self.last_path, self.last_seed = e.image, e.path, e.seed
+            if self.gallery is not None:
+                self.gallery.refresh()
             self.preview.show_image(e.image)
             note = f" ({e.message})" if e.message else ""
             self.status.setText(self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
@@ -432,5 +438,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self._closing = True
         self.worker.stop(2000)
+        if self.gallery is not None:
+            self.gallery.shutdown()
         super().closeEvent(event)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 class Job:
     id: int
     request: GenerationRequest
+    parent_id: int | None = None  # history id this re-runs or varies (lineage)
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,9 @@ class GenerationWorker(QThread):
 
     # -- called from the GUI thread ----------------------------------------------------------
 
-    def submit(self, request: GenerationRequest) -> int:
+    def submit(self, request: GenerationRequest, parent_id: int | None = None) -> int:
         with self._cond:
-            job = Job(next(self._ids), request)
+            job = Job(next(self._ids), request, parent_id)
             self._queue.append(job)
             self._cond.notify()
         self._emit_queue()
@@ -224,7 +225,7 @@ class GenerationWorker(QThread):
         def on_image(image) -> None:
             saved = ""
             try:
-                saved = str(save_generated(image, self.paths, self._history()).path)
+                saved = str(save_generated(image, self.paths, self._history(), parent_id=job.parent_id).path)
             except (OSError, UserFacingError) as exc:  # keep the image in memory; the window offers "save as"
                 reason = exc.strerror if isinstance(exc, OSError) else str(exc)
                 self.worker_event.emit(WorkerEvent("failed", job.id, message=f"Could not save the image: {reason}."))

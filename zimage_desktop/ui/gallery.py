@@ -1,0 +1,246 @@
+"""The history gallery: thumbnails paged from SQLite, live search, favourites, re-generation.
+
+The model never loads all rows: ``fetchMore`` pulls pages as the view scrolls. Thumbnails are read
+on a thread pool into a bounded LRU cache; a row without one shows a placeholder until it arrives.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QHBoxLayout, QLineEdit, QListView, QPushButton, QVBoxLayout, QWidget,
+)
+
+from ..history.store import HistoryRecord, HistoryStore
+
+PAGE = 200
+ICON = 128
+
+
+class _Signals(QObject):
+    loaded = Signal(int, QImage)
+
+
+def _load_thumb(record: HistoryRecord, signals: _Signals) -> None:
+    """Runs on a pool thread: QImage (unlike QPixmap) may be made off the GUI thread."""
+    image = QImage(record.thumb_path or record.path)
+    if not image.isNull():
+        image = image.scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    signals.loaded.emit(record.id, image)
+
+
+class GalleryModel(QAbstractListModel):
+    RecordRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, store: HistoryStore, cache_size: int = 600) -> None:
+        super().__init__()
+        self.store = store
+        self.query, self.favourites = "", False
+        self.rows: list[HistoryRecord] = []
+        self.total = 0
+        self.cache: OrderedDict[int, QPixmap] = OrderedDict()
+        self.cache_size = cache_size
+        self.pending: set[int] = set()
+        self.closed = False
+        self.pool = ThreadPoolExecutor(2, thread_name_prefix="thumbnails")
+        self.signals = _Signals()
+        self.signals.loaded.connect(self._thumb_loaded)
+        self.placeholder = QPixmap(ICON, ICON)
+        self.placeholder.fill(QColor("#888"))
+        self.reload()
+
+    def reload(self, query: str | None = None, favourites: bool | None = None) -> None:
+        self.beginResetModel()
+        if query is not None:
+            self.query = query
+        if favourites is not None:
+            self.favourites = favourites
+        self.total = self.store.count(self.query, self.favourites)
+        self.rows = self.store.page(0, PAGE, self.query, self.favourites)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:
+        return not parent.isValid() and len(self.rows) < self.total
+
+    def fetchMore(self, parent=QModelIndex()) -> None:
+        more = self.store.page(len(self.rows), PAGE, self.query, self.favourites)
+        if more:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
+            self.rows.extend(more)
+            self.endInsertRows()
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        record = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumb(record)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            r = record.request
+            return f"{r.prompt}\n{r.width}×{r.height} · seed {r.seed} · #{record.id}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            return record.prompt.replace("\n", " ")[:24]
+        if role == self.RecordRole:
+            return record
+        return None
+
+    def _thumb(self, record: HistoryRecord) -> QPixmap:
+        pixmap = self.cache.get(record.id)
+        if pixmap is not None:
+            self.cache.move_to_end(record.id)
+            return pixmap
+        if record.id not in self.pending and not self.closed:
+            self.pending.add(record.id)
+            self.pool.submit(_load_thumb, record, self.signals)
+        return self.placeholder
+
+    def _thumb_loaded(self, record_id: int, image: QImage) -> None:
+        self.pending.discard(record_id)
+        self.cache[record_id] = QPixmap.fromImage(image) if not image.isNull() else self.placeholder
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+        for row, record in enumerate(self.rows):
+            if record.id == record_id:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+                break
+
+
+class GalleryView(QWidget):
+    use_parameters = Signal(object)  # HistoryRecord
+    rerun = Signal(object, bool)  # HistoryRecord, new seed?
+    status = Signal(str)
+
+    def __init__(self, store: HistoryStore, trash_dir: Path, parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.trash_dir = trash_dir
+        self.undo_stack: list[tuple[HistoryRecord, Path, Path | None]] = []
+        self.model = GalleryModel(store)
+        self.search = QLineEdit()
+        self.search.setObjectName("gallerySearch")
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self, singleShot=True, interval=150)
+        self._search_timer.timeout.connect(self._apply_search)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self.fav_only = QCheckBox()
+        self.fav_only.toggled.connect(lambda _: self._apply_search())
+        self.view = QListView()
+        self.view.setObjectName("galleryView")
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setIconSize(QSize(ICON, ICON))
+        self.view.setUniformItemSizes(True)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.view.setBatchSize(100)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setModel(self.model)
+        self.view.doubleClicked.connect(lambda index: self.use_parameters.emit(self._record(index)))
+        self.buttons = {name: QPushButton() for name in ("use", "rerun", "vary", "favourite", "delete", "undo", "folder")}
+        self.buttons["use"].clicked.connect(lambda: self._each(self.use_parameters.emit, first_only=True))
+        self.buttons["rerun"].clicked.connect(lambda: self._each(lambda r: self.rerun.emit(r, False)))
+        self.buttons["vary"].clicked.connect(lambda: self._each(lambda r: self.rerun.emit(r, True)))
+        self.buttons["favourite"].clicked.connect(self.toggle_favourite)
+        self.buttons["delete"].clicked.connect(self.delete_selected)
+        self.buttons["undo"].clicked.connect(self.undo_delete)
+        self.buttons["folder"].clicked.connect(self._open_folder)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.fav_only)
+        actions = QHBoxLayout()
+        for b in self.buttons.values():
+            actions.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(actions)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.search.setPlaceholderText(self.tr("Search prompts (中文 or English)…"))
+        self.fav_only.setText(self.tr("Favourites"))
+        for key, text in (("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
+                          ("vary", self.tr("Vary (new seed)")), ("favourite", self.tr("★ Favourite")),
+                          ("delete", self.tr("Delete")), ("undo", self.tr("Undo delete")),
+                          ("folder", self.tr("Open folder"))):
+            self.buttons[key].setText(text)
+
+    def changeEvent(self, event) -> None:
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _apply_search(self) -> None:
+        started = time.perf_counter()
+        self.model.reload(self.search.text().strip(), self.fav_only.isChecked())
+        self.last_search_ms = (time.perf_counter() - started) * 1000
+
+    def refresh(self) -> None:
+        self.model.reload()
+
+    def _record(self, index) -> HistoryRecord:
+        return self.model.data(index, GalleryModel.RecordRole)
+
+    def selected(self) -> list[HistoryRecord]:
+        return [self._record(i) for i in sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())]
+
+    def _each(self, fn, first_only: bool = False) -> None:
+        records = self.selected()
+        for record in records[:1] if first_only else records:
+            fn(record)
+
+    def toggle_favourite(self) -> None:
+        for record in self.selected():
+            self.store.set_favourite(record.id, not record.favourite)
+        self.model.reload()
+
+    def delete_selected(self) -> None:
+        """The image goes to a trash folder inside the data folder; Undo brings row and file back."""
+        records = self.selected()
+        self.trash_dir.mkdir(parents=True, exist_ok=True)
+        for record in records:
+            source = Path(record.path)
+            trashed = self.trash_dir / f"{record.id}-{source.name}"
+            if source.exists():
+                shutil.move(str(source), trashed)
+            self.store.delete(record.id)
+            self.undo_stack.append((record, trashed, source if trashed.exists() else None))
+        self.model.reload()
+        self.status.emit(self.tr("Deleted %n image(s); Undo brings them back.", "", len(records)))
+
+    def undo_delete(self) -> None:
+        if not self.undo_stack:
+            return
+        record, trashed, original = self.undo_stack.pop()
+        if original is not None and trashed.exists():
+            original.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(trashed), original)
+        self.store.add(record.request, Path(record.path), record.model, record.timings,
+                       Path(record.thumb_path) if record.thumb_path else None, record.parent_id, record.created)
+        self.model.reload()
+
+    def shutdown(self) -> None:
+        """Stop thumbnail loading (call before the window goes away)."""
+        self.model.closed = True
+        self.model.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _open_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        records = self.selected()
+        if records:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(records[0].path).parent)))

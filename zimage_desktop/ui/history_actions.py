@@ -1,0 +1,101 @@
+"""The main window's history side: the gallery dock, restoring parameters (from history or a
+dropped PNG) and re-running with lineage. Mixed into MainWindow."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QLabel, QMainWindow, QSpinBox
+
+from ..engine.request import GenerationRequest
+from ..errors import UserFacingError
+
+GUI_MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
+
+
+if TYPE_CHECKING:
+    from ..config import Paths
+    from .gallery import GalleryView
+    from .prompt_editor import PromptEdit
+    from .worker import GenerationWorker
+
+
+class HistoryActions(QMainWindow):
+    """The base of MainWindow, which provides these widgets and objects."""
+
+    paths: Paths
+    worker: GenerationWorker
+    status: QLabel
+    prompt: PromptEdit
+    size_combo: QComboBox
+    width_spin: QSpinBox
+    height_spin: QSpinBox
+    steps_spin: QSpinBox
+    seed_spin: QSpinBox
+    count_spin: QSpinBox
+    seed_random: QCheckBox
+    gallery: GalleryView | None
+
+    def _build_gallery(self) -> None:
+        from ..history.store import HistoryStore
+        from .gallery import GalleryView
+
+        self.gallery = None
+        try:
+            store = HistoryStore(self.paths.history_db)
+        except UserFacingError as exc:
+            self.status.setText(str(exc))
+            return
+        self.gallery = GalleryView(store, self.paths.data / "trash")
+        self.gallery.use_parameters.connect(lambda record: self.apply_request(record.request))
+        self.gallery.rerun.connect(self.rerun_record)
+        self.gallery.status.connect(self.status.setText)
+        self.gallery_dock = QDockWidget(self)
+        self.gallery_dock.setObjectName("galleryDock")
+        self.gallery_dock.setWidget(self.gallery)
+        self.gallery_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gallery_dock)
+
+    def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
+        """Fill the editor from a past request (history, or a dropped PNG)."""
+        self.prompt.setPlainText(request.prompt)
+        index = self.size_combo.findData((request.width, request.height))
+        self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
+        self.width_spin.setValue(request.width)
+        self.height_spin.setValue(request.height)
+        self.steps_spin.setValue(request.steps)
+        self.seed_random.setChecked(False)
+        self.seed_spin.setValue(min(request.seed, GUI_MAX_SEED))
+        self.count_spin.setValue(1)
+        self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
+
+    def rerun_record(self, record, vary: bool) -> None:
+        request = record.request.for_seed(random.randint(0, GUI_MAX_SEED)) if vary else record.request
+        self.worker.submit(request, parent_id=record.id)
+
+    def dragEnterEvent(self, event) -> None:
+        if any(u.toLocalFile().lower().endswith(".png") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        from ..history.metadata import read_png_metadata
+
+        for url in event.mimeData().urls():
+            path = url.toLocalFile()
+            if not path.lower().endswith(".png"):
+                continue
+            try:
+                found = read_png_metadata(Path(path))
+            except UserFacingError as exc:
+                self.status.setText(str(exc))
+                return
+            if found.request is None:
+                self.status.setText(self.tr("This image carries no parameters that can be restored."))
+            else:
+                self.apply_request(found.request, found.notes)
+            event.acceptProposedAction()
+            return
