@@ -162,3 +162,39 @@ def test_kill_9_during_saves_keeps_the_database_consistent(tmp_path):
     for png in (data / "images").rglob("*.png"):
         with Image.open(png) as img:
             img.load()
+
+
+def test_import_a_folder_of_foreign_pngs(tmp_path, data_dir, capsys):
+    from PIL import PngImagePlugin
+
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+
+    def png(name, **chunks):
+        info = PngImagePlugin.PngInfo()
+        for key, value in chunks.items():
+            info.add_itxt(key, value)
+        Image.new("RGB", (64, 64), "blue").save(folder / name, pnginfo=info)
+
+    png("a1111.png", parameters="a castle at dusk\nSteps: 20, Seed: 99, Size: 832x1216")
+    graph = {"3": {"class_type": "KSampler", "inputs": {"seed": 5, "steps": 8, "positive": ["6", 0]}},
+             "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "山水画"}}}
+    png("comfy.png", prompt=json.dumps(graph))
+    png("plain.png")
+    assert main(["history", "import", str(folder)]) == 0
+    out = capsys.readouterr()
+    assert "imported 2 images, skipped 1" in out.out and "no generation parameters" in out.err
+    assert main(["history", "search", "山水画", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["seed"] == 5 and found["model"]["imported_from"] == "comfyui"
+    assert main(["history", "import", str(folder)]) == 0  # again: nothing new
+    assert "imported 0 images" in capsys.readouterr().out
+
+
+def test_check_reports_without_deleting(tiny_models, tmp_path, data_dir, capsys):
+    assert main(["generate", "--models", str(tiny_models.comfy), "--prompt", "x", "--width", "256", "--height", "256"]) == 0
+    path = json.loads(capsys.readouterr().out)["path"]
+    os.unlink(path)
+    assert main(["history", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "missing file for image 1" in out and "nothing was deleted" in out

@@ -259,3 +259,51 @@ def test_drag_and_drop_restores_each_metadata_flavour(qtbot, window, tmp_path):
     assert window.prompt.toPlainText() == "熊猫吃竹子" and window.seed_spin.value() == 55
     _drop(window, png("nothing.png"))
     assert window.prompt.toPlainText() == "熊猫吃竹子" and "no parameters" in window.status.text()
+
+
+def test_viewer_export_edit_lineage_and_thumbnail_regeneration(qtbot, window, tmp_path):
+    from pathlib import Path
+
+    _generate(qtbot, window, "viewer one", 11)
+    _generate(qtbot, window, "viewer two", 12)
+    gallery = window.gallery
+    _select_first(window)
+    gallery.open_viewer()
+    viewer = gallery.viewer
+    assert "viewer two" in viewer.details.toPlainText() and "12" in viewer.details.toPlainText()
+    viewer.next_button.click()
+    assert "viewer one" in viewer.details.toPlainText() and viewer.row == 1
+    viewer.close()
+    gallery.view.selectAll()
+    exported = gallery.export_selected(str(tmp_path / "export"))
+    assert len(exported) == 2 and all(p.exists() for p in exported)
+    from zimage_desktop.history.metadata import read_png_metadata
+
+    assert {read_png_metadata(p).request.prompt for p in exported} == {"viewer one", "viewer two"}
+    # "use parameters", change the size, generate: the new image is a child of the one used
+    parent = gallery.model.rows[0]
+    window.use_record(parent)
+    use_size(window, 256, 384)
+    window.generate()
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 3, timeout=30000)
+    child = gallery.model.rows[0]
+    assert child.parent_id == parent.id and (child.request.width, child.request.height) == (256, 384)
+    # a deleted thumbnail is made again when the gallery needs it
+    Path(child.thumb_path).unlink()
+    gallery.model.cache.clear()
+    gallery.model.reload()
+    gallery.model.data(gallery.model.index(0), __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: Path(child.thumb_path).exists(), timeout=5000)
+
+
+def test_save_as_keeps_metadata_and_works_without_the_file(qtbot, window, tmp_path):
+    from pathlib import Path
+
+    from zimage_desktop.history.metadata import read_png_metadata
+
+    _generate(qtbot, window, "save me", 5)
+    window.save_as(str(tmp_path / "copy.png"))
+    assert read_png_metadata(tmp_path / "copy.png").request.prompt == "save me"
+    Path(window.last_path).unlink()  # e.g. the data folder could not be written: the image is still in memory
+    window.save_as(str(tmp_path / "from-memory"))
+    assert (tmp_path / "from-memory.png").exists()

@@ -25,6 +25,9 @@ def add_parser(sub, common) -> None:
     search.add_argument("--limit", type=int, default=50)
     show = hsub.add_parser("show", parents=[common, out], help="every parameter of one image")
     show.add_argument("id", type=int)
+    imp = hsub.add_parser("import", parents=[common], help="add a folder of PNGs (this app, A1111/Forge, ComfyUI)")
+    imp.add_argument("folder")
+    hsub.add_parser("check", parents=[common], help="report rows whose image is gone and images with no row")
     rerun = hsub.add_parser("rerun", parents=[common], help="make an image again with the same parameters and seed")
     rerun.add_argument("id", type=int)
     rerun.add_argument("--models")
@@ -55,6 +58,22 @@ def run(args) -> int:
                        else store.search(args.text, args.limit))
             for record in records:
                 print(json.dumps(record.to_dict(), ensure_ascii=False) if args.json else _line(record))
+            return 0
+        if args.history_command == "import":
+            from .history.saving import import_images
+
+            added, skipped = import_images(Path(args.folder).expanduser(), paths, store)
+            for name, why in skipped.items():
+                print(f"skipped {name}: {why}", file=sys.stderr)
+            print(f"imported {len(added)} images, skipped {len(skipped)}")
+            return 0
+        if args.history_command == "check":
+            missing, orphans = store.reconcile(paths.images)
+            for image_id in missing:
+                print(f"missing file for image {image_id}")
+            for orphan in orphans:
+                print(f"not in history: {orphan}")
+            print(f"{len(missing)} rows without their image, {len(orphans)} images without a row (nothing was deleted)")
             return 0
         record = store.get(args.id)
         if record is None:

@@ -3,69 +3,108 @@
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="171" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="184" />
         <source>Search prompts (中文 or English)…</source>
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="172" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="185" />
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="173" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
         <source>Use parameters</source>
         <translation>使用参数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="173" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
         <source>Re-run exactly</source>
         <translation>原样重新生成</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="174" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
+        <source>View</source>
+        <translation>查看</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="187" />
         <source>Vary (new seed)</source>
         <translation>变体（新种子）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="174" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="187" />
         <source>★ Favourite</source>
         <translation>★ 收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="175" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="188" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="175" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="188" />
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="176" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="189" />
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="222" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="235" />
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
         </translation>
     </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="263" />
+        <source>Export to folder</source>
+        <translation>导出到文件夹</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../zimage_desktop/ui/gallery.py" line="273" />
+        <source>Exported %n image(s).</source>
+        <translation>
+            <numerusform>已导出 %n 张图片。</numerusform></translation>
+    </message>
 </context>
 <context>
     <name>HistoryActions</name>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="74" />
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="57" />
+        <source>History: %1 images are missing on disk, %2 images are not in the history (nothing was deleted; see `zimage-desktop history check`).</source>
+        <translation>历史：%1 张图片的文件已不在磁盘上，%2 张图片不在历史中（未删除任何内容；详见 `zimage-desktop history check`）。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="86" />
         <source>Parameters restored.</source>
         <translation>已恢复参数。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="97" />
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="110" />
         <source>This image carries no parameters that can be restored.</source>
         <translation>这张图片没有可恢复的参数。</translation>
+    </message>
+</context>
+<context>
+    <name>ImageViewer</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/viewer.py" line="39" />
+        <source>◀ Newer</source>
+        <translation>◀ 较新</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/viewer.py" line="40" />
+        <source>Older ▶</source>
+        <translation>较旧 ▶</translation>
     </message>
 </context>
 <context>

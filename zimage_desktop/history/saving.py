@@ -48,3 +48,37 @@ def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | No
     thumb = write_thumbnail(image.image, paths.thumbnails / path.parent.name / (path.stem + ".jpg")) if store else None
     history_id = store.add(image.request, path.resolve(), image.model, image.timings, thumb, parent_id) if store else None
     return SavedImage(path, thumb, history_id)
+
+
+def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list[int], dict[str, str]]:
+    """Add PNGs made by this app, A1111/Forge or ComfyUI to the history, where they are (no copy).
+    Returns (new history ids, {file: why it was skipped})."""
+    from PIL import Image
+
+    from ..errors import UserFacingError
+    from .metadata import read_png_metadata
+
+    known = {Path(r.path).resolve() for r in store.page(0, 10**9)}
+    added: list[int] = []
+    skipped: dict[str, str] = {}
+    for path in sorted(Path(folder).rglob("*.png")):
+        if path.resolve() in known:
+            skipped[str(path)] = "already in the history"
+            continue
+        try:
+            found = read_png_metadata(path)
+        except UserFacingError as exc:
+            skipped[str(path)] = str(exc)
+            continue
+        if found.request is None:
+            skipped[str(path)] = "no generation parameters"
+            continue
+        try:
+            with Image.open(path) as img:
+                thumb = write_thumbnail(img, paths.thumbnails / "imported" / f"{abs(hash(str(path.resolve())))}.jpg")
+        except (OSError, Image.DecompressionBombError) as exc:
+            skipped[str(path)] = f"unreadable image ({exc})"
+            continue
+        model = dict(found.model, imported_from=found.source)
+        added.append(store.add(found.request, path.resolve(), model, {}, thumb, created=path.stat().st_mtime))
+    return added, skipped

@@ -29,8 +29,15 @@ class _Signals(QObject):
 
 
 def _load_thumb(record: HistoryRecord, signals: _Signals) -> None:
-    """Runs on a pool thread: QImage (unlike QPixmap) may be made off the GUI thread."""
-    image = QImage(record.thumb_path or record.path)
+    """Runs on a pool thread: QImage (unlike QPixmap) may be made off the GUI thread. A missing
+    thumbnail is made again from the image."""
+    image = QImage(record.thumb_path) if record.thumb_path else QImage()
+    if image.isNull():
+        image = QImage(record.path)
+        if not image.isNull() and record.thumb_path:
+            small = image.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            Path(record.thumb_path).parent.mkdir(parents=True, exist_ok=True)
+            small.save(record.thumb_path)  # JPEG, from the .jpg name
     if not image.isNull():
         image = image.scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
     signals.loaded.emit(record.id, image)
@@ -141,12 +148,18 @@ class GalleryView(QWidget):
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setIconSize(QSize(ICON, ICON))
         self.view.setUniformItemSizes(True)
+        self.view.setGridSize(QSize(ICON + 24, ICON + 40))
+        self.view.setWordWrap(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setLayoutMode(QListView.LayoutMode.Batched)
         self.view.setBatchSize(100)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setModel(self.model)
-        self.view.doubleClicked.connect(lambda index: self.use_parameters.emit(self._record(index)))
-        self.buttons = {name: QPushButton() for name in ("use", "rerun", "vary", "favourite", "delete", "undo", "folder")}
+        self.view.doubleClicked.connect(lambda index: self.open_viewer())
+        self.buttons = {name: QPushButton() for name in
+                        ("view", "use", "rerun", "vary", "favourite", "export", "delete", "undo", "folder")}
+        self.buttons["view"].clicked.connect(self.open_viewer)
+        self.buttons["export"].clicked.connect(self.export_selected)
         self.buttons["use"].clicked.connect(lambda: self._each(self.use_parameters.emit, first_only=True))
         self.buttons["rerun"].clicked.connect(lambda: self._each(lambda r: self.rerun.emit(r, False)))
         self.buttons["vary"].clicked.connect(lambda: self._each(lambda r: self.rerun.emit(r, True)))
@@ -170,7 +183,7 @@ class GalleryView(QWidget):
     def retranslate(self) -> None:
         self.search.setPlaceholderText(self.tr("Search prompts (中文 or English)…"))
         self.fav_only.setText(self.tr("Favourites"))
-        for key, text in (("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
+        for key, text in (("view", self.tr("View")), ("export", self.tr("Export…")), ("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
                           ("vary", self.tr("Vary (new seed)")), ("favourite", self.tr("★ Favourite")),
                           ("delete", self.tr("Delete")), ("undo", self.tr("Undo delete")),
                           ("folder", self.tr("Open folder"))):
@@ -231,6 +244,35 @@ class GalleryView(QWidget):
         self.store.add(record.request, Path(record.path), record.model, record.timings,
                        Path(record.thumb_path) if record.thumb_path else None, record.parent_id, record.created)
         self.model.reload()
+
+    def open_viewer(self) -> None:
+        from .viewer import ImageViewer
+
+        index = self.view.currentIndex()
+        if index.isValid():
+            self.viewer = ImageViewer(self, index.row(), self)
+            self.viewer.show()
+
+    def export_selected(self, folder: str | None = None) -> list[Path]:
+        """Copy the selected PNGs, metadata included, into a folder."""
+        from PySide6.QtWidgets import QFileDialog
+
+        records = self.selected()
+        if not records:
+            return []
+        folder = folder or QFileDialog.getExistingDirectory(self, self.tr("Export to folder"))
+        if not folder:
+            return []
+        out = []
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for record in records:
+            source = Path(record.path)
+            if source.exists():
+                target = Path(folder) / source.name
+                shutil.copy2(source, target)
+                out.append(target)
+        self.status.emit(self.tr("Exported %n image(s).", "", len(out)))
+        return out
 
     def shutdown(self) -> None:
         """Stop thumbnail loading (call before the window goes away)."""

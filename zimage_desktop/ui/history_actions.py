@@ -39,6 +39,7 @@ class HistoryActions(QMainWindow):
     count_spin: QSpinBox
     seed_random: QCheckBox
     gallery: GalleryView | None
+    next_parent_id: int | None = None
 
     def _build_gallery(self) -> None:
         from ..history.store import HistoryStore
@@ -51,7 +52,12 @@ class HistoryActions(QMainWindow):
             self.status.setText(str(exc))
             return
         self.gallery = GalleryView(store, self.paths.data / "trash")
-        self.gallery.use_parameters.connect(lambda record: self.apply_request(record.request))
+        missing, orphans = store.reconcile(self.paths.images)
+        if missing or orphans:  # reported, never deleted
+            self.status.setText(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
+                                        "(nothing was deleted; see `zimage-desktop history check`).")
+                                .replace("%1", str(len(missing))).replace("%2", str(len(orphans))))
+        self.gallery.use_parameters.connect(self.use_record)
         self.gallery.rerun.connect(self.rerun_record)
         self.gallery.status.connect(self.status.setText)
         self.gallery_dock = QDockWidget(self)
@@ -59,6 +65,12 @@ class HistoryActions(QMainWindow):
         self.gallery_dock.setWidget(self.gallery)
         self.gallery_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gallery_dock)
+
+    def use_record(self, record) -> None:
+        """Fill the editor from a history image; what is generated next (edited or not, another
+        size or seed) is recorded as its child."""
+        self.apply_request(record.request)
+        self.next_parent_id = record.id
 
     def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
         """Fill the editor from a past request (history, or a dropped PNG)."""
@@ -93,6 +105,7 @@ class HistoryActions(QMainWindow):
             except UserFacingError as exc:
                 self.status.setText(str(exc))
                 return
+            self.next_parent_id = None  # a file from outside the history has no lineage here
             if found.request is None:
                 self.status.setText(self.tr("This image carries no parameters that can be restored."))
             else:

@@ -166,7 +166,7 @@ class MainWindow(HistoryActions):
         bar = self.menuBar()
         self.file_menu, self.edit_menu, self.view_menu, self.tools_menu = (bar.addMenu("") for _ in range(4))
         self.language_menu = self.tools_menu.addMenu("")
-        self.act_save = self._action(self.save_as, QKeySequence(QKeySequence.StandardKey.Save))
+        self.act_save = self._action(lambda: self.save_as(), QKeySequence(QKeySequence.StandardKey.Save))
         self.act_folder = self._action(self.open_folder)
         self.act_quit = self._action(self.close, QKeySequence(QKeySequence.StandardKey.Quit))
         self.act_copy = self._action(self.copy_image, QKeySequence("Ctrl+Shift+C"))
@@ -290,7 +290,7 @@ class MainWindow(HistoryActions):
             self.status.setText(str(exc))
             return
         self.prompt.remember(request.prompt)
-        self.worker.submit(request)
+        self.worker.submit(request, parent_id=self.next_parent_id)
 
     # -- queue ----------------------------------------------------------------------------
 
@@ -393,15 +393,17 @@ class MainWindow(HistoryActions):
 
     # -- actions --------------------------------------------------------------------------
 
-    def save_as(self) -> None:
+    def save_as(self, name: str = "") -> None:
         if self.last_image is None:
             return
-        name, _ = QFileDialog.getSaveFileName(self, self.tr("Save image as"), self.last_path or "image.png", "PNG (*.png)")
+        if not name:
+            name, _ = QFileDialog.getSaveFileName(self, self.tr("Save image as"), self.last_path or "image.png",
+                                                  "PNG (*.png)")
         if name:
             if self.last_path and Path(self.last_path).exists():  # keep the metadata
                 Path(name).write_bytes(Path(self.last_path).read_bytes())
             else:
-                self.last_image.save(name, b"PNG")
+                self.last_image.save(name if name.lower().endswith(".png") else name + ".png")
 
     def copy_image(self) -> None:
         if self.last_image is not None:
