@@ -62,3 +62,13 @@ def test_search_over_10k_rows(qtbot, big_gallery):
     qtbot.waitUntil(lambda: 0 < view.model.total < 10_000, timeout=3000)
     assert all("新春特惠" in r.prompt for r in view.model.rows)
     assert view.last_search_ms < 200  # generous in CI; bench/history_scale.py measures the median
+
+
+def test_shape_and_date_filters_in_the_view(qtbot, big_gallery):
+    view = big_gallery
+    view.shape_filter.setCurrentIndex(view.shape_filter.findData("portrait"))
+    assert view.model.total == 0
+    view.shape_filter.setCurrentIndex(view.shape_filter.findData("square"))
+    assert view.model.total == 10_000
+    view.date_filter.setCurrentIndex(view.date_filter.findData(7))  # the synthetic rows are from 2023
+    assert view.model.total == 0

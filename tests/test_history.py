@@ -198,3 +198,15 @@ def test_check_reports_without_deleting(tiny_models, tmp_path, data_dir, capsys)
     assert main(["history", "check"]) == 0
     out = capsys.readouterr().out
     assert "missing file for image 1" in out and "nothing was deleted" in out
+
+
+def test_filters_by_date_and_shape(tmp_path):
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    now = time.time()
+    store.add(GenerationRequest(prompt="old square", width=1024, height=1024), tmp_path / "a.png", created=now - 40 * 86400)
+    store.add(GenerationRequest(prompt="new wide", width=1280, height=720), tmp_path / "b.png", created=now - 3600)
+    store.add(GenerationRequest(prompt="new tall", width=720, height=1280), tmp_path / "c.png", created=now - 60)
+    assert [r.prompt for r in store.page(since=now - 7 * 86400)] == ["new tall", "new wide"]
+    assert [r.prompt for r in store.page(shape="landscape")] == ["new wide"]
+    assert [r.prompt for r in store.page(shape="square")] == ["old square"]
+    assert store.count("new", since=now - 7 * 86400, shape="portrait") == 1

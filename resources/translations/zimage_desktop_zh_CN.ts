@@ -3,77 +3,118 @@
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="184" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="203" />
         <source>Search prompts (中文 or English)…</source>
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="185" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="204" />
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <source>Any time</source>
+        <translation>任何时间</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <source>Last 30 days</source>
+        <translation>最近 30 天</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <source>Any shape</source>
+        <translation>任意比例</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <source>Square</source>
+        <translation>方形</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <source>Landscape</source>
+        <translation>横向</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <source>Portrait</source>
+        <translation>纵向</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Use parameters</source>
         <translation>使用参数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Re-run exactly</source>
         <translation>原样重新生成</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>View</source>
         <translation>查看</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="186" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="187" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
         <source>Vary (new seed)</source>
         <translation>变体（新种子）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="187" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
         <source>★ Favourite</source>
         <translation>★ 收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="188" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="188" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="189" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="235" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="260" />
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="263" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="288" />
         <source>Export to folder</source>
         <translation>导出到文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="273" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="299" />
         <source>Exported %n image(s).</source>
         <translation>
-            <numerusform>已导出 %n 张图片。</numerusform></translation>
+            <numerusform>已导出 %n 张图片。</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -342,7 +383,7 @@
         <translation>改用 %1 档位</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="399" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="400" />
         <source>Save image as</source>
         <translation>图片另存为</translation>
     </message>

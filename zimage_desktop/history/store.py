@@ -94,6 +94,7 @@ FTS_SQL = (
     "INSERT INTO images_fts(images_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); "
     "INSERT INTO images_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
 )
+SHAPES = {"square": "width = height", "landscape": "width > height", "portrait": "width < height"}
 COLUMNS = "id, created, request_json, model_json, timings_json, path, thumb_path, favourite, tags, parent_id"
 
 
@@ -192,14 +193,16 @@ class HistoryStore:
             row = self.conn.execute(f"SELECT {COLUMNS} FROM images WHERE id=?", (image_id,)).fetchone()
         return self._record(row) if row else None
 
-    def count(self, query: str = "", favourites: bool = False) -> int:
-        where, params = self._where(query, favourites)
+    def count(self, query: str = "", favourites: bool = False, since: float | None = None, shape: str = "") -> int:
+        where, params = self._where(query, favourites, since, shape)
         with self._lock:
             return int(self.conn.execute(f"SELECT count(*) FROM images {where}", params).fetchone()[0])
 
-    def page(self, offset: int = 0, limit: int = 100, query: str = "", favourites: bool = False) -> list[HistoryRecord]:
-        """Newest first; never loads more than ``limit`` rows."""
-        where, params = self._where(query, favourites)
+    def page(self, offset: int = 0, limit: int = 100, query: str = "", favourites: bool = False,
+             since: float | None = None, shape: str = "") -> list[HistoryRecord]:
+        """Newest first; never loads more than ``limit`` rows. ``since`` is a time (created after),
+        ``shape`` one of "square", "landscape", "portrait"."""
+        where, params = self._where(query, favourites, since, shape)
         with self._lock:
             rows = self.conn.execute(f"SELECT {COLUMNS} FROM images {where} ORDER BY created DESC, id DESC "
                                      "LIMIT ? OFFSET ?", (*params, limit, offset)).fetchall()
@@ -208,7 +211,7 @@ class HistoryStore:
     def search(self, query: str, limit: int = 100) -> list[HistoryRecord]:
         return self.page(0, limit, query)
 
-    def _where(self, query: str, favourites: bool) -> tuple[str, tuple]:
+    def _where(self, query: str, favourites: bool, since: float | None = None, shape: str = "") -> tuple[str, tuple]:
         clauses: list[str] = []
         params: list[Any] = []
         for term in query.split():
@@ -220,6 +223,11 @@ class HistoryStore:
                 params.append("%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
         if favourites:
             clauses.append("favourite = 1")
+        if since is not None:
+            clauses.append("created >= ?")
+            params.append(since)
+        if shape in SHAPES:
+            clauses.append(SHAPES[shape])
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
     def lineage(self, image_id: int) -> list[HistoryRecord]:

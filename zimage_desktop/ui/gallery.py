@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QHBoxLayout, QLineEdit, QListView, QPushButton, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListView, QPushButton, QVBoxLayout, QWidget,
 )
 
 from ..history.store import HistoryRecord, HistoryStore
@@ -50,6 +50,8 @@ class GalleryModel(QAbstractListModel):
         super().__init__()
         self.store = store
         self.query, self.favourites = "", False
+        self.since: float | None = None
+        self.shape = ""
         self.rows: list[HistoryRecord] = []
         self.total = 0
         self.cache: OrderedDict[int, QPixmap] = OrderedDict()
@@ -63,14 +65,20 @@ class GalleryModel(QAbstractListModel):
         self.placeholder.fill(QColor("#888"))
         self.reload()
 
-    def reload(self, query: str | None = None, favourites: bool | None = None) -> None:
+    def reload(self, query: str | None = None, favourites: bool | None = None, since: float | None | bool = False,
+               shape: str | None = None) -> None:
         self.beginResetModel()
         if query is not None:
             self.query = query
         if favourites is not None:
             self.favourites = favourites
-        self.total = self.store.count(self.query, self.favourites)
-        self.rows = self.store.page(0, PAGE, self.query, self.favourites)
+        if since is not False:
+            self.since = since  # type: ignore[assignment]
+        if shape is not None:
+            self.shape = shape
+        filters = (self.query, self.favourites, self.since, self.shape)
+        self.total = self.store.count(*filters)
+        self.rows = self.store.page(0, PAGE, *filters)
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -80,7 +88,7 @@ class GalleryModel(QAbstractListModel):
         return not parent.isValid() and len(self.rows) < self.total
 
     def fetchMore(self, parent=QModelIndex()) -> None:
-        more = self.store.page(len(self.rows), PAGE, self.query, self.favourites)
+        more = self.store.page(len(self.rows), PAGE, self.query, self.favourites, self.since, self.shape)
         if more:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
             self.rows.extend(more)
@@ -142,6 +150,15 @@ class GalleryView(QWidget):
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         self.fav_only = QCheckBox()
         self.fav_only.toggled.connect(lambda _: self._apply_search())
+        self.date_filter, self.shape_filter = QComboBox(), QComboBox()
+        self.date_filter.setObjectName("galleryDateFilter")
+        self.shape_filter.setObjectName("galleryShapeFilter")
+        for days in (0, 1, 7, 30):
+            self.date_filter.addItem("", days)
+        for shape in ("", "square", "landscape", "portrait"):
+            self.shape_filter.addItem("", shape)
+        self.date_filter.currentIndexChanged.connect(lambda _: self._apply_search())
+        self.shape_filter.currentIndexChanged.connect(lambda _: self._apply_search())
         self.view = QListView()
         self.view.setObjectName("galleryView")
         self.view.setViewMode(QListView.ViewMode.IconMode)
@@ -169,6 +186,8 @@ class GalleryView(QWidget):
         self.buttons["folder"].clicked.connect(self._open_folder)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
+        top.addWidget(self.date_filter)
+        top.addWidget(self.shape_filter)
         top.addWidget(self.fav_only)
         actions = QHBoxLayout()
         for b in self.buttons.values():
@@ -183,6 +202,10 @@ class GalleryView(QWidget):
     def retranslate(self) -> None:
         self.search.setPlaceholderText(self.tr("Search prompts (中文 or English)…"))
         self.fav_only.setText(self.tr("Favourites"))
+        for i, text in enumerate((self.tr("Any time"), self.tr("Today"), self.tr("Last 7 days"), self.tr("Last 30 days"))):
+            self.date_filter.setItemText(i, text)
+        for i, text in enumerate((self.tr("Any shape"), self.tr("Square"), self.tr("Landscape"), self.tr("Portrait"))):
+            self.shape_filter.setItemText(i, text)
         for key, text in (("view", self.tr("View")), ("export", self.tr("Export…")), ("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
                           ("vary", self.tr("Vary (new seed)")), ("favourite", self.tr("★ Favourite")),
                           ("delete", self.tr("Delete")), ("undo", self.tr("Undo delete")),
@@ -198,7 +221,9 @@ class GalleryView(QWidget):
 
     def _apply_search(self) -> None:
         started = time.perf_counter()
-        self.model.reload(self.search.text().strip(), self.fav_only.isChecked())
+        days = self.date_filter.currentData()
+        since = time.time() - days * 86400 if days else None
+        self.model.reload(self.search.text().strip(), self.fav_only.isChecked(), since, self.shape_filter.currentData())
         self.last_search_ms = (time.perf_counter() - started) * 1000
 
     def refresh(self) -> None:
