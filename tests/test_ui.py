@@ -307,3 +307,41 @@ def test_save_as_keeps_metadata_and_works_without_the_file(qtbot, window, tmp_pa
     Path(window.last_path).unlink()  # e.g. the data folder could not be written: the image is still in memory
     window.save_as(str(tmp_path / "from-memory"))
     assert (tmp_path / "from-memory.png").exists()
+
+
+def test_gallery_copy_and_import(qtbot, window, tmp_path):
+    from PIL import Image, PngImagePlugin
+    from PySide6.QtGui import QGuiApplication
+
+    _generate(qtbot, window, "copy me", 3)
+    _select_first(window)
+    window.gallery.copy_selected()
+    assert QGuiApplication.clipboard().image().width() == 256
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("parameters", "imported castle\nSteps: 8, Seed: 77, Size: 512x512")
+    Image.new("RGB", (32, 32)).save(folder / "a.png", pnginfo=info)
+    assert window.gallery.import_folder(str(folder)) == 1
+    assert window.gallery.model.rowCount() == 2 and "Imported 1" in window.status.text()
+
+
+def test_unwritable_images_folder_keeps_the_image(qtbot, data_with_models, tmp_path):
+    """The images folder cannot be created: a clear message, the image stays on screen and can be
+    saved elsewhere."""
+    (data_with_models / "images").write_text("a file where the folder should be")
+    win = run_app(str(data_with_models), exec_loop=False)
+    qtbot.addWidget(win)
+    events = []
+    win.worker.worker_event.connect(events.append)
+    win.events = events
+    qtbot.waitUntil(lambda: any(e.kind == "loaded" for e in events), timeout=30000)
+    win.prompt.setPlainText("nowhere to save")
+    use_size(win, 256, 256)
+    win.generate()
+    qtbot.waitUntil(lambda: "finished" in kinds(win), timeout=30000)
+    assert any(e.kind == "failed" and "Could not save the image" in e.message for e in events)
+    assert win.last_image is not None and not win.last_path
+    win.save_as(str(tmp_path / "rescued.png"))
+    assert (tmp_path / "rescued.png").exists()
+    win.close()

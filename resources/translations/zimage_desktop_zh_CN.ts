@@ -3,114 +3,134 @@
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="203" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
         <source>Search prompts (中文 or English)…</source>
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="204" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="208" />
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Any time</source>
         <translation>任何时间</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Today</source>
         <translation>今天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="205" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Last 30 days</source>
         <translation>最近 30 天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
         <source>Any shape</source>
         <translation>任意比例</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
         <source>Square</source>
         <translation>方形</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
         <source>Landscape</source>
         <translation>横向</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
         <source>Portrait</source>
         <translation>纵向</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="213" />
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
         <source>Use parameters</source>
         <translation>使用参数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
         <source>Re-run exactly</source>
         <translation>原样重新生成</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="320" />
+        <source>Import images from folder</source>
+        <translation>从文件夹导入图片</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="325" />
+        <source>Imported %1 images; skipped %2 without usable parameters.</source>
+        <translation>已导入 %1 张图片；跳过 %2 张没有可用参数的图片。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="213" />
         <source>View</source>
         <translation>查看</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="213" />
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <source>Import…</source>
+        <translation>导入…</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
         <source>Vary (new seed)</source>
         <translation>变体（新种子）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
         <source>★ Favourite</source>
         <translation>★ 收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="217" />
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="260" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="265" />
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="288" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="293" />
         <source>Export to folder</source>
         <translation>导出到文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="299" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="304" />
         <source>Exported %n image(s).</source>
         <translation>
             <numerusform>已导出 %n 张图片。</numerusform>

@@ -136,9 +136,10 @@ class GalleryView(QWidget):
     rerun = Signal(object, bool)  # HistoryRecord, new seed?
     status = Signal(str)
 
-    def __init__(self, store: HistoryStore, trash_dir: Path, parent=None) -> None:
+    def __init__(self, store: HistoryStore, trash_dir: Path, parent=None, paths=None) -> None:
         super().__init__(parent)
         self.store = store
+        self.paths = paths  # config.Paths, for thumbnails of imported images
         self.trash_dir = trash_dir
         self.undo_stack: list[tuple[HistoryRecord, Path, Path | None]] = []
         self.model = GalleryModel(store)
@@ -174,7 +175,10 @@ class GalleryView(QWidget):
         self.view.setModel(self.model)
         self.view.doubleClicked.connect(lambda index: self.open_viewer())
         self.buttons = {name: QPushButton() for name in
-                        ("view", "use", "rerun", "vary", "favourite", "export", "delete", "undo", "folder")}
+                        ("view", "use", "rerun", "vary", "favourite", "copy", "export", "import", "delete", "undo",
+                         "folder")}
+        self.buttons["copy"].clicked.connect(self.copy_selected)
+        self.buttons["import"].clicked.connect(lambda: self.import_folder())
         self.buttons["view"].clicked.connect(self.open_viewer)
         self.buttons["export"].clicked.connect(self.export_selected)
         self.buttons["use"].clicked.connect(lambda: self._each(self.use_parameters.emit, first_only=True))
@@ -206,7 +210,8 @@ class GalleryView(QWidget):
             self.date_filter.setItemText(i, text)
         for i, text in enumerate((self.tr("Any shape"), self.tr("Square"), self.tr("Landscape"), self.tr("Portrait"))):
             self.shape_filter.setItemText(i, text)
-        for key, text in (("view", self.tr("View")), ("export", self.tr("Export…")), ("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
+        for key, text in (("view", self.tr("View")), ("export", self.tr("Export…")), ("copy", self.tr("Copy")),
+                          ("import", self.tr("Import…")), ("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
                           ("vary", self.tr("Vary (new seed)")), ("favourite", self.tr("★ Favourite")),
                           ("delete", self.tr("Delete")), ("undo", self.tr("Undo delete")),
                           ("folder", self.tr("Open folder"))):
@@ -298,6 +303,28 @@ class GalleryView(QWidget):
                 out.append(target)
         self.status.emit(self.tr("Exported %n image(s).", "", len(out)))
         return out
+
+    def copy_selected(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        records = self.selected()
+        if records:
+            QGuiApplication.clipboard().setImage(QImage(records[0].path))
+
+    def import_folder(self, folder: str = "", paths=None) -> int:
+        """Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history, where they are."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from ..history.saving import import_images
+
+        folder = folder or QFileDialog.getExistingDirectory(self, self.tr("Import images from folder"))
+        if not folder or paths is None and self.paths is None:
+            return 0
+        added, skipped = import_images(Path(folder), paths or self.paths, self.store)
+        self.model.reload()
+        self.status.emit(self.tr("Imported %1 images; skipped %2 without usable parameters.")
+                         .replace("%1", str(len(added))).replace("%2", str(len(skipped))))
+        return len(added)
 
     def shutdown(self) -> None:
         """Stop thumbnail loading (call before the window goes away)."""

@@ -51,7 +51,7 @@ class HistoryActions(QMainWindow):
         except UserFacingError as exc:
             self.status.setText(str(exc))
             return
-        self.gallery = GalleryView(store, self.paths.data / "trash")
+        self.gallery = GalleryView(store, self.paths.data / "trash", paths=self.paths)
         missing, orphans = store.reconcile(self.paths.images)
         if missing or orphans:  # reported, never deleted
             self.status.setText(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
