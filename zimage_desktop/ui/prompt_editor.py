@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit
 
-TOKEN_LIMIT = 512
-_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-
-
-def estimate_tokens(text: str) -> int:
-    """Qwen's tokenizer gives about one token per CJK character and per ~4 bytes of other text;
-    the chat template adds ~10. Good enough to warn before the exact count from the engine."""
-    cjk = len(_CJK.findall(text))
-    rest = len(_CJK.sub("", text).encode("utf-8"))
-    return cjk + (rest + 3) // 4 + 10 if text.strip() else 0
-
+from ..engine.tokens import TOKEN_LIMIT, estimate_tokens  # noqa: F401  (re-exported for the window)
 
 class PromptEdit(QPlainTextEdit):
     submitted = Signal()
