@@ -93,12 +93,11 @@ class PosterSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PosterSpec":
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        if "body" in values:
-            body = values["body"]
-            values["body"] = tuple(body.splitlines() if isinstance(body, str) else (str(x) for x in body))
-        return cls(**{k: (v if k == "body" else str(v)) for k, v in values.items()})
+        known = {f.name for f in fields(cls)} - {"body"}
+        values: dict[str, Any] = {k: str(v) for k, v in data.items() if k in known}
+        body = data.get("body", ())
+        values["body"] = tuple(body.splitlines() if isinstance(body, str) else (str(x) for x in body))
+        return cls(**values)
 
 
 @dataclass(frozen=True)
