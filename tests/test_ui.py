@@ -345,3 +345,55 @@ def test_unwritable_images_folder_keeps_the_image(qtbot, data_with_models, tmp_p
     win.save_as(str(tmp_path / "rescued.png"))
     assert (tmp_path / "rescued.png").exists()
     win.close()
+
+
+def test_poster_panel_generates_variants_and_restores_from_history(qtbot, window):
+    panel = window.findChild(object, "posterPanel")
+    window.mode_tabs.setCurrentIndex(1)
+    panel.apply_template(0)  # a built-in template fills every field
+    panel.headline.setText("新春特惠")
+    panel.subtitle.setText('全场 "5 折" 起')
+    panel.body.setPlainText("第一行\n第二行")
+    panel.format.setCurrentIndex(panel.format.findData("square_post"))
+    composed = panel.prompt.toPlainText()
+    assert '"新春特惠"' in composed and '"全场 “5 折” 起"' in composed and '"第二行"' in composed
+    panel.headline.setText("龘龘")
+    assert "龘" in panel.warnings.text()
+    panel.headline.setText("新春特惠")
+    panel.prompt.setPlainText(panel.prompt.toPlainText() + " 手工补充")  # the user edits the prompt
+    panel.headline.setText("新春特惠!")  # field edits no longer overwrite the user's prompt
+    assert panel.prompt.toPlainText().endswith("手工补充")
+    request = panel.request(seed=500)
+    assert (request.width, request.height, request.count) == (1024, 1024, 4)
+    assert request.extra["poster"]["headline"] == "新春特惠!" and request.extra["poster_prompt_edited"]
+    # Generate 4 variants on the tiny model. Its byte-level tokenizer spends three tokens per Chinese
+    # character, so keep this poster short enough for 512 tokens; and small, to be quick.
+    from dataclasses import replace
+
+    panel.prompt.setPlainText('A poster, headline "新春特惠!" 手工补充')  # short: an edited prompt
+    request = panel.request(seed=500)
+    window.worker.submit(replace(request, width=256, height=256))
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 4 or "failed" in kinds(window), timeout=60000)
+    assert "failed" not in kinds(window), [e.message for e in window.events if e.kind == "failed"]
+    assert sorted(r.request.seed for r in window.gallery.model.rows) == [500, 501, 502, 503]
+    # compare two variants side by side
+    window.gallery.view.selectAll()
+    window.gallery.compare_selected()
+    assert "Select two" in window.status.text()
+    model = window.gallery.model
+    selection = window.gallery.view.selectionModel()
+    selection.clearSelection()
+    for row in (0, 1):
+        selection.select(model.index(row), selection.SelectionFlag.Select)
+    window.gallery.compare_selected()
+    dialog = window.gallery.compare_dialog
+    assert dialog.isVisible() and len(dialog.findChildren(type(window.preview))) == 2
+    dialog.close()
+    # restore the panel from history
+    panel.set_spec(type(panel.spec())())  # clear it
+    assert panel.headline.text() == ""
+    window.mode_tabs.setCurrentIndex(0)
+    window.use_record(window.gallery.model.rows[0])
+    assert window.mode_tabs.currentIndex() == 1
+    assert panel.headline.text() == "新春特惠!" and panel.body.toPlainText() == "第一行\n第二行"
+    assert panel.prompt.toPlainText().endswith("手工补充")

@@ -76,6 +76,7 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
         window.settings = replace(window.settings, language=code)
         window.settings.save(paths)
         translations.apply(code)  # widgets retranslate on QEvent.LanguageChange
+        window.poster.set_language(translations.current)
 
     window.language_requested.connect(switch_language)
     window.show()
@@ -86,8 +87,7 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
         ready = models_ready(settings.models_path(paths))
         worker.start_engine(load_now=ready)  # loads the model in the background
         if not ready:  # first run: recommend and download
-            window.status.setText(window.tr("No model files yet: choose what to download."))
-            window.open_model_manager()
+            window.first_run()
 
     from PySide6.QtCore import QTimer
 

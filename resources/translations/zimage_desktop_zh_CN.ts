@@ -3,134 +3,149 @@
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="207" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="208" />
         <source>Search prompts (中文 or English)…</source>
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="208" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
         <source>Any time</source>
         <translation>任何时间</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
         <source>Today</source>
         <translation>今天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
         <source>Last 30 days</source>
         <translation>最近 30 天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
         <source>Any shape</source>
         <translation>任意比例</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
         <source>Square</source>
         <translation>方形</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
         <source>Landscape</source>
         <translation>横向</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="211" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
         <source>Portrait</source>
         <translation>纵向</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="213" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
         <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <source>Compare two</source>
+        <translation>对比两张</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
         <source>Use parameters</source>
         <translation>使用参数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
         <source>Re-run exactly</source>
         <translation>原样重新生成</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="320" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="295" />
+        <source>Select two images to compare.</source>
+        <translation>请选择两张图片进行对比。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="299" />
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/gallery.py" line="344" />
         <source>Import images from folder</source>
         <translation>从文件夹导入图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="325" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="349" />
         <source>Imported %1 images; skipped %2 without usable parameters.</source>
         <translation>已导入 %1 张图片；跳过 %2 张没有可用参数的图片。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="213" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
         <source>View</source>
         <translation>查看</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="213" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
         <source>Import…</source>
         <translation>导入…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
         <source>Vary (new seed)</source>
         <translation>变体（新种子）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
         <source>★ Favourite</source>
         <translation>★ 收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="217" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="217" />
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="217" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="218" />
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="265" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="266" />
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="293" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="317" />
         <source>Export to folder</source>
         <translation>导出到文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="304" />
+        <location filename="../../zimage_desktop/ui/gallery.py" line="328" />
         <source>Exported %n image(s).</source>
         <translation>
             <numerusform>已导出 %n 张图片。</numerusform>
@@ -140,19 +155,24 @@
 <context>
     <name>HistoryActions</name>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="57" />
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="66" />
         <source>History: %1 images are missing on disk, %2 images are not in the history (nothing was deleted; see `zimage-desktop history check`).</source>
         <translation>历史：%1 张图片的文件已不在磁盘上，%2 张图片不在历史中（未删除任何内容；详见 `zimage-desktop history check`）。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="86" />
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="101" />
         <source>Parameters restored.</source>
         <translation>已恢复参数。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="110" />
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="125" />
         <source>This image carries no parameters that can be restored.</source>
         <translation>这张图片没有可恢复的参数。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="135" />
+        <source>Save image as</source>
+        <translation>图片另存为</translation>
     </message>
 </context>
 <context>
@@ -171,241 +191,251 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="197" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
         <source>Z-Image Desktop</source>
         <translation>Z-Image 桌面版</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="199" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="207" />
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/main_window.py" line="208" />
+        <source>Poster</source>
+        <translation>海报</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/main_window.py" line="210" />
         <source>Describe the image. For text in the picture, put the exact words in quotes and say font, colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中</source>
         <translation>描述你想要的画面。需要在图中出现的文字请放在引号里，并说明字体、颜色和位置，例如：标题文字“新春特惠”，金色粗体，居中</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="201" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="212" />
         <source>Custom size…</source>
         <translation>自定义尺寸…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="202" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="202" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
         <source>Width × height</source>
         <translation>宽 × 高</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="202" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
         <source>Images</source>
         <translation>张数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="203" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="205" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="216" />
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="217" />
         <source>Reuse last</source>
         <translation>沿用上次</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="207" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="218" />
         <source>Generate  (Ctrl+Enter)</source>
         <translation>生成  (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="208" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="219" />
         <source>Cancel  (Esc)</source>
         <translation>取消  (Esc)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="209" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="220" />
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="210" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="221" />
         <source>Up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="211" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="222" />
         <source>Down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="212" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="223" />
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="224" />
         <source>Cancel all</source>
         <translation>全部取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="225" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="215" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="226" />
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="216" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="227" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="217" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="228" />
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="218" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="229" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="219" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="230" />
         <source>Save image as…</source>
         <translation>图片另存为…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="220" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="231" />
         <source>Open images folder</source>
         <translation>打开图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="221" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="232" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="222" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="233" />
         <source>Copy image</source>
         <translation>复制图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="223" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="234" />
         <source>Actual size (100%)</source>
         <translation>实际大小 (100%)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="224" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="235" />
         <source>Model manager…</source>
         <translation>模型管理…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="225" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="236" />
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="227" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="238" />
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="228" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="239" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="233" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="244" />
         <source>Your image appears here, step by step.</source>
         <translation>图片会在这里逐步显现。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="236" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="247" />
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/main_window.py" line="248" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="259" />
         <source>%n characters</source>
         <translation>
             <numerusform>%n 个字符</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="249" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="260" />
         <source>≈%1 / %2 tokens</source>
         <translation>≈%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="268" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="279" />
         <source>Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.</source>
         <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="334" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="345" />
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="338" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="349" />
         <source>Model ready: %1</source>
         <translation>模型已就绪：%1</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="343" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="354" />
         <source>Generating…</source>
         <translation>正在生成…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="350" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="361" />
         <source>Image %1/%2 · step %3/%4 · about %5 s left</source>
         <translation>第 %1/%2 张 · 第 %3/%4 步 · 约剩 %5 秒</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="359" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="370" />
         <source>Done: seed %1, saved to %2</source>
         <translation>完成：种子 %1，已保存到 %2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="360" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="371" />
         <source>(not saved)</source>
         <translation>（未保存）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="364" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="375" />
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="374" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="385" />
         <source>Something went wrong</source>
         <translation>出错了</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="378" />
+        <location filename="../../zimage_desktop/ui/main_window.py" line="389" />
         <source>Use the %1 profile</source>
         <translation>改用 %1 档位</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="400" />
-        <source>Save image as</source>
-        <translation>图片另存为</translation>
+        <location filename="../../zimage_desktop/ui/main_window.py" line="408" />
+        <source>No model files yet: choose what to download.</source>
+        <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>
 </context>
 <context>
@@ -642,6 +672,104 @@
     </message>
 </context>
 <context>
+    <name>PosterPanel</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="99" />
+        <source>Template</source>
+        <translation>模板</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="99" />
+        <source>Format</source>
+        <translation>尺寸格式</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="99" />
+        <source>Describe in</source>
+        <translation>描述语言</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="100" />
+        <source>Headline</source>
+        <translation>主标题</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="100" />
+        <source>Subtitle</source>
+        <translation>副标题</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="101" />
+        <source>Body lines</source>
+        <translation>正文（每行一条）</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="101" />
+        <source>Call to action</source>
+        <translation>行动号召</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="102" />
+        <source>Small print</source>
+        <translation>底部说明</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="102" />
+        <source>Scene</source>
+        <translation>画面内容</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="102" />
+        <source>Style</source>
+        <translation>风格</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="103" />
+        <source>Layout</source>
+        <translation>版式</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="103" />
+        <source>Font feel</source>
+        <translation>字体感觉</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="103" />
+        <source>Colours</source>
+        <translation>配色</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="104" />
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="106" />
+        <source>Save as template…</source>
+        <translation>另存为模板…</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="107" />
+        <source>Compose again</source>
+        <translation>重新生成提示词</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="108" />
+        <source>Generate variants</source>
+        <translation>生成多个变体</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="148" />
+        <source>Save as template</source>
+        <translation>另存为模板</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="148" />
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <location filename="../../zimage_desktop/ui/settings_dialog.py" line="21" />
@@ -739,14 +867,6 @@
         <location filename="../../zimage_desktop/ui/settings_dialog.py" line="83" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
-    </message>
-</context>
-<context>
-    <name>window</name>
-    <message>
-        <location filename="../../zimage_desktop/app.py" line="89" />
-        <source>No model files yet: choose what to download.</source>
-        <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>
 </context>
 </TS>

@@ -175,8 +175,9 @@ class GalleryView(QWidget):
         self.view.setModel(self.model)
         self.view.doubleClicked.connect(lambda index: self.open_viewer())
         self.buttons = {name: QPushButton() for name in
-                        ("view", "use", "rerun", "vary", "favourite", "copy", "export", "import", "delete", "undo",
-                         "folder")}
+                        ("view", "compare", "use", "rerun", "vary", "favourite", "copy", "export", "import", "delete",
+                         "undo", "folder")}
+        self.buttons["compare"].clicked.connect(self.compare_selected)
         self.buttons["copy"].clicked.connect(self.copy_selected)
         self.buttons["import"].clicked.connect(lambda: self.import_folder())
         self.buttons["view"].clicked.connect(self.open_viewer)
@@ -210,7 +211,7 @@ class GalleryView(QWidget):
             self.date_filter.setItemText(i, text)
         for i, text in enumerate((self.tr("Any shape"), self.tr("Square"), self.tr("Landscape"), self.tr("Portrait"))):
             self.shape_filter.setItemText(i, text)
-        for key, text in (("view", self.tr("View")), ("export", self.tr("Export…")), ("copy", self.tr("Copy")),
+        for key, text in (("view", self.tr("View")), ("compare", self.tr("Compare two")), ("export", self.tr("Export…")), ("copy", self.tr("Copy")),
                           ("import", self.tr("Import…")), ("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
                           ("vary", self.tr("Vary (new seed)")), ("favourite", self.tr("★ Favourite")),
                           ("delete", self.tr("Delete")), ("undo", self.tr("Undo delete")),
@@ -282,6 +283,29 @@ class GalleryView(QWidget):
         if index.isValid():
             self.viewer = ImageViewer(self, index.row(), self)
             self.viewer.show()
+
+    def compare_selected(self) -> None:
+        """Two selected images side by side (e.g. poster variants), with their seeds."""
+        from PySide6.QtWidgets import QDialog, QGridLayout, QLabel
+
+        from .preview_view import PreviewView
+
+        records = self.selected()
+        if len(records) != 2:
+            self.status.emit(self.tr("Select two images to compare."))
+            return
+        dialog = QDialog(self)
+        dialog.setObjectName("compareDialog")
+        dialog.setWindowTitle(self.tr("Compare"))
+        grid = QGridLayout(dialog)
+        for column, record in enumerate(records):
+            view = PreviewView()
+            view.show_image(QImage(record.path))
+            grid.addWidget(view, 0, column)
+            grid.addWidget(QLabel(f"#{record.id} · seed {record.request.seed}"), 1, column)
+        dialog.resize(1200, 700)
+        self.compare_dialog = dialog
+        dialog.show()
 
     def export_selected(self, folder: str | None = None) -> list[Path]:
         """Copy the selected PNGs, metadata included, into a folder."""

@@ -1,5 +1,5 @@
-"""The main window's history side: the gallery dock, restoring parameters (from history or a
-dropped PNG) and re-running with lineage. Mixed into MainWindow."""
+"""The main window's image and history side: the gallery dock, restoring parameters (from history
+or a dropped PNG), re-running with lineage, and save-as / copy / open folder. The base of MainWindow."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QLabel, QMainWindow, QSpinBox
+import subprocess
+import sys
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QSpinBox, QTabWidget
 
 from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
@@ -20,6 +24,7 @@ GUI_MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
 if TYPE_CHECKING:
     from ..config import Paths
     from .gallery import GalleryView
+    from .poster import PosterPanel
     from .prompt_editor import PromptEdit
     from .worker import GenerationWorker
 
@@ -40,6 +45,10 @@ class HistoryActions(QMainWindow):
     seed_random: QCheckBox
     gallery: GalleryView | None
     next_parent_id: int | None = None
+    last_image: QImage | None
+    last_path: str
+    poster: PosterPanel
+    mode_tabs: QTabWidget
 
     def _build_gallery(self) -> None:
         from ..history.store import HistoryStore
@@ -70,6 +79,12 @@ class HistoryActions(QMainWindow):
         """Fill the editor from a history image; what is generated next (edited or not, another
         size or seed) is recorded as its child."""
         self.apply_request(record.request)
+        poster = record.request.extra.get("poster") if isinstance(record.request.extra, dict) else None
+        if isinstance(poster, dict):  # restore the poster panel, not just the text
+            from ..poster.compose import PosterSpec
+
+            self.poster.set_spec(PosterSpec.from_dict(poster), prompt=record.request.prompt)
+            self.mode_tabs.setCurrentIndex(1)
         self.next_parent_id = record.id
 
     def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
@@ -112,3 +127,27 @@ class HistoryActions(QMainWindow):
                 self.apply_request(found.request, found.notes)
             event.acceptProposedAction()
             return
+
+    def save_as(self, name: str = "") -> None:
+        if self.last_image is None:
+            return
+        if not name:
+            name, _ = QFileDialog.getSaveFileName(self, self.tr("Save image as"), self.last_path or "image.png",
+                                                  "PNG (*.png)")
+        if name:
+            if self.last_path and Path(self.last_path).exists():  # keep the metadata
+                Path(name).write_bytes(Path(self.last_path).read_bytes())
+            else:
+                self.last_image.save(name if name.lower().endswith(".png") else name + ".png")
+
+    def copy_image(self) -> None:
+        if self.last_image is not None:
+            QGuiApplication.clipboard().setImage(self.last_image)
+
+    def open_folder(self) -> None:
+        folder = Path(self.last_path).parent if self.last_path else self.paths.images
+        folder.mkdir(parents=True, exist_ok=True)
+        if sys.platform == "darwin":
+            subprocess.Popen(["open", str(folder)])
+        else:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

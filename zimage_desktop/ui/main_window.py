@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
-from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-    QMessageBox, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
+    QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
@@ -138,6 +135,18 @@ class MainWindow(HistoryActions):
         form.addRow(queue_buttons)
         form.addRow(self.model_button)
         left.setLayout(form)
+        from .poster import PosterPanel
+
+        self.poster = PosterPanel(self.paths.data / "poster_templates", self.settings.language)
+        self.poster.generate_requested.connect(lambda request: self.worker.submit(request, parent_id=self.next_parent_id))
+        self.poster.status.connect(lambda text: self.status.setText(text))
+        self.mode_tabs = QTabWidget()
+        self.mode_tabs.setObjectName("modeTabs")
+        self.mode_tabs.addTab(left, "")
+        poster_scroll = QScrollArea()
+        poster_scroll.setWidget(self.poster)
+        poster_scroll.setWidgetResizable(True)
+        self.mode_tabs.addTab(poster_scroll, "")
 
         center = QWidget()
         col = QVBoxLayout(center)
@@ -151,7 +160,7 @@ class MainWindow(HistoryActions):
         col.addWidget(self.progress)
         col.addWidget(self.status)
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.addWidget(self.mode_tabs)
         splitter.addWidget(center)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([400, 780])
@@ -195,6 +204,8 @@ class MainWindow(HistoryActions):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Z-Image Desktop"))
+        self.mode_tabs.setTabText(0, self.tr("Prompt"))
+        self.mode_tabs.setTabText(1, self.tr("Poster"))
         self.prompt.setPlaceholderText(self.tr(
             "Describe the image. For text in the picture, put the exact words in quotes and say font, "
             "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
@@ -393,29 +404,9 @@ class MainWindow(HistoryActions):
 
     # -- actions --------------------------------------------------------------------------
 
-    def save_as(self, name: str = "") -> None:
-        if self.last_image is None:
-            return
-        if not name:
-            name, _ = QFileDialog.getSaveFileName(self, self.tr("Save image as"), self.last_path or "image.png",
-                                                  "PNG (*.png)")
-        if name:
-            if self.last_path and Path(self.last_path).exists():  # keep the metadata
-                Path(name).write_bytes(Path(self.last_path).read_bytes())
-            else:
-                self.last_image.save(name if name.lower().endswith(".png") else name + ".png")
-
-    def copy_image(self) -> None:
-        if self.last_image is not None:
-            QGuiApplication.clipboard().setImage(self.last_image)
-
-    def open_folder(self) -> None:
-        folder = Path(self.last_path).parent if self.last_path else self.paths.images
-        folder.mkdir(parents=True, exist_ok=True)
-        if sys.platform == "darwin":
-            subprocess.Popen(["open", str(folder)])
-        else:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+    def first_run(self) -> None:
+        self.status.setText(self.tr("No model files yet: choose what to download."))
+        self.open_model_manager()
 
     def open_model_manager(self) -> None:
         from .model_manager_dialog import ModelManagerDialog
