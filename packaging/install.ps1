@@ -1,0 +1,28 @@
+# Install Z-Image Desktop from source on Windows with the right PyTorch, in one step:
+#   powershell -ExecutionPolicy Bypass -File packaging\install.ps1        (add -DryRun to only print)
+param([switch]$DryRun)
+$ErrorActionPreference = "Stop"
+Set-Location (Split-Path -Parent $PSScriptRoot)
+$base = "https://download.pytorch.org/whl"
+$index = "$base/cpu"
+$why = "no NVIDIA GPU found: CPU build (slow, but it works)"
+$smi = Get-Command nvidia-smi -ErrorAction SilentlyContinue
+if ($smi) {
+    $driver = (& nvidia-smi --query-gpu=driver_version --format=csv,noheader | Select-Object -First 1).Trim()
+    $cap = ""
+    try { $cap = (& nvidia-smi --query-gpu=compute_cap --format=csv,noheader | Select-Object -First 1).Trim() } catch {}
+    $major = [int]($driver.Split(".")[0])
+    $capMajor = if ($cap) { [int]($cap.Split(".")[0]) } else { 9 }
+    if ($major -ge 570 -and $capMajor -ge 7) { $cuda = "cu128" }
+    elseif ($major -ge 560) { $cuda = "cu126" }
+    elseif ($major -ge 525) { $cuda = "cu118" }
+    else { $cuda = "cpu"; Write-Warning "The NVIDIA driver $driver is too old for current PyTorch; update it." }
+    $index = "$base/$cuda"
+    $why = "NVIDIA driver $driver, compute capability $cap`: $cuda"
+}
+Write-Host "PyTorch: $why"
+$commands = @("python -m pip install torch --index-url $index", "python -m pip install .")
+foreach ($c in $commands) {
+    if ($DryRun) { Write-Host $c } else { Invoke-Expression $c; if ($LASTEXITCODE) { exit $LASTEXITCODE } }
+}
+Write-Host "Done: start the app with  zimage-desktop"

@@ -1,0 +1,63 @@
+"""Packaging: the torch choice of the install helper, and the Linux desktop files."""
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake_tool(folder: Path, name: str, script: str) -> None:
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(0o755)
+
+
+def run_install(tmp_path, tools: dict[str, str]) -> str:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, script in tools.items():
+        fake_tool(bin_dir, name, script)
+    env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
+    proc = subprocess.run(["bash", str(ROOT / "packaging" / "install.sh"), "--dry-run"], capture_output=True,
+                          text=True, env=env, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.parametrize("driver, cap, expected", [
+    ("575.51.03", "8.9", "whl/cu128"),
+    ("575.51.03", "6.1", "whl/cu126"),  # Pascal: newer CUDA builds dropped it
+    ("560.35.03", "7.5", "whl/cu126"),
+    ("535.183.01", "8.6", "whl/cu118"),
+])
+def test_install_picks_the_cuda_build_for_the_driver(tmp_path, driver, cap, expected):
+    script = ('case "$*" in *driver_version*) echo ' + driver + ';; *compute_cap*) echo ' + cap + ';; esac')
+    out = run_install(tmp_path, {"nvidia-smi": script})
+    assert f"--index-url https://download.pytorch.org/{expected}" in out and "pip install ." in out
+
+
+def test_install_falls_back_to_rocm_then_cpu(tmp_path):
+    (tmp_path / "amd").mkdir()
+    (tmp_path / "none").mkdir()
+    assert "--index-url https://download.pytorch.org/whl/rocm" in run_install(tmp_path / "amd", {"rocminfo": "exit 0"})
+    assert "--index-url https://download.pytorch.org/whl/cpu" in run_install(tmp_path / "none", {})
+
+
+def test_desktop_file_and_metainfo():
+    desktop = (ROOT / "packaging" / "linux" / "io.github.zimage_desktop.desktop").read_text()
+    assert "Exec=zimage-desktop" in desktop and "Icon=io.github.zimage_desktop" in desktop and "Name[zh_CN]=" in desktop
+    tree = ET.parse(ROOT / "packaging" / "linux" / "io.github.zimage_desktop.metainfo.xml")
+    assert tree.getroot().findtext("id") == "io.github.zimage_desktop"
+    validator = shutil.which("appstreamcli")
+    if validator:
+        proc = subprocess.run([validator, "validate", "--no-net", "--pedantic",
+                               str(ROOT / "packaging" / "linux" / "io.github.zimage_desktop.metainfo.xml")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    for size in (16, 32, 48, 128, 256, 512):
+        assert (ROOT / "packaging" / "icons" / f"zimage-desktop-{size}.png").exists()
