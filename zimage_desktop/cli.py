@@ -155,14 +155,17 @@ class _CancelFlag:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def output_paths(out: str | None, images_dir: Path, seeds: list[int], stamp: str) -> list[Path]:
-    if out and out.lower().endswith(".png"):
-        target = Path(out).expanduser()
+def output_paths(out: str | None, seeds: list[int]) -> list[Path | None]:
+    """Where --out puts each image; None: the data folder's images (history.saving decides)."""
+    if not out:
+        return [None] * len(seeds)
+    target = Path(out).expanduser()
+    if out.lower().endswith(".png"):
         if len(seeds) == 1:
             return [target]
         return [target.with_name(f"{target.stem}-{i}.png") for i in range(1, len(seeds) + 1)]
-    folder = Path(out).expanduser() if out else images_dir / stamp[:10]
-    return [folder / f"{stamp}-{seed}.png" for seed in seeds]
+    stamp = time.strftime("%Y-%m-%d_%H%M%S")
+    return [target / f"{stamp}-{seed}.png" for seed in seeds]
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -175,14 +178,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         count=args.count, transformer=args.transformer, profile=args.profile or settings.profile,
     )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
-    stamp = time.strftime("%Y-%m-%d_%H%M%S")
-    targets = output_paths(args.out, paths.images, request.seeds, stamp)
+    targets = output_paths(args.out, request.seeds)
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
                              record_history=not args.no_history)
 
 
-def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Paths, device: str,
+def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
                       preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None) -> int:
     from .engine.generator import Generator
     from .history.saving import save_generated
@@ -215,7 +217,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path], paths: Pat
         if show_progress:
             print(file=sys.stderr)
         record: dict[str, Any] = {
-            "path": str(target.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
+            "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
             "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
             "model": image.model.get("name"),
         }

@@ -99,8 +99,7 @@ def _rerun(args, paths: Paths, store, record) -> int:
     settings = Settings.load(paths)
     request = record.request if args.seed is None else record.request.for_seed(args.seed)
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
-    stamp = time.strftime("%Y-%m-%d_%H%M%S")
-    targets = output_paths(args.out, paths.images, request.seeds, stamp)
+    targets = output_paths(args.out, request.seeds)
     print(f"re-running image {record.id} (seed {request.seed})", file=sys.stderr)
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, None,
                              record_history=True, parent_id=record.id)

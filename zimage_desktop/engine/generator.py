@@ -24,7 +24,7 @@ from ..models.hashing import HashCache
 from .devices import MachineInfo, probe
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
-from .model_files import ModelSet, resolve_model_set
+from .model_files import ModelSet, provides, resolve_model_set
 from .placement import apply_plan
 from .planner import MemoryPlan, lighter_profile, make_plan
 from .preview import LatentPreviewer, denoised_estimate
@@ -105,8 +105,10 @@ class Generator:
                              force_form=found.transformer_form if transformer else None)
         if self._force_fp32 and plan.compute_dtype != "float32":
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
-        model_set = found if transformer else resolve_model_set(self.models_dir, None, (plan.transformer_form,))
-        return plan, model_set
+        if transformer or plan.transformer_form in provides(found.transformer_form):
+            return plan, found
+        # The plan prefers another of the installed transformer files.
+        return plan, resolve_model_set(self.models_dir, None, (plan.transformer_form,))
 
     def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:
         """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""

@@ -58,7 +58,7 @@ def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list
     from ..errors import UserFacingError
     from .metadata import read_png_metadata
 
-    known = {Path(r.path).resolve() for r in store.page(0, 10**9)}
+    known = {p.resolve() for p in store.image_paths().values()}
     added: list[int] = []
     skipped: dict[str, str] = {}
     for path in sorted(Path(folder).rglob("*.png")):

@@ -244,11 +244,15 @@ class HistoryStore:
             current = record.parent_id
         return chain[::-1]
 
+    def image_paths(self) -> dict[int, Path]:
+        """Every row's image file, without parsing the rows."""
+        with self._lock:
+            return {i: Path(p) for i, p in self.conn.execute("SELECT id, path FROM images")}
+
     def reconcile(self, images_dir: Path) -> tuple[list[int], list[Path]]:
         """(rows whose image file is gone, image files with no row) — reported, never deleted."""
-        with self._lock:
-            rows = self.conn.execute("SELECT id, path FROM images").fetchall()
-        known = {Path(p).resolve() for _, p in rows}
-        missing = [i for i, p in rows if not Path(p).exists()]
+        rows = self.image_paths()
+        known = {p.resolve() for p in rows.values()}
+        missing = [i for i, p in rows.items() if not p.exists()]
         orphans = sorted(p for p in Path(images_dir).rglob("*.png") if p.resolve() not in known) if Path(images_dir).is_dir() else []
         return missing, orphans

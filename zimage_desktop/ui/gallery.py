@@ -53,6 +53,7 @@ class GalleryModel(QAbstractListModel):
         self.since: float | None = None
         self.shape = ""
         self.rows: list[HistoryRecord] = []
+        self.row_of: dict[int, int] = {}  # history id -> row, for thumbnails arriving later
         self.total = 0
         self.cache: OrderedDict[int, QPixmap] = OrderedDict()
         self.cache_size = cache_size
@@ -79,6 +80,7 @@ class GalleryModel(QAbstractListModel):
         filters = (self.query, self.favourites, self.since, self.shape)
         self.total = self.store.count(*filters)
         self.rows = self.store.page(0, PAGE, *filters)
+        self.row_of = {record.id: row for row, record in enumerate(self.rows)}
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -91,6 +93,7 @@ class GalleryModel(QAbstractListModel):
         more = self.store.page(len(self.rows), PAGE, self.query, self.favourites, self.since, self.shape)
         if more:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
+            self.row_of.update((record.id, len(self.rows) + i) for i, record in enumerate(more))
             self.rows.extend(more)
             self.endInsertRows()
 
@@ -124,11 +127,10 @@ class GalleryModel(QAbstractListModel):
         self.cache[record_id] = QPixmap.fromImage(image) if not image.isNull() else self.placeholder
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
-        for row, record in enumerate(self.rows):
-            if record.id == record_id:
-                index = self.index(row)
-                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
-                break
+        row = self.row_of.get(record_id)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 class GalleryView(QWidget):

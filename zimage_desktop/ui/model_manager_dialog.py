@@ -129,7 +129,7 @@ class ModelManagerDialog(QDialog):
             self.explanation.setText(self.tr("Detecting this computer's graphics card and memory…"))
         else:
             self.explanation.setText(self.tr("Recommended for this computer (%1): %2")
-                                     .replace("%1", plan.profile).replace("%2", explain_plan(self, plan)))
+                                     .replace("%1", plan.profile).replace("%2", explain_plan(plan)))
         catalog = self._catalog()
         status = scan(models_dir, catalog, HashCache(self.paths.hash_cache))
         self.table.setRowCount(len(status))

@@ -7,14 +7,10 @@ from PySide6.QtCore import QCoreApplication
 from ..engine.planner import PROFILES, MemoryPlan
 
 
-def _tr(context: str, text: str) -> str:
-    return QCoreApplication.translate(context, text)
+translate = QCoreApplication.translate  # lupdate collects the translate("PlanText", "…") calls
 
 
-translate = _tr  # lupdate collects translate("PlanText", "…") calls
-
-
-def explain_plan(_widget, plan: MemoryPlan) -> str:
+def explain_plan(plan: MemoryPlan) -> str:
     form = {"bf16": translate("PlanText", "bf16 transformer"), "fp8": translate("PlanText", "FP8-stored transformer (bf16 compute)")}.get(
         plan.transformer_form, translate("PlanText", "GGUF %1 transformer").replace("%1", plan.transformer_form))
     where = {"none": {"cuda": translate("PlanText", "on the GPU"), "mps": translate("PlanText", "on the Apple GPU"), "cpu": translate("PlanText", "on the CPU")}[plan.device],

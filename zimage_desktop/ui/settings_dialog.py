@@ -82,7 +82,7 @@ class SettingsDialog(QDialog):
         if self.machine is None:
             self.plan_label.setText(self.tr("Detecting this computer's graphics card and memory…"))
             return
-        self.plan_label.setText(explain_plan(self, make_plan(self.machine, override=self.profile.currentData())))
+        self.plan_label.setText(explain_plan(make_plan(self.machine, override=self.profile.currentData())))
 
     def result_settings(self) -> Settings:
         from ..models.sources import save_token

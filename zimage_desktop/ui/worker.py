@@ -26,6 +26,7 @@ from ..errors import OutOfMemoryError, UserFacingError
 
 if TYPE_CHECKING:
     from ..engine.generator import Generator
+    from ..history.store import HistoryStore
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class GenerationWorker(QThread):
         self._preview_taken = threading.Event()
         self._preview_taken.set()
         self.generator: Generator | None = None
+        self._store: HistoryStore | None = None  # opened on the first image
 
     # -- called from the GUI thread ----------------------------------------------------------
 
@@ -197,7 +199,7 @@ class GenerationWorker(QThread):
     def _history(self):
         from ..history.store import HistoryStore
 
-        if getattr(self, "_store", None) is None:
+        if self._store is None:
             try:
                 self._store = HistoryStore(self.paths.history_db)
             except UserFacingError as exc:  # images are still saved; the status line says why
