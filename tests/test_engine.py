@@ -60,6 +60,7 @@ def test_engine_matches_plain_pipeline(generators):
     same_embeds = pipe(prompt_embeds=[embeds], height=256, width=256, num_inference_steps=8, guidance_scale=0.0,
                        generator=torch.Generator("cpu").manual_seed(7)).images[0]
     assert np.array_equal(ours, pixels(same_embeds))
+    pipe.register_modules(text_encoder=gen.prompts.text_encoder)  # the engine holds it outside the pipeline
     padded = pipe(req.prompt, height=256, width=256, num_inference_steps=8, guidance_scale=0.0,
                   generator=torch.Generator("cpu").manual_seed(7)).images[0]
     assert np.abs(ours - pixels(padded)).max() <= 1
@@ -124,7 +125,7 @@ def test_prompt_cache_skips_the_text_encoder(tiny_models):
     gen = Generator(tiny_models.comfy, device="cpu", plan=reference_plan())
     gen.ensure_loaded()
     calls = []
-    gen.pipe.text_encoder.register_forward_hook(lambda *a: calls.append(1))
+    gen.prompts.text_encoder.register_forward_hook(lambda *a: calls.append(1))
     req = GenerationRequest(prompt="cached prompt 缓存", seed=1, **SMALL)
     first = gen.run(req).images[0]
     second = gen.run(req.for_seed(2)).images[0]

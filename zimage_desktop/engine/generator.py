@@ -51,6 +51,19 @@ def initial_latents(seed: int, width: int, height: int, device: torch.device) ->
     return randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32).to(device)
 
 
+def component_dtypes(plan: MemoryPlan, compute: torch.dtype) -> tuple[torch.dtype, torch.dtype]:
+    """(text encoder, VAE) storage dtypes for a plan.
+
+    The planner picks the encoder's dtype: bf16 on the CPU (fp32 would take 15 GiB of RAM), 16-bit
+    on a GPU even under fp32 compute. The VAE runs in fp32 under fp16 compute, as its config's
+    ``force_upcast`` asks (ZImagePipeline does not honour it): 0.33 GB, and no overflow in decoding
+    that would make the whole model reload in fp32.
+    """
+    te = getattr(torch, plan.text_encoder_dtype) if plan.text_encoder_dtype else compute
+    vae = torch.float32 if compute == torch.float16 else compute
+    return te, vae
+
+
 class _NonFinite(Exception):
     def __init__(self, step: int) -> None:
         super().__init__(step)
@@ -102,8 +115,9 @@ class Generator:
             if self.device_choice in ("cpu", "mps") and profile == "auto":
                 profile = self.device_choice
             plan = make_plan(self.machine, found.available_forms, profile,
-                             force_form=found.transformer_form if transformer else None)
-        if self._force_fp32 and plan.compute_dtype != "float32":
+                             force_form=found.transformer_form if transformer else None,
+                             compute_dtype="float32" if self._force_fp32 else None)
+        if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
         if transformer or plan.transformer_form in provides(found.transformer_form):
             return plan, found
@@ -121,22 +135,24 @@ class Generator:
             raise BadInputError(f"The {plan.profile} profile needs a CUDA GPU, and none is available; "
                                 "choose the cpu profile.")
         dtype = getattr(torch, plan.compute_dtype)
-        # A text encoder kept on the CPU is stored in bf16 there: half the RAM of fp32.
-        te_dtype = torch.bfloat16 if plan.text_encoder == "cpu" and device.type != "cpu" else dtype
+        te_dtype, vae_dtype = component_dtypes(plan, dtype)
         started = time.perf_counter()
+        out_of_memory = False
         try:
-            pipe = load_pipeline(model_set, dtype, te_dtype)
+            pipe = load_pipeline(model_set, dtype, te_dtype, vae_dtype)
             pipe.set_progress_bar_config(disable=True)
-            apply_plan(pipe, plan, device, model_set.transformer_form)
+            text_encoder = apply_plan(pipe, plan, device, model_set.transformer_form)
             if dtype == torch.float16:
                 install_fp16_guards(pipe.transformer)
             for hook in self.on_loaded:
                 hook(pipe)
         except torch.OutOfMemoryError:
-            pipe = None
+            out_of_memory = True
+        if out_of_memory:  # outside the except: its traceback would keep the half-placed pipeline alive
+            pipe = text_encoder = None
             self._out_of_memory(plan, "loading")
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
-        self.prompts = PromptEncoder(pipe.tokenizer, pipe.text_encoder, _encoder_id(model_set))
+        self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, _encoder_id(model_set))
         self.load_seconds = time.perf_counter() - started
         log.info("loaded %s in %.1f s: %s", model_set.display_name, self.load_seconds, plan.explanation)
         return model_set
@@ -202,10 +218,11 @@ class Generator:
         for attempt in range(2):
             assert self.plan is not None
             plan = self.plan
+            out_of_memory = False
             try:
                 image = self._run_one(req, index, count, on_step, cancelled, self.model_info())
             except torch.OutOfMemoryError:
-                self._out_of_memory(plan, "generating")
+                out_of_memory = True
             except _NonFinite as exc:
                 if attempt == 1 or self.dtype == torch.float32:
                     raise UserFacingError(
@@ -217,6 +234,10 @@ class Generator:
                 self._force_fp32 = True
                 self.ensure_loaded(req.transformer, req.profile)
                 continue
+            if out_of_memory:
+                # Only here, after the except block: while it runs, its traceback still holds the
+                # frames of the failed step (activations, the pipeline), so nothing could be freed.
+                self._out_of_memory(plan, "generating")
             if image is not None and notes:
                 image = replace(image, notes=tuple(notes))
             return image

@@ -149,8 +149,10 @@ def load_vae(ms: ModelSet, dtype: torch.dtype):
     return _load_meta_and_assign(AutoencoderKL, config, [ms.vae], dtype)
 
 
-def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dtype | None = None):
-    """The full pipeline on the CPU in ``dtype``; the caller moves or offloads it (see placement)."""
+def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dtype | None = None,
+                  vae_dtype: torch.dtype | None = None):
+    """The full pipeline on the CPU in ``dtype`` (the text encoder and VAE may differ); the caller
+    moves or offloads it (see placement)."""
     from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline
     from diffusers.utils import logging as diffusers_logging
     from transformers import AutoTokenizer
@@ -166,6 +168,8 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
             )
             if text_encoder_dtype is not None and text_encoder_dtype != dtype:
                 pipe.text_encoder.to(text_encoder_dtype)
+            if vae_dtype is not None and vae_dtype != dtype:
+                pipe.vae.to(vae_dtype)
             return pipe
         assert ms.config_dir is not None
         scheduler_root = ms.config_dir if (ms.config_dir / "scheduler").is_dir() else shipped_config_dir()
@@ -175,7 +179,7 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
         tokenizer = AutoTokenizer.from_pretrained(str(ms.config_dir / "tokenizer"), local_files_only=True)
         return ZImagePipeline(
             scheduler=scheduler,
-            vae=load_vae(ms, dtype),
+            vae=load_vae(ms, vae_dtype or dtype),
             text_encoder=load_text_encoder(ms, text_encoder_dtype or dtype),
             tokenizer=tokenizer,
             transformer=load_transformer(ms, dtype),

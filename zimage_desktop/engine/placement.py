@@ -1,31 +1,107 @@
-"""Put a loaded pipeline where a MemoryPlan says, with diffusers' own mechanisms.
+"""Put a loaded pipeline where a MemoryPlan says, with diffusers' and accelerate's own mechanisms.
 
 - FP8 storage: ``enable_layerwise_casting`` (the model's ``_skip_layerwise_casting_patterns``
   keep ``t_embedder``/``cap_embedder`` in the compute dtype). Never combined with GGUF.
-- Offload "model": ``enable_model_cpu_offload`` (accelerate hooks); the text encoder is excluded
-  when the plan keeps it on the CPU, because the engine encodes prompts itself.
-- Offload "group": ``enable_group_offload`` at leaf level, with CUDA streams on CUDA and
-  ``low_cpu_mem_usage`` (no second pinned copy of the weights). ``record_stream`` stays off
+- The text encoder leaves the pipeline: the engine encodes prompts itself (``PromptEncoder``),
+  and diffusers' ``enable_model_cpu_offload`` would hook it onto the GPU whatever
+  ``_exclude_from_cpu_offload`` says (it ignores that list for models in its offload sequence).
+- Swapping ("model" offload, and a text encoder that visits the GPU only to encode): each member
+  of a swap ring carries accelerate's ``CpuOffload`` hook, extended to evict the other members
+  before it runs. Nothing moves while the same member keeps running, so a transformer stays on the
+  GPU from image to image and leaves only for a new prompt's encoder (or the VAE, when the plan
+  cannot hold both). diffusers' own model offload is not used: ``maybe_free_model_hooks`` at the
+  end of every call sends every model back to the CPU, 11.5 GiB each way per image for bf16.
+- Offload "group": ``enable_group_offload`` at leaf level, with CUDA streams on CUDA.
+  ``low_cpu_mem_usage`` stays off: with it every onload pins each leaf again (≈ 3.5 GB of CPU
+  copying per step for Q4), and it saves no RAM in steady state. ``record_stream`` stays off
   (garbled outputs in some models, diffusers #12673).
-- Offload "sequential": every component, not just the transformer, is group-offloaded at leaf
-  level without prefetching: the least VRAM, the slowest. accelerate's
-  ``enable_sequential_cpu_offload`` is not used: it fails with GGUF (diffusers #14691) and does
-  not run with the CPU as execution device, so it could not even be tested here.
+- Offload "sequential": transformer and VAE group-offloaded at leaf level without prefetching:
+  the least VRAM, the slowest. accelerate's ``enable_sequential_cpu_offload`` fails with GGUF
+  (diffusers #14691) and cannot run with the CPU as execution device.
 - VAE tiling in 512-pixel tiles (the default tile is the whole 1024² image).
+
+Hooks are built without touching the device (tests build them against a pretend CUDA device);
+only resident components are moved, last.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+from accelerate.hooks import CpuOffload, add_hook_to_module
 
 from ..errors import BadInputError
 from .planner import MemoryPlan
 
 VAE_TILE_PIXELS = 512
+CPU = torch.device("cpu")
 
 
-def apply_plan(pipe, plan: MemoryPlan, device: torch.device, storage_form: str) -> None:
-    """``storage_form`` is the loaded transformer file's form ("bf16", "fp8" or a GGUF form)."""
+@dataclass(frozen=True)
+class Layout:
+    """Where each component lives under a plan.
+
+    "resident": on the accelerator all the time; "swap": on the accelerator while it runs, evicting
+    the other swap members; "stream": layer by layer (group offload); "cpu": runs on the CPU.
+    """
+
+    transformer: str
+    vae: str
+    text_encoder: str
+
+
+def layout_for(plan: MemoryPlan) -> Layout:
+    te = {"device": "resident", "offload": "swap", "cpu": "cpu"}[plan.text_encoder]
+    if plan.offload == "none":
+        # A transformer that must make room for a new prompt's encoder swaps with it.
+        return Layout("swap" if te == "swap" else "resident", "resident", te)
+    if plan.offload == "model":
+        return Layout("swap", "swap", te)
+    if plan.offload in ("group", "sequential"):
+        if te == "swap":
+            raise BadInputError("A text encoder swapped onto the GPU cannot be combined with streamed offloading.")
+        return Layout("stream", "resident" if plan.offload == "group" else "stream", te)
+    raise BadInputError(f"Unknown offload mode {plan.offload!r}.")
+
+
+def on_accelerator(module: torch.nn.Module) -> bool:
+    return next(module.parameters()).device.type != "cpu"
+
+
+class SwapHook(CpuOffload):
+    """accelerate's CpuOffload, evicting every other member of its ring before its module runs."""
+
+    def __init__(self, device: torch.device, ring: list[torch.nn.Module]) -> None:
+        super().__init__(execution_device=device)
+        self.ring = ring
+
+    def pre_forward(self, module, *args, **kwargs):
+        evicted = False
+        for other in self.ring:
+            if other is not module and on_accelerator(other):
+                other.to(CPU)
+                evicted = True
+        if evicted and torch.device(self.execution_device).type == "cuda":
+            torch.cuda.empty_cache()
+        return super().pre_forward(module, *args, **kwargs)
+
+
+def apply_plan(pipe, plan: MemoryPlan, device: torch.device, storage_form: str) -> torch.nn.Module:
+    """Place the pipeline; returns the text encoder, which the pipeline no longer holds.
+
+    ``storage_form`` is the loaded transformer file's form ("bf16", "fp8" or a GGUF form)."""
+    text_encoder = pipe.text_encoder
+    pipe.register_modules(text_encoder=None)
+    resident = build_hooks(pipe, text_encoder, plan, device, storage_form)
+    for module in resident:  # the only step that touches the device
+        module.to(device)
+    return text_encoder
+
+
+def build_hooks(pipe, text_encoder: torch.nn.Module, plan: MemoryPlan, device: torch.device,
+                storage_form: str) -> list[torch.nn.Module]:
+    """Casting, tiling and offload hooks for the plan; returns the modules to make resident."""
     compute = getattr(torch, plan.compute_dtype)
     gguf = storage_form not in ("bf16", "fp8")
     if plan.transformer_form == "fp8" or storage_form == "fp8":
@@ -40,24 +116,37 @@ def apply_plan(pipe, plan: MemoryPlan, device: torch.device, storage_form: str) 
     if plan.vae_slicing:
         pipe.vae.enable_slicing()
 
-    te_on_cpu = plan.text_encoder == "cpu"
-    if plan.offload == "none":
-        pipe.transformer.to(device)
-        pipe.vae.to(device)
-        pipe.text_encoder.to(torch.device("cpu") if te_on_cpu else device)
-    elif plan.offload == "model":
-        pipe._exclude_from_cpu_offload = ["text_encoder"] if te_on_cpu else []
-        pipe.enable_model_cpu_offload(device=device)
-    elif plan.offload in ("group", "sequential"):
-        streams = plan.offload == "group" and device.type == "cuda"
-        offloaded = [pipe.transformer] if plan.offload == "group" else [pipe.transformer, pipe.vae]
-        for model in offloaded:
-            model.enable_group_offload(
-                onload_device=device, offload_device=torch.device("cpu"), offload_type="leaf_level",
-                use_stream=streams, low_cpu_mem_usage=True,
+    layout = layout_for(plan)
+    modules = {"transformer": pipe.transformer, "vae": pipe.vae, "text_encoder": text_encoder}
+    where = {"transformer": layout.transformer, "vae": layout.vae, "text_encoder": layout.text_encoder}
+    ring = [modules[name] for name, w in where.items() if w == "swap"]
+    for module in ring:
+        add_hook_to_module(module, SwapHook(device, ring))  # init_hook parks it on the CPU
+    for name, w in where.items():
+        if w == "stream":
+            modules[name].enable_group_offload(
+                onload_device=device, offload_device=CPU, offload_type="leaf_level",
+                use_stream=uses_streams(plan, device), low_cpu_mem_usage=False,
             )
-        if plan.offload == "group":
-            pipe.vae.to(device)
-        pipe.text_encoder.to(torch.device("cpu") if te_on_cpu else device)
-    else:
-        raise BadInputError(f"Unknown offload mode {plan.offload!r}.")
+        elif w == "cpu":
+            modules[name].to(CPU)
+    return [modules[name] for name, w in where.items() if w == "resident"]
+
+
+def uses_streams(plan: MemoryPlan, device: torch.device) -> bool:
+    """Group offload prefetches the next layer on a CUDA stream; "sequential" does not prefetch."""
+    return plan.offload == "group" and device.type == "cuda"
+
+
+def execution_device(module: torch.nn.Module) -> torch.device:
+    """Where a placed module computes: its hook's device, its group-offload device, or its weights'."""
+    hook = getattr(module, "_hf_hook", None)
+    exec_device = getattr(hook, "execution_device", None)
+    if exec_device is not None:
+        return torch.device(exec_device)
+    from diffusers.hooks.group_offloading import _get_group_onload_device
+
+    try:
+        return _get_group_onload_device(module)
+    except ValueError:
+        return next(module.parameters()).device

@@ -52,8 +52,9 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("24gb", 22.0, "cuda", ("bf16", "Q8_0"), "device", "none", True, "fits 24 GB"),
-    Profile("16gb", 14.5, "cuda", ("bf16", "Q8_0", "fp8"), "offload", "model", True, "fits 16 GB"),
-    Profile("12gb", 10.5, "cuda", ("fp8", "Q8_0", "Q6_K"), "offload", "model", True, "fits 12 GB"),
+    # The transformer stays on the GPU from image to image; a new prompt's encoder swaps in for it.
+    Profile("16gb", 14.5, "cuda", ("bf16", "Q8_0", "fp8"), "offload", "none", True, "fits 16 GB"),
+    Profile("12gb", 10.5, "cuda", ("fp8", "Q8_0", "Q6_K"), "offload", "none", True, "fits 12 GB"),
     Profile("8gb", 7.0, "cuda", ("Q6_K", "Q5_K", "Q4_K", "Q3_K"), "cpu", "none", True, "fits 8 GB"),
     Profile("6gb", 5.5, "cuda", ("Q4_K", "Q3_K"), "cpu", "model", True, "fits 6 GB"),
     Profile("4gb", 3.8, "cuda", ("Q4_K", "Q3_K"), "cpu", "group", True, "fits 4 GB"),
@@ -81,6 +82,7 @@ class MemoryPlan:
     needs: tuple[str, ...]  # catalog component ids this plan loads
     missing: tuple[str, ...] = ()  # of those, what is not in the models folder
     fp16_retry_fp32: bool = False  # fp16 compute that falls back to fp32 on overflow
+    text_encoder_dtype: str = ""  # its storage/compute dtype off the CPU; "" = compute_dtype
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -114,23 +116,29 @@ def _peaks(profile: Profile, form: str, dtype: str, te: str) -> tuple[float, flo
     """(VRAM, RAM) peaks in GiB for this profile with this transformer form and compute dtype."""
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = TRANSFORMER_GIB[form] * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    vae = VAE_GIB * (1.0 if dtype == "bfloat16" else 2.0)  # fp32 under fp16 compute too (force_upcast)
     act = DENOISE_ACT_GIB * widen
     decode = DECODE_ACT_GIB[profile.vae_tiling] * widen
     if profile.device == "cpu":
-        return 0.0, PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + VAE_GIB + act + decode
-    te_gpu = TEXT_ENCODER_GIB if te == "device" else 0.0
+        return 0.0, PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + vae + act + decode
+    # The encoder stays 16-bit off the CPU, whatever the compute dtype (generator.component_dtypes).
+    encoding = TEXT_ENCODER_GIB + 0.2
     if profile.offload == "none":
-        vram = te_gpu + transformer + VAE_GIB + max(act, decode)
-        ram = PROCESS_RAM_GIB + (TEXT_ENCODER_GIB if te == "cpu" else 0.0)
+        if te == "offload":  # the encoder swaps with the transformer; either may wait in RAM
+            vram = max(transformer + vae + max(act, decode), encoding + vae)
+            ram = PROCESS_RAM_GIB + max(TEXT_ENCODER_GIB, transformer)
+        else:
+            vram = (TEXT_ENCODER_GIB if te == "device" else 0.0) + transformer + vae + max(act, decode)
+            ram = PROCESS_RAM_GIB + (TEXT_ENCODER_GIB if te == "cpu" else 0.0)
     elif profile.offload == "model":
-        phases = [transformer + act, VAE_GIB + decode]
+        phases = [transformer + act, vae + decode]
         if te == "offload":
-            phases.append(TEXT_ENCODER_GIB + 0.2)
+            phases.append(encoding)
         vram = max(phases)
-        ram = PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + VAE_GIB
+        ram = PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + vae
     else:  # group / sequential: weights stream in per layer
-        vram = GROUP_OFFLOAD_RESIDENT_GIB * widen + max(act, VAE_GIB + decode)
-        ram = PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + VAE_GIB
+        vram = GROUP_OFFLOAD_RESIDENT_GIB * widen + max(act, vae + decode)
+        ram = PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + vae
     if profile.device == "mps":  # unified memory: the GPU's share is also RAM
         ram += vram
     return round(vram, 2), round(ram, 2)
@@ -138,13 +146,15 @@ def _peaks(profile: Profile, form: str, dtype: str, te: str) -> tuple[float, flo
 
 def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = frozenset(),
               override: str = "auto", have_text_encoder: bool = True, have_vae: bool = True,
-              force_form: str | None = None) -> MemoryPlan:
+              force_form: str | None = None, compute_dtype: str | None = None) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
     counts as present when a bf16 or fp8 file is). The best present form that fits the budget is
     used; else the lightest present one (with a warning); with none present the plan names the
     preferred one as missing. ``force_form`` is the form of a file the user chose explicitly.
+    ``compute_dtype`` replaces the machine's (the engine re-plans in float32 after an overflow,
+    which may need a lighter form to fit).
     """
     name = auto_profile(machine) if override == "auto" else override
     if name not in PROFILES:
@@ -158,7 +168,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     device = profile.device
     if device == "cuda" and not machine.gpus:
         warnings.append("No CUDA GPU was found; this profile will fail — choose 'cpu'.")
-    dtype = compute_dtype_for(machine, device)
+    dtype = compute_dtype or compute_dtype_for(machine, device)
     te = profile.text_encoder
 
     def fits(form: str) -> bool:
@@ -202,7 +212,18 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         predicted_vram_gib=vram, predicted_ram_gib=ram,
         explanation=explain(profile, form, dtype, te, vram, ram, fits(form)),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
+        text_encoder_dtype=_text_encoder_dtype(machine, device, te, dtype),
     )
+
+
+def _text_encoder_dtype(machine: MachineInfo, device: str, te: str, dtype: str) -> str:
+    if te == "cpu" or device == "cpu":
+        return "bfloat16"  # on the CPU: half the RAM of fp32 (it would be 15 GiB), and it runs once a prompt
+    if dtype != "float32":
+        return dtype
+    # fp32 compute (an overflow retry, or a GPU without fast fp16): the encoder stays 16-bit.
+    gpu = machine.gpus[0] if machine.gpus else None
+    return "float16" if gpu is not None and not gpu.bf16 else "bfloat16"
 
 
 FORM_TEXT = {"bf16": "bf16 transformer", "fp8": "FP8-stored transformer (bf16 compute)"}

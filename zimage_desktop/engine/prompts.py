@@ -14,6 +14,7 @@ from collections import OrderedDict
 import torch
 
 from ..errors import BadInputError
+from .placement import execution_device
 
 MAX_TOKENS = 512
 
@@ -25,7 +26,6 @@ class PromptEncoder:
         self.encoder_id = encoder_id
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], torch.Tensor] = OrderedDict()
-        self.encoder_calls = 0  # how often the text encoder really ran (for tests and stats)
 
     def chat_text(self, prompt: str) -> str:
         # Exactly what ZImagePipeline._encode_prompt feeds the tokenizer.
@@ -48,7 +48,7 @@ class PromptEncoder:
             raise BadInputError(
                 f"The prompt is {len(ids)} tokens long; Z-Image reads at most {MAX_TOKENS}. Shorten it."
             )
-        run_device = device if device is not None else _module_device(self.text_encoder)
+        run_device = device if device is not None else execution_device(self.text_encoder)
         input_ids = torch.tensor([ids], device=run_device)
         with torch.inference_mode():
             out = self.text_encoder(
@@ -56,7 +56,6 @@ class PromptEncoder:
                 attention_mask=torch.ones_like(input_ids, dtype=torch.bool),
                 output_hidden_states=True,
             )
-        self.encoder_calls += 1
         embeds = out.hidden_states[-2][0].detach()
         self._cache[key] = embeds
         if len(self._cache) > self.cache_size:
@@ -65,12 +64,3 @@ class PromptEncoder:
 
     def clear(self) -> None:
         self._cache.clear()
-
-
-def _module_device(module) -> torch.device:
-    # accelerate's offload hooks record where the module executes.
-    hook = getattr(module, "_hf_hook", None)
-    exec_device = getattr(hook, "execution_device", None)
-    if exec_device is not None:
-        return torch.device(exec_device)
-    return next(module.parameters()).device
