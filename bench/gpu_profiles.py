@@ -1,20 +1,25 @@
 """Memory profiles at full size on a CUDA GPU: peak VRAM and seconds per image for each profile.
 
 Builds the full-size Z-Image transformer (real config: dim 3840, 30 layers, 30 heads,
-cap_feat_dim 2560) and a Qwen3-4B-shaped text encoder with random weights (same shapes, so the
-same memory and FLOPs), writes them as a ComfyUI-style models folder (bf16 safetensors, GGUF Q8_0
-and Q4_0), then for each profile runs the app's Generator at 1024², 8 steps and measures:
-peak torch.cuda.max_memory_allocated, seconds per image after one warm-up (prompt cached, as when
-re-generating), text-encode seconds for a new prompt, VAE-decode seconds. The first row is plain
-diffusers (bf16, everything on the GPU, its own padded prompt encoding) as the baseline.
+cap_feat_dim 2560), a Qwen3-4B-shaped text encoder and the FLUX VAE with random weights (same
+shapes, so the same memory and FLOPs), as a ComfyUI-style models folder holding only the files the
+measured plans load. Then, profile by profile, with the CUDA allocator capped at that profile's
+card size (minus 0.5 GiB for the CUDA context), it runs the app's Generator at 1024², 8 steps and
+prints one row as soon as the profile is done: seconds per image with the prompt cached (as when
+re-generating), seconds for an image with a new prompt (encoding, and any swap it causes), the
+encoding alone, the VAE decode, peak allocated and peak reserved VRAM (a card must hold the
+reserved peak plus the CUDA context), and the load time. Timings are synchronised. The first row
+is plain diffusers (bf16, everything on the GPU, its own padded prompt encoding), uncapped.
 
-gguf-py can write Q8_0 and Q4_0 but not K-quants, so Q4_0 stands in for Q4_K_M (4.5 vs ~4.8 bits
-per weight) and profiles that prefer Q6_K/Q5_K/Q3_K fall back to what is present (the table says
-which form ran). Tokens come from the test kit's byte-level tokenizer (vocabulary padded to
-Qwen3's 151,936).
+gguf-py writes Q8_0 and Q4_0 but no K-quants, so Q4_0 stands in for Q4_K_M (4.5 vs ~4.8 bits per
+weight) and for the Q6_K/Q5_K/Q3_K the 8gb/6gb/4gb plans prefer (the table says which form ran).
+GGUF files are quantized before CUDA is touched (a process pool must not fork a CUDA process).
+Tokens come from the test kit's byte-level tokenizer (vocabulary padded to Qwen3's 151,936).
+Files are kept in --work with their sha256 cache, so the second part reuses them.
 
-Imports: torch, diffusers, transformers, accelerate, safetensors, gguf, numpy (with gguf), the project.
-Usage:  python bench/gpu_profiles.py [--profiles 24gb,16gb,12gb,8gb,6gb,4gb] [--cap-gb 6] [--work DIR]
+Runs from a plain checkout:  PYTHONPATH=. python bench/gpu_profiles.py …  (docs/PERFORMANCE.md
+has the prepared commands for the lent GPU machines, whose Python lacks diffusers and gguf).
+Usage:  python bench/gpu_profiles.py [--part 1|2 | --profiles 24gb,…] [--work DIR] [--no-baseline]
         python bench/gpu_profiles.py --tiny     # CPU, tiny model: checks the script in CI (< 1 min)
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import multiprocessing
 import os
 import shutil
 import sys
@@ -38,6 +44,13 @@ sys.path.insert(0, str(ROOT))
 
 PROMPT_WARM = "A poster for a spring sale: the headline \"SPRING SALE\" in bold gold letters, a cherry tree, soft light"
 PROMPT_NEW = "A red lighthouse on a rocky cliff at dawn, seagulls, calm sea, warm light, detailed photograph"
+PROMPT_NEW2 = "A bowl of ramen on a wooden table, steam rising, chopsticks, soft window light, food photography"
+PARTS = {"1": "24gb,16gb,12gb", "2": "8gb,6gb,4gb"}
+CARD_GIB = {"24gb": 24, "16gb": 16, "12gb": 12, "8gb": 8, "6gb": 6, "4gb": 4}
+CONTEXT_GIB = 0.5  # what the CUDA context takes of a card outside the allocator
+# The file that stands in for each transformer form (see the module docstring).
+FILE_FORM = {"bf16": "bf16", "fp8": "bf16", "Q8_0": "Q8_0", "Q6_K": "Q4_0", "Q5_K": "Q4_0", "Q4_K": "Q4_0",
+             "Q3_K": "Q4_0"}
 
 
 def _quantize_tensor(args):
@@ -59,7 +72,8 @@ def write_random_gguf(shapes: dict[str, tuple[int, ...]], path: Path, qname: str
     writer = gguf.GGUFWriter(str(path), arch="lumina2")
     jobs = [(n, s, i, qname) for i, (n, s) in enumerate(shapes.items())
             if n.endswith(".weight") and len(s) == 2 and s[-1] % block == 0]
-    with ProcessPoolExecutor(workers) as pool:
+    # spawn, not fork: safe whatever the parent has initialised.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for name, data, qtype in pool.map(_quantize_tensor, jobs, chunksize=1):
             writer.add_tensor(name, data, raw_dtype=qtype)
     quantized = {j[0] for j in jobs}
@@ -82,9 +96,23 @@ def _random_model(model_cls, config, device: str, dtype: torch.dtype):
     return model.to(dtype).eval()
 
 
-def build_random(work: Path, device: str, tiny: bool) -> Path:
+def _comfy_shapes(configs: Path) -> dict[str, tuple[int, ...]]:
+    """The ComfyUI-key tensor shapes of the transformer, from a model on the meta device."""
+    from accelerate import init_empty_weights
+    from diffusers import ZImageTransformer2DModel
+
+    from zimage_desktop.devkit.keys import transformer_to_comfy
+
+    with init_empty_weights():
+        model = ZImageTransformer2DModel.from_config(ZImageTransformer2DModel.load_config(configs / "transformer"))
+    return {k: tuple(v.shape) for k, v in transformer_to_comfy(dict(model.state_dict())).items()}
+
+
+def build_random(work: Path, device: str, tiny: bool, files: set[str]) -> Path:
     """A ComfyUI-style folder of random weights for the configs in configs/z-image-turbo (the
-    shipped real ones, or the test kit's tiny ones with --tiny); returns the models folder."""
+    shipped real ones, or the test kit's tiny ones with --tiny), holding the transformer ``files``
+    ("bf16", "Q8_0", "Q4_0") besides the text encoder and VAE; returns the models folder. Files
+    already there are kept. GGUF files are written first, before ``device`` is touched."""
     from diffusers import AutoencoderKL, ZImageTransformer2DModel
     from safetensors.torch import save_file
     from transformers import Qwen3Config, Qwen3Model
@@ -94,64 +122,74 @@ def build_random(work: Path, device: str, tiny: bool) -> Path:
     from zimage_desktop.engine.model_files import shipped_config_dir
 
     models = work / "models"
-    if (models / "ready.json").exists():
-        return models
     configs = models / "configs" / "z-image-turbo"
-    if tiny:
-        write_configs(build_tiny_pipeline(0), configs)
-    else:
-        shutil.copytree(shipped_config_dir(), configs, dirs_exist_ok=True)
-        make_tokenizer().save_pretrained(configs / "tokenizer")
+    if not (configs / "tokenizer").is_dir():
+        if tiny:
+            write_configs(build_tiny_pipeline(0), configs)
+        else:
+            shutil.copytree(shipped_config_dir(), configs, dirs_exist_ok=True)
+            make_tokenizer().save_pretrained(configs / "tokenizer")
     for sub in ("diffusion_models", "text_encoders", "vae"):
         (models / sub).mkdir(parents=True, exist_ok=True)
-    te = _random_model(Qwen3Model, Qwen3Config.from_pretrained(configs / "text_encoder"), device, torch.bfloat16)
-    save_file({f"model.{k}": v.contiguous().cpu() for k, v in te.state_dict().items()},
-              models / "text_encoders" / "qwen3_4b_random.safetensors")
-    del te
-    vae = _random_model(AutoencoderKL, AutoencoderKL.load_config(configs / "vae"), device, torch.float32)
-    blocks = len(vae.config.block_out_channels)
-    save_file({k: v.contiguous().cpu() for k, v in vae_to_bfl(vae.state_dict(), blocks).items()},
-              models / "vae" / "ae_random.safetensors")
-    del vae
-    tr = _random_model(ZImageTransformer2DModel, ZImageTransformer2DModel.load_config(configs / "transformer"),
-                       device, torch.bfloat16)
-    state = transformer_to_comfy(dict(tr.state_dict()))
-    shapes = {k: tuple(v.shape) for k, v in state.items()}
-    save_file({k: v.cpu() for k, v in state.items()}, models / "diffusion_models" / "zimage_random_bf16.safetensors")
-    del tr, state
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
-    for q in ("Q8_0", "Q4_0"):
-        write_random_gguf(shapes, models / "diffusion_models" / f"zimage_random-{q}.gguf", q, workers)
-    (models / "ready.json").write_text("{}")
+    for q in sorted(files - {"bf16"}):
+        target = models / "diffusion_models" / f"zimage_random-{q}.gguf"
+        if not target.exists():
+            write_random_gguf(_comfy_shapes(configs), target.with_suffix(".part"), q, workers)
+            target.with_suffix(".part").rename(target)
+    te_file = models / "text_encoders" / "qwen3_4b_random.safetensors"
+    if not te_file.exists():
+        te = _random_model(Qwen3Model, Qwen3Config.from_pretrained(configs / "text_encoder"), device, torch.bfloat16)
+        save_file({f"model.{k}": v.contiguous().cpu() for k, v in te.state_dict().items()}, te_file)
+        del te
+    vae_file = models / "vae" / "ae_random.safetensors"
+    if not vae_file.exists():
+        vae = _random_model(AutoencoderKL, AutoencoderKL.load_config(configs / "vae"), device, torch.float32)
+        blocks = len(vae.config.block_out_channels)
+        save_file({k: v.contiguous().cpu() for k, v in vae_to_bfl(vae.state_dict(), blocks).items()}, vae_file)
+        del vae
+    bf16_file = models / "diffusion_models" / "zimage_random_bf16.safetensors"
+    if "bf16" in files and not bf16_file.exists():
+        tr = _random_model(ZImageTransformer2DModel, ZImageTransformer2DModel.load_config(configs / "transformer"),
+                           device, torch.bfloat16)
+        save_file({k: v.contiguous().cpu() for k, v in transformer_to_comfy(dict(tr.state_dict())).items()}, bf16_file)
+        del tr
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
     return models
+
+
+def _sync(cuda: bool) -> None:
+    if cuda:
+        torch.cuda.synchronize()
 
 
 def measure(gen, size: int, cuda: bool) -> dict:
     from zimage_desktop.engine.request import GenerationRequest
 
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-    t = time.perf_counter()
-    gen.ensure_loaded()
-    load_s = time.perf_counter() - t
+    def timed(fn):
+        _sync(cuda)
+        t = time.perf_counter()
+        result = fn()
+        _sync(cuda)
+        return result, time.perf_counter() - t
+
+    _, load_s = timed(gen.ensure_loaded)
     req = GenerationRequest(prompt=PROMPT_WARM, width=size, height=size, seed=1)
     gen.run(req)  # warm-up (also encodes PROMPT_WARM)
-    t = time.perf_counter()
-    image = gen.run(req.for_seed(2)).images[0]  # prompt cached, as when re-generating
-    per_image = time.perf_counter() - t
-    t = time.perf_counter()
-    gen.prompts.encode(PROMPT_NEW)
-    encode_s = time.perf_counter() - t
-    peak = torch.cuda.max_memory_allocated() / 1024**3 if cuda else float("nan")
-    return {"load_s": load_s, "s_per_image": per_image, "encode_s": encode_s,
-            "decode_s": image.timings["decode_s"], "peak_gib": peak, "form": gen.plan.transformer_form,
-            "dtype": str(gen.dtype).replace("torch.", "")}
+    result, per_image = timed(lambda: gen.run(req.for_seed(2)))  # prompt cached, as when re-generating
+    _, encode_s = timed(lambda: gen.prompts.encode(PROMPT_NEW))
+    _, new_prompt_s = timed(lambda: gen.run(replace(req, prompt=PROMPT_NEW2, seed=3)))
+    gib = 1024**3
+    return {"load_s": load_s, "s_per_image": per_image, "new_prompt_s": new_prompt_s, "encode_s": encode_s,
+            "decode_s": result.images[0].timings["decode_s"], "form": gen.plan.transformer_form,
+            "dtype": str(gen.dtype).replace("torch.", ""),
+            "alloc_gib": torch.cuda.max_memory_allocated() / gib if cuda else float("nan"),
+            "reserved_gib": torch.cuda.max_memory_reserved() / gib if cuda else float("nan")}
 
 
-def baseline_diffusers(models: Path, size: int, device: str, tiny: bool) -> dict:
+def baseline_diffusers(models: Path, size: int, device: str) -> dict:
     """Plain diffusers: bf16 (fp32 on CPU) pipeline fully on the device, its own padded encoding."""
     from zimage_desktop.engine.loader import load_pipeline
     from zimage_desktop.engine.model_files import resolve_model_set
@@ -159,35 +197,66 @@ def baseline_diffusers(models: Path, size: int, device: str, tiny: bool) -> dict
     dtype = torch.float32 if device == "cpu" else torch.bfloat16
     ms = resolve_model_set(models, transformer=next((models / "diffusion_models").glob("*bf16.safetensors")).name)
     cuda = device == "cuda"
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
     t = time.perf_counter()
     pipe = load_pipeline(ms, dtype).to(device)
+    pipe.set_progress_bar_config(disable=True)
+    _sync(cuda)
     load_s = time.perf_counter() - t
     kwargs = dict(height=size, width=size, num_inference_steps=8, guidance_scale=0.0)
     pipe(PROMPT_WARM, generator=torch.Generator("cpu").manual_seed(1), **kwargs)
-    if cuda:
-        torch.cuda.synchronize()
+    _sync(cuda)
     t = time.perf_counter()
     pipe(PROMPT_WARM, generator=torch.Generator("cpu").manual_seed(2), **kwargs)
-    if cuda:
-        torch.cuda.synchronize()
+    _sync(cuda)
     per_image = time.perf_counter() - t
     t = time.perf_counter()
     pipe.encode_prompt(PROMPT_NEW, device=torch.device(device), do_classifier_free_guidance=False)
+    _sync(cuda)
     encode_s = time.perf_counter() - t
-    peak = torch.cuda.max_memory_allocated() / 1024**3 if cuda else float("nan")
+    gib = 1024**3
+    result = {"load_s": load_s, "s_per_image": per_image, "new_prompt_s": per_image + encode_s, "encode_s": encode_s,
+              "decode_s": float("nan"), "form": "bf16", "dtype": str(dtype).replace("torch.", ""),
+              "alloc_gib": torch.cuda.max_memory_allocated() / gib if cuda else float("nan"),
+              "reserved_gib": torch.cuda.max_memory_reserved() / gib if cuda else float("nan")}
     del pipe
+    return result
+
+
+def _fresh_allocator(cuda: bool, cap_gib: float = 0.0) -> None:
+    """Release what the last profile held, reset the peaks, and cap the allocator for the next."""
     gc.collect()
-    return {"load_s": load_s, "s_per_image": per_image, "encode_s": encode_s, "decode_s": float("nan"),
-            "peak_gib": peak, "form": "bf16", "dtype": str(dtype).replace("torch.", "")}
+    if not cuda:
+        return
+    torch.cuda.empty_cache()
+    total = torch.cuda.get_device_properties(0).total_memory
+    torch.cuda.set_per_process_memory_fraction(min(1.0, cap_gib * 1024**3 / total) if cap_gib else 1.0)
+    torch.cuda.reset_peak_memory_stats()
+
+
+def pretend_machine(profile: str, total_ram: int):
+    """A bf16 GPU of the profile's card size, so the planner makes that profile's plan."""
+    from zimage_desktop.engine.devices import GpuInfo, MachineInfo
+
+    gib = CARD_GIB.get(profile, 0)
+    gpus = (GpuInfo(0, "pretend", gib * 1024**3, gib * 1024**3, (8, 6), True),) if gib else ()
+    return MachineInfo(gpus=gpus, total_ram=total_ram)
+
+
+def print_row(name: str, explanation: str, r: dict | str, base: dict | None) -> None:
+    if isinstance(r, str):
+        print(f"| {name} | – | – | – | {r} | – | – | – | – | {explanation} |", flush=True)
+        return
+    ratio = f" ({r['s_per_image'] / base['s_per_image']:.2f}×)" if base and r is not base else ""
+    print(f"| {name} | {r['form']} {r['dtype']} | {r['alloc_gib']:.2f} | {r['reserved_gib']:.2f} | "
+          f"{r['s_per_image']:.2f}{ratio} | {r['new_prompt_s']:.2f} | {r['encode_s']:.3f} | {r['decode_s']:.3f} | "
+          f"{r['load_s']:.1f} | {explanation} |", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tiny", action="store_true", help="tiny model on the CPU (checks the script)")
-    parser.add_argument("--profiles", default="24gb,16gb,12gb,8gb,6gb,4gb")
-    parser.add_argument("--cap-gb", type=float, default=0.0, help="enforce this VRAM budget (GiB)")
+    parser.add_argument("--part", choices=sorted(PARTS), help="1: baseline, 24gb, 16gb, 12gb; 2: 8gb, 6gb, 4gb")
+    parser.add_argument("--profiles", help="comma-separated profiles (default: all)")
     parser.add_argument("--size", type=int, default=0, help="image side (default 1024; 256 with --tiny)")
     parser.add_argument("--work", help="folder for the random model files (kept between runs)")
     parser.add_argument("--no-baseline", action="store_true")
@@ -195,71 +264,62 @@ def main() -> int:
 
     from diffusers.utils import logging as dlog
 
-    from zimage_desktop.engine.devices import GpuInfo, MachineInfo, probe
     from zimage_desktop.engine.generator import Generator
-    from zimage_desktop.engine.planner import make_plan
     from zimage_desktop.engine.model_files import resolve_model_set
+    from zimage_desktop.engine.planner import make_plan
+    from zimage_desktop.models.hashing import HashCache
 
     dlog.set_verbosity_error()
-    cuda = torch.cuda.is_available() and not args.tiny
+    # Decided without touching CUDA: the GGUF files are written first.
+    cuda = not args.tiny and torch.cuda.is_available()
     if not cuda and not args.tiny:
         print("No CUDA GPU: run with --tiny to check the script on the CPU.", file=sys.stderr)
         return 2
     device = "cuda" if cuda else "cpu"
     size = args.size or (256 if args.tiny else 1024)
+    names = [p for p in (args.profiles or PARTS.get(args.part or "", "") or ",".join(CARD_GIB)).split(",") if p]
+    baseline = not args.no_baseline and args.part in (None, "1")
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="zimage-gpu-bench-"))
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    # bf16 compute on a bf16 card: what the plans want, before any file or GPU exists.
+    wanted = {name: make_plan(pretend_machine(name, ram), set(), name) for name in names}
+    files = {FILE_FORM[p.transformer_form] for p in wanted.values()} | ({"bf16"} if baseline else set())
     t0 = time.perf_counter()
-    models = build_random(work, device, args.tiny)
+    models = build_random(work, device, args.tiny, files)
     build_s = time.perf_counter() - t0
-    machine = probe()
-    if cuda and args.cap_gb:
-        total = torch.cuda.get_device_properties(0).total_memory
-        torch.cuda.set_per_process_memory_fraction(min(1.0, args.cap_gb * 1024**3 / total))
+    hashes = HashCache(work / "sha256.json")  # shared by every profile and both parts
     forms = resolve_model_set(models).available_forms
     gpu_name = torch.cuda.get_device_name(0) if cuda else "CPU (tiny model)"
 
-    rows: list[tuple[str, str, dict | str]] = []
-    if not args.no_baseline:
+    print(f"\n### {gpu_name} — {size}×{size}, 8 steps, allocator capped per profile at its card size − "
+          f"{CONTEXT_GIB} GiB" if cuda else f"\n### {gpu_name} — {size}×{size}, 8 steps")
+    print(f"torch {torch.__version__}; random weights ready in {build_s:.0f} s; files: {', '.join(sorted(files))}",
+          flush=True)
+    print("\n| profile | transformer | peak alloc GiB | peak reserved GiB | s / image | s / image, new prompt | "
+          "encode s | VAE decode s | load s | plan |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|", flush=True)
+    base = None
+    if baseline:
+        _fresh_allocator(cuda)
         try:
-            rows.append(("diffusers bf16 (baseline)", "all on the device", baseline_diffusers(models, size, device, args.tiny)))
+            base = baseline_diffusers(models, size, device)
+            print_row("diffusers bf16 (baseline)", "all on the device", base, None)
         except torch.OutOfMemoryError:
-            rows.append(("diffusers bf16 (baseline)", "all on the device", "out of memory"))
-        gc.collect()
-        torch.cuda.empty_cache() if cuda else None
-    for name in [p for p in args.profiles.split(",") if p]:
-        if cuda:
-            plan_machine = machine
-        else:  # pretend to be a GPU of this size so the planner makes that profile's real plan
-            gib = int(name.rstrip("gb")) if name.rstrip("gb").isdigit() else 0
-            plan_machine = MachineInfo(gpus=(GpuInfo(0, "pretend", gib * 1024**3, gib * 1024**3, (8, 6), True),),
-                                       total_ram=machine.total_ram)
-        plan = make_plan(plan_machine, forms, name)
+            print_row("diffusers bf16 (baseline)", "all on the device", "out of memory", None)
+    for name in names:
+        plan = make_plan(pretend_machine(name, ram), forms, name)
         if not cuda:
-            plan = replace(plan, compute_dtype="float32")
-        gen = Generator(models, device=device, plan=plan)
+            plan = replace(plan, compute_dtype="float32", text_encoder_dtype="")
+        _fresh_allocator(cuda, CARD_GIB.get(name, 0) - CONTEXT_GIB if name in CARD_GIB else 0.0)
+        gen = Generator(models, device=device, plan=plan, hash_cache=hashes)
         try:
             result: dict | str = measure(gen, size, cuda)
-        except Exception as exc:  # OOM under --cap-gb, or a failure worth seeing in the table
+        except Exception as exc:  # out of memory under the cap, or a failure worth seeing in the table
             result = f"{type(exc).__name__}: {str(exc)[:80]}"
-        rows.append((name, plan.explanation, result))
+        print_row(name, plan.explanation, result, base)
         gen.unload()
         del gen
-        gc.collect()
-
-    print(f"\n### {gpu_name} — {size}×{size}, 8 steps" + (f", capped at {args.cap_gb} GiB" if args.cap_gb else ""))
-    print(f"torch {torch.__version__}; random full-size weights built in {build_s:.0f} s" if not args.tiny
-          else f"torch {torch.__version__}; tiny random model")
-    print("\n| profile | transformer | peak VRAM GiB | s / image | text-encode s | VAE decode s | load s | plan |")
-    print("|---|---|---:|---:|---:|---:|---:|---|")
-    base = rows[0][2] if rows and isinstance(rows[0][2], dict) and rows[0][0].startswith("diffusers") else None
-    for name, explanation, r in rows:
-        if isinstance(r, str):
-            print(f"| {name} | – | – | {r} | – | – | – | {explanation} |")
-            continue
-        ratio = f" ({r['s_per_image'] / base['s_per_image']:.2f}×)" if base and r is not base else ""
-        print(f"| {name} | {r['form']} {r['dtype']} | {r['peak_gib']:.2f} | {r['s_per_image']:.2f}{ratio} | "
-              f"{r['encode_s']:.3f} | {r['decode_s']:.3f} | {r['load_s']:.1f} | {explanation} |")
-    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s", flush=True)
     return 0
 
 
