@@ -13,7 +13,7 @@ from zimage_desktop.cli import main
 from zimage_desktop.history.metadata import read_png_metadata
 
 
-def run_cli(*args, env_extra=None, timeout=240):
+def run_cli(*args, env_extra=None, timeout=600):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **(env_extra or {}))
     return subprocess.run([sys.executable, "-m", "zimage_desktop", *args], capture_output=True, text=True,
                           env=env, timeout=timeout)

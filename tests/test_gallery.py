@@ -59,7 +59,7 @@ def test_scrolling_10k_rows_pages_and_loads_only_visible_thumbnails(qtbot, big_g
 def test_search_over_10k_rows(qtbot, big_gallery):
     view = big_gallery
     view.search.setText("新春特惠")
-    qtbot.waitUntil(lambda: 0 < view.model.total < 10_000, timeout=3000)
+    qtbot.waitUntil(lambda: 0 < view.model.total < 10_000, timeout=30000)
     assert all("新春特惠" in r.prompt for r in view.model.rows)
     assert view.last_search_ms < 200  # generous in CI; bench/history_scale.py measures the median
 

@@ -24,7 +24,7 @@ def run_install(tmp_path, tools: dict[str, str]) -> str:
         fake_tool(bin_dir, name, script)
     env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
     proc = subprocess.run(["bash", str(ROOT / "packaging" / "install.sh"), "--dry-run"], capture_output=True,
-                          text=True, env=env, timeout=30)
+                          text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

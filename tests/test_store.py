@@ -159,7 +159,7 @@ def test_download_resumes_across_a_killed_process(hub, tiny_models, tmp_path):
     kept = part.stat().st_size
     assert kept >= 500_000
     hub.faults[TR] = Fault()
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     gets = [r for r in hub.requests_for(TR) if r.method == "GET"]
     assert gets[-1].range_start == kept

@@ -87,10 +87,10 @@ def test_queue_of_three_with_one_removed(qtbot, window):
     use_size(window, 1024, 1024)
     for _ in range(3):
         window.generate()
-    qtbot.waitUntil(lambda: window.queue_list.count() == 2, timeout=10000)  # first one is running
+    qtbot.waitUntil(lambda: window.queue_list.count() == 2, timeout=30000)  # first one is running
     window.queue_list.setCurrentRow(1)
     window.queue_remove.click()
-    qtbot.waitUntil(lambda: window.queue_list.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_list.count() == 1, timeout=30000)
     qtbot.waitUntil(lambda: kinds(window).count("finished") == 2 and window.queue_list.count() == 0, timeout=60000)
     started = [e.job_id for e in window.events if e.kind == "started"]
     assert started == [1, 2]
@@ -99,10 +99,10 @@ def test_queue_of_three_with_one_removed(qtbot, window):
 def test_language_switch_changes_visible_texts(qtbot, window):
     assert window.generate_button.text().startswith("Generate")
     window.language_requested.emit("zh_CN")
-    qtbot.waitUntil(lambda: window.generate_button.text().startswith("生成"), timeout=3000)
+    qtbot.waitUntil(lambda: window.generate_button.text().startswith("生成"), timeout=30000)
     assert window.labels["seed"].text() == "种子" and window.windowTitle() == "Z-Image 桌面版"
     window.language_requested.emit("en")
-    qtbot.waitUntil(lambda: window.generate_button.text().startswith("Generate"), timeout=3000)
+    qtbot.waitUntil(lambda: window.generate_button.text().startswith("Generate"), timeout=30000)
 
 
 def test_bad_custom_size_shows_the_note(qtbot, window):
@@ -207,10 +207,10 @@ def test_gallery_search_favourite_delete_and_undo(qtbot, window):
     _generate(qtbot, window, "红色灯笼 lanterns", 1)
     _generate(qtbot, window, "blue ocean waves", 2)
     window.gallery.search.setText("灯笼")
-    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 1, timeout=3000)
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 1, timeout=30000)
     assert window.gallery.model.rows[0].prompt == "红色灯笼 lanterns"
     window.gallery.search.setText("")
-    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 2, timeout=3000)
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 2, timeout=30000)
     _select_first(window)
     window.gallery.toggle_favourite()
     window.gallery.fav_only.setChecked(True)
@@ -293,7 +293,7 @@ def test_viewer_export_edit_lineage_and_thumbnail_regeneration(qtbot, window, tm
     gallery.model.cache.clear()
     gallery.model.reload()
     gallery.model.data(gallery.model.index(0), __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.ItemDataRole.DecorationRole)
-    qtbot.waitUntil(lambda: Path(child.thumb_path).exists(), timeout=5000)
+    qtbot.waitUntil(lambda: Path(child.thumb_path).exists(), timeout=30000)
 
 
 def test_save_as_keeps_metadata_and_works_without_the_file(qtbot, window, tmp_path):
@@ -372,7 +372,7 @@ def test_poster_panel_generates_variants_and_restores_from_history(qtbot, window
 
     panel.prompt.setPlainText('A poster, headline "新春特惠!" 手工补充')  # short: an edited prompt
     request = panel.request(seed=500)
-    window.worker.submit(replace(request, width=256, height=256))
+    window.controller.submit(replace(request, width=256, height=256))
     qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 4 or "failed" in kinds(window), timeout=60000)
     assert "failed" not in kinds(window), [e.message for e in window.events if e.kind == "failed"]
     assert sorted(r.request.seed for r in window.gallery.model.rows) == [500, 501, 502, 503]
