@@ -47,44 +47,52 @@ class Translations:
 
 
 _translations: Translations | None = None
+# Settings whose change means loading the model again.
+ENGINE_SETTINGS = frozenset({"models_dir", "device", "profile", "previews"})
 
 
 def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
     """Open the main window; returns the exit code (or the window when ``exec_loop`` is false)."""
     from PySide6.QtWidgets import QApplication
 
-    from .config import Paths, Settings
+    from .config import Paths
+    from .ui.controller import GenerationController
     from .ui.main_window import MainWindow
+    from .ui.settings_store import SettingsStore
     from .ui.worker import GenerationWorker, models_ready
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Z-Image Desktop")
     app.setOrganizationName("zimage-desktop")
     paths = Paths.resolve(data_dir)
-    settings = Settings.load(paths)
+    store = SettingsStore(paths)
     global _translations
     if _translations is None or _translations.app is not app:  # one set of translators per application
         _translations = Translations(app)
     translations = _translations
-    translations.apply(settings.language)
-    worker = GenerationWorker(paths, settings)
-    window = MainWindow(paths, settings, worker)
+    translations.apply(store.value.language)
+    controller = GenerationController()
+    worker = GenerationWorker(paths, store, controller)
+    window = MainWindow(paths, store, controller, worker)
+    for owned in (store, controller):
+        owned.setParent(window)  # they live as long as the window
+    window.poster.set_language(translations.current)  # the resolved language, never "system"
 
-    def switch_language(code: str) -> None:
-        from dataclasses import replace
+    def setting_changed(key: str) -> None:
+        if key == "language":
+            translations.apply(store.value.language)  # widgets retranslate on QEvent.LanguageChange
+            window.poster.set_language(translations.current)
+        elif key in ENGINE_SETTINGS:
+            controller.request_reload()
 
-        window.settings = replace(window.settings, language=code)
-        window.settings.save(paths)
-        translations.apply(code)  # widgets retranslate on QEvent.LanguageChange
-        window.poster.set_language(translations.current)
-
-    window.language_requested.connect(switch_language)
+    store.changed.connect(setting_changed)
+    window.language_requested.connect(lambda code: store.update(language=code))
     window.show()
     app.processEvents()
     window.shown_after_s = time.perf_counter() - STARTED
 
     def after_show() -> None:
-        ready = models_ready(settings.models_path(paths))
+        ready = models_ready(store.models_path())
         worker.start_engine(load_now=ready)  # loads the model in the background
         if not ready:  # first run: recommend and download
             window.first_run()

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from .config import Paths, Settings
-from .errors import UserFacingError
 
 GB = 1e9
 
@@ -73,15 +72,9 @@ def _list(args) -> int:
 
 def _machine_plan(args, models_dir: Path, settings: Settings):
     from .engine.devices import probe
-    from .engine.model_files import resolve_model_set
-    from .engine.planner import make_plan
+    from .engine.planner import plan_for_folder
 
-    forms: frozenset[str] = frozenset()
-    try:
-        forms = resolve_model_set(models_dir).available_forms
-    except UserFacingError:
-        pass
-    return make_plan(probe(), forms, args.profile or settings.profile)
+    return plan_for_folder(probe(), models_dir, args.profile or settings.profile)
 
 
 def _plan(args) -> int:

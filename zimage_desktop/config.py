@@ -57,6 +57,18 @@ class Paths:
         return self.data / "cache" / "hashes.json"
 
 
+def _choices() -> dict[str, tuple[str, ...]]:
+    from .engine.planner import PROFILE_NAMES  # pure: no torch
+
+    return {"device": ("auto", "cuda", "mps", "cpu"), "profile": PROFILE_NAMES,
+            "language": ("system", "zh_CN", "en"), "download_source": ("hf", "mirror", "modelscope")}
+
+
+# The values a hand-edited or older settings file may hold for the enumerated settings; anything
+# else falls back to the default instead of reaching the engine.
+CHOICES = _choices()
+
+
 @dataclass(frozen=True)
 class Settings:
     """User choices; unknown keys in the file are ignored, bad values fall back to defaults."""
@@ -80,8 +92,10 @@ class Settings:
         defaults = cls()
         values = {}
         for f in fields(cls):
-            value = data.get(f.name, getattr(defaults, f.name))
-            values[f.name] = value if isinstance(value, type(getattr(defaults, f.name))) else getattr(defaults, f.name)
+            default = getattr(defaults, f.name)
+            value = data.get(f.name, default)
+            ok = isinstance(value, type(default)) and (f.name not in CHOICES or value in CHOICES[f.name])
+            values[f.name] = value if ok else default
         return cls(**values)
 
     def save(self, paths: Paths) -> None:

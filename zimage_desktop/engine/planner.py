@@ -248,6 +248,20 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     return f"{', '.join(parts)} — {label} ({memory})"
 
 
+def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto") -> MemoryPlan:
+    """The plan for a models folder as it is (reads file headers only); the CLI and the model
+    manager show this one."""
+    from ..errors import UserFacingError
+    from .model_files import resolve_model_set
+
+    forms: frozenset[str] = frozenset()
+    try:
+        forms = resolve_model_set(models_dir).available_forms
+    except UserFacingError:  # nothing usable there yet: plan for a download
+        pass
+    return make_plan(machine, forms, profile)
+
+
 LIGHTER = ("24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu")
 
 

@@ -3,7 +3,6 @@ or a dropped PNG), re-running with lineage, and save-as / copy / open folder. Th
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -26,14 +25,15 @@ if TYPE_CHECKING:
     from .gallery import GalleryView
     from .poster import PosterPanel
     from .prompt_editor import PromptEdit
-    from .worker import GenerationWorker
+    from ..engine.request_builder import RequestBuilder
+    from .controller import GenerationController
 
 
 class HistoryActions(QMainWindow):
     """The base of MainWindow, which provides these widgets and objects."""
 
     paths: Paths
-    worker: GenerationWorker
+    controller: GenerationController
     status: QLabel
     prompt: PromptEdit
     size_combo: QComboBox
@@ -48,6 +48,10 @@ class HistoryActions(QMainWindow):
     last_image: QImage | None
     last_path: str
     poster: PosterPanel
+
+    def requests(self) -> "RequestBuilder":
+        raise NotImplementedError  # MainWindow's
+
     mode_tabs: QTabWidget
 
     def _build_gallery(self) -> None:
@@ -101,8 +105,7 @@ class HistoryActions(QMainWindow):
         self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
 
     def rerun_record(self, record, vary: bool) -> None:
-        request = record.request.for_seed(random.randint(0, GUI_MAX_SEED)) if vary else record.request
-        self.worker.submit(request, parent_id=record.id)
+        self.controller.submit(self.requests().rerun(record.request, vary), parent_id=record.id)
 
     def dragEnterEvent(self, event) -> None:
         if any(u.toLocalFile().lower().endswith(".png") for u in event.mimeData().urls()):

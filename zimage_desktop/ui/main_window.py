@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import random
-
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -14,31 +11,44 @@ from PySide6.QtWidgets import (
 
 from ..config import Paths, Settings
 from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
+from ..engine.request_builder import RequestBuilder
 from ..engine.sizes import presets
 from ..errors import BadInputError
 from .history_actions import GUI_MAX_SEED, HistoryActions
 from .preview_view import PreviewView
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
-from .worker import GenerationWorker, WorkerEvent
+from .controller import GenerationController
+from .settings_store import SettingsStore
+from .worker import (
+    Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished, JobStarted, Loaded, Loading, MachineProbed,
+    StepDone, WorkerEvent,
+)
 
 
 
 class MainWindow(HistoryActions):
     language_requested = Signal(str)
 
-    def __init__(self, paths: Paths, settings: Settings, worker: GenerationWorker) -> None:
+    def __init__(self, paths: Paths, store: SettingsStore, controller: GenerationController,
+                 worker: GenerationWorker) -> None:
         super().__init__()
-        self.paths, self.settings, self.worker = paths, settings, worker
+        self.paths, self.store, self.controller, self.worker = paths, store, controller, worker
         self.last_seed: int | None = None
         self.last_image: QImage | None = None
         self.shown_after_s = 0.0  # set by app.run_app
         self.machine: object | None = None  # MachineInfo, probed by the worker thread
         self.last_path = ""
-        self.current_job = 0
         self._closing = False
+        self._handlers = {
+            MachineProbed: self._on_machine, Loading: self._on_loading, Loaded: self._on_loaded,
+            JobStarted: self._on_started, StepDone: self._on_step, ImageDone: self._on_image,
+            JobFinished: self._on_finished, JobCancelled: self._on_cancelled, Failed: self._on_failed,
+        }
         self._build()
         self.retranslate()
         worker.worker_event.connect(self.on_worker_event)
+        controller.queue_changed.connect(self._show_queue)
+        store.changed.connect(self._setting_changed)
         self.prompt.setFocus()
 
     # -- layout -------------------------------------------------------------------------
@@ -93,7 +103,7 @@ class MainWindow(HistoryActions):
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton()
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.clicked.connect(self.worker.cancel_current)
+        self.cancel_button.clicked.connect(self.controller.cancel_current)
         self.model_button = QPushButton()
         self.model_button.setObjectName("modelManagerButton")
         self.model_button.clicked.connect(self.open_model_manager)
@@ -127,7 +137,7 @@ class MainWindow(HistoryActions):
         self.queue_up.clicked.connect(lambda: self._move_selected(-1))
         self.queue_down.clicked.connect(lambda: self._move_selected(1))
         self.queue_remove.clicked.connect(self._remove_selected)
-        self.cancel_all_button.clicked.connect(self.worker.cancel_all)
+        self.cancel_all_button.clicked.connect(self.controller.cancel_all)
         for b in (self.queue_up, self.queue_down, self.queue_remove, self.cancel_all_button):
             queue_buttons.addWidget(b)
         form.addRow(self.labels["queue"])
@@ -138,7 +148,8 @@ class MainWindow(HistoryActions):
         from .poster import PosterPanel
 
         self.poster = PosterPanel(self.paths.data / "poster_templates", self.settings.language)
-        self.poster.generate_requested.connect(lambda request: self.worker.submit(request, parent_id=self.next_parent_id))
+        self.poster.builder = self.requests
+        self.poster.generate_requested.connect(lambda request: self.controller.submit(request, parent_id=self.next_parent_id))
         self.poster.status.connect(lambda text: self.status.setText(text))
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
@@ -168,7 +179,7 @@ class MainWindow(HistoryActions):
         self._build_gallery()
         self._build_menus()
         self.setAcceptDrops(True)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.worker.cancel_current)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
         self._update_count()
 
     def _build_menus(self) -> None:
@@ -286,13 +297,17 @@ class MainWindow(HistoryActions):
             self.seed_random.setChecked(False)
             self.seed_spin.setValue(min(self.last_seed, GUI_MAX_SEED))
 
+    def requests(self) -> RequestBuilder:
+        """Builds every request of the window with the settings as they are now."""
+        return RequestBuilder(profile=self.settings.profile)
+
     def build_request(self) -> GenerationRequest:
         if self.size_combo.currentData() is None:
             self._snap_custom()
-        seed = random.randint(0, GUI_MAX_SEED) if self.seed_random.isChecked() else self.seed_spin.value()
-        return GenerationRequest(prompt=self.prompt.toPlainText().strip(), width=self.width_spin.value(),
-                                 height=self.height_spin.value(), steps=self.steps_spin.value(), seed=seed,
-                                 count=self.count_spin.value(), profile=self.settings.profile)
+        return self.requests().new(self.prompt.toPlainText(), width=self.width_spin.value(),
+                                   height=self.height_spin.value(), steps=self.steps_spin.value(),
+                                   seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
+                                   count=self.count_spin.value())
 
     def generate(self) -> None:
         try:
@@ -301,7 +316,7 @@ class MainWindow(HistoryActions):
             self.status.setText(str(exc))
             return
         self.prompt.remember(request.prompt)
-        self.worker.submit(request, parent_id=self.next_parent_id)
+        self.controller.submit(request, parent_id=self.next_parent_id)
 
     # -- queue ----------------------------------------------------------------------------
 
@@ -312,12 +327,12 @@ class MainWindow(HistoryActions):
     def _move_selected(self, delta: int) -> None:
         job = self._selected_job()
         if job is not None:
-            self.worker.move(job, delta)
+            self.controller.move(job, delta)
 
     def _remove_selected(self) -> None:
         job = self._selected_job()
         if job is not None:
-            self.worker.remove(job)
+            self.controller.remove(job)
 
     def _show_queue(self, jobs) -> None:
         selected = self._selected_job()
@@ -332,75 +347,88 @@ class MainWindow(HistoryActions):
 
     # -- worker events --------------------------------------------------------------------
 
-    def on_worker_event(self, e: WorkerEvent) -> None:
-        if e.kind == "machine":
-            self.machine = e.machine
-            dialog = getattr(self, "_model_dialog", None)
-            if dialog is not None:
-                dialog.set_machine(e.machine)
-        elif e.kind == "queue":
-            self._show_queue(e.queue)
-        elif e.kind == "loading":
-            self.progress.setRange(0, 0)
-            self.status.setText(self.tr("Loading the model…"))
-        elif e.kind == "loaded":
-            self.progress.setRange(0, 1)
-            self.progress.setValue(0)
-            self.status.setText(self.tr("Model ready: %1").replace("%1", e.message))
-        elif e.kind == "started":
-            self.current_job = e.job_id
-            self.progress.setRange(0, e.total * e.image_count)
-            self.progress.setValue(0)
-            self.status.setText(self.tr("Generating…"))
-        elif e.kind == "step":
-            if e.preview is not None:
-                self.preview.show_image(e.preview)
-                self.worker.preview_taken()
-            self.progress.setRange(0, e.total * e.image_count)
-            self.progress.setValue(e.image_index * e.total + e.step)
-            self.status.setText(self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
-                                .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
-                                .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
-        elif e.kind == "image":
-            self.last_image, self.last_path, self.last_seed = e.image, e.path, e.seed
-            if self.gallery is not None:
-                self.gallery.refresh()
-            self.preview.show_image(e.image)
-            note = f" ({e.message})" if e.message else ""
-            self.status.setText(self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
-                                .replace("%2", e.path or self.tr("(not saved)")) + note)
-        elif e.kind == "finished":
-            self.progress.setValue(self.progress.maximum())
-        elif e.kind == "cancelled":
-            self.status.setText(self.tr("Cancelled."))
-            self.progress.setValue(0)
-        elif e.kind == "failed":
-            self.progress.setRange(0, 1)
-            self.show_error(e)
+    @property
+    def settings(self) -> Settings:
+        return self.store.value
 
-    def show_error(self, e: WorkerEvent) -> None:
+    def on_worker_event(self, e: WorkerEvent) -> None:
+        self._handlers[type(e)](e)
+
+    def _on_machine(self, e: MachineProbed) -> None:
+        self.machine = e.machine
+        dialog = getattr(self, "_model_dialog", None)
+        if dialog is not None:
+            dialog.set_machine(e.machine)
+
+    def _on_loading(self, e: Loading) -> None:
+        self.progress.setRange(0, 0)
+        self.status.setText(self.tr("Loading the model…"))
+
+    def _on_loaded(self, e: Loaded) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status.setText(self.tr("Model ready: %1").replace("%1", e.message))
+
+    def _on_started(self, e: JobStarted) -> None:
+        self.progress.setRange(0, e.total * e.image_count)
+        self.progress.setValue(0)
+        self.status.setText(self.tr("Generating…"))
+
+    def _on_step(self, e: StepDone) -> None:
+        if e.preview is not None:
+            self.preview.show_image(e.preview)
+            self.controller.preview_shown()
+        self.progress.setRange(0, e.total * e.image_count)
+        self.progress.setValue(e.image_index * e.total + e.step)
+        self.status.setText(self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
+                            .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
+                            .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
+
+    def _on_image(self, e: ImageDone) -> None:
+        self.last_image, self.last_path, self.last_seed = e.image, e.path, e.seed
+        if self.gallery is not None:
+            self.gallery.refresh()
+        self.preview.show_image(e.image)
+        note = f" ({e.message})" if e.message else ""
+        self.status.setText(self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
+                            .replace("%2", e.path or self.tr("(not saved)")) + note)
+
+    def _on_finished(self, e: JobFinished) -> None:
+        self.progress.setValue(self.progress.maximum())
+
+    def _on_cancelled(self, e: JobCancelled) -> None:
+        self.status.setText(self.tr("Cancelled."))
+        self.progress.setValue(0)
+
+    def _on_failed(self, e: Failed) -> None:
+        self.progress.setRange(0, 1)
+        self.show_error(e)
+
+    def show_error(self, e: Failed) -> None:
+        """The status line always; a window-modal box that does not block the event loop."""
         self.status.setText(e.message)
-        if self._closing or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
-            return  # tests and shutdown: the status line is enough
+        if self._closing:
+            return
         box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Something went wrong"), e.message, parent=self)
+        box.setObjectName("errorBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if e.details:
             box.setDetailedText(e.details)
         if e.lighter_profile:
             lighter = box.addButton(self.tr("Use the %1 profile").replace("%1", e.lighter_profile),
                                     QMessageBox.ButtonRole.AcceptRole)
             box.addButton(QMessageBox.StandardButton.Close)
-            box.exec()
-            if box.clickedButton() is lighter:
-                self.apply_profile(e.lighter_profile)
-            return
-        box.exec()
+            profile = e.lighter_profile
+            box.buttonClicked.connect(lambda button: self.apply_profile(profile) if button is lighter else None)
+        box.open()
 
     def apply_profile(self, profile: str) -> None:
-        from dataclasses import replace
+        self.store.update(profile=profile)
 
-        self.settings = replace(self.settings, profile=profile)
-        self.settings.save(self.paths)
-        self.worker.update_settings(self.settings)
+    def _setting_changed(self, key: str) -> None:
+        if key == "language":
+            for code, act in self.lang_actions.items():
+                act.setChecked(code == self.settings.language)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -413,8 +441,8 @@ class MainWindow(HistoryActions):
 
         dialog = getattr(self, "_model_dialog", None)
         if dialog is None:
-            dialog = self._model_dialog = ModelManagerDialog(self.paths, self.settings, self.machine, self)
-            dialog.models_changed.connect(lambda: self.worker.update_settings(self.settings))
+            dialog = self._model_dialog = ModelManagerDialog(self.paths, self.store, self.machine, self)
+            dialog.models_changed.connect(self.controller.request_reload)
         dialog.show()
         dialog.raise_()
 
@@ -423,10 +451,7 @@ class MainWindow(HistoryActions):
 
         dialog = SettingsDialog(self.paths, self.settings, self.machine, self)
         if dialog.exec():
-            self.settings = dialog.result_settings()
-            self.settings.save(self.paths)
-            self.language_requested.emit(self.settings.language)
-            self.worker.update_settings(self.settings)
+            self.store.update(**dialog.changes())
 
     def closeEvent(self, event) -> None:
         self._closing = True

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import Paths, Settings
+from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
 from ..app import current_language
 from .plan_text import explain_plan
@@ -39,10 +40,15 @@ class DownloadThread(QThread):
 class ModelManagerDialog(QDialog):
     models_changed = Signal()
 
-    def __init__(self, paths: Paths, settings: Settings, machine=None, parent=None) -> None:
+    @property
+    def settings(self) -> Settings:
+        """Read from the store each time: the dialog outlives settings changes."""
+        return self.store.value
+
+    def __init__(self, paths: Paths, store: "SettingsStore", machine=None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("modelManagerDialog")
-        self.paths, self.settings, self.machine = paths, settings, machine
+        self.paths, self.store, self.machine = paths, store, machine
         self.download_thread: DownloadThread | None = None
         self.plan: MemoryPlan | None = None
         self.resize(780, 520)
@@ -57,7 +63,8 @@ class ModelManagerDialog(QDialog):
         self.source.setObjectName("sourceCombo")
         for code in ("hf", "mirror", "modelscope"):
             self.source.addItem("", code)
-        self.source.setCurrentIndex(max(0, self.source.findData(settings.download_source)))
+        self.source.setCurrentIndex(max(0, self.source.findData(store.value.download_source)))
+        store.changed.connect(self._setting_changed)
         self.download_button, self.pause_button, self.cancel_button, self.import_button = (QPushButton() for _ in range(4))
         self.download_button.setObjectName("downloadButton")
         self.download_button.clicked.connect(self.start_download)
@@ -108,23 +115,23 @@ class ModelManagerDialog(QDialog):
 
         return load_catalog()
 
+    def _setting_changed(self, key: str) -> None:
+        if key in ("models_dir", "profile"):
+            self.refresh()
+        elif key == "download_source":
+            self.source.setCurrentIndex(max(0, self.source.findData(self.settings.download_source)))
+
     def set_machine(self, machine) -> None:
         self.machine = machine
         self.refresh()
 
     def refresh(self) -> None:
-        from ..engine.model_files import resolve_model_set
-        from ..engine.planner import make_plan
+        from ..engine.planner import plan_for_folder
         from ..models.hashing import HashCache
         from ..models.store import scan
 
         models_dir = self.settings.models_path(self.paths)
-        forms: frozenset[str] = frozenset()
-        try:
-            forms = resolve_model_set(models_dir).available_forms
-        except UserFacingError:
-            pass
-        plan = self.plan = make_plan(self.machine, forms, self.settings.profile) if self.machine else None
+        plan = self.plan = plan_for_folder(self.machine, models_dir, self.settings.profile) if self.machine else None
         if plan is None:
             self.explanation.setText(self.tr("Detecting this computer's graphics card and memory…"))
         else:
@@ -152,24 +159,27 @@ class ModelManagerDialog(QDialog):
         items = [self.table.item(r, 0) for r in range(self.table.rowCount())]
         return [i.data(Qt.ItemDataRole.UserRole) for i in items if i and i.checkState() == Qt.CheckState.Checked]
 
-    def start_download(self) -> None:
+    def make_downloader(self):
+        """A downloader into the models folder as the settings say now, from the chosen source."""
         from ..models.download import Downloader
         from ..models.hashing import HashCache
         from ..models.sources import HF_ENDPOINT, SourceConfig, load_token
 
+        code = self.source.currentData()
+        sources = SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
+                               hf_endpoint=self.settings.hf_mirror if code == "mirror" else HF_ENDPOINT,
+                               hf_token=load_token(self.paths.data))
+        return Downloader(self.settings.models_path(self.paths), sources, hash_cache=HashCache(self.paths.hash_cache))
+
+    def start_download(self) -> None:
         if self.download_thread is not None:
             return
         names = self.selected_components()
         if not names:
             self.status.setText(self.tr("Nothing selected."))
             return
-        code = self.source.currentData()
-        sources = SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
-                               hf_endpoint=self.settings.hf_mirror if code == "mirror" else HF_ENDPOINT,
-                               hf_token=load_token(self.paths.data))
         files = [f for c in self._catalog().resolve(names) for f in c.files]
-        downloader = Downloader(self.settings.models_path(self.paths), sources, hash_cache=HashCache(self.paths.hash_cache))
-        self.download_thread = DownloadThread(downloader, files)
+        self.download_thread = DownloadThread(self.make_downloader(), files)
         self.download_thread.progress.connect(self.on_progress)
         self.download_thread.done.connect(self.on_done)
         self.status.setText(self.tr("Downloading…"))

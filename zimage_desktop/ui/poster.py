@@ -4,6 +4,7 @@ variants out. The fields travel with the request (``extra["poster"]``) so histor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.request import GenerationRequest
+from ..engine.request_builder import RequestBuilder
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
 from ..poster.templates import builtin_templates, save_user_template, user_templates
@@ -26,6 +28,7 @@ class PosterPanel(QWidget):
         self.setObjectName("posterPanel")
         self.user_dir = user_dir
         self.language = language
+        self.builder: Callable[[], RequestBuilder] = RequestBuilder  # the window's, with the chosen profile
         self._composing = False
         self._edited = False
         form = QFormLayout(self)
@@ -196,17 +199,16 @@ class PosterPanel(QWidget):
     def _show_warnings(self) -> None:
         self.warnings.setText("\n".join(compose(self.spec()).warnings))
 
-    def request(self, seed: int) -> GenerationRequest:
+    def request(self, seed: int | None = None) -> GenerationRequest:
+        """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
         spec = self.spec()
         fmt = FORMATS[spec.format]
-        return GenerationRequest(prompt=self.prompt.toPlainText().strip(), width=fmt.width, height=fmt.height,
-                                 seed=seed, count=self.variants.value(),
-                                 extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
+        return self.builder().new(self.prompt.toPlainText(), width=fmt.width, height=fmt.height, seed=seed,
+                                  count=self.variants.value(),
+                                  extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
     def _generate(self) -> None:
-        import random
-
         try:
-            self.generate_requested.emit(self.request(random.randint(0, 2**31 - 1)))
+            self.generate_requested.emit(self.request())
         except Exception as exc:  # BadInputError: empty prompt etc.
             self.status.emit(str(exc))

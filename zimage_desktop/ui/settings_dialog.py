@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QPushButton,
@@ -84,14 +82,15 @@ class SettingsDialog(QDialog):
             return
         self.plan_label.setText(explain_plan(make_plan(self.machine, override=self.profile.currentData())))
 
-    def result_settings(self) -> Settings:
+    def changes(self) -> dict:
+        """The settings as the dialog shows them (saves a typed token right away, outside settings)."""
         from ..models.sources import save_token
 
         if self.token.text().strip():
             save_token(self.paths.data, self.token.text())
         models = self.models_dir.text().strip()
-        return replace(self.settings, language=self.language.currentData(),
-                       models_dir="" if models == str(self.paths.default_models) else models,
-                       device=self.device.currentData(), profile=self.profile.currentData(),
-                       previews=self.previews.isChecked(), download_source=self.source.currentData(),
-                       hf_mirror=self.mirror.text().strip() or self.settings.hf_mirror)
+        return dict(language=self.language.currentData(),
+                    models_dir="" if models == str(self.paths.default_models) else models,
+                    device=self.device.currentData(), profile=self.profile.currentData(),
+                    previews=self.previews.isChecked(), download_source=self.source.currentData(),
+                    hf_mirror=self.mirror.text().strip() or self.settings.hf_mirror)
