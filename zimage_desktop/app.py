@@ -4,49 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 STARTED = time.perf_counter()
 
 
-def translations_dir() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("zimage_desktop.resources") / "translations"))
-
-
-def current_language() -> str:
-    """The language the UI shows now ("zh_CN", "en", …), for data that carries its own translations."""
-    return _translations.current if _translations is not None else "en"
-
-
-class Translations:
-    """Installs the app's (and Qt's) translator for a language; switches without a restart."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.installed: list = []
-        self.current = "en"
-
-    def apply(self, language: str) -> str:
-        from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-
-        for tr in self.installed:
-            self.app.removeTranslator(tr)
-        self.installed = []
-        code = QLocale.system().name() if language == "system" else language
-        self.current = code
-        if code.startswith("zh"):
-            for name, folder in (("zimage_desktop_zh_CN", str(translations_dir())),
-                                 ("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):
-                tr = QTranslator(self.app)
-                if tr.load(name, folder):
-                    self.app.installTranslator(tr)
-                    self.installed.append(tr)
-        return code
-
-
-_translations: Translations | None = None
 # Settings whose change means loading the model again.
 ENGINE_SETTINGS = frozenset({"models_dir", "device", "profile", "previews"})
 
@@ -57,6 +18,7 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
 
     from .config import Paths
     from .ui.controller import GenerationController
+    from .ui.translations import Translations
     from .ui.main_window import MainWindow
     from .ui.settings_store import SettingsStore
     from .ui.worker import GenerationWorker, models_ready
@@ -66,10 +28,7 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
     app.setOrganizationName("zimage-desktop")
     paths = Paths.resolve(data_dir)
     store = SettingsStore(paths)
-    global _translations
-    if _translations is None or _translations.app is not app:  # one set of translators per application
-        _translations = Translations(app)
-    translations = _translations
+    translations = Translations.for_app(app)
     translations.apply(store.value.language)
     controller = GenerationController()
     worker = GenerationWorker(paths, store, controller)

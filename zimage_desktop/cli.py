@@ -117,12 +117,8 @@ def _quiet_libraries(verbose: bool) -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    try:
-        from .app import run_app
-    except ImportError:
-        print("The desktop window is not part of this version yet; use `zimage-desktop --help` for the "
-              "command line (generate, info, self-test).", file=sys.stderr)
-        return 1
+    from .app import run_app
+
     return run_app(data_dir=args.data_dir)
 
 

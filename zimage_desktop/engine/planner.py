@@ -85,10 +85,6 @@ class MemoryPlan:
     text_encoder_dtype: str = ""  # its storage/compute dtype off the CPU; "" = compute_dtype
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def transformer_is_gguf(self) -> bool:
-        return self.transformer_form in GGUF_FORMS
-
 
 def compute_dtype_for(machine: MachineInfo, device: str) -> str:
     if device == "cuda" and machine.gpus:

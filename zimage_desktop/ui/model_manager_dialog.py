@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from ..config import Paths, Settings
 from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
-from ..app import current_language
+from .translations import current_language
 from .plan_text import explain_plan
 from ..errors import UserFacingError
 

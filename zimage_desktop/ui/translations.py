@@ -1,0 +1,53 @@
+"""The UI language: Qt translators installed and switched at run time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def translations_dir() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("zimage_desktop.resources") / "translations"))
+
+
+def current_language() -> str:
+    """The language the UI shows now ("zh_CN", "en", …), for data that carries its own translations."""
+    return _translations.current if _translations is not None else "en"
+
+
+class Translations:
+    """Installs the app's (and Qt's) translator for a language; switches without a restart."""
+
+    @classmethod
+    def for_app(cls, app) -> "Translations":
+        """The one set of translators of this application."""
+        global _translations
+        if _translations is None or _translations.app is not app:
+            _translations = cls(app)
+        return _translations
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.installed: list = []
+        self.current = "en"
+
+    def apply(self, language: str) -> str:
+        from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+        for tr in self.installed:
+            self.app.removeTranslator(tr)
+        self.installed = []
+        code = QLocale.system().name() if language == "system" else language
+        self.current = code
+        if code.startswith("zh"):
+            for name, folder in (("zimage_desktop_zh_CN", str(translations_dir())),
+                                 ("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):
+                tr = QTranslator(self.app)
+                if tr.load(name, folder):
+                    self.app.installTranslator(tr)
+                    self.installed.append(tr)
+        return code
+
+
+_translations: Translations | None = None
