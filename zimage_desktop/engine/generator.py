@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, NoReturn
 
 import torch
 
@@ -138,6 +138,8 @@ class Generator:
         te_dtype, vae_dtype = component_dtypes(plan, dtype)
         started = time.perf_counter()
         out_of_memory = False
+        pipe: Any = None
+        text_encoder: torch.nn.Module | None = None
         try:
             pipe = load_pipeline(model_set, dtype, te_dtype, vae_dtype)
             pipe.set_progress_bar_config(disable=True)
@@ -151,6 +153,7 @@ class Generator:
         if out_of_memory:  # outside the except: its traceback would keep the half-placed pipeline alive
             pipe = text_encoder = None
             self._out_of_memory(plan, "loading")
+        assert text_encoder is not None
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
         self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, _encoder_id(model_set))
         self.load_seconds = time.perf_counter() - started
@@ -164,7 +167,7 @@ class Generator:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def _out_of_memory(self, plan: MemoryPlan, stage: str):
+    def _out_of_memory(self, plan: MemoryPlan, stage: str) -> NoReturn:
         self.unload()
         lighter = lighter_profile(plan.profile)
         hint = f" Try the lighter {lighter} profile." if lighter else " Close other programs that use the GPU."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -39,7 +41,7 @@ class MainWindow(HistoryActions):
         self.machine: object | None = None  # MachineInfo, probed by the worker thread
         self.last_path = ""
         self._closing = False
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Any], None]] = {
             MachineProbed: self._on_machine, Loading: self._on_loading, Loaded: self._on_loaded,
             JobStarted: self._on_started, StepDone: self._on_step, ImageDone: self._on_image,
             JobFinished: self._on_finished, JobCancelled: self._on_cancelled, Failed: self._on_failed,
