@@ -21,6 +21,7 @@ import torch
 
 from ..errors import BadInputError, OutOfMemoryError, UserFacingError
 from ..models.hashing import HashCache
+from .architectures import DEFAULT
 from .devices import MachineInfo, probe
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
@@ -37,9 +38,7 @@ StepCallback = Callable[[StepEvent], None]
 ImageCallback = Callable[[GeneratedImage], None]
 CancelCheck = Callable[[], bool]
 
-TURBO_GUIDANCE = 0.0
-LATENT_CHANNELS = 16
-VAE_SCALE = 8
+ARCH = DEFAULT  # the model this engine runs (engine/architectures.py)
 
 
 def initial_latents(seed: int, width: int, height: int, device: torch.device) -> torch.Tensor:
@@ -47,7 +46,7 @@ def initial_latents(seed: int, width: int, height: int, device: torch.device) ->
     from diffusers.utils.torch_utils import randn_tensor
 
     generator = torch.Generator("cpu").manual_seed(seed)
-    shape = (1, LATENT_CHANNELS, height // VAE_SCALE, width // VAE_SCALE)
+    shape = (1, ARCH.latent_channels, height // ARCH.vae_scale, width // ARCH.vae_scale)
     return randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32).to(device)
 
 
@@ -284,7 +283,7 @@ class Generator:
             height=req.height,
             width=req.width,
             num_inference_steps=req.steps,
-            guidance_scale=TURBO_GUIDANCE,
+            guidance_scale=ARCH.guidance_scale,
             latents=latents,
             output_type="latent",
             callback_on_step_end=on_step_end,

@@ -14,9 +14,11 @@ from pathlib import Path
 import torch
 
 from ..errors import ModelFilesError
+from .architectures import DEFAULT, diffusers_class, transformers_class
 from .model_files import ModelSet, component_config_path, read_index, shipped_config_dir
 
 log = logging.getLogger(__name__)
+ARCH = DEFAULT  # the model whose classes this loader builds (engine/architectures.py)
 
 
 class _EmptyFp32ListFilter(logging.Filter):
@@ -68,7 +70,7 @@ def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dty
 
 
 def load_transformer(ms: ModelSet, dtype: torch.dtype):
-    from diffusers import ZImageTransformer2DModel
+    ZImageTransformer2DModel = diffusers_class(ARCH.transformer_class)
 
     assert ms.transformer is not None
     if ms.transformer_form == "fp8":
@@ -89,7 +91,7 @@ def load_transformer(ms: ModelSet, dtype: torch.dtype):
 
 def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
     """An fp8 (float8_e4m3fn) single file, kept in fp8: layerwise casting upcasts per layer later."""
-    from diffusers import ZImageTransformer2DModel
+    ZImageTransformer2DModel = diffusers_class(ARCH.transformer_class)
     from diffusers.loaders.single_file_utils import convert_z_image_transformer_checkpoint_to_diffusers
     from safetensors.torch import load_file
 
@@ -127,7 +129,8 @@ def _upcast_layerwise_skipped(model, dtype: torch.dtype):
 
 
 def load_text_encoder(ms: ModelSet, dtype: torch.dtype):
-    from transformers import Qwen3Config, Qwen3Model
+    Qwen3Config, Qwen3Model = (transformers_class(ARCH.text_encoder_config_class),
+                               transformers_class(ARCH.text_encoder_class))
 
     assert ms.text_encoder is not None
     config = Qwen3Config.from_pretrained(str(_config_root(ms, "text_encoder") / "text_encoder"), local_files_only=True)
@@ -137,7 +140,7 @@ def load_text_encoder(ms: ModelSet, dtype: torch.dtype):
 
 
 def load_vae(ms: ModelSet, dtype: torch.dtype):
-    from diffusers import AutoencoderKL
+    AutoencoderKL = diffusers_class(ARCH.vae_class)
 
     assert ms.vae is not None
     root = _config_root(ms, "vae")
@@ -153,7 +156,6 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
                   vae_dtype: torch.dtype | None = None):
     """The full pipeline on the CPU in ``dtype`` (the text encoder and VAE may differ); the caller
     moves or offloads it (see placement)."""
-    from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline
     from diffusers.utils import logging as diffusers_logging
     from transformers import AutoTokenizer
     from transformers.utils import logging as transformers_logging
@@ -161,6 +163,8 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
     # Callers show their own progress; the libraries' tqdm bars would only clutter stderr.
     diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()
+    ZImagePipeline = diffusers_class(ARCH.pipeline_class)
+    FlowMatchEulerDiscreteScheduler = diffusers_class(ARCH.scheduler_class)
     try:
         if ms.form == "diffusers":
             pipe = ZImagePipeline.from_pretrained(

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import ModelFilesError
+from .architectures import DEFAULT
 from .tensor_index import (  # noqa: F401  (re-exported: the loader and the model manager use them)
     PICKLE_SUFFIXES, TensorIndex, read_gguf_index, read_index, read_safetensors_index, read_sharded_index,
     refuse_pickle,
 )
 
 WEIGHT_SUFFIXES = {".safetensors", ".gguf"}
-CONFIG_NAME = "z-image-turbo"
+CONFIG_NAME = DEFAULT.id  # configs/<model id>/
 COMFY_PREFIXES = ("model.diffusion_model.", "diffusion_model.")
 VAE_PREFIXES = ("first_stage_model.", "vae.")
 
@@ -104,10 +105,12 @@ def classify_transformer(index: TensorIndex, config: dict) -> str:
     """Return "comfy" or "diffusers" key style, or raise ModelFilesError saying what it is."""
     keys = index.stripped(COMFY_PREFIXES)
     names = set(keys)
-    is_zimage = "cap_embedder.1.weight" in names and any(k.startswith("context_refiner.") for k in names)
+    arch = DEFAULT
+    is_zimage = (all(k in names for k in arch.transformer_signature)
+                 and any(k.startswith(arch.transformer_layer_prefix) for k in names))
     if not is_zimage:
         return ""
-    style = "diffusers" if "all_x_embedder.2-1.weight" in names else "comfy"
+    style = "diffusers" if arch.diffusers_key_marker in names else "comfy"
     dim, cap_dim = int(config["dim"]), int(config["cap_feat_dim"])
     shape = keys["cap_embedder.1.weight"]
     if shape[-2:] != (dim, cap_dim):
@@ -351,7 +354,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
 
 def _resolve_diffusers(folder: Path) -> ModelSet:
     index = _load_json(folder / "model_index.json")
-    if index.get("_class_name") != "ZImagePipeline":
+    if index.get("_class_name") != DEFAULT.pipeline_class:
         raise ModelFilesError(
             f"{folder} is a diffusers pipeline of type {index.get('_class_name')!r}, not ZImagePipeline."
         )

@@ -14,6 +14,7 @@ from collections import OrderedDict
 import torch
 
 from ..errors import BadInputError
+from .architectures import DEFAULT
 from .placement import execution_device
 
 MAX_TOKENS = 512
@@ -56,7 +57,7 @@ class PromptEncoder:
                 attention_mask=torch.ones_like(input_ids, dtype=torch.bool),
                 output_hidden_states=True,
             )
-        embeds = out.hidden_states[-2][0].detach()
+        embeds = out.hidden_states[DEFAULT.text_hidden_layer][0].detach()
         self._cache[key] = embeds
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
