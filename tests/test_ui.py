@@ -397,3 +397,25 @@ def test_poster_panel_generates_variants_and_restores_from_history(qtbot, window
     assert window.mode_tabs.currentIndex() == 1
     assert panel.headline.text() == "新春特惠!" and panel.body.toPlainText() == "第一行\n第二行"
     assert panel.prompt.toPlainText().endswith("手工补充")
+
+
+def test_seed_control_holds_every_64_bit_seed_and_refuses_more(qtbot, window):
+    from PySide6.QtGui import QValidator
+
+    seed = window.seed_spin
+    window.seed_random.setChecked(False)
+    seed.setValue(2**64 - 1)
+    assert seed.value() == 2**64 - 1 and seed.text() == str(2**64 - 1)
+    validator = seed.validator()
+    assert validator.validate(str(2**64), 0)[0] == QValidator.State.Invalid
+    assert validator.validate("12a", 0)[0] == QValidator.State.Invalid
+    assert validator.validate("", 0)[0] == QValidator.State.Intermediate
+    seed.clear()
+    qtbot.keyClicks(seed, "47447417949230x")  # the letter is refused as it is typed
+    assert seed.text() == "47447417949230"
+    window.prompt.setPlainText("a big seed")
+    assert window.build_request().seed == 47447417949230
+    from zimage_desktop.engine.request import GenerationRequest
+
+    window.apply_request(GenerationRequest(prompt="restored", seed=2**64 - 2))
+    assert window.seed_spin.value() == 2**64 - 2 and not window.seed_random.isChecked()

@@ -143,7 +143,7 @@ def parse_a1111(text: str) -> tuple[GenerationRequest, list[str]] | None:
     values: dict[str, Any] = {}
     try:
         if "Seed" in params:
-            values["seed"] = int(params["Seed"]) % 2**32
+            values["seed"] = int(params["Seed"])
         if "Steps" in params:
             values["steps"] = int(params["Steps"])
         if "Size" in params:
@@ -192,7 +192,7 @@ def parse_comfyui_prompt(text: str) -> tuple[GenerationRequest, list[str]] | Non
         if kind in SAMPLERS:
             seed = inputs.get(SAMPLERS[kind])
             if isinstance(seed, int) and not isinstance(seed, bool):
-                values["seed"] = seed % 2**32
+                values["seed"] = seed
             if isinstance(inputs.get("steps"), int):
                 values["steps"] = inputs["steps"]
             prompt = prompt or text_of(inputs.get("positive"))

@@ -3,7 +3,6 @@ or a dropped PNG), re-running with lineage, and save-as / copy / open folder. Th
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -15,10 +14,8 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QSpinBox, QTabWidget
 
-from ..engine.request import GenerationRequest
+from ..engine.request import GenerationRequest, random_seed
 from ..errors import UserFacingError
-
-GUI_MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
 
 
 if TYPE_CHECKING:
@@ -26,6 +23,7 @@ if TYPE_CHECKING:
     from .gallery import GalleryView
     from .poster import PosterPanel
     from .prompt_editor import PromptEdit
+    from .seed_edit import SeedEdit
     from .worker import GenerationWorker
 
 
@@ -40,7 +38,7 @@ class HistoryActions(QMainWindow):
     width_spin: QSpinBox
     height_spin: QSpinBox
     steps_spin: QSpinBox
-    seed_spin: QSpinBox
+    seed_spin: SeedEdit
     count_spin: QSpinBox
     seed_random: QCheckBox
     gallery: GalleryView | None
@@ -96,12 +94,12 @@ class HistoryActions(QMainWindow):
         self.height_spin.setValue(request.height)
         self.steps_spin.setValue(request.steps)
         self.seed_random.setChecked(False)
-        self.seed_spin.setValue(min(request.seed, GUI_MAX_SEED))
+        self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)
         self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
 
     def rerun_record(self, record, vary: bool) -> None:
-        request = record.request.for_seed(random.randint(0, GUI_MAX_SEED)) if vary else record.request
+        request = record.request.for_seed(random_seed()) if vary else record.request
         self.worker.submit(request, parent_id=record.id)
 
     def dragEnterEvent(self, event) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QShortcut
@@ -13,11 +12,12 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import Paths, Settings
-from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
+from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, random_seed, snap_size
 from ..engine.sizes import presets
 from ..errors import BadInputError
-from .history_actions import GUI_MAX_SEED, HistoryActions
+from .history_actions import HistoryActions
 from .preview_view import PreviewView
+from .seed_edit import SeedEdit
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .worker import GenerationWorker, WorkerEvent
 
@@ -74,9 +74,8 @@ class MainWindow(HistoryActions):
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
         self.steps_spin.setValue(8)
-        self.seed_spin = QSpinBox()
+        self.seed_spin = SeedEdit()
         self.seed_spin.setObjectName("seedSpin")
-        self.seed_spin.setRange(0, GUI_MAX_SEED)
         self.seed_random = QCheckBox()
         self.seed_random.setObjectName("seedRandomCheck")
         self.seed_random.setChecked(True)
@@ -284,12 +283,12 @@ class MainWindow(HistoryActions):
     def _reuse_seed(self) -> None:
         if self.last_seed is not None:
             self.seed_random.setChecked(False)
-            self.seed_spin.setValue(min(self.last_seed, GUI_MAX_SEED))
+            self.seed_spin.setValue(self.last_seed)
 
     def build_request(self) -> GenerationRequest:
         if self.size_combo.currentData() is None:
             self._snap_custom()
-        seed = random.randint(0, GUI_MAX_SEED) if self.seed_random.isChecked() else self.seed_spin.value()
+        seed = random_seed() if self.seed_random.isChecked() else self.seed_spin.value()
         return GenerationRequest(prompt=self.prompt.toPlainText().strip(), width=self.width_spin.value(),
                                  height=self.height_spin.value(), steps=self.steps_spin.value(), seed=seed,
                                  count=self.count_spin.value(), profile=self.settings.profile)

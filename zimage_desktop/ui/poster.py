@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.request import GenerationRequest
+from ..engine.request import GenerationRequest, random_seed
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
 from ..poster.templates import builtin_templates, save_user_template, user_templates
@@ -204,9 +204,7 @@ class PosterPanel(QWidget):
                                  extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
     def _generate(self) -> None:
-        import random
-
         try:
-            self.generate_requested.emit(self.request(random.randint(0, 2**31 - 1)))
+            self.generate_requested.emit(self.request(random_seed()))
         except Exception as exc:  # BadInputError: empty prompt etc.
             self.status.emit(str(exc))
