@@ -5,7 +5,7 @@ import shutil
 import time
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from zimage_desktop.app import run_app
 
@@ -419,3 +419,36 @@ def test_seed_control_holds_every_64_bit_seed_and_refuses_more(qtbot, window):
 
     window.apply_request(GenerationRequest(prompt="restored", seed=2**64 - 2))
     assert window.seed_spin.value() == 2**64 - 2 and not window.seed_random.isChecked()
+
+
+def test_dropped_comfyui_png_is_read_off_the_gui_thread_and_restores_a_64_bit_seed(qtbot, window, tmp_path):
+    import threading
+
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from tests.test_recall import PANDA, comfy_png, ksampler_graph
+    from zimage_desktop.history import metadata
+
+    path = comfy_png(tmp_path / "comfy.png", ksampler_graph(seed=47447417949230, steps=9, width=1152, height=896))
+    readers = []
+    original = metadata.read_png_metadata
+
+    def spy(p):
+        readers.append(threading.current_thread())
+        return original(p)
+
+    metadata.read_png_metadata = spy
+    try:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        event = QDropEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        window.dropEvent(event)
+        qtbot.waitUntil(lambda: window.prompt.toPlainText() == PANDA, timeout=5000)
+    finally:
+        metadata.read_png_metadata = original
+    assert readers and readers[0] is not threading.main_thread()
+    assert window.seed_spin.value() == 47447417949230 and window.steps_spin.value() == 9
+    assert (window.width_spin.value(), window.height_spin.value()) == (1152, 896)
+    assert "restored" in window.status.text()
