@@ -70,3 +70,15 @@ def test_cli_generates_with_a_comfyui_seed_and_history_shows_it(tiny_models, tmp
     assert str(COMFY_EXAMPLE_SEED) in capsys.readouterr().out
     assert main(["generate", "--models", str(tiny_models.comfy), "--prompt", "x", "--seed", str(2**64)]) == 2
     assert "seed" in capsys.readouterr().err
+
+
+def test_cli_sampler_and_scheduler_reach_the_png(tiny_models, tmp_path, data_dir, capsys):
+    from PIL import Image
+
+    assert main(["generate", "--models", str(tiny_models.comfy), "--prompt", "template", "--seed", "1",
+                 "--steps", "9", "--sampler", "res_multistep", "--scheduler", "simple", "--width", "256",
+                 "--height", "256", "--out", str(tmp_path / "t.png"), "--no-history"]) == 0
+    with Image.open(tmp_path / "t.png") as img:
+        assert "Sampler: Res Multistep, Schedule type: Simple" in img.info["parameters"]
+    back = read_png_metadata(tmp_path / "t.png").request
+    assert (back.sampler, back.scheduler, back.steps) == ("res_multistep", "simple", 9)

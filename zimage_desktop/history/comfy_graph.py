@@ -36,6 +36,11 @@ def is_link(value: Any, graph: Graph) -> bool:
             and not isinstance(value[0], bool) and str(value[0]) in graph)
 
 
+def link_target(value: Any, graph: Graph) -> str | None:
+    """The node a link input comes from, or None for a literal value."""
+    return str(value[0]) if is_link(value, graph) else None
+
+
 def load_graph(text: str) -> Graph | None:
     try:
         data = json.loads(text)
@@ -104,8 +109,8 @@ def find_sampler(graph: Graph, notes: list[str]) -> str | None:
         return None
     chain = [sampler]
     while True:
-        latent = _inputs(graph, chain[-1]).get("latent_image")
-        before = _nearest_sampler(graph, [str(latent[0])]) if is_link(latent, graph) else None
+        latent = link_target(_inputs(graph, chain[-1]).get("latent_image"), graph)
+        before = _nearest_sampler(graph, [latent]) if latent is not None else None
         if before is None or before in chain:
             break
         chain.append(before)
@@ -132,8 +137,7 @@ def _scalar(graph: Graph, value: Any, keys: tuple[str, ...], depth: int = 0) -> 
 
 
 def _linked(graph: Graph, node_id: str, key: str) -> str | None:
-    value = _inputs(graph, node_id).get(key)
-    return str(value[0]) if is_link(value, graph) else None
+    return link_target(_inputs(graph, node_id).get(key), graph)
 
 
 def positive_text(graph: Graph, start: Any) -> str | None:

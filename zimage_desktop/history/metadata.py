@@ -122,12 +122,12 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
         if found is None:
             continue
         try:
-            request = to_request(found, image_size)
+            recalled = to_request(found, image_size)
         except BadInputError as exc:  # every field was checked; kept as a safety net
             found.notes.append(str(exc))
-            request = None
-        if request is not None:
-            return RecalledParameters(found.source, request, {}, tuple(notes + found.notes))
+            recalled = None
+        if recalled is not None:
+            return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes))
         notes.extend(found.notes)
     notes.append("The image carries no generation parameters this app can read.")
     return RecalledParameters("none", None, {}, tuple(notes))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .gallery import GalleryView
     from .poster import PosterPanel
     from .prompt_editor import PromptEdit
+    from .sampling_controls import SamplingControls
     from .seed_edit import SeedEdit
     from .worker import GenerationWorker
 
@@ -43,6 +44,7 @@ class HistoryActions(QMainWindow):
     height_spin: QSpinBox
     steps_spin: QSpinBox
     seed_spin: SeedEdit
+    sampling: SamplingControls
     count_spin: QSpinBox
     seed_random: QCheckBox
     gallery: GalleryView | None
@@ -97,6 +99,7 @@ class HistoryActions(QMainWindow):
         self.width_spin.setValue(request.width)
         self.height_spin.setValue(request.height)
         self.steps_spin.setValue(request.steps)
+        self.sampling.set_values(request.sampler, request.scheduler)
         self.seed_random.setChecked(False)
         self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)

@@ -17,6 +17,7 @@ from ..engine.sizes import presets
 from ..errors import BadInputError
 from .history_actions import HistoryActions
 from .preview_view import PreviewView
+from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .worker import GenerationWorker, WorkerEvent
@@ -74,6 +75,7 @@ class MainWindow(HistoryActions):
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
         self.steps_spin.setValue(8)
+        self.sampling = SamplingControls()
         self.seed_spin = SeedEdit()
         self.seed_spin.setObjectName("seedSpin")
         self.seed_random = QCheckBox()
@@ -109,13 +111,14 @@ class MainWindow(HistoryActions):
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 2)
         buttons.addWidget(self.cancel_button, 1)
-        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "seed", "count", "queue")}
+        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count", "queue")}
         form.addRow(self.prompt)
         form.addRow(self.count_label)
         form.addRow(self.labels["size"], self.size_combo)
         form.addRow(self.labels["custom"], size_row)
         form.addRow(self.size_note)
         form.addRow(self.labels["steps"], self.steps_spin)
+        form.addRow(self.labels["sampler"], self.sampling)
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
         form.addRow(buttons)
@@ -210,6 +213,7 @@ class MainWindow(HistoryActions):
             "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
         self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
         for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
+                          ("sampler", self.tr("Sampler")),
                           ("seed", self.tr("Seed")), ("count", self.tr("Images")), ("queue", self.tr("Queue"))):
             self.labels[key].setText(text)
         self.seed_random.setText(self.tr("Random"))
@@ -289,9 +293,11 @@ class MainWindow(HistoryActions):
         if self.size_combo.currentData() is None:
             self._snap_custom()
         seed = random_seed() if self.seed_random.isChecked() else self.seed_spin.value()
+        sampler, scheduler = self.sampling.values()
         return GenerationRequest(prompt=self.prompt.toPlainText().strip(), width=self.width_spin.value(),
                                  height=self.height_spin.value(), steps=self.steps_spin.value(), seed=seed,
-                                 count=self.count_spin.value(), profile=self.settings.profile)
+                                 count=self.count_spin.value(), profile=self.settings.profile,
+                                 sampler=sampler, scheduler=scheduler)
 
     def generate(self) -> None:
         try:
