@@ -80,5 +80,11 @@ def test_cli_sampler_and_scheduler_reach_the_png(tiny_models, tmp_path, data_dir
                  "--height", "256", "--out", str(tmp_path / "t.png"), "--no-history"]) == 0
     with Image.open(tmp_path / "t.png") as img:
         assert "Sampler: Res Multistep, Schedule type: Simple" in img.info["parameters"]
+        graph = json.loads(img.info["prompt"])  # the ComfyUI graph names the files that made it
+    transformer = sorted(p.name for p in (tiny_models.comfy / "diffusion_models").glob("*.safetensors"))
+    assert graph["16"]["inputs"]["unet_name"] in transformer
+    assert graph["18"]["inputs"]["clip_name"] == "tiny_qwen3.safetensors"
+    assert graph["17"]["inputs"]["vae_name"] == "tiny_ae.safetensors"
+    assert graph["3"]["inputs"]["sampler_name"] == "res_multistep" and graph["3"]["inputs"]["steps"] == 9
     back = read_png_metadata(tmp_path / "t.png").request
     assert (back.sampler, back.scheduler, back.steps) == ("res_multistep", "simple", 9)

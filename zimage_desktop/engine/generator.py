@@ -170,6 +170,7 @@ class Generator:
                 "dtype": str(self.dtype).replace("torch.", ""),
                 "profile": self.plan.profile if self.plan else "",
                 "transformer_form": self.plan.transformer_form if self.plan else "",
+                "roles": _file_roles(self.model_set),  # for the ComfyUI graph in the PNG
             }
         return self._model_info
 
@@ -293,6 +294,13 @@ class Generator:
         image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
         pipe.maybe_free_model_hooks()
         return image
+
+
+def _file_roles(model_set: ModelSet) -> dict[str, str]:
+    """The single files' names by role; a diffusers folder or a sharded text encoder has none."""
+    files = {"transformer": model_set.transformer, "text_encoder": model_set.text_encoder, "vae": model_set.vae}
+    return {role: p.name for role, p in files.items()
+            if model_set.form != "diffusers" and p is not None and p.is_file()}
 
 
 def _encoder_id(model_set: ModelSet) -> str:

@@ -270,9 +270,11 @@ def workflow_to_graph(text: str) -> Graph | None:
         elif isinstance(link, dict) and "id" in link:
             origin[link["id"]] = [str(link.get("origin_id")), link.get("origin_slot", 0)]
     graph: Graph = {}
+    nodes = [n for n in nodes if isinstance(n, dict) and isinstance(n.get("type"), str) and "id" in n]
+    known = {str(n["id"]) for n in nodes}
+    # links from outside (a subgraph's inputs) leave the widget value in place
+    origin = {k: v for k, v in origin.items() if v[0] in known}
     for node in nodes:
-        if not isinstance(node, dict) or not isinstance(node.get("type"), str) or "id" not in node:
-            continue
         inputs: dict[str, Any] = {}
         values = node.get("widgets_values")
         if isinstance(values, dict):

@@ -1,8 +1,9 @@
-"""PNG metadata: A1111 ``parameters`` for other tools, plus our ``zimage`` JSON for exact recall.
+"""PNG metadata: A1111 ``parameters`` for other tools, our ``zimage`` JSON for exact recall, and
+ComfyUI's ``prompt``/``workflow`` graphs so the image opens in ComfyUI (history.comfy_export).
 
 Reading accepts ours first, then A1111's text or Fooocus's JSON (``parameters``), then ComfyUI's
-graph (``prompt``, else ``workflow``). Text chunks go in as iTXt (UTF-8) so Chinese prompts
-survive every reader.
+graph (``prompt``, else ``workflow``). Our text chunks go in as iTXt (UTF-8) so Chinese prompts
+survive every reader; ComfyUI's graphs as ASCII JSON in tEXt, as ComfyUI writes them.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from ..engine.request import GenerationRequest
 from ..errors import BadInputError
 from ..fsutil import atomic_open
 from .a1111 import parse_a1111, parse_fooocus
+from .comfy_export import api_prompt, workflow
 from .comfy_graph import parse_comfy_prompt, parse_comfy_workflow
 from .png_text import read_png_text
 from .recall import RecallValues, to_request
 
 ZIMAGE_KEY = "zimage"
 A1111_KEY = "parameters"
+COMFY_PROMPT_KEY = "prompt"
+COMFY_WORKFLOW_KEY = "workflow"
 METADATA_SCHEMA = 1
 MAX_CHUNK_CHARS = 1_000_000
 # How A1111-style readers name our samplers and schedules (read back by history.recall).
@@ -66,6 +70,9 @@ def build_pnginfo(request: GenerationRequest, model: dict[str, Any], timings: di
         "timings": timings or {},
     }
     info.add_itxt(ZIMAGE_KEY, json.dumps(payload, ensure_ascii=False, sort_keys=True))
+    # As ComfyUI's SaveImage writes them: tEXt, JSON in ASCII (ComfyUI's own PNG reader takes tEXt).
+    info.add_text(COMFY_PROMPT_KEY, json.dumps(api_prompt(request, model)))
+    info.add_text(COMFY_WORKFLOW_KEY, json.dumps(workflow(request, model)))
     return info
 
 
@@ -137,4 +144,4 @@ def _parameters(text: str) -> RecallValues | None:
     return parse_fooocus(text) if text.lstrip().startswith("{") else parse_a1111(text)
 
 
-_READERS = ((A1111_KEY, _parameters), ("prompt", parse_comfy_prompt), ("workflow", parse_comfy_workflow))
+_READERS = ((A1111_KEY, _parameters), (COMFY_PROMPT_KEY, parse_comfy_prompt), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))
