@@ -28,6 +28,7 @@ def inputs(chars: int) -> dict[str, str]:
         "long fields line": (fields + ", " + ", ".join(f"Key {i}: value {i}" for i in range(chars // 18)))[:chars],
         "words, no colon (old worst case)": words[: chars - 10] + ", Steps: 8",
         "quoted value with escapes": fields + ', Notes: "' + ('\\"a, ' * (chars // 5))[: chars - len(fields) - 12] + '"',
+        "unterminated quote with escapes": fields + ', Notes: "' + ('a\\"' * (chars // 3))[: chars - len(fields) - 10],
         "many quoted fields": (fields + ", " + ", ".join(f'Key {i}: "v, {i}"' for i in range(chars // 16)))[:chars],
         "colons without commas": fields + ", " + ("k:" * (chars // 2))[: chars - len(fields) - 2],
     }

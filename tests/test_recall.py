@@ -277,3 +277,14 @@ def test_our_parameters_text_names_sampler_and_schedule_and_reads_back(sampler, 
     found = parse_a1111(text)
     back = to_request(found)
     assert back == req and not found.notes
+
+
+def test_a1111_line_with_thousands_of_fields_is_cut_with_a_note():
+    from zimage_desktop.history.a1111 import MAX_FIELDS, parse_a1111
+
+    line = "Steps: 12, Seed: 99, Size: 512x768, " + ", ".join(f'K{i}: "v, {i}"' for i in range(5000))
+    found = parse_a1111("a cat\n" + line)
+    assert (found.prompt, found.steps, found.seed, found.width, found.height) == ("a cat", "12", "99", "512", "768")
+    assert any(f"more than {MAX_FIELDS} fields" in n for n in found.notes)
+    assert len(parse_fields(line)) == MAX_FIELDS
+    assert len(parse_fields(", ".join(f"K{i}: {i}" for i in range(5000)))) == MAX_FIELDS

@@ -17,6 +17,9 @@ NEGATIVE = "Negative prompt:"
 # A1111 (and us) write these; a last line with fewer is part of the prompt, as in A1111 itself.
 MIN_FIELDS = 3
 MAX_KEY_CHARS = 64
+# A1111 writes a few dozen fields; past this many the line is not A1111's and the rest is ignored,
+# which also bounds the work a hostile 1 MB line can cause.
+MAX_FIELDS = 256
 
 
 def parse_fields(line: str) -> dict[str, str]:
@@ -25,15 +28,18 @@ def parse_fields(line: str) -> dict[str, str]:
     The text between quotes is split on commas in one C-speed call; a quote right after a key's
     colon starts a JSON string (which may hold commas); any other quote is ordinary text."""
     fields: dict[str, str] = {}
-    pos, end = 0, len(line)
-    while pos < end:
+    pos, end, rounds = 0, len(line), 0
+    while pos < end and rounds < MAX_FIELDS and len(fields) < MAX_FIELDS:
+        rounds += 1
         quote = line.find('"', pos)
-        pieces = line[pos:end if quote < 0 else quote].split(",")
+        room = MAX_FIELDS - len(fields)
+        pieces = line[pos:end if quote < 0 else quote].split(",", room)
         tail = pieces.pop()  # the text after the last comma: the last field, or a key before its quote
         for piece in pieces:
             _add(fields, piece)
-        if quote < 0:
-            _add(fields, tail)
+        if quote < 0 or len(pieces) >= room:
+            if len(pieces) < room:  # else tail is the unsplit rest of an over-long line
+                _add(fields, tail)
             break
         key, colon, before = tail.partition(":")
         if colon and not before.strip():
@@ -55,28 +61,23 @@ def _add(fields: dict[str, str], piece: str, raw: bool = False) -> None:
 
 
 def _quoted(line: str, opening: int) -> tuple[str, int]:
-    """The JSON string starting at ``opening`` and the index after it. json's scanner is linear;
-    a string it refuses (a bad escape) ends at the next unescaped quote, found without going back."""
+    """The JSON string starting at ``opening`` and the index after it (json's scanner is linear).
+    A string it refuses (unterminated, a bad escape) runs to the next '",' or the line's last quote."""
     try:
         value, after = _JSON.raw_decode(line, opening)
         if isinstance(value, str):
             return value, after
     except ValueError:
         pass
-    pos = opening + 1
-    while True:
-        quote = line.find('"', pos)
-        if quote < 0:
-            return line[opening + 1:], len(line)
-        slashes = 0
-        while line[quote - 1 - slashes] == "\\":  # each run of backslashes is looked at once
-            slashes += 1
-        if slashes % 2 == 0:
-            return line[opening + 1:quote], quote + 1
-        pos = quote + 1
+    close = line.find('",', opening + 1)
+    if close < 0:
+        close = line.rfind('"', opening + 1)
+    if close < 0:
+        return line[opening + 1:], len(line)
+    return line[opening + 1:close], close + 1
 
 
-_JSON = json.JSONDecoder()
+_JSON = json.JSONDecoder(strict=False)  # tabs and other control characters as they are
 
 
 def parse_a1111(text: str) -> RecallValues | None:
@@ -99,6 +100,8 @@ def parse_a1111(text: str) -> RecallValues | None:
         return None
     if not fields:
         found.notes.append("The text has no parameters line; only the prompt was taken.")
+    elif len(fields) >= MAX_FIELDS:
+        found.notes.append(f"The parameters line has more than {MAX_FIELDS} fields; the rest were ignored.")
     found.seed = fields.get("Seed")
     found.steps = fields.get("Steps")
     size = fields.get("Size", "")
