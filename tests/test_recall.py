@@ -288,3 +288,43 @@ def test_a1111_line_with_thousands_of_fields_is_cut_with_a_note():
     assert any(f"more than {MAX_FIELDS} fields" in n for n in found.notes)
     assert len(parse_fields(line)) == MAX_FIELDS
     assert len(parse_fields(", ".join(f"K{i}: {i}" for i in range(5000)))) == MAX_FIELDS
+
+
+def test_custom_save_node_beats_a_preview_and_a_loader_holding_the_prompt_as_text(tmp_path):
+    graph = {
+        "1": {"class_type": "Efficient Loader", "inputs": {
+            "ckpt_name": "z_image_turbo_bf16.safetensors", "positive": PANDA, "negative": NEGATIVE,
+            "empty_latent_width": 832, "empty_latent_height": 1216, "batch_size": 1}},
+        "2": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 832, "height": 1216, "batch_size": 1}},
+        "3": {"class_type": "KSampler (Efficient)", "inputs": {
+            "seed": 31337, "steps": 9, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0,
+            "model": ["1", 0], "positive": ["1", 1], "negative": ["1", 2], "latent_image": ["2", 0]}},
+        "4": {"class_type": "KSampler", "inputs": {
+            "seed": 1, "steps": 2, "cfg": 1.0, "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0,
+            "model": ["1", 0], "positive": ["5", 0], "negative": ["1", 2], "latent_image": ["2", 0]}},
+        "5": {"class_type": "CLIPTextEncode", "inputs": {"text": "a preview only"}},
+        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0]}},
+        "7": {"class_type": "PreviewImage", "inputs": {"images": ["6", 0]}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0]}},
+        "9": {"class_type": "Image Save", "inputs": {"images": ["8", 0], "output_path": "out"}},
+    }
+    _, got = recall(comfy_png(tmp_path / "eff.png", graph))
+    assert got == (PANDA, 31337, 9, 832, 1216)
+
+
+def test_compressed_itxt_and_an_over_long_prompt(tmp_path):
+    info = PngImagePlugin.PngInfo()
+    long_prompt = "熊猫" * 2600  # 5200 characters: over the 4096 a request takes
+    info.add_itxt("parameters", long_prompt + "\nSteps: 9, Sampler: Euler, Seed: 7, Size: 1024x1024", zip=True)
+    Image.new("RGB", (16, 16)).save(tmp_path / "z.png", pnginfo=info)
+    back, got = recall(tmp_path / "z.png")
+    assert got == (long_prompt[:4096], 7, 9, 1024, 1024)
+    assert any("cut to 4096 of its 5200 characters" in n for n in back.notes)
+
+
+def test_not_a_png_is_refused_with_a_sentence(tmp_path):
+    from zimage_desktop.errors import BadInputError
+
+    (tmp_path / "fake.png").write_bytes(b"GIF89a not a png")
+    with pytest.raises(BadInputError, match="not a readable PNG"):
+        read_png_metadata(tmp_path / "fake.png")

@@ -23,7 +23,7 @@ SAMPLER_CLASSES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCust
 # Inputs that hold a prompt, best first: a wildcard encoder's result before its template, FLUX's
 # T5 text before its CLIP-L text, Lumina 2's user prompt before its system prompt.
 TEXT_KEYS = ("populated_text", "text", "text_g", "t5xxl", "user_prompt", "prompt", "clip_l", "string", "text_l",
-             "value", "wildcard_text")
+             "value", "wildcard_text", "positive")  # last: loaders that take the prompt as text (Efficiency)
 # Conditioning inputs on the positive path, best first (never "negative", "cond2", "uncond").
 POSITIVE_KEYS = ("positive", "guider", "conditioning", "conditioning_to", "conditioning_1", "cond1", "cond",
                  "conditioning_from", "conditioning_2", "base_positive")
@@ -86,10 +86,19 @@ def _nearest_sampler(graph: Graph, start_links: list[str]) -> str | None:
     return None
 
 
+def _output_rank(cls: str) -> int:
+    """0: saves the image (SaveImage, custom "Image Save" nodes), 1: previews it, 2: anything else."""
+    name = cls.lower()
+    if cls == OUTPUT_CLASSES[0] or ("save" in name and "image" in name):
+        return 0
+    return 1 if cls == OUTPUT_CLASSES[1] or ("preview" in name and "image" in name) else 2
+
+
 def _outputs(graph: Graph) -> list[str]:
-    by_class = [n for cls in OUTPUT_CLASSES for n in sorted(graph, key=_node_order) if _class(graph, n) == cls]
-    if by_class:
-        return by_class
+    ranked = sorted((_output_rank(_class(graph, n)), _node_order(n), n) for n in graph)
+    outputs = [n for rank, _, n in ranked if rank < 2]
+    if outputs:
+        return outputs
     used = {u for n in graph for u in _upstream(graph, n)}
     return [n for n in sorted(graph, key=_node_order) if n not in used]
 
