@@ -63,3 +63,10 @@ def test_window_shows_before_torch_is_imported():
                           env=dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "heavy modules imported before the window showed: none" in proc.stdout
+
+
+def test_metadata_parse_bench_runs():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "metadata_parse.py"), "--kb", "50", "--old-kb", "2"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "worst 50,000-char parse" in proc.stdout and "old regex" in proc.stdout

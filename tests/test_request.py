@@ -17,7 +17,7 @@ def test_create_draws_and_keeps_a_seed():
 
 def test_count_gives_consecutive_seeds_and_single_requests():
     req = GenerationRequest(prompt="x", seed=2**32 - 2, count=3)
-    assert req.seeds == [2**32 - 2, 2**32 - 1, 0]
+    assert req.seeds == [2**32 - 2, 2**32 - 1, 2**32]  # no wrap at 32 bits: seeds are 64-bit
     single = req.for_seed(req.seeds[1])
     assert single.count == 1 and single.seed == 2**32 - 1 and single.prompt == "x"
 
@@ -34,7 +34,9 @@ def test_count_gives_consecutive_seeds_and_single_requests():
         (dict(prompt="x", width=1024.0), "whole number"),
         (dict(prompt="x", steps=0), "Steps"),
         (dict(prompt="x", seed=-1), "seed"),
-        (dict(prompt="x", seed=2**32), "seed"),
+        (dict(prompt="x", seed=2**64), "seed"),
+        (dict(prompt="x", sampler="dpmpp_2m"), "sampler"),
+        (dict(prompt="x", scheduler="karras"), "schedule"),
         (dict(prompt="x", count=0), "number of images"),
         (dict(prompt="x", count=True), "number of images"),
     ],

@@ -225,7 +225,8 @@ def test_gallery_search_favourite_delete_and_undo(qtbot, window):
     assert window.gallery.model.rows[0].prompt == "blue ocean waves"
 
 
-def _drop(window, path):
+def _drop(qtbot, window, path):
+    """Drop a file and wait for the thread that reads it to report back."""
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
@@ -233,7 +234,8 @@ def _drop(window, path):
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(event)
+    with qtbot.waitSignal(window.dropped_read, timeout=5000):
+        window.dropEvent(event)
 
 
 def test_drag_and_drop_restores_each_metadata_flavour(qtbot, window, tmp_path):
@@ -248,16 +250,16 @@ def test_drag_and_drop_restores_each_metadata_flavour(qtbot, window, tmp_path):
         return path
 
     a1111 = png("a1111.png", parameters="a fox in snow\nNegative prompt: ugly\nSteps: 20, Seed: 4242, Size: 1152x896")
-    _drop(window, a1111)
+    _drop(qtbot, window, a1111)
     assert window.prompt.toPlainText() == "a fox in snow" and window.seed_spin.value() == 4242
     assert (window.width_spin.value(), window.height_spin.value()) == (1152, 896) and window.steps_spin.value() == 20
     assert "negative prompt" in window.status.text()
     graph = {"3": {"class_type": "KSampler", "inputs": {"seed": 55, "steps": 8, "positive": ["6", 0]}},
              "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "熊猫吃竹子"}},
              "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 1024, "height": 1024}}}
-    _drop(window, png("comfy.png", prompt=json.dumps(graph)))
+    _drop(qtbot, window, png("comfy.png", prompt=json.dumps(graph)))
     assert window.prompt.toPlainText() == "熊猫吃竹子" and window.seed_spin.value() == 55
-    _drop(window, png("nothing.png"))
+    _drop(qtbot, window, png("nothing.png"))
     assert window.prompt.toPlainText() == "熊猫吃竹子" and "no parameters" in window.status.text()
 
 
@@ -397,3 +399,61 @@ def test_poster_panel_generates_variants_and_restores_from_history(qtbot, window
     assert window.mode_tabs.currentIndex() == 1
     assert panel.headline.text() == "新春特惠!" and panel.body.toPlainText() == "第一行\n第二行"
     assert panel.prompt.toPlainText().endswith("手工补充")
+
+
+def test_seed_control_holds_every_64_bit_seed_and_refuses_more(qtbot, window):
+    from PySide6.QtGui import QValidator
+
+    seed = window.seed_spin
+    window.seed_random.setChecked(False)
+    seed.setValue(2**64 - 1)
+    assert seed.value() == 2**64 - 1 and seed.text() == str(2**64 - 1)
+    validator = seed.validator()
+    assert validator.validate(str(2**64), 0)[0] == QValidator.State.Invalid
+    assert validator.validate("12a", 0)[0] == QValidator.State.Invalid
+    assert validator.validate("", 0)[0] == QValidator.State.Intermediate
+    seed.clear()
+    qtbot.keyClicks(seed, "47447417949230x")  # the letter is refused as it is typed
+    assert seed.text() == "47447417949230"
+    window.prompt.setPlainText("a big seed")
+    assert window.build_request().seed == 47447417949230
+    from zimage_desktop.engine.request import GenerationRequest
+
+    window.apply_request(GenerationRequest(prompt="restored", seed=2**64 - 2))
+    assert window.seed_spin.value() == 2**64 - 2 and not window.seed_random.isChecked()
+
+
+def test_dropped_comfyui_png_is_read_off_the_gui_thread_and_restores_a_64_bit_seed(qtbot, window, tmp_path):
+    import threading
+
+    from tests.test_recall import PANDA, comfy_png, ksampler_graph
+    from zimage_desktop.history import metadata
+
+    path = comfy_png(tmp_path / "comfy.png", ksampler_graph(seed=47447417949230, steps=9, width=1152, height=896))
+    readers = []
+    original = metadata.read_png_metadata
+
+    def spy(p):
+        readers.append(threading.current_thread())
+        return original(p)
+
+    metadata.read_png_metadata = spy
+    try:
+        _drop(qtbot, window, path)
+    finally:
+        metadata.read_png_metadata = original
+    assert readers and readers[0] is not threading.main_thread()
+    assert window.prompt.toPlainText() == PANDA
+    assert window.seed_spin.value() == 47447417949230 and window.steps_spin.value() == 9
+    assert (window.width_spin.value(), window.height_spin.value()) == (1152, 896)
+    assert "restored" in window.status.text()
+
+
+def test_sampler_and_schedule_are_restored_and_used(window):
+    from zimage_desktop.engine.request import GenerationRequest
+
+    window.apply_request(GenerationRequest(prompt="template", seed=3, sampler="res_multistep", scheduler="diffusers"))
+    assert window.findChild(object, "samplerCombo").currentData() == "res_multistep"
+    assert window.findChild(object, "scheduleCombo").currentData() == "diffusers"
+    request = window.build_request()
+    assert (request.sampler, request.scheduler) == ("res_multistep", "diffusers")

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .config import Paths, Settings
+from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDULERS
 from .errors import BadInputError, UserFacingError
 
 
@@ -56,6 +57,9 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--steps", type=_int_arg, default=8)
     gen.add_argument("--seed", type=_int_arg, default=None, help="first seed (random when left out)")
     gen.add_argument("--count", type=_int_arg, default=1, help="images, with seeds seed, seed+1, …")
+    gen.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help="as ComfyUI names it")
+    gen.add_argument("--scheduler", choices=SCHEDULERS, default=DEFAULT_SCHEDULER,
+                     help="simple: ComfyUI's (same seed, same picture); diffusers: the pipeline's own")
     gen.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
     gen.add_argument("--profile", default=None, help="memory profile name (default: auto)")
     gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
@@ -172,6 +176,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     request = GenerationRequest.create(
         args.prompt, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
         count=args.count, transformer=args.transformer, profile=args.profile or settings.profile,
+        sampler=args.sampler, scheduler=args.scheduler,
     )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)

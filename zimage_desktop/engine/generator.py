@@ -28,9 +28,10 @@ from .loader import load_pipeline
 from .model_files import ModelSet, provides, resolve_model_set
 from .placement import apply_plan
 from .planner import MemoryPlan, lighter_profile, make_plan
-from .preview import LatentPreviewer, denoised_estimate
+from .preview import LatentPreviewer
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
+from .sampling import sampler_installed, schedule
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ class Generator:
                 "dtype": str(self.dtype).replace("torch.", ""),
                 "profile": self.plan.profile if self.plan else "",
                 "transformer_form": self.plan.transformer_form if self.plan else "",
+                "roles": _file_roles(self.model_set),  # for the ComfyUI graph in the PNG
             }
         return self._model_info
 
@@ -254,7 +256,8 @@ class Generator:
         embeds = self.prompts.encode(req.prompt).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
         latents = initial_latents(req.seed, req.width, req.height, device)
-        state: dict = {"prev": latents, "sigmas": None, "bad_step": 0}
+        sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
+        state: dict = {"bad_step": 0}
 
         def on_step_end(pipeline, i: int, t, kwargs: dict) -> dict:
             current = kwargs["latents"]
@@ -265,12 +268,7 @@ class Generator:
             if on_step is not None:
                 preview = None
                 if self.previews:
-                    if state["sigmas"] is None:
-                        state["sigmas"] = pipeline.scheduler.sigmas.tolist()
-                    sigmas = state["sigmas"]
-                    x0 = denoised_estimate(state["prev"], current, sigmas[i], sigmas[i + 1])
-                    preview = self._previewer.to_rgb(x0)
-                    state["prev"] = current
+                    preview = self._previewer.to_rgb(pipeline.scheduler.denoised)
                 elapsed = time.perf_counter() - encoded
                 eta = elapsed / (i + 1) * (req.steps - i - 1)
                 on_step(StepEvent(index, count, i + 1, req.steps, req.seed, elapsed, eta, preview))
@@ -278,17 +276,19 @@ class Generator:
                 pipeline._interrupt = True  # the pipeline skips the remaining steps
             return {}
 
-        out = pipe(
-            prompt_embeds=[embeds],
-            height=req.height,
-            width=req.width,
-            num_inference_steps=req.steps,
-            guidance_scale=ARCH.guidance_scale,
-            latents=latents,
-            output_type="latent",
-            callback_on_step_end=on_step_end,
-            callback_on_step_end_tensor_inputs=["latents"],
-        ).images
+        # ComfyUI's schedule and sampler (engine/sampling.py) in the pipeline's unchanged loop.
+        with sampler_installed(pipe, req.sampler):
+            out = pipe(
+                prompt_embeds=[embeds],
+                height=req.height,
+                width=req.width,
+                sigmas=sigmas,
+                guidance_scale=ARCH.guidance_scale,
+                latents=latents,
+                output_type="latent",
+                callback_on_step_end=on_step_end,
+                callback_on_step_end_tensor_inputs=["latents"],
+            ).images
         if state["bad_step"]:
             raise _NonFinite(state["bad_step"])
         if pipe.interrupt:
@@ -317,6 +317,13 @@ class Generator:
         image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
         pipe.maybe_free_model_hooks()
         return image
+
+
+def _file_roles(model_set: ModelSet) -> dict[str, str]:
+    """The single files' names by role; a diffusers folder or a sharded text encoder has none."""
+    files = {"transformer": model_set.transformer, "text_encoder": model_set.text_encoder, "vae": model_set.vae}
+    return {role: p.name for role, p in files.items()
+            if model_set.form != "diffusers" and p is not None and p.is_file()}
 
 
 def _encoder_id(model_set: ModelSet) -> str:

@@ -18,8 +18,21 @@ MAX_COUNT = 64
 # Z-Image's text encoder sees at most 512 tokens; one token is at least one character for
 # Chinese and about four for English, so anything longer than this can never fit.
 MAX_PROMPT_CHARS = 4096
-MAX_SEED = 2**32 - 1
-REQUEST_SCHEMA = 1
+# ComfyUI and torch.Generator.manual_seed take any unsigned 64-bit seed.
+MAX_SEED = 2**64 - 1
+# Seeds we draw ourselves stay short, so they are easy to read and type; any seed up to MAX_SEED
+# (e.g. a ComfyUI one) is accepted.
+RANDOM_SEED_LIMIT = 2**32
+# Sampling: "euler" and "simple" are what ComfyUI's Z-Image example uses; "res_multistep" is its
+# current template's sampler; "diffusers" is ZImagePipeline's own schedule (linspace(1, 1/n, n),
+# shifted), which equals "simple" when the steps divide 1000 and which every image made before
+# schedules were recorded used.
+SAMPLERS = ("euler", "res_multistep")
+SCHEDULERS = ("simple", "diffusers")
+DEFAULT_SAMPLER = "euler"
+DEFAULT_SCHEDULER = "simple"
+LEGACY_SCHEDULER = "diffusers"
+REQUEST_SCHEMA = 2
 
 
 def snap_size(value: int) -> int:
@@ -29,7 +42,7 @@ def snap_size(value: int) -> int:
 
 
 def random_seed() -> int:
-    return secrets.randbelow(MAX_SEED + 1)
+    return secrets.randbelow(RANDOM_SEED_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class GenerationRequest:
     transformer: str | None = None
     # Memory profile name ("auto", "8gb", …); the planner interprets it.
     profile: str = "auto"
+    sampler: str = DEFAULT_SAMPLER
+    scheduler: str = DEFAULT_SCHEDULER
     # Structured inputs (e.g. the poster panel's fields) kept for exact recall.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -88,6 +103,9 @@ class GenerationRequest:
         values = {k: v for k, v in data.items() if k in known}
         if "prompt" not in values:
             raise BadInputError("The saved request has no prompt.")
+        # Saved before schedules were recorded: made with the pipeline's own schedule, and so
+        # re-made with it.
+        values.setdefault("scheduler", LEGACY_SCHEDULER)
         return cls(**values)
 
     @classmethod
@@ -126,6 +144,10 @@ def validate(req: GenerationRequest) -> list[str]:
         problems.append(f"Steps must be between 1 and {MAX_STEPS} (Z-Image-Turbo uses {DEFAULT_STEPS}).")
     if not _is_int(req.seed) or not 0 <= req.seed <= MAX_SEED:
         problems.append(f"The seed must be a whole number between 0 and {MAX_SEED}.")
+    if req.sampler not in SAMPLERS:
+        problems.append(f"The sampler {req.sampler!r} is not available; choose one of {', '.join(SAMPLERS)}.")
+    if req.scheduler not in SCHEDULERS:
+        problems.append(f"The schedule {req.scheduler!r} is not available; choose one of {', '.join(SCHEDULERS)}.")
     if not _is_int(req.count) or not 1 <= req.count <= MAX_COUNT:
         problems.append(f"The number of images must be between 1 and {MAX_COUNT}.")
     if req.transformer is not None and (not isinstance(req.transformer, str) or not req.transformer):

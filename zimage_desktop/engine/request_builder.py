@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .request import GenerationRequest, random_seed
+from .request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, GenerationRequest, random_seed
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,13 @@ class RequestBuilder:
     profile: str = "auto"  # the memory profile chosen in Settings
 
     def new(self, prompt: str, *, width: int, height: int, steps: int = 8, seed: int | None = None,
-            count: int = 1, extra: dict[str, Any] | None = None) -> GenerationRequest:
+            count: int = 1, sampler: str = DEFAULT_SAMPLER, scheduler: str = DEFAULT_SCHEDULER,
+            extra: dict[str, Any] | None = None) -> GenerationRequest:
         """A request for new images; ``seed`` None draws one."""
         return GenerationRequest(prompt=prompt.strip(), width=width, height=height, steps=steps,
                                  seed=random_seed() if seed is None else seed, count=count,
-                                 profile=self.profile, extra=dict(extra or {}))
+                                 profile=self.profile, sampler=sampler, scheduler=scheduler,
+                                 extra=dict(extra or {}))
 
     def rerun(self, request: GenerationRequest, vary: bool = False) -> GenerationRequest:
         """The same image again (same seed and files), or with ``vary`` a new seed; on this

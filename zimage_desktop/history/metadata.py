@@ -1,14 +1,16 @@
-"""PNG metadata: A1111 ``parameters`` for other tools, plus our ``zimage`` JSON for exact recall.
+"""PNG metadata: A1111 ``parameters`` for other tools, our ``zimage`` JSON for exact recall, and
+ComfyUI's ``prompt``/``workflow`` graphs so the image opens in ComfyUI (history.comfy_export).
 
-Reading accepts ours first, then A1111's text (best effort: prompt, seed, size, steps). Text
-chunks go in as iTXt (UTF-8) so Chinese prompts survive every reader.
+Reading accepts ours first, then A1111's text or Fooocus's JSON (``parameters``), then ComfyUI's
+graph (``prompt``, else ``workflow``). Our text chunks go in as iTXt (UTF-8) so Chinese prompts
+survive every reader; ComfyUI's graphs as ASCII JSON in tEXt, as ComfyUI writes them.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +20,29 @@ from .. import __version__
 from ..engine.request import GenerationRequest
 from ..errors import BadInputError
 from ..fsutil import atomic_open
+from .a1111 import parse_a1111, parse_fooocus
+from .comfy_export import api_prompt, workflow
+from .comfy_graph import parse_comfy_prompt, parse_comfy_workflow
+from .png_text import read_png_text
+from .recall import RecallValues, to_request
 
 ZIMAGE_KEY = "zimage"
 A1111_KEY = "parameters"
+COMFY_PROMPT_KEY = "prompt"
+COMFY_WORKFLOW_KEY = "workflow"
 METADATA_SCHEMA = 1
 MAX_CHUNK_CHARS = 1_000_000
+# How A1111-style readers name our samplers and schedules (read back by history.recall).
+SAMPLER_LABELS = {"euler": "Euler", "res_multistep": "Res Multistep"}
+SCHEDULE_LABELS = {"simple": "Simple", "diffusers": "Diffusers"}
 
 
 def a1111_parameters(request: GenerationRequest, model: dict[str, Any]) -> str:
     """The ``parameters`` text A1111, Forge, Civitai and image viewers understand."""
     fields = [
         f"Steps: {request.steps}",
-        "Sampler: Euler",
-        "Schedule type: Simple",
+        f"Sampler: {SAMPLER_LABELS[request.sampler]}",
+        f"Schedule type: {SCHEDULE_LABELS[request.scheduler]}",
         "CFG scale: 1",
         f"Seed: {request.seed}",
         f"Size: {request.width}x{request.height}",
@@ -58,6 +70,9 @@ def build_pnginfo(request: GenerationRequest, model: dict[str, Any], timings: di
         "timings": timings or {},
     }
     info.add_itxt(ZIMAGE_KEY, json.dumps(payload, ensure_ascii=False, sort_keys=True))
+    # As ComfyUI's SaveImage writes them: tEXt, JSON in ASCII (ComfyUI's own PNG reader takes tEXt).
+    info.add_text(COMFY_PROMPT_KEY, json.dumps(api_prompt(request, model)))
+    info.add_text(COMFY_WORKFLOW_KEY, json.dumps(workflow(request, model)))
     return info
 
 
@@ -74,24 +89,25 @@ def write_png(path: Path, image: Image.Image, request: GenerationRequest, model:
 class RecalledParameters:
     """What could be read back from an image; ``request`` is None when no prompt was found."""
 
-    source: str  # "zimage" | "a1111" | "none"
+    source: str  # "zimage" | "a1111" | "fooocus" | "comfyui" | "none"
     request: GenerationRequest | None
     model: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
 
 def read_png_metadata(path: Path) -> RecalledParameters:
-    try:
-        with Image.open(path) as img:
-            # info holds the text chunks before the image data (where every writer puts them);
-            # unlike .text it does not decode the pixels, so a hostile image costs nothing here.
-            texts = {k: v for k, v in img.info.items() if isinstance(k, str) and isinstance(v, str)}
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise BadInputError(f"{Path(path).name} is not a readable PNG image ({exc}).") from None
-    return parse_text_chunks(texts)
+    """Parameters from a PNG's text chunks, wherever they are in the file; pixels are not read."""
+    found = read_png_text(Path(path), MAX_CHUNK_CHARS)
+    width, height = found.size or (0, 0)
+    if Image.MAX_IMAGE_PIXELS and width * height > 2 * Image.MAX_IMAGE_PIXELS:  # where Pillow refuses to open it
+        raise BadInputError(f"{Path(path).name} is not a readable PNG image ({width}×{height} pixels is too large).")
+    notes = [f"The {key} metadata is too large and was ignored." for key in found.oversized]
+    recalled = parse_text_chunks(found.texts, found.size)
+    return replace(recalled, notes=tuple(notes) + recalled.notes) if notes else recalled
 
 
-def parse_text_chunks(texts: dict[str, str]) -> RecalledParameters:
+def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None = None) -> RecalledParameters:
+    """Ours first (exact), then the readers of other tools' chunks, each note kept."""
     notes: list[str] = []
     raw = texts.get(ZIMAGE_KEY)
     if isinstance(raw, str):
@@ -105,111 +121,27 @@ def parse_text_chunks(texts: dict[str, str]) -> RecalledParameters:
                 return RecalledParameters("zimage", request, model, tuple(notes))
             except (ValueError, KeyError, TypeError, RecursionError, BadInputError) as exc:
                 notes.append(f"The zimage metadata is damaged ({exc}).")
-    raw = texts.get(A1111_KEY)
-    if isinstance(raw, str) and len(raw) <= MAX_CHUNK_CHARS:
-        parsed = parse_a1111(raw)
-        if parsed is not None:
-            request, more = parsed
-            return RecalledParameters("a1111", request, {}, tuple(notes + more))
-    raw = texts.get("prompt")
-    if isinstance(raw, str) and len(raw) <= MAX_CHUNK_CHARS:
-        parsed = parse_comfyui_prompt(raw)
-        if parsed is not None:
-            request, more = parsed
-            return RecalledParameters("comfyui", request, {}, tuple(notes + more))
+    for key, reader in _READERS:
+        raw = texts.get(key)
+        if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS:
+            continue
+        found = reader(raw)
+        if found is None:
+            continue
+        try:
+            recalled = to_request(found, image_size)
+        except BadInputError as exc:  # every field was checked; kept as a safety net
+            found.notes.append(str(exc))
+            recalled = None
+        if recalled is not None:
+            return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes))
+        notes.extend(found.notes)
     notes.append("The image carries no generation parameters this app can read.")
     return RecalledParameters("none", None, {}, tuple(notes))
 
 
-_A1111_FIELD = re.compile(r'\s*([\w ]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+def _parameters(text: str) -> RecallValues | None:
+    return parse_fooocus(text) if text.lstrip().startswith("{") else parse_a1111(text)
 
 
-def parse_a1111(text: str) -> tuple[GenerationRequest, list[str]] | None:
-    """Prompt, seed, size and steps from A1111's text; notes say what was dropped."""
-    lines = text.strip().split("\n")
-    if not lines:
-        return None
-    last = lines[-1]
-    params = dict((m.group(1).strip(), m.group(2).strip()) for m in _A1111_FIELD.finditer(last)) if "Steps:" in last else {}
-    prompt_lines = lines[:-1] if params else lines
-    negative = [i for i, line in enumerate(prompt_lines) if line.startswith("Negative prompt:")]
-    notes: list[str] = []
-    if negative:
-        prompt_lines = prompt_lines[: negative[0]]
-        notes.append("The negative prompt was dropped: Z-Image-Turbo does not use one.")
-    prompt = "\n".join(prompt_lines).strip()
-    if not prompt:
-        return None
-    values: dict[str, Any] = {}
-    try:
-        if "Seed" in params:
-            values["seed"] = int(params["Seed"]) % 2**32
-        if "Steps" in params:
-            values["steps"] = int(params["Steps"])
-        if "Size" in params:
-            w, h = (int(v) for v in params["Size"].lower().split("x"))
-            values.update(width=w, height=h)
-    except ValueError:
-        notes.append("Some parameters could not be read and were left at their defaults.")
-    try:
-        request = GenerationRequest(prompt=prompt, **values)
-    except BadInputError as exc:
-        notes.append(f"{exc} The default was used.")
-        request = GenerationRequest(prompt=prompt, seed=values.get("seed", 0))
-    return request, notes
-
-
-SAMPLERS = {"KSampler": "seed", "KSamplerAdvanced": "noise_seed", "SamplerCustom": "noise_seed",
-            "RandomNoise": "noise_seed"}
-
-
-def parse_comfyui_prompt(text: str) -> tuple[GenerationRequest, list[str]] | None:
-    """Best effort from ComfyUI's API-format ``prompt`` chunk: positive text, seed, steps, size."""
-    try:
-        graph = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(graph, dict):
-        return None
-    nodes = {k: v for k, v in graph.items() if isinstance(v, dict) and isinstance(v.get("inputs"), dict)}
-
-    def text_of(link) -> str | None:
-        for _ in range(8):  # follow links through re-routing nodes
-            if not (isinstance(link, list) and link and str(link[0]) in nodes):
-                return None
-            inputs = nodes[str(link[0])]["inputs"]
-            value = inputs.get("text", inputs.get("text_g", inputs.get("conditioning")))
-            if isinstance(value, str):
-                return value
-            link = value
-        return None
-
-    values: dict[str, Any] = {}
-    notes: list[str] = []
-    prompt = None
-    for node in nodes.values():
-        kind, inputs = node.get("class_type"), node["inputs"]
-        if kind in SAMPLERS:
-            seed = inputs.get(SAMPLERS[kind])
-            if isinstance(seed, int) and not isinstance(seed, bool):
-                values["seed"] = seed % 2**32
-            if isinstance(inputs.get("steps"), int):
-                values["steps"] = inputs["steps"]
-            prompt = prompt or text_of(inputs.get("positive"))
-        if isinstance(kind, str) and kind.startswith("Empty") and "Latent" in kind:
-            w, h = inputs.get("width"), inputs.get("height")
-            if isinstance(w, int) and isinstance(h, int):
-                values.update(width=w, height=h)
-    if prompt is None:  # no sampler to follow: the first text encoder's text
-        prompt = next((n["inputs"]["text"] for n in nodes.values()
-                       if isinstance(n["inputs"].get("text"), str) and "TextEncode" in str(n.get("class_type"))), None)
-    if not prompt or not prompt.strip():
-        return None
-    if "seed" not in values:
-        notes.append("No seed was found in the ComfyUI workflow.")
-    try:
-        request = GenerationRequest(prompt=prompt.strip(), **values)
-    except BadInputError as exc:
-        notes.append(f"{exc} The default was used.")
-        request = GenerationRequest(prompt=prompt.strip()[:4096], seed=values.get("seed", 0))
-    return request, notes
+_READERS = ((A1111_KEY, _parameters), (COMFY_PROMPT_KEY, parse_comfy_prompt), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))

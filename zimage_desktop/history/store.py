@@ -29,6 +29,12 @@ class HistoryError(UserFacingError):
     pass
 
 
+def sql_seed(seed: int) -> int:
+    """The seed as SQLite stores it: a signed 64-bit integer, so seeds from 2^63 on are kept as
+    their two's complement (lossless; the request JSON holds the seed itself and is what is read)."""
+    return seed - 2**64 if seed >= 2**63 else seed
+
+
 @dataclass(frozen=True)
 class HistoryRecord:
     id: int
@@ -167,7 +173,7 @@ class HistoryStore:
             cur = conn.execute(
                 "INSERT INTO images (created, prompt, request_json, seed, width, height, model_json, timings_json, "
                 "path, thumb_path, parent_id, profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (created or time.time(), request.prompt, request.to_json(), request.seed, request.width, request.height,
+                (created or time.time(), request.prompt, request.to_json(), sql_seed(request.seed), request.width, request.height,
                  json.dumps(model or {}, ensure_ascii=False), json.dumps(timings or {}), str(path),
                  str(thumb_path or ""), parent_id, (model or {}).get("profile", "")),
             )

@@ -9,15 +9,14 @@ from typing import TYPE_CHECKING
 
 import subprocess
 import sys
+import threading
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QSpinBox, QTabWidget
 
 from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
-
-GUI_MAX_SEED = 2**31 - 1  # QSpinBox holds a signed 32-bit int
 
 
 if TYPE_CHECKING:
@@ -27,10 +26,15 @@ if TYPE_CHECKING:
     from .prompt_editor import PromptEdit
     from ..engine.request_builder import RequestBuilder
     from .controller import GenerationController
+    from .sampling_controls import SamplingControls
+    from .seed_edit import SeedEdit
 
 
 class HistoryActions(QMainWindow):
     """The base of MainWindow, which provides these widgets and objects."""
+
+    # (path, RecalledParameters or the UserFacingError) from the thread that read a dropped file
+    dropped_read = Signal(str, object)
 
     paths: Paths
     controller: GenerationController
@@ -40,7 +44,8 @@ class HistoryActions(QMainWindow):
     width_spin: QSpinBox
     height_spin: QSpinBox
     steps_spin: QSpinBox
-    seed_spin: QSpinBox
+    seed_spin: SeedEdit
+    sampling: SamplingControls
     count_spin: QSpinBox
     seed_random: QCheckBox
     gallery: GalleryView | None
@@ -99,8 +104,9 @@ class HistoryActions(QMainWindow):
         self.width_spin.setValue(request.width)
         self.height_spin.setValue(request.height)
         self.steps_spin.setValue(request.steps)
+        self.sampling.set_values(request.sampler, request.scheduler)
         self.seed_random.setChecked(False)
-        self.seed_spin.setValue(min(request.seed, GUI_MAX_SEED))
+        self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)
         self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
 
@@ -112,24 +118,41 @@ class HistoryActions(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        from ..history.metadata import read_png_metadata
-
+        """Read the dropped PNG on a thread: a large or slow file must not freeze the window."""
         for url in event.mimeData().urls():
             path = url.toLocalFile()
             if not path.lower().endswith(".png"):
                 continue
-            try:
-                found = read_png_metadata(Path(path))
-            except UserFacingError as exc:
-                self.status.setText(str(exc))
-                return
-            self.next_parent_id = None  # a file from outside the history has no lineage here
-            if found.request is None:
-                self.status.setText(self.tr("This image carries no parameters that can be restored."))
-            else:
-                self.apply_request(found.request, found.notes)
             event.acceptProposedAction()
+            if not getattr(self, "_drop_connected", False):
+                self.dropped_read.connect(self._show_dropped)
+                self._drop_connected = True
+            self.status.setText(self.tr("Reading %1…").replace("%1", Path(path).name))
+            threading.Thread(target=self._read_dropped, args=(path,), name="read-dropped-png", daemon=True).start()
             return
+
+    def _read_dropped(self, path: str) -> None:
+        from ..history.metadata import read_png_metadata
+
+        try:
+            result: object = read_png_metadata(Path(path))
+        except UserFacingError as exc:
+            result = exc
+        try:
+            self.dropped_read.emit(path, result)
+        except RuntimeError:  # the window was closed meanwhile
+            pass
+
+    def _show_dropped(self, path: str, found) -> None:
+        if isinstance(found, UserFacingError):
+            self.status.setText(str(found))
+            return
+        self.next_parent_id = None  # a file from outside the history has no lineage here
+        if found.request is None:
+            self.status.setText(self.tr("This image carries no parameters that can be restored.") +
+                                ("  " + " ".join(found.notes) if found.notes else ""))
+        else:
+            self.apply_request(found.request, found.notes)
 
     def save_as(self, name: str = "") -> None:
         if self.last_image is None:

@@ -16,8 +16,10 @@ from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from ..engine.request_builder import RequestBuilder
 from ..engine.sizes import presets
 from ..errors import BadInputError
-from .history_actions import GUI_MAX_SEED, HistoryActions
+from .history_actions import HistoryActions
 from .preview_view import PreviewView
+from .sampling_controls import SamplingControls
+from .seed_edit import SeedEdit
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .controller import GenerationController
 from .settings_store import SettingsStore
@@ -86,9 +88,9 @@ class MainWindow(HistoryActions):
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
         self.steps_spin.setValue(8)
-        self.seed_spin = QSpinBox()
+        self.sampling = SamplingControls()
+        self.seed_spin = SeedEdit()
         self.seed_spin.setObjectName("seedSpin")
-        self.seed_spin.setRange(0, GUI_MAX_SEED)
         self.seed_random = QCheckBox()
         self.seed_random.setObjectName("seedRandomCheck")
         self.seed_random.setChecked(True)
@@ -122,13 +124,14 @@ class MainWindow(HistoryActions):
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 2)
         buttons.addWidget(self.cancel_button, 1)
-        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "seed", "count", "queue")}
+        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count", "queue")}
         form.addRow(self.prompt)
         form.addRow(self.count_label)
         form.addRow(self.labels["size"], self.size_combo)
         form.addRow(self.labels["custom"], size_row)
         form.addRow(self.size_note)
         form.addRow(self.labels["steps"], self.steps_spin)
+        form.addRow(self.labels["sampler"], self.sampling)
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
         form.addRow(buttons)
@@ -224,6 +227,7 @@ class MainWindow(HistoryActions):
             "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
         self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
         for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
+                          ("sampler", self.tr("Sampler")),
                           ("seed", self.tr("Seed")), ("count", self.tr("Images")), ("queue", self.tr("Queue"))):
             self.labels[key].setText(text)
         self.seed_random.setText(self.tr("Random"))
@@ -297,7 +301,7 @@ class MainWindow(HistoryActions):
     def _reuse_seed(self) -> None:
         if self.last_seed is not None:
             self.seed_random.setChecked(False)
-            self.seed_spin.setValue(min(self.last_seed, GUI_MAX_SEED))
+            self.seed_spin.setValue(self.last_seed)
 
     def requests(self) -> RequestBuilder:
         """Builds every request of the window with the settings as they are now."""
@@ -306,10 +310,11 @@ class MainWindow(HistoryActions):
     def build_request(self) -> GenerationRequest:
         if self.size_combo.currentData() is None:
             self._snap_custom()
+        sampler, scheduler = self.sampling.values()
         return self.requests().new(self.prompt.toPlainText(), width=self.width_spin.value(),
                                    height=self.height_spin.value(), steps=self.steps_spin.value(),
                                    seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
-                                   count=self.count_spin.value())
+                                   count=self.count_spin.value(), sampler=sampler, scheduler=scheduler)
 
     def generate(self) -> None:
         try:

@@ -55,6 +55,7 @@ class ImageViewer(QDialog):
             f"#{record.id}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.created))}",
             "", r.prompt, "",
             f"{self.tr('Size')}: {r.width}×{r.height}", f"{self.tr('Seed')}: {r.seed}", f"{self.tr('Steps')}: {r.steps}",
+            f"{self.tr('Sampler')}: {r.sampler} · {r.scheduler}",
             f"{self.tr('Model')}: {record.model.get('name', '')} ({record.model.get('transformer_form', '')}, "
             f"{record.model.get('profile', '')})",
             f"{self.tr('Lineage')}: {chain}", f"{self.tr('File')}: {record.path}",

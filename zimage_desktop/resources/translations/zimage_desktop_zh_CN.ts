@@ -174,6 +174,11 @@
         <source>Save image as</source>
         <translation>图片另存为</translation>
     </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="1" />
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
 </context>
 <context>
     <name>ImageViewer</name>
@@ -186,6 +191,11 @@
         <location filename="../../zimage_desktop/ui/viewer.py" line="40" />
         <source>Older ▶</source>
         <translation>较旧 ▶</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/viewer.py" line="1" />
+        <source>Sampler</source>
+        <translation>采样器</translation>
     </message>
 </context>
 <context>
@@ -436,6 +446,11 @@
         <location filename="../../zimage_desktop/ui/main_window.py" line="408" />
         <source>No model files yet: choose what to download.</source>
         <translation>还没有模型文件：请选择要下载的内容。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/main_window.py" line="1" />
+        <source>Sampler</source>
+        <translation>采样器</translation>
     </message>
 </context>
 <context>
@@ -867,6 +882,39 @@
         <location filename="../../zimage_desktop/ui/settings_dialog.py" line="83" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
+    </message>
+</context>
+<context>
+    <name>SamplingControls</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <source>Euler</source>
+        <translation>Euler</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <source>Res multistep</source>
+        <translation>Res multistep</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <source>Simple schedule (ComfyUI)</source>
+        <translation>Simple 调度（ComfyUI）</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <source>Diffusers schedule</source>
+        <translation>Diffusers 调度</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <source>Euler is ComfyUI's Z-Image example; res multistep is its current template.</source>
+        <translation>Euler 是 ComfyUI 的 Z-Image 示例所用的采样器；res multistep 是其当前模板所用的。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <source>With the same seed, the simple schedule makes ComfyUI's picture; the diffusers schedule is the pipeline's own, used by this app's older images.</source>
+        <translation>使用相同种子时，Simple 调度生成与 ComfyUI 相同的图片；Diffusers 调度是管线自带的调度，本应用较早的图片使用它。</translation>
     </message>
 </context>
 </TS>

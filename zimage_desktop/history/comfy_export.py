@@ -1,0 +1,104 @@
+"""Our images open in ComfyUI: the ``prompt`` (API) and ``workflow`` (UI) graphs of a request.
+
+The graph is ComfyUI's official Z-Image example — UNETLoader, CLIPLoader (lumina2), VAELoader,
+a positive and a negative CLIPTextEncode, EmptySD3LatentImage, KSampler, VAEDecode, SaveImage —
+with our prompt, seed, steps, size, sampler and schedule and our model files' names. The
+negative is empty: at CFG 1 ComfyUI does not use it, and we never had one. GGUF files load through
+ComfyUI-GGUF's loader nodes, as ComfyUI users of those files do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine.request import GenerationRequest
+
+# ComfyUI's names of the official files (what a diffusers-folder install corresponds to).
+OFFICIAL_FILES = {"transformer": "z_image_turbo_bf16.safetensors", "text_encoder": "qwen_3_4b.safetensors",
+                  "vae": "ae.safetensors"}
+SAVE_PREFIX = "z-image"
+
+# (id, class, widget values in ComfyUI's widget order, linked inputs {name: (from id, slot, type)},
+# outputs [(name, type)]). Node ids follow the official example.
+_NodeSpec = tuple[int, str, list[Any], dict[str, tuple[int, int, str]], list[tuple[str, str]]]
+
+
+def model_files(model: dict[str, Any]) -> dict[str, str]:
+    """transformer / text_encoder / vae file names for ComfyUI's loaders."""
+    roles = model.get("roles")
+    if not isinstance(roles, dict):
+        roles = {}
+    return {role: str(roles.get(role) or default) for role, default in OFFICIAL_FILES.items()}
+
+
+def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]:
+    files = model_files(model)
+    gguf_unet = files["transformer"].endswith(".gguf")
+    gguf_clip = files["text_encoder"].endswith(".gguf")
+    scheduler = "simple"  # ComfyUI has no "diffusers" schedule; equal to simple when steps divide 1000
+    return [
+        (16, "UnetLoaderGGUF" if gguf_unet else "UNETLoader",
+         [files["transformer"]] if gguf_unet else [files["transformer"], "default"], {}, [("MODEL", "MODEL")]),
+        (18, "CLIPLoaderGGUF" if gguf_clip else "CLIPLoader",
+         [files["text_encoder"], "lumina2"] if gguf_clip else [files["text_encoder"], "lumina2", "default"], {},
+         [("CLIP", "CLIP")]),
+        (17, "VAELoader", [files["vae"]], {}, [("VAE", "VAE")]),
+        (6, "CLIPTextEncode", [request.prompt], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
+        (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
+        (13, "EmptySD3LatentImage", [request.width, request.height, 1], {}, [("LATENT", "LATENT")]),
+        (3, "KSampler", [request.seed, "fixed", request.steps, 1, request.sampler, scheduler, 1],
+         {"model": (16, 0, "MODEL"), "positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING"),
+          "latent_image": (13, 0, "LATENT")}, [("LATENT", "LATENT")]),
+        (8, "VAEDecode", [], {"samples": (3, 0, "LATENT"), "vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")]),
+        (9, "SaveImage", [SAVE_PREFIX], {"images": (8, 0, "IMAGE")}, []),
+    ]
+
+
+# Widget names in ComfyUI's order (None: KSampler's "control after generate", UI only).
+_WIDGET_NAMES: dict[str, tuple[str | None, ...]] = {
+    "UNETLoader": ("unet_name", "weight_dtype"), "UnetLoaderGGUF": ("unet_name",),
+    "CLIPLoader": ("clip_name", "type", "device"), "CLIPLoaderGGUF": ("clip_name", "type"),
+    "VAELoader": ("vae_name",), "CLIPTextEncode": ("text",),
+    "EmptySD3LatentImage": ("width", "height", "batch_size"),
+    "KSampler": ("seed", None, "steps", "cfg", "sampler_name", "scheduler", "denoise"),
+    "VAEDecode": (), "SaveImage": ("filename_prefix",),
+}
+
+
+def api_prompt(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any]:
+    """ComfyUI's API-format graph (what its SaveImage writes as the ``prompt`` chunk)."""
+    graph: dict[str, Any] = {}
+    for node_id, cls, values, links, _ in _nodes(request, model):
+        inputs: dict[str, Any] = {name: v for name, v in zip(_WIDGET_NAMES[cls], values) if name}
+        inputs.update({name: [str(src), slot] for name, (src, slot, _) in links.items()})
+        graph[str(node_id)] = {"class_type": cls, "inputs": inputs, "_meta": {"title": cls}}
+    return graph
+
+
+def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any]:
+    """The matching UI-format graph (the ``workflow`` chunk ComfyUI loads when the PNG is dropped)."""
+    specs = _nodes(request, model)
+    links: list[list[Any]] = []
+    outgoing: dict[tuple[int, int], list[int]] = {}
+    incoming: dict[int, dict[str, int]] = {}
+    for node_id, _, _, inputs, _ in specs:
+        for name, (src, slot, kind) in inputs.items():
+            link_id = len(links) + 1
+            links.append([link_id, src, slot, node_id, list(inputs).index(name), kind])
+            outgoing.setdefault((src, slot), []).append(link_id)
+            incoming.setdefault(node_id, {})[name] = link_id
+    nodes = []
+    for order, (node_id, cls, values, inputs, outputs) in enumerate(specs):
+        column = {16: 0, 18: 0, 17: 0, 6: 1, 7: 1, 13: 1, 3: 2, 8: 3, 9: 4}[node_id]
+        nodes.append({
+            "id": node_id, "type": cls, "pos": [60 + 420 * column, 80 + 200 * (order % 3)], "size": [380, 160],
+            "flags": {}, "order": order, "mode": 0,
+            "inputs": [{"name": name, "type": kind, "link": incoming[node_id][name]}
+                       for name, (_, _, kind) in inputs.items()],
+            "outputs": [{"name": name, "type": kind, "slot_index": slot, "links": outgoing.get((node_id, slot), [])}
+                        for slot, (name, kind) in enumerate(outputs)],
+            "properties": {"Node name for S&R": cls},
+            "widgets_values": values,
+        })
+    return {"last_node_id": max(spec[0] for spec in specs), "last_link_id": len(links), "nodes": nodes,
+            "links": links, "groups": [], "config": {}, "extra": {}, "version": 0.4}

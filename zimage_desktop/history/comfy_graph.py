@@ -1,0 +1,305 @@
+"""Recall from ComfyUI's API-format ``prompt`` graph by walking it the way the image was made.
+
+Start at the node that saved the image (SaveImage, else PreviewImage, else any sink), follow links
+back to the sampler that feeds it, and take everything from that one sampler: the seed (its own,
+or its RandomNoise's), the steps (its own, or its scheduler's), the sampler and schedule names,
+the positive prompt (following ``positive``/``guider``/``conditioning`` links through any node
+until a text input is found) and the latent size. A chain of samplers (a refining second pass) is
+traced back to the pass that starts from an empty latent. Negative inputs are never followed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from typing import Any
+
+from .recall import RecallValues
+
+Graph = dict[str, dict[str, Any]]
+
+OUTPUT_CLASSES = ("SaveImage", "PreviewImage")
+SAMPLER_CLASSES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
+# Inputs that hold a prompt, best first: a wildcard encoder's result before its template, FLUX's
+# T5 text before its CLIP-L text, Lumina 2's user prompt before its system prompt.
+TEXT_KEYS = ("populated_text", "text", "text_g", "t5xxl", "user_prompt", "prompt", "clip_l", "string", "text_l",
+             "value", "wildcard_text", "positive")  # last: loaders that take the prompt as text (Efficiency)
+# Conditioning inputs on the positive path, best first (never "negative", "cond2", "uncond").
+POSITIVE_KEYS = ("positive", "guider", "conditioning", "conditioning_to", "conditioning_1", "cond1", "cond",
+                 "conditioning_from", "conditioning_2", "base_positive")
+NUMBER_KEYS = ("value", "int", "seed", "noise_seed", "number", "steps", "Number")
+MAX_DEPTH = 64
+
+
+def is_link(value: Any, graph: Graph) -> bool:
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
+            and not isinstance(value[0], bool) and str(value[0]) in graph)
+
+
+def link_target(value: Any, graph: Graph) -> str | None:
+    """The node a link input comes from, or None for a literal value."""
+    return str(value[0]) if is_link(value, graph) else None
+
+
+def load_graph(text: str) -> Graph | None:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    graph = {str(k): v for k, v in data.items()
+             if isinstance(v, dict) and isinstance(v.get("inputs"), dict) and isinstance(v.get("class_type"), str)}
+    return graph or None
+
+
+def _class(graph: Graph, node_id: str) -> str:
+    return graph[node_id]["class_type"]
+
+
+def _inputs(graph: Graph, node_id: str) -> dict[str, Any]:
+    return graph[node_id]["inputs"]
+
+
+def is_sampler(graph: Graph, node_id: str) -> bool:
+    inputs = _inputs(graph, node_id)
+    return _class(graph, node_id) in SAMPLER_CLASSES or (
+        "latent_image" in inputs and ("positive" in inputs or "guider" in inputs))
+
+
+def _upstream(graph: Graph, node_id: str) -> list[str]:
+    return [str(v[0]) for v in _inputs(graph, node_id).values() if is_link(v, graph)]
+
+
+def _nearest_sampler(graph: Graph, start_links: list[str]) -> str | None:
+    """Breadth-first along links from these nodes: the first sampler met."""
+    seen: set[str] = set()
+    queue = deque(start_links)
+    while queue:
+        node_id = queue.popleft()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        if is_sampler(graph, node_id):
+            return node_id
+        queue.extend(_upstream(graph, node_id))
+    return None
+
+
+def _output_rank(cls: str) -> int:
+    """0: saves the image (SaveImage, custom "Image Save" nodes), 1: previews it, 2: anything else."""
+    name = cls.lower()
+    if cls == OUTPUT_CLASSES[0] or ("save" in name and "image" in name):
+        return 0
+    return 1 if cls == OUTPUT_CLASSES[1] or ("preview" in name and "image" in name) else 2
+
+
+def _outputs(graph: Graph) -> list[str]:
+    ranked = sorted((_output_rank(_class(graph, n)), _node_order(n), n) for n in graph)
+    outputs = [n for rank, _, n in ranked if rank < 2]
+    if outputs:
+        return outputs
+    used = {u for n in graph for u in _upstream(graph, n)}
+    return [n for n in sorted(graph, key=_node_order) if n not in used]
+
+
+def _node_order(node_id: str) -> tuple[int, str]:
+    return (int(node_id), "") if node_id.isdigit() else (1 << 62, node_id)
+
+
+def find_sampler(graph: Graph, notes: list[str]) -> str | None:
+    """The sampler that made the saved image (the first pass of a chain of samplers)."""
+    sampler = None
+    for output in _outputs(graph):
+        sampler = _nearest_sampler(graph, [output])
+        if sampler is not None:
+            break
+    if sampler is None:
+        return None
+    chain = [sampler]
+    while True:
+        latent = link_target(_inputs(graph, chain[-1]).get("latent_image"), graph)
+        before = _nearest_sampler(graph, [latent]) if latent is not None else None
+        if before is None or before in chain:
+            break
+        chain.append(before)
+    if len(chain) > 1:
+        notes.append(f"The image was refined by {len(chain) - 1} more sampler pass(es); the first pass "
+                     f"(node {chain[-1]}) was recalled and is re-made without them.")
+    others = sum(1 for n in graph if is_sampler(graph, n)) - len(chain)
+    if others > 0:
+        notes.append(f"The workflow has {others} other sampler(s); the one that feeds the saved image was used.")
+    return chain[-1]
+
+
+def _scalar(graph: Graph, value: Any, keys: tuple[str, ...], depth: int = 0) -> Any:
+    """A literal input, following links into value nodes (primitives, seed nodes) for ``keys``."""
+    if not is_link(value, graph):
+        return value
+    if depth > MAX_DEPTH:
+        return None
+    inputs = _inputs(graph, str(value[0]))
+    for key in keys:
+        if key in inputs:
+            return _scalar(graph, inputs[key], keys, depth + 1)
+    return None
+
+
+def _linked(graph: Graph, node_id: str, key: str) -> str | None:
+    return link_target(_inputs(graph, node_id).get(key), graph)
+
+
+def positive_text(graph: Graph, start: Any) -> str | None:
+    """Depth-first along positive conditioning links until a node with a text input."""
+    seen: set[str] = set()
+    stack = [str(start[0])] if is_link(start, graph) else []
+    while stack and len(seen) < 4 * MAX_DEPTH:
+        node_id = stack.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        inputs = _inputs(graph, node_id)
+        for key in TEXT_KEYS:
+            text = _scalar(graph, inputs.get(key), TEXT_KEYS)
+            if isinstance(text, str) and text.strip():
+                return text
+        nxt = [str(inputs[k][0]) for k in POSITIVE_KEYS if is_link(inputs.get(k), graph)]
+        stack.extend(reversed(nxt))  # the best key is looked at first
+    return None
+
+
+def latent_size(graph: Graph, start: Any, notes: list[str]) -> tuple[Any, Any]:
+    node_id = str(start[0]) if is_link(start, graph) else None
+    for _ in range(MAX_DEPTH):
+        if node_id is None:
+            break
+        inputs = _inputs(graph, node_id)
+        if "width" in inputs and "height" in inputs:
+            return _scalar(graph, inputs["width"], NUMBER_KEYS), _scalar(graph, inputs["height"], NUMBER_KEYS)
+        if "pixels" in inputs:
+            notes.append(f"The image was made from an input image ({_class(graph, node_id)}); it is re-made from noise.")
+            break
+        node_id = next((str(inputs[k][0]) for k in ("samples", "latent", "latent_image", "LATENT")
+                        if is_link(inputs.get(k), graph)), None)
+    return None, None
+
+
+def parse_comfy_prompt(text: str) -> RecallValues | None:
+    graph = load_graph(text)
+    return None if graph is None else recall_from_graph(graph, "comfyui")
+
+
+def recall_from_graph(graph: Graph, source: str) -> RecallValues:
+    """Prompt, seed, steps, size, sampler and schedule from the saved image's own sampler."""
+    found = RecallValues(source)
+    sampler = find_sampler(graph, found.notes)
+    if sampler is None:
+        found.notes.append("No sampler was found in the ComfyUI workflow.")
+        return found
+    inputs = _inputs(graph, sampler)
+    noise = _linked(graph, sampler, "noise")
+    sigmas = _linked(graph, sampler, "sigmas")
+    chosen_sampler = _linked(graph, sampler, "sampler")
+    guider = _linked(graph, sampler, "guider")
+
+    seed = inputs.get("seed", inputs.get("noise_seed"))
+    if seed is None and noise is not None:
+        seed = _inputs(graph, noise).get("noise_seed", _inputs(graph, noise).get("seed"))
+    found.seed = _scalar(graph, seed, NUMBER_KEYS)
+    if noise is not None and found.seed is None and _class(graph, noise) == "DisableNoise":
+        found.notes.append("The workflow adds no noise; seed 0 was used.")
+
+    steps = inputs.get("steps")
+    if steps is None and sigmas is not None:
+        steps = _inputs(graph, sigmas).get("steps")
+    found.steps = _scalar(graph, steps, NUMBER_KEYS)
+
+    name = inputs.get("sampler_name")
+    if name is None and chosen_sampler is not None:
+        name = _inputs(graph, chosen_sampler).get("sampler_name", _class(graph, chosen_sampler))
+    found.sampler = _text_or_none(_scalar(graph, name, ("sampler_name", "value")))
+    schedule = inputs.get("scheduler")
+    if schedule is None and sigmas is not None:
+        schedule = _inputs(graph, sigmas).get("scheduler", _class(graph, sigmas))
+    found.scheduler = _text_or_none(_scalar(graph, schedule, ("scheduler", "value")))
+
+    cfg = inputs.get("cfg", _inputs(graph, guider).get("cfg") if guider else None)
+    cfg = _scalar(graph, cfg, ("cfg", "value"))
+    if isinstance(cfg, (int, float)) and not isinstance(cfg, bool) and cfg not in (0, 1):
+        found.notes.append(f"CFG {cfg} was not used: Z-Image-Turbo runs without CFG.")
+    denoise = inputs.get("denoise", _inputs(graph, sigmas).get("denoise") if sigmas else None)
+    denoise = _scalar(graph, denoise, ("denoise", "value"))
+    if isinstance(denoise, (int, float)) and not isinstance(denoise, bool) and denoise < 1:
+        found.notes.append(f"Denoise {denoise} was not used: the image is re-made from noise.")
+
+    found.prompt = positive_text(graph, inputs.get("positive", inputs.get("guider")))
+    if found.prompt is None:
+        found.notes.append("No positive prompt was found on the sampler's inputs.")
+        return found
+    found.width, found.height = latent_size(graph, inputs.get("latent_image"), found.notes)
+    return found
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# The UI-format ``workflow`` keeps widget values as a list in the node's widget order; these are the
+# orders of the nodes that matter here (None: the seed's "control after generate" widget).
+WIDGETS: dict[str, tuple[str | None, ...]] = {
+    "KSampler": ("seed", None, "steps", "cfg", "sampler_name", "scheduler", "denoise"),
+    "KSamplerAdvanced": ("add_noise", "noise_seed", None, "steps", "cfg", "sampler_name", "scheduler",
+                         "start_at_step", "end_at_step", "return_with_leftover_noise"),
+    "SamplerCustom": ("add_noise", "noise_seed", None, "cfg"),
+    "RandomNoise": ("noise_seed", None),
+    "BasicScheduler": ("scheduler", "steps", "denoise"),
+    "KSamplerSelect": ("sampler_name",),
+    "CFGGuider": ("cfg",),
+    "CLIPTextEncode": ("text",),
+    "CLIPTextEncodeFlux": ("clip_l", "t5xxl", "guidance"),
+    "EmptyLatentImage": ("width", "height", "batch_size"),
+    "EmptySD3LatentImage": ("width", "height", "batch_size"),
+    "PrimitiveNode": ("value", None),
+}
+
+
+def workflow_to_graph(text: str) -> Graph | None:
+    """An API-format graph from a flat UI-format workflow (links resolved, known widgets named)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    nodes, links = (data.get("nodes"), data.get("links")) if isinstance(data, dict) else (None, None)
+    if not isinstance(nodes, list) or not isinstance(links, list):
+        return None
+    origin: dict[Any, list[Any]] = {}
+    for link in links:
+        if isinstance(link, list) and len(link) >= 5:
+            origin[link[0]] = [str(link[1]), link[2]]
+        elif isinstance(link, dict) and "id" in link:
+            origin[link["id"]] = [str(link.get("origin_id")), link.get("origin_slot", 0)]
+    graph: Graph = {}
+    nodes = [n for n in nodes if isinstance(n, dict) and isinstance(n.get("type"), str) and "id" in n]
+    known = {str(n["id"]) for n in nodes}
+    # links from outside (a subgraph's inputs) leave the widget value in place
+    origin = {k: v for k, v in origin.items() if v[0] in known}
+    for node in nodes:
+        inputs: dict[str, Any] = {}
+        values = node.get("widgets_values")
+        if isinstance(values, dict):
+            inputs.update(values)
+        elif isinstance(values, list):
+            inputs.update((name, v) for name, v in zip(WIDGETS.get(node["type"], ()), values) if name)
+        for slot in node.get("inputs") or []:
+            if isinstance(slot, dict) and isinstance(slot.get("name"), str) and slot.get("link") in origin:
+                inputs[slot["name"]] = origin[slot["link"]]
+        graph[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
+    return graph or None
+
+
+def parse_comfy_workflow(text: str) -> RecallValues | None:
+    """The same walk over a ``workflow`` chunk, for images that carry no ``prompt`` graph."""
+    graph = workflow_to_graph(text)
+    if graph is None:
+        return None
+    return recall_from_graph(graph, "comfyui-workflow")
