@@ -155,7 +155,7 @@ class ModelManagerDialog(QDialog):
     def start_download(self) -> None:
         from ..models.download import Downloader
         from ..models.hashing import HashCache
-        from ..models.sources import HF_ENDPOINT, SourceConfig, load_token
+        from ..models.sources import source_config
 
         if self.download_thread is not None:
             return
@@ -164,9 +164,11 @@ class ModelManagerDialog(QDialog):
             self.status.setText(self.tr("Nothing selected."))
             return
         code = self.source.currentData()
-        sources = SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
-                               hf_endpoint=self.settings.hf_mirror if code == "mirror" else HF_ENDPOINT,
-                               hf_token=load_token(self.paths.data))
+        try:
+            sources = source_config(self.settings, self.paths, source=code)
+        except UserFacingError as exc:
+            self.status.setText(str(exc))
+            return
         files = [f for c in self._catalog().resolve(names) for f in c.files]
         downloader = Downloader(self.settings.models_path(self.paths), sources, hash_cache=HashCache(self.paths.hash_cache))
         self.download_thread = DownloadThread(downloader, files)
@@ -199,7 +201,7 @@ class ModelManagerDialog(QDialog):
                                     .replace("%1", e.file).replace("%2", f"{e.done / GB:.2f}")
                                     .replace("%3", f"{(e.total or 0) / GB:.2f}").replace("%4", f"{e.speed / 1e6:.1f}")
                                     .replace("%5", eta))
-        elif e.kind in ("source_failed", "file_failed"):
+        elif e.kind in ("source_failed", "file_failed", "notice"):
             self.status.setText(e.message)
 
     def on_done(self, report, error: str) -> None:
