@@ -211,11 +211,16 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
 
         store = HistoryStore(paths.history_db)
 
+    problems: list[str] = []
+
     def on_image(image) -> None:
         target = targets[request.seeds.index(image.seed)]
         saved = save_generated(image, paths, store, target, parent_id)
         if show_progress:
             print(file=sys.stderr)
+        if saved.problem:  # kept elsewhere or not recorded: say where, finish the other images
+            problems.append(saved.problem)
+            print(f"error: {saved.problem}", file=sys.stderr)
         record: dict[str, Any] = {
             "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
             "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
@@ -232,7 +237,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     if result.cancelled:
         print(f"Cancelled after {len(result.images)} of {request.count} images.", file=sys.stderr)
         return 1
-    return 0
+    return 1 if problems else 0
 
 
 # -- info ---------------------------------------------------------------------------------------
