@@ -207,9 +207,9 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
 
     store = None
     if record_history:
-        from .history.store import HistoryStore
+        from .cli_history import open_store
 
-        store = HistoryStore(paths.history_db)
+        store = open_store(paths)
 
     problems: list[str] = []
 
