@@ -189,7 +189,13 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     from .engine.generator import Generator
     from .history.saving import save_generated
     from .models.hashing import HashCache
+    from .preflight import check_data_folder, check_device, check_output_paths
 
+    # Before any model loads: a bad --out, data folder or device must not cost a generation.
+    check_output_paths(targets)
+    if record_history or None in targets:
+        check_data_folder(paths.data, paths.images)
+    check_device(device)
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                           hash_cache=HashCache(paths.hash_cache))
     show_progress = sys.stderr.isatty()
