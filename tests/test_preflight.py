@@ -206,3 +206,13 @@ def test_full_output_disk_is_found_before_work(tmp_path, data_dir):
                          "--out", str(out / "x.png"))
     assert proc.returncode == 2, proc.stderr
     assert_one_sentence(proc.stderr.strip(), "only 1 MB are free")
+
+
+def test_os_errors_reaching_the_top_are_one_sentence(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    # the data folder itself lies under a regular file: settings, history and images all fail
+    for command in ("list", "repair"):
+        code = main(["history", command, "--data-dir", str(tmp_path / "file" / "data")])
+        err = capsys.readouterr().err.strip()
+        assert code == 1
+        assert_one_sentence(err, "not a folder")

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -20,6 +21,7 @@ from typing import Any, Sequence
 from . import __version__
 from .config import Paths, Settings
 from .errors import BadInputError, UserFacingError
+from .errors_os import describe_failure
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -98,6 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("Cancelled.", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:  # the environment, not a bug: still one plain sentence
+        if args is not None and args.verbose:
+            raise
+        print(f"error: {describe_failure(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug or an unexpected environment problem: still one line
         if args is not None and args.verbose:

@@ -46,3 +46,11 @@ def describe_sqlite_error(exc: sqlite3.Error, language: str = "en") -> str:
     if "unable to open" in text:
         return "数据库无法打开" if zh else "the database cannot be opened"
     return str(exc).rstrip(".")
+
+
+def describe_failure(exc: OSError | sqlite3.Error) -> str:
+    """One sentence for an OS or SQLite error that reached the top of a command."""
+    if isinstance(exc, sqlite3.Error):
+        return f"The history database failed: {describe_sqlite_error(exc)}."
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return f"A file could not be used{where}: {describe_os_error(exc)}."

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
-from ..errors_os import describe_sqlite_error
+from ..errors_os import describe_os_error, describe_sqlite_error
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class HistoryStore:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            reason = describe_sqlite_error(exc) if isinstance(exc, sqlite3.Error) else str(exc)
+            reason = describe_sqlite_error(exc) if isinstance(exc, sqlite3.Error) else describe_os_error(exc)
             raise HistoryError(f"The history database {self.db_path} cannot be opened: {reason}.") from None
         self._lock = threading.RLock()
         self.last_skipped: list[int] = []  # ids of rows the last read skipped (damaged JSON)
