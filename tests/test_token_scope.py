@@ -127,3 +127,20 @@ def test_settings_allow_the_mirror_only_when_switched_on(tmp_path):
     other = source_config(Settings(hf_token_to_mirror=True), paths, endpoint="https://evil.example")
     assert other.token_hosts == frozenset({"hf-mirror.com"})
     assert token_refusal("https://evil.example/x", "hf", other) is not None
+
+
+def test_settings_dialog_names_the_switch_and_keeps_it_off_by_default(qtbot, tmp_path):
+    from PySide6.QtWidgets import QCheckBox
+
+    from zimage_desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Paths(tmp_path), Settings())
+    qtbot.addWidget(dialog)
+    box = dialog.findChild(QCheckBox, "tokenToMirrorCheck")
+    assert box is not None and not box.isChecked() and "token" in box.text()
+    assert dialog.result_settings().hf_token_to_mirror is False
+    box.setChecked(True)
+    chosen = dialog.result_settings()
+    assert chosen.hf_token_to_mirror is True
+    chosen.save(Paths(tmp_path))
+    assert Settings.load(Paths(tmp_path)).hf_token_to_mirror is True
