@@ -189,3 +189,18 @@ def test_generate_with_a_damaged_history_still_saves_and_records(tiny_models, tm
     record = json.loads(out)
     assert os.path.exists(record["path"]) and record["id"] == 32
     assert "unexpected" not in err
+
+
+def test_the_window_heals_a_damaged_history_and_says_so(qtbot, tmp_path):
+    from zimage_desktop.app import run_app
+
+    data = tmp_path / "data"
+    paths, saved, child = _history_with_images(data, count=30)
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    _damage(paths.history_db, pages=(2, 3))
+    win = run_app(str(data), exec_loop=False)
+    qtbot.addWidget(win)
+    status = win.findChild(type(win.status), "statusLabel") or win.status
+    assert "rebuilt from 31 images" in status.text()
+    assert win.gallery is not None and win.gallery.model.total == 31
+    win.close()
