@@ -181,6 +181,10 @@ class HistoryStore:
             raise HistoryError(f"The history database was made by a newer version of the app (schema {version}).")
         for target in range(version, SCHEMA_VERSION):
             with self.transaction() as conn:
+                # Re-read under the write lock: another process opening the same new database
+                # may have run this step between our first read and now.
+                if self.version > target:
+                    continue
                 for statement in MIGRATIONS[target].split(";"):
                     if statement.strip():
                         conn.execute(statement)
