@@ -72,7 +72,8 @@ def _start(data: Path, count: int, models: str | None) -> subprocess.Popen:
 def soak(data: Path, workers: int, images: int, kills: int, models: str | None, rng: random.Random) -> int:
     import selectors
 
-    gap = (0.5, 2.0) if models else (0.05, 0.3)  # synthetic saves are quick: kill more often
+    # loading torch takes seconds: space the kills so that most land during generation and saving
+    gap = (3.0, 12.0) if models else (0.05, 0.3)
 
     owed = {w: images for w in range(workers)}
     procs = {w: _start(data, images, models) for w in range(workers)}

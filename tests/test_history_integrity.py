@@ -3,7 +3,6 @@ and a damaged database heals itself from the images' metadata (issue 13)."""
 
 import json
 import os
-import sqlite3
 import threading
 
 import pytest
@@ -139,7 +138,7 @@ def _damage(db, pages=(2, 3)):
 
 
 def test_repair_on_demand_keeps_favourites_and_lineage(tmp_path, data_dir, capsys):
-    paths, saved, child = _history_with_images(data_dir)
+    paths, _, _ = _history_with_images(data_dir)
     thumbs = sorted(paths.thumbnails.rglob("*.jpg"))
     for t in thumbs:
         t.unlink()
@@ -157,7 +156,7 @@ def test_repair_on_demand_keeps_favourites_and_lineage(tmp_path, data_dir, capsy
 
 
 def test_garbage_in_database_pages_heals_on_the_next_open(tmp_path, data_dir, capsys):
-    paths, saved, child = _history_with_images(data_dir, count=40)
+    paths, _, _ = _history_with_images(data_dir, count=40)
     db = paths.history_db
     for side in ("-wal", "-shm"):
         assert not os.path.exists(str(db) + side)  # closed cleanly: everything is in the main file
@@ -180,7 +179,7 @@ def test_garbage_in_database_pages_heals_on_the_next_open(tmp_path, data_dir, ca
 
 
 def test_generate_with_a_damaged_history_still_saves_and_records(tiny_models, tmp_path, data_dir, capsys):
-    paths, saved, child = _history_with_images(data_dir, count=30)
+    paths, _, _ = _history_with_images(data_dir, count=30)
     _damage(paths.history_db, pages=(2, 3, 4))
     assert main(["generate", "--models", str(tiny_models.comfy), "--prompt", "after the damage", "--seed", "5",
                  "--width", "256", "--height", "256"]) == 0
@@ -195,7 +194,7 @@ def test_the_window_heals_a_damaged_history_and_says_so(qtbot, tmp_path):
     from zimage_desktop.app import run_app
 
     data = tmp_path / "data"
-    paths, saved, child = _history_with_images(data, count=30)
+    paths, _, _ = _history_with_images(data, count=30)
     (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
     _damage(paths.history_db, pages=(2, 3))
     win = run_app(str(data), exec_loop=False)

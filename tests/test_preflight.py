@@ -6,7 +6,6 @@ import errno
 import json
 import os
 import shutil
-import sqlite3
 import struct
 import subprocess
 import sys

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import Paths
 from ..engine.request import GeneratedImage
 from ..errors import UserFacingError
+from ..errors_os import describe_os_error
 from ..fsutil import write_exclusive
 from .metadata import build_pnginfo
 from .store import THUMB_SIZE, HistoryStore
@@ -39,11 +40,7 @@ def write_thumbnail(image, target: Path) -> Path:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError):
-        from ..errors_os import describe_os_error
-
-        return describe_os_error(exc)
-    return str(exc).rstrip(".")
+    return describe_os_error(exc) if isinstance(exc, OSError) else str(exc).rstrip(".")
 
 
 def write_image_file(image: GeneratedImage, path: Path, paths: Paths) -> tuple[Path, str | None]:
