@@ -11,6 +11,7 @@ leftover temporary files number at most the kills.
 
 Imports: torch + diffusers (without --synthetic), PIL, the project.
 Usage: python bench/soak_history.py [--workers 4] [--images 25] [--kills 10] [--synthetic] [--work DIR]
+       [--limit SECONDS]
 Prints "soak: clean" and exits 0 when every check holds.
 """
 
@@ -69,7 +70,8 @@ def _start(data: Path, count: int, models: str | None) -> subprocess.Popen:
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
 
 
-def soak(data: Path, workers: int, images: int, kills: int, models: str | None, rng: random.Random) -> int:
+def soak(data: Path, workers: int, images: int, kills: int, models: str | None, rng: random.Random,
+         limit_s: float = 1800) -> int:
     import selectors
 
     # loading torch takes seconds: space the kills so that most land during generation and saving
@@ -82,7 +84,7 @@ def soak(data: Path, workers: int, images: int, kills: int, models: str | None, 
         sel.register(p.stdout, selectors.EVENT_READ, w)
     killed = 0
     next_kill = time.monotonic() + rng.uniform(*gap)
-    deadline = time.monotonic() + 900
+    deadline = time.monotonic() + limit_s
     while procs and time.monotonic() < deadline:
         for key, _ in sel.select(timeout=0.05):
             w = key.data
@@ -153,6 +155,7 @@ def main() -> int:
     parser.add_argument("--synthetic", action="store_true", help="plain images instead of tiny-model generations")
     parser.add_argument("--work", help="keep the data folder here")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--limit", type=float, default=1800, help="seconds before the workers are stopped")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--models", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -166,7 +169,7 @@ def main() -> int:
 
         models = str(build_tiny_models(work / "tiny").comfy)
     started = time.monotonic()
-    killed = soak(work / "data", args.workers, args.images, args.kills, models, random.Random(args.seed))
+    killed = soak(work / "data", args.workers, args.images, args.kills, models, random.Random(args.seed), args.limit)
     failures = verify(work / "data", killed)
     print(f"{args.workers} processes × {args.images} images with seed {SEED} in {time.monotonic() - started:.0f} s")
     for failure in failures:
