@@ -203,3 +203,11 @@ def test_the_window_heals_a_damaged_history_and_says_so(qtbot, tmp_path):
     assert "rebuilt from 31 images" in status.text()
     assert win.gallery is not None and win.gallery.model.total == 31
     win.close()
+
+
+def test_quick_check_with_odd_characters_in_the_folder(tmp_path):
+    folder = tmp_path / "my #1 data?"
+    paths, _, _ = _history_with_images(folder, count=20)
+    assert quick_check(paths.history_db) is None
+    _damage(paths.history_db, pages=(2,))
+    assert quick_check(paths.history_db) == "SQLite found damaged pages"

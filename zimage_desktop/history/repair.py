@@ -39,12 +39,17 @@ class RepairReport:
                 f"{kept}.")
 
 
+def _read_only_uri(db_path: Path) -> str:
+    # as_uri escapes '?', '#' and spaces that a plain "file:" prefix would let SQLite misread
+    return Path(db_path).resolve().as_uri() + "?mode=ro"
+
+
 def quick_check(db_path: Path) -> str | None:
     """None when SQLite finds the file sound; otherwise a few words on what is wrong."""
     if not Path(db_path).exists():
         return None
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        conn = sqlite3.connect(_read_only_uri(db_path), uri=True, timeout=5)
     except sqlite3.Error as exc:
         return str(exc)
     try:
@@ -79,7 +84,7 @@ def _salvage(db_path: Path) -> list[tuple[int, str, int, str, int | None]]:
     """(id, path, favourite, tags, parent_id) of every row the damaged file still yields."""
     rows: list[tuple[int, str, int, str, int | None]] = []
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(db_path), uri=True)
     except sqlite3.Error:
         return rows
     try:
