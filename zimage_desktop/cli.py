@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -21,6 +22,7 @@ from . import __version__
 from .config import Paths, Settings
 from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDULERS
 from .errors import BadInputError, UserFacingError
+from .errors_os import describe_failure
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -102,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("Cancelled.", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:  # the environment, not a bug: still one plain sentence
+        if args is not None and args.verbose:
+            raise
+        print(f"error: {describe_failure(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug or an unexpected environment problem: still one line
         if args is not None and args.verbose:
@@ -190,7 +197,13 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     from .engine.generator import Generator
     from .history.saving import save_generated
     from .models.hashing import HashCache
+    from .preflight import check_data_folder, check_device, check_output_paths
 
+    # Before any model loads: a bad --out, data folder or device must not cost a generation.
+    check_output_paths(targets)
+    if record_history or None in targets:
+        check_data_folder(paths.data, paths.images)
+    check_device(device)
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                           hash_cache=HashCache(paths.hash_cache))
     show_progress = sys.stderr.isatty()
@@ -208,15 +221,20 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
 
     store = None
     if record_history:
-        from .history.store import HistoryStore
+        from .cli_history import open_store
 
-        store = HistoryStore(paths.history_db)
+        store = open_store(paths)
+
+    problems: list[str] = []
 
     def on_image(image) -> None:
         target = targets[request.seeds.index(image.seed)]
         saved = save_generated(image, paths, store, target, parent_id)
         if show_progress:
             print(file=sys.stderr)
+        if saved.problem:  # kept elsewhere or not recorded: say where, finish the other images
+            problems.append(saved.problem)
+            print(f"error: {saved.problem}", file=sys.stderr)
         record: dict[str, Any] = {
             "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
             "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
@@ -233,7 +251,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     if result.cancelled:
         print(f"Cancelled after {len(result.images)} of {request.count} images.", file=sys.stderr)
         return 1
-    return 0
+    return 1 if problems else 0
 
 
 # -- info ---------------------------------------------------------------------------------------

@@ -27,7 +27,10 @@ def add_parser(sub, common) -> None:
     show.add_argument("id", type=int)
     imp = hsub.add_parser("import", parents=[common], help="add a folder of PNGs (this app, A1111/Forge, ComfyUI)")
     imp.add_argument("folder")
-    hsub.add_parser("check", parents=[common], help="report rows whose image is gone and images with no row")
+    hsub.add_parser("check", parents=[common], help="report rows whose image is gone, images with no row, files "
+                    "shared by rows and leftover temporary files")
+    hsub.add_parser("repair", parents=[common], help="rebuild the history from the images' metadata (the old "
+                    "database is kept aside)")
     rerun = hsub.add_parser("rerun", parents=[common], help="make an image again with the same parameters and seed")
     rerun.add_argument("id", type=int)
     rerun.add_argument("--models")
@@ -37,9 +40,28 @@ def add_parser(sub, common) -> None:
 
 
 def open_store(paths: Paths):
-    from .history.store import HistoryStore
+    """The history, repaired first (and the user told, once) when the database is damaged."""
+    from .history.repair import open_history
 
-    return HistoryStore(paths.history_db)
+    store, repaired = open_history(paths)
+    if repaired is not None:
+        print(f"note: {repaired.message()}", file=sys.stderr)
+    return store
+
+
+def _repair(paths: Paths) -> int:
+    from .history.repair import quick_check, repair_history
+
+    report = repair_history(paths, quick_check(paths.history_db) or "repair requested")
+    for name, why in report.skipped.items():
+        print(f"skipped {name}: {why}", file=sys.stderr)
+    print(report.message())
+    return 0
+
+
+def _warn_skipped(store) -> None:
+    for image_id in store.last_skipped:
+        print(f"skipped image {image_id}: its stored parameters are damaged", file=sys.stderr)
 
 
 def _line(record) -> str:
@@ -51,6 +73,8 @@ def _line(record) -> str:
 
 def run(args) -> int:
     paths = Paths.resolve(args.data_dir)
+    if args.history_command == "repair":
+        return _repair(paths)
     store = open_store(paths)
     try:
         if args.history_command in ("list", "search"):
@@ -58,6 +82,7 @@ def run(args) -> int:
                        else store.search(args.text, args.limit))
             for record in records:
                 print(json.dumps(record.to_dict(), ensure_ascii=False) if args.json else _line(record))
+            _warn_skipped(store)
             return 0
         if args.history_command == "import":
             from .history.saving import import_images
@@ -68,12 +93,12 @@ def run(args) -> int:
             print(f"imported {len(added)} images, skipped {len(skipped)}")
             return 0
         if args.history_command == "check":
-            missing, orphans = store.reconcile(paths.images)
-            for image_id in missing:
-                print(f"missing file for image {image_id}")
-            for orphan in orphans:
-                print(f"not in history: {orphan}")
-            print(f"{len(missing)} rows without their image, {len(orphans)} images without a row (nothing was deleted)")
+            from .history.check import check_history
+
+            report = check_history(store, paths.images, paths.thumbnails)
+            for line in report.lines():
+                print(line)
+            print(report.summary())
             return 0
         record = store.get(args.id)
         if record is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -103,7 +102,7 @@ class _ProgressPrinter:
         self.last_pct = -10
 
     def __call__(self, event) -> None:
-        if event.kind in ("source_failed", "file_failed"):
+        if event.kind in ("source_failed", "file_failed", "notice"):
             self._clear()
             print(event.message, file=sys.stderr)
         elif event.kind == "file_done":
@@ -128,19 +127,19 @@ class _ProgressPrinter:
 
 def _download(args) -> int:
     from .models.download import Downloader
-    from .models.sources import HF_ENDPOINT, MODELSCOPE_ENDPOINT, SourceConfig, load_token
+    from .models.sources import source_config
 
     paths, settings, models_dir, catalog, cache = _context(args)
+    # checked before planning or touching the disk: a typo in the address is bad input (exit 2)
+    sources = source_config(settings, paths, endpoint=args.endpoint,
+                            source=args.source or "hf",
+                            modelscope_endpoint=args.modelscope_endpoint)
     names = args.names
     if not names:
         plan = _machine_plan(args, models_dir, settings)
         names = list(plan.needs)
         print(f"Profile {plan.profile}: {plan.explanation}", file=sys.stderr)
     components = catalog.resolve(names)
-    order = ("hf", "modelscope") if args.source != "modelscope" else ("modelscope", "hf")
-    sources = SourceConfig(order=order, hf_endpoint=args.endpoint or os.environ.get("HF_ENDPOINT") or HF_ENDPOINT,
-                           modelscope_endpoint=args.modelscope_endpoint or MODELSCOPE_ENDPOINT,
-                           hf_token=os.environ.get("HF_TOKEN") or load_token(paths.data))
     downloader = Downloader(models_dir, sources, concurrency=args.concurrency, hash_cache=cache,
                             rate_limit=args.limit_rate * 1e6 if args.limit_rate else None,
                             stall_timeout=args.stall_timeout)

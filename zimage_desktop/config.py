@@ -80,6 +80,8 @@ class Settings:
     language: str = "system"  # "system" | "zh_CN" | "en"
     download_source: str = "hf"  # "hf" | "mirror" | "modelscope"
     hf_mirror: str = "https://hf-mirror.com"
+    # Off: the Hugging Face token goes to huggingface.co only. On: also to the mirror above (HTTPS only).
+    hf_token_to_mirror: bool = False
 
     @classmethod
     def load(cls, paths: Paths) -> "Settings":

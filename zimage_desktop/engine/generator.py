@@ -106,6 +106,9 @@ class Generator:
         """The plan for this request and the files it will load (reads headers only)."""
         if self.device_choice not in ("auto", "cuda", "cpu", "mps"):
             raise BadInputError(f"Unknown device {self.device_choice!r}; choose auto, cuda, mps or cpu.")
+        from ..preflight import check_device
+
+        check_device(self.device_choice)
         found = resolve_model_set(self.models_dir, transformer)
         if self.plan_override is not None:
             plan = self.plan_override

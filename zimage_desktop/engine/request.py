@@ -117,6 +117,15 @@ class GenerationRequest:
         return cls.from_dict(data)
 
 
+def _is_text(value: str) -> bool:
+    """False for lone surrogates: undecodable command-line bytes arrive as those (surrogateescape)."""
+    try:
+        value.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -126,6 +135,8 @@ def validate(req: GenerationRequest) -> list[str]:
     problems: list[str] = []
     if not isinstance(req.prompt, str) or not req.prompt.strip():
         problems.append("The prompt is empty: describe the image you want.")
+    elif not _is_text(req.prompt):
+        problems.append("The prompt contains bytes that are not valid UTF-8 text; retype it or save it as UTF-8.")
     elif len(req.prompt) > MAX_PROMPT_CHARS:
         problems.append(
             f"The prompt is {len(req.prompt)} characters long; the limit is {MAX_PROMPT_CHARS} "

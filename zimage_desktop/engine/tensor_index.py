@@ -55,6 +55,9 @@ def read_safetensors_index(path: Path) -> TensorIndex:
             if header_len > min(MAX_HEADER_BYTES, size - 8):
                 raise ValueError("bad header length")
             header = json.loads(fh.read(header_len))
+    except RecursionError:
+        raise ModelFilesError(f"{path.name} has an invalid safetensors header (nested too deeply); it is damaged "
+                              "or not a model file — download it again.") from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ModelFilesError(
             f"{path.name} is not a readable safetensors file ({exc}); it may be damaged or a "
@@ -66,18 +69,50 @@ def read_safetensors_index(path: Path) -> TensorIndex:
     dtypes: dict[str, str] = {}
     data_end = 0
     for name, info in header.items():
-        if name == "__metadata__" or not isinstance(info, dict):
+        if name == "__metadata__":
             continue
-        shapes[name] = tuple(int(d) for d in info.get("shape", ()))
-        dtypes[name] = str(info.get("dtype", ""))
-        offsets = info.get("data_offsets") or (0, 0)
-        data_end = max(data_end, int(offsets[1]))
+        problem = _tensor_entry_problem(info)
+        if problem:
+            raise ModelFilesError(f"{path.name} has an invalid safetensors header (tensor {name[:60]!r}: {problem}); "
+                                  "it is damaged or not a model file — download it again.")
+        shapes[name] = tuple(info["shape"])
+        dtypes[name] = info["dtype"]
+        data_end = max(data_end, info["data_offsets"][1])
     if 8 + header_len + data_end > size:
         raise ModelFilesError(
             f"{path.name} is incomplete ({size:,} of {8 + header_len + data_end:,} bytes); "
             "the download was probably interrupted — download it again."
         )
     return TensorIndex(shapes, "safetensors", dtypes)
+
+
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8,
+                "U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _tensor_entry_problem(info: object) -> str | None:
+    """What is wrong with one header entry, following the safetensors format (None: nothing)."""
+    if not isinstance(info, dict):
+        return "not an object"
+    dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+    if not isinstance(dtype, str) or not dtype:
+        return "the dtype is not a name"
+    if not isinstance(shape, list) or len(shape) > 8 or not all(_whole(d) for d in shape):
+        return "the shape is not a list of whole numbers"
+    if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_whole(o) for o in offsets)
+            or offsets[0] > offsets[1]):
+        return "the data offsets are not two increasing whole numbers"
+    count = 1
+    for d in shape:
+        count *= d
+    # newer sub-byte types (F4, F6…) are not in the table: their size is not checked here
+    if dtype in _DTYPE_BYTES and count * _DTYPE_BYTES[dtype] != offsets[1] - offsets[0]:
+        return "the shape does not match the stored size"
+    return None
 
 
 def read_gguf_index(path: Path) -> TensorIndex:

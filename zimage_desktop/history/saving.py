@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Paths
 from ..engine.request import GeneratedImage
-from ..fsutil import atomic_open
-from .metadata import write_png
+from ..errors import UserFacingError
+from ..errors_os import describe_os_error
+from ..fsutil import write_exclusive
+from .metadata import build_pnginfo
 from .store import THUMB_SIZE, HistoryStore
+
+
+class SaveError(UserFacingError):
+    """The image could be written nowhere."""
 
 
 @dataclass(frozen=True)
@@ -18,36 +25,70 @@ class SavedImage:
     path: Path
     thumb_path: Path | None
     history_id: int | None
+    problem: str | None = None  # one sentence when the image was kept elsewhere or not recorded
 
 
 def default_image_path(paths: Paths, seed: int) -> Path:
     stamp = time.strftime("%Y-%m-%d_%H%M%S")
-    folder = paths.images / stamp[:10]
-    path = folder / f"{stamp}-{seed}.png"
-    n = 2
-    while path.exists():
-        path = folder / f"{stamp}-{seed}-{n}.png"
-        n += 1
-    return path
+    return paths.images / stamp[:10] / f"{stamp}-{seed}.png"
 
 
 def write_thumbnail(image, target: Path) -> Path:
     thumb = image.convert("RGB")
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE))
-    with atomic_open(target, "wb") as fh:
-        thumb.save(fh, format="JPEG", quality=85)
-    return target
+    return write_exclusive(target, lambda fh: thumb.save(fh, format="JPEG", quality=85))
+
+
+def _reason(exc: BaseException) -> str:
+    return describe_os_error(exc) if isinstance(exc, OSError) else str(exc).rstrip(".")
+
+
+def write_image_file(image: GeneratedImage, path: Path, paths: Paths) -> tuple[Path, str | None]:
+    """Write the PNG under ``path`` (or a free variant of it); if that fails, keep the image in the
+    data folder's images, else the temp folder. Returns (where it is, why it is not at ``path``)."""
+    pnginfo = build_pnginfo(image.request, image.model, image.timings)
+
+    def write(fh) -> None:
+        image.image.save(fh, format="PNG", pnginfo=pnginfo)
+
+    try:
+        return write_exclusive(path, write), None
+    except OSError as exc:
+        first = exc
+    fallbacks = [default_image_path(paths, image.seed),
+                 Path(tempfile.gettempdir()) / "zimage-desktop" / path.name]
+    for place in fallbacks:
+        if place.parent == path.parent:
+            continue
+        try:
+            kept = write_exclusive(place, write)
+        except OSError:
+            continue
+        return kept, f"Could not save the image to {path} ({_reason(first)}); it was kept at {kept}."
+    raise SaveError(f"Could not save the image to {path} ({_reason(first)}), nor in {paths.images} or the "
+                    "temp folder.")
 
 
 def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | None, target: Path | None = None,
                    parent_id: int | None = None) -> SavedImage:
     """The image file and thumbnail exist before the row commits; a crash in between leaves an
-    image without a row (found by reconcile), never a row without its image."""
-    path = Path(target) if target is not None else default_image_path(paths, image.seed)
-    write_png(path, image.image, image.request, image.model, image.timings)
-    thumb = write_thumbnail(image.image, paths.thumbnails / path.parent.name / (path.stem + ".jpg")) if store else None
-    history_id = store.add(image.request, path.resolve(), image.model, image.timings, thumb, parent_id) if store else None
-    return SavedImage(path, thumb, history_id)
+    image without a row (found by ``history check``), never a row without its image. Each image
+    gets a file of its own: an existing file is never replaced."""
+    wanted = Path(target) if target is not None else default_image_path(paths, image.seed)
+    path, problem = write_image_file(image, wanted, paths)
+    thumb = None
+    history_id = None
+    if store is not None:
+        try:
+            thumb = write_thumbnail(image.image, paths.thumbnails / path.parent.name / (path.stem + ".jpg"))
+        except OSError:  # the gallery shows the image itself instead; nothing is lost
+            thumb = None
+        try:
+            history_id = store.add(image.request, path.resolve(), image.model, image.timings, thumb, parent_id)
+        except UserFacingError as exc:
+            problem = (problem + " " if problem else "") + (
+                f"The image is saved at {path} but could not be recorded in the history ({str(exc).rstrip('.')}).")
+    return SavedImage(path, thumb, history_id, problem)
 
 
 def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list[int], dict[str, str]]:
@@ -55,7 +96,6 @@ def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list
     Returns (new history ids, {file: why it was skipped})."""
     from PIL import Image
 
-    from ..errors import UserFacingError
     from .metadata import read_png_metadata
 
     known = {p.resolve() for p in store.image_paths().values()}

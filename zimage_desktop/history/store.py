@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -20,6 +21,9 @@ from typing import Any, Iterator
 
 from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
+from ..errors_os import describe_os_error, describe_sqlite_error
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 THUMB_SIZE = 256
@@ -33,6 +37,10 @@ def sql_seed(seed: int) -> int:
     """The seed as SQLite stores it: a signed 64-bit integer, so seeds from 2^63 on are kept as
     their two's complement (lossless; the request JSON holds the seed itself and is what is read)."""
     return seed - 2**64 if seed >= 2**63 else seed
+
+
+class HistoryDamaged(HistoryError):
+    """SQLite says the database file is damaged; ``history.repair`` can rebuild it."""
 
 
 @dataclass(frozen=True)
@@ -113,14 +121,35 @@ class HistoryStore:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise HistoryError(f"The history database {self.db_path} cannot be opened: {exc}") from None
+            reason = describe_sqlite_error(exc) if isinstance(exc, sqlite3.Error) else describe_os_error(exc)
+            raise HistoryError(f"The history database {self.db_path} cannot be opened: {reason}.") from None
         self._lock = threading.RLock()
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
-        self.fts = self._enable_fts()
+        self.last_skipped: list[int] = []  # ids of rows the last read skipped (damaged JSON)
+        try:
+            self.conn.execute("PRAGMA busy_timeout=5000")
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+            self.fts = self._enable_fts()
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise self._error(exc, "opened") from None
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> HistoryError:
+        reason = describe_sqlite_error(exc)
+        kind = HistoryDamaged if isinstance(exc, sqlite3.DatabaseError) and reason == "the database is damaged" \
+            else HistoryError
+        hint = " Run `zimage-desktop history repair` to rebuild it from the images." if kind is HistoryDamaged else ""
+        return kind(f"The history database {self.db_path} could not be {doing}: {reason}.{hint}")
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self.conn
+            except sqlite3.Error as exc:
+                raise self._error(exc, "read") from None
 
     def close(self) -> None:
         with self._lock:
@@ -129,13 +158,24 @@ class HistoryStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(exc, "written") from None
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):  # a failed statement may have ended it already
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc, "written") from None
                 raise
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise self._error(exc, "written") from None
 
     @property
     def version(self) -> int:
@@ -147,6 +187,10 @@ class HistoryStore:
             raise HistoryError(f"The history database was made by a newer version of the app (schema {version}).")
         for target in range(version, SCHEMA_VERSION):
             with self.transaction() as conn:
+                # Re-read under the write lock: another process opening the same new database
+                # may have run this step between our first read and now.
+                if self.version > target:
+                    continue
                 for statement in MIGRATIONS[target].split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -189,30 +233,47 @@ class HistoryStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _record(self, row) -> HistoryRecord:
+    @staticmethod
+    def _record(row) -> HistoryRecord:
         image_id, created, req, model, timings, path, thumb, fav, tags, parent = row
         return HistoryRecord(image_id, created, GenerationRequest.from_json(req), json.loads(model), json.loads(timings),
                              path, thumb, bool(fav), tuple(t for t in tags.split(",") if t), parent)
 
+    def _records(self, rows) -> list[HistoryRecord]:
+        """Rows whose stored JSON no longer parses are skipped (their ids in ``last_skipped``):
+        one damaged row must not hide all the others."""
+        records, skipped = [], []
+        for row in rows:
+            try:
+                records.append(self._record(row))
+            except (ValueError, TypeError, KeyError, AttributeError, UserFacingError):
+                skipped.append(int(row[0]))
+                log.warning("history row %s has damaged parameters and was skipped", row[0])
+        self.last_skipped = skipped
+        return records
+
     def get(self, image_id: int) -> HistoryRecord | None:
-        with self._lock:
-            row = self.conn.execute(f"SELECT {COLUMNS} FROM images WHERE id=?", (image_id,)).fetchone()
-        return self._record(row) if row else None
+        with self._reading() as conn:
+            row = conn.execute(f"SELECT {COLUMNS} FROM images WHERE id=?", (image_id,)).fetchone()
+        records = self._records([row] if row else [])
+        if self.last_skipped:
+            raise HistoryError(f"Image {image_id} in the history has damaged parameters and cannot be shown.")
+        return records[0] if records else None
 
     def count(self, query: str = "", favourites: bool = False, since: float | None = None, shape: str = "") -> int:
         where, params = self._where(query, favourites, since, shape)
-        with self._lock:
-            return int(self.conn.execute(f"SELECT count(*) FROM images {where}", params).fetchone()[0])
+        with self._reading() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM images {where}", params).fetchone()[0])
 
     def page(self, offset: int = 0, limit: int = 100, query: str = "", favourites: bool = False,
              since: float | None = None, shape: str = "") -> list[HistoryRecord]:
         """Newest first; never loads more than ``limit`` rows. ``since`` is a time (created after),
         ``shape`` one of "square", "landscape", "portrait"."""
         where, params = self._where(query, favourites, since, shape)
-        with self._lock:
-            rows = self.conn.execute(f"SELECT {COLUMNS} FROM images {where} ORDER BY created DESC, id DESC "
-                                     "LIMIT ? OFFSET ?", (*params, limit, offset)).fetchall()
-        return [self._record(r) for r in rows]
+        with self._reading() as conn:
+            rows = conn.execute(f"SELECT {COLUMNS} FROM images {where} ORDER BY created DESC, id DESC "
+                                "LIMIT ? OFFSET ?", (*params, limit, offset)).fetchall()
+        return self._records(rows)
 
     def search(self, query: str, limit: int = 100) -> list[HistoryRecord]:
         return self.page(0, limit, query)
@@ -243,7 +304,10 @@ class HistoryStore:
         current: int | None = image_id
         while current is not None and current not in seen:
             seen.add(current)
-            record = self.get(current)
+            try:
+                record = self.get(current)
+            except HistoryError:  # a damaged ancestor ends the chain, it does not hide it
+                break
             if record is None:
                 break
             chain.append(record)
@@ -252,8 +316,8 @@ class HistoryStore:
 
     def image_paths(self) -> dict[int, Path]:
         """Every row's image file, without parsing the rows."""
-        with self._lock:
-            return {i: Path(p) for i, p in self.conn.execute("SELECT id, path FROM images")}
+        with self._reading() as conn:
+            return {i: Path(p) for i, p in conn.execute("SELECT id, path FROM images")}
 
     def reconcile(self, images_dir: Path) -> tuple[list[int], list[Path]]:
         """(rows whose image file is gone, image files with no row) — reported, never deleted."""

@@ -101,7 +101,10 @@ def _parse_file(raw: dict, where: str) -> CatalogFile:
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
         raise BadInputError(f"{where}: sha256 must be 64 lowercase hex digits.")
     sources = []
-    for kind, loc in (raw.get("sources") or {}).items():
+    raw_sources = raw.get("sources") or {}
+    if not isinstance(raw_sources, dict):
+        raise BadInputError(f"{where}: sources must be an object.")
+    for kind, loc in raw_sources.items():
         if kind not in SOURCE_KINDS or not isinstance(loc, dict):
             raise BadInputError(f"{where}: unknown source {kind!r}.")
         repo = loc.get("repo") or loc.get("model")
@@ -118,15 +121,20 @@ def parse_catalog(data: dict, origin: str = "") -> Catalog:
     if not isinstance(data, dict) or data.get("schema") != 1:
         raise BadInputError(f"{origin or 'The catalog'} is not a schema-1 model catalog.")
     components: dict[str, Component] = {}
-    for cid, raw in (data.get("components") or {}).items():
-        if not isinstance(raw, dict) or not raw.get("files"):
+    raw_components, raw_sets = data.get("components") or {}, data.get("sets") or {}
+    if not isinstance(raw_components, dict) or not isinstance(raw_sets, dict):
+        raise BadInputError(f"{origin or 'The catalog'}: components and sets must be objects.")
+    for cid, raw in raw_components.items():
+        if not isinstance(raw, dict) or not raw.get("files") or not isinstance(raw["files"], list):
             raise BadInputError(f"Catalog component {cid!r} has no files.")
         files = tuple(_parse_file(f, f"component {cid}") for f in raw["files"])
         components[cid] = Component(cid, str(raw.get("title", cid)), str(raw.get("kind", "")), files,
                                     raw.get("form"), str(raw.get("licence", "")), bool(raw.get("optional", False)),
                                     str(raw.get("title_zh", "")))
     sets: dict[str, tuple[str, ...]] = {}
-    for name, ids in (data.get("sets") or {}).items():
+    for name, ids in raw_sets.items():
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise BadInputError(f"Catalog set {name!r} must be a list of component names.")
         missing = [i for i in ids if i not in components]
         if missing:
             raise BadInputError(f"Catalog set {name!r} names unknown components: {', '.join(missing)}.")
@@ -146,9 +154,11 @@ def load_catalog(path: Path | None = None) -> Catalog:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise BadInputError(f"Cannot read the catalog {path}: {exc.strerror}.") from None
+        except UnicodeDecodeError:
+            raise BadInputError(f"The catalog {path} is not UTF-8 text.") from None
         origin = str(path)
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadInputError(f"{origin} is not valid JSON ({exc}).") from None
     return parse_catalog(data, origin)

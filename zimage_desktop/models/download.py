@@ -28,7 +28,10 @@ import urllib3
 from ..errors import UserFacingError
 from .catalog import CatalogFile, SourceLocation, safe_dest
 from .hashing import HashCache
-from .sources import SourceConfig, file_url, request_headers, sha256_from_headers
+from .http import MAX_REDIRECTS, RedirectRefused, ScopedSession
+from .sources import (
+    SourceConfig, file_url, host_of, request_headers, sha256_from_headers, token_refusal, validate_endpoint,
+)
 from .throughput import RateLimiter, Sink, Speed
 
 log = logging.getLogger(__name__)
@@ -59,7 +62,7 @@ class _Retry(Exception):
 
 @dataclass(frozen=True)
 class DownloadEvent:
-    kind: str  # "progress" | "file_done" | "file_skipped" | "source_failed" | "file_failed"
+    kind: str  # "progress" | "file_done" | "file_skipped" | "source_failed" | "file_failed" | "notice"
     file: str  # catalog dest
     done: int = 0
     total: int | None = None
@@ -109,6 +112,7 @@ class Downloader:
         self._set_started = 0.0
         self._set_start_done = 0
         self._announced: dict[str, str] = {}  # sha256 a server sent for a file the catalog has none for
+        self._withheld_told: set[str] = set()  # hosts the "token withheld" notice was given for
         self._on_event: Callable[[DownloadEvent], None] = lambda e: None
 
     # -- control (any thread) ---------------------------------------------------------------
@@ -153,6 +157,8 @@ class Downloader:
     def download(self, files: list[CatalogFile], on_event: Callable[[DownloadEvent], None] | None = None) -> DownloadReport:
         self._on_event = on_event or (lambda e: None)
         self._cancel.clear()
+        validate_endpoint(self.sources.hf_endpoint, "The Hugging Face address")
+        validate_endpoint(self.sources.modelscope_endpoint, "The ModelScope address")
         report = DownloadReport()
         todo = []
         for f in files:
@@ -178,10 +184,13 @@ class Downloader:
             error = future.exception()
             if error is None:
                 report.downloaded.append(dest)
-            elif isinstance(error, UserFacingError) and not isinstance(error, (DownloadCancelled, DiskSpaceError)):
-                report.failed[dest] = str(error)
-            else:  # cancel, a full disk, or a bug: stop the whole set
+            elif isinstance(error, (DownloadCancelled, DiskSpaceError)):  # these stop the whole set
                 raise error
+            elif isinstance(error, UserFacingError):
+                report.failed[dest] = str(error)
+            else:  # a bug hit one file: the others still count, and the log keeps the traceback
+                log.error("downloading %s failed", dest, exc_info=error)
+                report.failed[dest] = f"{dest} could not be downloaded ({type(error).__name__}: {error})."
         return report
 
     def _part_size(self, f: CatalogFile) -> int:
@@ -214,9 +223,13 @@ class Downloader:
             assert loc is not None
             name = self.sources.name(kind)
             try:
-                self._fetch_from(f, loc, dest, name)
+                self._fetch_from(f, loc, dest, name, report)
                 self._emit(DownloadEvent("file_done", f.dest, f.size or dest.stat().st_size, f.size, source=name))
                 return
+            except OSError as exc:  # not a full disk (that stops the set): this file cannot be written
+                message = f"{f.dest} cannot be written in {dest.parent} ({exc.strerror or exc})."
+                self._emit(DownloadEvent("file_failed", f.dest, message=message))
+                raise DownloadError(message) from None
             except _SourceFailed as exc:
                 errors.append(f"{name}: {exc}")
                 nxt = self.sources.name(order[i + 1]) if i + 1 < len(order) else None
@@ -228,13 +241,14 @@ class Downloader:
         self._emit(DownloadEvent("file_failed", f.dest, message=message))
         raise DownloadError(message)
 
-    def _fetch_from(self, f: CatalogFile, loc: SourceLocation, dest: Path, name: str) -> None:
+    def _fetch_from(self, f: CatalogFile, loc: SourceLocation, dest: Path, name: str, report: DownloadReport) -> None:
         url = file_url(loc, self.sources)
-        headers = request_headers(loc, self.sources)
+        headers = request_headers(loc, self.sources, url)
+        self._tell_if_withheld(url, loc.kind, report)
         part = self._part(dest)
         hasher, hashed = hashlib.sha256(), 0
         attempt = 0
-        with requests.Session() as session:
+        with ScopedSession(self.sources, loc.kind) as session:
             while True:
                 if self._cancel.is_set():
                     raise DownloadCancelled()
@@ -259,6 +273,18 @@ class Downloader:
                     self._finish(f, part, dest, hasher.hexdigest(), expected_sha, name)
                     return
 
+    def _tell_if_withheld(self, url: str, kind: str, report: DownloadReport) -> None:
+        why = token_refusal(url, kind, self.sources) if self.sources.hf_token and kind == "hf" else None
+        host = host_of(url)
+        with self._lock:
+            if why is None or host in self._withheld_told:
+                return
+            self._withheld_told.add(host)
+        message = f"The Hugging Face token was not sent to {host}: {why}."
+        report.messages.append(message)
+        log.warning(message)
+        self._emit(DownloadEvent("notice", "", source=host, message=message))
+
     @staticmethod
     def _hash_prefix(part: Path, size: int):
         hasher = hashlib.sha256()
@@ -279,6 +305,12 @@ class Downloader:
             response = session.get(url, headers=req_headers, stream=True, timeout=(self.connect_timeout, self.stall_timeout))
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retry(type(exc).__name__) from None
+        except RedirectRefused as exc:
+            raise _SourceFailed(str(exc)) from None
+        except requests.TooManyRedirects:
+            raise _SourceFailed(f"more than {MAX_REDIRECTS} redirects") from None
+        except requests.RequestException as exc:  # a bad URL or redirect target: this source cannot serve it
+            raise _SourceFailed(f"the request failed ({type(exc).__name__}: {str(exc)[:120]})") from None
         with response:
             code = response.status_code
             if code == 416 and offset and f.size == offset:
@@ -306,6 +338,9 @@ class Downloader:
                     self._announced.setdefault(f.dest, announced)
             with self._lock:
                 expected_sha = f.sha256 or self._announced.get(f.dest)
+            # Never read past the expected size (+1 byte to notice excess), whatever the server claims
+            # or leaves out (no Content-Length, chunked): a hostile server cannot fill the disk.
+            limit = f.size if f.size is not None else total
             done = offset
             unreported = 0  # bytes not yet added to the set's total (the lock is taken per report)
             last_emit = 0.0
@@ -316,7 +351,7 @@ class Downloader:
                     with self.open_part(part, "ab") as out, Sink(out, hasher) as sink:
                         # read1 hands over whatever has arrived, so a dropped connection loses no byte
                         # that reached us: the retry resumes exactly where the stream broke.
-                        while chunk := response.raw.read1(CHUNK):
+                        while chunk := response.raw.read1(CHUNK if limit is None else max(1, min(CHUNK, limit + 1 - done))):
                             if self._cancel.is_set():
                                 raise DownloadCancelled()
                             if not self._running.is_set():
@@ -325,6 +360,8 @@ class Downloader:
                             self.limiter.take(len(chunk))
                             sink.put(chunk)
                             done += len(chunk)
+                            if limit is not None and done > limit:
+                                break
                             unreported += len(chunk)
                             now = time.monotonic()
                             if now - last_emit >= EMIT_INTERVAL:
@@ -346,6 +383,9 @@ class Downloader:
                     raise DiskSpaceError(f"The disk filled up while writing {f.dest}; the partial file was "
                                          "removed. Free some space and download again.") from None
                 raise
+            if limit is not None and done > limit:
+                self._discard(part)
+                raise _SourceFailed(f"the server sent more than the expected {limit:,} bytes; the file was deleted")
             expected_total = f.size or total
             if expected_total is not None and done < expected_total:
                 raise _Retry(f"connection closed at {done:,} of {expected_total:,} bytes")

@@ -12,8 +12,9 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from ..errors import BadInputError
 from .catalog import SourceLocation
 
 HF_ENDPOINT = "https://huggingface.co"
@@ -30,10 +31,13 @@ class SourceConfig:
     hf_endpoint: str = HF_ENDPOINT
     modelscope_endpoint: str = MODELSCOPE_ENDPOINT
     hf_token: str | None = None
+    # Hosts besides huggingface.co that the user allowed to receive the token (a mirror they trust).
+    token_hosts: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:  # never show the token
         return (f"SourceConfig(order={self.order}, hf_endpoint={self.hf_endpoint!r}, "
-                f"modelscope_endpoint={self.modelscope_endpoint!r}, hf_token={'set' if self.hf_token else None})")
+                f"modelscope_endpoint={self.modelscope_endpoint!r}, hf_token={'set' if self.hf_token else None}, "
+                f"token_hosts={sorted(self.token_hosts)})")
 
     def name(self, kind: str) -> str:
         if kind == "hf" and self.hf_endpoint.rstrip("/") != HF_ENDPOINT:
@@ -53,11 +57,37 @@ def file_url(loc: SourceLocation, config: SourceConfig) -> str:
     raise ValueError(f"unknown source kind {loc.kind}")
 
 
-def request_headers(loc: SourceLocation, config: SourceConfig) -> dict[str, str]:
+def validate_endpoint(url: str, what: str = "The download address") -> str:
+    """An endpoint must be an http(s) URL with a host; checked before any download starts."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInputError(f"{what} {url!r} is not a web address; write it like https://hf-mirror.com.")
+    return url.strip()
+
+
+def token_refusal(url: str, kind: str, config: SourceConfig) -> str | None:
+    """Why the token must not go with a request to ``url`` (None: it may). The token goes only over
+    HTTPS, only to Hugging Face itself or a host the user allowed, and never to ModelScope."""
+    if kind != "hf":
+        return "the token is for Hugging Face only"
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return "the address does not use HTTPS"
+    host = (parts.hostname or "").lower()
+    if host == urlsplit(HF_ENDPOINT).hostname or host in {h.lower() for h in config.token_hosts}:
+        return None
+    return f"{host} is not Hugging Face and was not allowed to receive the token in the settings"
+
+
+def request_headers(loc: SourceLocation, config: SourceConfig, url: str | None = None) -> dict[str, str]:
     headers = {"User-Agent": "zimage-desktop"}
-    if loc.kind == "hf" and config.hf_token:
+    if config.hf_token and token_refusal(url or file_url(loc, config), loc.kind, config) is None:
         headers["Authorization"] = f"Bearer {config.hf_token}"
     return headers
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def sha256_from_headers(headers) -> str | None:
@@ -67,6 +97,21 @@ def sha256_from_headers(headers) -> str | None:
         if _SHA256.match(value):
             return value
     return None
+
+
+def source_config(settings, paths, endpoint: str | None = None, source: str | None = None,
+                  modelscope_endpoint: str | None = None) -> SourceConfig:
+    """The sources for the CLI and the model manager from the settings. The token may go to the
+    mirror named in the settings only when the user switched that on; never to another endpoint."""
+    code = source or settings.download_source
+    hf_endpoint = endpoint or (settings.hf_mirror if code == "mirror" else None) or os.environ.get("HF_ENDPOINT") \
+        or HF_ENDPOINT
+    token_hosts = frozenset({host_of(settings.hf_mirror)} - {""}) if settings.hf_token_to_mirror else frozenset()
+    return SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
+                        hf_endpoint=validate_endpoint(hf_endpoint, "The Hugging Face address"),
+                        modelscope_endpoint=validate_endpoint(modelscope_endpoint or MODELSCOPE_ENDPOINT,
+                                                              "The ModelScope address"),
+                        hf_token=os.environ.get("HF_TOKEN") or load_token(paths.data), token_hosts=token_hosts)
 
 
 # -- the Hugging Face token ------------------------------------------------------------------

@@ -55,6 +55,7 @@ class GalleryModel(QAbstractListModel):
         self.rows: list[HistoryRecord] = []
         self.row_of: dict[int, int] = {}  # history id -> row, for thumbnails arriving later
         self.total = 0
+        self.fetched = 0
         self.cache: OrderedDict[int, QPixmap] = OrderedDict()
         self.cache_size = cache_size
         self.pending: set[int] = set()
@@ -80,6 +81,7 @@ class GalleryModel(QAbstractListModel):
         filters = (self.query, self.favourites, self.since, self.shape)
         self.total = self.store.count(*filters)
         self.rows = self.store.page(0, PAGE, *filters)
+        self.fetched = len(self.rows) + len(self.store.last_skipped)  # rows read, damaged ones included
         self.row_of = {record.id: row for row, record in enumerate(self.rows)}
         self.endResetModel()
 
@@ -87,10 +89,11 @@ class GalleryModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self.rows)
 
     def canFetchMore(self, parent=QModelIndex()) -> bool:
-        return not parent.isValid() and len(self.rows) < self.total
+        return not parent.isValid() and self.fetched < self.total
 
     def fetchMore(self, parent=QModelIndex()) -> None:
-        more = self.store.page(len(self.rows), PAGE, self.query, self.favourites, self.since, self.shape)
+        more = self.store.page(self.fetched, PAGE, self.query, self.favourites, self.since, self.shape)
+        self.fetched += len(more) + len(self.store.last_skipped)
         if more:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
             self.row_of.update((record.id, len(self.rows) + i) for i, record in enumerate(more))

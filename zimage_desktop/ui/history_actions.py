@@ -60,12 +60,12 @@ class HistoryActions(QMainWindow):
     mode_tabs: QTabWidget
 
     def _build_gallery(self) -> None:
-        from ..history.store import HistoryStore
+        from ..history.repair import open_history
         from .gallery import GalleryView
 
         self.gallery = None
         try:
-            store = HistoryStore(self.paths.history_db)
+            store, repaired = open_history(self.paths)
         except UserFacingError as exc:
             self.status.setText(str(exc))
             return
@@ -75,6 +75,10 @@ class HistoryActions(QMainWindow):
             self.status.setText(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
                                         "(nothing was deleted; see `zimage-desktop history check`).")
                                 .replace("%1", str(len(missing))).replace("%2", str(len(orphans))))
+        if repaired is not None:  # told once: the next start finds a sound database
+            self.status.setText(self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
+                                        "file was kept at %2.").replace("%1", str(repaired.restored))
+                                .replace("%2", str(repaired.kept_at)))
         self.gallery.use_parameters.connect(self.use_record)
         self.gallery.rerun.connect(self.rerun_record)
         self.gallery.status.connect(self.status.setText)

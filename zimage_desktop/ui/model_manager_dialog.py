@@ -163,12 +163,9 @@ class ModelManagerDialog(QDialog):
         """A downloader into the models folder as the settings say now, from the chosen source."""
         from ..models.download import Downloader
         from ..models.hashing import HashCache
-        from ..models.sources import HF_ENDPOINT, SourceConfig, load_token
+        from ..models.sources import source_config
 
-        code = self.source.currentData()
-        sources = SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
-                               hf_endpoint=self.settings.hf_mirror if code == "mirror" else HF_ENDPOINT,
-                               hf_token=load_token(self.paths.data))
+        sources = source_config(self.settings, self.paths, source=self.source.currentData())
         return Downloader(self.settings.models_path(self.paths), sources, hash_cache=HashCache(self.paths.hash_cache))
 
     def start_download(self) -> None:
@@ -178,8 +175,13 @@ class ModelManagerDialog(QDialog):
         if not names:
             self.status.setText(self.tr("Nothing selected."))
             return
+        try:
+            downloader = self.make_downloader()
+        except UserFacingError as exc:  # e.g. a mirror address that is not http(s)
+            self.status.setText(str(exc))
+            return
         files = [f for c in self._catalog().resolve(names) for f in c.files]
-        self.download_thread = DownloadThread(self.make_downloader(), files)
+        self.download_thread = DownloadThread(downloader, files)
         self.download_thread.progress.connect(self.on_progress)
         self.download_thread.done.connect(self.on_done)
         self.status.setText(self.tr("Downloading…"))
@@ -209,7 +211,7 @@ class ModelManagerDialog(QDialog):
                                     .replace("%1", e.file).replace("%2", f"{e.done / GB:.2f}")
                                     .replace("%3", f"{(e.total or 0) / GB:.2f}").replace("%4", f"{e.speed / 1e6:.1f}")
                                     .replace("%5", eta))
-        elif e.kind in ("source_failed", "file_failed"):
+        elif e.kind in ("source_failed", "file_failed", "notice"):
             self.status.setText(e.message)
 
     def on_done(self, report, error: str) -> None:

@@ -49,6 +49,11 @@ class SettingsDialog(QDialog):
             self.source.addItem(text, code)
         self.source.setCurrentIndex(max(0, self.source.findData(settings.download_source)))
         self.mirror = QLineEdit(settings.hf_mirror)
+        self.token_to_mirror = QCheckBox(self.tr("Also send the Hugging Face token to this mirror (HTTPS only)"))
+        self.token_to_mirror.setObjectName("tokenToMirrorCheck")
+        self.token_to_mirror.setToolTip(self.tr("Off: the token goes to huggingface.co only. Turn on only for a "
+                                                "mirror you trust with your account."))
+        self.token_to_mirror.setChecked(settings.hf_token_to_mirror)
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText(self.tr("optional; stored readable only by you"))
@@ -61,6 +66,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.previews)
         form.addRow(self.tr("Download source"), self.source)
         form.addRow(self.tr("Mirror address"), self.mirror)
+        form.addRow(self.token_to_mirror)
         form.addRow(self.tr("Hugging Face token"), self.token)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -93,4 +99,5 @@ class SettingsDialog(QDialog):
                     models_dir="" if models == str(self.paths.default_models) else models,
                     device=self.device.currentData(), profile=self.profile.currentData(),
                     previews=self.previews.isChecked(), download_source=self.source.currentData(),
-                    hf_mirror=self.mirror.text().strip() or self.settings.hf_mirror)
+                    hf_mirror=self.mirror.text().strip() or self.settings.hf_mirror,
+                    hf_token_to_mirror=self.token_to_mirror.isChecked())

@@ -155,6 +155,11 @@
 <context>
     <name>HistoryActions</name>
     <message>
+        <location filename="../../zimage_desktop/ui/history_actions.py" line="1" />
+        <source>The history was damaged and has been rebuilt from %1 images; the damaged file was kept at %2.</source>
+        <translation>历史数据库已损坏，已根据 %1 张图片重建；损坏的文件保留在 %2。</translation>
+    </message>
+    <message>
         <location filename="../../zimage_desktop/ui/history_actions.py" line="66" />
         <source>History: %1 images are missing on disk, %2 images are not in the history (nothing was deleted; see `zimage-desktop history check`).</source>
         <translation>历史：%1 张图片的文件已不在磁盘上，%2 张图片不在历史中（未删除任何内容；详见 `zimage-desktop history check`）。</translation>
@@ -786,6 +791,16 @@
 </context>
 <context>
     <name>SettingsDialog</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="1" />
+        <source>Off: the token goes to huggingface.co only. Turn on only for a mirror you trust with your account.</source>
+        <translation>关闭时令牌只发送给 huggingface.co。仅当你信任此镜像可以使用你的账号时才打开。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="1" />
+        <source>Also send the Hugging Face token to this mirror (HTTPS only)</source>
+        <translation>也把 Hugging Face 令牌发送给此镜像（仅限 HTTPS）</translation>
+    </message>
     <message>
         <location filename="../../zimage_desktop/ui/settings_dialog.py" line="21" />
         <source>Settings</source>
