@@ -198,7 +198,7 @@ class GenerationWorker(QThread):
                 result = save_generated(image, self.paths, self._history(), parent_id=job.parent_id)
                 saved = str(result.path)
                 if result.problem:
-                    self.worker_event.emit(WorkerEvent("failed", job.id, message=result.problem))
+                    self.worker_event.emit(Failed(job.id, message=result.problem))
             except (OSError, UserFacingError) as exc:  # keep the image in memory; the window offers "save as"
                 reason = exc.strerror if isinstance(exc, OSError) else str(exc)
                 self.worker_event.emit(Failed(job.id, message=f"Could not save the image: {reason}."))
