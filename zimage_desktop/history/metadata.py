@@ -89,7 +89,7 @@ def write_png(path: Path, image: Image.Image, request: GenerationRequest, model:
 class RecalledParameters:
     """What could be read back from an image; ``request`` is None when no prompt was found."""
 
-    source: str  # "zimage" | "a1111" | "fooocus" | "comfyui" | "none"
+    source: str  # "zimage" | "a1111" | "fooocus" | "comfyui" | "comfyui-workflow" | "none"
     request: GenerationRequest | None
     model: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()

@@ -36,6 +36,10 @@ class HistoryActions(QMainWindow):
     # (path, RecalledParameters or the UserFacingError) from the thread that read a dropped file
     dropped_read = Signal(str, object)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.dropped_read.connect(self._show_dropped)  # first, so it runs before any later listener
+
     paths: Paths
     controller: GenerationController
     status: QLabel
@@ -128,9 +132,6 @@ class HistoryActions(QMainWindow):
             if not path.lower().endswith(".png"):
                 continue
             event.acceptProposedAction()
-            if not getattr(self, "_drop_connected", False):
-                self.dropped_read.connect(self._show_dropped)
-                self._drop_connected = True
             self.status.setText(self.tr("Reading %1…").replace("%1", Path(path).name))
             threading.Thread(target=self._read_dropped, args=(path,), name="read-dropped-png", daemon=True).start()
             return
