@@ -49,10 +49,12 @@ def vae_to_bfl(state: dict[str, torch.Tensor], num_blocks: int) -> dict[str, tor
             rest = re.sub(r"^resnets\.(\d+)\.", r"block.\1.", m.group(2))
             rest = rest.replace("upsamplers.0.", "upsample.")
             new = f"decoder.up.{ldm_index}.{rest}"
-        new = re.sub(r"(en|de)coder\.mid_block\.resnets\.(\d+)\.", lambda g: f"{g.group(1)}coder.mid.block_{int(g.group(2)) + 1}.", new)
+        new = re.sub(r"(en|de)coder\.mid_block\.resnets\.(\d+)\.",
+                     lambda g: f"{g.group(1)}coder.mid.block_{int(g.group(2)) + 1}.", new)
         if ".mid_block.attentions.0." in new:
             new = new.replace("mid_block.attentions.0.", "mid.attn_1.")
-            for old, repl in (("group_norm.", "norm."), ("to_q.", "q."), ("to_k.", "k."), ("to_v.", "v."), ("to_out.0.", "proj_out.")):
+            for old, repl in (("group_norm.", "norm."), ("to_q.", "q."), ("to_k.", "k."), ("to_v.", "v."),
+                              ("to_out.0.", "proj_out.")):
                 new = new.replace(old, repl)
             if value.ndim == 2:  # the original stores attention projections as 1x1 convolutions
                 value = value[:, :, None, None]

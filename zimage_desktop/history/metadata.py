@@ -59,7 +59,8 @@ def _a1111_value(value: str) -> str:
     return json.dumps(value, ensure_ascii=False) if re.search(r'[,:"\n]', value) else value
 
 
-def build_pnginfo(request: GenerationRequest, model: dict[str, Any], timings: dict[str, float] | None = None) -> PngImagePlugin.PngInfo:
+def build_pnginfo(request: GenerationRequest, model: dict[str, Any],
+                  timings: dict[str, float] | None = None) -> PngImagePlugin.PngInfo:
     info = PngImagePlugin.PngInfo()
     info.add_itxt(A1111_KEY, a1111_parameters(request, model))
     payload = {

@@ -18,7 +18,8 @@ STYLES = {
     "photo": ("写实摄影风格", "a realistic photograph", "真实的材质与景深", "real materials and depth of field"),
     "3d": ("三维渲染风格", "a 3D render", "光滑的塑料与玻璃质感", "smooth plastic and glass materials"),
     "ink": ("中国水墨风格", "a Chinese ink-wash painting", "宣纸纹理与晕染的墨色", "rice-paper texture and diffused ink"),
-    "papercut": ("中国剪纸风格", "Chinese paper-cut art", "层叠的红色剪纸与纸张阴影", "layered red paper cut-outs with paper shadows"),
+    "papercut": ("中国剪纸风格", "Chinese paper-cut art", "层叠的红色剪纸与纸张阴影",
+                 "layered red paper cut-outs with paper shadows"),
     "festive": ("喜庆节日风格", "a festive holiday design", "金色装饰、灯笼与烟花", "gold ornaments, lanterns and fireworks"),
     "minimal": ("极简主义风格", "a minimalist design", "大面积留白与细线条", "generous white space and thin lines"),
     "neon": ("赛博霓虹风格", "a cyberpunk neon design", "发光的霓虹灯管与夜色", "glowing neon tubes against the night"),
@@ -37,17 +38,21 @@ LAYOUTS: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
         "small_print": ("底部边缘", "along the bottom edge")}),
     "headline_bottom": ("上图下文的版式，文字集中在下方", "the image above, text at the bottom", {
         "headline": ("下部三分之一处居中", "centred in the lower third"), "subtitle": ("标题下方", "below the headline"),
-        "body": ("底部", "at the bottom"), "cta": ("右下角", "bottom right"), "small_print": ("底部边缘", "along the bottom edge")}),
+        "body": ("底部", "at the bottom"), "cta": ("右下角", "bottom right"),
+        "small_print": ("底部边缘", "along the bottom edge")}),
     "left_editorial": ("杂志式左对齐排版，文字在左侧一栏", "an editorial layout with a left-aligned text column", {
-        "headline": ("左上方左对齐", "top left, left-aligned"), "subtitle": ("标题下方左对齐", "below the headline, left-aligned"),
-        "body": ("左侧一栏", "in the left column"), "cta": ("左下方", "bottom left"), "small_print": ("左下角", "bottom left corner")}),
+        "headline": ("左上方左对齐", "top left, left-aligned"),
+        "subtitle": ("标题下方左对齐", "below the headline, left-aligned"),
+        "body": ("左侧一栏", "in the left column"), "cta": ("左下方", "bottom left"),
+        "small_print": ("左下角", "bottom left corner")}),
     "centred_symmetric": ("左右对称的居中构图", "a centred, symmetric composition", {
         "headline": ("上方居中", "top centre"), "subtitle": ("标题下方居中", "centred below the headline"),
         "body": ("中部居中", "centred in the middle"), "cta": ("下方居中", "lower centre"),
         "small_print": ("底部居中", "bottom centre")}),
     "split_image_text": ("左图右文的分栏构图", "a split layout: image on the left, text on the right", {
         "headline": ("右侧上方", "upper right"), "subtitle": ("右侧标题下方", "right, below the headline"),
-        "body": ("右侧中部", "middle right"), "cta": ("右下方", "lower right"), "small_print": ("右下角", "bottom right corner")}),
+        "body": ("右侧中部", "middle right"), "cta": ("右下方", "lower right"),
+        "small_print": ("右下角", "bottom right corner")}),
 }
 FONTS = {
     "heiti": ("粗黑体", "a heavy bold sans-serif (Heiti)"), "songti": ("宋体", "an elegant Song-style serif"),
@@ -57,7 +62,8 @@ FONTS = {
 }
 ROLES = {  # role: (name zh, name en, size zh, size en)
     "headline": ("主标题", "headline", "超大号", "very large"), "subtitle": ("副标题", "subtitle", "较大号", "large"),
-    "body": ("正文", "body text", "中号", "medium-sized"), "cta": ("行动号召按钮", "call-to-action button text", "醒目的", "prominent"),
+    "body": ("正文", "body text", "中号", "medium-sized"),
+    "cta": ("行动号召按钮", "call-to-action button text", "醒目的", "prominent"),
     "small_print": ("底部说明", "small print", "小号", "small"),
 }
 META_TAGS = re.compile(

@@ -216,8 +216,9 @@ class GalleryView(QWidget):
             self.date_filter.setItemText(i, text)
         for i, text in enumerate((self.tr("Any shape"), self.tr("Square"), self.tr("Landscape"), self.tr("Portrait"))):
             self.shape_filter.setItemText(i, text)
-        for key, text in (("view", self.tr("View")), ("compare", self.tr("Compare two")), ("export", self.tr("Export…")), ("copy", self.tr("Copy")),
-                          ("import", self.tr("Import…")), ("use", self.tr("Use parameters")), ("rerun", self.tr("Re-run exactly")),
+        for key, text in (("view", self.tr("View")), ("compare", self.tr("Compare two")), ("export", self.tr("Export…")),
+                          ("copy", self.tr("Copy")), ("import", self.tr("Import…")), ("use", self.tr("Use parameters")),
+                          ("rerun", self.tr("Re-run exactly")),
                           ("vary", self.tr("Vary (new seed)")), ("favourite", self.tr("★ Favourite")),
                           ("delete", self.tr("Delete")), ("undo", self.tr("Undo delete")),
                           ("folder", self.tr("Open folder"))):
