@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+# The benchmark scripts, run briefly so they cannot rot: minutes on a 2-core machine, so they stay
+# out of the default run (`python -m pytest -m bench` runs them; .ci/run does on every submission).
+pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow
 def test_engine_overhead_bench_runs():
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "engine_overhead.py"), "--pairs", "1", "--size", "256"],
                           capture_output=True, text=True, timeout=600)
@@ -29,7 +32,6 @@ def _gpu_bench(work, *args: str) -> list[str]:
     return [r.split("|")[1].strip() for r in rows[1:]]
 
 
-@pytest.mark.slow
 def test_gpu_profiles_bench_runs_tiny_on_cpu_in_two_parts(tmp_path):
     assert _gpu_bench(tmp_path, "--part", "1") == ["diffusers bf16 (baseline)", "24gb", "16gb", "12gb"]
     built = {p: p.stat().st_mtime_ns for p in (tmp_path / "models").rglob("*.*") if p.is_file()}
@@ -39,7 +41,6 @@ def test_gpu_profiles_bench_runs_tiny_on_cpu_in_two_parts(tmp_path):
     assert (tmp_path / "sha256.json").exists()
 
 
-@pytest.mark.slow
 def test_load_memory_bench_runs():
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "load_memory.py"), "--dim", "512", "--layers", "2"],
                           capture_output=True, text=True, timeout=600)
@@ -47,7 +48,6 @@ def test_load_memory_bench_runs():
     assert "worst peak anonymous memory / file size" in proc.stdout
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not __import__("shutil").which("curl"), reason="needs curl")
 def test_download_throughput_bench_runs():
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "download_throughput.py"), "--mb", "16", "--rounds", "1"],
@@ -56,7 +56,6 @@ def test_download_throughput_bench_runs():
     assert proc.stdout.count("ours / curl") == 2
 
 
-@pytest.mark.slow
 def test_window_shows_before_torch_is_imported():
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "startup.py"), "--runs", "1"],
                           capture_output=True, text=True, timeout=600,
