@@ -1,6 +1,7 @@
 """The desktop window on the tiny model, offscreen (pytest-qt)."""
 
 import json
+import os
 import shutil
 import time
 
@@ -329,8 +330,8 @@ def test_gallery_copy_and_import(qtbot, window, tmp_path):
 
 
 def test_unwritable_images_folder_keeps_the_image(qtbot, data_with_models, tmp_path):
-    """The images folder cannot be created: a clear message, the image stays on screen and can be
-    saved elsewhere."""
+    """The images folder cannot be created: the image is kept in the temp folder, the message says
+    where, it stays on screen and can be saved elsewhere."""
     (data_with_models / "images").write_text("a file where the folder should be")
     win = run_app(str(data_with_models), exec_loop=False)
     qtbot.addWidget(win)
@@ -342,8 +343,10 @@ def test_unwritable_images_folder_keeps_the_image(qtbot, data_with_models, tmp_p
     use_size(win, 256, 256)
     win.generate()
     qtbot.waitUntil(lambda: "finished" in kinds(win), timeout=30000)
-    assert any(e.kind == "failed" and "Could not save the image" in e.message for e in events)
-    assert win.last_image is not None and not win.last_path
+    failed = [e.message for e in events if e.kind == "failed"]
+    assert len(failed) == 1 and "Could not save the image" in failed[0] and f"kept at {win.last_path}." in failed[0]
+    assert win.last_image is not None and os.path.isfile(win.last_path)
+    os.unlink(win.last_path)  # the temp folder is shared
     win.save_as(str(tmp_path / "rescued.png"))
     assert (tmp_path / "rescued.png").exists()
     win.close()
