@@ -44,12 +44,15 @@ class ModelSet:
     transformer_format: str = "safetensors"
     transformer_keys: str = "diffusers"
     text_encoder: Path | None = None
+    text_encoder_format: str = "safetensors"  # or "gguf" (llama.cpp Qwen3 file, kept quantized)
     vae: Path | None = None
     vae_keys: str = "diffusers"
     config_dir: Path | None = None
     transformer_form: str = "bf16"  # see transformer_form()
     # Forms of all usable transformer files in the folder (for the planner).
     available_forms: frozenset[str] = frozenset()
+    # Formats of all usable text encoders in the folder ("safetensors", "gguf").
+    text_encoder_formats: frozenset[str] = frozenset()
 
     def files(self) -> list[Path]:
         """The weight files of this set (for hashes and metadata)."""
@@ -147,7 +150,16 @@ def provides(file_form: str) -> set[str]:
     return {"bf16", "fp8"} if file_form == "bf16" else {file_form}
 
 
-def check_text_encoder(index: TensorIndex, config: dict, name: str) -> None:
+def check_text_encoder(index: TensorIndex, config: dict, name: str, path: Path | None = None) -> str:
+    """Return the encoder's format ("safetensors" or "gguf"), or raise ModelFilesError saying why
+    it is not Z-Image's Qwen3-4B. A GGUF is judged by its metadata, which needs ``path``."""
+    if index.format == "gguf":
+        from .gguf_encoder import check_gguf_text_encoder
+
+        if path is None:
+            raise ModelFilesError(f"{name}: a GGUF text encoder can only be checked from its file.")
+        check_gguf_text_encoder(path, config)
+        return "gguf"
     keys = index.stripped(("model.",))
     if "embed_tokens.weight" not in keys or "layers.0.self_attn.q_proj.weight" not in keys:
         raise ModelFilesError(
@@ -160,8 +172,7 @@ def check_text_encoder(index: TensorIndex, config: dict, name: str) -> None:
             f"{name} is a Qwen3 model of width {hidden}, but Z-Image needs Qwen3-4B "
             f"(width {config['hidden_size']})."
         )
-    if index.format == "gguf":
-        raise ModelFilesError(f"{name}: a GGUF text encoder is not supported yet; use the safetensors file.")
+    return "safetensors"
 
 
 def classify_vae(index: TensorIndex, name: str) -> str:
@@ -252,11 +263,13 @@ def _pick(kind: str, folder: Path, candidates: list[Path], pickles: list[Path], 
 
 
 def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
-                      prefer_forms: Sequence[str] = ()) -> ModelSet:
+                      prefer_forms: Sequence[str] = (), prefer_text_encoder: str | None = None) -> ModelSet:
     """Work out which files make the pipeline in ``models_dir`` (raises ModelFilesError).
 
     ``transformer`` names a file explicitly; otherwise the first file whose form is earliest in
-    ``prefer_forms`` is used (then safetensors before GGUF, then by name).
+    ``prefer_forms`` is used (then safetensors before GGUF, then by name). With several text
+    encoders, one in the format ``prefer_text_encoder`` ("gguf"/"safetensors") wins, else the
+    first by name.
     """
     models_dir = Path(models_dir).expanduser()
     if transformer is not None:
@@ -311,16 +324,27 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         else:  # say why nothing is usable
             tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
 
+    te_formats: dict[Path, str] = {}
+
     def check_te(path: Path) -> str:
-        check_text_encoder(read_index(path), te_config, path.name)
-        return "hf"
+        te_formats[path] = check_text_encoder(read_index(path), te_config, path.name, path)
+        return te_formats[path]
 
     te_dir = models_dir / "text_encoders"
     te_candidates, te_pickles = _weight_candidates(te_dir)
     te_roots = [te_dir, *_extra_dirs(te_dir)]
     te_candidates = [p for p in te_candidates if p.parent in te_roots]
     te_candidates += sorted(d for d in te_dir.iterdir() if d.is_dir()) if te_dir.is_dir() else []
-    te_path, _ = _pick("Qwen3 text encoder", te_dir, te_candidates, te_pickles, check_te)
+    te_path, te_format = _pick("Qwen3 text encoder", te_dir, te_candidates, te_pickles, check_te)
+    for path in te_candidates:  # learn every usable format, for the planner and the preference
+        if path not in te_formats:
+            try:
+                check_te(path)
+            except ModelFilesError:
+                pass
+    preferred = [p for p in te_candidates if te_formats.get(p) == prefer_text_encoder]
+    if preferred and te_format != prefer_text_encoder:
+        te_path, te_format = preferred[0], te_formats[preferred[0]]
 
     vae_dir = models_dir / "vae"
     vae_candidates, vae_pickles = _weight_candidates(vae_dir)
@@ -341,11 +365,13 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         transformer_format="gguf" if tr_path.suffix.lower() == ".gguf" else "safetensors",
         transformer_keys=tr_style,
         text_encoder=te_path,
+        text_encoder_format=te_format,
         vae=vae_path,
         vae_keys=vae_style,
         config_dir=config_dir,
         transformer_form=forms[tr_path],
         available_forms=frozenset(f for form in forms.values() for f in provides(form)),
+        text_encoder_formats=frozenset(te_formats.values()),
     )
 
 
@@ -369,4 +395,4 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
         raise ModelFilesError(f"The pipeline folder {folder} has no tokenizer/ folder.")
     form = transformer_form(read_sharded_index(folder / "transformer"))
     return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
-                    available_forms=frozenset(provides(form)))
+                    available_forms=frozenset(provides(form)), text_encoder_formats=frozenset({"safetensors"}))

@@ -93,7 +93,7 @@ def recognise(path: Path) -> str | None:
     except ModelFilesError:
         return None  # a Z-Image transformer of another size
     try:
-        mf.check_text_encoder(index, mf.component_config(config_dir, "text_encoder"), path.name)
+        mf.check_text_encoder(index, mf.component_config(config_dir, "text_encoder"), path.name, path)
         return "text_encoder"
     except ModelFilesError:
         pass
