@@ -160,8 +160,9 @@ def test_gguf_encoder_is_recognised_imported_and_preferred(kit, tmp_path, monkey
     shutil.copytree(folders["safetensors"], both)
     shutil.copy(gguf_file, both / "text_encoders" / "zz-Qwen3.gguf")
     ms = resolve_model_set(both)
-    assert ms.text_encoder_format == "safetensors" and ms.text_encoder_formats == {"safetensors", "gguf"}
-    assert resolve_model_set(both, prefer_text_encoder="gguf").text_encoder.name == "zz-Qwen3.gguf"
+    assert ms.text_encoder_format == "safetensors" and ms.text_encoder_forms == {"bf16", "Q6_K"}
+    chosen = resolve_model_set(both, prefer_text_encoder="Q6_K")
+    assert chosen.text_encoder.name == "zz-Qwen3.gguf" and chosen.text_encoder_form == "Q6_K"
 
 
 def _rewrite_architecture(path, arch: str) -> None:

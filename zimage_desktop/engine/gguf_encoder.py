@@ -22,6 +22,8 @@ from ..errors import ModelFilesError
 if TYPE_CHECKING:
     import torch
 
+    from .tensor_index import TensorIndex
+
 ARCH = "qwen3"
 # llama.cpp tensor names → transformers' Qwen3Model names ("{}" is the layer number).
 LAYER_NAMES = {
@@ -133,13 +135,22 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
     return sizes
 
 
-def gguf_text_encoder_types(path: Path) -> dict[str, int]:
-    """How many weight matrices of each GGUF type the file holds (for info and the planner)."""
+# GGUF types grouped into the text-encoder forms the planner knows (by stored size).
+GGUF_TE_FORM = {"Q8_0": "Q8_0", "Q6_K": "Q6_K", "Q5_K": "Q6_K", "Q5_0": "Q6_K", "Q5_1": "Q6_K", "Q4_K": "Q4_K",
+                "Q4_0": "Q4_K", "Q4_1": "Q4_K", "Q3_K": "Q4_K", "Q2_K": "Q4_K"}
+
+
+def text_encoder_form(index: TensorIndex) -> str:
+    """"bf16" for safetensors (and 16-bit GGUF files), else the GGUF form of most matrices."""
+    if index.format != "gguf":
+        return "bf16"
     counts: dict[str, int] = {}
-    for tensor in _open(Path(path)).tensors:
-        if len(tensor.shape) == 2:
-            counts[tensor.tensor_type.name] = counts.get(tensor.tensor_type.name, 0) + 1
-    return counts
+    for name, shape in index.shapes.items():
+        if len(shape) == 2:
+            kind = index.dtypes.get(name, "")
+            counts[kind] = counts.get(kind, 0) + 1
+    kind = max(counts, key=lambda k: counts[k]) if counts else ""
+    return GGUF_TE_FORM.get(kind, "bf16")
 
 
 # ---------------------------------------------------------------------------------------------

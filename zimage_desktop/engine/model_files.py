@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import ModelFilesError
+from .gguf_encoder import text_encoder_form
 from .tensor_index import (  # noqa: F401  (re-exported: the loader and the model manager use them)
     PICKLE_SUFFIXES, TensorIndex, read_gguf_index, read_index, read_safetensors_index, read_sharded_index,
-    refuse_pickle,
+    refuse_pickle, resident_gib,
 )
 
 WEIGHT_SUFFIXES = {".safetensors", ".gguf"}
@@ -45,14 +46,17 @@ class ModelSet:
     transformer_keys: str = "diffusers"
     text_encoder: Path | None = None
     text_encoder_format: str = "safetensors"  # or "gguf" (llama.cpp Qwen3 file, kept quantized)
+    text_encoder_form: str = "bf16"  # see text_encoder_form()
     vae: Path | None = None
     vae_keys: str = "diffusers"
     config_dir: Path | None = None
     transformer_form: str = "bf16"  # see transformer_form()
     # Forms of all usable transformer files in the folder (for the planner).
     available_forms: frozenset[str] = frozenset()
-    # Formats of all usable text encoders in the folder ("safetensors", "gguf").
-    text_encoder_formats: frozenset[str] = frozenset()
+    # Forms of all usable text encoders in the folder (for the planner).
+    text_encoder_forms: frozenset[str] = frozenset()
+    # GiB each installed form takes in memory, "te:<form>" for encoders (the planner's sizes).
+    form_gib: tuple[tuple[str, float], ...] = ()
 
     def files(self) -> list[Path]:
         """The weight files of this set (for hashes and metadata)."""
@@ -143,6 +147,12 @@ def transformer_form(index: TensorIndex) -> str:
     if index.format == "gguf":
         return GGUF_FORM.get(kind, "Q8_0" if kind in ("F16", "BF16", "F32") else kind)
     return "fp8" if kind.startswith("F8") else "bf16"
+
+
+def _form_gib(found: dict[str, float], form: str, gib: float) -> None:
+    for f in provides(form):
+        size = gib / 2 if f == "fp8" and form == "bf16" else gib
+        found[f] = max(found.get(f, 0.0), size)
 
 
 def provides(file_form: str) -> set[str]:
@@ -268,8 +278,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
 
     ``transformer`` names a file explicitly; otherwise the first file whose form is earliest in
     ``prefer_forms`` is used (then safetensors before GGUF, then by name). With several text
-    encoders, one in the format ``prefer_text_encoder`` ("gguf"/"safetensors") wins, else the
-    first by name.
+    encoders, one of the form ``prefer_text_encoder`` wins, else the
+    first by name (a form: "bf16", "Q8_0", "Q6_K", "Q4_K").
     """
     models_dir = Path(models_dir).expanduser()
     if transformer is not None:
@@ -285,6 +295,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     tr_config = component_config(config_dir, "transformer")
     te_config = component_config(config_dir, "text_encoder")
     forms: dict[Path, str] = {}
+    sizes: dict[str, float] = {}
 
     def check_transformer(path: Path) -> str | None:
         index = read_index(path)
@@ -294,6 +305,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
                 f"{path.name} is not a Z-Image transformer ({_guess_other_model(set(index.stripped(COMFY_PREFIXES)))})."
             )
         forms[path] = transformer_form(index)
+        _form_gib(sizes, forms[path], resident_gib(index, path))
         return style
 
     tr_dir = models_dir / "diffusion_models"
@@ -325,9 +337,13 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
             tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
 
     te_formats: dict[Path, str] = {}
+    te_forms: dict[Path, str] = {}
 
     def check_te(path: Path) -> str:
-        te_formats[path] = check_text_encoder(read_index(path), te_config, path.name, path)
+        index = read_index(path)
+        te_formats[path] = check_text_encoder(index, te_config, path.name, path)
+        te_forms[path] = text_encoder_form(index)
+        sizes["te:" + te_forms[path]] = max(sizes.get("te:" + te_forms[path], 0.0), resident_gib(index, path))
         return te_formats[path]
 
     te_dir = models_dir / "text_encoders"
@@ -342,8 +358,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
                 check_te(path)
             except ModelFilesError:
                 pass
-    preferred = [p for p in te_candidates if te_formats.get(p) == prefer_text_encoder]
-    if preferred and te_format != prefer_text_encoder:
+    preferred = [p for p in te_candidates if te_forms.get(p) == prefer_text_encoder]
+    if preferred and te_forms[te_path] != prefer_text_encoder:
         te_path, te_format = preferred[0], te_formats[preferred[0]]
 
     vae_dir = models_dir / "vae"
@@ -366,12 +382,14 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         transformer_keys=tr_style,
         text_encoder=te_path,
         text_encoder_format=te_format,
+        text_encoder_form=te_forms[te_path],
         vae=vae_path,
         vae_keys=vae_style,
         config_dir=config_dir,
         transformer_form=forms[tr_path],
         available_forms=frozenset(f for form in forms.values() for f in provides(form)),
-        text_encoder_formats=frozenset(te_formats.values()),
+        text_encoder_forms=frozenset(te_forms.values()),
+        form_gib=tuple(sorted(sizes.items())),
     )
 
 
@@ -393,6 +411,10 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
         read_sharded_index(part)  # complete and readable?
     if not (folder / "tokenizer").is_dir():
         raise ModelFilesError(f"The pipeline folder {folder} has no tokenizer/ folder.")
-    form = transformer_form(read_sharded_index(folder / "transformer"))
+    index = read_sharded_index(folder / "transformer")
+    form = transformer_form(index)
+    sizes: dict[str, float] = {"te:bf16": resident_gib(read_sharded_index(folder / "text_encoder"), folder)}
+    _form_gib(sizes, form, resident_gib(index, folder))
     return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
-                    available_forms=frozenset(provides(form)), text_encoder_formats=frozenset({"safetensors"}))
+                    available_forms=frozenset(provides(form)), text_encoder_forms=frozenset({"bf16"}),
+                    form_gib=tuple(sorted(sizes.items())))

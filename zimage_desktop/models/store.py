@@ -49,7 +49,7 @@ class ComponentStatus:
 
     @property
     def missing_bytes(self) -> int:
-        return sum((c.size or 0) - (f.size if f.state == "partial" else 0)
+        return sum(c.expected_size - (f.size if f.state == "partial" else 0)
                    for c, f in zip(self.component.files, self.files) if f.state not in ("present", "verified"))
 
 
