@@ -108,6 +108,11 @@ def build_random(work: Path, device: str, tiny: bool) -> Path:
     save_file({f"model.{k}": v.contiguous().cpu() for k, v in te.state_dict().items()},
               models / "text_encoders" / "qwen3_4b_random.safetensors")
     del te
+    # The GGUF encoder the 4gb-8gb, mps and cpu plans prefer (issue 11), in the same shapes.
+    from zimage_desktop.devkit.gguf_files import write_random_qwen3_gguf
+
+    write_random_qwen3_gguf(Qwen3Config.from_pretrained(configs / "text_encoder").to_dict(),
+                            models / "text_encoders" / "Qwen3-4B-Q6_K.gguf", "Q6_K")
     vae = _random_model(AutoencoderKL, AutoencoderKL.load_config(configs / "vae"), device, torch.float32)
     blocks = len(vae.config.block_out_channels)
     save_file({k: v.contiguous().cpu() for k, v in vae_to_bfl(vae.state_dict(), blocks).items()},
@@ -157,7 +162,8 @@ def baseline_diffusers(models: Path, size: int, device: str, tiny: bool) -> dict
     from zimage_desktop.engine.model_files import resolve_model_set
 
     dtype = torch.float32 if device == "cpu" else torch.bfloat16
-    ms = resolve_model_set(models, transformer=next((models / "diffusion_models").glob("*bf16.safetensors")).name)
+    ms = resolve_model_set(models, transformer=next((models / "diffusion_models").glob("*bf16.safetensors")).name,
+                           prefer_text_encoder="bf16")
     cuda = device == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -215,7 +221,8 @@ def main() -> int:
     if cuda and args.cap_gb:
         total = torch.cuda.get_device_properties(0).total_memory
         torch.cuda.set_per_process_memory_fraction(min(1.0, args.cap_gb * 1024**3 / total))
-    forms = resolve_model_set(models).available_forms
+    found = resolve_model_set(models)
+    forms = found.available_forms
     gpu_name = torch.cuda.get_device_name(0) if cuda else "CPU (tiny model)"
 
     rows: list[tuple[str, str, dict | str]] = []
@@ -233,7 +240,7 @@ def main() -> int:
             gib = int(name.rstrip("gb")) if name.rstrip("gb").isdigit() else 0
             plan_machine = MachineInfo(gpus=(GpuInfo(0, "pretend", gib * 1024**3, gib * 1024**3, (8, 6), True),),
                                        total_ram=machine.total_ram)
-        plan = make_plan(plan_machine, forms, name)
+        plan = make_plan(plan_machine, forms, name, present_te_forms=found.text_encoder_forms)
         if not cuda:
             plan = replace(plan, compute_dtype="float32")
         gen = Generator(models, device=device, plan=plan)

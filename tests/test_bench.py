@@ -52,3 +52,13 @@ def test_window_shows_before_torch_is_imported():
                           env=dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "heavy modules imported before the window showed: none" in proc.stdout
+
+
+@pytest.mark.slow
+def test_recipe_ram_bench_runs_tiny(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_ram.py"), "--tiny", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "GGUF encoder load:" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| GGUF Q4_K_M transformer"))
+    assert "failed" not in row

@@ -109,7 +109,7 @@ def test_8gb_plan_swaps_a_gguf_encoder_and_says_why_it_took_its_transformer():
     assert plan.text_encoder == "offload" and plan.predicted_vram_gib <= 7.0
     assert "(the best that fits)" in plan.explanation
     fp8 = make_plan(machine, {"fp8", "bf16"}, present_te_forms={"Q6_K"})  # the seed's FP8 file
-    assert fp8.transformer_form == "fp8" and "FP8-stored transformer (bf16 compute) (installed)" in fp8.explanation
+    assert fp8.transformer_form == "fp8" and "FP8-stored transformer (bf16 compute) (the best installed that fits)" in fp8.explanation
 
 
 def test_explanations_never_contradict_the_compute_dtype():

@@ -11,6 +11,7 @@ K-quants come from ``kquants`` (gguf-py cannot write them).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable
 
@@ -102,6 +103,23 @@ def _write(path: Path, arch: str, tensors: dict[str, np.ndarray], type_for: Call
     return written
 
 
+def _qwen3_metadata(config: dict) -> Callable[[object], None]:
+    def metadata(writer) -> None:
+        writer.add_name("Qwen3 test model")
+        writer.add_context_length(int(config.get("max_position_embeddings", 40960)))
+        writer.add_block_count(int(config["num_hidden_layers"]))
+        writer.add_embedding_length(int(config["hidden_size"]))
+        writer.add_feed_forward_length(int(config["intermediate_size"]))
+        writer.add_head_count(int(config["num_attention_heads"]))
+        writer.add_head_count_kv(int(config["num_key_value_heads"]))
+        writer.add_key_length(int(config["head_dim"]))
+        writer.add_value_length(int(config["head_dim"]))
+        writer.add_rope_freq_base(float(config.get("rope_theta") or 1_000_000.0))
+        writer.add_layer_norm_rms_eps(float(config["rms_norm_eps"]))
+
+    return metadata
+
+
 def write_qwen3_gguf(state: dict, config: dict, path: Path, quant: str = "Q8_0") -> dict[str, str]:
     """Write a Qwen3Model state dict (transformers names, ``model.`` prefix optional) as llama.cpp
     would; returns {llama.cpp name: GGUF type written}."""
@@ -109,21 +127,7 @@ def write_qwen3_gguf(state: dict, config: dict, path: Path, quant: str = "Q8_0")
     if config.get("tie_word_embeddings", True):
         tensors.pop("output.weight", None)
     n_layers = int(config["num_hidden_layers"])
-
-    def metadata(writer) -> None:
-        writer.add_name("Qwen3 test model")
-        writer.add_context_length(int(config.get("max_position_embeddings", 40960)))
-        writer.add_block_count(n_layers)
-        writer.add_embedding_length(int(config["hidden_size"]))
-        writer.add_feed_forward_length(int(config["intermediate_size"]))
-        writer.add_head_count(int(config["num_attention_heads"]))
-        writer.add_head_count_kv(int(config["num_key_value_heads"]))
-        writer.add_key_length(int(config["head_dim"]))
-        writer.add_value_length(int(config["head_dim"]))
-        writer.add_rope_freq_base(float(config.get("rope_theta", 1_000_000.0)))
-        writer.add_layer_norm_rms_eps(float(config["rms_norm_eps"]))
-
-    return _write(Path(path), "qwen3", tensors, lambda n: qwen3_type_for(n, quant, n_layers), metadata)
+    return _write(Path(path), "qwen3", tensors, lambda n: qwen3_type_for(n, quant, n_layers), _qwen3_metadata(config))
 
 
 def transformer_type_for(name: str, quant: str) -> str:
@@ -174,3 +178,72 @@ def use_gguf_text_encoder(pipe, models_dir: Path, quant: str, keep_safetensors: 
     path = folder / f"Qwen3-test-{quant}.gguf"
     write_qwen3_gguf(pipe.text_encoder.state_dict(), pipe.text_encoder.config.to_dict(), path, quant)
     return path
+
+
+# -- full-size files for benchmarks -------------------------------------------------------------
+# A random 64-row slab per tensor, quantized for real and repeated to the full shape: the layout,
+# types and sizes are exactly a real file's (memory does not depend on the values), and building
+# takes minutes instead of the hour a 10 B-value quantization takes on 2 cores.
+
+
+def _kind_for(shape: tuple[int, ...], kind: str) -> str:
+    """The type a tensor is really written in (the writer's fallbacks for odd shapes)."""
+    import gguf
+
+    if len(shape) < 2 or kind in ("F32", "F16"):
+        return "F32" if len(shape) < 2 else kind
+    if kind in kquants.QUANTIZERS and shape[-1] % kquants.QK_K:
+        kind = "Q8_0"
+    if shape[-1] % gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType[kind]][0]:
+        return "F16"
+    return kind
+
+
+def _tiled(shape: tuple[int, ...], kind: str, seed: int):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    if len(shape) < 2:
+        return (1.0 + 0.02 * rng.standard_normal(shape)).astype(np.float32)
+    rows = min(64, shape[0])
+    slab, _ = encode_tensor((rng.standard_normal((rows, shape[1])) * 0.02).astype(np.float32), kind)
+    return np.ascontiguousarray(np.tile(slab, (math.ceil(shape[0] / rows), 1))[: shape[0]])
+
+
+def write_streamed(path: Path, arch: str, tensors: list[tuple[str, tuple[int, ...], str]], metadata=None) -> None:
+    """A GGUF file written tensor by tensor (never the whole model in memory)."""
+    import gguf
+    import numpy as np
+
+    writer = gguf.GGUFWriter(str(path), arch=arch)
+    if metadata is not None:
+        metadata(writer)
+    plan = [(name, shape, _kind_for(shape, kind)) for name, shape, kind in tensors]
+    for name, shape, kind in plan:
+        if kind in ("F32", "F16"):
+            dtype = np.dtype(np.float32 if kind == "F32" else np.float16)
+            writer.add_tensor_info(name, shape, dtype, math.prod(shape) * dtype.itemsize)
+        else:
+            qtype = gguf.GGMLQuantizationType[kind]
+            block, size = gguf.GGML_QUANT_SIZES[qtype]
+            byte_shape = (*shape[:-1], shape[-1] // block * size)  # gguf-py takes quantized shapes in bytes
+            writer.add_tensor_info(name, byte_shape, np.dtype(np.uint8), math.prod(byte_shape), raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for i, (name, shape, kind) in enumerate(plan):
+        writer.write_tensor_data(_tiled(shape, kind, i))
+    writer.close()
+
+
+def write_random_qwen3_gguf(config: dict, path: Path, quant: str = "Q6_K") -> None:
+    """A llama.cpp-layout Qwen3 GGUF of random weights in the shapes of ``config`` (streamed)."""
+    import torch
+    from transformers import Qwen3Config, Qwen3Model
+
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in Qwen3Model(Qwen3Config(**config)).state_dict().items()}
+    n_layers = int(config["num_hidden_layers"])
+    names = [(llama_cpp_name(k), s) for k, s in shapes.items()]
+    write_streamed(Path(path), "qwen3", [(n, s, qwen3_type_for(n, quant, n_layers)) for n, s in names],
+                   _qwen3_metadata(config))

@@ -254,7 +254,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         missing.append(te_component)
     if not have_vae:
         missing.append("vae")
-    reason = "the best that fits" if form == candidates[0] else ("installed" if form in present_forms else "")
+    reason = ("the best that fits" if form == candidates[0] else "the best installed that fits" if form in candidates
+              else "installed" if form in present_forms else "")
     return MemoryPlan(
         profile=name, device=device, compute_dtype=dtype, transformer_form=form, text_encoder=te,
         offload=offload, vae_tiling=profile.vae_tiling, vae_slicing=offload == "group",
