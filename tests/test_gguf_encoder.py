@@ -185,3 +185,22 @@ def _rewrite_architecture(path, arch: str) -> None:
     writer.write_tensors_to_file()
     writer.close()
     shutil.move(str(path) + ".tmp", path)
+
+
+@pytest.mark.parametrize("profile", ["6gb", "4gb"])
+def test_low_vram_plans_run_with_the_gguf_encoder(kit, profile):
+    """The 6gb plan (encoder swapped in by model offload) and the 4gb plan (encoder on the CPU,
+    group offload) executed on the CPU with the GGUF encoder, as on a GPU."""
+    from zimage_desktop.engine.devices import GpuInfo, MachineInfo
+    from zimage_desktop.engine.planner import make_plan
+
+    _, folders = kit
+    gib = 1024**3
+    machine = MachineInfo(gpus=(GpuInfo(0, "test GPU", int(6 * gib), int(6 * gib), (8, 6), True),), total_ram=16 * gib)
+    found = resolve_model_set(folders["Q6_K"])
+    plan = make_plan(machine, found.available_forms, profile, present_te_forms=found.text_encoder_forms)
+    assert plan.text_encoder_form == "Q6_K" and plan.text_encoder == ("offload" if profile == "6gb" else "cpu")
+    gen = Generator(folders["Q6_K"], device="cpu", plan=plan)
+    result = gen.run(GenerationRequest(prompt="a red apple", seed=2, width=256, height=256, steps=2))
+    assert np.asarray(result.images[0].image, np.int16).std() > 1
+    assert gen.model_set.text_encoder_format == "gguf"
