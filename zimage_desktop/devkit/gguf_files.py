@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -64,7 +64,7 @@ def qwen3_type_for(name: str, quant: str, n_layers: int) -> str:
     return "Q4_K" if quant == "Q4_K_M" else "Q3_K"
 
 
-def encode_tensor(data: np.ndarray, kind: str) -> tuple[np.ndarray, object | None]:
+def encode_tensor(data: np.ndarray, kind: str) -> tuple[np.ndarray, Any]:
     """(array, raw_dtype) for GGUFWriter.add_tensor. A K-quant on rows that are not a multiple of
     256 falls back to Q8_0 (then F16), as llama.cpp falls back for odd shapes."""
     import gguf

@@ -18,7 +18,7 @@ GROUP_MAX_EPS = 1e-15
 F32 = np.float32
 
 
-def _fp16(values: np.ndarray) -> np.ndarray:
+def _fp16(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Stored fp16 value and the float32 it reads back as (ggml re-reads its own rounding)."""
     half = values.astype(np.float16)
     return half, half.astype(F32)

@@ -98,7 +98,8 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
     reader = reader if reader is not None else _open(path)
     arch = _field(reader, "general.architecture")
     if arch != ARCH:
-        what = OTHER_ARCHS.get(str(arch), f"a model of architecture {arch!r}" if arch else "a model without an architecture")
+        unknown = f"a model of architecture {arch!r}" if arch else "a model without an architecture"
+        what = OTHER_ARCHS.get(str(arch), unknown)
         raise ModelFilesError(
             f"{path.name} is a GGUF file of {what}, not a Qwen3 text encoder; Z-Image needs Qwen3-4B in text_encoders/."
         )
@@ -108,7 +109,9 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
         if value is None:
             if key == "attention.key_length":  # optional in llama.cpp: hidden / heads
                 continue
-            raise ModelFilesError(f"{path.name} lacks the GGUF metadata {ARCH}.{key}; it may be damaged — download it again.")
+            raise ModelFilesError(
+                f"{path.name} lacks the GGUF metadata {ARCH}.{key}; it may be damaged — download it again."
+            )
         sizes[attr] = int(value)
     mismatched = [f"{attr} {sizes[attr]} (expected {config[attr]})" for attr in sizes
                   if attr in config and sizes[attr] != int(config[attr])]
@@ -124,13 +127,13 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
             f"{config['hidden_size']}; the file is damaged or mislabelled."
         )
     names = set(shapes)
-    unknown = sorted(n for n in names if hf_name(n) == "")
+    strange = sorted(n for n in names if hf_name(n) == "")
     layers = int(config["num_hidden_layers"])
     # Every layer but the last is needed (hidden_states[-2] is the last layer's input).
     needed = {"token_embd.weight"} | {f"blk.{i}.{s}" for i in range(layers - 1) for s in LAYER_NAMES}
     missing = sorted(needed - names)
-    if unknown or missing:
-        detail = f"{len(missing)} tensors missing, e.g. {missing[0]}" if missing else f"unexpected tensor {unknown[0]}"
+    if strange or missing:
+        detail = f"{len(missing)} tensors missing, e.g. {missing[0]}" if missing else f"unexpected tensor {strange[0]}"
         raise ModelFilesError(f"{path.name} does not have the layout of a llama.cpp Qwen3 file ({detail}).")
     return sizes
 
@@ -174,7 +177,8 @@ def _torch_classes():
             weight = self.weight
             if isinstance(weight, GGUFParameter):
                 # GGUF rows are whole blocks, so a row of bytes dequantizes on its own.
-                rows = GGUFParameter(weight.as_tensor()[input_ids.reshape(-1)], quant_type=weight.quant_type)
+                kind = getattr(weight, "quant_type")
+                rows = GGUFParameter(weight.as_tensor()[input_ids.reshape(-1)], quant_type=kind)
                 values = dequantize_gguf_tensor(rows)
             else:
                 values = weight[input_ids.reshape(-1)]
@@ -193,31 +197,6 @@ def _torch_classes():
     return QuantizedEmbedding, SkippedDecoderLayer
 
 
-def _to_torch(tensor, compute_dtype: torch.dtype, keep_quantized: bool):
-    """One GGUF tensor as a torch parameter: quantized blocks stay GGUFParameter, F16 stays
-    float16 when ``keep_quantized``; everything else becomes ``compute_dtype``."""
-    import gguf
-    import numpy as np
-    import torch
-    from diffusers.quantizers.gguf.utils import SUPPORTED_GGUF_QUANT_TYPES, GGUFParameter
-
-    kind = tensor.tensor_type
-    # The reader maps the file; copying makes the tensor independent of it (and writable).
-    data = torch.from_numpy(np.array(tensor.data, copy=True))
-    if kind == gguf.GGMLQuantizationType.F32:
-        return torch.nn.Parameter(data.to(compute_dtype), requires_grad=False)
-    if kind == gguf.GGMLQuantizationType.F16:
-        return torch.nn.Parameter(data if keep_quantized else data.to(compute_dtype), requires_grad=False)
-    if kind not in SUPPORTED_GGUF_QUANT_TYPES:
-        raise ModelFilesError(f"The GGUF type {kind.name} of {tensor.name} is not supported; use a K-quant, Q8_0 or F16 file.")
-    param = GGUFParameter(data, quant_type=kind)
-    if keep_quantized:
-        return param
-    from diffusers.quantizers.gguf.utils import dequantize_gguf_tensor
-
-    return torch.nn.Parameter(dequantize_gguf_tensor(param).to(compute_dtype), requires_grad=False)
-
-
 def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
     """A ``Qwen3Model`` for ``config`` (a Qwen3Config) with the GGUF file's weights, quantized."""
     import torch
@@ -225,24 +204,32 @@ def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
     from diffusers.quantizers.gguf.utils import GGUFLinear
     from transformers import Qwen3Model
 
+    from .gguf_read import read_gguf_state
+
     path = Path(path)
     reader = _open(path)
     check_gguf_text_encoder(path, config.to_dict(), reader)
     embed = next(t for t in reader.tensors if t.name == "token_embd.weight")
     config = config.__class__.from_dict({**config.to_dict(), "vocab_size": int(embed.shape[-1])})
+    del reader, embed  # the tensors are read below without the file mapping
     last = config.num_hidden_layers - 1
     QuantizedEmbedding, SkippedDecoderLayer = _torch_classes()
     with init_empty_weights(include_buffers=False):
         model = Qwen3Model(config)
     model.layers[last] = SkippedDecoderLayer()
 
+    def used(gguf_name: str) -> bool:
+        name = hf_name(gguf_name)
+        return bool(name) and not str(name).startswith(f"layers.{last}.")
+
     params: dict[str, Any] = {}
-    for tensor in reader.tensors:
-        name = hf_name(tensor.name)
-        if not name or name.startswith(f"layers.{last}."):
-            continue
-        params[name] = _to_torch(tensor, compute_dtype, keep_quantized=len(tensor.shape) == 2)
-    del reader  # drop the file mapping: everything needed is copied
+    for gguf_name, tensor in read_gguf_state(path, used).items():
+        # Matrices stay as stored (GGUF blocks, or float16); vectors (norms) take the compute dtype.
+        if not hasattr(tensor, "quant_type") and (tensor.ndim < 2 or tensor.dtype == torch.float32):
+            tensor = tensor.to(compute_dtype)
+        params[str(hf_name(gguf_name))] = (
+            tensor if isinstance(tensor, torch.nn.Parameter) else torch.nn.Parameter(tensor, requires_grad=False)
+        )
 
     model.embed_tokens = QuantizedEmbedding(params.pop("embed_tokens.weight"), compute_dtype)
     for name, param in params.items():

@@ -78,8 +78,12 @@ def load_transformer(ms: ModelSet, dtype: torch.dtype):
     if ms.transformer_format == "gguf":
         from diffusers import GGUFQuantizationConfig
 
+        from .gguf_read import read_gguf_state
+
+        # The same tensors diffusers would read from the path, without holding the file mapped
+        # (which doubled the resident peak while loading).
         return ZImageTransformer2DModel.from_single_file(
-            str(ms.transformer), quantization_config=GGUFQuantizationConfig(compute_dtype=dtype), **kwargs
+            read_gguf_state(ms.transformer), quantization_config=GGUFQuantizationConfig(compute_dtype=dtype), **kwargs
         )
     if ms.transformer_keys == "comfy":
         return ZImageTransformer2DModel.from_single_file(str(ms.transformer), **kwargs)

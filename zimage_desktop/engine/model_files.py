@@ -411,10 +411,10 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
         read_sharded_index(part)  # complete and readable?
     if not (folder / "tokenizer").is_dir():
         raise ModelFilesError(f"The pipeline folder {folder} has no tokenizer/ folder.")
-    index = read_sharded_index(folder / "transformer")
-    form = transformer_form(index)
+    tr_index = read_sharded_index(folder / "transformer")
+    form = transformer_form(tr_index)
     sizes: dict[str, float] = {"te:bf16": resident_gib(read_sharded_index(folder / "text_encoder"), folder)}
-    _form_gib(sizes, form, resident_gib(index, folder))
+    _form_gib(sizes, form, resident_gib(tr_index, folder))
     return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
                     available_forms=frozenset(provides(form)), text_encoder_forms=frozenset({"bf16"}),
                     form_gib=tuple(sorted(sizes.items())))

@@ -153,8 +153,8 @@ def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf1
     encoder *= 2.0 if te_form == "bf16" and te_in_fp32 else 1.0
     act = DENOISE_ACT_GIB * widen
     decode = DECODE_ACT_GIB[profile.vae_tiling] * widen
-    if profile.device == "cpu":
-        return 0.0, round(PROCESS_RAM_GIB + transformer + encoder + VAE_GIB + act + decode, 2)
+    if profile.device == "cpu":  # the VAE, too, is held in the compute dtype there
+        return 0.0, round(PROCESS_RAM_GIB + transformer + encoder + VAE_GIB * widen + act + decode, 2)
     te_gpu = encoder if te == "device" else 0.0
     if offload == "none":
         vram = te_gpu + transformer + VAE_GIB + max(act, decode)
