@@ -120,11 +120,15 @@ class ModelManagerDialog(QDialog):
 
         models_dir = self.settings.models_path(self.paths)
         forms: frozenset[str] = frozenset()
+        te_forms: frozenset[str] = frozenset()  # nothing usable installed: recommend what to download
+        sizes: dict[str, float] = {}
         try:
-            forms = resolve_model_set(models_dir).available_forms
+            found = resolve_model_set(models_dir)
+            forms, te_forms, sizes = found.available_forms, found.text_encoder_forms, dict(found.form_gib)
         except UserFacingError:
             pass
-        plan = self.plan = make_plan(self.machine, forms, self.settings.profile) if self.machine else None
+        plan = self.plan = (make_plan(self.machine, forms, self.settings.profile, present_te_forms=te_forms,
+                                      installed_gib=sizes) if self.machine else None)
         if plan is None:
             self.explanation.setText(self.tr("Detecting this computer's graphics card and memory…"))
         else:
