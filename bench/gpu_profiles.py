@@ -110,9 +110,10 @@ def _comfy_shapes(configs: Path) -> dict[str, tuple[int, ...]]:
 
 def build_random(work: Path, device: str, tiny: bool, files: set[str]) -> Path:
     """A ComfyUI-style folder of random weights for the configs in configs/z-image-turbo (the
-    shipped real ones, or the test kit's tiny ones with --tiny), holding the transformer ``files``
-    ("bf16", "Q8_0", "Q4_0") besides the text encoder and VAE; returns the models folder. Files
-    already there are kept. GGUF files are written first, before ``device`` is touched."""
+    shipped real ones, or the test kit's tiny ones with --tiny), holding the ``files``: transformer
+    forms ("bf16", "Q8_0", "Q4_0") and text encoders ("te:bf16", "te:Q6_K"), and the VAE; returns
+    the models folder. Files already there are kept. GGUF files are written first, before
+    ``device`` is touched."""
     from diffusers import AutoencoderKL, ZImageTransformer2DModel
     from safetensors.torch import save_file
     from transformers import Qwen3Config, Qwen3Model
@@ -132,14 +133,22 @@ def build_random(work: Path, device: str, tiny: bool, files: set[str]) -> Path:
     for sub in ("diffusion_models", "text_encoders", "vae"):
         (models / sub).mkdir(parents=True, exist_ok=True)
     workers = max(1, min(16, (os.cpu_count() or 2) - 1))
-    for q in sorted(files - {"bf16"}):
+    for q in sorted(f for f in files - {"bf16"} if not f.startswith("te:")):
         target = models / "diffusion_models" / f"zimage_random-{q}.gguf"
         if not target.exists():
             write_random_gguf(_comfy_shapes(configs), target.with_suffix(".part"), q, workers)
             target.with_suffix(".part").rename(target)
+    te_config = Qwen3Config.from_pretrained(configs / "text_encoder")
+    for q in sorted(f[3:] for f in files if f.startswith("te:") and f != "te:bf16"):
+        from zimage_desktop.devkit.gguf_files import write_random_qwen3_gguf
+
+        target = models / "text_encoders" / f"Qwen3-4B-{q}.gguf"
+        if not target.exists():
+            write_random_qwen3_gguf(te_config.to_dict(), target.with_suffix(".part"), q)
+            target.with_suffix(".part").rename(target)
     te_file = models / "text_encoders" / "qwen3_4b_random.safetensors"
-    if not te_file.exists():
-        te = _random_model(Qwen3Model, Qwen3Config.from_pretrained(configs / "text_encoder"), device, torch.bfloat16)
+    if "te:bf16" in files and not te_file.exists():
+        te = _random_model(Qwen3Model, te_config, device, torch.bfloat16)
         save_file({f"model.{k}": v.contiguous().cpu() for k, v in te.state_dict().items()}, te_file)
         del te
     vae_file = models / "vae" / "ae_random.safetensors"
@@ -195,7 +204,8 @@ def baseline_diffusers(models: Path, size: int, device: str) -> dict:
     from zimage_desktop.engine.model_files import resolve_model_set
 
     dtype = torch.float32 if device == "cpu" else torch.bfloat16
-    ms = resolve_model_set(models, transformer=next((models / "diffusion_models").glob("*bf16.safetensors")).name)
+    ms = resolve_model_set(models, transformer=next((models / "diffusion_models").glob("*bf16.safetensors")).name,
+                           prefer_text_encoder="bf16")
     cuda = device == "cuda"
     t = time.perf_counter()
     pipe = load_pipeline(ms, dtype).to(device)
@@ -282,13 +292,15 @@ def main() -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="zimage-gpu-bench-"))
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     # bf16 compute on a bf16 card: what the plans want, before any file or GPU exists.
-    wanted = {name: make_plan(pretend_machine(name, ram), set(), name) for name in names}
-    files = {FILE_FORM[p.transformer_form] for p in wanted.values()} | ({"bf16"} if baseline else set())
+    wanted = {name: make_plan(pretend_machine(name, ram), set(), name, present_te_forms=set()) for name in names}
+    files = ({FILE_FORM[p.transformer_form] for p in wanted.values()} | {"te:" + p.text_encoder_form for p in wanted.values()}
+             | ({"bf16", "te:bf16"} if baseline else set()))
     t0 = time.perf_counter()
     models = build_random(work, device, args.tiny, files)
     build_s = time.perf_counter() - t0
     hashes = HashCache(work / "sha256.json")  # shared by every profile and both parts
-    forms = resolve_model_set(models).available_forms
+    found = resolve_model_set(models)
+    forms = found.available_forms
     gpu_name = torch.cuda.get_device_name(0) if cuda else "CPU (tiny model)"
 
     print(f"\n### {gpu_name} — {size}×{size}, 8 steps, allocator capped per profile at its card size − "
@@ -307,7 +319,8 @@ def main() -> int:
         except torch.OutOfMemoryError:
             print_row("diffusers bf16 (baseline)", "all on the device", "out of memory", None)
     for name in names:
-        plan = make_plan(pretend_machine(name, ram), forms, name)
+        plan = make_plan(pretend_machine(name, ram), forms, name, present_te_forms=found.text_encoder_forms,
+                         installed_gib=dict(found.form_gib))
         if not cuda:
             plan = replace(plan, compute_dtype="float32", text_encoder_dtype="")
         _fresh_allocator(cuda, CARD_GIB.get(name, 0) - CONTEXT_GIB if name in CARD_GIB else 0.0)

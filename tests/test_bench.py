@@ -66,6 +66,15 @@ def test_window_shows_before_torch_is_imported():
 
 def test_metadata_parse_bench_runs():
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "metadata_parse.py"), "--kb", "50", "--old-kb", "2"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "worst 50,000-char parse" in proc.stdout and "old regex" in proc.stdout
+
+
+def test_recipe_ram_bench_runs_tiny(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_ram.py"), "--tiny", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "GGUF encoder load:" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| GGUF Q4_K_M transformer"))
+    assert "failed" not in row

@@ -150,13 +150,15 @@ def test_data_dir_before_or_after_the_sub_command(tiny_models, tmp_path, capsys,
 def test_info_shows_the_plan(tiny_models, data_dir, capsys):
     assert main(["info", "--models", str(tiny_models.gguf)]) == 0
     out = capsys.readouterr().out
-    assert "Profile cpu: GGUF Q8_0 transformer on the CPU" in out
+    assert "Profile cpu: GGUF Q8_0 transformer (the best that fits) on the CPU" in out
     assert main(["info", "--json", "--models", str(tiny_models.gguf), "--profile", "6gb"]) == 0
     plan = json.loads(capsys.readouterr().out)["plan"]
-    # Only Q8_0 is installed: it runs now, "may not fit", and Q4_K is what to download.
+    # Only Q8_0 is installed: it runs now (the tiny file fits, by its real size), and Q4_K and the
+    # GGUF encoder are what to download.
     assert plan["profile"] == "6gb" and plan["transformer_form"] == "Q8_0"
-    assert "may not fit 6 GB" in plan["explanation"]
-    assert plan["needs"][0] == "transformer-gguf-q4_k_m" and plan["missing"] == ["transformer-gguf-q4_k_m"]
+    assert "using Q8_0" in plan["warnings"][-1] and "(installed)" in plan["explanation"]
+    assert plan["needs"][:2] == ["transformer-gguf-q4_k_m", "text-encoder-gguf-q6_k"]
+    assert plan["missing"] == ["transformer-gguf-q4_k_m", "text-encoder-gguf-q6_k"]
 
 
 def test_generate_with_a_profile(tiny_models, tmp_path, data_dir, capsys):

@@ -235,15 +235,16 @@ def test_token_is_private_and_never_shown(tmp_path):
 
 def test_builtin_catalog_is_consistent():
     from zimage_desktop.engine.devices import GpuInfo, MachineInfo
-    from zimage_desktop.engine.planner import COMPONENT_FOR_FORM, PROFILES, make_plan
+    from zimage_desktop.engine.planner import COMPONENT_FOR_FORM, PROFILES, TE_COMPONENT_FOR_FORM, make_plan
 
     cat = load_catalog()
-    for cid in set(COMPONENT_FOR_FORM.values()) | {"text-encoder-bf16", "vae", "configs"}:
+    for cid in set(COMPONENT_FOR_FORM.values()) | set(TE_COMPONENT_FOR_FORM.values()) | {"vae", "configs"}:
         assert cid in cat.components
     for comp in cat.components.values():
         assert comp.title_zh and comp.display_title("zh_CN") == comp.title_zh and comp.display_title("en") == comp.title
         for f in comp.files:
-            assert f.size and f.source("hf")
+            # An unknown exact size is left to the server, with an estimate for plans.
+            assert (f.size or f.size_estimate) and f.source("hf")
             if comp.kind == "transformer":
                 assert comp.form in PROFILES["24gb"].forms + PROFILES["4gb"].forms + ("Q6_K", "Q5_K", "Q3_K", "fp8")
     for name, ids in cat.sets.items():

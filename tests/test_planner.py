@@ -4,7 +4,7 @@ import pytest
 
 from zimage_desktop.engine.devices import GpuInfo, MachineInfo
 from zimage_desktop.engine.planner import (
-    PROFILES, lighter_profile, make_plan,
+    PROFILES, TEXT_ENCODER_FORMS_GIB, lighter_profile, make_plan,
 )
 from zimage_desktop.errors import BadInputError
 
@@ -22,15 +22,18 @@ MACHINES = {
     "RTX 3060 12GB": (gpu("GeForce RTX 3060", 11.76, (8, 6), True), "12gb", "bfloat16", "fp8", 10.5),
     "RTX 4090 24GB": (gpu("GeForce RTX 4090", 23.99, (8, 9), True), "24gb", "bfloat16", "bf16", 22.0),
     "M2 16GB": (MachineInfo(mps=True, total_ram=16 * G), "mps", "bfloat16", "Q4_K", None),
-    "CPU 16GB": (MachineInfo(total_ram=16 * G), "cpu", "float32", "Q3_K", None),
+    # With the GGUF Q8_0 encoder (4 GiB instead of a bf16 one held in fp32, 15 GiB) Q6_K fits 16 GB.
+    "CPU 16GB": (MachineInfo(total_ram=16 * G), "cpu", "float32", "Q6_K", None),
 }
 
 
 @pytest.mark.parametrize("name", MACHINES)
 def test_auto_plan_for_machine(name):
     machine, profile, dtype, form, vram_limit = MACHINES[name]
-    plan = make_plan(machine, present_forms={form} | ({"fp8"} if form == "bf16" else set()))
+    plan = make_plan(machine, present_forms={form} | ({"fp8"} if form == "bf16" else set()),
+                     present_te_forms=set(TEXT_ENCODER_FORMS_GIB))
     assert (plan.profile, plan.compute_dtype, plan.transformer_form) == (profile, dtype, form)
+    assert plan.text_encoder_form == PROFILES[profile].te_forms[0]
     assert plan.missing == () and not plan.warnings
     if vram_limit is not None:
         assert 0 < plan.predicted_vram_gib <= vram_limit
@@ -53,16 +56,20 @@ def test_profile_targets_on_a_big_gpu():
 
 def test_plan_names_what_to_download_when_files_are_missing():
     plan = make_plan(MACHINES["RTX 2060 6GB"][0], present_forms=set(), have_text_encoder=False)
-    assert plan.transformer_form == "Q4_K"
-    assert plan.needs == ("transformer-gguf-q4_k_m", "text-encoder-bf16", "vae", "configs")
-    assert plan.missing == ("transformer-gguf-q4_k_m", "text-encoder-bf16")
+    assert plan.transformer_form == "Q4_K" and plan.text_encoder_form == "Q6_K"
+    assert plan.needs == ("transformer-gguf-q4_k_m", "text-encoder-gguf-q6_k", "vae", "configs")
+    assert plan.missing == ("transformer-gguf-q4_k_m", "text-encoder-gguf-q6_k")
 
 
 def test_uses_what_is_installed_rather_than_refusing():
-    plan = make_plan(MACHINES["RTX 2060 6GB"][0], present_forms={"Q8_0"})
+    plan = make_plan(MACHINES["RTX 2060 6GB"][0], present_forms={"Q8_0"}, present_te_forms={"Q6_K"})
     assert plan.transformer_form == "Q8_0" and plan.warnings
     assert "may not fit" in plan.explanation
     assert plan.missing == ("transformer-gguf-q4_k_m",)  # what to download for the profile
+    # Only the bf16 encoder installed: it runs (on the CPU), and the GGUF one is what to download.
+    plan = make_plan(MACHINES["RTX 2060 6GB"][0], present_forms={"Q4_K"})
+    assert (plan.text_encoder_form, plan.text_encoder, plan.offload) == ("bf16", "cpu", "model")
+    assert plan.missing == ("text-encoder-gguf-q6_k",)
 
 
 def test_fp16_plans_retry_in_fp32():
@@ -81,3 +88,57 @@ def test_lighter_profiles_chain_down_to_cpu():
         chain.append(name)
         name = lighter_profile(name)
     assert chain == ["24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu"]
+
+
+def test_6gb_plan_with_the_gguf_encoder_meets_the_targets():
+    """Issue 11: Q4_K_M transformer + Q6_K encoder swapped on the GPU; VRAM ≤ 5.5, RAM ≤ 10 GiB."""
+    for machine in (MACHINES["RTX 2060 6GB"][0], MACHINES["RTX 4090 24GB"][0]):
+        plan = make_plan(machine, {"Q4_K"}, "6gb", present_te_forms={"Q6_K", "bf16"})
+        assert (plan.transformer_form, plan.text_encoder_form) == ("Q4_K", "Q6_K")
+        assert (plan.text_encoder, plan.offload) == ("offload", "model")
+        assert plan.predicted_vram_gib <= 5.5 and plan.predicted_ram_gib <= 10.0
+        assert "GGUF Q6_K text encoder" in plan.explanation and not plan.missing
+    bf16 = make_plan(MACHINES["RTX 2060 6GB"][0], {"Q4_K"}, "6gb", present_te_forms={"bf16"})
+    assert bf16.predicted_ram_gib > plan.predicted_ram_gib + 4  # what the GGUF encoder saves
+
+
+def test_8gb_plan_swaps_a_gguf_encoder_and_says_why_it_took_its_transformer():
+    machine = gpu("GeForce RTX 4060 Laptop", 7.6, (8, 9), True)
+    plan = make_plan(machine, {"Q6_K", "fp8", "bf16"}, present_te_forms={"Q6_K"})
+    assert plan.profile == "8gb" and plan.transformer_form == "Q6_K" and plan.offload == "model"
+    assert plan.text_encoder == "offload" and plan.predicted_vram_gib <= 7.0
+    assert "(the best that fits)" in plan.explanation
+    fp8 = make_plan(machine, {"fp8", "bf16"}, present_te_forms={"Q6_K"})  # the seed's FP8 file
+    assert fp8.transformer_form == "fp8" and "FP8-stored transformer (bf16 compute) (the best installed that fits)" in fp8.explanation
+
+
+def test_explanations_never_contradict_the_compute_dtype():
+    for name, (machine, *_rest) in MACHINES.items():
+        for profile in PROFILES:
+            plan = make_plan(machine, {"bf16", "fp8", "Q8_0", "Q6_K", "Q4_K", "Q3_K"}, profile, force_form="fp8")
+            short = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}[plan.compute_dtype]
+            assert f"({short} compute)" in plan.explanation, (name, profile, plan.explanation)
+            other = {"bf16", "fp16", "fp32"} - {short}
+            assert not any(f"{o} compute" in plan.explanation for o in other), plan.explanation
+            assert "float32 compute" not in plan.explanation or short == "fp32"
+
+
+def test_cpu_plan_does_not_store_a_small_model_in_fp8():
+    """A bf16 file that fits RAM comfortably runs as bf16 on the CPU, not FP8-stored."""
+    plan = make_plan(MachineInfo(total_ram=64 * G), {"bf16", "fp8"}, "cpu", present_te_forms={"bf16"})
+    assert plan.transformer_form == "bf16"
+    small = make_plan(MachineInfo(total_ram=16 * G), {"bf16", "fp8"}, "cpu", present_te_forms={"Q8_0"})
+    assert small.transformer_form == "fp8" and "may not fit" not in small.warnings[0]  # 23 GiB of fp32 does not fit 16
+
+
+def test_installed_sizes_replace_the_full_size_figures(tiny_models):
+    """A 30 MB test model fits any RAM: the CPU plan runs its bf16 file as bf16, not FP8-stored."""
+    from zimage_desktop.engine.model_files import resolve_model_set
+
+    found = resolve_model_set(tiny_models.comfy)
+    sizes = dict(found.form_gib)
+    assert 0 < sizes["bf16"] < 0.1 and sizes["fp8"] == sizes["bf16"] / 2 and 0 < sizes["te:bf16"] < 0.1
+    plan = make_plan(MachineInfo(total_ram=8 * G), found.available_forms, "cpu",
+                     present_te_forms=found.text_encoder_forms, installed_gib=sizes)
+    assert plan.transformer_form == "bf16" and plan.predicted_ram_gib < 5
+    assert make_plan(MachineInfo(total_ram=8 * G), found.available_forms, "cpu").transformer_form == "fp8"

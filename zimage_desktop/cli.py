@@ -270,15 +270,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     machine = probe()
     models: dict[str, Any] = {"folder": str(models_dir)}
     forms: frozenset[str] = frozenset()
+    te_forms: frozenset[str] | None = None
+    sizes: dict[str, float] = {}
     try:
         model_set = resolve_model_set(models_dir)
-        forms = model_set.available_forms
+        forms, te_forms, sizes = model_set.available_forms, model_set.text_encoder_forms, dict(model_set.form_gib)
         models.update(installed=True, form=model_set.form, files=[str(p) for p in model_set.files()],
-                      transformer_forms=sorted(forms))
+                      transformer_forms=sorted(forms), text_encoder_forms=sorted(te_forms))
     except UserFacingError as exc:
         models.update(installed=False, problem=str(exc))
     plan = make_plan(machine, forms, args.profile or settings.profile,
-                     have_text_encoder=models["installed"], have_vae=models["installed"])
+                     have_text_encoder=models["installed"], have_vae=models["installed"], present_te_forms=te_forms,
+                     installed_gib=sizes)
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
               "plan": asdict(plan)}
     if args.json:

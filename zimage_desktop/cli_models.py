@@ -61,12 +61,18 @@ def _list(args) -> int:
     status = {s.component.id: s for s in scan(models_dir, catalog, cache)}
     print(f"Models folder: {models_dir}")
     for cid, st in status.items():
-        print(f"  {cid:26} {st.component.size / GB:6.2f} GB  {st.state:10} {st.component.title}")
+        print(f"  {cid:26} {_size(st.component)}  {st.state:10} {st.component.title}")
     print("Sets:")
     for name, ids in catalog.sets.items():
         need = sum(status[c].missing_bytes for c in ids)
         print(f"  {name:6} {' + '.join(ids)}" + (f"   ({need / GB:.1f} GB to download)" if need else "   (installed)"))
     return 0
+
+
+def _size(component) -> str:
+    """Its size in GB, marked "≈" when the catalog leaves the exact size to the server."""
+    approx = "≈" if any(f.size is None for f in component.files) else " "
+    return f"{approx}{component.size / GB:6.2f} GB"
 
 
 def _machine_plan(args, models_dir: Path, settings: Settings):
@@ -90,8 +96,10 @@ def _plan(args) -> int:
             print(f"  {cid}: not in the catalog")
             continue
         total += st.missing_bytes
-        print(f"  {cid:26} {st.component.size / GB:6.2f} GB  {st.state}")
+        print(f"  {cid:26} {_size(st.component)}  {st.state}")
     print(f"To download: {total / GB:.1f} GB" if total else "Everything this profile needs is installed.")
+    print(f"Predicted peak: {plan.predicted_ram_gib:.1f} GiB RAM" +
+          (f", {plan.predicted_vram_gib:.1f} GiB VRAM" if plan.device != "cpu" else ""))
     return 0
 
 

@@ -119,13 +119,16 @@ class Generator:
                 profile = self.device_choice
             plan = make_plan(self.machine, found.available_forms, profile,
                              force_form=found.transformer_form if transformer else None,
+                             present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
                              compute_dtype="float32" if self._force_fp32 else None)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
-        if transformer or plan.transformer_form in provides(found.transformer_form):
+        same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
+        if same_transformer and found.text_encoder_form == plan.text_encoder_form:
             return plan, found
-        # The plan prefers another of the installed transformer files.
-        return plan, resolve_model_set(self.models_dir, None, (plan.transformer_form,))
+        # The plan prefers another of the installed transformer or text-encoder files.
+        return plan, resolve_model_set(self.models_dir, transformer if same_transformer else None,
+                                       () if same_transformer else (plan.transformer_form,), plan.text_encoder_form)
 
     def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:
         """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""

@@ -80,8 +80,12 @@ def load_transformer(ms: ModelSet, dtype: torch.dtype):
     if ms.transformer_format == "gguf":
         from diffusers import GGUFQuantizationConfig
 
+        from .gguf_read import read_gguf_state
+
+        # The same tensors diffusers would read from the path, without holding the file mapped
+        # (which doubled the resident peak while loading).
         return ZImageTransformer2DModel.from_single_file(
-            str(ms.transformer), quantization_config=GGUFQuantizationConfig(compute_dtype=dtype), **kwargs
+            read_gguf_state(ms.transformer), quantization_config=GGUFQuantizationConfig(compute_dtype=dtype), **kwargs
         )
     if ms.transformer_keys == "comfy":
         return ZImageTransformer2DModel.from_single_file(str(ms.transformer), **kwargs)
@@ -134,6 +138,10 @@ def load_text_encoder(ms: ModelSet, dtype: torch.dtype):
 
     assert ms.text_encoder is not None
     config = Qwen3Config.from_pretrained(str(_config_root(ms, "text_encoder") / "text_encoder"), local_files_only=True)
+    if ms.text_encoder_format == "gguf":
+        from .gguf_encoder import load_gguf_text_encoder
+
+        return load_gguf_text_encoder(ms.text_encoder, config, dtype)
     files = sorted(ms.text_encoder.glob("*.safetensors")) if ms.text_encoder.is_dir() else [ms.text_encoder]
     prefix = "model." if any(k.startswith("model.") for k in read_index(files[0]).shapes) else ""
     return _load_meta_and_assign(Qwen3Model, config, files, dtype, strip=prefix)

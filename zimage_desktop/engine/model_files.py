@@ -17,9 +17,10 @@ from typing import Sequence
 
 from ..errors import ModelFilesError
 from .architectures import DEFAULT
+from .gguf_encoder import text_encoder_form
 from .tensor_index import (  # noqa: F401  (re-exported: the loader and the model manager use them)
     PICKLE_SUFFIXES, TensorIndex, read_gguf_index, read_index, read_safetensors_index, read_sharded_index,
-    refuse_pickle,
+    refuse_pickle, resident_gib,
 )
 
 WEIGHT_SUFFIXES = {".safetensors", ".gguf"}
@@ -45,12 +46,18 @@ class ModelSet:
     transformer_format: str = "safetensors"
     transformer_keys: str = "diffusers"
     text_encoder: Path | None = None
+    text_encoder_format: str = "safetensors"  # or "gguf" (llama.cpp Qwen3 file, kept quantized)
+    text_encoder_form: str = "bf16"  # see text_encoder_form()
     vae: Path | None = None
     vae_keys: str = "diffusers"
     config_dir: Path | None = None
     transformer_form: str = "bf16"  # see transformer_form()
     # Forms of all usable transformer files in the folder (for the planner).
     available_forms: frozenset[str] = frozenset()
+    # Forms of all usable text encoders in the folder (for the planner).
+    text_encoder_forms: frozenset[str] = frozenset()
+    # GiB each installed form takes in memory, "te:<form>" for encoders (the planner's sizes).
+    form_gib: tuple[tuple[str, float], ...] = ()
 
     def files(self) -> list[Path]:
         """The weight files of this set (for hashes and metadata)."""
@@ -145,12 +152,27 @@ def transformer_form(index: TensorIndex) -> str:
     return "fp8" if kind.startswith("F8") else "bf16"
 
 
+def _form_gib(found: dict[str, float], form: str, gib: float) -> None:
+    for f in provides(form):
+        size = gib / 2 if f == "fp8" and form == "bf16" else gib
+        found[f] = max(found.get(f, 0.0), size)
+
+
 def provides(file_form: str) -> set[str]:
     """Forms the planner may use with a file of this form (a bf16 file can be stored as FP8)."""
     return {"bf16", "fp8"} if file_form == "bf16" else {file_form}
 
 
-def check_text_encoder(index: TensorIndex, config: dict, name: str) -> None:
+def check_text_encoder(index: TensorIndex, config: dict, name: str, path: Path | None = None) -> str:
+    """Return the encoder's format ("safetensors" or "gguf"), or raise ModelFilesError saying why
+    it is not Z-Image's Qwen3-4B. A GGUF is judged by its metadata, which needs ``path``."""
+    if index.format == "gguf":
+        from .gguf_encoder import check_gguf_text_encoder
+
+        if path is None:
+            raise ModelFilesError(f"{name}: a GGUF text encoder can only be checked from its file.")
+        check_gguf_text_encoder(path, config)
+        return "gguf"
     keys = index.stripped(("model.",))
     if "embed_tokens.weight" not in keys or "layers.0.self_attn.q_proj.weight" not in keys:
         raise ModelFilesError(
@@ -163,8 +185,7 @@ def check_text_encoder(index: TensorIndex, config: dict, name: str) -> None:
             f"{name} is a Qwen3 model of width {hidden}, but Z-Image needs Qwen3-4B "
             f"(width {config['hidden_size']})."
         )
-    if index.format == "gguf":
-        raise ModelFilesError(f"{name}: a GGUF text encoder is not supported yet; use the safetensors file.")
+    return "safetensors"
 
 
 def classify_vae(index: TensorIndex, name: str) -> str:
@@ -255,11 +276,13 @@ def _pick(kind: str, folder: Path, candidates: list[Path], pickles: list[Path], 
 
 
 def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
-                      prefer_forms: Sequence[str] = ()) -> ModelSet:
+                      prefer_forms: Sequence[str] = (), prefer_text_encoder: str | None = None) -> ModelSet:
     """Work out which files make the pipeline in ``models_dir`` (raises ModelFilesError).
 
     ``transformer`` names a file explicitly; otherwise the first file whose form is earliest in
-    ``prefer_forms`` is used (then safetensors before GGUF, then by name).
+    ``prefer_forms`` is used (then safetensors before GGUF, then by name). With several text
+    encoders, one of the form ``prefer_text_encoder`` wins, else the
+    first by name (a form: "bf16", "Q8_0", "Q6_K", "Q4_K").
     """
     models_dir = Path(models_dir).expanduser()
     if transformer is not None:
@@ -275,6 +298,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     tr_config = component_config(config_dir, "transformer")
     te_config = component_config(config_dir, "text_encoder")
     forms: dict[Path, str] = {}
+    sizes: dict[str, float] = {}
 
     def check_transformer(path: Path) -> str | None:
         index = read_index(path)
@@ -284,6 +308,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
                 f"{path.name} is not a Z-Image transformer ({_guess_other_model(set(index.stripped(COMFY_PREFIXES)))})."
             )
         forms[path] = transformer_form(index)
+        _form_gib(sizes, forms[path], resident_gib(index, path))
         return style
 
     tr_dir = models_dir / "diffusion_models"
@@ -314,16 +339,31 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         else:  # say why nothing is usable
             tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
 
+    te_formats: dict[Path, str] = {}
+    te_forms: dict[Path, str] = {}
+
     def check_te(path: Path) -> str:
-        check_text_encoder(read_index(path), te_config, path.name)
-        return "hf"
+        index = read_index(path)
+        te_formats[path] = check_text_encoder(index, te_config, path.name, path)
+        te_forms[path] = text_encoder_form(index)
+        sizes["te:" + te_forms[path]] = max(sizes.get("te:" + te_forms[path], 0.0), resident_gib(index, path))
+        return te_formats[path]
 
     te_dir = models_dir / "text_encoders"
     te_candidates, te_pickles = _weight_candidates(te_dir)
     te_roots = [te_dir, *_extra_dirs(te_dir)]
     te_candidates = [p for p in te_candidates if p.parent in te_roots]
     te_candidates += sorted(d for d in te_dir.iterdir() if d.is_dir()) if te_dir.is_dir() else []
-    te_path, _ = _pick("Qwen3 text encoder", te_dir, te_candidates, te_pickles, check_te)
+    te_path, te_format = _pick("Qwen3 text encoder", te_dir, te_candidates, te_pickles, check_te)
+    for path in te_candidates:  # learn every usable format, for the planner and the preference
+        if path not in te_formats:
+            try:
+                check_te(path)
+            except ModelFilesError:
+                pass
+    preferred = [p for p in te_candidates if te_forms.get(p) == prefer_text_encoder]
+    if preferred and te_forms[te_path] != prefer_text_encoder:
+        te_path, te_format = preferred[0], te_formats[preferred[0]]
 
     vae_dir = models_dir / "vae"
     vae_candidates, vae_pickles = _weight_candidates(vae_dir)
@@ -344,11 +384,15 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         transformer_format="gguf" if tr_path.suffix.lower() == ".gguf" else "safetensors",
         transformer_keys=tr_style,
         text_encoder=te_path,
+        text_encoder_format=te_format,
+        text_encoder_form=te_forms[te_path],
         vae=vae_path,
         vae_keys=vae_style,
         config_dir=config_dir,
         transformer_form=forms[tr_path],
         available_forms=frozenset(f for form in forms.values() for f in provides(form)),
+        text_encoder_forms=frozenset(te_forms.values()),
+        form_gib=tuple(sorted(sizes.items())),
     )
 
 
@@ -370,6 +414,10 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
         read_sharded_index(part)  # complete and readable?
     if not (folder / "tokenizer").is_dir():
         raise ModelFilesError(f"The pipeline folder {folder} has no tokenizer/ folder.")
-    form = transformer_form(read_sharded_index(folder / "transformer"))
+    tr_index = read_sharded_index(folder / "transformer")
+    form = transformer_form(tr_index)
+    sizes: dict[str, float] = {"te:bf16": resident_gib(read_sharded_index(folder / "text_encoder"), folder)}
+    _form_gib(sizes, form, resident_gib(tr_index, folder))
     return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
-                    available_forms=frozenset(provides(form)))
+                    available_forms=frozenset(provides(form)), text_encoder_forms=frozenset({"bf16"}),
+                    form_gib=tuple(sorted(sizes.items())))

@@ -9,6 +9,7 @@ activation estimates for 1024²; ``bench/gpu_profiles.py`` measures the real pea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from .devices import MachineInfo
 
@@ -20,7 +21,11 @@ TRANSFORMER_GIB = {
 }
 QUALITY_ORDER = ("bf16", "Q8_0", "fp8", "Q6_K", "Q5_K", "Q4_K", "Q3_K")
 GGUF_FORMS = {"Q8_0", "Q6_K", "Q5_K", "Q4_K", "Q3_K"}
-TEXT_ENCODER_GIB = 7.49  # Qwen3-4B in bf16
+# Qwen3-4B text encoder as stored: bf16 safetensors, or llama.cpp GGUF files kept quantized (the
+# file sizes of Qwen/Qwen3-4B-GGUF; the unused last layer, ~3%, is not even loaded).
+TEXT_ENCODER_FORMS_GIB = {"bf16": 7.49, "Q8_0": 3.99, "Q6_K": 3.08, "Q4_K": 2.33}
+TEXT_ENCODER_GIB = TEXT_ENCODER_FORMS_GIB["bf16"]
+TE_QUALITY_ORDER = ("bf16", "Q8_0", "Q6_K", "Q4_K")
 VAE_GIB = 0.16
 # Transient memory at 1024² (bf16/fp16; fp32 doubles it): the transformer's per-block activations
 # plus one dequantized GGUF/FP8 weight, and the VAE decoder whole or in 512-pixel tiles.
@@ -35,7 +40,9 @@ COMPONENT_FOR_FORM = {
     "Q6_K": "transformer-gguf-q6_k", "Q5_K": "transformer-gguf-q5_k_m", "Q4_K": "transformer-gguf-q4_k_m",
     "Q3_K": "transformer-gguf-q3_k_s",
 }
-BASE_COMPONENTS = ("text-encoder-bf16", "vae", "configs")
+TE_COMPONENT_FOR_FORM = {"bf16": "text-encoder-bf16", "Q8_0": "text-encoder-gguf-q8_0",
+                         "Q6_K": "text-encoder-gguf-q6_k", "Q4_K": "text-encoder-gguf-q4_k_m"}
+BASE_COMPONENTS = ("text-encoder-bf16", "vae", "configs")  # the bf16 encoder's set (older callers)
 
 
 @dataclass(frozen=True)
@@ -48,18 +55,35 @@ class Profile:
     offload: str  # "none" | "model" | "group" | "sequential"
     vae_tiling: bool
     label: str
+    te_forms: tuple[str, ...] = ("bf16",)  # text-encoder forms in order of preference
+    # With a (small) GGUF encoder: where it runs and the offload mode; "" = as for bf16.
+    gguf_text_encoder: str = ""
+    gguf_offload: str = ""
+
+    def placement(self, te_form: str) -> tuple[str, str]:
+        """(text-encoder placement, offload mode) for an encoder of this form."""
+        if te_form != "bf16":
+            return self.gguf_text_encoder or self.text_encoder, self.gguf_offload or self.offload
+        return self.text_encoder, self.offload
 
 
+GGUF_TE = ("Q6_K", "Q8_0", "Q4_K")
 PROFILES: dict[str, Profile] = {p.name: p for p in (
-    Profile("24gb", 22.0, "cuda", ("bf16", "Q8_0"), "device", "none", True, "fits 24 GB"),
-    # The transformer stays on the GPU from image to image; a new prompt's encoder swaps in for it.
-    Profile("16gb", 14.5, "cuda", ("bf16", "Q8_0", "fp8"), "offload", "none", True, "fits 16 GB"),
-    Profile("12gb", 10.5, "cuda", ("fp8", "Q8_0", "Q6_K"), "offload", "none", True, "fits 12 GB"),
-    Profile("8gb", 7.0, "cuda", ("Q6_K", "Q5_K", "Q4_K", "Q3_K"), "cpu", "none", True, "fits 8 GB"),
-    Profile("6gb", 5.5, "cuda", ("Q4_K", "Q3_K"), "cpu", "model", True, "fits 6 GB"),
-    Profile("4gb", 3.8, "cuda", ("Q4_K", "Q3_K"), "cpu", "group", True, "fits 4 GB"),
-    Profile("mps", 0.0, "mps", ("bf16", "Q8_0", "Q6_K", "Q4_K"), "cpu", "none", True, "Apple GPU"),
-    Profile("cpu", 0.0, "cpu", ("Q8_0", "Q6_K", "Q4_K", "Q3_K"), "cpu", "none", True, "CPU only (slow)"),
+    Profile("24gb", 22.0, "cuda", ("bf16", "Q8_0"), "device", "none", True, "fits 24 GB", ("bf16", "Q8_0")),
+    # 12-16 GB: the transformer stays on the GPU from image to image; a new prompt's encoder swaps in
+    # for it (offload "none" with the encoder "offload": placement's swap ring).
+    Profile("16gb", 14.5, "cuda", ("bf16", "Q8_0", "fp8"), "offload", "none", True, "fits 16 GB", ("bf16", "Q8_0")),
+    Profile("12gb", 10.5, "cuda", ("fp8", "Q8_0", "Q6_K"), "offload", "none", True, "fits 12 GB", ("bf16", *GGUF_TE)),
+    # 6-8 GB: a GGUF encoder (≈ 3 GiB) swaps with the transformer on the GPU, never both resident;
+    # the bf16 one (7.5 GiB) cannot, so it stays on the CPU. On 8 GB the transformer stays between
+    # images (it leaves only for a new prompt); on 6 GB it also makes room for the VAE.
+    Profile("8gb", 7.0, "cuda", ("Q6_K", "fp8", "Q5_K", "Q4_K", "Q3_K"), "cpu", "none", True, "fits 8 GB",
+            (*GGUF_TE, "bf16"), "offload"),
+    Profile("6gb", 5.5, "cuda", ("Q4_K", "Q3_K"), "cpu", "model", True, "fits 6 GB", (*GGUF_TE, "bf16"), "offload"),
+    Profile("4gb", 3.8, "cuda", ("Q4_K", "Q3_K"), "cpu", "group", True, "fits 4 GB", ("Q6_K", "Q4_K", "Q8_0", "bf16")),
+    Profile("mps", 0.0, "mps", ("bf16", "Q8_0", "Q6_K", "Q4_K"), "cpu", "none", True, "Apple GPU", (*GGUF_TE, "bf16")),
+    Profile("cpu", 0.0, "cpu", ("Q8_0", "Q6_K", "Q4_K", "Q3_K"), "cpu", "none", True, "CPU only (slow)",
+            ("Q8_0", "Q6_K", "Q4_K", "bf16")),
 )}
 PROFILE_NAMES = ("auto", *PROFILES)
 # "auto" picks the first profile whose lower bound the GPU's total memory reaches.
@@ -82,8 +106,13 @@ class MemoryPlan:
     needs: tuple[str, ...]  # catalog component ids this plan loads
     missing: tuple[str, ...] = ()  # of those, what is not in the models folder
     fp16_retry_fp32: bool = False  # fp16 compute that falls back to fp32 on overflow
-    text_encoder_dtype: str = ""  # its storage/compute dtype off the CPU; "" = compute_dtype
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    text_encoder_form: str = "bf16"  # one of TEXT_ENCODER_FORMS_GIB ("bf16" = the safetensors file)
+    text_encoder_dtype: str = ""  # what the encoder is held and computed in; "" = compute_dtype
+
+    @property
+    def text_encoder_is_gguf(self) -> bool:
+        return self.text_encoder_form != "bf16"
 
 
 def compute_dtype_for(machine: MachineInfo, device: str) -> str:
@@ -108,47 +137,70 @@ def auto_profile(machine: MachineInfo) -> str:
     return "mps" if machine.mps else "cpu"
 
 
-def _peaks(profile: Profile, form: str, dtype: str, te: str) -> tuple[float, float]:
-    """(VRAM, RAM) peaks in GiB for this profile with this transformer form and compute dtype."""
+def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
+           offload: str | None = None, sizes: Mapping[str, float] | None = None) -> tuple[float, float]:
+    """(VRAM, RAM) peaks in GiB for this profile with this transformer form and compute dtype,
+    the text encoder of ``te_form`` placed at ``te``. ``sizes`` are the installed files' own
+    sizes (form → GiB, "te:<form>" for encoders) where known: a small test model is small."""
+    offload = offload or profile.offload
+    sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
-    transformer = TRANSFORMER_GIB[form] * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
+    # (_text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
+    encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
     vae = VAE_GIB * (1.0 if dtype == "bfloat16" else 2.0)  # fp32 under fp16 compute too (force_upcast)
     act = DENOISE_ACT_GIB * widen
     decode = DECODE_ACT_GIB[profile.vae_tiling] * widen
     if profile.device == "cpu":
-        return 0.0, PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + vae + act + decode
-    # The encoder stays 16-bit off the CPU, whatever the compute dtype (generator.component_dtypes).
-    encoding = TEXT_ENCODER_GIB + 0.2
-    if profile.offload == "none":
+        return 0.0, round(PROCESS_RAM_GIB + transformer + encoder + vae + act + decode, 2)
+    encoding = encoder + 0.2
+    if offload == "none":
         if te == "offload":  # the encoder swaps with the transformer; either may wait in RAM
             vram = max(transformer + vae + max(act, decode), encoding + vae)
-            ram = PROCESS_RAM_GIB + max(TEXT_ENCODER_GIB, transformer)
+            ram = PROCESS_RAM_GIB + max(encoder, transformer)
         else:
-            vram = (TEXT_ENCODER_GIB if te == "device" else 0.0) + transformer + vae + max(act, decode)
-            ram = PROCESS_RAM_GIB + (TEXT_ENCODER_GIB if te == "cpu" else 0.0)
-    elif profile.offload == "model":
+            vram = (encoder if te == "device" else 0.0) + transformer + vae + max(act, decode)
+            ram = PROCESS_RAM_GIB + (encoder if te == "cpu" else 0.0)
+    elif offload == "model":
         phases = [transformer + act, vae + decode]
         if te == "offload":
             phases.append(encoding)
         vram = max(phases)
-        ram = PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + vae
+        ram = PROCESS_RAM_GIB + transformer + encoder + vae
     else:  # group / sequential: weights stream in per layer
         vram = GROUP_OFFLOAD_RESIDENT_GIB * widen + max(act, vae + decode)
-        ram = PROCESS_RAM_GIB + transformer + TEXT_ENCODER_GIB + vae
+        ram = PROCESS_RAM_GIB + transformer + encoder + vae
     if profile.device == "mps":  # unified memory: the GPU's share is also RAM
         ram += vram
     return round(vram, 2), round(ram, 2)
 
 
+def _pick_te(profile: Profile, present: set[str]) -> tuple[str, str]:
+    """(form to run now, form the profile wants): the preferred installed encoder, else the
+    best installed one, else the profile's first choice (to be downloaded). Where bf16 is only
+    the last resort (6-8 GB, CPU, Apple) the profile still wants its GGUF encoder."""
+    first = profile.te_forms[0]
+    run = next((f for f in (*profile.te_forms, *TE_QUALITY_ORDER) if f in present), first)
+    wanted = next((f for f in profile.te_forms if f in present), first)
+    if wanted == "bf16" and first != "bf16":
+        wanted = first
+    return run, wanted
+
+
 def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = frozenset(),
               override: str = "auto", have_text_encoder: bool = True, have_vae: bool = True,
-              force_form: str | None = None, compute_dtype: str | None = None) -> MemoryPlan:
+              force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
+              installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
     counts as present when a bf16 or fp8 file is). The best present form that fits the budget is
-    used; else the lightest present one (with a warning); with none present the plan names the
-    preferred one as missing. ``force_form`` is the form of a file the user chose explicitly.
+    used; else the best present one that fits, else the lightest (with a warning); with none
+    present the plan names the preferred one as missing. ``force_form`` is the form of a file
+    the user chose explicitly. ``present_te_forms`` are the installed text-encoder forms ("bf16",
+    "Q8_0", "Q6_K", "Q4_K"); None means "the bf16 one if ``have_text_encoder``". ``installed_gib``
+    (ModelSet.form_gib) replaces the full-size figures for installed files.
     ``compute_dtype`` replaces the machine's (the engine re-plans in float32 after an overflow,
     which may need a lighter form to fit).
     """
@@ -165,17 +217,20 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     if device == "cuda" and not machine.gpus:
         warnings.append("No CUDA GPU was found; this profile will fail — choose 'cpu'.")
     dtype = compute_dtype or compute_dtype_for(machine, device)
-    te = profile.text_encoder
+    if present_te_forms is None:
+        present_te_forms = {"bf16"} if have_text_encoder else set()
+    te_form, te_ideal = _pick_te(profile, set(present_te_forms))
+    te, offload = profile.placement(te_form)
+    ram_limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9) if machine.total_ram else 0.0
 
     def fits(form: str) -> bool:
-        vram, _ = _peaks(profile, form, dtype, te)
+        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib)
+        if device in ("mps", "cpu"):
+            # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
+            return not ram_limit or ram <= ram_limit
         return profile.budget_gib == 0 or vram <= profile.budget_gib
 
     candidates = [f for f in profile.forms if fits(f)] or [profile.forms[-1]]
-    if device in ("mps", "cpu") and machine.total_ram:
-        # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
-        limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9)
-        candidates = [f for f in candidates if _peaks(profile, f, dtype, te)[1] <= limit] or [candidates[-1]]
     present_forms = set(present_forms)
     ideal = next((f for f in candidates if f in present_forms), candidates[0])
     if force_form is not None:
@@ -184,37 +239,44 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
             warnings.append(f"The chosen {form} transformer may not fit this profile's memory budget.")
     elif present := [f for f in candidates if f in present_forms]:
         form = present[0]
-    elif fallback := [f for f in QUALITY_ORDER[::-1] if f in present_forms and f in TRANSFORMER_GIB]:
-        # Never refuse to run with what is installed: use the lightest file there is, and say so.
-        form = fallback[0]
-        warnings.append(f"The {candidates[0]} transformer this profile wants is not installed; using {form}, "
-                        "which may not fit.")
+    elif installed := [f for f in QUALITY_ORDER if f in present_forms and f in TRANSFORMER_GIB]:
+        # Never refuse to run with what is installed: the best installed file that fits, else the
+        # lightest, and say so. (On the CPU a bf16 file that fits RAM beats FP8 storage.)
+        form = next((f for f in installed if fits(f)), installed[-1])
+        warnings.append(f"The {candidates[0]} transformer this profile wants is not installed; using {form}"
+                        + ("." if fits(form) else ", which may not fit."))
     else:
         form = candidates[0]
-    vram, ram = _peaks(profile, form, dtype, te)
+    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib)
     if machine.total_ram and ram > machine.total_ram / GIB:
         warnings.append(f"Needs about {ram:.0f} GiB of RAM but the machine has {machine.total_ram / GIB:.0f} GiB.")
 
     # What the profile wants (the model manager downloads this), even when a fallback runs now.
-    needs = (COMPONENT_FOR_FORM[ideal], *BASE_COMPONENTS)
+    te_component = TE_COMPONENT_FOR_FORM[te_ideal]
+    needs = (COMPONENT_FOR_FORM[ideal], te_component, "vae", "configs")
     missing = [] if ideal in present_forms else [COMPONENT_FOR_FORM[ideal]]
-    if not have_text_encoder:
-        missing.append("text-encoder-bf16")
+    if te_ideal not in present_te_forms:
+        missing.append(te_component)
     if not have_vae:
         missing.append("vae")
+    reason = ("the best that fits" if form == candidates[0] else "the best installed that fits" if form in candidates
+              else "installed" if form in present_forms else "")
     return MemoryPlan(
         profile=name, device=device, compute_dtype=dtype, transformer_form=form, text_encoder=te,
-        offload=profile.offload, vae_tiling=profile.vae_tiling, vae_slicing=profile.offload == "group",
+        offload=offload, vae_tiling=profile.vae_tiling, vae_slicing=offload == "group",
         predicted_vram_gib=vram, predicted_ram_gib=ram,
-        explanation=explain(profile, form, dtype, te, vram, ram, fits(form)),
+        explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
-        text_encoder_dtype=_text_encoder_dtype(machine, device, te, dtype),
+        text_encoder_form=te_form, text_encoder_dtype=_text_encoder_dtype(machine, device, te, dtype, te_form),
     )
 
 
-def _text_encoder_dtype(machine: MachineInfo, device: str, te: str, dtype: str) -> str:
+def _text_encoder_dtype(machine: MachineInfo, device: str, te: str, dtype: str, te_form: str) -> str:
+    """The dtype the text encoder is held and computed in (generator.component_dtypes)."""
     if te == "cpu" or device == "cpu":
-        return "bfloat16"  # on the CPU: half the RAM of fp32 (it would be 15 GiB), and it runs once a prompt
+        # bf16 weights stay bf16 there (float32 would take 15 GiB); a GGUF encoder's weights stay
+        # quantized whatever this is, and float32 is fast on every CPU.
+        return "bfloat16" if te_form == "bf16" else "float32"
     if dtype != "float32":
         return dtype
     # fp32 compute (an overflow retry, or a GPU without fast fp16): the encoder stays 16-bit.
@@ -222,23 +284,31 @@ def _text_encoder_dtype(machine: MachineInfo, device: str, te: str, dtype: str) 
     return "float16" if gpu is not None and not gpu.bf16 else "bfloat16"
 
 
-FORM_TEXT = {"bf16": "bf16 transformer", "fp8": "FP8-stored transformer (bf16 compute)"}
-TE_TEXT = {"device": "text encoder on the GPU", "offload": "text encoder moved to the GPU only to encode",
-           "cpu": "text encoder on the CPU"}
+FORM_TEXT = {"bf16": "bf16 transformer", "fp8": "FP8-stored transformer"}
+TE_TEXT = {"device": "on the GPU", "offload": "moved to the GPU only to encode", "cpu": "on the CPU"}
 OFFLOAD_TEXT = {"none": "", "model": "swapped in and out of the GPU per stage",
                 "group": "streamed to the GPU layer by layer", "sequential": "streamed to the GPU module by module"}
+SHORT_DTYPE = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
-def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: float, fits: bool = True) -> str:
+def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: float, fits: bool = True,
+            te_form: str = "bf16", offload: str | None = None, reason: str = "") -> str:
+    offload = offload or profile.offload
     parts = [FORM_TEXT.get(form, f"GGUF {form} transformer")]
+    if form == "fp8":  # stored in FP8, computed in the plan's dtype: say which, once
+        parts[0] += f" ({SHORT_DTYPE[dtype]} compute)"
+    if reason:
+        parts[0] += f" ({reason})"
     where = {"cuda": "on the GPU", "mps": "on the Apple GPU", "cpu": "on the CPU"}[profile.device]
-    parts[0] += f" {OFFLOAD_TEXT[profile.offload] or where}"
-    if profile.device != "cpu":
-        parts.append(TE_TEXT[te])
+    parts[0] += f" {OFFLOAD_TEXT[offload] or where}"
+    encoder = "bf16 text encoder" if te_form == "bf16" else f"GGUF {te_form} text encoder (kept quantized)"
+    parts.append(encoder + ("" if profile.device == "cpu" else f" {TE_TEXT[te]}"))
     if profile.vae_tiling:
         parts.append("tiled VAE")
-    if dtype != "bfloat16":
+    if dtype != "bfloat16" and form != "fp8":
         parts.append(f"{dtype} compute" + (" (fp32 if it overflows)" if dtype == "float16" else ""))
+    elif dtype == "float16":
+        parts.append("fp32 if it overflows")
     memory = f"peak ≈ {vram:.1f} GiB VRAM, {ram:.0f} GiB RAM" if profile.device != "cpu" else f"≈ {ram:.0f} GiB RAM"
     label = profile.label if fits else profile.label.replace("fits", "may not fit")
     return f"{', '.join(parts)} — {label} ({memory})"
@@ -251,11 +321,14 @@ def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto") -> 
     from .model_files import resolve_model_set
 
     forms: frozenset[str] = frozenset()
+    te_forms: frozenset[str] = frozenset()  # nothing usable there yet: plan for a download
+    sizes: dict[str, float] = {}
     try:
-        forms = resolve_model_set(models_dir).available_forms
-    except UserFacingError:  # nothing usable there yet: plan for a download
+        found = resolve_model_set(models_dir)
+        forms, te_forms, sizes = found.available_forms, found.text_encoder_forms, dict(found.form_gib)
+    except UserFacingError:
         pass
-    return make_plan(machine, forms, profile)
+    return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes)
 
 
 LIGHTER = ("24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu")

@@ -35,6 +35,20 @@ class TensorIndex:
         return out
 
 
+def resident_gib(index: TensorIndex, path: Path) -> float:
+    """GiB a model takes in memory: GGUF files as stored, safetensors at 16 bits per weight."""
+    if index.format == "gguf" and path.is_file():
+        return path.stat().st_size / 1024**3
+    return sum(_numel(shape) for shape in index.shapes.values()) * 2 / 1024**3
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    out = 1
+    for d in shape:
+        out *= d
+    return out
+
+
 def refuse_pickle(path: Path) -> None:
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise ModelFilesError(

@@ -33,6 +33,12 @@ class CatalogFile:
     size: int | None
     sha256: str | None
     sources: tuple[SourceLocation, ...]
+    # For plans and progress only, when the exact size is left to the server (never verified).
+    size_estimate: int | None = None
+
+    @property
+    def expected_size(self) -> int:
+        return self.size if self.size is not None else (self.size_estimate or 0)
 
     def source(self, kind: str) -> SourceLocation | None:
         return next((s for s in self.sources if s.kind == kind), None)
@@ -54,7 +60,7 @@ class Component:
 
     @property
     def size(self) -> int:
-        return sum(f.size or 0 for f in self.files)
+        return sum(f.expected_size for f in self.files)
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,10 @@ def _parse_file(raw: dict, where: str) -> CatalogFile:
         raise BadInputError(f"{where}: a file entry must be an object.")
     size = raw.get("size")
     sha = raw.get("sha256")
-    if size is not None and (not isinstance(size, int) or size < 0):
-        raise BadInputError(f"{where}: size must be a whole number of bytes.")
+    estimate = raw.get("size_estimate")
+    for value in (size, estimate):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise BadInputError(f"{where}: size must be a whole number of bytes.")
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
         raise BadInputError(f"{where}: sha256 must be 64 lowercase hex digits.")
     sources = []
@@ -114,7 +122,7 @@ def _parse_file(raw: dict, where: str) -> CatalogFile:
         sources.append(SourceLocation(kind, repo, path, str(loc.get("revision") or ("master" if kind == "modelscope" else "main"))))
     if not sources:
         raise BadInputError(f"{where}: no source.")
-    return CatalogFile(safe_dest(raw.get("dest", "")), size, sha, tuple(sources))
+    return CatalogFile(safe_dest(raw.get("dest", "")), size, sha, tuple(sources), estimate)
 
 
 def parse_catalog(data: dict, origin: str = "") -> Catalog:

@@ -174,7 +174,7 @@ class Downloader:
             else:
                 todo.append(f)
         self._check_space(todo)
-        self._set_total = sum(f.size or 0 for f in todo)
+        self._set_total = sum(f.expected_size for f in todo)
         self._set_done = sum(self._part_size(f) for f in todo)
         self._set_started = time.monotonic()
         self._set_start_done = self._set_done
@@ -202,7 +202,7 @@ class Downloader:
         return dest.with_name(dest.name + ".part")
 
     def _check_space(self, files: list[CatalogFile]) -> None:
-        needed = sum(max(0, (f.size or 0) - self._part_size(f)) for f in files)
+        needed = sum(max(0, f.expected_size - self._part_size(f)) for f in files)
         if not needed:
             return
         self.models_dir.mkdir(parents=True, exist_ok=True)

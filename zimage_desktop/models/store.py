@@ -49,7 +49,7 @@ class ComponentStatus:
 
     @property
     def missing_bytes(self) -> int:
-        return sum((c.size or 0) - (f.size if f.state == "partial" else 0)
+        return sum(c.expected_size - (f.size if f.state == "partial" else 0)
                    for c, f in zip(self.component.files, self.files) if f.state not in ("present", "verified"))
 
 
@@ -93,7 +93,7 @@ def recognise(path: Path) -> str | None:
     except ModelFilesError:
         return None  # a Z-Image transformer of another size
     try:
-        mf.check_text_encoder(index, mf.component_config(config_dir, "text_encoder"), path.name)
+        mf.check_text_encoder(index, mf.component_config(config_dir, "text_encoder"), path.name, path)
         return "text_encoder"
     except ModelFilesError:
         pass

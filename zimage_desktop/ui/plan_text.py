@@ -11,7 +11,7 @@ translate = QCoreApplication.translate  # lupdate collects the translate("PlanTe
 
 
 def explain_plan(plan: MemoryPlan) -> str:
-    form = {"bf16": translate("PlanText", "bf16 transformer"), "fp8": translate("PlanText", "FP8-stored transformer (bf16 compute)")}.get(
+    form = {"bf16": translate("PlanText", "bf16 transformer"), "fp8": translate("PlanText", "FP8-stored transformer")}.get(
         plan.transformer_form, translate("PlanText", "GGUF %1 transformer").replace("%1", plan.transformer_form))
     where = {"none": {"cuda": translate("PlanText", "on the GPU"), "mps": translate("PlanText", "on the Apple GPU"), "cpu": translate("PlanText", "on the CPU")}[plan.device],
              "model": translate("PlanText", "swapped in and out of the GPU per stage"),
@@ -21,6 +21,8 @@ def explain_plan(plan: MemoryPlan) -> str:
     if plan.device != "cpu":
         parts.append({"device": translate("PlanText", "text encoder on the GPU"), "offload": translate("PlanText", "text encoder moved to the GPU only to encode"),
                       "cpu": translate("PlanText", "text encoder on the CPU")}[plan.text_encoder])
+    if plan.text_encoder_is_gguf:
+        parts.append(translate("PlanText", "GGUF %1 text encoder, kept quantized").replace("%1", plan.text_encoder_form))
     if plan.vae_tiling:
         parts.append(translate("PlanText", "tiled VAE"))
     if plan.compute_dtype == "float16":

@@ -602,8 +602,8 @@
     </message>
     <message>
         <location filename="../../zimage_desktop/ui/plan_text.py" line="18" />
-        <source>FP8-stored transformer (bf16 compute)</source>
-        <translation>FP8 存储的主模型（bf16 计算）</translation>
+        <source>FP8-stored transformer</source>
+        <translation>FP8 存储的主模型</translation>
     </message>
     <message>
         <location filename="../../zimage_desktop/ui/plan_text.py" line="19" />
@@ -654,6 +654,11 @@
         <location filename="../../zimage_desktop/ui/plan_text.py" line="27" />
         <source>text encoder on the CPU</source>
         <translation>文本编码器在 CPU 上</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="29" />
+        <source>GGUF %1 text encoder, kept quantized</source>
+        <translation>GGUF %1 文本编码器，保持量化</translation>
     </message>
     <message>
         <location filename="../../zimage_desktop/ui/plan_text.py" line="29" />

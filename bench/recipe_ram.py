@@ -1,0 +1,210 @@
+"""Peak RAM of the 6 GB recipe at full size on the CPU (issue 11), against the planner.
+
+Builds full-size random weights in the real forms — a Qwen3-4B-shaped llama.cpp GGUF encoder
+(Q6_K, and optionally Q4_K_M), a Z-Image-shaped GGUF Q4_K_M transformer (Q4_K with Q6_K attention
+outputs / w2, like the published files), the FLUX VAE from the real config, the shipped configs
+and a small tokenizer — then, each in a fresh process:
+
+- loads the GGUF encoder alone and reads the anonymous memory it adds (target ≤ 1.25× the file);
+- runs ``zimage-desktop generate --device cpu`` at 256², 1 step and reads the peak RSS
+  (ru_maxrss), next to the planner's prediction for the same files.
+
+K-quant blocks come from the test kit's quantizer (zimage_desktop/devkit/kquants.py) applied to a
+random 64-row slab per tensor, repeated to the full shape: the file layout, types and sizes are
+exactly those of real files (the memory measured does not depend on the values), and building
+takes minutes instead of the hour a 10 B-value quantization would take on 2 cores.
+
+Usage: python bench/recipe_ram.py [--work DIR] [--bf16-encoder] [--size 256] [--steps 1] [--tiny]
+``--tiny`` uses the test kit's K-quant-sized shapes (for CI); ``--bf16-encoder`` also measures the
+old recipe (the 8 GB bf16 safetensors encoder) for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PROMPT = "a lighthouse on a cliff at dusk, warm light, 35 mm photo"
+
+
+def build(work: Path, tiny: bool, bf16_encoder: bool) -> Path:
+    import torch
+    from diffusers import AutoencoderKL, ZImageTransformer2DModel
+    from safetensors.torch import save_file
+    from transformers import Qwen3Config
+
+    from zimage_desktop.devkit.gguf_files import KQUANT_TEXT_ENCODER, KQUANT_TRANSFORMER, transformer_type_for, \
+        write_random_qwen3_gguf, write_streamed
+    from zimage_desktop.devkit.keys import transformer_to_comfy
+    from zimage_desktop.devkit.tiny import build_tiny_pipeline, make_tokenizer, write_configs
+    from zimage_desktop.engine.model_files import shipped_config_dir
+
+    models = work / "models"
+    if (models / "ready.json").exists():
+        return models
+    configs = models / "configs" / "z-image-turbo"
+    for sub in ("diffusion_models", "text_encoders", "vae"):
+        (models / sub).mkdir(parents=True, exist_ok=True)
+    if tiny:
+        write_configs(build_tiny_pipeline(0, transformer=KQUANT_TRANSFORMER, text_encoder=KQUANT_TEXT_ENCODER), configs)
+    else:
+        import shutil
+
+        shutil.copytree(shipped_config_dir(), configs, dirs_exist_ok=True)
+        make_tokenizer().save_pretrained(configs / "tokenizer")
+    te_config = Qwen3Config.from_pretrained(configs / "text_encoder")
+    with torch.device("meta"):
+        from transformers import Qwen3Model
+
+        te_shapes = {k: tuple(v.shape) for k, v in Qwen3Model(te_config).state_dict().items()}
+        tr = ZImageTransformer2DModel.from_config(ZImageTransformer2DModel.load_config(configs / "transformer"))
+        tr_shapes = {k: tuple(v.shape) for k, v in transformer_to_comfy(dict(tr.state_dict())).items()}
+    write_random_qwen3_gguf(te_config.to_dict(), models / "text_encoders" / "Qwen3-4B-Q6_K.gguf", "Q6_K")
+    write_streamed(models / "diffusion_models" / "z_image_turbo-Q4_K_M.gguf", "lumina2",
+                   [(n, s, transformer_type_for(n, "Q4_K_M")) for n, s in tr_shapes.items()])
+    torch.manual_seed(0)
+    vae = AutoencoderKL.from_config(AutoencoderKL.load_config(configs / "vae"))
+    save_file({k: v.contiguous() for k, v in vae.state_dict().items()}, models / "vae" / "ae_random.safetensors")
+    if bf16_encoder:
+        state = {f"model.{k}": (torch.randn(s) * 0.02).to(torch.bfloat16) for k, s in te_shapes.items()}
+        save_file(state, work / "qwen3_4b_random_bf16.safetensors")
+        del state
+    (models / "ready.json").write_text("{}")
+    return models
+
+
+def child_encoder(models: str) -> None:
+    """Anonymous memory added by loading the GGUF encoder (run in a fresh process)."""
+    import gc
+
+    import accelerate  # noqa: F401  (everything the loader imports, before the baseline)
+    import diffusers.quantizers.gguf.utils  # noqa: F401
+    import torch
+    import transformers.models.qwen3.modeling_qwen3  # noqa: F401
+
+    from zimage_desktop.engine import gguf_encoder
+    from zimage_desktop.engine.loader import load_text_encoder
+    from zimage_desktop.engine.model_files import resolve_model_set
+
+    def kib(field: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        return 0
+
+    ms = resolve_model_set(Path(models))
+    gguf_encoder._torch_classes()
+    gc.collect()
+    base = kib("RssAnon")
+    started = time.perf_counter()
+    model = load_text_encoder(ms, torch.float32)
+    seconds = time.perf_counter() - started
+    gc.collect()
+    print(json.dumps({"anon_bytes": (kib("RssAnon") - base) * 1024, "file_bytes": ms.text_encoder.stat().st_size,
+                      "load_s": seconds, "params": sum(p.numel() for p in model.parameters())}))
+
+
+def run_generate(models: Path, out: Path, size: int, steps: int) -> dict:
+    """`generate --device cpu` in a fresh process; its peak RSS from the kernel's accounting."""
+    cmd = [sys.executable, "-m", "zimage_desktop", "generate", "--models", str(models), "--prompt", PROMPT,
+           "--width", str(size), "--height", str(size), "--steps", str(steps), "--seed", "1", "--device", "cpu",
+           "--no-history", "--out", str(out)]
+    wrapper = ("import json, resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+               "print(json.dumps({'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-2000:], "
+               "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "ZIMAGE_DESKTOP_DATA": str(out.parent)})
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_s"] = time.perf_counter() - started
+    if result["rc"] == 0:
+        result["timings"] = json.loads(result["out"].strip().splitlines()[-1]).get("timings", {})
+    return result
+
+
+def predicted(models: Path, size: int) -> dict[str, float]:
+    """The planner's RAM peaks for these files; "cpu@size" rescales its 1024² activation
+    allowance (fp32 on the CPU) to the measured size."""
+    from zimage_desktop.engine.devices import MachineInfo
+    from zimage_desktop.engine.model_files import resolve_model_set
+    from zimage_desktop.engine.planner import DECODE_ACT_GIB, DENOISE_ACT_GIB, make_plan
+
+    found = resolve_model_set(models)
+    sizes = dict(found.form_gib)
+    machine = MachineInfo(total_ram=64 * 1024**3)
+    out = {}
+    for profile in ("cpu", "6gb", "8gb"):
+        plan = make_plan(machine, found.available_forms, profile, present_te_forms=found.text_encoder_forms,
+                         installed_gib=sizes)
+        out[profile] = plan.predicted_ram_gib
+    activations = 2.0 * (DENOISE_ACT_GIB + DECODE_ACT_GIB[True])
+    out["cpu@size"] = out["cpu"] - activations * (1 - (size / 1024) ** 2)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", default=None)
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--bf16-encoder", action="store_true")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--child-encoder", default=None)
+    args = parser.parse_args()
+    if args.child_encoder:
+        child_encoder(args.child_encoder)
+        return 0
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="zimage-recipe-ram-"))
+    started = time.perf_counter()
+    models = build(work, args.tiny, args.bf16_encoder)
+    print(f"built in {time.perf_counter() - started:.0f} s under {work}")
+    gib = 1024**3
+    files = {p.name: p.stat().st_size for p in sorted(models.rglob("*")) if p.suffix in (".gguf", ".safetensors")}
+    for name, size in files.items():
+        print(f"  {name}: {size / 1e9:.2f} GB")
+
+    enc = json.loads(subprocess.run([sys.executable, __file__, "--child-encoder", str(models)], capture_output=True,
+                                    text=True, check=True).stdout.strip().splitlines()[-1])
+    ratio = enc["anon_bytes"] / enc["file_bytes"]
+    print(f"\nGGUF encoder load: +{enc['anon_bytes'] / gib:.2f} GiB anonymous for a {enc['file_bytes'] / gib:.2f} GiB "
+          f"file = {ratio:.2f}× (target ≤ 1.25×), {enc['load_s']:.1f} s")
+
+    (work / "out").mkdir(exist_ok=True)
+    rows = [("GGUF Q4_K_M transformer + GGUF Q6_K encoder", models)]
+    if args.bf16_encoder:
+        import shutil
+
+        old = work / "models-bf16-encoder"
+        if not old.exists():
+            shutil.copytree(models, old, ignore=shutil.ignore_patterns("*.gguf"))
+            for f in (models / "diffusion_models").iterdir():
+                (old / "diffusion_models" / f.name).symlink_to(f)
+            (old / "text_encoders" / "qwen_3_4b.safetensors").symlink_to(work / "qwen3_4b_random_bf16.safetensors")
+        rows.append(("GGUF Q4_K_M transformer + bf16 encoder (old recipe)", old))
+    print(f"\n| files | predicted RAM GiB: cpu plan at 1024² / at {args.size}² · 6gb · 8gb plans | measured peak RSS "
+          f"GiB, `generate --device cpu` {args.size}², {args.steps} step | encode s | step s | decode s |")
+    print("|---|---|---:|---:|---:|---:|")
+    for label, folder in rows:
+        pred = predicted(folder, args.size)
+        r = run_generate(folder, work / "out" / "image.png", args.size, args.steps)
+        if r["rc"] != 0:
+            print(f"| {label} | {pred['cpu']:.1f} / {pred['cpu@size']:.1f} · {pred['6gb']:.1f} · {pred['8gb']:.1f} | failed: "
+                  f"{r['err'].strip().splitlines()[-1] if r['err'].strip() else r['rc']} | – | – | – |")
+            continue
+        t = r.get("timings", {})
+        measured = r["maxrss_kib"] * 1024 / gib
+        print(f"| {label} | {pred['cpu']:.1f} / {pred['cpu@size']:.1f} · {pred['6gb']:.1f} · {pred['8gb']:.1f} | "
+              f"{measured:.1f} ({measured / pred['cpu@size']:.2f}× the prediction at {args.size}²) | {t.get('encode_s', 0):.1f} | "
+              f"{t.get('denoise_s', 0) / max(1, args.steps):.1f} | {t.get('decode_s', 0):.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

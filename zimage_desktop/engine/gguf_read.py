@@ -1,0 +1,47 @@
+"""GGUF tensors read into memory with plain file reads, not through a memory map.
+
+diffusers' ``load_gguf_checkpoint`` (and a naive reader) copy each tensor out of gguf-py's memory
+map while the map stays open, so every touched page of the file also counts in the process's
+resident memory until loading ends: the peak is about twice the file. Reading each tensor with
+``readinto`` keeps only the copy — the same tensors, the same types (quantized ones as diffusers'
+``GGUFParameter``, F32/F16 as plain tensors), so the result can be handed to
+``from_single_file`` exactly as diffusers' own loader would build it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+
+def read_gguf_state(path: Path, keep: Callable[[str], bool] | None = None) -> dict[str, torch.Tensor]:
+    """{tensor name: tensor} of a GGUF file, skipping names ``keep`` rejects."""
+    import gguf
+    from diffusers.quantizers.gguf.utils import SUPPORTED_GGUF_QUANT_TYPES, GGUFParameter
+
+    plain = (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16)
+    # The reader maps the file to parse its header; only the tensors' dtypes, shapes and offsets
+    # are taken from it (reading those touches no tensor data).
+    reader = gguf.GGUFReader(path)
+    layout = [(t.name, t.tensor_type, t.data.dtype, t.data.shape, t.data_offset) for t in reader.tensors
+              if keep is None or keep(t.name)]
+    del reader
+    state: dict[str, torch.Tensor] = {}
+    with open(path, "rb", buffering=0) as fh:
+        for name, kind, dtype, shape, offset in layout:
+            if kind not in plain and kind not in SUPPORTED_GGUF_QUANT_TYPES:
+                from ..errors import ModelFilesError
+
+                raise ModelFilesError(f"The GGUF type {kind.name} of {name} in {Path(path).name} is not supported.")
+            array = np.empty(shape, dtype=dtype)
+            fh.seek(offset)
+            if fh.readinto(memoryview(array).cast("B")) != array.nbytes:  # type: ignore[arg-type]
+                from ..errors import ModelFilesError
+
+                raise ModelFilesError(f"{Path(path).name} is truncated; download it again.")
+            tensor = torch.from_numpy(array)
+            state[name] = tensor if kind in plain else GGUFParameter(tensor, quant_type=kind)
+    return state
