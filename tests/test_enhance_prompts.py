@@ -76,3 +76,7 @@ def test_restore_quotes_keeps_correct_rewrites_and_repairs_others():
 
 def test_no_quotes_no_text_added():
     assert restore_quotes("a cat", "A cat on a sofa.").text == "A cat on a sofa."
+
+
+def test_clean_answer_drops_control_characters_and_broken_bytes():
+    assert clean_answer("A fox\x00 in\tthe\nsnow\ufffd") == "A fox in\tthe\nsnow"

@@ -82,7 +82,9 @@ class Sampling:
     """Decoding settings. ``temperature`` 0 is greedy; the defaults are Qwen3's recommendation for
     answers without thinking, which also keeps greedy decoding's repetition loops away."""
 
-    max_new_tokens: int = 400
+    # ~225 English words or ~300 Chinese characters: room for the 60-180 words asked for, and the
+    # answer still fits the 512 tokens Z-Image reads.
+    max_new_tokens: int = 300
     temperature: float = 0.7
     top_p: float = 0.8
     top_k: int = 20
@@ -91,6 +93,8 @@ class Sampling:
     def __post_init__(self) -> None:
         if not 1 <= self.max_new_tokens <= 4096:
             raise BadInputError("The token limit must be between 1 and 4096.")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
+            raise BadInputError("The seed must be a whole number between 0 and 2^64 - 1.")
         if not 0.0 <= self.temperature <= 2.0:
             raise BadInputError("The temperature must be between 0 and 2.")
 

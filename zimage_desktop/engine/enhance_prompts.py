@@ -10,6 +10,7 @@ model answers ``restore_quotes`` puts back any quoted text the rewrite lost or a
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 SYSTEM_PROMPTS: dict[str, str] = {
@@ -99,7 +100,9 @@ def chat_prompt(tokenizer, idea: str, language: str | None = None) -> str:
 
 
 def clean_answer(text: str) -> str:
-    """The answer without think blocks, a leading "Prompt:" label or quotes around all of it."""
+    """The answer without think blocks, a leading "Prompt:" label, quotes around all of it, control
+    characters or broken UTF-8 (a cut-off answer can end in half a character)."""
+    text = "".join(c for c in text if c in "\n\t" or (c != "\ufffd" and unicodedata.category(c) != "Cc"))
     text = _THINK.sub("", text).strip()
     text = _LABEL.sub("", text).strip()
     for a, b in _QUOTES:
