@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .prompt_editor import PromptEdit
     from ..engine.request_builder import RequestBuilder
     from .controller import GenerationController
+    from .enhance_flow import EnhanceFlow
 
 
 class HistoryActions(QMainWindow):
@@ -36,6 +37,7 @@ class HistoryActions(QMainWindow):
     controller: GenerationController
     status: QLabel
     prompt: PromptEdit
+    enhancer: EnhanceFlow
     size_combo: QComboBox
     width_spin: QSpinBox
     height_spin: QSpinBox
@@ -94,6 +96,7 @@ class HistoryActions(QMainWindow):
     def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
         """Fill the editor from a past request (history, or a dropped PNG)."""
         self.prompt.setPlainText(request.prompt)
+        self.enhancer.remember(request.prompt, request.original_prompt)
         index = self.size_combo.findData((request.width, request.height))
         self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
         self.width_spin.setValue(request.width)

@@ -18,6 +18,8 @@ from .history_actions import GUI_MAX_SEED, HistoryActions
 from .preview_view import PreviewView
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .controller import GenerationController
+from .enhance_flow import EnhanceFlow
+from .enhance_panel import EnhancePanel
 from .settings_store import SettingsStore
 from .worker import (
     Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished, JobStarted, Loaded, Loading, MachineProbed,
@@ -45,6 +47,7 @@ class MainWindow(HistoryActions):
             JobFinished: self._on_finished, JobCancelled: self._on_cancelled, Failed: self._on_failed,
         }
         self._build()
+        self._handlers.update(self.enhancer.handlers())
         self.retranslate()
         worker.worker_event.connect(self.on_worker_event)
         controller.queue_changed.connect(self._show_queue)
@@ -62,6 +65,12 @@ class MainWindow(HistoryActions):
         self.prompt.textChanged.connect(self._update_count)
         self.count_label = QLabel()
         self.count_label.setObjectName("tokenCount")
+        self.enhance_button = QPushButton()
+        self.enhance_button.setObjectName("enhanceButton")
+        self.enhance_panel = EnhancePanel()
+        self.enhancer = EnhanceFlow(self.prompt, self.enhance_panel, self.controller, self)
+        self.enhancer.status.connect(lambda text: self.status.setText(text))
+        self.enhance_button.clicked.connect(self.enhancer.enhance)
         self.size_combo = QComboBox()
         self.size_combo.setObjectName("sizeCombo")
         self._presets = presets()
@@ -122,7 +131,11 @@ class MainWindow(HistoryActions):
         buttons.addWidget(self.cancel_button, 1)
         self.labels = {k: QLabel() for k in ("size", "custom", "steps", "seed", "count", "queue")}
         form.addRow(self.prompt)
-        form.addRow(self.count_label)
+        prompt_row = QHBoxLayout()
+        prompt_row.addWidget(self.count_label, 1)
+        prompt_row.addWidget(self.enhance_button)
+        form.addRow(prompt_row)
+        form.addRow(self.enhance_panel)
         form.addRow(self.labels["size"], self.size_combo)
         form.addRow(self.labels["custom"], size_row)
         form.addRow(self.size_note)
@@ -180,6 +193,7 @@ class MainWindow(HistoryActions):
         self._build_menus()
         self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
+        QShortcut(QKeySequence("Ctrl+E"), self, self.enhancer.enhance)
         self._update_count()
 
     def _build_menus(self) -> None:
@@ -227,6 +241,10 @@ class MainWindow(HistoryActions):
         self.seed_random.setText(self.tr("Random"))
         self.reuse_seed.setText(self.tr("Reuse last"))
         self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)"))
+        self.enhance_button.setText(self.tr("Enhance  (Ctrl+E)"))
+        self.enhance_button.setToolTip(self.tr(
+            "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
+        self.enhance_panel.retranslate()
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))
         self.model_button.setText(self.tr("Models…"))
         self.queue_up.setText(self.tr("Up"))
@@ -307,7 +325,8 @@ class MainWindow(HistoryActions):
         return self.requests().new(self.prompt.toPlainText(), width=self.width_spin.value(),
                                    height=self.height_spin.value(), steps=self.steps_spin.value(),
                                    seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
-                                   count=self.count_spin.value())
+                                   count=self.count_spin.value(),
+                                   original_prompt=self.enhancer.original_for(self.prompt.toPlainText()))
 
     def generate(self) -> None:
         try:
@@ -401,6 +420,7 @@ class MainWindow(HistoryActions):
         self.progress.setValue(0)
 
     def _on_failed(self, e: Failed) -> None:
+        self.enhancer.failed(e)
         self.progress.setRange(0, 1)
         self.show_error(e)
 
