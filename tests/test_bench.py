@@ -63,3 +63,13 @@ def test_window_shows_before_torch_is_imported():
                           env=dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "heavy modules imported before the window showed: none" in proc.stdout
+
+
+@pytest.mark.slow
+def test_enhance_speed_bench_runs():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "enhance_speed.py"), "--layers", "1", "2",
+                           "--prompt-tokens", "8", "--new-tokens", "3", "--repeats", "1", "--threads", "2"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "predicted for 36 layers" in proc.stdout

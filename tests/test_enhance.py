@@ -228,3 +228,16 @@ def test_bad_ideas_are_refused(tiny):
         enhancer.enhance("x" * 5000)
     with pytest.raises(BadInputError):
         Sampling(max_new_tokens=0)
+
+
+def test_sampling_keeps_to_top_k_and_top_p():
+    from zimage_desktop.engine.enhance import next_token
+
+    logits = torch.full((1000,), -10.0)
+    logits[[3, 7, 11]] = torch.tensor([5.0, 4.9, 4.8])
+    generator = torch.Generator().manual_seed(0)
+    drawn = {next_token(logits, Sampling(top_k=2, top_p=1.0, temperature=1.0), generator) for _ in range(200)}
+    assert drawn == {3, 7}
+    drawn = {next_token(logits, Sampling(top_k=0, top_p=0.3, temperature=1.0), generator) for _ in range(50)}
+    assert drawn == {3}  # the first token alone holds more than 30 % of the mass
+    assert next_token(logits, Sampling(temperature=0.0), generator) == 3
