@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -34,10 +34,10 @@ MAX_IDEA_CHARS = 2000  # an idea, not a finished prompt: the answer must still f
 STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
 
 
-def head_weight(embedding: torch.nn.Module, dtype: torch.dtype) -> torch.Tensor:
+def head_weight(embedding: Any, dtype: torch.dtype) -> torch.Tensor:
     """The tied head's weight in ``dtype``: the embedding matrix, dequantized or cast if stored
     otherwise (GGUF blocks, FP8 under layerwise casting)."""
-    weight = embedding.weight
+    weight: torch.Tensor = embedding.weight
     if getattr(weight, "quant_type", None) is not None:  # diffusers' GGUFParameter
         from diffusers.quantizers.gguf.utils import dequantize_gguf_tensor
 
@@ -51,7 +51,7 @@ class CausalLM(torch.nn.Module):
     Needs every decoder layer: Z-Image reads ``hidden_states[-2]``, so an encoder loaded for
     Z-Image alone may skip the last layer; such a model is refused here."""
 
-    def __init__(self, model: torch.nn.Module, expected_layers: int | None = None) -> None:
+    def __init__(self, model: Any, expected_layers: int | None = None) -> None:
         super().__init__()
         config = model.config
         layers = len(model.layers)
@@ -62,7 +62,7 @@ class CausalLM(torch.nn.Module):
         if not getattr(config, "tie_word_embeddings", True):
             raise ModelFilesError("This text encoder has its own output head, which is not loaded; "
                                   "the prompt enhancer needs a Qwen3 model with tied embeddings.")
-        self.model = model
+        self.model: Any = model  # a transformers Qwen3Model, whatever its Linear layers are
 
     @property
     def device(self) -> torch.device:
