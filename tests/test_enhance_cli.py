@@ -99,3 +99,5 @@ def test_generate_enhance_records_both_prompts(tiny_models, data_dir, tmp_path, 
         assert store.get(record["id"]).request.original_prompt == idea
     finally:
         store.close()
+    assert main(["history", "show", str(record["id"])]) == 0
+    assert f"original   {idea}" in capsys.readouterr().out.splitlines()
