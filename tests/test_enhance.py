@@ -138,6 +138,22 @@ def test_tied_head_dequantizes_a_gguf_embedding(tiny):
     embedding.weight = GGUFParameter(blocks, quant_type=qtype)
     weight = head_weight(embedding, torch.float32)
     assert weight.shape == encoder.embed_tokens.weight.shape
+    class QuantizedTable(torch.nn.Module):  # like the GGUF encoder's: lookups dequantize, the table stays GGUF
+        def __init__(self, weight) -> None:
+            super().__init__()
+            self.weight = weight
+
+        def forward(self, input_ids):
+            return dequantize_gguf_tensor(self.weight).float()[input_ids]
+
+    tied = copy.deepcopy(encoder)
+    tied.embed_tokens = QuantizedTable(embedding.weight)  # the head converts the table once per LM
+    lm = CausalLM(tied)
+    lm(torch.tensor([[1, 2]]), cache=None)
+    kept = lm._head
+    lm(torch.tensor([[3]]), cache=None)
+    assert kept is not None and lm._head is kept
+    torch.testing.assert_close(kept, weight)
     torch.testing.assert_close(weight, dequantize_gguf_tensor(embedding.weight).float())
     torch.testing.assert_close(weight, encoder.embed_tokens.weight.detach(), atol=0.02, rtol=0.05)
 
@@ -150,6 +166,19 @@ def test_an_encoder_missing_layers_is_refused(tiny):
         CausalLM(cut)
     with pytest.raises(ModelFilesError, match="layers"):
         CausalLM(encoder, expected_layers=encoder.config.num_hidden_layers + 1)
+    from transformers.models.qwen3.modeling_qwen3 import Qwen3DecoderLayer
+
+    class WeightlessStandIn(Qwen3DecoderLayer):  # the GGUF encoder's stand-in for the unused last layer
+        def __init__(self) -> None:
+            torch.nn.Module.__init__(self)
+
+        def forward(self, hidden_states, *args, **kwargs):
+            return hidden_states
+
+    stand_in = copy.deepcopy(encoder)
+    stand_in.layers[-1] = WeightlessStandIn()
+    with pytest.raises(ModelFilesError, match="1 of its 2 layers"):
+        CausalLM(stand_in)
 
 
 def test_same_seed_same_text_other_seed_other_text(tiny):

@@ -54,15 +54,19 @@ class CausalLM(torch.nn.Module):
     def __init__(self, model: Any, expected_layers: int | None = None) -> None:
         super().__init__()
         config = model.config
-        layers = len(model.layers)
+        # An encoder loaded for Z-Image alone may leave the last layer out, or keep a weightless
+        # stand-in for it (the GGUF encoder does, so hidden_states[-2] keeps its index).
+        layers = sum(1 for layer in model.layers if next(layer.parameters(), None) is not None)
         if layers < max(config.num_hidden_layers, expected_layers or 0):
             raise ModelFilesError(
-                f"The text encoder was loaded with {layers} of its layers; the prompt enhancer needs all of them."
+                f"The text encoder was loaded with {layers} of its {max(config.num_hidden_layers, expected_layers or 0)} "
+                "layers; the prompt enhancer needs all of them."
             )
         if not getattr(config, "tie_word_embeddings", True):
             raise ModelFilesError("This text encoder has its own output head, which is not loaded; "
                                   "the prompt enhancer needs a Qwen3 model with tied embeddings.")
         self.model: Any = model  # a transformers Qwen3Model, whatever its Linear layers are
+        self._head: torch.Tensor | None = None  # a dequantized/cast head, kept while this LM lives
 
     @property
     def device(self) -> torch.device:
@@ -74,7 +78,14 @@ class CausalLM(torch.nn.Module):
         hidden = out.last_hidden_state
         if last_only:
             hidden = hidden[:, -1:]
-        return F.linear(hidden, head_weight(self.model.embed_tokens, hidden.dtype)).float()
+        weight = self._head
+        if weight is None or weight.dtype != hidden.dtype or weight.device != hidden.device:
+            stored = self.model.embed_tokens.weight
+            weight = head_weight(self.model.embed_tokens, hidden.dtype)
+            # A GGUF or FP8 table would otherwise be converted again for every token (389M values);
+            # the copy (0.78 GB in bf16) lives as long as this LM, i.e. one enhancement.
+            self._head = weight if weight is not stored else None
+        return F.linear(hidden, weight).float()
 
 
 @dataclass(frozen=True)
