@@ -99,3 +99,21 @@ def test_enhance_texts_in_chinese(qtbot, window):
     assert window.enhance_panel.accept_button.text() == "使用此提示词"
     window.language_requested.emit("en")
     qtbot.waitUntil(lambda: window.enhance_button.text().startswith("Enhance"), timeout=30000)
+
+
+def test_poster_mode_enhances_the_scene_only(qtbot, window):
+    window.mode_tabs.setCurrentIndex(1)
+    poster = window.poster
+    poster.headline.setText("新春特惠")
+    poster.scene.setPlainText("a bakery counter")
+    qtbot.keyClick(poster.scene, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)  # Ctrl+E on the poster tab
+    assert poster.scene_panel.isVisible() and not window.enhance_panel.isVisible()
+    qtbot.waitUntil(lambda: "enhance_done" in kinds(window), timeout=60000)
+    done = next(e for e in window.events if e.kind == "enhance_done")
+    assert done.idea == "a bakery counter"
+    poster.scene_panel.view.setPlainText("A bakery counter with warm light")
+    qtbot.mouseClick(poster.scene_panel.accept_button, Qt.MouseButton.LeftButton)
+    assert poster.scene.toPlainText() == "A bakery counter with warm light"
+    assert poster.headline.text() == "新春特惠" and window.prompt.toPlainText() == ""
+    assert "warm light" in poster.prompt.toPlainText()  # the poster prompt is composed around the new scene
+    assert "Scene" in window.status.text()

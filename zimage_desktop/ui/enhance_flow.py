@@ -7,12 +7,12 @@ from __future__ import annotations
 import difflib
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QPlainTextEdit
 
 from ..engine.request import random_seed
 from .controller import GenerationController
 from .enhance_panel import EnhancePanel
-from .prompt_editor import PromptEdit
-from .worker import EnhanceDone, EnhanceStarted, EnhanceText, Failed
+from .worker import EnhanceDone, EnhanceText, Failed
 
 # A rewrite edited this lightly is still a rewrite of the same idea; below it, the prompt is the
 # user's own again and no original is recorded.
@@ -22,9 +22,10 @@ SAME_PROMPT_RATIO = 0.5
 class EnhanceFlow(QObject):
     status = Signal(str)
 
-    def __init__(self, prompt: PromptEdit, panel: EnhancePanel, controller: GenerationController,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, prompt: QPlainTextEdit, panel: EnhancePanel, controller: GenerationController,
+                 parent: QObject | None = None, target: str = "prompt") -> None:
         super().__init__(parent)
+        self.target = target  # "prompt" (the prompt box) or "scene" (the poster's scene field)
         self.prompt, self.panel, self.controller = prompt, panel, controller
         self.job: int | None = None  # the rewrite being shown
         self.accepted: tuple[str, str] | None = None  # (rewrite as accepted, the user's idea)
@@ -32,8 +33,12 @@ class EnhanceFlow(QObject):
         panel.discarded.connect(self._discard)
         panel.stop_requested.connect(controller.cancel_enhance)
 
-    def handlers(self) -> dict:
-        return {EnhanceStarted: self._on_started, EnhanceText: self._on_text, EnhanceDone: self._on_done}
+    def handle(self, event) -> None:
+        """An enhancer event from the worker; events of other rewrites are ignored."""
+        if isinstance(event, EnhanceText):
+            self._on_text(event)
+        elif isinstance(event, EnhanceDone):
+            self._on_done(event)
 
     def enhance(self) -> None:
         idea = self.prompt.toPlainText().strip()
@@ -67,9 +72,6 @@ class EnhanceFlow(QObject):
             self.job = None
             self.panel.failed()
 
-    def _on_started(self, e: EnhanceStarted) -> None:
-        pass
-
     def _on_text(self, e: EnhanceText) -> None:
         if self.owns(e):
             self.panel.append(e.text)
@@ -85,7 +87,10 @@ class EnhanceFlow(QObject):
         self.accepted = (text, idea)
         self.prompt.setPlainText(text)
         self.prompt.setFocus()
-        self.status.emit(self.tr("The enhanced prompt is in the prompt box; your own words are kept with the image."))
+        if self.target == "scene":
+            self.status.emit(self.tr("The enhanced scene is in the Scene field; the poster prompt was composed again."))
+        else:
+            self.status.emit(self.tr("The enhanced prompt is in the prompt box; your own words are kept with the image."))
 
     def _discard(self) -> None:
         self.job = None

@@ -22,8 +22,8 @@ from .enhance_flow import EnhanceFlow
 from .enhance_panel import EnhancePanel
 from .settings_store import SettingsStore
 from .worker import (
-    Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished, JobStarted, Loaded, Loading, MachineProbed,
-    StepDone, WorkerEvent,
+    EnhanceDone, EnhanceStarted, EnhanceText, Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished,
+    JobStarted, Loaded, Loading, MachineProbed, StepDone, WorkerEvent,
 )
 
 
@@ -47,7 +47,8 @@ class MainWindow(HistoryActions):
             JobFinished: self._on_finished, JobCancelled: self._on_cancelled, Failed: self._on_failed,
         }
         self._build()
-        self._handlers.update(self.enhancer.handlers())
+        for kind in (EnhanceStarted, EnhanceText, EnhanceDone):
+            self._handlers[kind] = self._on_enhance_event
         self.retranslate()
         worker.worker_event.connect(self.on_worker_event)
         controller.queue_changed.connect(self._show_queue)
@@ -164,6 +165,10 @@ class MainWindow(HistoryActions):
         self.poster.builder = self.requests
         self.poster.generate_requested.connect(lambda request: self.controller.submit(request, parent_id=self.next_parent_id))
         self.poster.status.connect(lambda text: self.status.setText(text))
+        self.scene_enhancer = EnhanceFlow(self.poster.scene, self.poster.scene_panel, self.controller, self,
+                                          target="scene")
+        self.scene_enhancer.status.connect(lambda text: self.status.setText(text))
+        self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
         self.mode_tabs.addTab(left, "")
@@ -193,7 +198,9 @@ class MainWindow(HistoryActions):
         self._build_menus()
         self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
-        QShortcut(QKeySequence("Ctrl+E"), self, self.enhancer.enhance)
+        # Ctrl+E rewrites what the current tab describes: the prompt, or the poster's scene.
+        QShortcut(QKeySequence("Ctrl+E"), self,
+                  lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
         self._update_count()
 
     def _build_menus(self) -> None:
@@ -419,8 +426,13 @@ class MainWindow(HistoryActions):
         self.status.setText(self.tr("Cancelled."))
         self.progress.setValue(0)
 
+    def _on_enhance_event(self, e: WorkerEvent) -> None:
+        for flow in (self.enhancer, self.scene_enhancer):
+            flow.handle(e)
+
     def _on_failed(self, e: Failed) -> None:
-        self.enhancer.failed(e)
+        for flow in (self.enhancer, self.scene_enhancer):
+            flow.failed(e)
         self.progress.setRange(0, 1)
         self.show_error(e)
 

@@ -684,6 +684,11 @@
 <context>
     <name>PosterPanel</name>
     <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="120" />
+        <source>Enhance the scene</source>
+        <translation>扩写场景</translation>
+    </message>
+    <message>
         <location filename="../../zimage_desktop/ui/poster.py" line="99" />
         <source>Template</source>
         <translation>模板</translation>
@@ -881,6 +886,11 @@
 </context>
 <context>
     <name>EnhanceFlow</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="91" />
+        <source>The enhanced scene is in the Scene field; the poster prompt was composed again.</source>
+        <translation>扩写后的场景已放入“场景”栏，海报提示词已重新组合。</translation>
+    </message>
     <message>
         <location filename="../../zimage_desktop/ui/enhance_flow.py" line="41" />
         <source>Write a short idea first, then press Enhance (Ctrl+E).</source>
