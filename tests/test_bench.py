@@ -78,3 +78,12 @@ def test_recipe_ram_bench_runs_tiny(tmp_path):
     assert "GGUF encoder load:" in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.startswith("| GGUF Q4_K_M transformer"))
     assert "failed" not in row
+
+
+def test_enhance_speed_bench_runs():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "enhance_speed.py"), "--layers", "1", "2",
+                           "--prompt-tokens", "8", "--new-tokens", "3", "--repeats", "1", "--threads", "2"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "predicted for 36 layers" in proc.stdout

@@ -67,6 +67,12 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
     gen.add_argument("--preview-dir", help="write each step's preview here as PNG")
     gen.add_argument("--no-history", action="store_true", help="do not record the images in the history")
+    gen.add_argument("--enhance", action="store_true",
+                     help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
+
+    from . import cli_enhance
+
+    cli_enhance.add_parser(sub, common)
 
     info = sub.add_parser("info", parents=[common], help="devices, memory, installed models and the memory plan")
     info.add_argument("--models", help="models folder to inspect")
@@ -97,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return run_gui(args)
         handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test,
-                   "models": cmd_models, "history": cmd_history}[args.command]
+                   "models": cmd_models, "history": cmd_history, "enhance": cmd_enhance}[args.command]
         return handler(args)
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -189,11 +195,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     targets = output_paths(args.out, request.seeds)
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
-                             record_history=not args.no_history)
+                             record_history=not args.no_history, enhance=args.enhance)
 
 
 def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
-                      preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None) -> int:
+                      preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
+                      enhance: bool = False) -> int:
     from .engine.generator import Generator
     from .history.saving import save_generated
     from .models.hashing import HashCache
@@ -206,6 +213,10 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     check_device(device)
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                           hash_cache=HashCache(paths.hash_cache))
+    if enhance:
+        from .cli_enhance import enhance_for_generate
+
+        request = enhance_for_generate(generator, request)
     show_progress = sys.stderr.isatty()
 
     def on_step(event) -> None:
@@ -315,6 +326,12 @@ def cmd_history(args: argparse.Namespace) -> int:
     from . import cli_history
 
     return cli_history.run(args)
+
+
+def cmd_enhance(args: argparse.Namespace) -> int:
+    from . import cli_enhance
+
+    return cli_enhance.run(args)
 
 
 def cmd_models(args: argparse.Namespace) -> int:

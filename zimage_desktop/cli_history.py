@@ -110,6 +110,8 @@ def run(args) -> int:
                 for key, value in record.to_dict().items():
                     if key != "request":
                         print(f"{key:10} {value}")
+                if record.request.original_prompt:  # the user's words behind an enhanced prompt
+                    print(f"{'original':10} {record.request.original_prompt}")
                 chain = [str(r.id) for r in store.lineage(record.id)]
                 print(f"{'lineage':10} {' → '.join(chain)}")
             return 0

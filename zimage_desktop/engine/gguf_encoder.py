@@ -4,8 +4,9 @@
 saves download, not memory. Here the Linear weights stay in their GGUF types (Q4_K … Q8_0, BF16 as
 GGUF blocks, F16 as float16) inside diffusers' ``GGUFLinear`` layers, which dequantize one weight
 per call, as ComfyUI-GGUF does; the token embedding dequantizes only the rows a prompt uses.
-Z-Image reads ``hidden_states[-2]`` (the input of the last layer), so the last layer is never
-loaded: a pass-through stands in for it, keeping the hidden-state count and indices unchanged.
+All 36 layers are loaded although Z-Image reads ``hidden_states[-2]`` (the last layer's input):
+the prompt enhancer (engine/enhance.py) runs the same model as a chat model, and the last layer is
+about 3% of the file.
 
 Reading the metadata and checking it against the Z-Image text-encoder config needs only gguf-py
 (no torch), so the model-file scanner can use it.
@@ -129,8 +130,7 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
     names = set(shapes)
     strange = sorted(n for n in names if hf_name(n) == "")
     layers = int(config["num_hidden_layers"])
-    # Every layer but the last is needed (hidden_states[-2] is the last layer's input).
-    needed = {"token_embd.weight"} | {f"blk.{i}.{s}" for i in range(layers - 1) for s in LAYER_NAMES}
+    needed = {"token_embd.weight"} | {f"blk.{i}.{s}" for i in range(layers) for s in LAYER_NAMES}
     missing = sorted(needed - names)
     if strange or missing:
         detail = f"{len(missing)} tensors missing, e.g. {missing[0]}" if missing else f"unexpected tensor {strange[0]}"
@@ -163,7 +163,6 @@ def text_encoder_form(index: TensorIndex) -> str:
 def _torch_classes():
     import torch
     from diffusers.quantizers.gguf.utils import GGUFParameter, dequantize_gguf_tensor
-    from transformers.models.qwen3.modeling_qwen3 import Qwen3DecoderLayer
 
     class QuantizedEmbedding(torch.nn.Module):
         """An embedding table kept in its GGUF type; only the looked-up rows are dequantized."""
@@ -184,17 +183,7 @@ def _torch_classes():
                 values = weight[input_ids.reshape(-1)]
             return values.to(self.compute_dtype).reshape(*input_ids.shape, -1)
 
-    class SkippedDecoderLayer(Qwen3DecoderLayer):
-        """Stands in for the last layer, whose output Z-Image never reads. It is a
-        Qwen3DecoderLayer so transformers' hidden-state capture still counts it."""
-
-        def __init__(self) -> None:  # no weights on purpose
-            torch.nn.Module.__init__(self)
-
-        def forward(self, hidden_states, *args, **kwargs):
-            return hidden_states
-
-    return QuantizedEmbedding, SkippedDecoderLayer
+    return QuantizedEmbedding
 
 
 def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
@@ -212,15 +201,12 @@ def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
     embed = next(t for t in reader.tensors if t.name == "token_embd.weight")
     config = config.__class__.from_dict({**config.to_dict(), "vocab_size": int(embed.shape[-1])})
     del reader, embed  # the tensors are read below without the file mapping
-    last = config.num_hidden_layers - 1
-    QuantizedEmbedding, SkippedDecoderLayer = _torch_classes()
+    QuantizedEmbedding = _torch_classes()
     with init_empty_weights(include_buffers=False):
         model = Qwen3Model(config)
-    model.layers[last] = SkippedDecoderLayer()
 
     def used(gguf_name: str) -> bool:
-        name = hf_name(gguf_name)
-        return bool(name) and not str(name).startswith(f"layers.{last}.")
+        return bool(hf_name(gguf_name))
 
     params: dict[str, Any] = {}
     for gguf_name, tensor in read_gguf_state(path, used).items():

@@ -22,7 +22,7 @@ TRANSFORMER_GIB = {
 QUALITY_ORDER = ("bf16", "Q8_0", "fp8", "Q6_K", "Q5_K", "Q4_K", "Q3_K")
 GGUF_FORMS = {"Q8_0", "Q6_K", "Q5_K", "Q4_K", "Q3_K"}
 # Qwen3-4B text encoder as stored: bf16 safetensors, or llama.cpp GGUF files kept quantized (the
-# file sizes of Qwen/Qwen3-4B-GGUF; the unused last layer, ~3%, is not even loaded).
+# file sizes of Qwen/Qwen3-4B-GGUF).
 TEXT_ENCODER_FORMS_GIB = {"bf16": 7.49, "Q8_0": 3.99, "Q6_K": 3.08, "Q4_K": 2.33}
 TEXT_ENCODER_GIB = TEXT_ENCODER_FORMS_GIB["bf16"]
 TE_QUALITY_ORDER = ("bf16", "Q8_0", "Q6_K", "Q4_K")

@@ -67,6 +67,8 @@ class GenerationRequest:
     scheduler: str = DEFAULT_SCHEDULER
     # Structured inputs (e.g. the poster panel's fields) kept for exact recall.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The user's own words when ``prompt`` is the prompt enhancer's rewrite of them ("" otherwise).
+    original_prompt: str = ""
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -76,6 +78,11 @@ class GenerationRequest:
     @classmethod
     def create(cls, prompt: str, *, seed: int | None = None, **kwargs: Any) -> "GenerationRequest":
         return cls(prompt=prompt, seed=random_seed() if seed is None else seed, **kwargs)
+
+    @property
+    def search_text(self) -> str:
+        """What history search looks in: the prompt and, after enhancing, the user's own words."""
+        return f"{self.prompt}\n{self.original_prompt}" if self.original_prompt else self.prompt
 
     @property
     def seeds(self) -> list[int]:
@@ -142,6 +149,8 @@ def validate(req: GenerationRequest) -> list[str]:
             f"The prompt is {len(req.prompt)} characters long; the limit is {MAX_PROMPT_CHARS} "
             "(the model reads at most 512 tokens)."
         )
+    if not isinstance(req.original_prompt, str) or len(req.original_prompt) > MAX_PROMPT_CHARS:
+        problems.append(f"The original prompt must be a text of at most {MAX_PROMPT_CHARS} characters.")
     for name in ("width", "height"):
         value = getattr(req, name)
         if not _is_int(value):

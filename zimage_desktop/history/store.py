@@ -217,7 +217,8 @@ class HistoryStore:
             cur = conn.execute(
                 "INSERT INTO images (created, prompt, request_json, seed, width, height, model_json, timings_json, "
                 "path, thumb_path, parent_id, profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (created or time.time(), request.prompt, request.to_json(), sql_seed(request.seed), request.width, request.height,
+                (created or time.time(), request.search_text, request.to_json(), sql_seed(request.seed),
+                 request.width, request.height,
                  json.dumps(model or {}, ensure_ascii=False), json.dumps(timings or {}), str(path),
                  str(thumb_path or ""), parent_id, (model or {}).get("profile", "")),
             )

@@ -25,6 +25,16 @@ class Job:
     parent_id: int | None = None  # history id this re-runs or varies (lineage)
 
 
+@dataclass(frozen=True)
+class EnhanceJob:
+    """Rewrite ``idea`` with the prompt enhancer (the worker owns the text encoder it runs on)."""
+
+    id: int
+    idea: str
+    seed: int
+    max_new_tokens: int = 300
+
+
 RELOAD = "reload"  # next_work's answer when the model must be (re)loaded first
 
 
@@ -39,6 +49,8 @@ class GenerationController(QObject):
         self._cancel_current = False
         self._stopping = False
         self._reload = False
+        self._enhance: EnhanceJob | None = None  # at most one waits; it goes before queued images
+        self._running_enhance: int | None = None
         self._preview_free = threading.Event()
         self._preview_free.set()
 
@@ -51,6 +63,21 @@ class GenerationController(QObject):
             self._cond.notify()
         self._announce()
         return job.id
+
+    def enhance(self, idea: str, seed: int, max_new_tokens: int = 300) -> int:
+        """Ask for a rewrite of ``idea``; it runs before the next queued image (a newer request
+        replaces one that has not started)."""
+        with self._cond:
+            job = self._enhance = EnhanceJob(next(self._ids), idea, seed, max_new_tokens)
+            self._cond.notify()
+        return job.id
+
+    def cancel_enhance(self) -> None:
+        """Drop a waiting rewrite, or stop one that runs; never touches an image job."""
+        with self._cond:
+            self._enhance = None
+            if self._running_enhance is not None:
+                self._cancel_current = True
 
     def remove(self, job_id: int) -> None:
         with self._cond:
@@ -73,6 +100,7 @@ class GenerationController(QObject):
     def cancel_all(self) -> None:
         with self._cond:
             self._queue.clear()
+            self._enhance = None
             self._cancel_current = True
         self._announce()
 
@@ -101,17 +129,22 @@ class GenerationController(QObject):
 
     # -- the worker thread's side ------------------------------------------------------------
 
-    def next_work(self) -> Job | str | None:
-        """Block until there is work: RELOAD, the next Job, or None when stopping."""
+    def next_work(self) -> Job | EnhanceJob | str | None:
+        """Block until there is work: RELOAD, an EnhanceJob, the next Job, or None when stopping."""
         with self._cond:
-            while not self._queue and not self._stopping and not self._reload:
+            while not self._queue and not self._stopping and not self._reload and self._enhance is None:
                 self._cond.wait()
             if self._stopping:
                 return None
             self._cancel_current = False
+            self._running_enhance = None
             if self._reload:
                 self._reload = False
                 return RELOAD
+            if self._enhance is not None:
+                enhance, self._enhance = self._enhance, None
+                self._running_enhance = enhance.id
+                return enhance
             job = self._queue.popleft()
         self._announce()
         return job

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .controller import GenerationController
     from .sampling_controls import SamplingControls
     from .seed_edit import SeedEdit
+    from .enhance_flow import EnhanceFlow
 
 
 class HistoryActions(QMainWindow):
@@ -44,6 +45,7 @@ class HistoryActions(QMainWindow):
     controller: GenerationController
     status: QLabel
     prompt: PromptEdit
+    enhancer: EnhanceFlow
     size_combo: QComboBox
     width_spin: QSpinBox
     height_spin: QSpinBox
@@ -107,6 +109,7 @@ class HistoryActions(QMainWindow):
     def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
         """Fill the editor from a past request (history, or a dropped PNG)."""
         self.prompt.setPlainText(request.prompt)
+        self.enhancer.remember(request.prompt, request.original_prompt)
         index = self.size_combo.findData((request.width, request.height))
         self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
         self.width_spin.setValue(request.width)

@@ -22,10 +22,12 @@ from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .controller import GenerationController
+from .enhance_flow import EnhanceFlow
+from .enhance_panel import EnhancePanel
 from .settings_store import SettingsStore
 from .worker import (
-    Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished, JobStarted, Loaded, Loading, MachineProbed,
-    StepDone, WorkerEvent,
+    EnhanceDone, EnhanceStarted, EnhanceText, Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished,
+    JobStarted, Loaded, Loading, MachineProbed, StepDone, WorkerEvent,
 )
 
 
@@ -49,6 +51,8 @@ class MainWindow(HistoryActions):
             JobFinished: self._on_finished, JobCancelled: self._on_cancelled, Failed: self._on_failed,
         }
         self._build()
+        for kind in (EnhanceStarted, EnhanceText, EnhanceDone):
+            self._handlers[kind] = self._on_enhance_event
         self.retranslate()
         worker.worker_event.connect(self.on_worker_event)
         controller.queue_changed.connect(self._show_queue)
@@ -66,6 +70,12 @@ class MainWindow(HistoryActions):
         self.prompt.textChanged.connect(self._update_count)
         self.count_label = QLabel()
         self.count_label.setObjectName("tokenCount")
+        self.enhance_button = QPushButton()
+        self.enhance_button.setObjectName("enhanceButton")
+        self.enhance_panel = EnhancePanel()
+        self.enhancer = EnhanceFlow(self.prompt, self.enhance_panel, self.controller, self)
+        self.enhancer.status.connect(lambda text: self.status.setText(text))
+        self.enhance_button.clicked.connect(self.enhancer.enhance)
         self.size_combo = QComboBox()
         self.size_combo.setObjectName("sizeCombo")
         self._presets = presets()
@@ -126,7 +136,11 @@ class MainWindow(HistoryActions):
         buttons.addWidget(self.cancel_button, 1)
         self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count", "queue")}
         form.addRow(self.prompt)
-        form.addRow(self.count_label)
+        prompt_row = QHBoxLayout()
+        prompt_row.addWidget(self.count_label, 1)
+        prompt_row.addWidget(self.enhance_button)
+        form.addRow(prompt_row)
+        form.addRow(self.enhance_panel)
         form.addRow(self.labels["size"], self.size_combo)
         form.addRow(self.labels["custom"], size_row)
         form.addRow(self.size_note)
@@ -156,6 +170,10 @@ class MainWindow(HistoryActions):
         self.poster.builder = self.requests
         self.poster.generate_requested.connect(lambda request: self.controller.submit(request, parent_id=self.next_parent_id))
         self.poster.status.connect(lambda text: self.status.setText(text))
+        self.scene_enhancer = EnhanceFlow(self.poster.scene, self.poster.scene_panel, self.controller, self,
+                                          target="scene")
+        self.scene_enhancer.status.connect(lambda text: self.status.setText(text))
+        self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
         self.mode_tabs.addTab(left, "")
@@ -185,6 +203,9 @@ class MainWindow(HistoryActions):
         self._build_menus()
         self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
+        # Ctrl+E rewrites what the current tab describes: the prompt, or the poster's scene.
+        QShortcut(QKeySequence("Ctrl+E"), self,
+                  lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
         self._update_count()
 
     def _build_menus(self) -> None:
@@ -233,6 +254,10 @@ class MainWindow(HistoryActions):
         self.seed_random.setText(self.tr("Random"))
         self.reuse_seed.setText(self.tr("Reuse last"))
         self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)"))
+        self.enhance_button.setText(self.tr("Enhance  (Ctrl+E)"))
+        self.enhance_button.setToolTip(self.tr(
+            "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
+        self.enhance_panel.retranslate()
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))
         self.model_button.setText(self.tr("Models…"))
         self.queue_up.setText(self.tr("Up"))
@@ -314,7 +339,8 @@ class MainWindow(HistoryActions):
         return self.requests().new(self.prompt.toPlainText(), width=self.width_spin.value(),
                                    height=self.height_spin.value(), steps=self.steps_spin.value(),
                                    seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
-                                   count=self.count_spin.value(), sampler=sampler, scheduler=scheduler)
+                                   count=self.count_spin.value(), sampler=sampler, scheduler=scheduler,
+                                   original_prompt=self.enhancer.original_for(self.prompt.toPlainText()))
 
     def generate(self) -> None:
         try:
@@ -407,7 +433,13 @@ class MainWindow(HistoryActions):
         self.status.setText(self.tr("Cancelled."))
         self.progress.setValue(0)
 
+    def _on_enhance_event(self, e: WorkerEvent) -> None:
+        for flow in (self.enhancer, self.scene_enhancer):
+            flow.handle(e)
+
     def _on_failed(self, e: Failed) -> None:
+        for flow in (self.enhancer, self.scene_enhancer):
+            flow.failed(e)
         self.progress.setRange(0, 1)
         self.show_error(e)
 

@@ -50,6 +50,13 @@ class PosterPanel(QWidget):
         self.body, self.scene = QPlainTextEdit(), QPlainTextEdit()
         self.body.setMaximumHeight(70)
         self.scene.setMaximumHeight(60)
+        self.scene.setObjectName("posterScene")
+        # The enhancer may rewrite the scene only: the poster's texts are composed around it.
+        self.enhance_scene = QPushButton()
+        self.enhance_scene.setObjectName("posterEnhanceSceneButton")
+        from .enhance_panel import EnhancePanel
+
+        self.scene_panel = EnhancePanel()
         self.style_box, self.layout_box, self.font_box = QComboBox(), QComboBox(), QComboBox()
         for box, table in ((self.style_box, STYLES), (self.layout_box, LAYOUTS), (self.font_box, FONTS)):
             for key in table:
@@ -81,6 +88,8 @@ class PosterPanel(QWidget):
                             ("style", self.style_box), ("layout", self.layout_box), ("font", self.font_box),
                             ("colours", self.colours), ("describe", self.describe_in)):
             form.addRow(self.labels[key], widget)
+        form.addRow(self.enhance_scene)
+        form.addRow(self.scene_panel)
         form.addRow(self.labels["prompt"], self.recompose)
         form.addRow(self.prompt)
         form.addRow(self.warnings)
@@ -108,6 +117,8 @@ class PosterPanel(QWidget):
             self.labels[key].setText(text)
         self.save_template.setText(self.tr("Save as template…"))
         self.recompose.setText(self.tr("Compose again"))
+        self.enhance_scene.setText(self.tr("Enhance the scene"))
+        self.scene_panel.retranslate()
         self.generate.setText(self.tr("Generate variants"))
         for i in range(self.format.count()):
             self.format.setItemText(i, self._format_label(self.format.itemData(i), zh))

@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 from ..config import Paths
 from ..engine.request import GenerationRequest
 from ..errors import OutOfMemoryError, UserFacingError
-from .controller import RELOAD, GenerationController, Job
+from .controller import RELOAD, EnhanceJob, GenerationController, Job
 
 if TYPE_CHECKING:
     from ..engine.devices import MachineInfo
@@ -100,6 +100,29 @@ class Failed(WorkerEvent):
     lighter_profile: str | None = None
 
 
+@dataclass(frozen=True)
+class EnhanceStarted(WorkerEvent):
+    kind: ClassVar[str] = "enhance_started"
+    idea: str = ""
+
+
+@dataclass(frozen=True)
+class EnhanceText(WorkerEvent):
+    kind: ClassVar[str] = "enhance_text"
+    text: str = ""  # the next piece of the rewrite
+
+
+@dataclass(frozen=True)
+class EnhanceDone(WorkerEvent):
+    kind: ClassVar[str] = "enhance_done"
+    idea: str = ""
+    text: str = ""  # the checked rewrite (may differ from the streamed pieces: quotes restored)
+    cancelled: bool = False
+    restored_quotes: tuple[str, ...] = ()
+    tokens: int = 0
+    seconds: float = 0.0
+
+
 def rgb_to_qimage(array) -> QImage:
     """An owned QImage from an (h, w, 3) uint8 array."""
     h, w, _ = array.shape
@@ -142,6 +165,8 @@ class GenerationWorker(QThread):
         while (work := self.controller.next_work()) is not None:
             if work == RELOAD:
                 self._load()
+            elif isinstance(work, EnhanceJob):
+                self._run_enhance(work)
             elif isinstance(work, Job):
                 self._run_job(work)
 
@@ -164,6 +189,31 @@ class GenerationWorker(QThread):
             self.worker_event.emit(Failed(message=str(exc)))
         except Exception as exc:  # keep the thread alive whatever happens
             self.worker_event.emit(Failed(message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc()))
+
+    def _run_enhance(self, job: EnhanceJob) -> None:
+        from ..engine.enhance import Sampling
+        from ..engine.enhance_session import enhancer_for
+
+        self.worker_event.emit(EnhanceStarted(job.id, idea=job.idea))
+        try:
+            if self.generator is None:
+                self.generator = self._make_generator()
+            self.generator.ensure_loaded(profile=self.settings.value.profile)
+            result = enhancer_for(self.generator).enhance(
+                job.idea, Sampling(max_new_tokens=job.max_new_tokens, seed=job.seed),
+                on_text=lambda piece: self.worker_event.emit(EnhanceText(job.id, text=piece)),
+                is_cancelled=self.controller.is_cancelled)
+            self.worker_event.emit(EnhanceDone(job.id, idea=job.idea, text=result.text,
+                                               cancelled=result.stop == "cancelled",
+                                               restored_quotes=result.restored_quotes, tokens=result.tokens,
+                                               seconds=result.seconds))
+        except OutOfMemoryError as exc:
+            self.worker_event.emit(Failed(job.id, message=str(exc), lighter_profile=exc.lighter_profile))
+        except UserFacingError as exc:
+            self.worker_event.emit(Failed(job.id, message=str(exc)))
+        except Exception as exc:
+            self.worker_event.emit(Failed(job.id, message=f"{type(exc).__name__}: {exc}",
+                                          details=traceback.format_exc()))
 
     def _history(self):
         from ..history.store import HistoryStore

@@ -206,6 +206,16 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <location filename="../../zimage_desktop/ui/main_window.py" line="244" />
+        <source>Enhance  (Ctrl+E)</source>
+        <translation>扩写  (Ctrl+E)</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/main_window.py" line="246" />
+        <source>Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)</source>
+        <translation>用已下载的文本编码器把想法扩写成详细的提示词（离线）</translation>
+    </message>
+    <message>
         <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
         <source>Z-Image Desktop</source>
         <translation>Z-Image 桌面版</translation>
@@ -699,6 +709,11 @@
 <context>
     <name>PosterPanel</name>
     <message>
+        <location filename="../../zimage_desktop/ui/poster.py" line="120" />
+        <source>Enhance the scene</source>
+        <translation>扩写场景</translation>
+    </message>
+    <message>
         <location filename="../../zimage_desktop/ui/poster.py" line="99" />
         <source>Template</source>
         <translation>模板</translation>
@@ -935,6 +950,77 @@
         <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
         <source>With the same seed, the simple schedule makes ComfyUI's picture; the diffusers schedule is the pipeline's own, used by this app's older images.</source>
         <translation>使用相同种子时，Simple 调度生成与 ComfyUI 相同的图片；Diffusers 调度是管线自带的调度，本应用较早的图片使用它。</translation>
+    </message>
+</context>
+<context>
+    <name>EnhanceFlow</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="91" />
+        <source>The enhanced scene is in the Scene field; the poster prompt was composed again.</source>
+        <translation>扩写后的场景已放入“场景”栏，海报提示词已重新组合。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="41" />
+        <source>Write a short idea first, then press Enhance (Ctrl+E).</source>
+        <translation>请先写下简短的想法，再按“扩写”（Ctrl+E）。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="48" />
+        <source>Enhancing the prompt with the text encoder…</source>
+        <translation>正在用文本编码器扩写提示词…</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="82" />
+        <source>Enhanced in %1 s. Use it, edit it or discard it.</source>
+        <translation>扩写完成，用时 %1 秒。可以使用、修改或放弃。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="88" />
+        <source>The enhanced prompt is in the prompt box; your own words are kept with the image.</source>
+        <translation>扩写后的提示词已放入输入框；你的原话会随图片一起保存。</translation>
+    </message>
+</context>
+<context>
+    <name>EnhancePanel</name>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="73" />
+        <source>Use this prompt</source>
+        <translation>使用此提示词</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="74" />
+        <source>Discard</source>
+        <translation>放弃</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="75" />
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="76" />
+        <source>The enhanced prompt appears here as it is written.</source>
+        <translation>扩写的提示词会在这里逐字出现。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="81" />
+        <source>Enhancing…</source>
+        <translation>正在扩写…</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="83" />
+        <source>Enhanced prompt: edit it if you like, then use it or discard it. Shaded words were added.</source>
+        <translation>扩写后的提示词：可以先修改，再使用或放弃。底色标出的是新增的词。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="112" />
+        <source>Stopped early: the prompt may be cut short.</source>
+        <translation>已提前停止：提示词可能不完整。</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="114" />
+        <source>Quoted text the rewrite had changed was put back: %1</source>
+        <translation>扩写改动了引号中的文字，已恢复原文：%1</translation>
     </message>
 </context>
 </TS>

@@ -1,0 +1,145 @@
+"""The prompt enhancer's view: the rewrite streams in under the user's idea, then the user accepts,
+edits or discards it. Words the rewrite added are shaded, like the new side of a diff."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+ADDED = QColor(200, 240, 200)
+_WORDS = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def added_spans(original: str, rewrite: str) -> list[tuple[int, int]]:
+    """(start, end) character ranges of ``rewrite`` that are not in ``original``, word by word
+    (each CJK character counts as a word, so Chinese diffs are as fine as English ones)."""
+    def tokens(text: str) -> list[re.Match]:
+        return list(_WORDS.finditer(text))
+
+    old = [m.group().lower() for m in tokens(original)]
+    new_matches = tokens(rewrite)
+    new = [m.group().lower() for m in new_matches]
+    spans: list[tuple[int, int]] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for op, _, _, j1, j2 in matcher.get_opcodes():
+        if op in ("insert", "replace") and j2 > j1:
+            spans.append((new_matches[j1].start(), new_matches[j2 - 1].end()))
+    return spans
+
+
+class EnhancePanel(QWidget):
+    accepted = Signal(str, str)  # (the rewrite as edited, the user's original idea)
+    discarded = Signal()
+    stop_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("enhancePanel")
+        self.idea = ""
+        self.streaming = False
+        self.title = QLabel()
+        self.title.setObjectName("enhanceTitle")
+        self.title.setWordWrap(True)
+        self.view = QPlainTextEdit()
+        self.view.setObjectName("enhanceView")
+        self.view.setReadOnly(True)
+        self.note = QLabel()
+        self.note.setObjectName("enhanceNote")
+        self.note.setWordWrap(True)
+        self.accept_button, self.discard_button, self.stop_button = QPushButton(), QPushButton(), QPushButton()
+        for button, name in ((self.accept_button, "acceptEnhanceButton"), (self.discard_button, "discardEnhanceButton"),
+                             (self.stop_button, "stopEnhanceButton")):
+            button.setObjectName(name)
+        self.accept_button.clicked.connect(self._accept)
+        self.discard_button.clicked.connect(self._discard)
+        self.stop_button.clicked.connect(self.stop_requested)
+        buttons = QHBoxLayout()
+        for button in (self.accept_button, self.discard_button, self.stop_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.note)
+        layout.addLayout(buttons)
+        self.retranslate()
+        self.hide()
+
+    def retranslate(self) -> None:
+        self.accept_button.setText(self.tr("Use this prompt"))
+        self.discard_button.setText(self.tr("Discard"))
+        self.stop_button.setText(self.tr("Stop"))
+        self.view.setPlaceholderText(self.tr("The enhanced prompt appears here as it is written."))
+        self._show_title()
+
+    def _show_title(self) -> None:
+        if self.streaming:
+            self.title.setText(self.tr("Enhancing…"))
+        elif self.idea:
+            self.title.setText(self.tr("Enhanced prompt: edit it if you like, then use it or discard it. "
+                                       "Shaded words were added."))
+
+    def start(self, idea: str) -> None:
+        self.idea = idea
+        self.streaming = True
+        self.view.setReadOnly(True)
+        self.view.clear()
+        self.note.clear()
+        self.accept_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self._show_title()
+        self.show()
+
+    def append(self, piece: str) -> None:
+        cursor = self.view.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(piece)
+        self.view.setTextCursor(cursor)
+
+    def finish(self, text: str, cancelled: bool, restored: tuple[str, ...]) -> None:
+        self.streaming = False
+        self.view.setPlainText(text)
+        self._shade(self.idea, text)
+        self.view.setReadOnly(False)
+        self.stop_button.setEnabled(False)
+        self.accept_button.setEnabled(bool(text.strip()))
+        notes = []
+        if cancelled:
+            notes.append(self.tr("Stopped early: the prompt may be cut short."))
+        if restored:
+            notes.append(self.tr("Quoted text the rewrite had changed was put back: %1")
+                         .replace("%1", ", ".join(f"“{t}”" for t in restored)))
+        self.note.setText(" ".join(notes))
+        self._show_title()
+
+    def failed(self) -> None:
+        self.streaming = False
+        self.hide()
+
+    def text(self) -> str:
+        return self.view.toPlainText().strip()
+
+    def _shade(self, original: str, rewrite: str) -> None:
+        shade = QTextCharFormat()
+        shade.setBackground(ADDED)
+        for start, end in added_spans(original, rewrite):
+            cursor = QTextCursor(self.view.document())
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(shade)
+
+    def _accept(self) -> None:
+        if self.text():
+            self.accepted.emit(self.text(), self.idea)
+            self.hide()
+
+    def _discard(self) -> None:
+        if self.streaming:
+            self.stop_requested.emit()
+        self.streaming = False
+        self.hide()
+        self.discarded.emit()
