@@ -132,9 +132,11 @@ def test_overflow_in_fp16_replans_in_fp32(many_forms):  # noqa: F811
     gen.on_loaded.append(overflow_in_fp16)
     image = gen.run(replace(REQ, profile="16gb")).images[0]
     assert "overflowed" in image.notes[0]
-    assert gen.plan.compute_dtype == "float32" and gen.plan.transformer_form == "Q8_0"
+    # Re-planned by the planner in float32 (with the installed files' own sizes: these tiny ones
+    # all fit; test_fp32_replan_picks_a_form_that_fits covers full-size files), encoder still 16-bit.
+    assert gen.plan.compute_dtype == "float32" and gen.plan.text_encoder_dtype == "float16"
     assert gen.plan.predicted_vram_gib <= PROFILES["16gb"].budget_gib
-    assert image.model["dtype"] == "float32" and image.model["files"][0]["name"].endswith("Q8_0.gguf")
+    assert image.model["dtype"] == "float32"
 
 
 def test_out_of_memory_releases_the_pipeline_before_reporting(many_forms):  # noqa: F811

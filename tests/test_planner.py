@@ -105,11 +105,13 @@ def test_6gb_plan_with_the_gguf_encoder_meets_the_targets():
 def test_8gb_plan_swaps_a_gguf_encoder_and_says_why_it_took_its_transformer():
     machine = gpu("GeForce RTX 4060 Laptop", 7.6, (8, 9), True)
     plan = make_plan(machine, {"Q6_K", "fp8", "bf16"}, present_te_forms={"Q6_K"})
-    assert plan.profile == "8gb" and plan.transformer_form == "Q6_K" and plan.offload == "model"
+    # The transformer stays on the GPU between images; only a new prompt's encoder swaps in for it.
+    assert plan.profile == "8gb" and plan.transformer_form == "Q6_K" and plan.offload == "none"
     assert plan.text_encoder == "offload" and plan.predicted_vram_gib <= 7.0
     assert "(the best that fits)" in plan.explanation
     fp8 = make_plan(machine, {"fp8", "bf16"}, present_te_forms={"Q6_K"})  # the seed's FP8 file
-    assert fp8.transformer_form == "fp8" and "FP8-stored transformer (bf16 compute) (the best installed that fits)" in fp8.explanation
+    assert fp8.transformer_form == "fp8"
+    assert "FP8-stored transformer (bf16 compute) (the best installed that fits)" in fp8.explanation
 
 
 def test_explanations_never_contradict_the_compute_dtype():
