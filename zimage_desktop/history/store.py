@@ -325,5 +325,6 @@ class HistoryStore:
         rows = self.image_paths()
         known = {p.resolve() for p in rows.values()}
         missing = [i for i, p in rows.items() if not p.exists()]
-        orphans = sorted(p for p in Path(images_dir).rglob("*.png") if p.resolve() not in known) if Path(images_dir).is_dir() else []
+        folder = Path(images_dir)
+        orphans = sorted(p for p in folder.rglob("*.png") if p.resolve() not in known) if folder.is_dir() else []
         return missing, orphans

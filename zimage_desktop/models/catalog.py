@@ -119,7 +119,8 @@ def _parse_file(raw: dict, where: str) -> CatalogFile:
         path = loc.get("path")
         if not isinstance(repo, str) or not isinstance(path, str) or ".." in PurePosixPath(path).parts:
             raise BadInputError(f"{where}: source {kind} needs a repo and a relative path.")
-        sources.append(SourceLocation(kind, repo, path, str(loc.get("revision") or ("master" if kind == "modelscope" else "main"))))
+        revision = str(loc.get("revision") or ("master" if kind == "modelscope" else "main"))
+        sources.append(SourceLocation(kind, repo, path, revision))
     if not sources:
         raise BadInputError(f"{where}: no source.")
     return CatalogFile(safe_dest(raw.get("dest", "")), size, sha, tuple(sources), estimate)

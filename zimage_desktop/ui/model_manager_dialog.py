@@ -95,7 +95,8 @@ class ModelManagerDialog(QDialog):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Model manager"))
         self.table.setHorizontalHeaderLabels([self.tr("Get"), self.tr("Component"), self.tr("Size"), self.tr("State")])
-        for i, text in enumerate((self.tr("Hugging Face"), self.tr("Hugging Face mirror (%1)").replace("%1", self.settings.hf_mirror),
+        mirror = self.tr("Hugging Face mirror (%1)").replace("%1", self.settings.hf_mirror)
+        for i, text in enumerate((self.tr("Hugging Face"), mirror,
                                   self.tr("ModelScope (China)"))):
             self.source.setItemText(i, text)
         self.source_label.setText(self.tr("Source:"))

@@ -13,13 +13,15 @@ translate = QCoreApplication.translate  # lupdate collects the translate("PlanTe
 def explain_plan(plan: MemoryPlan) -> str:
     form = {"bf16": translate("PlanText", "bf16 transformer"), "fp8": translate("PlanText", "FP8-stored transformer")}.get(
         plan.transformer_form, translate("PlanText", "GGUF %1 transformer").replace("%1", plan.transformer_form))
-    where = {"none": {"cuda": translate("PlanText", "on the GPU"), "mps": translate("PlanText", "on the Apple GPU"), "cpu": translate("PlanText", "on the CPU")}[plan.device],
+    where = {"none": {"cuda": translate("PlanText", "on the GPU"), "mps": translate("PlanText", "on the Apple GPU"),
+                      "cpu": translate("PlanText", "on the CPU")}[plan.device],
              "model": translate("PlanText", "swapped in and out of the GPU per stage"),
              "group": translate("PlanText", "streamed to the GPU layer by layer"),
              "sequential": translate("PlanText", "streamed to the GPU module by module")}[plan.offload]
     parts = [f"{form} {where}"]
     if plan.device != "cpu":
-        parts.append({"device": translate("PlanText", "text encoder on the GPU"), "offload": translate("PlanText", "text encoder moved to the GPU only to encode"),
+        parts.append({"device": translate("PlanText", "text encoder on the GPU"),
+                      "offload": translate("PlanText", "text encoder moved to the GPU only to encode"),
                       "cpu": translate("PlanText", "text encoder on the CPU")}[plan.text_encoder])
     if plan.text_encoder_is_gguf:
         parts.append(translate("PlanText", "GGUF %1 text encoder, kept quantized").replace("%1", plan.text_encoder_form))
