@@ -15,16 +15,8 @@ from .devices import MachineInfo
 
 GIB = 1024**3
 
-# Resident size on the device of each transformer form (bytes of the weights as stored there).
-TRANSFORMER_GIB = {
-    "bf16": 11.46, "fp8": 5.73, "Q8_0": 6.73, "Q6_K": 5.50, "Q5_K": 5.14, "Q4_K": 4.64, "Q3_K": 3.53,
-}
 QUALITY_ORDER = ("bf16", "Q8_0", "fp8", "Q6_K", "Q5_K", "Q4_K", "Q3_K")
 GGUF_FORMS = {"Q8_0", "Q6_K", "Q5_K", "Q4_K", "Q3_K"}
-# Qwen3-4B text encoder as stored: bf16 safetensors, or llama.cpp GGUF files kept quantized (the
-# file sizes of Qwen/Qwen3-4B-GGUF).
-TEXT_ENCODER_FORMS_GIB = {"bf16": 7.49, "Q8_0": 3.99, "Q6_K": 3.08, "Q4_K": 2.33}
-TEXT_ENCODER_GIB = TEXT_ENCODER_FORMS_GIB["bf16"]
 TE_QUALITY_ORDER = ("bf16", "Q8_0", "Q6_K", "Q4_K")
 VAE_GIB = 0.16
 # Transient memory at 1024² (bf16/fp16; fp32 doubles it): the transformer's per-block activations
@@ -43,6 +35,28 @@ COMPONENT_FOR_FORM = {
 TE_COMPONENT_FOR_FORM = {"bf16": "text-encoder-bf16", "Q8_0": "text-encoder-gguf-q8_0",
                          "Q6_K": "text-encoder-gguf-q6_k", "Q4_K": "text-encoder-gguf-q4_k_m"}
 BASE_COMPONENTS = ("text-encoder-bf16", "vae", "configs")  # the bf16 encoder's set (older callers)
+
+
+def _catalog_gib() -> tuple[dict[str, float], dict[str, float]]:
+    """Full-size figures from the built-in catalog (one place for sizes): each transformer form's
+    and each text-encoder form's files as stored, in GiB. FP8 storage is the bf16 file at one
+    byte a weight; GGUF and bf16 weights stay as stored on the device."""
+    from ..models.catalog import load_catalog
+
+    catalog = load_catalog()
+
+    def gib(component: str) -> float:
+        return round(catalog.components[component].size / GIB, 2)
+
+    transformer = {form: gib(cid) for form, cid in COMPONENT_FOR_FORM.items() if form != "fp8"}
+    transformer["fp8"] = round(transformer["bf16"] / 2, 2)
+    return transformer, {form: gib(cid) for form, cid in TE_COMPONENT_FOR_FORM.items()}
+
+
+# Resident size on the device of each transformer form, and of each text-encoder form (bf16
+# safetensors, or llama.cpp GGUF files kept quantized).
+TRANSFORMER_GIB, TEXT_ENCODER_FORMS_GIB = _catalog_gib()
+TEXT_ENCODER_GIB = TEXT_ENCODER_FORMS_GIB["bf16"]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..engine.architectures import ARCHITECTURES, DEFAULT
 from ..errors import BadInputError
 
 SOURCE_KINDS = ("hf", "modelscope")
@@ -54,6 +55,7 @@ class Component:
     licence: str = ""
     optional: bool = False
     title_zh: str = ""
+    model: str = DEFAULT.id  # the Architecture this component belongs to (engine/architectures.py)
 
     def display_title(self, language: str) -> str:
         return self.title_zh if language.startswith("zh") and self.title_zh else self.title
@@ -131,15 +133,19 @@ def parse_catalog(data: dict, origin: str = "") -> Catalog:
         raise BadInputError(f"{origin or 'The catalog'} is not a schema-1 model catalog.")
     components: dict[str, Component] = {}
     raw_components, raw_sets = data.get("components") or {}, data.get("sets") or {}
+    default_model = data.get("model", DEFAULT.id)  # components may name another
     if not isinstance(raw_components, dict) or not isinstance(raw_sets, dict):
         raise BadInputError(f"{origin or 'The catalog'}: components and sets must be objects.")
     for cid, raw in raw_components.items():
         if not isinstance(raw, dict) or not raw.get("files") or not isinstance(raw["files"], list):
             raise BadInputError(f"Catalog component {cid!r} has no files.")
         files = tuple(_parse_file(f, f"component {cid}") for f in raw["files"])
+        model = raw.get("model", default_model)
+        if model not in ARCHITECTURES:
+            raise BadInputError(f"Catalog component {cid!r} belongs to an unknown model {model!r}.")
         components[cid] = Component(cid, str(raw.get("title", cid)), str(raw.get("kind", "")), files,
                                     raw.get("form"), str(raw.get("licence", "")), bool(raw.get("optional", False)),
-                                    str(raw.get("title_zh", "")))
+                                    str(raw.get("title_zh", "")), str(model))
     sets: dict[str, tuple[str, ...]] = {}
     for name, ids in raw_sets.items():
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
