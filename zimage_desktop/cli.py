@@ -10,11 +10,8 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sqlite3
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -23,18 +20,12 @@ from .config import Paths, Settings
 from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDULERS
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
+from .cli_generate import generate_to_files, int_arg, output_paths
 
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise BadInputError(f"{self.prog}: {message} (see --help)")
-
-
-def _int_arg(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
 
 
 def build_parser() -> ArgumentParser:
@@ -54,11 +45,11 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--prompt", required=True)
     gen.add_argument("--models", help="models folder (ComfyUI layout or a diffusers pipeline folder)")
     gen.add_argument("--transformer", help="transformer file to use (in diffusion_models/ or a path)")
-    gen.add_argument("--width", type=_int_arg, default=1024)
-    gen.add_argument("--height", type=_int_arg, default=1024)
-    gen.add_argument("--steps", type=_int_arg, default=8)
-    gen.add_argument("--seed", type=_int_arg, default=None, help="first seed (random when left out)")
-    gen.add_argument("--count", type=_int_arg, default=1, help="images, with seeds seed, seed+1, …")
+    gen.add_argument("--width", type=int_arg, default=1024)
+    gen.add_argument("--height", type=int_arg, default=1024)
+    gen.add_argument("--steps", type=int_arg, default=8)
+    gen.add_argument("--seed", type=int_arg, default=None, help="first seed (random when left out)")
+    gen.add_argument("--count", type=int_arg, default=1, help="images, with seeds seed, seed+1, …")
     gen.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help="as ComfyUI names it")
     gen.add_argument("--scheduler", choices=SCHEDULERS, default=DEFAULT_SCHEDULER,
                      help="simple: ComfyUI's (same seed, same picture); diffusers: the pipeline's own")
@@ -142,45 +133,6 @@ def run_gui(args: argparse.Namespace) -> int:
 # -- generate -----------------------------------------------------------------------------------
 
 
-class _CancelFlag:
-    """First Ctrl+C asks for a clean cancel between steps; a second one stops at once."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-
-    def __call__(self) -> bool:
-        return self.event.is_set()
-
-    def __enter__(self) -> "_CancelFlag":
-        def handler(signum, frame):
-            if self.event.is_set():
-                raise KeyboardInterrupt
-            self.event.set()
-            print("\nCancelling after this step… (Ctrl+C again to stop now)", file=sys.stderr)
-
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, handler)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def output_paths(out: str | None, seeds: list[int]) -> list[Path | None]:
-    """Where --out puts each image; None: the data folder's images (history.saving decides)."""
-    if not out:
-        return [None] * len(seeds)
-    target = Path(out).expanduser()
-    if out.lower().endswith(".png"):
-        if len(seeds) == 1:
-            return [target]
-        return [target.with_name(f"{target.stem}-{i}.png") for i in range(1, len(seeds) + 1)]
-    stamp = time.strftime("%Y-%m-%d_%H%M%S")
-    return [target / f"{stamp}-{seed}.png" for seed in seeds]
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from .engine.request import GenerationRequest
 
@@ -196,73 +148,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
                              record_history=not args.no_history, enhance=args.enhance)
-
-
-def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
-                      preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
-                      enhance: bool = False) -> int:
-    from .engine.generator import Generator
-    from .history.saving import save_generated
-    from .models.hashing import HashCache
-    from .preflight import check_data_folder, check_device, check_output_paths
-
-    # Before any model loads: a bad --out, data folder or device must not cost a generation.
-    check_output_paths(targets)
-    if record_history or None in targets:
-        check_data_folder(paths.data, paths.images)
-    check_device(device)
-    generator = Generator(models_dir, device=device, previews=preview_dir is not None,
-                          hash_cache=HashCache(paths.hash_cache))
-    if enhance:
-        from .cli_enhance import enhance_for_generate
-
-        request = enhance_for_generate(generator, request)
-    show_progress = sys.stderr.isatty()
-
-    def on_step(event) -> None:
-        if preview_dir is not None and event.preview is not None:
-            from PIL import Image
-
-            preview_dir.mkdir(parents=True, exist_ok=True)
-            name = f"image{event.image_index + 1}-step{event.step:02d}.png"
-            Image.fromarray(event.preview).save(preview_dir / name)
-        if show_progress:
-            print(f"\rimage {event.image_index + 1}/{event.image_count}  step {event.step}/{event.total_steps}"
-                  f"  ETA {event.eta_s:4.1f}s ", end="", file=sys.stderr, flush=True)
-
-    store = None
-    if record_history:
-        from .cli_history import open_store
-
-        store = open_store(paths)
-
-    problems: list[str] = []
-
-    def on_image(image) -> None:
-        target = targets[request.seeds.index(image.seed)]
-        saved = save_generated(image, paths, store, target, parent_id)
-        if show_progress:
-            print(file=sys.stderr)
-        if saved.problem:  # kept elsewhere or not recorded: say where, finish the other images
-            problems.append(saved.problem)
-            print(f"error: {saved.problem}", file=sys.stderr)
-        record: dict[str, Any] = {
-            "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
-            "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
-            "model": image.model.get("name"),
-        }
-        print(json.dumps(record, ensure_ascii=False), flush=True)
-
-    try:
-        with _CancelFlag() as cancel:
-            result = generator.run(request, on_step=on_step, is_cancelled=cancel, on_image=on_image)
-    finally:
-        if store is not None:
-            store.close()
-    if result.cancelled:
-        print(f"Cancelled after {len(result.images)} of {request.count} images.", file=sys.stderr)
-        return 1
-    return 1 if problems else 0
 
 
 # -- info ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from .config import Paths, Settings
 
 
 def add_parser(sub, common) -> None:
-    from .cli import _int_arg
+    from .cli_generate import int_arg as _int_arg
 
     enhance = sub.add_parser("enhance", parents=[common],
                              help="rewrite a short idea into a detailed prompt with the installed text encoder (offline)")
@@ -25,7 +25,7 @@ def add_parser(sub, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import _CancelFlag
+    from .cli_generate import CancelFlag as _CancelFlag
     from .engine.enhance import Sampling
     from .engine.enhance_session import load_standalone
     from .engine.request import random_seed

@@ -121,7 +121,7 @@ def run(args) -> int:
 
 
 def _rerun(args, paths: Paths, store, record) -> int:
-    from .cli import generate_to_files, output_paths
+    from .cli_generate import generate_to_files, output_paths
 
     settings = Settings.load(paths)
     request = record.request if args.seed is None else record.request.for_seed(args.seed)

@@ -1,0 +1,128 @@
+"""The work behind `generate` (and `history rerun`, `enhance`): images to files with progress,
+Ctrl+C to cancel between steps, one JSON line per image. No torch at import."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .config import Paths
+
+
+def int_arg(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+
+
+class CancelFlag:
+    """First Ctrl+C asks for a clean cancel between steps; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def __enter__(self) -> "CancelFlag":
+        def handler(signum, frame):
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            self.event.set()
+            print("\nCancelling after this step… (Ctrl+C again to stop now)", file=sys.stderr)
+
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def output_paths(out: str | None, seeds: list[int]) -> list[Path | None]:
+    """Where --out puts each image; None: the data folder's images (history.saving decides)."""
+    if not out:
+        return [None] * len(seeds)
+    target = Path(out).expanduser()
+    if out.lower().endswith(".png"):
+        if len(seeds) == 1:
+            return [target]
+        return [target.with_name(f"{target.stem}-{i}.png") for i in range(1, len(seeds) + 1)]
+    stamp = time.strftime("%Y-%m-%d_%H%M%S")
+    return [target / f"{stamp}-{seed}.png" for seed in seeds]
+
+
+def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
+                      preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
+                      enhance: bool = False) -> int:
+    from .engine.generator import Generator
+    from .history.saving import save_generated
+    from .models.hashing import HashCache
+    from .preflight import check_data_folder, check_device, check_output_paths
+
+    # Before any model loads: a bad --out, data folder or device must not cost a generation.
+    check_output_paths(targets)
+    if record_history or None in targets:
+        check_data_folder(paths.data, paths.images)
+    check_device(device)
+    generator = Generator(models_dir, device=device, previews=preview_dir is not None,
+                          hash_cache=HashCache(paths.hash_cache))
+    if enhance:
+        from .cli_enhance import enhance_for_generate
+
+        request = enhance_for_generate(generator, request)
+    show_progress = sys.stderr.isatty()
+
+    def on_step(event) -> None:
+        if preview_dir is not None and event.preview is not None:
+            from PIL import Image
+
+            preview_dir.mkdir(parents=True, exist_ok=True)
+            name = f"image{event.image_index + 1}-step{event.step:02d}.png"
+            Image.fromarray(event.preview).save(preview_dir / name)
+        if show_progress:
+            print(f"\rimage {event.image_index + 1}/{event.image_count}  step {event.step}/{event.total_steps}"
+                  f"  ETA {event.eta_s:4.1f}s ", end="", file=sys.stderr, flush=True)
+
+    store = None
+    if record_history:
+        from .cli_history import open_store
+
+        store = open_store(paths)
+
+    problems: list[str] = []
+
+    def on_image(image) -> None:
+        target = targets[request.seeds.index(image.seed)]
+        saved = save_generated(image, paths, store, target, parent_id)
+        if show_progress:
+            print(file=sys.stderr)
+        if saved.problem:  # kept elsewhere or not recorded: say where, finish the other images
+            problems.append(saved.problem)
+            print(f"error: {saved.problem}", file=sys.stderr)
+        record: dict[str, Any] = {
+            "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
+            "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
+            "model": image.model.get("name"),
+        }
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+
+    try:
+        with CancelFlag() as cancel:
+            result = generator.run(request, on_step=on_step, is_cancelled=cancel, on_image=on_image)
+    finally:
+        if store is not None:
+            store.close()
+    if result.cancelled:
+        print(f"Cancelled after {len(result.images)} of {request.count} images.", file=sys.stderr)
+        return 1
+    return 1 if problems else 0
