@@ -23,6 +23,9 @@ from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
 from ..errors_os import describe_os_error, describe_sqlite_error
 
+BUSY_REASON = "another program is using the database"  # describe_sqlite_error's words for SQLITE_BUSY/LOCKED
+OPEN_RETRY_S = 10.0
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
@@ -125,16 +128,31 @@ class HistoryStore:
             raise HistoryError(f"The history database {self.db_path} cannot be opened: {reason}.") from None
         self._lock = threading.RLock()
         self.last_skipped: list[int] = []  # ids of rows the last read skipped (damaged JSON)
-        try:
-            self.conn.execute("PRAGMA busy_timeout=5000")
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-            self.fts = self._enable_fts()
-        except sqlite3.Error as exc:
-            self.conn.close()
-            raise self._error(exc, "opened") from None
+        deadline = time.monotonic() + OPEN_RETRY_S
+        while True:
+            try:
+                self._set_up()
+                break
+            except sqlite3.OperationalError as exc:
+                # Switching a brand-new file to WAL, or creating its tables, while another process
+                # does the same can answer "locked" at once, without waiting on busy_timeout. Every
+                # step is idempotent, so try again for a while.
+                if describe_sqlite_error(exc) == BUSY_REASON and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                self.conn.close()
+                raise self._error(exc, "opened") from None
+            except sqlite3.Error as exc:
+                self.conn.close()
+                raise self._error(exc, "opened") from None
+
+    def _set_up(self) -> None:
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+        self.fts = self._enable_fts()
 
     def _error(self, exc: sqlite3.Error, doing: str) -> HistoryError:
         reason = describe_sqlite_error(exc)
