@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
+    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
     QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -20,6 +20,8 @@ from .history_actions import HistoryActions
 from .preview_view import PreviewView
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
+from .menus import MainMenus
+from .queue_panel import QueuePanel
 from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .controller import GenerationController
 from .enhance_flow import EnhanceFlow
@@ -55,7 +57,6 @@ class MainWindow(HistoryActions):
             self._handlers[kind] = self._on_enhance_event
         self.retranslate()
         worker.worker_event.connect(self.on_worker_event)
-        controller.queue_changed.connect(self._show_queue)
         store.changed.connect(self._setting_changed)
         self.prompt.setFocus()
 
@@ -134,7 +135,7 @@ class MainWindow(HistoryActions):
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 2)
         buttons.addWidget(self.cancel_button, 1)
-        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count", "queue")}
+        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count")}
         form.addRow(self.prompt)
         prompt_row = QHBoxLayout()
         prompt_row.addWidget(self.count_label, 1)
@@ -149,19 +150,9 @@ class MainWindow(HistoryActions):
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
         form.addRow(buttons)
-        self.queue_list = QListWidget()
-        self.queue_list.setObjectName("queueList")
-        queue_buttons = QHBoxLayout()
-        self.queue_up, self.queue_down, self.queue_remove, self.cancel_all_button = (QPushButton() for _ in range(4))
-        self.queue_up.clicked.connect(lambda: self._move_selected(-1))
-        self.queue_down.clicked.connect(lambda: self._move_selected(1))
-        self.queue_remove.clicked.connect(self._remove_selected)
-        self.cancel_all_button.clicked.connect(self.controller.cancel_all)
-        for b in (self.queue_up, self.queue_down, self.queue_remove, self.cancel_all_button):
-            queue_buttons.addWidget(b)
-        form.addRow(self.labels["queue"])
-        form.addRow(self.queue_list)
-        form.addRow(queue_buttons)
+        self.queue = QueuePanel(self.controller)
+        self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
+        form.addRow(self.queue)
         form.addRow(self.model_button)
         left.setLayout(form)
         from .poster import PosterPanel
@@ -209,35 +200,9 @@ class MainWindow(HistoryActions):
         self._update_count()
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self.file_menu, self.edit_menu, self.view_menu, self.tools_menu = (bar.addMenu("") for _ in range(4))
-        self.language_menu = self.tools_menu.addMenu("")
-        self.act_save = self._action(lambda: self.save_as(), QKeySequence(QKeySequence.StandardKey.Save))
-        self.act_folder = self._action(self.open_folder)
-        self.act_quit = self._action(self.close, QKeySequence(QKeySequence.StandardKey.Quit))
-        self.act_copy = self._action(self.copy_image, QKeySequence("Ctrl+Shift+C"))
-        self.act_zoom = self._action(self.preview.set_actual_size, QKeySequence("Ctrl+1"), checkable=True)
-        self.act_models = self._action(self.open_model_manager)
-        self.act_settings = self._action(self.open_settings, QKeySequence(QKeySequence.StandardKey.Preferences))
-        self.file_menu.addActions([self.act_save, self.act_folder])
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(self.act_quit)
-        self.edit_menu.addAction(self.act_copy)
-        self.view_menu.addAction(self.act_zoom)
-        self.tools_menu.addActions([self.act_models, self.act_settings])
-        self.lang_actions = {}
-        for code in ("system", "zh_CN", "en"):
-            act = self._action(lambda _=False, c=code: self.language_requested.emit(c), checkable=True)
-            self.language_menu.addAction(act)
-            self.lang_actions[code] = act
-
-    def _action(self, slot, shortcut: QKeySequence | None = None, checkable: bool = False) -> QAction:
-        action = QAction(self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        return action
+        self.menus = MainMenus(self, save=self.save_as, open_folder=self.open_folder, copy=self.copy_image,
+                               actual_size=self.preview.set_actual_size, models=self.open_model_manager,
+                               settings=self.open_settings, language=self.language_requested.emit)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Z-Image Desktop"))
@@ -249,7 +214,7 @@ class MainWindow(HistoryActions):
         self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
         for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
                           ("sampler", self.tr("Sampler")),
-                          ("seed", self.tr("Seed")), ("count", self.tr("Images")), ("queue", self.tr("Queue"))):
+                          ("seed", self.tr("Seed")), ("count", self.tr("Images"))):
             self.labels[key].setText(text)
         self.seed_random.setText(self.tr("Random"))
         self.reuse_seed.setText(self.tr("Reuse last"))
@@ -260,29 +225,9 @@ class MainWindow(HistoryActions):
         self.enhance_panel.retranslate()
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))
         self.model_button.setText(self.tr("Models…"))
-        self.queue_up.setText(self.tr("Up"))
-        self.queue_down.setText(self.tr("Down"))
-        self.queue_remove.setText(self.tr("Remove"))
-        self.cancel_all_button.setText(self.tr("Cancel all"))
-        self.file_menu.setTitle(self.tr("&File"))
-        self.edit_menu.setTitle(self.tr("&Edit"))
-        self.view_menu.setTitle(self.tr("&View"))
-        self.tools_menu.setTitle(self.tr("&Tools"))
-        self.language_menu.setTitle(self.tr("Language"))
-        self.act_save.setText(self.tr("Save image as…"))
-        self.act_folder.setText(self.tr("Open images folder"))
-        self.act_quit.setText(self.tr("Quit"))
-        self.act_copy.setText(self.tr("Copy image"))
-        self.act_zoom.setText(self.tr("Actual size (100%)"))
-        self.act_models.setText(self.tr("Model manager…"))
-        self.act_settings.setText(self.tr("Settings…"))
+        self.menus.retranslate(self.settings.language)
         if getattr(self, "gallery_dock", None) is not None:
             self.gallery_dock.setWindowTitle(self.tr("History"))
-        self.lang_actions["system"].setText(self.tr("Follow the system"))
-        self.lang_actions["zh_CN"].setText("简体中文")
-        self.lang_actions["en"].setText("English")
-        for code, act in self.lang_actions.items():
-            act.setChecked(code == self.settings.language)
         self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
         self._update_count()
         if not self.status.text():
@@ -350,33 +295,6 @@ class MainWindow(HistoryActions):
             return
         self.prompt.remember(request.prompt)
         self.controller.submit(request, parent_id=self.next_parent_id)
-
-    # -- queue ----------------------------------------------------------------------------
-
-    def _selected_job(self) -> int | None:
-        item = self.queue_list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
-
-    def _move_selected(self, delta: int) -> None:
-        job = self._selected_job()
-        if job is not None:
-            self.controller.move(job, delta)
-
-    def _remove_selected(self) -> None:
-        job = self._selected_job()
-        if job is not None:
-            self.controller.remove(job)
-
-    def _show_queue(self, jobs) -> None:
-        selected = self._selected_job()
-        self.queue_list.clear()
-        for job in jobs:
-            r = job.request
-            item = QListWidgetItem(f"{r.prompt[:40]}  ·  {r.width}×{r.height} ×{r.count}")
-            item.setData(Qt.ItemDataRole.UserRole, job.id)
-            self.queue_list.addItem(item)
-            if job.id == selected:
-                self.queue_list.setCurrentItem(item)
 
     # -- worker events --------------------------------------------------------------------
 
@@ -466,8 +384,7 @@ class MainWindow(HistoryActions):
 
     def _setting_changed(self, key: str) -> None:
         if key == "language":
-            for code, act in self.lang_actions.items():
-                act.setChecked(code == self.settings.language)
+            self.menus.check_language(self.settings.language)
 
     # -- actions --------------------------------------------------------------------------
 
