@@ -6,7 +6,6 @@ on a thread pool into a bounded LRU cache; a row without one shows a placeholder
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListView, QPushButton, QVBoxLayout, QWidget,
 )
 
+from ..history import operations
 from ..history.store import HistoryRecord, HistoryStore
 
 PAGE = 200
@@ -146,7 +146,7 @@ class GalleryView(QWidget):
         self.store = store
         self.paths = paths  # config.Paths, for thumbnails of imported images
         self.trash_dir = trash_dir
-        self.undo_stack: list[tuple[HistoryRecord, Path, Path | None]] = []
+        self.undo_stack: list[operations.Trashed] = []
         self.model = GalleryModel(store)
         self.search = QLineEdit()
         self.search.setObjectName("gallerySearch")
@@ -260,26 +260,14 @@ class GalleryView(QWidget):
     def delete_selected(self) -> None:
         """The image goes to a trash folder inside the data folder; Undo brings row and file back."""
         records = self.selected()
-        self.trash_dir.mkdir(parents=True, exist_ok=True)
-        for record in records:
-            source = Path(record.path)
-            trashed = self.trash_dir / f"{record.id}-{source.name}"
-            if source.exists():
-                shutil.move(str(source), trashed)
-            self.store.delete(record.id)
-            self.undo_stack.append((record, trashed, source if trashed.exists() else None))
+        self.undo_stack += operations.trash(self.store, records, self.trash_dir)
         self.model.reload()
         self.status.emit(self.tr("Deleted %n image(s); Undo brings them back.", "", len(records)))
 
     def undo_delete(self) -> None:
         if not self.undo_stack:
             return
-        record, trashed, original = self.undo_stack.pop()
-        if original is not None and trashed.exists():
-            original.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(trashed), original)
-        self.store.add(record.request, Path(record.path), record.model, record.timings,
-                       Path(record.thumb_path) if record.thumb_path else None, record.parent_id, record.created)
+        operations.restore(self.store, self.undo_stack.pop())
         self.model.reload()
 
     def open_viewer(self) -> None:
@@ -323,14 +311,7 @@ class GalleryView(QWidget):
         folder = folder or QFileDialog.getExistingDirectory(self, self.tr("Export to folder"))
         if not folder:
             return []
-        out = []
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        for record in records:
-            source = Path(record.path)
-            if source.exists():
-                target = Path(folder) / source.name
-                shutil.copy2(source, target)
-                out.append(target)
+        out = operations.export(records, Path(folder))
         self.status.emit(self.tr("Exported %n image(s).", "", len(out)))
         return out
 

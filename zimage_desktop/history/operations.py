@@ -1,0 +1,63 @@
+"""What the gallery does to the history, without Qt: delete to a trash folder and undo, export.
+
+The widgets only choose the records and show the result; the files and rows change here, so the
+command line (or a test) can do the same and nothing depends on a window being open.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ..fsutil import write_exclusive
+from .store import HistoryRecord, HistoryStore
+
+
+@dataclass(frozen=True)
+class Trashed:
+    """A deleted image: its row as it was, where its file went, and where it came from."""
+
+    record: HistoryRecord
+    trashed: Path
+    original: Path | None  # None when the file was already gone
+
+
+def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path) -> list[Trashed]:
+    """Move the images into ``trash_dir`` (inside the data folder) and remove their rows."""
+    trash_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    for record in records:
+        source = Path(record.path)
+        trashed = trash_dir / f"{record.id}-{source.name}"
+        if source.exists():
+            shutil.move(str(source), trashed)
+        store.delete(record.id)
+        done.append(Trashed(record, trashed, source if trashed.exists() else None))
+    return done
+
+
+def restore(store: HistoryStore, item: Trashed) -> int:
+    """Undo one ``trash``: the file back where it was, the row back (with a new id)."""
+    record = item.record
+    if item.original is not None and item.trashed.exists():
+        item.original.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(item.trashed), item.original)
+    return store.add(record.request, Path(record.path), record.model, record.timings,
+                     Path(record.thumb_path) if record.thumb_path else None, record.parent_id, record.created)
+
+
+def export(records: list[HistoryRecord], folder: Path) -> list[Path]:
+    """Copy the PNGs, metadata included, into ``folder``; a name already there is never replaced
+    (the copy gets -2, -3, …)."""
+    out = []
+    for record in records:
+        source = Path(record.path)
+        if source.exists():
+            with open(source, "rb") as src:
+                def copy(dst: IO[bytes], src: IO[bytes] = src) -> None:
+                    shutil.copyfileobj(src, dst)
+
+                out.append(write_exclusive(Path(folder) / source.name, copy))
+    return out
