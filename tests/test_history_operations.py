@@ -40,3 +40,30 @@ def test_export_never_replaces_a_file_already_there(tmp_path):
     assert [p.name for p in exported] == ["same-2.png", "same-3.png"]
     assert (out / "same.png").read_bytes() == b"the user's own file"
     assert all(p.read_bytes() == Path(r.path).read_bytes() for p, r in zip(exported, (first, second)))
+
+
+def test_metadata_never_names_a_file_outside_the_models_folder(tmp_path, tiny_models):
+    """A PNG whose `zimage` request names /anywhere/x.safetensors: recall keeps the name only, and
+    re-running looks it up inside the models folder (and says it is missing there)."""
+    import json
+
+    from PIL import PngImagePlugin
+
+    from zimage_desktop.engine.model_files import resolve_model_set
+    from zimage_desktop.errors import ModelFilesError
+    from zimage_desktop.history.metadata import read_png_metadata
+
+    outside = tmp_path / "anywhere" / "x.safetensors"
+    outside.parent.mkdir()
+    outside.write_bytes(next((tiny_models.comfy / "diffusion_models").iterdir()).read_bytes())
+    info = PngImagePlugin.PngInfo()
+    info.add_text("zimage", json.dumps({"schema": 2, "request": {"prompt": "p", "seed": 1, "transformer": str(outside)}}))
+    png = tmp_path / "hostile.png"
+    Image.new("RGB", (8, 8)).save(png, pnginfo=info)
+    request = read_png_metadata(png).request
+    assert request is not None and request.transformer == "x.safetensors"
+    try:
+        resolve_model_set(tiny_models.comfy, request.transformer)
+        raise AssertionError("a file outside the models folder was accepted")
+    except ModelFilesError as exc:
+        assert str(tiny_models.comfy) in str(exc) or "does not exist" in str(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import PurePath
 from typing import Any
 
 from ..errors import BadInputError
@@ -113,6 +114,10 @@ class GenerationRequest:
         # Saved before schedules were recorded: made with the pipeline's own schedule, and so
         # re-made with it.
         values.setdefault("scheduler", LEGACY_SCHEDULER)
+        # A saved request (PNG metadata, a history row) names its transformer file for information;
+        # re-making it looks that name up inside the models folder, never at a path from the file.
+        if isinstance(values.get("transformer"), str):
+            values["transformer"] = PurePath(values["transformer"].replace("\\", "/")).name or None
         return cls(**values)
 
     @classmethod
