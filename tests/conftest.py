@@ -44,3 +44,21 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "data"
     monkeypatch.setenv("ZIMAGE_DESKTOP_DATA", str(path))
     return path
+
+
+@pytest.fixture
+def hub():
+    """A loopback server speaking the Hugging Face / ModelScope download protocols."""
+    from tests.fixtures import HubServer
+
+    with HubServer() as server:
+        yield server
+
+
+@pytest.fixture
+def catalog(hub, tiny_models):
+    """A catalog of the tiny ComfyUI-style folder's files, served by ``hub``."""
+    from tests.fixtures import tiny_catalog_data
+    from zimage_desktop.models.catalog import parse_catalog
+
+    return parse_catalog(tiny_catalog_data(tiny_models.comfy, hub))

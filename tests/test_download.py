@@ -9,24 +9,13 @@ import time
 
 import pytest
 
-from tests.fixtures import Fault, HubServer, tiny_catalog_data
+from tests.fixtures import Fault, tiny_catalog_data
 from zimage_desktop.errors import BadInputError
 from zimage_desktop.models.catalog import load_catalog, parse_catalog
 from zimage_desktop.models.download import DiskSpaceError, DownloadCancelled, Downloader
 from zimage_desktop.models.sources import SourceConfig, load_token, save_token
 
 TR = "files/diffusion_models/tiny_zimage_bf16.safetensors"
-
-
-@pytest.fixture
-def hub():
-    with HubServer() as server:
-        yield server
-
-
-@pytest.fixture
-def catalog(hub, tiny_models):
-    return parse_catalog(tiny_catalog_data(tiny_models.comfy, hub))
 
 
 def sources(hub, order=("hf", "modelscope")):

@@ -3,24 +3,12 @@ One failing file never stops the others (issue 13)."""
 
 import pytest
 
-from tests.fixtures import Fault, HubServer, tiny_catalog_data
-from zimage_desktop.models.catalog import parse_catalog
+from tests.fixtures import Fault
 from zimage_desktop.models.download import Downloader
 from zimage_desktop.models.sources import SourceConfig
 
 VAE = "files/vae/tiny_ae.safetensors"
 TR = "files/diffusion_models/tiny_zimage_bf16.safetensors"
-
-
-@pytest.fixture
-def hub():
-    with HubServer() as server:
-        yield server
-
-
-@pytest.fixture
-def catalog(hub, tiny_models):
-    return parse_catalog(tiny_catalog_data(tiny_models.comfy, hub))
 
 
 class _CountingFile:

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from tests.fixtures import Fault, HubServer, tiny_catalog_data
+from tests.fixtures import Fault, tiny_catalog_data
 from zimage_desktop.cli import main
 from zimage_desktop.engine.model_files import resolve_model_set
 from zimage_desktop.models.catalog import parse_catalog
@@ -22,12 +22,6 @@ from zimage_desktop.models.store import (
 )
 
 TR = "files/diffusion_models/tiny_zimage_bf16.safetensors"
-
-
-@pytest.fixture
-def hub():
-    with HubServer() as server:
-        yield server
 
 
 def _comfyui_install(tiny_models, root):

@@ -185,10 +185,8 @@ class GenerationWorker(QThread):
             generator.ensure_loaded(profile=self.settings.value.profile)
             plan = generator.plan
             self.worker_event.emit(Loaded(message=plan.explanation if plan else ""))
-        except UserFacingError as exc:
-            self.worker_event.emit(Failed(message=str(exc)))
         except Exception as exc:  # keep the thread alive whatever happens
-            self.worker_event.emit(Failed(message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc()))
+            self.worker_event.emit(failure(exc))
 
     def _run_enhance(self, job: EnhanceJob) -> None:
         from ..engine.enhance import Sampling
@@ -207,13 +205,8 @@ class GenerationWorker(QThread):
                                                cancelled=result.stop == "cancelled",
                                                restored_quotes=result.restored_quotes, tokens=result.tokens,
                                                seconds=result.seconds))
-        except OutOfMemoryError as exc:
-            self.worker_event.emit(Failed(job.id, message=str(exc), lighter_profile=exc.lighter_profile))
-        except UserFacingError as exc:
-            self.worker_event.emit(Failed(job.id, message=str(exc)))
-        except Exception as exc:
-            self.worker_event.emit(Failed(job.id, message=f"{type(exc).__name__}: {exc}",
-                                          details=traceback.format_exc()))
+        except Exception as exc:  # keep the thread alive whatever happens
+            self.worker_event.emit(failure(exc, job.id))
 
     def _history(self):
         from ..history.store import HistoryStore
@@ -263,13 +256,18 @@ class GenerationWorker(QThread):
                                    on_image=on_image)
             done = JobCancelled if result.cancelled else JobFinished
             self.worker_event.emit(done(job.id, request=req))
-        except OutOfMemoryError as exc:
-            self.worker_event.emit(Failed(job.id, message=str(exc), lighter_profile=exc.lighter_profile))
-        except UserFacingError as exc:
-            self.worker_event.emit(Failed(job.id, message=str(exc)))
-        except Exception as exc:
-            self.worker_event.emit(Failed(job.id, message=f"{type(exc).__name__}: {exc}",
-                                          details=traceback.format_exc()))
+        except Exception as exc:  # keep the thread alive whatever happens
+            self.worker_event.emit(failure(exc, job.id))
+
+
+def failure(exc: Exception, job_id: int = 0) -> Failed:
+    """The event for an error that ends a job: one sentence for what users can act on (and the
+    lighter profile after running out of GPU memory); a traceback only for the unexpected."""
+    if isinstance(exc, OutOfMemoryError):
+        return Failed(job_id, message=str(exc), lighter_profile=exc.lighter_profile)
+    if isinstance(exc, UserFacingError):
+        return Failed(job_id, message=str(exc))
+    return Failed(job_id, message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc())
 
 
 def models_ready(models_dir: Path) -> bool:
