@@ -174,3 +174,47 @@ def test_the_properties_can_fail():
     """The harness itself reports a reader that raises something else."""
     with pytest.raises(ZeroDivisionError):
         _read(lambda path: 1 / 0, b"", ".bin")
+
+
+# -- A1111 text and ComfyUI graphs (the recall readers of issue 12) ------------------------------------
+
+a1111_like = st.lists(
+    st.sampled_from(["Steps", "Seed", "Size", "Sampler", "CFG scale", "Negative prompt", "Model"]).map(lambda k: k + ": ")
+    | st.text(alphabet=st.sampled_from('ab,: "\\\n12x'), max_size=12),
+    max_size=30,
+).map("".join)
+
+node = st.fixed_dictionaries({"class_type": st.sampled_from(
+    ["KSampler", "SamplerCustomAdvanced", "RandomNoise", "BasicScheduler", "CLIPTextEncode", "SaveImage",
+     "EmptySD3LatentImage", "CFGGuider", "PrimitiveNode", "X"]) | json_values},
+    optional={"inputs": st.dictionaries(
+        st.sampled_from(["seed", "noise_seed", "steps", "positive", "negative", "text", "images", "samples",
+                         "latent_image", "width", "height", "guider", "noise", "sigmas", "conditioning"]),
+        # links as ComfyUI writes them ([node id, output index]), to missing nodes and into cycles
+        st.tuples(st.sampled_from(["1", "2", "3", "9"]), st.integers(-1, 2)).map(list) | json_values,
+        max_size=6) | json_values})
+
+
+@FUZZ
+@given(a1111_like)
+def test_a1111_text_of_any_shape(text):
+    from zimage_desktop.history.metadata import parse_text_chunks
+
+    try:
+        parse_text_chunks({"parameters": "a prompt\n" + text})
+    except BadInputError:
+        pass
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["1", "2", "3", "9", "x"]), node, max_size=6) | json_values)
+def test_comfyui_graphs_of_any_shape(graph):
+    """Links to missing nodes, cycles, wrong types: the graph walk ends with values or notes."""
+    from zimage_desktop.history.metadata import parse_text_chunks
+
+    text = json.dumps(graph)
+    for key in ("prompt", "workflow"):
+        try:
+            parse_text_chunks({key: text})
+        except BadInputError:
+            pass
