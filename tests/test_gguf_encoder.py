@@ -204,3 +204,21 @@ def test_low_vram_plans_run_with_the_gguf_encoder(kit, profile):
     result = gen.run(GenerationRequest(prompt="a red apple", seed=2, width=256, height=256, steps=2))
     assert np.asarray(result.images[0].image, np.int16).std() > 1
     assert gen.model_set.text_encoder_format == "gguf"
+
+
+def test_the_gguf_encoder_runs_as_the_prompt_enhancers_chat_model(kit):
+    """The same quantized file serves images and the enhancer (issue 16): every layer is loaded,
+    and its logits stay close to those of the safetensors encoder holding the same weights."""
+    from zimage_desktop.engine.enhance import CausalLM, Sampling
+    from zimage_desktop.engine.enhance_session import load_standalone
+
+    _, folders = kit
+    quantized = CausalLM(_encoder(folders["Q8_0"])[1])  # refused if a layer were missing
+    reference = CausalLM(_encoder(folders["safetensors"])[1])
+    ids = torch.tensor([[1, 5, 9, 42, 7]])
+    with torch.inference_mode():
+        got, want = quantized(ids, last_only=False), reference(ids, last_only=False)
+    assert (got - want).abs().max() <= 0.05 * want.abs().max()
+    enhancer, _ = load_standalone(folders["Q8_0"], device_choice="cpu")
+    result = enhancer.enhance("a red kite", Sampling(max_new_tokens=4, seed=1, temperature=0.0))
+    assert result.tokens > 0

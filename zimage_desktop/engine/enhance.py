@@ -54,8 +54,8 @@ class CausalLM(torch.nn.Module):
     def __init__(self, model: Any, expected_layers: int | None = None) -> None:
         super().__init__()
         config = model.config
-        # An encoder loaded for Z-Image alone may leave the last layer out, or keep a weightless
-        # stand-in for it (the GGUF encoder does, so hidden_states[-2] keeps its index).
+        # An encoder loaded for Z-Image alone could leave the last layer out, or keep a weightless
+        # stand-in for it (hidden_states[-2] does not need it); ours load every layer.
         layers = sum(1 for layer in model.layers if next(layer.parameters(), None) is not None)
         if layers < max(config.num_hidden_layers, expected_layers or 0):
             raise ModelFilesError(
