@@ -296,7 +296,9 @@ def test_viewer_export_edit_lineage_and_thumbnail_regeneration(qtbot, window, tm
     qtbot.waitUntil(lambda: gallery.model.rowCount() == 3, timeout=30000)
     child = gallery.model.rows[0]
     assert child.parent_id == parent.id and (child.request.width, child.request.height) == (256, 384)
-    # a deleted thumbnail is made again when the gallery needs it
+    # a deleted thumbnail is made again when the gallery needs it (once the view's own load of it,
+    # started when the image arrived, has finished: deleting under it would race with that load)
+    qtbot.waitUntil(lambda: child.id not in gallery.model.pending, timeout=30000)
     Path(child.thumb_path).unlink()
     gallery.model.cache.clear()
     gallery.model.reload()
