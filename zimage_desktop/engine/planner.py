@@ -34,7 +34,6 @@ COMPONENT_FOR_FORM = {
 }
 TE_COMPONENT_FOR_FORM = {"bf16": "text-encoder-bf16", "Q8_0": "text-encoder-gguf-q8_0",
                          "Q6_K": "text-encoder-gguf-q6_k", "Q4_K": "text-encoder-gguf-q4_k_m"}
-BASE_COMPONENTS = ("text-encoder-bf16", "vae", "configs")  # the bf16 encoder's set (older callers)
 
 
 def _catalog_gib() -> tuple[dict[str, float], dict[str, float]]:
