@@ -314,7 +314,7 @@ def test_save_as_keeps_metadata_and_works_without_the_file(qtbot, window, tmp_pa
     _generate(qtbot, window, "save me", 5)
     window.save_as(str(tmp_path / "copy.png"))
     assert read_png_metadata(tmp_path / "copy.png").request.prompt == "save me"
-    Path(window.last_path).unlink()  # e.g. the data folder could not be written: the image is still in memory
+    Path(window.history.last_path).unlink()  # e.g. the data folder could not be written: the image is still in memory
     window.save_as(str(tmp_path / "from-memory"))
     assert (tmp_path / "from-memory.png").exists()
 
@@ -351,9 +351,9 @@ def test_unwritable_images_folder_keeps_the_image(qtbot, data_with_models, tmp_p
     win.generate()
     qtbot.waitUntil(lambda: "finished" in kinds(win), timeout=30000)
     failed = [e.message for e in events if e.kind == "failed"]
-    assert len(failed) == 1 and "Could not save the image" in failed[0] and f"kept at {win.last_path}." in failed[0]
-    assert win.last_image is not None and os.path.isfile(win.last_path)
-    os.unlink(win.last_path)  # the temp folder is shared
+    assert len(failed) == 1 and "Could not save the image" in failed[0] and f"kept at {win.history.last_path}." in failed[0]
+    assert win.history.last_image is not None and os.path.isfile(win.history.last_path)
+    os.unlink(win.history.last_path)  # the temp folder is shared
     win.save_as(str(tmp_path / "rescued.png"))
     assert (tmp_path / "rescued.png").exists()
     win.close()

@@ -1,141 +1,102 @@
-"""The main window's image and history side: the gallery dock, restoring parameters (from history
-or a dropped PNG), re-running with lineage, and save-as / copy / open folder. The base of MainWindow."""
+"""What the main window does with past images: the gallery dock, restoring parameters (from history
+or a dropped PNG), re-running with lineage, and save-as / copy / open folder.
+
+A helper the window owns (not a base class): it reaches the window only through the few things it
+names below — the parameter form (``apply_request``), the poster panel, the status line and the queue.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
-
-from typing import TYPE_CHECKING
 
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QSpinBox, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog
 
-from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
 
-
 if TYPE_CHECKING:
-    from ..config import Paths
     from .gallery import GalleryView
-    from .poster import PosterPanel
-    from .prompt_editor import PromptEdit
-    from ..engine.request_builder import RequestBuilder
-    from .controller import GenerationController
-    from .sampling_controls import SamplingControls
-    from .seed_edit import SeedEdit
-    from .enhance_flow import EnhanceFlow
+    from .main_window import MainWindow
 
 
-class HistoryActions(QMainWindow):
-    """The base of MainWindow, which provides these widgets and objects."""
-
+class HistoryActions(QObject):
     # (path, RecalledParameters or the UserFacingError) from the thread that read a dropped file
     dropped_read = Signal(str, object)
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.gallery: GalleryView | None = None
+        self.gallery_dock: QDockWidget | None = None
+        self.next_parent_id: int | None = None  # the history image the next request descends from
+        self.last_image: QImage | None = None
+        self.last_path = ""
         self.dropped_read.connect(self._show_dropped)  # first, so it runs before any later listener
 
-    paths: Paths
-    controller: GenerationController
-    status: QLabel
-    prompt: PromptEdit
-    enhancer: EnhanceFlow
-    size_combo: QComboBox
-    width_spin: QSpinBox
-    height_spin: QSpinBox
-    steps_spin: QSpinBox
-    seed_spin: SeedEdit
-    sampling: SamplingControls
-    count_spin: QSpinBox
-    seed_random: QCheckBox
-    gallery: GalleryView | None
-    next_parent_id: int | None = None
-    last_image: QImage | None
-    last_path: str
-    poster: PosterPanel
+    def _say(self, text: str) -> None:
+        self.window.status.setText(text)
 
-    def requests(self) -> "RequestBuilder":
-        raise NotImplementedError  # MainWindow's
-
-    mode_tabs: QTabWidget
-
-    def _build_gallery(self) -> None:
+    def build_gallery(self) -> None:
         from ..history.repair import open_history
         from .gallery import GalleryView
 
         self.gallery = None
         try:
-            store, repaired = open_history(self.paths)
+            store, repaired = open_history(self.window.paths)
         except UserFacingError as exc:
-            self.status.setText(str(exc))
+            self._say(str(exc))
             return
-        self.gallery = GalleryView(store, self.paths.data / "trash", paths=self.paths)
-        missing, orphans = store.reconcile(self.paths.images)
+        self.gallery = GalleryView(store, self.window.paths.data / "trash", paths=self.window.paths)
+        missing, orphans = store.reconcile(self.window.paths.images)
         if missing or orphans:  # reported, never deleted
-            self.status.setText(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
+            self._say(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
                                         "(nothing was deleted; see `zimage-desktop history check`).")
                                 .replace("%1", str(len(missing))).replace("%2", str(len(orphans))))
         if repaired is not None:  # told once: the next start finds a sound database
-            self.status.setText(self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
+            self._say(self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
                                         "file was kept at %2.").replace("%1", str(repaired.restored))
                                 .replace("%2", str(repaired.kept_at)))
         self.gallery.use_parameters.connect(self.use_record)
         self.gallery.rerun.connect(self.rerun_record)
-        self.gallery.status.connect(self.status.setText)
-        self.gallery_dock = QDockWidget(self)
+        self.gallery.status.connect(self._say)
+        self.gallery_dock = QDockWidget(self.window)
         self.gallery_dock.setObjectName("galleryDock")
         self.gallery_dock.setWidget(self.gallery)
         self.gallery_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gallery_dock)
+        self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gallery_dock)
 
     def use_record(self, record) -> None:
         """Fill the editor from a history image; what is generated next (edited or not, another
         size or seed) is recorded as its child."""
-        self.apply_request(record.request)
+        self.window.apply_request(record.request)
         poster = record.request.extra.get("poster") if isinstance(record.request.extra, dict) else None
         if isinstance(poster, dict):  # restore the poster panel, not just the text
             from ..poster.compose import PosterSpec
 
-            self.poster.set_spec(PosterSpec.from_dict(poster), prompt=record.request.prompt)
-            self.mode_tabs.setCurrentIndex(1)
+            self.window.poster.set_spec(PosterSpec.from_dict(poster), prompt=record.request.prompt)
+            self.window.mode_tabs.setCurrentIndex(1)
         self.next_parent_id = record.id
 
-    def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
-        """Fill the editor from a past request (history, or a dropped PNG)."""
-        self.prompt.setPlainText(request.prompt)
-        self.enhancer.remember(request.prompt, request.original_prompt)
-        index = self.size_combo.findData((request.width, request.height))
-        self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
-        self.width_spin.setValue(request.width)
-        self.height_spin.setValue(request.height)
-        self.steps_spin.setValue(request.steps)
-        self.sampling.set_values(request.sampler, request.scheduler)
-        self.seed_random.setChecked(False)
-        self.seed_spin.setValue(request.seed)
-        self.count_spin.setValue(1)
-        self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
-
     def rerun_record(self, record, vary: bool) -> None:
-        self.controller.submit(self.requests().rerun(record.request, vary), parent_id=record.id)
+        self.window.controller.submit(self.window.requests().rerun(record.request, vary), parent_id=record.id)
 
-    def dragEnterEvent(self, event) -> None:
+    def drag_enter(self, event) -> None:
         if any(u.toLocalFile().lower().endswith(".png") for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:
+    def drop(self, event) -> None:
         """Read the dropped PNG on a thread: a large or slow file must not freeze the window."""
         for url in event.mimeData().urls():
             path = url.toLocalFile()
             if not path.lower().endswith(".png"):
                 continue
             event.acceptProposedAction()
-            self.status.setText(self.tr("Reading %1…").replace("%1", Path(path).name))
+            self._say(self.tr("Reading %1…").replace("%1", Path(path).name))
             threading.Thread(target=self._read_dropped, args=(path,), name="read-dropped-png", daemon=True).start()
             return
 
@@ -153,20 +114,20 @@ class HistoryActions(QMainWindow):
 
     def _show_dropped(self, path: str, found) -> None:
         if isinstance(found, UserFacingError):
-            self.status.setText(str(found))
+            self._say(str(found))
             return
         self.next_parent_id = None  # a file from outside the history has no lineage here
         if found.request is None:
-            self.status.setText(self.tr("This image carries no parameters that can be restored.") +
+            self._say(self.tr("This image carries no parameters that can be restored.") +
                                 ("  " + " ".join(found.notes) if found.notes else ""))
         else:
-            self.apply_request(found.request, found.notes)
+            self.window.apply_request(found.request, found.notes)
 
     def save_as(self, name: str = "") -> None:
         if self.last_image is None:
             return
         if not name:
-            name, _ = QFileDialog.getSaveFileName(self, self.tr("Save image as"), self.last_path or "image.png",
+            name, _ = QFileDialog.getSaveFileName(self.window, self.tr("Save image as"), self.last_path or "image.png",
                                                   "PNG (*.png)")
         if name:
             if self.last_path and Path(self.last_path).exists():  # keep the metadata
@@ -179,7 +140,7 @@ class HistoryActions(QMainWindow):
             QGuiApplication.clipboard().setImage(self.last_image)
 
     def open_folder(self) -> None:
-        folder = Path(self.last_path).parent if self.last_path else self.paths.images
+        folder = Path(self.last_path).parent if self.last_path else self.window.paths.images
         folder.mkdir(parents=True, exist_ok=True)
         if sys.platform == "darwin":
             subprocess.Popen(["open", str(folder)])

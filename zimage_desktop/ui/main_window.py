@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
+    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
     QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -32,20 +32,23 @@ from .worker import (
     JobStarted, Loaded, Loading, MachineProbed, StepDone, WorkerEvent,
 )
 
+if TYPE_CHECKING:
+    from .gallery import GalleryView
 
 
-class MainWindow(HistoryActions):
+class MainWindow(QMainWindow):
     language_requested = Signal(str)
+    status: QLabel
 
     def __init__(self, paths: Paths, store: SettingsStore, controller: GenerationController,
                  worker: GenerationWorker) -> None:
         super().__init__()
         self.paths, self.store, self.controller, self.worker = paths, store, controller, worker
         self.last_seed: int | None = None
-        self.last_image: QImage | None = None
+        self.history = HistoryActions(self)
+        self.dropped_read = self.history.dropped_read
         self.shown_after_s = 0.0  # set by app.run_app
         self.machine: object | None = None  # MachineInfo, probed by the worker thread
-        self.last_path = ""
         self._closing = False
         self._handlers: dict[type, Callable[[Any], None]] = {
             MachineProbed: self._on_machine, Loading: self._on_loading, Loaded: self._on_loaded,
@@ -190,7 +193,7 @@ class MainWindow(HistoryActions):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([400, 780])
         self.setCentralWidget(splitter)
-        self._build_gallery()
+        self.history.build_gallery()
         self._build_menus()
         self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
@@ -200,7 +203,7 @@ class MainWindow(HistoryActions):
         self._update_count()
 
     def _build_menus(self) -> None:
-        self.menus = MainMenus(self, save=self.save_as, open_folder=self.open_folder, copy=self.copy_image,
+        self.menus = MainMenus(self, save=self.save_as, open_folder=self.history.open_folder, copy=self.history.copy_image,
                                actual_size=self.preview.set_actual_size, models=self.open_model_manager,
                                settings=self.open_settings, language=self.language_requested.emit)
 
@@ -226,8 +229,8 @@ class MainWindow(HistoryActions):
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))
         self.model_button.setText(self.tr("Models…"))
         self.menus.retranslate(self.settings.language)
-        if getattr(self, "gallery_dock", None) is not None:
-            self.gallery_dock.setWindowTitle(self.tr("History"))
+        if self.history.gallery_dock is not None:
+            self.history.gallery_dock.setWindowTitle(self.tr("History"))
         self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
         self._update_count()
         if not self.status.text():
@@ -287,6 +290,21 @@ class MainWindow(HistoryActions):
                                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler,
                                    original_prompt=self.enhancer.original_for(self.prompt.toPlainText()))
 
+    def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
+        """Fill the editor from a past request (history, or a dropped PNG)."""
+        self.prompt.setPlainText(request.prompt)
+        self.enhancer.remember(request.prompt, request.original_prompt)
+        index = self.size_combo.findData((request.width, request.height))
+        self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
+        self.width_spin.setValue(request.width)
+        self.height_spin.setValue(request.height)
+        self.steps_spin.setValue(request.steps)
+        self.sampling.set_values(request.sampler, request.scheduler)
+        self.seed_random.setChecked(False)
+        self.seed_spin.setValue(request.seed)
+        self.count_spin.setValue(1)
+        self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
+
     def generate(self) -> None:
         try:
             request = self.build_request()
@@ -295,6 +313,28 @@ class MainWindow(HistoryActions):
             return
         self.prompt.remember(request.prompt)
         self.controller.submit(request, parent_id=self.next_parent_id)
+
+    # -- history: what HistoryActions does, under the names the menus and tests use -----------
+
+    @property
+    def gallery(self) -> GalleryView | None:
+        return self.history.gallery
+
+    @property
+    def next_parent_id(self) -> int | None:
+        return self.history.next_parent_id
+
+    def use_record(self, record) -> None:
+        self.history.use_record(record)
+
+    def save_as(self, name: str = "") -> None:
+        self.history.save_as(name)
+
+    def dragEnterEvent(self, event) -> None:
+        self.history.drag_enter(event)
+
+    def dropEvent(self, event) -> None:
+        self.history.drop(event)
 
     # -- worker events --------------------------------------------------------------------
 
@@ -336,7 +376,7 @@ class MainWindow(HistoryActions):
                             .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
 
     def _on_image(self, e: ImageDone) -> None:
-        self.last_image, self.last_path, self.last_seed = e.image, e.path, e.seed
+        self.history.last_image, self.history.last_path, self.last_seed = e.image, e.path, e.seed
         if self.gallery is not None:
             self.gallery.refresh()
         self.preview.show_image(e.image)
