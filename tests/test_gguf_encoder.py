@@ -147,7 +147,7 @@ def test_gguf_encoder_is_recognised_imported_and_preferred(kit, tmp_path, monkey
     _, folders = kit
     gguf_file = next((folders["Q6_K"] / "text_encoders").glob("*.gguf"))
     assert recognise(gguf_file) is None  # tiny sizes are not Qwen3-4B: not adopted
-    monkeypatch.setattr(mf, "shipped_config_dir", lambda: folders["Q6_K"] / "configs" / "z-image-turbo")
+    monkeypatch.setattr(mf, "shipped_config_dir", lambda model="z-image-turbo": folders["Q6_K"] / "configs" / "z-image-turbo")
     assert recognise(gguf_file) == "text_encoder"
     comfy = tmp_path / "ComfyUI" / "models" / "text_encoders"
     comfy.mkdir(parents=True)

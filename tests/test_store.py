@@ -49,7 +49,7 @@ def test_recognise_by_tensors_not_names(tiny_models, tmp_path, monkeypatch):
     shutil.copy(next((tiny_models.comfy / "diffusion_models").iterdir()), tr)
     # Against the real (full-size) config the tiny transformer is a Z-Image of another size: not ours.
     assert recognise(tr) is None
-    monkeypatch.setattr(mf, "shipped_config_dir", lambda: tiny_models.comfy / "configs" / "z-image-turbo")
+    monkeypatch.setattr(mf, "shipped_config_dir", lambda model="z-image-turbo": tiny_models.comfy / "configs" / "z-image-turbo")
     assert recognise(tr) == "transformer"
     assert recognise(next((tiny_models.comfy / "vae").iterdir())) == "vae"
     assert recognise(next((tiny_models.comfy / "text_encoders").iterdir())) == "text_encoder"
@@ -63,7 +63,7 @@ def test_import_comfyui_folder_then_the_engine_loads_it(tiny_models, tmp_path, m
     from zimage_desktop.engine.request import GenerationRequest
 
     # Recognition checks shapes against the shipped full-size config; the tiny model has its own.
-    monkeypatch.setattr(mf, "shipped_config_dir", lambda: tiny_models.comfy / "configs" / "z-image-turbo")
+    monkeypatch.setattr(mf, "shipped_config_dir", lambda model="z-image-turbo": tiny_models.comfy / "configs" / "z-image-turbo")
     comfy = _comfyui_install(tiny_models, tmp_path)
     ours = tmp_path / "ours"
     report = import_folder(comfy, ours, mode)

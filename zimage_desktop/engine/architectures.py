@@ -29,6 +29,9 @@ class Architecture:
     transformer_signature: tuple[str, ...]
     transformer_layer_prefix: str  # a prefix some tensor of this model starts with (e.g. "context_refiner.")
     diffusers_key_marker: str
+    # Models of one family share their tensors (Z-Image base and Turbo do): words in a file or
+    # folder name that pick this entry among those whose signature matches (else: registry order).
+    file_name_hints: tuple[str, ...]
     # Sampling
     latent_channels: int
     vae_scale: int  # pixels per latent cell
@@ -36,8 +39,6 @@ class Architecture:
     guidance_scale: float  # 0: guidance-distilled, no negative prompt
     default_steps: int
     text_hidden_layer: int  # which hidden state of the text encoder conditions the transformer
-    # A1111-style metadata: the sampler as other tools name it
-    metadata_sampler: str
     # Previews: the VAE's latent channels projected to RGB (ComfyUI's factors for the FLUX VAE)
     preview_rgb_factors: tuple[tuple[float, float, float], ...]
     preview_rgb_bias: tuple[float, float, float]
@@ -65,13 +66,13 @@ Z_IMAGE_TURBO = Architecture(
     transformer_signature=("cap_embedder.1.weight",),
     transformer_layer_prefix="context_refiner.",
     diffusers_key_marker="all_x_embedder.2-1.weight",
+    file_name_hints=("turbo",),
     latent_channels=16,
     vae_scale=8,
     size_multiple=16,
     guidance_scale=0.0,
     default_steps=8,
     text_hidden_layer=-2,
-    metadata_sampler="Euler",
     preview_rgb_factors=FLUX_VAE_RGB_FACTORS,
     preview_rgb_bias=FLUX_VAE_RGB_BIAS,
 )
@@ -87,6 +88,16 @@ def architecture(model_id: str) -> Architecture:
         return ARCHITECTURES[model_id]
     except KeyError:
         raise BadInputError(f"Unknown model {model_id!r}; this version knows {', '.join(ARCHITECTURES)}.") from None
+
+
+def by_signature(names: set[str], file_name: str = "") -> list[Architecture]:
+    """The registered models whose transformer signature these tensor names (ComfyUI prefixes
+    stripped) have, the ones ``file_name`` hints at first, then in registry order."""
+    found = [a for a in ARCHITECTURES.values()
+             if all(k in names for k in a.transformer_signature)
+             and any(k.startswith(a.transformer_layer_prefix) for k in names)]
+    lowered = file_name.lower()
+    return sorted(found, key=lambda a: not any(h in lowered for h in a.file_name_hints))
 
 
 def diffusers_class(name: str):

@@ -21,7 +21,7 @@ import torch
 
 from ..errors import BadInputError, OutOfMemoryError, UserFacingError
 from ..models.hashing import HashCache
-from .architectures import DEFAULT
+from .architectures import DEFAULT, Architecture
 from .devices import MachineInfo, probe
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
@@ -39,15 +39,13 @@ StepCallback = Callable[[StepEvent], None]
 ImageCallback = Callable[[GeneratedImage], None]
 CancelCheck = Callable[[], bool]
 
-ARCH = DEFAULT  # the model this engine runs (engine/architectures.py)
-
-
-def initial_latents(seed: int, width: int, height: int, device: torch.device) -> torch.Tensor:
+def initial_latents(seed: int, width: int, height: int, device: torch.device,
+                    arch: Architecture = DEFAULT) -> torch.Tensor:
     """The starting noise of ZImagePipeline.prepare_latents for a CPU generator with this seed."""
     from diffusers.utils.torch_utils import randn_tensor
 
     generator = torch.Generator("cpu").manual_seed(seed)
-    shape = (1, ARCH.latent_channels, height // ARCH.vae_scale, width // ARCH.vae_scale)
+    shape = (1, arch.latent_channels, height // arch.vae_scale, width // arch.vae_scale)
     return randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32).to(device)
 
 
@@ -161,7 +159,9 @@ class Generator:
             self._out_of_memory(plan, "loading")
         assert text_encoder is not None
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
-        self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, _encoder_id(model_set))
+        self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, _encoder_id(model_set),
+                                     hidden_layer=model_set.architecture.text_hidden_layer)
+        self._previewer = LatentPreviewer(model_set.architecture)
         self.load_seconds = time.perf_counter() - started
         log.info("loaded %s in %.1f s: %s", model_set.display_name, self.load_seconds, plan.explanation)
         return model_set
@@ -187,6 +187,7 @@ class Generator:
             files = [{"name": p.name, "sha256": self.hash_cache.sha256(p)} for p in self.model_set.files()]
             self._model_info = {
                 "name": self.model_set.display_name,
+                "arch": self.model_set.arch,
                 "form": self.model_set.form,
                 "files": files,
                 "hash": files[0]["sha256"][:10] if files else "",
@@ -257,11 +258,13 @@ class Generator:
                  cancelled: CancelCheck, model: dict) -> GeneratedImage | None:
         pipe = self.pipe
         assert pipe is not None and self.prompts is not None
+        assert self.model_set is not None
+        arch = self.model_set.architecture
         device = pipe._execution_device
         started = time.perf_counter()
         embeds = self.prompts.encode(req.prompt).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
-        latents = initial_latents(req.seed, req.width, req.height, device)
+        latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         state: dict = {"bad_step": 0}
 
@@ -289,7 +292,7 @@ class Generator:
                 height=req.height,
                 width=req.width,
                 sigmas=sigmas,
-                guidance_scale=ARCH.guidance_scale,
+                guidance_scale=arch.guidance_scale,
                 latents=latents,
                 output_type="latent",
                 callback_on_step_end=on_step_end,

@@ -14,11 +14,10 @@ from pathlib import Path
 import torch
 
 from ..errors import ModelFilesError
-from .architectures import DEFAULT, diffusers_class, transformers_class
+from .architectures import diffusers_class, transformers_class
 from .model_files import ModelSet, component_config_path, read_index, shipped_config_dir
 
 log = logging.getLogger(__name__)
-ARCH = DEFAULT  # the model whose classes this loader builds (engine/architectures.py)
 
 
 class _EmptyFp32ListFilter(logging.Filter):
@@ -34,7 +33,7 @@ logging.getLogger("diffusers.models.modeling_utils").addFilter(_EmptyFp32ListFil
 
 def _config_root(ms: ModelSet, component: str) -> Path:
     """The folder whose ``<component>/config.json`` describes this model set."""
-    return component_config_path(ms.config_dir, component).parent.parent
+    return component_config_path(ms.config_dir, component, ms.arch).parent.parent
 
 
 def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dtype, strip: str = "",
@@ -70,7 +69,7 @@ def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dty
 
 
 def load_transformer(ms: ModelSet, dtype: torch.dtype):
-    ZImageTransformer2DModel = diffusers_class(ARCH.transformer_class)
+    ZImageTransformer2DModel = diffusers_class(ms.architecture.transformer_class)
 
     assert ms.transformer is not None
     if ms.transformer_form == "fp8":
@@ -95,7 +94,7 @@ def load_transformer(ms: ModelSet, dtype: torch.dtype):
 
 def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
     """An fp8 (float8_e4m3fn) single file, kept in fp8: layerwise casting upcasts per layer later."""
-    ZImageTransformer2DModel = diffusers_class(ARCH.transformer_class)
+    ZImageTransformer2DModel = diffusers_class(ms.architecture.transformer_class)
     from diffusers.loaders.single_file_utils import convert_z_image_transformer_checkpoint_to_diffusers
     from safetensors.torch import load_file
 
@@ -133,8 +132,8 @@ def _upcast_layerwise_skipped(model, dtype: torch.dtype):
 
 
 def load_text_encoder(ms: ModelSet, dtype: torch.dtype):
-    Qwen3Config, Qwen3Model = (transformers_class(ARCH.text_encoder_config_class),
-                               transformers_class(ARCH.text_encoder_class))
+    Qwen3Config, Qwen3Model = (transformers_class(ms.architecture.text_encoder_config_class),
+                               transformers_class(ms.architecture.text_encoder_class))
 
     assert ms.text_encoder is not None
     config = Qwen3Config.from_pretrained(str(_config_root(ms, "text_encoder") / "text_encoder"), local_files_only=True)
@@ -148,7 +147,7 @@ def load_text_encoder(ms: ModelSet, dtype: torch.dtype):
 
 
 def load_vae(ms: ModelSet, dtype: torch.dtype):
-    AutoencoderKL = diffusers_class(ARCH.vae_class)
+    AutoencoderKL = diffusers_class(ms.architecture.vae_class)
 
     assert ms.vae is not None
     root = _config_root(ms, "vae")
@@ -171,8 +170,8 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
     # Callers show their own progress; the libraries' tqdm bars would only clutter stderr.
     diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()
-    ZImagePipeline = diffusers_class(ARCH.pipeline_class)
-    FlowMatchEulerDiscreteScheduler = diffusers_class(ARCH.scheduler_class)
+    ZImagePipeline = diffusers_class(ms.architecture.pipeline_class)
+    FlowMatchEulerDiscreteScheduler = diffusers_class(ms.architecture.scheduler_class)
     try:
         if ms.form == "diffusers":
             pipe = ZImagePipeline.from_pretrained(
@@ -184,7 +183,7 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
                 pipe.vae.to(vae_dtype)
             return pipe
         assert ms.config_dir is not None
-        scheduler_root = ms.config_dir if (ms.config_dir / "scheduler").is_dir() else shipped_config_dir()
+        scheduler_root = ms.config_dir if (ms.config_dir / "scheduler").is_dir() else shipped_config_dir(ms.arch)
         scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(
             str(scheduler_root), subfolder="scheduler", local_files_only=True
         )

@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..errors import ModelFilesError
-from .architectures import DEFAULT
+from .architectures import ARCHITECTURES, DEFAULT, Architecture, architecture, by_signature
 from .gguf_encoder import text_encoder_form
 from .tensor_index import (  # noqa: F401  (re-exported: the loader and the model manager use them)
     PICKLE_SUFFIXES, TensorIndex, read_gguf_index, read_index, read_safetensors_index, read_sharded_index,
@@ -24,7 +24,7 @@ from .tensor_index import (  # noqa: F401  (re-exported: the loader and the mode
 )
 
 WEIGHT_SUFFIXES = {".safetensors", ".gguf"}
-CONFIG_NAME = DEFAULT.id  # configs/<model id>/
+CONFIG_NAME = DEFAULT.id  # configs/<model id>/ of the default model
 COMFY_PREFIXES = ("model.diffusion_model.", "diffusion_model.")
 VAE_PREFIXES = ("first_stage_model.", "vae.")
 
@@ -58,6 +58,11 @@ class ModelSet:
     text_encoder_forms: frozenset[str] = frozenset()
     # GiB each installed form takes in memory, "te:<form>" for encoders (the planner's sizes).
     form_gib: tuple[tuple[str, float], ...] = ()
+    arch: str = DEFAULT.id  # which registered model these files are (engine/architectures.py)
+
+    @property
+    def architecture(self) -> Architecture:
+        return architecture(self.arch)
 
     def files(self) -> list[Path]:
         """The weight files of this set (for hashes and metadata)."""
@@ -75,12 +80,12 @@ class ModelSet:
     def display_name(self) -> str:
         if self.form == "diffusers" and self.pipeline_dir is not None:
             return self.pipeline_dir.name
-        return self.transformer.stem if self.transformer else "z-image-turbo"
+        return self.transformer.stem if self.transformer else self.arch
 
 
-def shipped_config_dir() -> Path:
-    """The configs of Tongyi-MAI/Z-Image-Turbo shipped with the app (no tokenizer)."""
-    return Path(str(resources.files("zimage_desktop.resources") / "configs" / CONFIG_NAME))
+def shipped_config_dir(model: str = DEFAULT.id) -> Path:
+    """The configs of a registered model shipped with the app (no tokenizer)."""
+    return Path(str(resources.files("zimage_desktop.resources") / "configs" / model))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,15 +113,30 @@ def _guess_other_model(keys: set[str]) -> str:
     return "not a model this app knows"
 
 
-def classify_transformer(index: TensorIndex, config: dict) -> str:
-    """Return "comfy" or "diffusers" key style, or raise ModelFilesError saying what it is."""
+def classify_transformer(index: TensorIndex, config_for: Callable[[Architecture], dict],
+                         file_name: str = "") -> tuple[Architecture, str] | None:
+    """Which registered model a transformer file is, and its key style ("comfy" or "diffusers").
+
+    None when no model's signature matches; ModelFilesError when one does but the file's sizes fit
+    none of their configurations (``config_for`` gives a model's transformer config).
+    """
+    names = set(index.stripped(COMFY_PREFIXES))
+    error: ModelFilesError | None = None
+    for arch in by_signature(names, file_name):
+        try:
+            return arch, _check_transformer_sizes(index, config_for(arch), arch)
+        except ModelFilesError as exc:
+            error = error or exc
+    if error is not None:
+        raise error
+    return None
+
+
+def _check_transformer_sizes(index: TensorIndex, config: dict, arch: Architecture) -> str:
+    """The key style of a transformer of this (Z-Image family) model, or ModelFilesError when its
+    sizes differ from the configuration's."""
     keys = index.stripped(COMFY_PREFIXES)
     names = set(keys)
-    arch = DEFAULT
-    is_zimage = (all(k in names for k in arch.transformer_signature)
-                 and any(k.startswith(arch.transformer_layer_prefix) for k in names))
-    if not is_zimage:
-        return ""
     style = "diffusers" if arch.diffusers_key_marker in names else "comfy"
     dim, cap_dim = int(config["dim"]), int(config["cap_feat_dim"])
     shape = keys["cap_embedder.1.weight"]
@@ -188,7 +208,7 @@ def check_text_encoder(index: TensorIndex, config: dict, name: str, path: Path |
     return "safetensors"
 
 
-def classify_vae(index: TensorIndex, name: str) -> str:
+def classify_vae(index: TensorIndex, name: str, latent_channels: int = DEFAULT.latent_channels) -> str:
     """Return "bfl" or "diffusers" key style, or raise ModelFilesError."""
     keys = index.stripped(VAE_PREFIXES)
     conv_in = keys.get("decoder.conv_in.weight")
@@ -196,7 +216,7 @@ def classify_vae(index: TensorIndex, name: str) -> str:
         raise ModelFilesError(
             f"{name} is not a VAE ({_guess_other_model(set(keys))}); Z-Image needs the FLUX.1 VAE (ae.safetensors)."
         )
-    if len(conv_in) == 4 and conv_in[1] != 16:
+    if len(conv_in) == 4 and conv_in[1] != latent_channels:
         raise ModelFilesError(
             f"{name} is a VAE with {conv_in[1]} latent channels (an SD/SDXL VAE); Z-Image needs "
             "the FLUX.1 VAE with 16 channels (ae.safetensors)."
@@ -220,16 +240,16 @@ def _load_json(path: Path) -> dict:
     return data
 
 
-def component_config_path(config_dir: Path | None, component: str) -> Path:
-    """configs/z-image-turbo/<component>/config.json from the models folder, else the shipped one."""
-    for base in (config_dir, shipped_config_dir()):
+def component_config_path(config_dir: Path | None, component: str, model: str = DEFAULT.id) -> Path:
+    """configs/<model>/<component>/config.json from the models folder, else the shipped one."""
+    for base in (config_dir, shipped_config_dir(model)):
         if base is not None and (base / component / "config.json").is_file():
             return base / component / "config.json"
     raise ModelFilesError(f"No configuration for the {component} was found.")
 
 
-def component_config(config_dir: Path | None, component: str) -> dict:
-    return _load_json(component_config_path(config_dir, component))
+def component_config(config_dir: Path | None, component: str, model: str = DEFAULT.id) -> dict:
+    return _load_json(component_config_path(config_dir, component, model))
 
 
 EXTRA_PATHS_FILE = "extra_paths.json"  # folders adopted "by reference" (models.store.import_folder)
@@ -276,12 +296,14 @@ def _pick(kind: str, folder: Path, candidates: list[Path], pickles: list[Path], 
 
 
 def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
-                      prefer_forms: Sequence[str] = (), prefer_text_encoder: str | None = None) -> ModelSet:
+                      prefer_forms: Sequence[str] = (), prefer_text_encoder: str | None = None,
+                      model: str = DEFAULT.id) -> ModelSet:
     """Work out which files make the pipeline in ``models_dir`` (raises ModelFilesError).
 
-    ``transformer`` names a file explicitly; otherwise the first file whose form is earliest in
-    ``prefer_forms`` is used (then safetensors before GGUF, then by name). With several text
-    encoders, one of the form ``prefer_text_encoder`` wins, else the
+    ``transformer`` names a file explicitly; otherwise a file of ``model`` (else of any registered
+    model) whose form is earliest in ``prefer_forms`` is used (then safetensors before GGUF, then
+    by name). The text encoder, VAE, configs and tokenizer are then those of the transformer's
+    model. With several text encoders, one of the form ``prefer_text_encoder`` wins, else the
     first by name (a form: "bf16", "Q8_0", "Q6_K", "Q4_K").
     """
     models_dir = Path(models_dir).expanduser()
@@ -292,24 +314,26 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     if not models_dir.is_dir():
         raise ModelFilesError(f"The models folder {models_dir} does not exist.")
 
-    config_dir: Path | None = models_dir / "configs" / CONFIG_NAME
-    if config_dir is not None and not config_dir.is_dir():
-        config_dir = None
-    tr_config = component_config(config_dir, "transformer")
-    te_config = component_config(config_dir, "text_encoder")
+    def config_dir_for(arch: Architecture) -> Path | None:
+        folder = models_dir / "configs" / arch.id
+        return folder if folder.is_dir() else None
+
     forms: dict[Path, str] = {}
+    archs: dict[Path, Architecture] = {}
+    gib: dict[Path, float] = {}
     sizes: dict[str, float] = {}
 
     def check_transformer(path: Path) -> str | None:
         index = read_index(path)
-        style = classify_transformer(index, tr_config)
-        if not style:
+        found = classify_transformer(index, lambda a: component_config(config_dir_for(a), "transformer", a.id), path.name)
+        if found is None:
             raise ModelFilesError(
                 f"{path.name} is not a Z-Image transformer ({_guess_other_model(set(index.stripped(COMFY_PREFIXES)))})."
             )
+        archs[path] = found[0]
         forms[path] = transformer_form(index)
-        _form_gib(sizes, forms[path], resident_gib(index, path))
-        return style
+        gib[path] = resident_gib(index, path)
+        return found[1]
 
     tr_dir = models_dir / "diffusion_models"
     if transformer is not None:
@@ -333,11 +357,17 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
             def order(item):
                 path = item[0]
                 best = min((rank.get(f, len(rank)) for f in provides(forms[path])), default=len(rank))
-                return (best, path.suffix.lower() != ".safetensors", path.name)
+                return (archs[path].id != model, best, path.suffix.lower() != ".safetensors", path.name)
 
             tr_path, tr_style = min(usable, key=order)
         else:  # say why nothing is usable
             tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
+    arch = archs[tr_path]
+    for path in forms:  # the planner's sizes: forms of this model only
+        if archs[path] == arch:
+            _form_gib(sizes, forms[path], gib[path])
+    config_dir = config_dir_for(arch)
+    te_config = component_config(config_dir, "text_encoder", arch.id)
 
     te_formats: dict[Path, str] = {}
     te_forms: dict[Path, str] = {}
@@ -368,14 +398,15 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     vae_dir = models_dir / "vae"
     vae_candidates, vae_pickles = _weight_candidates(vae_dir)
     vae_path, vae_style = _pick(
-        "FLUX.1 VAE", vae_dir, vae_candidates, vae_pickles, lambda p: classify_vae(read_index(p), p.name)
+        "FLUX.1 VAE", vae_dir, vae_candidates, vae_pickles,
+        lambda p: classify_vae(read_index(p), p.name, arch.latent_channels)
     )
 
     tokenizer_dir = config_dir / "tokenizer" if config_dir else None
     if tokenizer_dir is None or not tokenizer_dir.is_dir():
         raise ModelFilesError(
             f"The tokenizer is missing: put the tokenizer/ folder of Tongyi-MAI/Z-Image-Turbo into "
-            f"{models_dir / 'configs' / CONFIG_NAME}."
+            f"{models_dir / 'configs' / arch.id}."
         )
     return ModelSet(
         form="single_files",
@@ -390,18 +421,21 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         vae_keys=vae_style,
         config_dir=config_dir,
         transformer_form=forms[tr_path],
-        available_forms=frozenset(f for form in forms.values() for f in provides(form)),
+        available_forms=frozenset(f for path, form in forms.items() if archs[path] == arch for f in provides(form)),
         text_encoder_forms=frozenset(te_forms.values()),
         form_gib=tuple(sorted(sizes.items())),
+        arch=arch.id,
     )
 
 
 def _resolve_diffusers(folder: Path) -> ModelSet:
     index = _load_json(folder / "model_index.json")
-    if index.get("_class_name") != DEFAULT.pipeline_class:
+    archs = [a for a in ARCHITECTURES.values() if a.pipeline_class == index.get("_class_name")]
+    if not archs:
         raise ModelFilesError(
             f"{folder} is a diffusers pipeline of type {index.get('_class_name')!r}, not ZImagePipeline."
         )
+    arch = next((a for a in archs if any(h in folder.name.lower() for h in a.file_name_hints)), archs[0])
     for sub in ("transformer", "text_encoder", "vae"):
         part = folder / sub
         if not part.is_dir():
@@ -420,4 +454,4 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
     _form_gib(sizes, form, resident_gib(tr_index, folder))
     return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
                     available_forms=frozenset(provides(form)), text_encoder_forms=frozenset({"bf16"}),
-                    form_gib=tuple(sorted(sizes.items())))
+                    form_gib=tuple(sorted(sizes.items())), arch=arch.id)

@@ -21,8 +21,10 @@ MAX_TOKENS = 512
 
 
 class PromptEncoder:
-    def __init__(self, tokenizer, text_encoder, encoder_id: str, cache_size: int = 32) -> None:
+    def __init__(self, tokenizer, text_encoder, encoder_id: str, cache_size: int = 32,
+                 hidden_layer: int = DEFAULT.text_hidden_layer) -> None:
         self.tokenizer = tokenizer
+        self.hidden_layer = hidden_layer  # the model's conditioning layer (Architecture.text_hidden_layer)
         self.text_encoder = text_encoder
         self.encoder_id = encoder_id
         self.cache_size = cache_size
@@ -57,7 +59,7 @@ class PromptEncoder:
                 attention_mask=torch.ones_like(input_ids, dtype=torch.bool),
                 output_hidden_states=True,
             )
-        embeds = out.hidden_states[DEFAULT.text_hidden_layer][0].detach()
+        embeds = out.hidden_states[self.hidden_layer][0].detach()
         self._cache[key] = embeds
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

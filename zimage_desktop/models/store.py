@@ -88,7 +88,7 @@ def recognise(path: Path) -> str | None:
         return None
     config_dir = mf.shipped_config_dir()
     try:
-        if mf.classify_transformer(index, mf.component_config(config_dir, "transformer")):
+        if mf.classify_transformer(index, lambda arch: mf.component_config(None, "transformer", arch.id), path.name):
             return "transformer"
     except ModelFilesError:
         return None  # a Z-Image transformer of another size
