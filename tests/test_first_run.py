@@ -84,7 +84,7 @@ def select_only(dialog, *ids):
     for item in (dialog.table.item(r, 0) for r in range(dialog.table.rowCount())):
         wanted = item.data(Qt.ItemDataRole.UserRole) in ids
         item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
-    assert dialog.selected_components() == list(ids)
+    assert sorted(dialog.selected_components()) == sorted(ids)
 
 
 def test_offline_download_says_so_within_seconds_and_offers_retry(qtbot, tmp_path, monkeypatch):
@@ -128,3 +128,30 @@ def test_preview_placeholder_survives_resizes_until_an_image_is_shown(qtbot):
     view.show_image(image)
     view.resize(500, 500)
     assert view.label.text() == "" and not view.label.pixmap().isNull()
+
+
+def test_closing_the_manager_keeps_the_download_and_its_end_switches_to_generate(qtbot, tmp_path, monkeypatch, hub,
+                                                                                  tiny_models):
+    from tests.fixtures import Fault, tiny_catalog_data
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(tiny_catalog_data(tiny_models.comfy, hub)))
+    hub.faults["files/vae/tiny_ae.safetensors"] = Fault(rate=100_000)  # ~3 s: slow enough to close the dialog first
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", hub.url)
+    win = fresh_window(qtbot, tmp_path / "data")
+    dialog = win._model_dialog
+    dialog.catalog_path = catalog
+    dialog.refresh()
+    select_only(dialog, "transformer", "text-encoder", "vae", "configs")
+    changed = []
+    dialog.models_changed.connect(lambda: changed.append(True))
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.total.maximum() == 1000 and dialog.total.value() > 0, timeout=10000)
+    dialog.close_button.click()
+    assert not dialog.isVisible() and dialog.download_thread is not None  # still downloading
+    qtbot.waitUntil(lambda: "Downloading models" in win.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: bool(changed), timeout=60000)
+    assert dialog.status.text() == "Download complete."
+    assert win.generate_button.text().startswith("Generate")
+    win.close()

@@ -78,6 +78,7 @@ class ModelManagerDialog(QDialog):
         self.download_thread: DownloadThread | None = None
         self.plan: MemoryPlan | None = None
         self.statuses: dict = {}  # component id -> ComponentStatus, from the last scan
+        self.catalog_path: Path | None = None  # None: the built-in catalog (like the CLI's --catalog)
         self.resize(780, 520)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
@@ -168,7 +169,7 @@ class ModelManagerDialog(QDialog):
     def _catalog(self):
         from ..models.catalog import load_catalog
 
-        return load_catalog()
+        return load_catalog(self.catalog_path)
 
     def _setting_changed(self, key: str) -> None:
         if key in ("models_dir", "profile"):
