@@ -155,3 +155,22 @@ def test_closing_the_manager_keeps_the_download_and_its_end_switches_to_generate
     assert dialog.status.text() == "Download complete."
     assert win.generate_button.text().startswith("Generate")
     win.close()
+
+
+def test_model_manager_warns_when_the_drive_is_too_small(qtbot, tmp_path, hub, tiny_models):
+    from tests.fixtures import tiny_catalog_data
+
+    data = tiny_catalog_data(tiny_models.comfy, hub)
+    data["components"]["transformer"]["files"][0]["size"] = 10**16  # 10 PB: more than any test machine has
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(data))
+    win = fresh_window(qtbot, tmp_path / "data")
+    dialog = win._model_dialog
+    dialog.catalog_path = catalog
+    dialog.refresh()
+    select_only(dialog, "vae")
+    assert "Not enough free space" not in dialog.totals.text()
+    select_only(dialog, "vae", "transformer")
+    assert dialog.totals.text().startswith("Selected: 10000000.0 GB")
+    assert "Not enough free space" in dialog.totals.text()
+    win.close()

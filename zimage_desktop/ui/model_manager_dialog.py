@@ -221,13 +221,17 @@ class ModelManagerDialog(QDialog):
         selected = set(self.selected_components())
         need = sum(st.missing_bytes for cid, st in self.statuses.items() if cid in selected)
         present = sum(f.size for st in self.statuses.values() for f in st.files)
-        free = free_bytes(models_dir)
+        try:
+            free: int | None = free_bytes(models_dir)
+        except OSError:  # e.g. a drive that is not there (any more): the download will say so
+            free = None
         text = (self.tr("Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB")
-                .replace("%1", f"{need / GB:.1f}").replace("%2", f"{present / GB:.1f}").replace("%3", f"{free / GB:.1f}"))
-        short = need > 0 and need + DISK_MARGIN > free
+                .replace("%1", f"{need / GB:.1f}").replace("%2", f"{present / GB:.1f}")
+                .replace("%3", "?" if free is None else f"{free / GB:.1f}"))
+        short = free is not None and need > 0 and need + DISK_MARGIN > free
         if short:
             text += "\n" + self.tr("Not enough free space: %1 GB more are needed on the drive of %2.") \
-                .replace("%1", f"{(need + DISK_MARGIN - free) / GB:.1f}").replace("%2", str(models_dir))
+                .replace("%1", f"{(need + DISK_MARGIN - (free or 0)) / GB:.1f}").replace("%2", str(models_dir))
         self.totals.setText(text)
         self.totals.setStyleSheet("color: #c0392b;" if short else "")
 

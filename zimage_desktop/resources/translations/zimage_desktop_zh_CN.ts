@@ -543,37 +543,37 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="148"/>
+        <location filename="../../ui/model_manager_dialog.py" line="149"/>
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="149"/>
+        <location filename="../../ui/model_manager_dialog.py" line="150"/>
         <source>Get</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="149"/>
+        <location filename="../../ui/model_manager_dialog.py" line="150"/>
         <source>Component</source>
         <translation>组件</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="149"/>
+        <location filename="../../ui/model_manager_dialog.py" line="150"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="149"/>
+        <location filename="../../ui/model_manager_dialog.py" line="150"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="151"/>
+        <location filename="../../ui/model_manager_dialog.py" line="152"/>
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="150"/>
+        <location filename="../../ui/model_manager_dialog.py" line="151"/>
         <source>Hugging Face mirror (%1)</source>
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
@@ -618,139 +618,139 @@
         <translation>暂时无法生成：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="152"/>
+        <location filename="../../ui/model_manager_dialog.py" line="153"/>
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="154"/>
+        <location filename="../../ui/model_manager_dialog.py" line="155"/>
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="155"/>
+        <location filename="../../ui/model_manager_dialog.py" line="156"/>
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="156"/>
-        <location filename="../../ui/model_manager_dialog.py" line="287"/>
-        <location filename="../../ui/model_manager_dialog.py" line="317"/>
+        <location filename="../../ui/model_manager_dialog.py" line="157"/>
+        <location filename="../../ui/model_manager_dialog.py" line="292"/>
+        <location filename="../../ui/model_manager_dialog.py" line="322"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="157"/>
+        <location filename="../../ui/model_manager_dialog.py" line="158"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="158"/>
+        <location filename="../../ui/model_manager_dialog.py" line="159"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="159"/>
+        <location filename="../../ui/model_manager_dialog.py" line="160"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="160"/>
+        <location filename="../../ui/model_manager_dialog.py" line="161"/>
         <source>Use files from an existing ComfyUI folder…</source>
         <translation>使用已有 ComfyUI 文件夹中的模型…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="191"/>
+        <location filename="../../ui/model_manager_dialog.py" line="192"/>
         <source>Detecting this computer&apos;s graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="193"/>
+        <location filename="../../ui/model_manager_dialog.py" line="194"/>
         <source>Recommended for this computer (%1): %2</source>
         <translation>本机推荐（%1）：%2</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="209"/>
+        <location filename="../../ui/model_manager_dialog.py" line="210"/>
         <source>installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="209"/>
+        <location filename="../../ui/model_manager_dialog.py" line="210"/>
         <source>verified</source>
         <translation>已校验</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="210"/>
+        <location filename="../../ui/model_manager_dialog.py" line="211"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="210"/>
+        <location filename="../../ui/model_manager_dialog.py" line="211"/>
         <source>partly downloaded</source>
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="224"/>
+        <location filename="../../ui/model_manager_dialog.py" line="228"/>
         <source>Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB</source>
         <translation>已选：需下载 %1 GB · 模型文件夹中已有 %2 GB · 所在磁盘可用 %3 GB</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="228"/>
+        <location filename="../../ui/model_manager_dialog.py" line="233"/>
         <source>Not enough free space: %1 GB more are needed on the drive of %2.</source>
         <translation>磁盘空间不足：%2 所在磁盘还需要 %1 GB。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="251"/>
+        <location filename="../../ui/model_manager_dialog.py" line="256"/>
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="264"/>
+        <location filename="../../ui/model_manager_dialog.py" line="269"/>
         <source>Preparing the download…</source>
         <translation>正在准备下载…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="298"/>
+        <location filename="../../ui/model_manager_dialog.py" line="303"/>
         <source>Checking the connection to the download sources…</source>
         <translation>正在检查与下载源的连接…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="303"/>
+        <location filename="../../ui/model_manager_dialog.py" line="308"/>
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="306"/>
+        <location filename="../../ui/model_manager_dialog.py" line="311"/>
         <source>%1 of %2 GB · %3 MB/s · %4 left · %5</source>
         <translation>%1 / %2 GB · %3 MB/s · 剩余 %4 · %5</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="310"/>
+        <location filename="../../ui/model_manager_dialog.py" line="315"/>
         <source>Downloading models: %1% · %2 left</source>
         <translation>正在下载模型：%1% · 剩余 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="320"/>
+        <location filename="../../ui/model_manager_dialog.py" line="325"/>
         <source>No download source can be reached. Check the internet connection (or the proxy or mirror address), then press Retry.</source>
         <translation>无法连接任何下载源。请检查网络连接（或代理、镜像地址），然后点击“重试”。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="290"/>
+        <location filename="../../ui/model_manager_dialog.py" line="295"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="328"/>
+        <location filename="../../ui/model_manager_dialog.py" line="333"/>
         <source>Download complete.</source>
         <translation>下载完成。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="335"/>
+        <location filename="../../ui/model_manager_dialog.py" line="340"/>
         <source>Choose the ComfyUI models folder</source>
         <translation>选择 ComfyUI 的 models 文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="343"/>
+        <location filename="../../ui/model_manager_dialog.py" line="348"/>
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
     </message>
