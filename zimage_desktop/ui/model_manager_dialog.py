@@ -16,10 +16,9 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout,
 )
 
+from ..config import Paths, Settings
 from ..models.download import DISK_MARGIN, SourcesUnreachable, free_bytes
 from ..models.readiness import Readiness
-
-from ..config import Paths, Settings
 from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
 from .translations import current_language
@@ -265,6 +264,7 @@ class ModelManagerDialog(QDialog):
         self.download_thread.progress.connect(self.on_progress)
         self.download_thread.done.connect(self.on_done)
         self.retry_button.hide()
+        self.status.setToolTip("")
         self._set_running(True)
         self._tell(self.tr("Preparing the download…"))
         self.download_thread.start()

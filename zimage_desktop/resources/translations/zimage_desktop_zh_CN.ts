@@ -543,164 +543,164 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="149"/>
+        <location filename="../../ui/model_manager_dialog.py" line="148"/>
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="150"/>
+        <location filename="../../ui/model_manager_dialog.py" line="149"/>
         <source>Get</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="150"/>
+        <location filename="../../ui/model_manager_dialog.py" line="149"/>
         <source>Component</source>
         <translation>组件</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="150"/>
+        <location filename="../../ui/model_manager_dialog.py" line="149"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="150"/>
+        <location filename="../../ui/model_manager_dialog.py" line="149"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="152"/>
+        <location filename="../../ui/model_manager_dialog.py" line="151"/>
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="151"/>
+        <location filename="../../ui/model_manager_dialog.py" line="150"/>
         <source>Hugging Face mirror (%1)</source>
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="37"/>
+        <location filename="../../ui/model_manager_dialog.py" line="36"/>
         <source>Use “Get models…” to download them or to use the files of an existing ComfyUI folder.</source>
         <translation>请点击“获取模型…”下载，或使用现有 ComfyUI 文件夹中的文件。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="40"/>
+        <location filename="../../ui/model_manager_dialog.py" line="39"/>
         <source>the transformer (diffusion model)</source>
         <translation>Transformer（扩散模型）</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="41"/>
+        <location filename="../../ui/model_manager_dialog.py" line="40"/>
         <source>the text encoder</source>
         <translation>文本编码器</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="42"/>
+        <location filename="../../ui/model_manager_dialog.py" line="41"/>
         <source>the VAE</source>
         <translation>VAE</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="43"/>
+        <location filename="../../ui/model_manager_dialog.py" line="42"/>
         <source>the configuration files</source>
         <translation>配置文件</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="44"/>
+        <location filename="../../ui/model_manager_dialog.py" line="43"/>
         <source>Cannot generate yet: the models folder lacks %1.</source>
         <translation>暂时无法生成：模型文件夹缺少%1。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="45"/>
+        <location filename="../../ui/model_manager_dialog.py" line="44"/>
         <source>, </source>
         <translation>、</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="46"/>
+        <location filename="../../ui/model_manager_dialog.py" line="45"/>
         <source>Cannot generate yet: %1</source>
         <translation>暂时无法生成：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="153"/>
+        <location filename="../../ui/model_manager_dialog.py" line="152"/>
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="155"/>
+        <location filename="../../ui/model_manager_dialog.py" line="154"/>
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="156"/>
+        <location filename="../../ui/model_manager_dialog.py" line="155"/>
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="157"/>
+        <location filename="../../ui/model_manager_dialog.py" line="156"/>
         <location filename="../../ui/model_manager_dialog.py" line="292"/>
         <location filename="../../ui/model_manager_dialog.py" line="322"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="158"/>
+        <location filename="../../ui/model_manager_dialog.py" line="157"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="159"/>
+        <location filename="../../ui/model_manager_dialog.py" line="158"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="160"/>
+        <location filename="../../ui/model_manager_dialog.py" line="159"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="161"/>
+        <location filename="../../ui/model_manager_dialog.py" line="160"/>
         <source>Use files from an existing ComfyUI folder…</source>
         <translation>使用已有 ComfyUI 文件夹中的模型…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="192"/>
+        <location filename="../../ui/model_manager_dialog.py" line="191"/>
         <source>Detecting this computer&apos;s graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="194"/>
+        <location filename="../../ui/model_manager_dialog.py" line="193"/>
         <source>Recommended for this computer (%1): %2</source>
         <translation>本机推荐（%1）：%2</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="210"/>
+        <location filename="../../ui/model_manager_dialog.py" line="209"/>
         <source>installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="210"/>
+        <location filename="../../ui/model_manager_dialog.py" line="209"/>
         <source>verified</source>
         <translation>已校验</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="211"/>
+        <location filename="../../ui/model_manager_dialog.py" line="210"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="211"/>
+        <location filename="../../ui/model_manager_dialog.py" line="210"/>
         <source>partly downloaded</source>
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="228"/>
+        <location filename="../../ui/model_manager_dialog.py" line="227"/>
         <source>Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB</source>
         <translation>已选：需下载 %1 GB · 模型文件夹中已有 %2 GB · 所在磁盘可用 %3 GB</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="233"/>
+        <location filename="../../ui/model_manager_dialog.py" line="232"/>
         <source>Not enough free space: %1 GB more are needed on the drive of %2.</source>
         <translation>磁盘空间不足：%2 所在磁盘还需要 %1 GB。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="256"/>
+        <location filename="../../ui/model_manager_dialog.py" line="255"/>
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
