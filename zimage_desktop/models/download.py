@@ -4,8 +4,10 @@ Each file streams into ``<dest>.part``; the sha256 is computed while the bytes a
 file hashes its existing prefix once, then continues), and the part is renamed into place only
 after size and hash match. A dropped connection or a stall (no byte for ``stall_timeout``) is
 retried from the byte where it stopped with an HTTP Range request, with bounded, growing pauses;
-a source that keeps failing (timeouts, 5xx, DNS, 404) hands over to the next one. Several files
-download at once, sharing one optional bandwidth limit.
+a source that keeps failing (timeouts, 5xx, DNS, 404) hands over to the next one. Before any file
+starts, each source is probed once (models.reachability): unreachable ones are left out, and when
+none can be reached the set fails at once with one message instead of a retry storm. Several
+files download at once, sharing one optional bandwidth limit.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..errors import UserFacingError
 from .catalog import CatalogFile, SourceLocation, safe_dest
 from .hashing import HashCache
 from .http import MAX_REDIRECTS, RedirectRefused, ScopedSession
+from .reachability import probe_sources
 from .sources import (
     SourceConfig, file_url, host_of, request_headers, sha256_from_headers, token_refusal, validate_endpoint,
 )
@@ -37,6 +40,7 @@ from .throughput import RateLimiter, Sink, Speed
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 EMIT_INTERVAL = 0.1
+DISK_MARGIN = 512 * 1024**2  # kept free beyond the download, for the OS and the history
 
 
 class DownloadError(UserFacingError):
@@ -45,6 +49,15 @@ class DownloadError(UserFacingError):
 
 class DiskSpaceError(DownloadError):
     pass
+
+
+class SourcesUnreachable(DownloadError):
+    """No source answered the probe: most likely no network (or a proxy or mirror that is down)."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        super().__init__("No download source can be reached (" + "; ".join(f"{k}: {v}" for k, v in reasons.items())
+                         + "). Check the internet connection, proxy or mirror address, then try again.")
+        self.reasons = reasons
 
 
 class DownloadCancelled(DownloadError):
@@ -62,7 +75,9 @@ class _Retry(Exception):
 
 @dataclass(frozen=True)
 class DownloadEvent:
-    kind: str  # "progress" | "file_done" | "file_skipped" | "source_failed" | "file_failed" | "notice"
+    # "checking" | "progress" | "file_done" | "file_skipped" | "source_failed" (another source is tried
+    # next) | "file_failed" | "notice"
+    kind: str
     file: str  # catalog dest
     done: int = 0
     total: int | None = None
@@ -90,7 +105,8 @@ class Downloader:
 
     def __init__(self, models_dir: Path, sources: SourceConfig | None = None, *, concurrency: int = 2,
                  stall_timeout: float = 30.0, connect_timeout: float = 15.0, retries: int = 5,
-                 backoff: float = 1.0, rate_limit: float | None = None, disk_margin: int = 512 * 1024**2,
+                 backoff: float = 1.0, rate_limit: float | None = None, disk_margin: int = DISK_MARGIN,
+                 probe_timeout: float = 5.0,
                  hash_cache: HashCache | None = None, open_part: Callable[[Path, str], IO[bytes]] | None = None) -> None:
         self.models_dir = Path(models_dir)
         self.sources = sources or SourceConfig()
@@ -101,6 +117,8 @@ class Downloader:
         self.backoff = backoff
         self.limiter = RateLimiter(rate_limit)
         self.disk_margin = disk_margin
+        self.probe_timeout = probe_timeout
+        self._unreachable: set[str] = set()  # source kinds the probe could not reach, for this run
         self.hash_cache = hash_cache or HashCache()
         self.open_part = open_part or (lambda path, mode: open(path, mode))
         self._cancel = threading.Event()
@@ -174,6 +192,7 @@ class Downloader:
             else:
                 todo.append(f)
         self._check_space(todo)
+        self._probe(todo, report)
         self._set_total = sum(f.expected_size for f in todo)
         self._set_done = sum(self._part_size(f) for f in todo)
         self._set_started = time.monotonic()
@@ -205,19 +224,45 @@ class Downloader:
         needed = sum(max(0, f.expected_size - self._part_size(f)) for f in files)
         if not needed:
             return
-        self.models_dir.mkdir(parents=True, exist_ok=True)
-        free = shutil.disk_usage(self.models_dir).free
+        free = free_bytes(self.models_dir)
         if needed + self.disk_margin > free:
             raise DiskSpaceError(
                 f"Not enough disk space in {self.models_dir}: the download needs {needed / 1e9:.1f} GB "
                 f"(+{self.disk_margin / 1e9:.1f} GB margin) but {free / 1e9:.1f} GB are free."
             )
 
+    def _order(self, f: CatalogFile) -> list[str]:
+        """The sources to try for a file, preferred first, those known to be unreachable left out."""
+        order = [k for k in self.sources.order if f.source(k)] + [s.kind for s in f.sources if s.kind not in self.sources.order]
+        return [k for k in order if k not in self._unreachable]
+
+    def _probe(self, todo: list[CatalogFile], report: DownloadReport) -> None:
+        """Leave out the sources that cannot be reached; fail the set at once when none can."""
+        self._unreachable = set()
+        urls: dict[str, str] = {}
+        for f in todo:
+            for kind in self._order(f):
+                loc = f.source(kind)
+                if kind not in urls and loc is not None:
+                    urls[kind] = file_url(loc, self.sources)
+        if not urls:
+            return
+        self._emit(DownloadEvent("checking", "", message="Checking the connection to the download sources…"))
+        reasons = {kind: why for kind, why in probe_sources(urls, self.probe_timeout).items() if why}
+        if len(reasons) == len(urls):
+            raise SourcesUnreachable({self.sources.name(kind): why for kind, why in reasons.items()})
+        self._unreachable = set(reasons)
+        for kind, why in reasons.items():
+            message = f"{self.sources.name(kind)} cannot be reached ({why}); using the other sources."
+            report.messages.append(message)
+            log.warning(message)
+            self._emit(DownloadEvent("notice", "", source=self.sources.name(kind), message=message))
+
     def _fetch(self, f: CatalogFile, report: DownloadReport) -> None:
         dest = self.dest_path(f.dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         errors: list[str] = []
-        order = [k for k in self.sources.order if f.source(k)] + [s.kind for s in f.sources if s.kind not in self.sources.order]
+        order = self._order(f)
         for i, kind in enumerate(order):
             loc = f.source(kind)
             assert loc is not None
@@ -236,8 +281,9 @@ class Downloader:
                 message = f"{f.dest} from {name} failed ({exc})" + (f"; trying {nxt}." if nxt else ".")
                 report.messages.append(message)
                 log.warning(message)
-                self._emit(DownloadEvent("source_failed", f.dest, source=name, message=message))
-        message = f"{f.dest} could not be downloaded — " + "; ".join(errors)
+                if nxt:  # the last source's failure is told once, in the file's "file_failed"
+                    self._emit(DownloadEvent("source_failed", f.dest, source=name, message=message))
+        message = f"{f.dest} could not be downloaded — " + ("; ".join(errors) or "no reachable source has it.")
         self._emit(DownloadEvent("file_failed", f.dest, message=message))
         raise DownloadError(message)
 
@@ -428,3 +474,12 @@ class Downloader:
             self._on_event(event)
         except Exception:  # a broken progress display must not break the download
             log.exception("download progress callback failed")
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space on the drive that holds ``folder``, which need not exist yet (its nearest
+    existing parent is asked)."""
+    path = Path(folder).expanduser().absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return shutil.disk_usage(path).free

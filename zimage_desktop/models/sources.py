@@ -109,7 +109,8 @@ def source_config(settings, paths, endpoint: str | None = None, source: str | No
     token_hosts = frozenset({host_of(settings.hf_mirror)} - {""}) if settings.hf_token_to_mirror else frozenset()
     return SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
                         hf_endpoint=validate_endpoint(hf_endpoint, "The Hugging Face address"),
-                        modelscope_endpoint=validate_endpoint(modelscope_endpoint or MODELSCOPE_ENDPOINT,
+                        modelscope_endpoint=validate_endpoint(modelscope_endpoint or os.environ.get("MODELSCOPE_ENDPOINT")
+                                                              or MODELSCOPE_ENDPOINT,
                                                               "The ModelScope address"),
                         hf_token=os.environ.get("HF_TOKEN") or load_token(paths.data), token_hosts=token_hosts)
 

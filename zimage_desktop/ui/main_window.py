@@ -16,6 +16,7 @@ from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from ..engine.request_builder import RequestBuilder
 from ..engine.sizes import presets
 from ..errors import BadInputError
+from ..models.readiness import Readiness, check_models
 from .history_actions import HistoryActions
 from .preview_view import PreviewView
 from .sampling_controls import SamplingControls
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.shown_after_s = 0.0  # set by app.run_app
         self.machine: object | None = None  # MachineInfo, probed by the worker thread
         self._closing = False
+        self.readiness: Readiness = Readiness()  # until first_run says otherwise, the models are assumed usable
         self._handlers: dict[type, Callable[[Any], None]] = {
             MachineProbed: self._on_machine, Loading: self._on_loading, Loaded: self._on_loaded,
             JobStarted: self._on_started, StepDone: self._on_step, ImageDone: self._on_image,
@@ -118,7 +120,7 @@ class MainWindow(QMainWindow):
         self.count_spin.setRange(1, MAX_COUNT)
         self.generate_button = QPushButton()
         self.generate_button.setObjectName("generateButton")
-        self.generate_button.clicked.connect(self.generate)
+        self.generate_button.clicked.connect(self._main_action)
         self.cancel_button = QPushButton()
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.controller.cancel_current)
@@ -221,7 +223,7 @@ class MainWindow(QMainWindow):
             self.labels[key].setText(text)
         self.seed_random.setText(self.tr("Random"))
         self.reuse_seed.setText(self.tr("Reuse last"))
-        self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)"))
+        self._show_main_action()
         self.enhance_button.setText(self.tr("Enhance  (Ctrl+E)"))
         self.enhance_button.setToolTip(self.tr(
             "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
@@ -306,6 +308,9 @@ class MainWindow(QMainWindow):
         self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
 
     def generate(self) -> None:
+        if not self.readiness.usable:
+            self.status.setText(self._what_is_missing())
+            return
         try:
             request = self.build_request()
         except BadInputError as exc:
@@ -359,6 +364,8 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status.setText(self.tr("Model ready: %1").replace("%1", e.message))
+        if not self.readiness.usable:
+            self.refresh_models_state()
 
     def _on_started(self, e: JobStarted) -> None:
         self.progress.setRange(0, e.total * e.image_count)
@@ -425,12 +432,36 @@ class MainWindow(QMainWindow):
     def _setting_changed(self, key: str) -> None:
         if key == "language":
             self.menus.check_language(self.settings.language)
+        elif key == "models_dir":
+            self.refresh_models_state()
 
     # -- actions --------------------------------------------------------------------------
 
     def first_run(self) -> None:
+        self.refresh_models_state()
         self.status.setText(self.tr("No model files yet: choose what to download."))
         self.open_model_manager()
+
+    def refresh_models_state(self) -> None:
+        """Until the models folder can generate, the main button gets models instead."""
+        self.readiness = check_models(self.store.models_path())
+        self._show_main_action()
+
+    def _show_main_action(self) -> None:
+        self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)") if self.readiness.usable else self.tr("Get models…"))
+        self.generate_button.setToolTip("" if self.readiness.usable else self._what_is_missing())
+
+    def _main_action(self) -> None:
+        if self.readiness.usable:
+            self.generate()
+        else:
+            self.status.setText(self._what_is_missing())
+            self.open_model_manager()
+
+    def _what_is_missing(self) -> str:
+        from .model_manager_dialog import missing_models_text
+
+        return missing_models_text(self.readiness)
 
     def open_model_manager(self) -> None:
         from .model_manager_dialog import ModelManagerDialog
@@ -439,6 +470,8 @@ class MainWindow(QMainWindow):
         if dialog is None:
             dialog = self._model_dialog = ModelManagerDialog(self.paths, self.store, self.machine, self)
             dialog.models_changed.connect(self.controller.request_reload)
+            dialog.models_changed.connect(self.refresh_models_state)
+            dialog.activity.connect(lambda text: None if dialog.isVisible() else self.status.setText(text))
         dialog.show()
         dialog.raise_()
 
@@ -452,6 +485,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self._closing = True
         self.worker.stop(2000)
+        if getattr(self, "_model_dialog", None) is not None:
+            self._model_dialog.shutdown()
         if self.gallery is not None:
             self.gallery.shutdown()
         super().closeEvent(event)

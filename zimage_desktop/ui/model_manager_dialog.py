@@ -1,17 +1,24 @@
-"""Model manager: the recommended files for this machine, downloads with progress, ComfyUI import."""
+"""Model manager: the recommended files for this machine, downloads with progress, ComfyUI import.
+
+Closing the dialog hides it and a running download goes on (the window's status line follows it,
+and the window's model button brings the dialog back); quitting the app cancels it, keeping the
+partial files, which resume next time.
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
     QTableWidgetItem, QVBoxLayout,
 )
 
 from ..config import Paths, Settings
+from ..models.download import DISK_MARGIN, SourcesUnreachable, free_bytes
+from ..models.readiness import Readiness
 from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
 from .translations import current_language
@@ -21,9 +28,26 @@ from ..errors import UserFacingError
 GB = 1e9
 
 
+translate = QCoreApplication.translate  # lupdate collects the translate("ModelManagerDialog", "…") calls
+
+
+def missing_models_text(readiness: Readiness) -> str:
+    """Why the window cannot generate yet, naming the parts to get (for its status line)."""
+    hint = translate("ModelManagerDialog",
+                     "Use “Get models…” to download them or to use the files of an existing ComfyUI folder.")
+    if readiness.missing:
+        names = {"transformer": translate("ModelManagerDialog", "the transformer (diffusion model)"),
+                 "text_encoder": translate("ModelManagerDialog", "the text encoder"),
+                 "vae": translate("ModelManagerDialog", "the VAE"),
+                 "configs": translate("ModelManagerDialog", "the configuration files")}
+        return translate("ModelManagerDialog", "Cannot generate yet: the models folder lacks %1.").replace(
+            "%1", translate("ModelManagerDialog", ", ").join(names[part] for part in readiness.missing)) + " " + hint
+    return translate("ModelManagerDialog", "Cannot generate yet: %1").replace("%1", readiness.problem) + " " + hint
+
+
 class DownloadThread(QThread):
     progress = Signal(object)  # DownloadEvent
-    done = Signal(object, str)  # DownloadReport | None, error message
+    done = Signal(object, object)  # DownloadReport | None, the UserFacingError that stopped the set | None
 
     def __init__(self, downloader, files) -> None:
         super().__init__()
@@ -32,13 +56,14 @@ class DownloadThread(QThread):
     def run(self) -> None:
         try:
             report = self.downloader.download(self.files, self.progress.emit)
-            self.done.emit(report, "")
+            self.done.emit(report, None)
         except UserFacingError as exc:
-            self.done.emit(None, str(exc))
+            self.done.emit(None, exc)
 
 
 class ModelManagerDialog(QDialog):
     models_changed = Signal()
+    activity = Signal(str)  # what the download is doing, for the window's status line while hidden
 
     @property
     def settings(self) -> Settings:
@@ -51,6 +76,8 @@ class ModelManagerDialog(QDialog):
         self.paths, self.store, self.machine = paths, store, machine
         self.download_thread: DownloadThread | None = None
         self.plan: MemoryPlan | None = None
+        self.statuses: dict = {}  # component id -> ComponentStatus, from the last scan
+        self.catalog_path: Path | None = None  # None: the built-in catalog (like the CLI's --catalog)
         self.resize(780, 520)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
@@ -59,22 +86,36 @@ class ModelManagerDialog(QDialog):
         self.table.setObjectName("componentTable")
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(self.update_totals)
+        self.totals = QLabel()
+        self.totals.setObjectName("downloadTotals")
+        self.totals.setWordWrap(True)
         self.source = QComboBox()
         self.source.setObjectName("sourceCombo")
         for code in ("hf", "mirror", "modelscope"):
             self.source.addItem("", code)
         self.source.setCurrentIndex(max(0, self.source.findData(store.value.download_source)))
         store.changed.connect(self._setting_changed)
-        self.download_button, self.pause_button, self.cancel_button, self.import_button = (QPushButton() for _ in range(4))
-        self.download_button.setObjectName("downloadButton")
+        (self.download_button, self.pause_button, self.cancel_button, self.import_button, self.retry_button,
+         self.close_button) = (QPushButton() for _ in range(6))
+        for button, name in ((self.download_button, "downloadButton"), (self.pause_button, "pauseButton"),
+                             (self.cancel_button, "cancelDownloadButton"), (self.import_button, "importButton"),
+                             (self.retry_button, "retryButton"), (self.close_button, "closeButton")):
+            button.setObjectName(name)
+        self.download_button.setDefault(True)
         self.download_button.clicked.connect(self.start_download)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button.clicked.connect(self.cancel_download)
         self.import_button.clicked.connect(self.import_comfyui)
+        self.retry_button.clicked.connect(self.start_download)
+        self.retry_button.hide()
+        self.close_button.clicked.connect(self.close)
         self.file_label = QLabel()
+        self.file_label.setObjectName("downloadDetail")
         self.total = QProgressBar()
         self.total.setObjectName("downloadProgress")
         self.status = QLabel()
+        self.status.setObjectName("downloadStatus")
         self.status.setWordWrap(True)
         self.source_label = QLabel()
         row = QHBoxLayout()
@@ -83,14 +124,25 @@ class ModelManagerDialog(QDialog):
         row.addWidget(self.download_button)
         row.addWidget(self.pause_button)
         row.addWidget(self.cancel_button)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.retry_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.import_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.explanation)
         layout.addWidget(self.table)
+        layout.addWidget(self.totals)
         layout.addLayout(row)
-        for widget in (self.file_label, self.total, self.status, self.import_button):
-            layout.addWidget(widget)
+        layout.addWidget(self.file_label)
+        layout.addWidget(self.total)
+        layout.addLayout(status_row)
+        layout.addLayout(bottom)
         self.retranslate()
         self.refresh()
+        self._set_running(False)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Model manager"))
@@ -103,6 +155,8 @@ class ModelManagerDialog(QDialog):
         self.download_button.setText(self.tr("Download selected"))
         self.pause_button.setText(self.tr("Pause"))
         self.cancel_button.setText(self.tr("Cancel"))
+        self.retry_button.setText(self.tr("Retry"))
+        self.close_button.setText(self.tr("Close"))
         self.import_button.setText(self.tr("Use files from an existing ComfyUI folder…"))
 
     def changeEvent(self, event) -> None:
@@ -114,7 +168,7 @@ class ModelManagerDialog(QDialog):
     def _catalog(self):
         from ..models.catalog import load_catalog
 
-        return load_catalog()
+        return load_catalog(self.catalog_path)
 
     def _setting_changed(self, key: str) -> None:
         if key in ("models_dir", "profile"):
@@ -140,6 +194,8 @@ class ModelManagerDialog(QDialog):
                                      .replace("%1", plan.profile).replace("%2", explain_plan(plan)))
         catalog = self._catalog()
         status = scan(models_dir, catalog, HashCache(self.paths.hash_cache))
+        self.statuses = {st.component.id: st for st in status}
+        self.table.blockSignals(True)  # one totals update for the whole table, not one per cell
         self.table.setRowCount(len(status))
         for row, st in enumerate(status):
             check = QTableWidgetItem()
@@ -153,8 +209,30 @@ class ModelManagerDialog(QDialog):
             state = {"installed": self.tr("installed"), "verified": self.tr("verified"),
                      "missing": self.tr("not installed"), "partial": self.tr("partly downloaded")}.get(st.state, st.state)
             self.table.setItem(row, 3, QTableWidgetItem(state))
+        self.table.blockSignals(False)
         for column in (0, 2, 3):
             self.table.resizeColumnToContents(column)
+        self.update_totals()
+
+    def update_totals(self) -> None:
+        """What the selection downloads, what is already there, and whether the drive can take it."""
+        models_dir = self.settings.models_path(self.paths)
+        selected = set(self.selected_components())
+        need = sum(st.missing_bytes for cid, st in self.statuses.items() if cid in selected)
+        present = sum(f.size for st in self.statuses.values() for f in st.files)
+        try:
+            free: int | None = free_bytes(models_dir)
+        except OSError:  # e.g. a drive that is not there (any more): the download will say so
+            free = None
+        text = (self.tr("Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB")
+                .replace("%1", f"{need / GB:.1f}").replace("%2", f"{present / GB:.1f}")
+                .replace("%3", "?" if free is None else f"{free / GB:.1f}"))
+        short = free is not None and need > 0 and need + DISK_MARGIN > free
+        if short:
+            text += "\n" + self.tr("Not enough free space: %1 GB more are needed on the drive of %2.") \
+                .replace("%1", f"{(need + DISK_MARGIN - (free or 0)) / GB:.1f}").replace("%2", str(models_dir))
+        self.totals.setText(text)
+        self.totals.setStyleSheet("color: #c0392b;" if short else "")
 
     def selected_components(self) -> list[str]:
         items = [self.table.item(r, 0) for r in range(self.table.rowCount())]
@@ -185,8 +263,25 @@ class ModelManagerDialog(QDialog):
         self.download_thread = DownloadThread(downloader, files)
         self.download_thread.progress.connect(self.on_progress)
         self.download_thread.done.connect(self.on_done)
-        self.status.setText(self.tr("Downloading…"))
+        self.retry_button.hide()
+        self.status.setToolTip("")
+        self._set_running(True)
+        self._tell(self.tr("Preparing the download…"))
         self.download_thread.start()
+
+    def _set_running(self, running: bool) -> None:
+        self.download_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.total.setRange(0, 0)  # busy until the first bytes tell how far along it is
+        else:
+            self.total.setRange(0, 1000)
+            self.file_label.clear()
+
+    def _tell(self, text: str) -> None:
+        self.status.setText(text)
+        self.activity.emit(text)
 
     def toggle_pause(self) -> None:
         if self.download_thread is None:
@@ -204,25 +299,38 @@ class ModelManagerDialog(QDialog):
             self.download_thread.downloader.cancel()
 
     def on_progress(self, e) -> None:
-        if e.kind == "progress" and e.set_total:
-            self.total.setRange(0, 1000)
-            self.total.setValue(int(e.set_done * 1000 / e.set_total))
+        if e.kind == "checking":
+            self._tell(self.tr("Checking the connection to the download sources…"))
+        elif e.kind == "progress" and e.set_total:
+            pct = int(e.set_done * 1000 / e.set_total)
+            if self.total.maximum() == 0:  # the first bytes: from busy to a real bar
+                self.total.setRange(0, 1000)
+                self.status.setText(self.tr("Downloading…"))
+            self.total.setValue(pct)
             eta = time.strftime("%H:%M:%S", time.gmtime(e.set_eta_s)) if e.set_eta_s else "--:--:--"
-            self.file_label.setText(self.tr("%1: %2 of %3 GB · %4 MB/s · %5 left")
-                                    .replace("%1", e.file).replace("%2", f"{e.done / GB:.2f}")
-                                    .replace("%3", f"{(e.total or 0) / GB:.2f}").replace("%4", f"{e.speed / 1e6:.1f}")
-                                    .replace("%5", eta))
+            self.file_label.setText(self.tr("%1 of %2 GB · %3 MB/s · %4 left · %5")
+                                    .replace("%1", f"{e.set_done / GB:.2f}").replace("%2", f"{e.set_total / GB:.2f}")
+                                    .replace("%3", f"{e.set_speed / 1e6:.1f}").replace("%4", eta)
+                                    .replace("%5", Path(e.file).name))
+            self.activity.emit(self.tr("Downloading models: %1% · %2 left").replace("%1", str(pct // 10))
+                               .replace("%2", eta))
         elif e.kind in ("source_failed", "file_failed", "notice"):
-            self.status.setText(e.message)
+            self._tell(e.message)
 
-    def on_done(self, report, error: str) -> None:
+    def on_done(self, report, error) -> None:
         self.download_thread = None
         self.pause_button.setText(self.tr("Pause"))
-        if error:
-            self.status.setText(error)
+        self._set_running(False)
+        if isinstance(error, SourcesUnreachable):  # offline: one message and a way to try again
+            self._tell(self.tr("No download source can be reached. Check the internet connection "
+                               "(or the proxy or mirror address), then press Retry."))
+            self.status.setToolTip(str(error))
+            self.retry_button.show()
+        elif error is not None:
+            self._tell(str(error))
         elif report is not None:
-            failed = "; ".join(f"{k}: {v}" for k, v in report.failed.items())
-            self.status.setText(failed or self.tr("Download complete."))
+            failed = "; ".join(report.failed.values())
+            self._tell(failed or self.tr("Download complete."))
             self.models_changed.emit()
         self.refresh()
 
@@ -242,8 +350,8 @@ class ModelManagerDialog(QDialog):
         self.models_changed.emit()
         self.refresh()
 
-    def closeEvent(self, event) -> None:
+    def shutdown(self) -> None:
+        """The app is quitting: stop a running download (what arrived is kept and resumes)."""
         if self.download_thread is not None:
             self.download_thread.downloader.cancel()
             self.download_thread.wait(3000)
-        super().closeEvent(event)

@@ -18,6 +18,7 @@ class PreviewView(QScrollArea):
         self.setWidget(self.label)
         self.setWidgetResizable(True)
         self.image: QImage | None = None
+        self.placeholder = ""  # shown while there is no image; every render puts it back
         self.actual_size = False
         self.setMinimumSize(320, 320)
 
@@ -31,12 +32,14 @@ class PreviewView(QScrollArea):
         self._render()
 
     def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
         if self.image is None:
             self.label.setText(text)
 
     def _render(self) -> None:
         if self.image is None:
-            self.label.setPixmap(QPixmap())
+            # setPixmap(QPixmap()) would clear the label's text too: a resize wiped the placeholder
+            self.label.setText(self.placeholder)
             return
         pixmap = QPixmap.fromImage(self.image)
         if self.actual_size:

@@ -219,6 +219,10 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <source>Parameters restored.</source>
+        <translation>已恢复参数。</translation>
+    </message>
+    <message>
         <source>Enhance  (Ctrl+E)</source>
         <translation>扩写  (Ctrl+E)</translation>
     </message>
@@ -385,10 +389,6 @@
         <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
     </message>
     <message>
-        <source>Parameters restored.</source>
-        <translation>已恢复参数。</translation>
-    </message>
-    <message>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
@@ -429,6 +429,10 @@
         <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>
     <message>
+        <source>Get models…</source>
+        <translation>获取模型…</translation>
+    </message>
+    <message>
         <source>Sampler</source>
         <translation>采样器</translation>
     </message>
@@ -464,6 +468,38 @@
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
+        <source>Use “Get models…” to download them or to use the files of an existing ComfyUI folder.</source>
+        <translation>请点击“获取模型…”下载，或使用现有 ComfyUI 文件夹中的文件。</translation>
+    </message>
+    <message>
+        <source>the transformer (diffusion model)</source>
+        <translation>Transformer（扩散模型）</translation>
+    </message>
+    <message>
+        <source>the text encoder</source>
+        <translation>文本编码器</translation>
+    </message>
+    <message>
+        <source>the VAE</source>
+        <translation>VAE</translation>
+    </message>
+    <message>
+        <source>the configuration files</source>
+        <translation>配置文件</translation>
+    </message>
+    <message>
+        <source>Cannot generate yet: the models folder lacks %1.</source>
+        <translation>暂时无法生成：模型文件夹缺少%1。</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>Cannot generate yet: %1</source>
+        <translation>暂时无法生成：%1</translation>
+    </message>
+    <message>
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
@@ -482,6 +518,14 @@
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
     </message>
     <message>
         <source>Use files from an existing ComfyUI folder…</source>
@@ -512,20 +556,44 @@
         <translation>部分已下载</translation>
     </message>
     <message>
+        <source>Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB</source>
+        <translation>已选：需下载 %1 GB · 模型文件夹中已有 %2 GB · 所在磁盘可用 %3 GB</translation>
+    </message>
+    <message>
+        <source>Not enough free space: %1 GB more are needed on the drive of %2.</source>
+        <translation>磁盘空间不足：%2 所在磁盘还需要 %1 GB。</translation>
+    </message>
+    <message>
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
+    </message>
+    <message>
+        <source>Preparing the download…</source>
+        <translation>正在准备下载…</translation>
+    </message>
+    <message>
+        <source>Checking the connection to the download sources…</source>
+        <translation>正在检查与下载源的连接…</translation>
     </message>
     <message>
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <source>Resume</source>
-        <translation>继续</translation>
+        <source>%1 of %2 GB · %3 MB/s · %4 left · %5</source>
+        <translation>%1 / %2 GB · %3 MB/s · 剩余 %4 · %5</translation>
     </message>
     <message>
-        <source>%1: %2 of %3 GB · %4 MB/s · %5 left</source>
-        <translation>%1：%2 / %3 GB · %4 MB/s · 剩余 %5</translation>
+        <source>Downloading models: %1% · %2 left</source>
+        <translation>正在下载模型：%1% · 剩余 %2</translation>
+    </message>
+    <message>
+        <source>No download source can be reached. Check the internet connection (or the proxy or mirror address), then press Retry.</source>
+        <translation>无法连接任何下载源。请检查网络连接（或代理、镜像地址），然后点击“重试”。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
     </message>
     <message>
         <source>Download complete.</source>
