@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
@@ -172,12 +172,15 @@ class GalleryView(QWidget):
     def _context_menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
         if index.isValid() and not self.view.selectionModel().isSelected(index):
-            self.view.setCurrentIndex(index)  # the menu acts on what was right-clicked
+            self.select_only(index)  # the menu acts on what was right-clicked
         self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _overlay_clicked(self, index: QModelIndex, name: str) -> None:
-        self.view.setCurrentIndex(index)  # the button acts on its own image, not the whole selection
+        self.select_only(index)  # the button acts on its own image, not the whole selection
         self.commands[name].trigger()
+
+    def select_only(self, index: QModelIndex) -> None:
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _apply_search(self) -> None:
         started = time.perf_counter()
@@ -222,7 +225,7 @@ class GalleryView(QWidget):
         self.undo_stack.append(operations.trash(self.store, records, self.trash_dir))
         self.model.remove_records({r.id for r in records})
         if self.model.rowCount():  # the next image is selected, so Del can go on
-            self.view.setCurrentIndex(self.model.index(max(0, min(row, self.model.rowCount() - 1))))
+            self.select_only(self.model.index(max(0, min(row, self.model.rowCount() - 1))))
         self._update_enabled()
         self.status.emit(self.tr("Deleted %n image(s); Undo brings them back.", "", len(records)))
 
@@ -244,6 +247,7 @@ class GalleryView(QWidget):
         if index.isValid():
             self.viewer = ImageViewer(self, index.row(), self)
             self.viewer.show()
+            self.viewer.activateWindow()  # its keys (←/→, F, Del…) work at once
 
     def compare_selected(self) -> None:
         """Two selected images side by side (e.g. poster variants), with their seeds."""

@@ -65,7 +65,7 @@ class ImageViewer(QDialog):
             if key is not None:
                 action.setShortcut(QKeySequence(key))
             # the gallery's selection is the image shown (show_row keeps it so): its actions apply
-            action.triggered.connect(lambda _=False, slot=slot: (self._select_shown(), slot()))
+            action.triggered.connect(lambda _=False, slot=slot: self._on_shown(slot))
             self.toolbar.addAction(action)
             commands[name] = action
         commands["favourite"].setCheckable(True)
@@ -82,11 +82,9 @@ class ImageViewer(QDialog):
     def shown(self):
         return self.gallery.model.rows[self.row]
 
-    def _select_shown(self) -> None:
-        from PySide6.QtCore import QItemSelectionModel
-
-        index = self.gallery.model.index(self.row)
-        self.gallery.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    def _on_shown(self, slot) -> None:
+        self.gallery.select_only(self.gallery.model.index(self.row))
+        slot()
 
     def use_parameters(self) -> None:
         self.gallery.use_parameters.emit(self.shown())
