@@ -85,6 +85,8 @@ class GalleryView(QWidget):
         self.more_button = QToolButton()
         self.more_button.setObjectName("galleryMoreButton")
         self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # the arrow is in the text: the style would draw its own over the last letter
+        self.more_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
         more = self.menu(self)
         more.addSeparator()
         self.import_action = more.addAction("", lambda: self.import_folder())
@@ -139,7 +141,7 @@ class GalleryView(QWidget):
         self.fav_only.setToolTip(self.tr("Show only favourites"))
         self.import_button.setText(self.tr("Import…"))
         self.import_button.setToolTip(self.tr("Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history"))
-        self.more_button.setText(self.tr("More"))
+        self.more_button.setText(self.tr("More") + " ▾")
         self.import_action.setText(self.tr("Import…"))
         for i, text in enumerate((self.tr("Any time"), self.tr("Today"), self.tr("Last 7 days"), self.tr("Last 30 days"))):
             self.date_filter.setItemText(i, text)

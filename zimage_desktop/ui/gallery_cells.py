@@ -11,14 +11,17 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QModelIndex, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QTextLayout, QTextOption
+from PySide6.QtGui import (
+    QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen, QTextLayout, QTextOption,
+)
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip,
+    QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip,
 )
 
 from .gallery_model import ICON, GalleryModel
 
 PAD = 6
+GAP = 8  # between cells, so a highlighted cell stands apart from its neighbours
 CAPTION_LINES = 2
 BUTTON = 26
 # the hover buttons, left to right over the thumbnail's top-right corner
@@ -100,16 +103,23 @@ class GalleryDelegate(QStyledItemDelegate):
         return {name: QRect(right - (len(OVERLAY) - i) * (BUTTON + 2) + 2, thumb.top() + 3, BUTTON, BUTTON)
                 for i, name in enumerate(OVERLAY)}
 
-    def _button_at(self, cell: QRect, pos) -> str | None:
+    def button_at(self, cell: QRect, pos) -> str | None:
         return next((name for name, rect in self.overlay_rects(cell).items() if rect.contains(pos)), None)
 
     def paint(self, painter: QPainter, option, index) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        style = opt.widget.style() if opt.widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected or hovered:  # the whole cell, thumbnail included (the style would mark only the text)
+            colour = QColor(opt.palette.color(QPalette.ColorRole.Highlight))
+            if not selected:
+                colour.setAlpha(45)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         thumb = self.thumb_rect(option.rect)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if pixmap is not None and not pixmap.isNull():
@@ -117,8 +127,7 @@ class GalleryDelegate(QStyledItemDelegate):
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(thumb.center())
             painter.drawPixmap(target, pixmap)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.setPen(opt.palette.color(opt.palette.ColorRole.HighlightedText if selected else opt.palette.ColorRole.Text))
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
         painter.setFont(opt.font)
         height = line_height(opt.font)
         top = thumb.bottom() + 1 + PAD
@@ -128,7 +137,7 @@ class GalleryDelegate(QStyledItemDelegate):
                              int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), line)
         record = index.data(GalleryModel.RecordRole)
         favourite = bool(record is not None and record.favourite)
-        if option.state & QStyle.StateFlag.State_MouseOver:
+        if hovered:
             self._paint_overlay(painter, option.rect, index.row(), favourite)
         elif favourite:  # the mark stays when the mouse has left
             painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
@@ -169,25 +178,25 @@ class GalleryDelegate(QStyledItemDelegate):
     def editorEvent(self, event, model, option, index) -> bool:
         kind = event.type()
         if kind == QEvent.Type.MouseMove:
-            button = self._button_at(option.rect, event.position().toPoint())
+            button = self.button_at(option.rect, event.position().toPoint())
             hovered = (index.row(), button) if button else None
             if hovered != self.hovered:
                 self.hovered = hovered
                 self.view.viewport().update(option.rect)
             return False
-        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick):
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
             if event.button() != Qt.MouseButton.LeftButton:
                 return False
-            button = self._button_at(option.rect, event.position().toPoint())
+            button = self.button_at(option.rect, event.position().toPoint())
             if button is None:
                 return False
-            if kind != QEvent.Type.MouseButtonPress:  # a double click is a second click, not "open"
+            if kind == QEvent.Type.MouseButtonRelease:
                 self.overlay_clicked.emit(index, button)
             return True
         return super().editorEvent(event, model, option, index)
 
     def helpEvent(self, event, view, option, index) -> bool:
-        button = self._button_at(option.rect, event.pos())
+        button = self.button_at(option.rect, event.pos())
         if button is not None and button in self.tips:
             QToolTip.showText(event.globalPos(), self.tips[button], view)
             return True
@@ -216,9 +225,9 @@ class ThumbnailListView(QListView):
     def fit_metrics(self) -> None:
         """Grid and minimum height from the font (again after a font or language change)."""
         cell = self.cells.cell_size()
-        self.setGridSize(cell)
+        self.setGridSize(cell + QSize(GAP, GAP))
         scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
-        self.setMinimumHeight(cell.height() + scroll_bar + 2 * self.frameWidth() + 2)
+        self.setMinimumHeight(self.gridSize().height() + scroll_bar + 2 * self.frameWidth() + GAP)
         self.fit_flow()
 
     def fit_flow(self) -> None:
@@ -242,6 +251,15 @@ class ThumbnailListView(QListView):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self.fit_metrics()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        pos = event.position().toPoint()
+        index = self.indexAt(pos)
+        button = self.cells.button_at(self.visualRect(index), pos) if index.isValid() else None
+        if button is not None:  # a quick second click on a button is a second click, not "open the image"
+            self.cells.overlay_clicked.emit(index, button)
+            return
+        super().mouseDoubleClickEvent(event)
 
     def wheelEvent(self, event) -> None:
         # In the strip the wheel scrolls along it: most mice have no horizontal wheel.
