@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -138,6 +138,11 @@ def test_hover_buttons_favourite_and_delete_their_own_image(qtbot, gallery):
     assert clicks and gallery.store.get(second.id).favourite == (len(clicks) % 2 == 0)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=buttons["delete"].center())
     assert gallery.model.rowCount() == 2 and gallery.store.get(second.id) is None
+    thumb = view.cells.thumb_rect(view.visualRect(gallery.model.index(1)))
+    spot = thumb.bottomLeft() + QPoint(10, -10)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)  # a double click's first click
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    assert gallery.viewer.isVisible() and gallery.viewer.row == 1  # elsewhere on the thumbnail: open it
 
 
 def test_strip_in_chinese_fits_thumbnail_and_captions_then_becomes_a_grid(qtbot, gallery):
@@ -207,6 +212,14 @@ def test_viewer_actions_and_keys(qtbot, gallery, tmp_path):
     assert QGuiApplication.clipboard().image().width() == 64
     _key(qtbot, viewer, Qt.Key.Key_Delete)
     assert gallery.model.rowCount() == 2 and viewer.row == 0 and PROMPTS[1] in viewer.details.toPlainText()
+    from zimage_desktop.ui.translations import Translations
+
+    translations = Translations.for_app(QGuiApplication.instance())
+    translations.apply("zh_CN")
+    try:
+        qtbot.waitUntil(lambda: viewer.commands["favourite"].text() == "★ 收藏  (F)", timeout=5000)
+    finally:
+        translations.apply("en")
     with qtbot.waitSignal(gallery.use_parameters, timeout=5000) as used:
         viewer.commands["use"].trigger()
     assert used.args[0].prompt == PROMPTS[1] and not viewer.isVisible()

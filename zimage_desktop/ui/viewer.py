@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QPushButton, QToolBar, QVBoxLayout
 
@@ -44,9 +44,7 @@ class ImageViewer(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addLayout(body, 1)
-        self.prev_button.setText(self.tr("◀ Newer  (←)"))
-        self.next_button.setText(self.tr("Older  (→) ▶"))
-        self._label_commands()
+        self.retranslate()
         self.show_row(row)
 
     def _build_commands(self) -> dict[str, QAction]:
@@ -71,13 +69,20 @@ class ImageViewer(QDialog):
         commands["favourite"].setCheckable(True)
         return commands
 
-    def _label_commands(self) -> None:
+    def retranslate(self) -> None:
+        self.prev_button.setText(self.tr("◀ Newer  (←)"))
+        self.next_button.setText(self.tr("Older  (→) ▶"))
         texts = {"use": self.tr("Use parameters"), "rerun": self.tr("Re-run exactly"), "vary": self.tr("Vary (new seed)"),
                  "favourite": self.tr("★ Favourite"), "copy": self.tr("Copy image"), "save": self.tr("Save as…"),
                  "folder": self.tr("Open folder"), "delete": self.tr("Delete")}
         for name, text in texts.items():
             key = self.commands[name].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             self.commands[name].setText(f"{text}  ({key})" if key else text)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def shown(self):
         return self.gallery.model.rows[self.row]
