@@ -6,7 +6,8 @@ from PIL import Image
 from zimage_desktop.devkit.history import fill_history
 from zimage_desktop.history.saving import write_thumbnail
 from zimage_desktop.history.store import HistoryStore
-from zimage_desktop.ui.gallery import PAGE, GalleryView
+from zimage_desktop.ui.gallery import GalleryView
+from zimage_desktop.ui.gallery_model import PAGE
 
 
 def rss_mb():

@@ -188,11 +188,11 @@ def test_gallery_use_parameters_rerun_exactly_and_vary(qtbot, window):
     window.prompt.setPlainText("something else")
     window.seed_spin.setValue(1)
     _select_first(window)
-    window.gallery.buttons["use"].click()
+    window.gallery.commands["use"].trigger()
     assert window.prompt.toPlainText() == "gallery 画廊 test" and window.seed_spin.value() == 321
     assert (window.width_spin.value(), window.height_spin.value()) == (256, 256)
     _select_first(window)
-    window.gallery.buttons["rerun"].click()
+    window.gallery.commands["rerun"].trigger()
     qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 2, timeout=30000)
     again = [e for e in window.events if e.kind == "image"][-1]
     pixels = lambda e: np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(e.path))  # noqa: E731
@@ -200,7 +200,7 @@ def test_gallery_use_parameters_rerun_exactly_and_vary(qtbot, window):
     newest = window.gallery.model.rows[0]
     assert newest.parent_id == window.gallery.model.rows[1].id
     window.gallery.view.setCurrentIndex(window.gallery.model.index(0))
-    window.gallery.buttons["vary"].click()
+    window.gallery.commands["vary"].trigger()
     qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 3, timeout=30000)
     varied = window.gallery.model.rows[0]
     assert varied.prompt == "gallery 画廊 test" and varied.request.seed != 321

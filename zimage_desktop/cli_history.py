@@ -7,9 +7,13 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .config import Paths, Settings
 from .errors import BadInputError
+
+
+LABEL_WIDTH = 10  # "key" column of ``history show``
 
 
 def add_parser(sub, common) -> None:
@@ -71,6 +75,62 @@ def _line(record) -> str:
     return f"{record.id:6d}  {created}  {r.width}x{r.height}  {r.seed:10d}  {prompt[:80]}"
 
 
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):  # inside a list: one line for the item
+        return ", ".join(f"{k} {_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        lines = [_value(v) for v in value]
+        return "\n".join(lines) if any(isinstance(v, dict) for v in value) else ", ".join(lines)
+    return "" if value is None else str(value)
+
+
+def _field(key: str, value: Any, indent: str = "", width: int = LABEL_WIDTH) -> list[str]:
+    """``key  value`` aligned on one column, a multi-line value continued under itself, and a
+    nested mapping (the poster's fields, say) as an indented block of its own aligned fields."""
+    key = key.replace("_", " ")
+    if isinstance(value, dict):
+        inner = max((len(k) for k in value), default=0)
+        return [f"{indent}{key}"] + [line for k, v in value.items() for line in _field(k, v, indent + "  ", inner)]
+    first, *more = _value(value).splitlines() or [""]
+    return [f"{indent}{key:{width}} {first}".rstrip()] + [" " * (len(indent) + width + 1) + line for line in more]
+
+
+def _seconds(timings: dict[str, Any]) -> str:
+    """``{"encode_s": 0.12, …}`` as ``encode 0.12 s · …``."""
+    return " · ".join(f"{key.removesuffix('_s')} {value:.2f} s" if isinstance(value, (int, float)) else f"{key} {value}"
+                      for key, value in timings.items())
+
+
+def show_lines(record, lineage: list[int]) -> list[str]:
+    """``history show``: what a person reads — local time, one parameter a line, no JSON."""
+    r = record.request
+    lines = _field("image", record.id)
+    lines += _field("created", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created)))
+    lines += _field("prompt", r.prompt)
+    if r.original_prompt:  # the user's words behind an enhanced prompt
+        lines += _field("original", r.original_prompt)
+    for key, value in (("size", f"{r.width}x{r.height}"), ("seed", r.seed), ("steps", r.steps), ("sampler", r.sampler),
+                       ("scheduler", r.scheduler), ("profile", r.profile), ("weights", r.transformer)):
+        if value not in (None, ""):
+            lines += _field(key, value)
+    for key, value in r.extra.items():
+        lines += _field(key, value)
+    if record.model:
+        lines += _field("model", record.model)
+    if record.timings:
+        lines += _field("timings", _seconds(record.timings))
+    lines += _field("favourite", record.favourite)
+    if record.tags:
+        lines += _field("tags", record.tags)
+    lines += _field("lineage", " → ".join(str(i) for i in lineage))
+    lines += _field("file", record.path)
+    return lines
+
+
 def run(args) -> int:
     paths = Paths.resolve(args.data_dir)
     if args.history_command == "repair":
@@ -107,13 +167,7 @@ def run(args) -> int:
             if args.json:
                 print(json.dumps(record.to_dict(), ensure_ascii=False))
             else:
-                for key, value in record.to_dict().items():
-                    if key != "request":
-                        print(f"{key:10} {value}")
-                if record.request.original_prompt:  # the user's words behind an enhanced prompt
-                    print(f"{'original':10} {record.request.original_prompt}")
-                chain = [str(r.id) for r in store.lineage(record.id)]
-                print(f"{'lineage':10} {' → '.join(chain)}")
+                print("\n".join(show_lines(record, [r.id for r in store.lineage(record.id)])))
             return 0
         return _rerun(args, paths, store, record)
     finally:

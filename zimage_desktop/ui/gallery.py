@@ -1,139 +1,40 @@
-"""The history gallery: thumbnails paged from SQLite, live search, favourites, re-generation.
-
-The model never loads all rows: ``fetchMore`` pulls pages as the view scrolls. Thumbnails are read
-on a thread pool into a bounded LRU cache; a row without one shows a placeholder until it arrives.
+"""The history gallery: a strip or grid of thumbnails with live search and filters, and every action
+on the selected images in three places — buttons over the thumbnail under the mouse, the context
+menu (and the toolbar's "More" menu, the same actions), and keys (Enter view, Del delete,
+F favourite, Ctrl+C copy, R re-run, Shift+R vary, Ctrl+Z undo delete).
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPixmap
-from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListView, QPushButton, QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from ..history import operations
 from ..history.store import HistoryRecord, HistoryStore
+from .gallery_cells import ThumbnailListView
+from .gallery_model import GalleryModel
 
-PAGE = 200
-ICON = 128
-
-
-class _Signals(QObject):
-    loaded = Signal(int, QImage)
-
-
-def _load_thumb(record: HistoryRecord, signals: _Signals) -> None:
-    """Runs on a pool thread: QImage (unlike QPixmap) may be made off the GUI thread. A missing
-    thumbnail is made again from the image."""
-    image = QImage(record.thumb_path) if record.thumb_path else QImage()
-    if image.isNull():
-        image = QImage(record.path)
-        if not image.isNull() and record.thumb_path:
-            small = image.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-            Path(record.thumb_path).parent.mkdir(parents=True, exist_ok=True)
-            small.save(record.thumb_path)  # JPEG, from the .jpg name
-    if not image.isNull():
-        image = image.scaled(ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-    signals.loaded.emit(record.id, image)
-
-
-class GalleryModel(QAbstractListModel):
-    RecordRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, store: HistoryStore, cache_size: int = 600) -> None:
-        super().__init__()
-        self.store = store
-        self.query, self.favourites = "", False
-        self.since: float | None = None
-        self.shape = ""
-        self.rows: list[HistoryRecord] = []
-        self.row_of: dict[int, int] = {}  # history id -> row, for thumbnails arriving later
-        self.total = 0
-        self.fetched = 0
-        self.cache: OrderedDict[int, QPixmap] = OrderedDict()
-        self.cache_size = cache_size
-        self.pending: set[int] = set()
-        self.closed = False
-        self.pool = ThreadPoolExecutor(2, thread_name_prefix="thumbnails")
-        self.signals = _Signals()
-        self.signals.loaded.connect(self._thumb_loaded)
-        self.placeholder = QPixmap(ICON, ICON)
-        self.placeholder.fill(QColor("#888"))
-        self.reload()
-
-    def reload(self, query: str | None = None, favourites: bool | None = None, since: float | None | bool = False,
-               shape: str | None = None) -> None:
-        self.beginResetModel()
-        if query is not None:
-            self.query = query
-        if favourites is not None:
-            self.favourites = favourites
-        if since is not False:
-            self.since = since  # type: ignore[assignment]
-        if shape is not None:
-            self.shape = shape
-        filters = (self.query, self.favourites, self.since, self.shape)
-        self.total = self.store.count(*filters)
-        self.rows = self.store.page(0, PAGE, *filters)
-        self.fetched = len(self.rows) + len(self.store.last_skipped)  # rows read, damaged ones included
-        self.row_of = {record.id: row for row, record in enumerate(self.rows)}
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def canFetchMore(self, parent=QModelIndex()) -> bool:
-        return not parent.isValid() and self.fetched < self.total
-
-    def fetchMore(self, parent=QModelIndex()) -> None:
-        more = self.store.page(self.fetched, PAGE, self.query, self.favourites, self.since, self.shape)
-        self.fetched += len(more) + len(self.store.last_skipped)
-        if more:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
-            self.row_of.update((record.id, len(self.rows) + i) for i, record in enumerate(more))
-            self.rows.extend(more)
-            self.endInsertRows()
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        record = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumb(record)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            r = record.request
-            return f"{r.prompt}\n{r.width}×{r.height} · seed {r.seed} · #{record.id}"
-        if role == Qt.ItemDataRole.DisplayRole:
-            return record.prompt.replace("\n", " ")[:24]
-        if role == self.RecordRole:
-            return record
-        return None
-
-    def _thumb(self, record: HistoryRecord) -> QPixmap:
-        pixmap = self.cache.get(record.id)
-        if pixmap is not None:
-            self.cache.move_to_end(record.id)
-            return pixmap
-        if record.id not in self.pending and not self.closed:
-            self.pending.add(record.id)
-            self.pool.submit(_load_thumb, record, self.signals)
-        return self.placeholder
-
-    def _thumb_loaded(self, record_id: int, image: QImage) -> None:
-        self.pending.discard(record_id)
-        self.cache[record_id] = QPixmap.fromImage(image) if not image.isNull() else self.placeholder
-        while len(self.cache) > self.cache_size:
-            self.cache.popitem(last=False)
-        row = self.row_of.get(record_id)
-        if row is not None:
-            index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+# what each action is called in ``GalleryView.commands``, and its keys
+KEYS: dict[str, tuple[QKeySequence | QKeySequence.StandardKey | str, ...]] = {
+    "view": (QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)),
+    "use": (),
+    "rerun": ("R",),
+    "vary": ("Shift+R",),
+    "favourite": ("F",),
+    "copy": (QKeySequence.StandardKey.Copy,),
+    "export": (),
+    "compare": (),
+    "folder": (),
+    "delete": (QKeySequence.StandardKey.Delete,),
+    "undo": (QKeySequence.StandardKey.Undo,),
+}
+# separators in the context menu come before these
+GROUP_STARTS = ("favourite", "delete")
+NEEDS_SELECTION = ("view", "use", "rerun", "vary", "favourite", "copy", "export", "folder", "delete")
 
 
 class GalleryView(QWidget):
@@ -146,7 +47,7 @@ class GalleryView(QWidget):
         self.store = store
         self.paths = paths  # config.Paths, for thumbnails of imported images
         self.trash_dir = trash_dir
-        self.undo_stack: list[operations.Trashed] = []
+        self.undo_stack: list[list[operations.Trashed]] = []  # one entry per delete, however many images
         self.model = GalleryModel(store)
         self.search = QLineEdit()
         self.search.setObjectName("gallerySearch")
@@ -154,7 +55,10 @@ class GalleryView(QWidget):
         self._search_timer = QTimer(self, singleShot=True, interval=150)
         self._search_timer.timeout.connect(self._apply_search)
         self.search.textChanged.connect(lambda _: self._search_timer.start())
-        self.fav_only = QCheckBox()
+        self.fav_only = QToolButton()
+        self.fav_only.setObjectName("galleryFavouritesOnly")
+        self.fav_only.setCheckable(True)
+        self.fav_only.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.fav_only.toggled.connect(lambda _: self._apply_search())
         self.date_filter, self.shape_filter = QComboBox(), QComboBox()
         self.date_filter.setObjectName("galleryDateFilter")
@@ -165,71 +69,120 @@ class GalleryView(QWidget):
             self.shape_filter.addItem("", shape)
         self.date_filter.currentIndexChanged.connect(lambda _: self._apply_search())
         self.shape_filter.currentIndexChanged.connect(lambda _: self._apply_search())
-        self.view = QListView()
+        self.view = ThumbnailListView()
         self.view.setObjectName("galleryView")
-        self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.view.setIconSize(QSize(ICON, ICON))
-        self.view.setUniformItemSizes(True)
-        self.view.setGridSize(QSize(ICON + 24, ICON + 40))
-        self.view.setWordWrap(True)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.setLayoutMode(QListView.LayoutMode.Batched)
-        self.view.setBatchSize(100)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setModel(self.model)
         self.view.doubleClicked.connect(lambda index: self.open_viewer())
-        self.buttons = {name: QPushButton() for name in
-                        ("view", "compare", "use", "rerun", "vary", "favourite", "copy", "export", "import", "delete",
-                         "undo", "folder")}
-        self.buttons["compare"].clicked.connect(self.compare_selected)
-        self.buttons["copy"].clicked.connect(self.copy_selected)
-        self.buttons["import"].clicked.connect(lambda: self.import_folder())
-        self.buttons["view"].clicked.connect(self.open_viewer)
-        self.buttons["export"].clicked.connect(self.export_selected)
-        self.buttons["use"].clicked.connect(lambda: self._each(self.use_parameters.emit, first_only=True))
-        self.buttons["rerun"].clicked.connect(lambda: self._each(lambda r: self.rerun.emit(r, False)))
-        self.buttons["vary"].clicked.connect(lambda: self._each(lambda r: self.rerun.emit(r, True)))
-        self.buttons["favourite"].clicked.connect(self.toggle_favourite)
-        self.buttons["delete"].clicked.connect(self.delete_selected)
-        self.buttons["undo"].clicked.connect(self.undo_delete)
-        self.buttons["folder"].clicked.connect(self._open_folder)
+        self.view.cells.overlay_clicked.connect(self._overlay_clicked)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.commands = self._build_commands()
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_enabled())
+        self.model.modelReset.connect(self._update_enabled)
+        self.import_button = QToolButton()
+        self.import_button.setObjectName("galleryImportButton")
+        self.import_button.clicked.connect(lambda: self.import_folder())
+        self.more_button = QToolButton()
+        self.more_button.setObjectName("galleryMoreButton")
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # the arrow is in the text: the style would draw its own over the last letter
+        self.more_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        more = self.menu(self)
+        more.addSeparator()
+        self.import_action = more.addAction("", lambda: self.import_folder())
+        self.more_button.setMenu(more)
+        self.context_menu = self.menu(self.view)
         top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.search, 1)
-        top.addWidget(self.date_filter)
-        top.addWidget(self.shape_filter)
-        top.addWidget(self.fav_only)
-        actions = QHBoxLayout()
-        for b in self.buttons.values():
-            actions.addWidget(b)
+        for widget in (self.date_filter, self.shape_filter, self.fav_only, self.import_button, self.more_button):
+            top.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
-        layout.addLayout(actions)
         self.retranslate()
+        self._update_enabled()
+
+    def _build_commands(self) -> dict[str, QAction]:
+        slots = {
+            "view": self.open_viewer, "compare": self.compare_selected, "copy": self.copy_selected,
+            "export": lambda: self.export_selected(), "folder": self._open_folder,
+            "use": lambda: self._each(self.use_parameters.emit, first_only=True),
+            "rerun": lambda: self._each(lambda r: self.rerun.emit(r, False)),
+            "vary": lambda: self._each(lambda r: self.rerun.emit(r, True)),
+            "favourite": self.toggle_favourite, "delete": self.delete_selected, "undo": self.undo_delete,
+        }
+        commands = {}
+        for name, keys in KEYS.items():
+            action = QAction(self)
+            action.setObjectName(f"gallery_{name}")
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            # only while the thumbnails have focus: F or R typed into the search box stay letters
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _=False, slot=slots[name]: slot())
+            self.view.addAction(action)
+            commands[name] = action
+        return commands
+
+    def menu(self, parent: QWidget) -> QMenu:
+        """Every action on the selection, with its keys (the menu shows them)."""
+        menu = QMenu(parent)
+        for name, action in self.commands.items():
+            if name in GROUP_STARTS:
+                menu.addSeparator()
+            menu.addAction(action)
+        return menu
 
     def retranslate(self) -> None:
         self.search.setPlaceholderText(self.tr("Search prompts (中文 or English)…"))
-        self.fav_only.setText(self.tr("Favourites"))
+        self.fav_only.setText(self.tr("★ Favourites"))
+        self.fav_only.setToolTip(self.tr("Show only favourites"))
+        self.import_button.setText(self.tr("Import…"))
+        self.import_button.setToolTip(self.tr("Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history"))
+        self.more_button.setText(self.tr("More") + " ▾")
+        self.import_action.setText(self.tr("Import…"))
         for i, text in enumerate((self.tr("Any time"), self.tr("Today"), self.tr("Last 7 days"), self.tr("Last 30 days"))):
             self.date_filter.setItemText(i, text)
         for i, text in enumerate((self.tr("Any shape"), self.tr("Square"), self.tr("Landscape"), self.tr("Portrait"))):
             self.shape_filter.setItemText(i, text)
-        for key, text in (("view", self.tr("View")), ("compare", self.tr("Compare two")), ("export", self.tr("Export…")),
-                          ("copy", self.tr("Copy")), ("import", self.tr("Import…")), ("use", self.tr("Use parameters")),
-                          ("rerun", self.tr("Re-run exactly")),
-                          ("vary", self.tr("Vary (new seed)")), ("favourite", self.tr("★ Favourite")),
-                          ("delete", self.tr("Delete")), ("undo", self.tr("Undo delete")),
-                          ("folder", self.tr("Open folder"))):
-            self.buttons[key].setText(text)
+        texts = {"view": self.tr("View"), "compare": self.tr("Compare two"), "export": self.tr("Export…"),
+                 "copy": self.tr("Copy image"), "use": self.tr("Use parameters"),
+                 "rerun": self.tr("Re-run exactly"), "vary": self.tr("Vary (new seed)"),
+                 "favourite": self.tr("★ Favourite"), "delete": self.tr("Delete"), "undo": self.tr("Undo delete"),
+                 "folder": self.tr("Open folder")}
+        for name, text in texts.items():
+            self.commands[name].setText(text)
+        self.view.cells.tips = {
+            "favourite": self.tr("Favourite (F)"), "rerun": self.tr("Re-run exactly (R)"),
+            "delete": self.tr("Delete (Del)"),
+        }
 
     def changeEvent(self, event) -> None:
-        from PySide6.QtCore import QEvent
-
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+    def _update_enabled(self) -> None:
+        count = len(self.view.selectionModel().selectedIndexes())
+        for name in NEEDS_SELECTION:
+            self.commands[name].setEnabled(count > 0)
+        self.commands["compare"].setEnabled(count == 2)
+        self.commands["undo"].setEnabled(bool(self.undo_stack))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid() and not self.view.selectionModel().isSelected(index):
+            self.select_only(index)  # the menu acts on what was right-clicked
+        self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _overlay_clicked(self, index: QModelIndex, name: str) -> None:
+        self.select_only(index)  # the button acts on its own image, not the whole selection
+        self.commands[name].trigger()
+
+    def select_only(self, index: QModelIndex) -> None:
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _apply_search(self) -> None:
         started = time.perf_counter()
@@ -253,22 +206,41 @@ class GalleryView(QWidget):
             fn(record)
 
     def toggle_favourite(self) -> None:
-        for record in self.selected():
+        records = self.selected()
+        for record in records:
             self.store.set_favourite(record.id, not record.favourite)
-        self.model.reload()
+        if self.model.favourites:  # an image taken out of the favourites leaves this view
+            self.model.reload()
+            return
+        for record in records:
+            changed = self.store.get(record.id)
+            if changed is not None:
+                self.model.update_record(changed)
+        self._update_enabled()
 
     def delete_selected(self) -> None:
         """The image goes to a trash folder inside the data folder; Undo brings row and file back."""
         records = self.selected()
-        self.undo_stack += operations.trash(self.store, records, self.trash_dir)
-        self.model.reload()
+        if not records:
+            return
+        row = self.view.currentIndex().row()
+        self.undo_stack.append(operations.trash(self.store, records, self.trash_dir))
+        self.model.remove_records({r.id for r in records})
+        if self.model.rowCount():  # the next image is selected, so Del can go on
+            self.select_only(self.model.index(max(0, min(row, self.model.rowCount() - 1))))
+        self._update_enabled()
         self.status.emit(self.tr("Deleted %n image(s); Undo brings them back.", "", len(records)))
 
     def undo_delete(self) -> None:
         if not self.undo_stack:
             return
-        operations.restore(self.store, self.undo_stack.pop())
+        restored = self.undo_stack.pop()
+        for item in restored:
+            new_id = operations.restore(self.store, item)
+            if item.record.favourite:
+                self.store.set_favourite(new_id, True)
         self.model.reload()
+        self.status.emit(self.tr("Restored %n image(s).", "", len(restored)))
 
     def open_viewer(self) -> None:
         from .viewer import ImageViewer
@@ -277,6 +249,7 @@ class GalleryView(QWidget):
         if index.isValid():
             self.viewer = ImageViewer(self, index.row(), self)
             self.viewer.show()
+            self.viewer.activateWindow()  # its keys (←/→, F, Del…) work at once
 
     def compare_selected(self) -> None:
         """Two selected images side by side (e.g. poster variants), with their seeds."""
@@ -316,11 +289,10 @@ class GalleryView(QWidget):
         return out
 
     def copy_selected(self) -> None:
-        from PySide6.QtGui import QGuiApplication
-
         records = self.selected()
         if records:
             QGuiApplication.clipboard().setImage(QImage(records[0].path))
+            self.status.emit(self.tr("Image copied."))
 
     def import_folder(self, folder: str = "", paths=None) -> int:
         """Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history, where they are."""
@@ -343,9 +315,8 @@ class GalleryView(QWidget):
         self.model.pool.shutdown(wait=True, cancel_futures=True)
 
     def _open_folder(self) -> None:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
+        from .history_actions import reveal_folder
 
         records = self.selected()
         if records:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(records[0].path).parent)))
+            reveal_folder(Path(records[0].path).parent)

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QDockWidget, QFileDialog
 
@@ -22,6 +22,22 @@ from ..errors import UserFacingError
 if TYPE_CHECKING:
     from .gallery import GalleryView
     from .main_window import MainWindow
+
+
+def reveal_folder(folder: Path) -> None:
+    """Show a folder in the system's file manager."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "darwin":
+        subprocess.Popen(["open", str(folder)])
+    else:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
+def ask_save_name(parent, suggested: str) -> str:
+    """A .png name from the save dialog ("" when cancelled)."""
+    name, _ = QFileDialog.getSaveFileName(parent, QCoreApplication.translate("HistoryActions", "Save image as"),
+                                          suggested or "image.png", "PNG (*.png)")
+    return name if not name or name.lower().endswith(".png") else name + ".png"
 
 
 class HistoryActions(QObject):
@@ -126,9 +142,7 @@ class HistoryActions(QObject):
     def save_as(self, name: str = "") -> None:
         if self.last_image is None:
             return
-        if not name:
-            name, _ = QFileDialog.getSaveFileName(self.window, self.tr("Save image as"), self.last_path or "image.png",
-                                                  "PNG (*.png)")
+        name = name or ask_save_name(self.window, self.last_path)
         if name:
             if self.last_path and Path(self.last_path).exists():  # keep the metadata
                 Path(name).write_bytes(Path(self.last_path).read_bytes())
@@ -140,9 +154,4 @@ class HistoryActions(QObject):
             QGuiApplication.clipboard().setImage(self.last_image)
 
     def open_folder(self) -> None:
-        folder = Path(self.last_path).parent if self.last_path else self.window.paths.images
-        folder.mkdir(parents=True, exist_ok=True)
-        if sys.platform == "darwin":
-            subprocess.Popen(["open", str(folder)])
-        else:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        reveal_folder(Path(self.last_path).parent if self.last_path else self.window.paths.images)

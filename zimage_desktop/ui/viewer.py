@@ -1,13 +1,15 @@
-"""A large view of one history image with every parameter and its lineage; next/previous."""
+"""A large view of one history image with every parameter and its lineage; next/previous, and the
+gallery's actions on the image shown (each with its key)."""
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QAction, QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPlainTextEdit, QPushButton, QToolBar, QVBoxLayout
 
 from .preview_view import PreviewView
 
@@ -33,12 +35,90 @@ class ImageViewer(QDialog):
         nav.addWidget(self.prev_button)
         nav.addWidget(self.next_button)
         side.addLayout(nav)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.image, 3)
-        layout.addLayout(side, 1)
-        self.prev_button.setText(self.tr("◀ Newer"))
-        self.next_button.setText(self.tr("Older ▶"))
+        body = QHBoxLayout()
+        body.addWidget(self.image, 3)
+        body.addLayout(side, 1)
+        self.toolbar = QToolBar()
+        self.toolbar.setObjectName("viewerToolbar")
+        self.commands = self._build_commands()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.toolbar)
+        layout.addLayout(body, 1)
+        self.retranslate()
         self.show_row(row)
+
+    def _build_commands(self) -> dict[str, QAction]:
+        gallery = self.gallery.commands
+        actions = (
+            ("use", "U", self.use_parameters), ("rerun", "R", gallery["rerun"].trigger),
+            ("vary", "Shift+R", gallery["vary"].trigger), ("favourite", "F", self.toggle_favourite),
+            ("copy", QKeySequence.StandardKey.Copy, gallery["copy"].trigger),
+            ("save", QKeySequence.StandardKey.Save, lambda: self.save_as()),
+            ("folder", None, gallery["folder"].trigger), ("delete", QKeySequence.StandardKey.Delete, self.delete),
+        )
+        commands = {}
+        for name, key, slot in actions:
+            action = QAction(self)
+            action.setObjectName(f"viewer_{name}")
+            if key is not None:
+                action.setShortcut(QKeySequence(key))
+            # the gallery's selection is the image shown (show_row keeps it so): its actions apply
+            action.triggered.connect(lambda _=False, slot=slot: self._on_shown(slot))
+            self.toolbar.addAction(action)
+            commands[name] = action
+        commands["favourite"].setCheckable(True)
+        return commands
+
+    def retranslate(self) -> None:
+        self.prev_button.setText(self.tr("◀ Newer  (←)"))
+        self.next_button.setText(self.tr("Older  (→) ▶"))
+        texts = {"use": self.tr("Use parameters"), "rerun": self.tr("Re-run exactly"), "vary": self.tr("Vary (new seed)"),
+                 "favourite": self.tr("★ Favourite"), "copy": self.tr("Copy image"), "save": self.tr("Save as…"),
+                 "folder": self.tr("Open folder"), "delete": self.tr("Delete")}
+        for name, text in texts.items():
+            key = self.commands[name].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            self.commands[name].setText(f"{text}  ({key})" if key else text)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def shown(self):
+        return self.gallery.model.rows[self.row]
+
+    def _on_shown(self, slot) -> None:
+        self.gallery.select_only(self.gallery.model.index(self.row))
+        slot()
+
+    def use_parameters(self) -> None:
+        self.gallery.use_parameters.emit(self.shown())
+        self.close()  # the prompt editor, filled in, is what the user wants to see next
+
+    def toggle_favourite(self) -> None:
+        self.gallery.toggle_favourite()
+        self._show_near()  # with the favourites filter on, the image may have left the gallery
+
+    def delete(self) -> None:
+        self.gallery.delete_selected()
+        self._show_near()
+
+    def _show_near(self) -> None:
+        """After the gallery lost the image shown: the next older one now has its row."""
+        if self.gallery.model.rowCount() == 0:
+            self.close()
+        else:
+            self.show_row(min(self.row, self.gallery.model.rowCount() - 1))
+
+    def save_as(self, name: str = "") -> str:
+        """A copy of the PNG, its metadata included."""
+        from .history_actions import ask_save_name
+
+        source = Path(self.shown().path)
+        name = name or ask_save_name(self, source.name)
+        if name:
+            Path(name).write_bytes(source.read_bytes())
+        return name
 
     def show_row(self, row: int) -> None:
         model = self.gallery.model
@@ -64,3 +144,4 @@ class ImageViewer(QDialog):
         self.details.setPlainText("\n".join(lines))
         self.setWindowTitle(r.prompt[:60])
         self.gallery.view.setCurrentIndex(model.index(row))
+        self.commands["favourite"].setChecked(record.favourite)

@@ -66,10 +66,6 @@
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
     <message>
-        <source>Favourites</source>
-        <translation>收藏</translation>
-    </message>
-    <message>
         <source>Any time</source>
         <translation>任何时间</translation>
     </message>
@@ -102,10 +98,6 @@
         <translation>纵向</translation>
     </message>
     <message>
-        <source>Copy</source>
-        <translation>复制</translation>
-    </message>
-    <message>
         <source>Compare two</source>
         <translation>对比两张</translation>
     </message>
@@ -124,6 +116,10 @@
     <message>
         <source>Compare</source>
         <translation>对比</translation>
+    </message>
+    <message>
+        <source>Image copied.</source>
+        <translation>图片已复制。</translation>
     </message>
     <message>
         <source>Import images from folder</source>
@@ -146,6 +142,26 @@
         <translation>导入…</translation>
     </message>
     <message>
+        <source>★ Favourites</source>
+        <translation>★ 收藏</translation>
+    </message>
+    <message>
+        <source>Show only favourites</source>
+        <translation>只显示收藏</translation>
+    </message>
+    <message>
+        <source>Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history</source>
+        <translation>把一个文件夹里的 PNG（本程序、A1111/Forge、ComfyUI 生成的）加入历史</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>Copy image</source>
+        <translation>复制图片</translation>
+    </message>
+    <message>
         <source>Vary (new seed)</source>
         <translation>变体（新种子）</translation>
     </message>
@@ -165,10 +181,28 @@
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
+    <message>
+        <source>Favourite (F)</source>
+        <translation>收藏 (F)</translation>
+    </message>
+    <message>
+        <source>Re-run exactly (R)</source>
+        <translation>原样重新生成 (R)</translation>
+    </message>
+    <message>
+        <source>Delete (Del)</source>
+        <translation>删除 (Del)</translation>
+    </message>
     <message numerus="yes">
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Restored %n image(s).</source>
+        <translation>
+            <numerusform>已恢复 %n 张图片。</numerusform>
         </translation>
     </message>
     <message>
@@ -208,12 +242,44 @@
 <context>
     <name>ImageViewer</name>
     <message>
-        <source>◀ Newer</source>
-        <translation>◀ 较新</translation>
+        <source>◀ Newer  (←)</source>
+        <translation>◀ 较新  (←)</translation>
     </message>
     <message>
-        <source>Older ▶</source>
-        <translation>较旧 ▶</translation>
+        <source>Older  (→) ▶</source>
+        <translation>较旧  (→) ▶</translation>
+    </message>
+    <message>
+        <source>Use parameters</source>
+        <translation>使用参数</translation>
+    </message>
+    <message>
+        <source>Re-run exactly</source>
+        <translation>原样重新生成</translation>
+    </message>
+    <message>
+        <source>Vary (new seed)</source>
+        <translation>变体（新种子）</translation>
+    </message>
+    <message>
+        <source>★ Favourite</source>
+        <translation>★ 收藏</translation>
+    </message>
+    <message>
+        <source>Copy image</source>
+        <translation>复制图片</translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation>另存为…</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
     </message>
 </context>
 <context>
