@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
-    QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
@@ -159,6 +159,7 @@ class MainWindow(HistoryActions):
 
         self.poster = PosterPanel(self.paths.data / "poster_templates", self.settings.language)
         self.poster.builder = self.requests
+        self.poster.tokens.models_dir = lambda: self.settings.models_path(self.paths)
         self.poster.generate_requested.connect(lambda request: self.controller.submit(request, parent_id=self.next_parent_id))
         self.poster.status.connect(lambda text: self.status.setText(text))
         self.scene_enhancer = EnhanceFlow(self.poster.scene, self.poster.scene_panel, self.controller, self,
@@ -168,10 +169,7 @@ class MainWindow(HistoryActions):
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
         self.mode_tabs.addTab(left, "")
-        poster_scroll = QScrollArea()
-        poster_scroll.setWidget(self.poster)
-        poster_scroll.setWidgetResizable(True)
-        self.mode_tabs.addTab(poster_scroll, "")
+        self.mode_tabs.addTab(self.poster.scroll_area(), "")
 
         center = QWidget()
         col = QVBoxLayout(center)
