@@ -118,9 +118,17 @@ def test_the_template_shown_is_the_template_applied(qtbot, window):
     panel.set_spec(PosterSpec(headline="从历史恢复"))  # restored from history: not a template
     assert panel.template.currentData() is None
     panel.apply_template(2)
+    other = "en" if lang == "zh" else "zh"
     window.language_requested.emit("en" if lang == "zh" else "zh_CN")
     qtbot.waitUntil(lambda: not panel.language.startswith(lang))
-    assert panel.template.currentData() == panel.templates[2].id  # still shown, renamed
+    # still shown, renamed, and its untouched fields now in the new language
+    assert panel.template.currentData() == panel.templates[2].id
+    assert panel.template.currentText().startswith(panel.templates[2].name(other))
+    assert panel.spec() == panel.templates[2].spec(other)
+    panel.headline.setText("我改过的标题")
+    window.language_requested.emit("zh_CN" if lang == "zh" else "en")
+    qtbot.waitUntil(lambda: panel.language.startswith(lang))
+    assert panel.headline.text() == "我改过的标题"  # edited fields are never replaced
 
 
 def test_the_token_count_is_live_exact_and_guards_generate(qtbot, window):

@@ -180,9 +180,16 @@ class PosterPanel(QWidget):
         return f"{f.name('zh' if zh else 'en')} · {f.width}×{f.height}"
 
     def set_language(self, language: str) -> None:
+        """Relabels everything; fields still as a template filled them switch to its version in
+        the new language, edited ones stay as they are."""
+        shown = self.template.currentIndex() - 1
+        untouched = (0 <= shown < len(self.templates) and not self._edited
+                     and self.spec() == self.templates[shown].spec(self.language))
         self.language = language
         self.retranslate()
         self.reload_templates()
+        if untouched:
+            self.apply_template(shown)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -282,7 +289,9 @@ class PosterPanel(QWidget):
 
     def _show_warnings(self) -> None:
         lines = list(compose(self.spec(), count_tokens=None).warnings)
-        self.warnings.setText("\n".join(lines + [self._token_problem] if self._token_problem else lines))
+        text = "\n".join(lines + [self._token_problem] if self._token_problem else lines)
+        self.warnings.setText(text)
+        self.warnings.setVisible(bool(text))  # no empty gap above Generate
 
     def request(self, seed: int | None = None) -> GenerationRequest:
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
