@@ -129,13 +129,13 @@ class PosterPanel(QWidget):
             box.currentIndexChanged.connect(lambda _: self.update_prompt())
         self.template.activated.connect(self._template_chosen)
         self.wheel_guard = guard_wheel(self)
-        self.templates = builtin_templates() + user_templates(self.user_dir)
         self.template.addItem("", None)  # "choose a template": the fields are not a template's
         self.retranslate()
         self.reload_templates()
 
     def scroll_area(self) -> QScrollArea:
-        """The panel in a scroll area that scrolls vertically only: the rows wrap to its width."""
+        """The panel in a scroll area that scrolls vertically: rows wrap to its width, so a
+        horizontal bar appears only in a pane narrower than the form's minimum (about 280 px)."""
         scroll = QScrollArea()
         scroll.setObjectName("posterScroll")
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -197,8 +197,8 @@ class PosterPanel(QWidget):
         super().changeEvent(event)
 
     # -- templates ------------------------------------------------------------------------
-    # The box shows a template only while its fields came from it: entry 0 ("choose a template")
-    # stands for fields typed, restored from history or cleared.
+    # The box names a template only once it has filled the fields (the user may edit them on);
+    # entry 0, "choose a template", stands for fields typed, restored from history or cleared.
 
     def reload_templates(self, select_id: str | None = None) -> None:
         shown = select_id or self.template.currentData()
