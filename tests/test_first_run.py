@@ -59,6 +59,9 @@ def test_empty_models_folder_makes_the_main_button_get_models(qtbot, tmp_path, t
     for part in ("transformer", "text encoder", "VAE", "configuration files"):
         assert part in status
     assert "does not exist" not in status and win.controller.queued() == ()
+    win.status.clear()
+    win.poster.generate_requested.emit(win.requests().new("poster", width=1024, height=1024))  # the poster tab too
+    assert "transformer" in win.status.text() and win.controller.queued() == ()
     win.generate_button.click()
     assert dialog.isVisible()
 

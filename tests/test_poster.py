@@ -91,3 +91,41 @@ def test_bad_templates_are_refused(bad):
 
     with pytest.raises(BadInputError):
         parse_template(bad, False)
+
+
+def test_every_builtin_template_fits_512_tokens_with_the_test_kit_tokenizer():
+    """As with Qwen's tokenizer: the kit's BPE spends about a token per common character or word
+    (its corpus leaves the templates out), where raw bytes spent three per Chinese character."""
+    from zimage_desktop.devkit.tiny import make_tokenizer
+    from zimage_desktop.engine.prompts import PromptEncoder
+
+    encoder = PromptEncoder(make_tokenizer(), None, "kit")
+    counts = {(t.id, lang): encoder.token_count(compose(t.spec(lang)).text)
+              for t in builtin_templates() for lang in ("zh", "en")}
+    assert max(counts.values()) <= 512, counts
+    assert encoder.token_count("新春特惠") - encoder.token_count("") <= 4  # at most one token per character
+
+
+def test_exact_count_from_the_models_folder_equals_the_engines(tiny_models, tmp_path):
+    from transformers import AutoTokenizer
+
+    from zimage_desktop.engine.prompts import PromptEncoder
+    from zimage_desktop.engine.token_counter import TokenCounter, find_tokenizer_file
+
+    for folder in (tiny_models.comfy, tiny_models.diffusers):
+        path = find_tokenizer_file(folder)
+        assert path is not None
+        counter = TokenCounter.from_file(path)
+        assert counter is not None
+        engine = PromptEncoder(AutoTokenizer.from_pretrained(str(path.parent), local_files_only=True), None, "tiny")
+        for prompt in ("a red cat", compose(builtin_templates()[0].spec("zh")).text, '海报 "OPEN 24h" <|im_end|>'):
+            assert counter.count(prompt) == engine.token_count(prompt)
+    assert find_tokenizer_file(tmp_path) is None
+    (tmp_path / "broken.json").write_text("{")
+    assert TokenCounter.from_file(tmp_path / "broken.json") is None
+
+
+def test_compose_can_leave_the_token_check_to_the_caller():
+    huge = PosterSpec(body=tuple("第%d行内容很长很长很长很长很长" % i for i in range(60)))
+    assert not any("512" in w for w in compose(huge, count_tokens=None).warnings)
+    assert any("at most 512" in w for w in compose(huge, count_tokens=len).warnings)

@@ -378,8 +378,7 @@ def test_poster_panel_generates_variants_and_restores_from_history(qtbot, window
     request = panel.request(seed=500)
     assert (request.width, request.height, request.count) == (1024, 1024, 4)
     assert request.extra["poster"]["headline"] == "新春特惠!" and request.extra["poster_prompt_edited"]
-    # Generate 4 variants on the tiny model. Its byte-level tokenizer spends three tokens per Chinese
-    # character, so keep this poster short enough for 512 tokens; and small, to be quick.
+    # Generate 4 variants on the tiny model, from a short edited prompt and small, to be quick.
     from dataclasses import replace
 
     panel.prompt.setPlainText('A poster, headline "新春特惠!" 手工补充')  # short: an edited prompt

@@ -51,14 +51,18 @@ SPECIAL_TOKENS = ["<|im_start|>", "<|im_end|>", "<think>", "</think>"]
 
 
 def make_tokenizer():
-    """A byte-level BPE tokenizer (the Qwen2 class) over the 256 byte symbols, no merges."""
-    from tokenizers import pre_tokenizers
+    """A byte-level BPE tokenizer (the Qwen2 class) with ~8k merges learnt from Chinese and English
+    text (``devkit/train_tokenizer.py``): about one token per common character or short English
+    word like Qwen's own, so prompts fit in 512 tokens as they do with the real models."""
     from transformers import Qwen2Tokenizer
 
-    vocab = {"<|endoftext|>": 0}
-    for symbol in sorted(pre_tokenizers.ByteLevel.alphabet()):
-        vocab[symbol] = len(vocab)
-    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[], additional_special_tokens=SPECIAL_TOKENS)
+    from .train_tokenizer import tokenizer_folder
+
+    folder = tokenizer_folder()
+    vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+    lines = (folder / "merges.txt").read_text(encoding="utf-8").splitlines()
+    merges = [tuple(line.split(" ")) for line in lines if line and not line.startswith("#version")]
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, additional_special_tokens=SPECIAL_TOKENS)
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 

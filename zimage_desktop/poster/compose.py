@@ -6,6 +6,7 @@ described; an objective description of scene, composition, lighting and material
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
@@ -148,7 +149,8 @@ def _clean(text: str) -> tuple[str, bool]:
     return cleaned, cleaned != text.strip()
 
 
-def compose(spec: PosterSpec) -> ComposedPrompt:
+def compose(spec: PosterSpec, count_tokens: Callable[[str], int] | None = estimate_tokens) -> ComposedPrompt:
+    """``count_tokens`` None leaves the token check to the caller (the panel counts exactly, live)."""
     zh = spec.language.startswith("zh")
     style = STYLES.get(spec.style, STYLES["flat"])
     comp_zh, comp_en, positions = LAYOUTS.get(spec.layout, LAYOUTS["headline_top"])
@@ -186,7 +188,7 @@ def compose(spec: PosterSpec) -> ComposedPrompt:
     rare = rare_characters("".join(t for _, t in spec.texts()))
     if rare:
         warnings.append(f"Rare characters may render wrongly: {''.join(rare)}")
-    tokens = estimate_tokens(text)
+    tokens = count_tokens(text) if count_tokens is not None else 0
     if tokens > TOKEN_LIMIT:
         warnings.append(f"The prompt is about {tokens} tokens; the model reads at most {TOKEN_LIMIT}: shorten it.")
     return ComposedPrompt(text, tuple(warnings), tuple(rare))

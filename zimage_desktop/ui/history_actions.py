@@ -99,7 +99,7 @@ class HistoryActions(QObject):
         self.next_parent_id = record.id
 
     def rerun_record(self, record, vary: bool) -> None:
-        self.window.controller.submit(self.window.requests().rerun(record.request, vary), parent_id=record.id)
+        self.window.submit(self.window.requests().rerun(record.request, vary), record.id)
 
     def drag_enter(self, event) -> None:
         if any(u.toLocalFile().lower().endswith(".png") for u in event.mimeData().urls()):

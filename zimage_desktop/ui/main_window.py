@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
@@ -164,7 +164,8 @@ class MainWindow(QMainWindow):
 
         self.poster = PosterPanel(self.paths.data / "poster_templates", self.settings.language)
         self.poster.builder = self.requests
-        self.poster.generate_requested.connect(lambda request: self.controller.submit(request, parent_id=self.next_parent_id))
+        self.poster.tokens.models_dir = lambda: self.settings.models_path(self.paths)
+        self.poster.generate_requested.connect(lambda request: self.submit(request, self.next_parent_id))
         self.poster.status.connect(lambda text: self.status.setText(text))
         self.scene_enhancer = EnhanceFlow(self.poster.scene, self.poster.scene_panel, self.controller, self,
                                           target="scene")
@@ -173,10 +174,7 @@ class MainWindow(QMainWindow):
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
         self.mode_tabs.addTab(left, "")
-        poster_scroll = QScrollArea()
-        poster_scroll.setWidget(self.poster)
-        poster_scroll.setWidgetResizable(True)
-        self.mode_tabs.addTab(poster_scroll, "")
+        self.mode_tabs.addTab(self.poster.scroll_area(), "")
 
         center = QWidget()
         col = QVBoxLayout(center)
@@ -317,7 +315,16 @@ class MainWindow(QMainWindow):
             self.status.setText(str(exc))
             return
         self.prompt.remember(request.prompt)
-        self.controller.submit(request, parent_id=self.next_parent_id)
+        self.submit(request, self.next_parent_id)
+
+    def submit(self, request: GenerationRequest, parent_id: int | None) -> bool:
+        """Queue a request from any part of the window (prompt, poster, gallery), unless the models
+        folder cannot generate yet: then say what is missing instead of failing in the engine."""
+        if not self.readiness.usable:
+            self.status.setText(self._what_is_missing())
+            return False
+        self.controller.submit(request, parent_id=parent_id)
+        return True
 
     # -- history: what HistoryActions does, under the names the menus and tests use -----------
 

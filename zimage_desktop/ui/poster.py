@@ -6,17 +6,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox,
-    QWidget,
+    QComboBox, QFormLayout, QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
+    QPushButton, QScrollArea, QSpinBox, QWidget,
 )
 
 from ..engine.request import GenerationRequest
 from ..engine.request_builder import RequestBuilder
+from ..engine.tokens import TOKEN_LIMIT
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
 from ..poster.templates import builtin_templates, save_user_template, user_templates
+from .poster_tokens import PromptTokens
+from .wheel_guard import guard_wheel
+
+WARNING_STYLE = "color: #c0392b;"
+
+
+def compact(box: QComboBox) -> QComboBox:
+    """A combo whose width follows the pane, not its longest item (the popup still shows it all)."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
+    return box
 
 
 class PosterPanel(QWidget):
@@ -29,18 +41,22 @@ class PosterPanel(QWidget):
         self.user_dir = user_dir
         self.language = language
         self.builder: Callable[[], RequestBuilder] = RequestBuilder  # the window's, with the chosen profile
+        self.tokens = PromptTokens(self)  # the window sets tokens.models_dir
+        self.tokens.changed.connect(self._update_tokens)
         self._composing = False
         self._edited = False
-        form = QFormLayout(self)
-        self.template = QComboBox()
+        self._token_problem = ""
+        self.template = compact(QComboBox())
         self.template.setObjectName("posterTemplate")
         self.save_template = QPushButton()
+        self.save_template.setObjectName("posterSaveTemplateButton")
         self.save_template.clicked.connect(self._save_template)
         row = QHBoxLayout()
         row.addWidget(self.template, 1)
         row.addWidget(self.save_template)
-        self.format, self.describe_in = QComboBox(), QComboBox()
+        self.format, self.describe_in = compact(QComboBox()), compact(QComboBox())
         self.format.setObjectName("posterFormat")
+        self.describe_in.setObjectName("posterDescribeIn")
         for key in FORMATS:
             self.format.addItem("", key)
         self.describe_in.addItem("中文", "zh")
@@ -57,20 +73,25 @@ class PosterPanel(QWidget):
         from .enhance_panel import EnhancePanel
 
         self.scene_panel = EnhancePanel()
-        self.style_box, self.layout_box, self.font_box = QComboBox(), QComboBox(), QComboBox()
+        self.style_box, self.layout_box, self.font_box = compact(QComboBox()), compact(QComboBox()), compact(QComboBox())
         for box, table in ((self.style_box, STYLES), (self.layout_box, LAYOUTS), (self.font_box, FONTS)):
             for key in table:
                 box.addItem("", key)
         self.prompt = QPlainTextEdit()
         self.prompt.setObjectName("posterPrompt")
-        self.prompt.textChanged.connect(self._prompt_edited)
+        self.prompt.setMinimumHeight(120)
+        self.prompt.textChanged.connect(self._prompt_changed)
         self.recompose = QPushButton()
         self.recompose.clicked.connect(lambda: self.update_prompt(force=True))
+        self.token_count = QLabel()
+        self.token_count.setObjectName("posterTokenCount")
+        self.token_count.setWordWrap(True)
         self.warnings = QLabel()
         self.warnings.setObjectName("posterWarnings")
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #c0392b;")
+        self.warnings.setStyleSheet(WARNING_STYLE)
         self.variants = QSpinBox()
+        self.variants.setObjectName("posterVariantsSpin")
         self.variants.setRange(1, 16)
         self.variants.setValue(4)
         self.generate = QPushButton()
@@ -81,6 +102,11 @@ class PosterPanel(QWidget):
         gen_row.addWidget(self.generate, 1)
         self.labels = {k: QLabel() for k in ("template", "format", "describe", "headline", "subtitle", "body", "cta",
                                              "small", "scene", "style", "layout", "font", "colours", "prompt")}
+        form = QFormLayout(self)
+        # A narrow pane puts a field under its label instead of widening the form: the panel
+        # scrolls vertically only.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self.labels["template"], row)
         form.addRow(self.labels["format"], self.format)
         for key, widget in (("headline", self.headline), ("subtitle", self.subtitle), ("body", self.body),
@@ -92,6 +118,7 @@ class PosterPanel(QWidget):
         form.addRow(self.scene_panel)
         form.addRow(self.labels["prompt"], self.recompose)
         form.addRow(self.prompt)
+        form.addRow(self.token_count)
         form.addRow(self.warnings)
         form.addRow(gen_row)
         for widget in (self.headline, self.subtitle, self.cta, self.small_print, self.colours):
@@ -100,9 +127,25 @@ class PosterPanel(QWidget):
             widget.textChanged.connect(lambda: self.update_prompt())
         for box in (self.style_box, self.layout_box, self.font_box, self.describe_in, self.format):
             box.currentIndexChanged.connect(lambda _: self.update_prompt())
-        self.template.activated.connect(lambda i: self.apply_template(i))
+        self.template.activated.connect(self._template_chosen)
+        self.wheel_guard = guard_wheel(self)
+        self.template.addItem("", None)  # "choose a template": the fields are not a template's
         self.retranslate()
         self.reload_templates()
+
+    def scroll_area(self) -> QScrollArea:
+        """The panel in a scroll area that scrolls vertically: rows wrap to its width, so a
+        horizontal bar appears only in a pane narrower than the form's minimum (about 280 px)."""
+        scroll = QScrollArea()
+        scroll.setObjectName("posterScroll")
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self)
+        scroll.setWidgetResizable(True)
+        return scroll
+
+    def showEvent(self, event) -> None:
+        self.tokens.refresh()  # a stat: models may have arrived since the panel was last shown
+        super().showEvent(event)
 
     # -- texts ----------------------------------------------------------------------------
 
@@ -120,6 +163,8 @@ class PosterPanel(QWidget):
         self.enhance_scene.setText(self.tr("Enhance the scene"))
         self.scene_panel.retranslate()
         self.generate.setText(self.tr("Generate variants"))
+        self.template.setItemText(0, self.tr("— Choose a template —"))
+        self._update_tokens()
         for i in range(self.format.count()):
             self.format.setItemText(i, self._format_label(self.format.itemData(i), zh))
         for box, table, col in ((self.style_box, STYLES, 0), (self.font_box, FONTS, 0)):
@@ -135,9 +180,16 @@ class PosterPanel(QWidget):
         return f"{f.name('zh' if zh else 'en')} · {f.width}×{f.height}"
 
     def set_language(self, language: str) -> None:
+        """Relabels everything; fields still as a template filled them switch to its version in
+        the new language, edited ones stay as they are."""
+        shown = self.template.currentIndex() - 1
+        untouched = (0 <= shown < len(self.templates) and not self._edited
+                     and self.spec() == self.templates[shown].spec(self.language))
         self.language = language
         self.retranslate()
         self.reload_templates()
+        if untouched:
+            self.apply_template(shown)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -145,24 +197,33 @@ class PosterPanel(QWidget):
         super().changeEvent(event)
 
     # -- templates ------------------------------------------------------------------------
+    # The box names a template only once it has filled the fields (the user may edit them on);
+    # entry 0, "choose a template", stands for fields typed, restored from history or cleared.
 
-    def reload_templates(self) -> None:
+    def reload_templates(self, select_id: str | None = None) -> None:
+        shown = select_id or self.template.currentData()
         self.templates = builtin_templates() + user_templates(self.user_dir)
-        current = self.template.currentIndex()
-        self.template.clear()
+        while self.template.count() > 1:
+            self.template.removeItem(1)
         for t in self.templates:
-            self.template.addItem(t.name(self.language) + ("" if t.builtin else " ★"))
-        self.template.setCurrentIndex(max(0, current))
+            self.template.addItem(t.name(self.language) + ("" if t.builtin else " ★"), t.id)
+        self.template.setCurrentIndex(max(0, self.template.findData(shown)) if shown else 0)
 
     def apply_template(self, index: int) -> None:
+        """Fill the fields from ``templates[index]`` and show its name."""
         if 0 <= index < len(self.templates):
             self.set_spec(self.templates[index].spec(self.language))
+            self.template.setCurrentIndex(index + 1)
+
+    def _template_chosen(self, entry: int) -> None:
+        if entry > 0:
+            self.apply_template(entry - 1)
 
     def _save_template(self) -> None:
         name, ok = QInputDialog.getText(self, self.tr("Save as template"), self.tr("Name:"))
         if ok and name.strip():
-            save_user_template(self.user_dir, name, self.spec())
-            self.reload_templates()
+            saved = save_user_template(self.user_dir, name, self.spec())
+            self.reload_templates(select_id=saved.id)
 
     # -- fields <-> spec ------------------------------------------------------------------
 
@@ -188,6 +249,7 @@ class PosterPanel(QWidget):
                            (self.describe_in, "zh" if spec.language.startswith("zh") else "en"),
                            (self.format, spec.format)):
             box.setCurrentIndex(max(0, box.findData(value)))
+        self.template.setCurrentIndex(0)  # apply_template shows the name again
         self._composing = False
         self.update_prompt(force=True)
         if prompt is not None and prompt != self.prompt.toPlainText():
@@ -203,12 +265,33 @@ class PosterPanel(QWidget):
         self._edited = False
         self._show_warnings()
 
-    def _prompt_edited(self) -> None:
+    def _prompt_changed(self) -> None:
         if not self._composing:
             self._edited = True
+        self._update_tokens()
+
+    def _update_tokens(self) -> None:
+        """The count under the prompt, on every change; over the limit also a warning above
+        Generate, which then refuses (exact count) or asks (estimate)."""
+        tokens, exact = self.tokens.count(self.prompt.toPlainText())
+        text = self.tr("%1 / %2 tokens") if exact else self.tr("≈%1 / %2 tokens (estimated until the models are installed)")
+        self.token_count.setText(text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
+        over = tokens > TOKEN_LIMIT
+        self.token_count.setStyleSheet(WARNING_STYLE if over else "")
+        problem = ""
+        if over:
+            problem = (self.tr("The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.") if exact else
+                       self.tr("The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it."))
+            problem = problem.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT))
+        if problem != self._token_problem:
+            self._token_problem = problem
+            self._show_warnings()
 
     def _show_warnings(self) -> None:
-        self.warnings.setText("\n".join(compose(self.spec()).warnings))
+        lines = list(compose(self.spec(), count_tokens=None).warnings)
+        text = "\n".join(lines + [self._token_problem] if self._token_problem else lines)
+        self.warnings.setText(text)
+        self.warnings.setVisible(bool(text))  # no empty gap above Generate
 
     def request(self, seed: int | None = None) -> GenerationRequest:
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
@@ -219,6 +302,24 @@ class PosterPanel(QWidget):
                                   extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
     def _generate(self) -> None:
+        tokens, exact = self.tokens.count(self.prompt.toPlainText())
+        if tokens > TOKEN_LIMIT and exact:
+            self.status.emit(self._token_problem)  # the engine would refuse it anyway, after loading
+            return
+        if tokens > TOKEN_LIMIT:
+            box = QMessageBox(QMessageBox.Icon.Question, self.tr("Long prompt"),
+                              self._token_problem + "\n\n" + self.tr("The count is an estimate. Generate anyway?"),
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+            box.setObjectName("posterLongPromptBox")
+            box.setDefaultButton(QMessageBox.StandardButton.No)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.buttonClicked.connect(
+                lambda button: self._submit() if box.standardButton(button) == QMessageBox.StandardButton.Yes else None)
+            box.open()
+            return
+        self._submit()
+
+    def _submit(self) -> None:
         try:
             self.generate_requested.emit(self.request())
         except Exception as exc:  # BadInputError: empty prompt etc.

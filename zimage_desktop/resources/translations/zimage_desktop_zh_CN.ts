@@ -839,6 +839,34 @@
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
+    <message>
+        <source>— Choose a template —</source>
+        <translation>— 选择模板 —</translation>
+    </message>
+    <message>
+        <source>%1 / %2 tokens</source>
+        <translation>%1 / %2 词元</translation>
+    </message>
+    <message>
+        <source>≈%1 / %2 tokens (estimated until the models are installed)</source>
+        <translation>≈%1 / %2 词元（安装模型前为估算值）</translation>
+    </message>
+    <message>
+        <source>The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.</source>
+        <translation>提示词有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短后再生成。</translation>
+    </message>
+    <message>
+        <source>The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it.</source>
+        <translation>提示词约有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短。</translation>
+    </message>
+    <message>
+        <source>Long prompt</source>
+        <translation>提示词过长</translation>
+    </message>
+    <message>
+        <source>The count is an estimate. Generate anyway?</source>
+        <translation>这个数目是估算值。仍要生成吗？</translation>
+    </message>
 </context>
 <context>
     <name>SamplingControls</name>
