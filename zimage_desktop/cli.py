@@ -19,13 +19,14 @@ from . import __version__
 from .config import Paths, Settings
 from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDULERS
 from .errors import BadInputError, UserFacingError
+from .messages import msg
 from .errors_os import describe_failure
 from .cli_generate import generate_to_files, int_arg, output_paths
 
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise BadInputError(f"{self.prog}: {message} (see --help)")
+        raise BadInputError(msg("cli.see_help", "{prog}: {message} (see --help)", prog=self.prog, message=message))
 
 
 def build_parser() -> ArgumentParser:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .config import Paths, Settings
 from .errors import BadInputError
+from .messages import msg
 
 
 def add_parser(sub, common) -> None:
@@ -52,7 +53,8 @@ def open_store(paths: Paths):
 def _repair(paths: Paths) -> int:
     from .history.repair import quick_check, repair_history
 
-    report = repair_history(paths, quick_check(paths.history_db) or "repair requested")
+    problem = quick_check(paths.history_db)
+    report = repair_history(paths, problem) if problem else repair_history(paths)
     for name, why in report.skipped.items():
         print(f"skipped {name}: {why}", file=sys.stderr)
     print(report.message())
@@ -102,7 +104,8 @@ def run(args) -> int:
             return 0
         record = store.get(args.id)
         if record is None:
-            raise BadInputError(f"There is no image {args.id} in the history.")
+            raise BadInputError(msg("cli_history.there_image_history", "There is no image {id} in the history.",
+                                    id=args.id))
         if args.history_command == "show":
             if args.json:
                 print(json.dumps(record.to_dict(), ensure_ascii=False))

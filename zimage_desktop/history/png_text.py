@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import BadInputError
+from ..messages import msg
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
@@ -37,9 +38,11 @@ def read_png_text(path: Path, max_chars: int) -> PngText:
         with open(path, "rb") as fh:
             return _read(fh, max_chars)
     except OSError as exc:
-        raise BadInputError(f"{Path(path).name} cannot be read ({exc.strerror or exc}).") from None
+        raise BadInputError(msg("png_text.cannot_read", "{name} cannot be read ({reason}).",
+                                name=Path(path).name, reason=exc.strerror or exc)) from None
     except _NotPng as exc:
-        raise BadInputError(f"{Path(path).name} is not a readable PNG image ({exc}).") from None
+        raise BadInputError(msg("png_text.readable_png_image", "{name} is not a readable PNG image ({exc}).",
+                                name=Path(path).name, exc=exc)) from None
 
 
 class _NotPng(Exception):
