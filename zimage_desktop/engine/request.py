@@ -162,16 +162,16 @@ def validate(req: GenerationRequest) -> list[str]:
         problems.append(msg("request.original_prompt_must_text", "The original prompt must be a text of at most "
                             "{MAX_PROMPT_CHARS} characters.",
                             MAX_PROMPT_CHARS=MAX_PROMPT_CHARS))
-    for name in ("width", "height"):
+    for name, side in (("width", msg("request.width", "width")), ("height", msg("request.height", "height"))):
         value = getattr(req, name)
         if not _is_int(value):
             problems.append(msg("request.must_whole_number_pixels", "The {name} must be a whole number of pixels, not "
-                                "{value!r}.", name=name, value=value))
+                                "{value!r}.", name=side, value=value))
         elif value % SIZE_MULTIPLE or not MIN_SIDE <= value <= MAX_SIDE:
             problems.append(
                 msg("request.allowed_use_multiple_between", "The {name} {value} is not allowed: use a multiple of "
                     "{SIZE_MULTIPLE} between {MIN_SIDE} and {MAX_SIDE} (nearest: {nearest}).",
-                    name=name, value=value, SIZE_MULTIPLE=SIZE_MULTIPLE, MIN_SIDE=MIN_SIDE, MAX_SIDE=MAX_SIDE,
+                    name=side, value=value, SIZE_MULTIPLE=SIZE_MULTIPLE, MIN_SIDE=MIN_SIDE, MAX_SIDE=MAX_SIDE,
                     nearest=snap_size(value))
             )
     if not _is_int(req.steps) or not 1 <= req.steps <= MAX_STEPS:
