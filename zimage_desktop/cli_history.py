@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .config import Paths, Settings
 from .errors import BadInputError
-from .messages import msg
+from .messages import msg, render
 
 
 def add_parser(sub, common) -> None:
@@ -46,7 +46,7 @@ def open_store(paths: Paths):
 
     store, repaired = open_history(paths)
     if repaired is not None:
-        print(f"note: {repaired.message()}", file=sys.stderr)
+        print(f"note: {render(repaired.message(), Settings.load(paths).shown_language)}", file=sys.stderr)
     return store
 
 
@@ -55,9 +55,10 @@ def _repair(paths: Paths) -> int:
 
     problem = quick_check(paths.history_db)
     report = repair_history(paths, problem) if problem else repair_history(paths)
+    language = Settings.load(paths).shown_language
     for name, why in report.skipped.items():
-        print(f"skipped {name}: {why}", file=sys.stderr)
-    print(report.message())
+        print(f"skipped {name}: {render(why, language)}", file=sys.stderr)
+    print(render(report.message(), language))
     return 0
 
 
@@ -91,7 +92,7 @@ def run(args) -> int:
 
             added, skipped = import_images(Path(args.folder).expanduser(), paths, store)
             for name, why in skipped.items():
-                print(f"skipped {name}: {why}", file=sys.stderr)
+                print(f"skipped {name}: {render(why, args.language)}", file=sys.stderr)
             print(f"imported {len(added)} images, skipped {len(skipped)}")
             return 0
         if args.history_command == "check":

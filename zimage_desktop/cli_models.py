@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from .config import Paths, Settings
+from .messages import render
 
 GB = 1e9
 
@@ -104,7 +105,8 @@ def _plan(args) -> int:
 
 
 class _ProgressPrinter:
-    def __init__(self) -> None:
+    def __init__(self, language: str) -> None:
+        self.language = language
         self.tty = sys.stderr.isatty()
         self.last_line = 0.0
         self.last_pct = -10
@@ -112,7 +114,7 @@ class _ProgressPrinter:
     def __call__(self, event) -> None:
         if event.kind in ("source_failed", "file_failed", "notice"):
             self._clear()
-            print(event.message, file=sys.stderr)
+            print(render(event.message, self.language), file=sys.stderr)
         elif event.kind == "file_done":
             self._clear()
             print(f"done  {event.file}", file=sys.stderr)
@@ -153,7 +155,7 @@ def _download(args) -> int:
                             stall_timeout=args.stall_timeout)
     files = [f for c in components for f in c.files]
     try:
-        report = downloader.download(files, _ProgressPrinter())
+        report = downloader.download(files, _ProgressPrinter(args.language))
     except KeyboardInterrupt:
         downloader.cancel()
         print("\nCancelled; run the same command again to resume.", file=sys.stderr)
@@ -189,9 +191,9 @@ def _import(args) -> int:
     for src, what in report.imported.items():
         print(f"imported {src}: {what}")
     for src, why in report.skipped.items():
-        print(f"skipped  {src}: {why}")
+        print(f"skipped  {src}: {render(why, args.language)}")
     for note in report.notes:
-        print(f"note: {note}")
+        print(f"note: {render(note, args.language)}")
     if args.comfyui_config:
         print(f"ComfyUI will also see {models_dir}: updated {write_comfyui_config(Path(args.comfyui_config), models_dir)}")
     return 0 if report.imported else 1

@@ -185,7 +185,7 @@ def parse_catalog(data: dict, origin: str = "") -> Catalog:
 def load_catalog(path: Path | None = None) -> Catalog:
     if path is None:
         text = (resources.files("zimage_desktop.resources") / "catalog.json").read_text(encoding="utf-8")
-        origin = msg("catalog.builtin", "built-in catalog")
+        origin: str = msg("catalog.builtin", "built-in catalog")
     else:
         try:
             text = Path(path).read_text(encoding="utf-8")

@@ -178,12 +178,13 @@ class Downloader:
             try:
                 complete = self.is_complete(f)
             except DownloadError as exc:  # an unsafe destination: refuse this file, not the set
-                report.failed[f.dest] = str(exc)
-                self._emit(DownloadEvent("file_failed", f.dest, message=str(exc)))
+                report.failed[f.dest] = exc.message
+                self._emit(DownloadEvent("file_failed", f.dest, message=exc.message))
                 continue
             if complete:
                 report.skipped.append(f.dest)
-                self._emit(DownloadEvent("file_skipped", f.dest, f.size or 0, f.size, message="already present"))
+                self._emit(DownloadEvent("file_skipped", f.dest, f.size or 0, f.size,
+                                         message=msg("download.already_present", "already present")))
             else:
                 todo.append(f)
         self._check_space(todo)
@@ -200,10 +201,11 @@ class Downloader:
             elif isinstance(error, (DownloadCancelled, DiskSpaceError)):  # these stop the whole set
                 raise error
             elif isinstance(error, UserFacingError):
-                report.failed[dest] = str(error)
+                report.failed[dest] = error.message
             else:  # a bug hit one file: the others still count, and the log keeps the traceback
                 log.error("downloading %s failed", dest, exc_info=error)
-                report.failed[dest] = f"{dest} could not be downloaded ({type(error).__name__}: {error})."
+                report.failed[dest] = msg("download.file_bug", "{dest} could not be downloaded ({error_type}: {error}).",
+                                          dest=dest, error_type=type(error).__name__, error=error)
         return report
 
     def _part_size(self, f: CatalogFile) -> int:

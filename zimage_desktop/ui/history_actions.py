@@ -13,10 +13,11 @@ import threading
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QSpinBox, QTabWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDockWidget, QFileDialog, QMainWindow, QSpinBox, QTabWidget
 
 from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
+from .status_line import StatusLine, in_ui_language
 
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class HistoryActions(QMainWindow):
 
     paths: Paths
     controller: GenerationController
-    status: QLabel
+    status: StatusLine
     prompt: PromptEdit
     enhancer: EnhanceFlow
     size_combo: QComboBox
@@ -73,21 +74,21 @@ class HistoryActions(QMainWindow):
         try:
             store, repaired = open_history(self.paths)
         except UserFacingError as exc:
-            self.status.setText(str(exc))
+            self.status.say(exc)
             return
         self.gallery = GalleryView(store, self.paths.data / "trash", paths=self.paths)
         missing, orphans = store.reconcile(self.paths.images)
         if missing or orphans:  # reported, never deleted
-            self.status.setText(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
+            self.status.say(lambda: self.tr("History: %1 images are missing on disk, %2 images are not in the history "
                                         "(nothing was deleted; see `zimage-desktop history check`).")
                                 .replace("%1", str(len(missing))).replace("%2", str(len(orphans))))
         if repaired is not None:  # told once: the next start finds a sound database
-            self.status.setText(self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
+            self.status.say(lambda: self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
                                         "file was kept at %2.").replace("%1", str(repaired.restored))
                                 .replace("%2", str(repaired.kept_at)))
         self.gallery.use_parameters.connect(self.use_record)
         self.gallery.rerun.connect(self.rerun_record)
-        self.gallery.status.connect(self.status.setText)
+        self.gallery.status.connect(self.status.say)
         self.gallery_dock = QDockWidget(self)
         self.gallery_dock.setObjectName("galleryDock")
         self.gallery_dock.setWidget(self.gallery)
@@ -119,7 +120,7 @@ class HistoryActions(QMainWindow):
         self.seed_random.setChecked(False)
         self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)
-        self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
+        self.status.say(lambda: self.tr("Parameters restored.") + "".join("  " + in_ui_language(n) for n in notes))
 
     def rerun_record(self, record, vary: bool) -> None:
         self.controller.submit(self.requests().rerun(record.request, vary), parent_id=record.id)
@@ -135,7 +136,7 @@ class HistoryActions(QMainWindow):
             if not path.lower().endswith(".png"):
                 continue
             event.acceptProposedAction()
-            self.status.setText(self.tr("Reading %1…").replace("%1", Path(path).name))
+            self.status.say(lambda: self.tr("Reading %1…").replace("%1", Path(path).name))
             threading.Thread(target=self._read_dropped, args=(path,), name="read-dropped-png", daemon=True).start()
             return
 
@@ -153,12 +154,12 @@ class HistoryActions(QMainWindow):
 
     def _show_dropped(self, path: str, found) -> None:
         if isinstance(found, UserFacingError):
-            self.status.setText(str(found))
+            self.status.say(found)
             return
         self.next_parent_id = None  # a file from outside the history has no lineage here
         if found.request is None:
-            self.status.setText(self.tr("This image carries no parameters that can be restored.") +
-                                ("  " + " ".join(found.notes) if found.notes else ""))
+            self.status.say(lambda: self.tr("This image carries no parameters that can be restored.")
+                            + "".join("  " + in_ui_language(n) for n in found.notes))
         else:
             self.apply_request(found.request, found.notes)
 

@@ -27,6 +27,9 @@ from .controller import GenerationController
 from .enhance_flow import EnhanceFlow
 from .enhance_panel import EnhancePanel
 from .settings_store import SettingsStore
+from .plan_text import explain_plan
+from .status_line import StatusLine, in_ui_language
+from .translations import current_language
 from .worker import (
     EnhanceDone, EnhanceStarted, EnhanceText, Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished,
     JobStarted, Loaded, Loading, MachineProbed, StepDone, WorkerEvent,
@@ -75,7 +78,7 @@ class MainWindow(HistoryActions):
         self.enhance_button.setObjectName("enhanceButton")
         self.enhance_panel = EnhancePanel()
         self.enhancer = EnhanceFlow(self.prompt, self.enhance_panel, self.controller, self)
-        self.enhancer.status.connect(lambda text: self.status.setText(text))
+        self.enhancer.status.connect(lambda text: self.status.say(text))
         self.enhance_button.clicked.connect(self.enhancer.enhance)
         self.size_combo = QComboBox()
         self.size_combo.setObjectName("sizeCombo")
@@ -157,13 +160,13 @@ class MainWindow(HistoryActions):
         left.setLayout(form)
         from .poster import PosterPanel
 
-        self.poster = PosterPanel(self.paths.data / "poster_templates", self.settings.language)
+        self.poster = PosterPanel(self.paths.data / "poster_templates", current_language())
         self.poster.builder = self.requests
         self.poster.generate_requested.connect(lambda request: self.controller.submit(request, parent_id=self.next_parent_id))
-        self.poster.status.connect(lambda text: self.status.setText(text))
+        self.poster.status.connect(lambda text: self.status.say(text))
         self.scene_enhancer = EnhanceFlow(self.poster.scene, self.poster.scene_panel, self.controller, self,
                                           target="scene")
-        self.scene_enhancer.status.connect(lambda text: self.status.setText(text))
+        self.scene_enhancer.status.connect(lambda text: self.status.say(text))
         self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
@@ -178,7 +181,7 @@ class MainWindow(HistoryActions):
         self.preview = PreviewView()
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
-        self.status = QLabel()
+        self.status = StatusLine()
         self.status.setObjectName("statusLabel")
         self.status.setWordWrap(True)
         col.addWidget(self.preview, 1)
@@ -231,7 +234,7 @@ class MainWindow(HistoryActions):
         self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
         self._update_count()
         if not self.status.text():
-            self.status.setText(self.tr("Ready."))
+            self.status.say(lambda: self.tr("Ready."))
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -291,7 +294,7 @@ class MainWindow(HistoryActions):
         try:
             request = self.build_request()
         except BadInputError as exc:
-            self.status.setText(str(exc))
+            self.status.say(exc)
             return
         self.prompt.remember(request.prompt)
         self.controller.submit(request, parent_id=self.next_parent_id)
@@ -313,17 +316,17 @@ class MainWindow(HistoryActions):
 
     def _on_loading(self, e: Loading) -> None:
         self.progress.setRange(0, 0)
-        self.status.setText(self.tr("Loading the model…"))
+        self.status.say(lambda: self.tr("Loading the model…"))
 
     def _on_loaded(self, e: Loaded) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.status.setText(self.tr("Model ready: %1").replace("%1", e.message))
+        self.status.say(lambda: self.tr("Model ready: %1").replace("%1", explain_plan(e.plan) if e.plan else e.message))
 
     def _on_started(self, e: JobStarted) -> None:
         self.progress.setRange(0, e.total * e.image_count)
         self.progress.setValue(0)
-        self.status.setText(self.tr("Generating…"))
+        self.status.say(lambda: self.tr("Generating…"))
 
     def _on_step(self, e: StepDone) -> None:
         if e.preview is not None:
@@ -331,24 +334,24 @@ class MainWindow(HistoryActions):
             self.controller.preview_shown()
         self.progress.setRange(0, e.total * e.image_count)
         self.progress.setValue(e.image_index * e.total + e.step)
-        self.status.setText(self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
-                            .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
-                            .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
+        self.status.say(lambda: self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
+                        .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
+                        .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
 
     def _on_image(self, e: ImageDone) -> None:
         self.last_image, self.last_path, self.last_seed = e.image, e.path, e.seed
         if self.gallery is not None:
             self.gallery.refresh()
         self.preview.show_image(e.image)
-        note = f" ({e.message})" if e.message else ""
-        self.status.setText(self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
-                            .replace("%2", e.path or self.tr("(not saved)")) + note)
+        self.status.say(lambda: self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
+                        .replace("%2", e.path or self.tr("(not saved)"))
+                        + (f" ({in_ui_language(e.message)})" if e.message else ""))
 
     def _on_finished(self, e: JobFinished) -> None:
         self.progress.setValue(self.progress.maximum())
 
     def _on_cancelled(self, e: JobCancelled) -> None:
-        self.status.setText(self.tr("Cancelled."))
+        self.status.say(lambda: self.tr("Cancelled."))
         self.progress.setValue(0)
 
     def _on_enhance_event(self, e: WorkerEvent) -> None:
@@ -363,10 +366,10 @@ class MainWindow(HistoryActions):
 
     def show_error(self, e: Failed) -> None:
         """The status line always; a window-modal box that does not block the event loop."""
-        self.status.setText(e.message)
+        self.status.say(e.message)
         if self._closing:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Something went wrong"), e.message, parent=self)
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Something went wrong"), in_ui_language(e.message), parent=self)
         box.setObjectName("errorBox")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if e.details:
@@ -389,7 +392,7 @@ class MainWindow(HistoryActions):
     # -- actions --------------------------------------------------------------------------
 
     def first_run(self) -> None:
-        self.status.setText(self.tr("No model files yet: choose what to download."))
+        self.status.say(lambda: self.tr("No model files yet: choose what to download."))
         self.open_model_manager()
 
     def open_model_manager(self) -> None:

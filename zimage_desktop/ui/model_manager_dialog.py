@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from ..config import Paths, Settings
 from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
+from .status_line import StatusLine, in_ui_language
 from .translations import current_language
 from .plan_text import explain_plan
 from ..errors import UserFacingError
@@ -23,7 +24,7 @@ GB = 1e9
 
 class DownloadThread(QThread):
     progress = Signal(object)  # DownloadEvent
-    done = Signal(object, str)  # DownloadReport | None, error message
+    done = Signal(object, object)  # DownloadReport | None, error message (engine Message) or ""
 
     def __init__(self, downloader, files) -> None:
         super().__init__()
@@ -34,7 +35,7 @@ class DownloadThread(QThread):
             report = self.downloader.download(self.files, self.progress.emit)
             self.done.emit(report, "")
         except UserFacingError as exc:
-            self.done.emit(None, str(exc))
+            self.done.emit(None, exc.message)
 
 
 class ModelManagerDialog(QDialog):
@@ -74,7 +75,8 @@ class ModelManagerDialog(QDialog):
         self.file_label = QLabel()
         self.total = QProgressBar()
         self.total.setObjectName("downloadProgress")
-        self.status = QLabel()
+        self.status = StatusLine()
+        self.status.setObjectName("modelStatus")
         self.status.setWordWrap(True)
         self.source_label = QLabel()
         row = QHBoxLayout()
@@ -108,6 +110,7 @@ class ModelManagerDialog(QDialog):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+            self.refresh()  # the plan, component titles and states are written in the UI language
             self.refresh()
         super().changeEvent(event)
 
@@ -151,7 +154,9 @@ class ModelManagerDialog(QDialog):
             self.table.setItem(row, 1, QTableWidgetItem(st.component.display_title(current_language())))
             self.table.setItem(row, 2, QTableWidgetItem(f"{st.component.size / GB:.2f} GB"))
             state = {"installed": self.tr("installed"), "verified": self.tr("verified"),
-                     "missing": self.tr("not installed"), "partial": self.tr("partly downloaded")}.get(st.state, st.state)
+                     "missing": self.tr("not installed"), "partial": self.tr("partly downloaded"),
+                     "incomplete": self.tr("incomplete"), "wrong size": self.tr("wrong size"),
+                     "corrupt": self.tr("damaged")}.get(st.state, st.state)
             self.table.setItem(row, 3, QTableWidgetItem(state))
         for column in (0, 2, 3):
             self.table.resizeColumnToContents(column)
@@ -174,18 +179,18 @@ class ModelManagerDialog(QDialog):
             return
         names = self.selected_components()
         if not names:
-            self.status.setText(self.tr("Nothing selected."))
+            self.status.say(lambda: self.tr("Nothing selected."))
             return
         try:
             downloader = self.make_downloader()
         except UserFacingError as exc:  # e.g. a mirror address that is not http(s)
-            self.status.setText(str(exc))
+            self.status.say(exc)
             return
         files = [f for c in self._catalog().resolve(names) for f in c.files]
         self.download_thread = DownloadThread(downloader, files)
         self.download_thread.progress.connect(self.on_progress)
         self.download_thread.done.connect(self.on_done)
-        self.status.setText(self.tr("Downloading…"))
+        self.status.say(lambda: self.tr("Downloading…"))
         self.download_thread.start()
 
     def toggle_pause(self) -> None:
@@ -213,16 +218,16 @@ class ModelManagerDialog(QDialog):
                                     .replace("%3", f"{(e.total or 0) / GB:.2f}").replace("%4", f"{e.speed / 1e6:.1f}")
                                     .replace("%5", eta))
         elif e.kind in ("source_failed", "file_failed", "notice"):
-            self.status.setText(e.message)
+            self.status.say(e.message)
 
     def on_done(self, report, error: str) -> None:
         self.download_thread = None
         self.pause_button.setText(self.tr("Pause"))
         if error:
-            self.status.setText(error)
+            self.status.say(error)
         elif report is not None:
-            failed = "; ".join(f"{k}: {v}" for k, v in report.failed.items())
-            self.status.setText(failed or self.tr("Download complete."))
+            failed = "; ".join(f"{k}: {in_ui_language(v)}" for k, v in report.failed.items())
+            self.status.say(failed or (lambda: self.tr("Download complete.")))
             self.models_changed.emit()
         self.refresh()
 
@@ -235,10 +240,10 @@ class ModelManagerDialog(QDialog):
         try:
             report = import_folder(Path(folder), self.settings.models_path(self.paths), "hardlink")
         except UserFacingError as exc:
-            self.status.setText(str(exc))
+            self.status.say(exc)
             return
-        self.status.setText(self.tr("Imported %1 files without copying.").replace("%1", str(len(report.imported)))
-                            + " " + " ".join(report.notes))
+        self.status.say(lambda: self.tr("Imported %1 files without copying.").replace("%1", str(len(report.imported)))
+                        + " " + " ".join(in_ui_language(n) for n in report.notes))
         self.models_changed.emit()
         self.refresh()
 

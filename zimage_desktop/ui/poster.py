@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
 
 from ..engine.request import GenerationRequest
 from ..engine.request_builder import RequestBuilder
+from ..messages import render
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
 from ..poster.templates import builtin_templates, save_user_template, user_templates
+from .status_line import in_ui_language
 
 
 class PosterPanel(QWidget):
@@ -208,7 +210,7 @@ class PosterPanel(QWidget):
             self._edited = True
 
     def _show_warnings(self) -> None:
-        self.warnings.setText("\n".join(compose(self.spec()).warnings))
+        self.warnings.setText("\n".join(render(w, self.language) for w in compose(self.spec()).warnings))
 
     def request(self, seed: int | None = None) -> GenerationRequest:
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
@@ -222,4 +224,4 @@ class PosterPanel(QWidget):
         try:
             self.generate_requested.emit(self.request())
         except Exception as exc:  # BadInputError: empty prompt etc.
-            self.status.emit(str(exc))
+            self.status.emit(in_ui_language(exc))

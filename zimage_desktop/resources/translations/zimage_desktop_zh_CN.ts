@@ -1,151 +1,223 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
+<context>
+    <name>EnhanceFlow</name>
+    <message>
+        <location filename="../../ui/enhance_flow.py" line="91"/>
+        <source>The enhanced scene is in the Scene field; the poster prompt was composed again.</source>
+        <translation>扩写后的场景已放入“场景”栏，海报提示词已重新组合。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_flow.py" line="46"/>
+        <source>Write a short idea first, then press Enhance (Ctrl+E).</source>
+        <translation>请先写下简短的想法，再按“扩写”（Ctrl+E）。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_flow.py" line="53"/>
+        <source>Enhancing the prompt with the text encoder…</source>
+        <translation>正在用文本编码器扩写提示词…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_flow.py" line="84"/>
+        <source>Enhanced in %1 s. Use it, edit it or discard it.</source>
+        <translation>扩写完成，用时 %1 秒。可以使用、修改或放弃。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_flow.py" line="93"/>
+        <source>The enhanced prompt is in the prompt box; your own words are kept with the image.</source>
+        <translation>扩写后的提示词已放入输入框；你的原话会随图片一起保存。</translation>
+    </message>
+</context>
+<context>
+    <name>EnhancePanel</name>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="73"/>
+        <source>Use this prompt</source>
+        <translation>使用此提示词</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="74"/>
+        <source>Discard</source>
+        <translation>放弃</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="75"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="76"/>
+        <source>The enhanced prompt appears here as it is written.</source>
+        <translation>扩写的提示词会在这里逐字出现。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="86"/>
+        <source>Enhancing…</source>
+        <translation>正在扩写…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="88"/>
+        <source>Enhanced prompt: edit it if you like, then use it or discard it. Shaded words were added.</source>
+        <translation>扩写后的提示词：可以先修改，再使用或放弃。底色标出的是新增的词。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="117"/>
+        <source>Stopped early: the prompt may be cut short.</source>
+        <translation>已提前停止：提示词可能不完整。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="119"/>
+        <source>Quoted text the rewrite had changed was put back: %1</source>
+        <translation>扩写改动了引号中的文字，已恢复原文：%1</translation>
+    </message>
+</context>
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="208" />
+        <location filename="../../ui/gallery.py" line="213"/>
         <source>Search prompts (中文 or English)…</source>
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="209" />
+        <location filename="../../ui/gallery.py" line="214"/>
         <source>Favourites</source>
         <translation>收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
+        <location filename="../../ui/gallery.py" line="215"/>
         <source>Any time</source>
         <translation>任何时间</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
+        <location filename="../../ui/gallery.py" line="215"/>
         <source>Today</source>
         <translation>今天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
+        <location filename="../../ui/gallery.py" line="215"/>
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="210" />
+        <location filename="../../ui/gallery.py" line="215"/>
         <source>Last 30 days</source>
         <translation>最近 30 天</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
+        <location filename="../../ui/gallery.py" line="217"/>
         <source>Any shape</source>
         <translation>任意比例</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
+        <location filename="../../ui/gallery.py" line="217"/>
         <source>Square</source>
         <translation>方形</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
+        <location filename="../../ui/gallery.py" line="217"/>
         <source>Landscape</source>
         <translation>横向</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="212" />
+        <location filename="../../ui/gallery.py" line="217"/>
         <source>Portrait</source>
         <translation>纵向</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <location filename="../../ui/gallery.py" line="220"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <location filename="../../ui/gallery.py" line="219"/>
         <source>Compare two</source>
         <translation>对比两张</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
+        <location filename="../../ui/gallery.py" line="220"/>
         <source>Use parameters</source>
         <translation>使用参数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
+        <location filename="../../ui/gallery.py" line="221"/>
         <source>Re-run exactly</source>
         <translation>原样重新生成</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="295" />
+        <location filename="../../ui/gallery.py" line="289"/>
         <source>Select two images to compare.</source>
         <translation>请选择两张图片进行对比。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="299" />
+        <location filename="../../ui/gallery.py" line="293"/>
         <source>Compare</source>
         <translation>对比</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="344" />
+        <location filename="../../ui/gallery.py" line="331"/>
         <source>Import images from folder</source>
         <translation>从文件夹导入图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="349" />
+        <location filename="../../ui/gallery.py" line="336"/>
         <source>Imported %1 images; skipped %2 without usable parameters.</source>
         <translation>已导入 %1 张图片；跳过 %2 张没有可用参数的图片。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <location filename="../../ui/gallery.py" line="219"/>
         <source>View</source>
         <translation>查看</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="214" />
+        <location filename="../../ui/gallery.py" line="219"/>
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="215" />
+        <location filename="../../ui/gallery.py" line="220"/>
         <source>Import…</source>
         <translation>导入…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
+        <location filename="../../ui/gallery.py" line="222"/>
         <source>Vary (new seed)</source>
         <translation>变体（新种子）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="216" />
+        <location filename="../../ui/gallery.py" line="222"/>
         <source>★ Favourite</source>
         <translation>★ 收藏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="217" />
+        <location filename="../../ui/gallery.py" line="223"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="217" />
+        <location filename="../../ui/gallery.py" line="223"/>
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="218" />
+        <location filename="../../ui/gallery.py" line="224"/>
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="266" />
+        <location filename="../../ui/gallery.py" line="265"/>
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/gallery.py" line="317" />
+        <location filename="../../ui/gallery.py" line="311"/>
         <source>Export to folder</source>
         <translation>导出到文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/gallery.py" line="328" />
+        <location filename="../../ui/gallery.py" line="315"/>
         <source>Exported %n image(s).</source>
         <translation>
             <numerusform>已导出 %n 张图片。</numerusform>
@@ -155,32 +227,32 @@
 <context>
     <name>HistoryActions</name>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="1" />
+        <location filename="../../ui/history_actions.py" line="86"/>
         <source>The history was damaged and has been rebuilt from %1 images; the damaged file was kept at %2.</source>
         <translation>历史数据库已损坏，已根据 %1 张图片重建；损坏的文件保留在 %2。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="66" />
+        <location filename="../../ui/history_actions.py" line="82"/>
         <source>History: %1 images are missing on disk, %2 images are not in the history (nothing was deleted; see `zimage-desktop history check`).</source>
         <translation>历史：%1 张图片的文件已不在磁盘上，%2 张图片不在历史中（未删除任何内容；详见 `zimage-desktop history check`）。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="101" />
+        <location filename="../../ui/history_actions.py" line="123"/>
         <source>Parameters restored.</source>
         <translation>已恢复参数。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="125" />
+        <location filename="../../ui/history_actions.py" line="161"/>
         <source>This image carries no parameters that can be restored.</source>
         <translation>这张图片没有可恢复的参数。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="135" />
+        <location filename="../../ui/history_actions.py" line="170"/>
         <source>Save image as</source>
         <translation>图片另存为</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/history_actions.py" line="1" />
+        <location filename="../../ui/history_actions.py" line="139"/>
         <source>Reading %1…</source>
         <translation>正在读取 %1…</translation>
     </message>
@@ -188,282 +260,352 @@
 <context>
     <name>ImageViewer</name>
     <message>
-        <location filename="../../zimage_desktop/ui/viewer.py" line="39" />
+        <location filename="../../ui/viewer.py" line="41"/>
         <source>◀ Newer</source>
         <translation>◀ 较新</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/viewer.py" line="40" />
+        <location filename="../../ui/viewer.py" line="42"/>
         <source>Older ▶</source>
         <translation>较旧 ▶</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/viewer.py" line="1" />
+        <location filename="../../ui/viewer.py" line="52"/>
+        <source>load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="52"/>
+        <source>encode</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="52"/>
+        <source>denoise</source>
+        <translation>去噪</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="53"/>
+        <source>decode</source>
+        <translation>解码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="53"/>
+        <source>total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="59"/>
+        <source>%1 %2 s</source>
+        <translation>%1 %2 秒</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="76"/>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="76"/>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="76"/>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="77"/>
         <source>Sampler</source>
         <translation>采样器</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="78"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="79"/>
+        <source>Lineage</source>
+        <translation>来源链</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="79"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="82"/>
+        <source>Time</source>
+        <translation>用时</translation>
+    </message>
+    <message>
+        <location filename="../../ui/viewer.py" line="83"/>
+        <source>: </source>
+        <translation>：</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="244" />
+        <location filename="../../ui/main_window.py" line="225"/>
         <source>Enhance  (Ctrl+E)</source>
         <translation>扩写  (Ctrl+E)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="246" />
+        <location filename="../../ui/main_window.py" line="227"/>
         <source>Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)</source>
         <translation>用已下载的文本编码器把想法扩写成详细的提示词（离线）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="206" />
+        <location filename="../../ui/main_window.py" line="211"/>
         <source>Z-Image Desktop</source>
         <translation>Z-Image 桌面版</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="207" />
+        <location filename="../../ui/main_window.py" line="212"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="208" />
+        <location filename="../../ui/main_window.py" line="213"/>
         <source>Poster</source>
         <translation>海报</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="210" />
+        <location filename="../../ui/main_window.py" line="215"/>
         <source>Describe the image. For text in the picture, put the exact words in quotes and say font, colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中</source>
         <translation>描述你想要的画面。需要在图中出现的文字请放在引号里，并说明字体、颜色和位置，例如：标题文字“新春特惠”，金色粗体，居中</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="212" />
+        <location filename="../../ui/main_window.py" line="217"/>
         <source>Custom size…</source>
         <translation>自定义尺寸…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
+        <location filename="../../ui/main_window.py" line="218"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
+        <location filename="../../ui/main_window.py" line="218"/>
         <source>Width × height</source>
         <translation>宽 × 高</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="213" />
+        <location filename="../../ui/main_window.py" line="218"/>
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
+        <location filename="../../ui/main_window.py" line="220"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
+        <location filename="../../ui/main_window.py" line="220"/>
         <source>Images</source>
         <translation>张数</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="214" />
+        <location filename="../../ui/queue_panel.py" line="39"/>
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="216" />
+        <location filename="../../ui/main_window.py" line="222"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="217" />
+        <location filename="../../ui/main_window.py" line="223"/>
         <source>Reuse last</source>
         <translation>沿用上次</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="218" />
+        <location filename="../../ui/main_window.py" line="224"/>
         <source>Generate  (Ctrl+Enter)</source>
         <translation>生成  (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="219" />
+        <location filename="../../ui/main_window.py" line="229"/>
         <source>Cancel  (Esc)</source>
         <translation>取消  (Esc)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="220" />
+        <location filename="../../ui/main_window.py" line="230"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="221" />
+        <location filename="../../ui/queue_panel.py" line="40"/>
         <source>Up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="222" />
+        <location filename="../../ui/queue_panel.py" line="41"/>
         <source>Down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="223" />
+        <location filename="../../ui/queue_panel.py" line="42"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="224" />
+        <location filename="../../ui/queue_panel.py" line="43"/>
         <source>Cancel all</source>
         <translation>全部取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="225" />
+        <location filename="../../ui/menus.py" line="53"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="226" />
+        <location filename="../../ui/menus.py" line="54"/>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="227" />
+        <location filename="../../ui/menus.py" line="55"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="228" />
+        <location filename="../../ui/menus.py" line="56"/>
         <source>&amp;Tools</source>
         <translation>工具(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="229" />
+        <location filename="../../ui/menus.py" line="57"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="230" />
+        <location filename="../../ui/menus.py" line="58"/>
         <source>Save image as…</source>
         <translation>图片另存为…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="231" />
+        <location filename="../../ui/menus.py" line="59"/>
         <source>Open images folder</source>
         <translation>打开图片文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="232" />
+        <location filename="../../ui/menus.py" line="60"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="233" />
+        <location filename="../../ui/menus.py" line="61"/>
         <source>Copy image</source>
         <translation>复制图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="234" />
+        <location filename="../../ui/menus.py" line="62"/>
         <source>Actual size (100%)</source>
         <translation>实际大小 (100%)</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="235" />
+        <location filename="../../ui/menus.py" line="63"/>
         <source>Model manager…</source>
         <translation>模型管理…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="236" />
+        <location filename="../../ui/menus.py" line="64"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="238" />
+        <location filename="../../ui/main_window.py" line="233"/>
         <source>History</source>
         <translation>历史</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="239" />
+        <location filename="../../ui/menus.py" line="65"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="244" />
+        <location filename="../../ui/main_window.py" line="234"/>
         <source>Your image appears here, step by step.</source>
         <translation>图片会在这里逐步显现。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="247" />
+        <location filename="../../ui/main_window.py" line="237"/>
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../zimage_desktop/ui/main_window.py" line="259" />
+        <location filename="../../ui/main_window.py" line="249"/>
         <source>%n characters</source>
         <translation>
             <numerusform>%n 个字符</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="260" />
+        <location filename="../../ui/main_window.py" line="250"/>
         <source>≈%1 / %2 tokens</source>
         <translation>≈%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="279" />
+        <location filename="../../ui/main_window.py" line="269"/>
         <source>Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.</source>
         <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="345" />
+        <location filename="../../ui/main_window.py" line="319"/>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="349" />
+        <location filename="../../ui/main_window.py" line="324"/>
         <source>Model ready: %1</source>
         <translation>模型已就绪：%1</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="354" />
+        <location filename="../../ui/main_window.py" line="329"/>
         <source>Generating…</source>
         <translation>正在生成…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="361" />
+        <location filename="../../ui/main_window.py" line="337"/>
         <source>Image %1/%2 · step %3/%4 · about %5 s left</source>
         <translation>第 %1/%2 张 · 第 %3/%4 步 · 约剩 %5 秒</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="370" />
+        <location filename="../../ui/main_window.py" line="346"/>
         <source>Done: seed %1, saved to %2</source>
         <translation>完成：种子 %1，已保存到 %2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="371" />
+        <location filename="../../ui/main_window.py" line="347"/>
         <source>(not saved)</source>
         <translation>（未保存）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="375" />
+        <location filename="../../ui/main_window.py" line="354"/>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="385" />
+        <location filename="../../ui/main_window.py" line="372"/>
         <source>Something went wrong</source>
         <translation>出错了</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="389" />
+        <location filename="../../ui/main_window.py" line="378"/>
         <source>Use the %1 profile</source>
         <translation>改用 %1 档位</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="408" />
+        <location filename="../../ui/main_window.py" line="395"/>
         <source>No model files yet: choose what to download.</source>
         <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/main_window.py" line="1" />
+        <location filename="../../ui/main_window.py" line="219"/>
         <source>Sampler</source>
         <translation>采样器</translation>
     </message>
@@ -471,134 +613,149 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="89" />
+        <location filename="../../ui/model_manager_dialog.py" line="98"/>
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
+        <location filename="../../ui/model_manager_dialog.py" line="99"/>
         <source>Get</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
+        <location filename="../../ui/model_manager_dialog.py" line="99"/>
         <source>Component</source>
         <translation>组件</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
+        <location filename="../../ui/model_manager_dialog.py" line="99"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="90" />
+        <location filename="../../ui/model_manager_dialog.py" line="99"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="91" />
+        <location filename="../../ui/model_manager_dialog.py" line="101"/>
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="91" />
+        <location filename="../../ui/model_manager_dialog.py" line="100"/>
         <source>Hugging Face mirror (%1)</source>
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="92" />
+        <location filename="../../ui/model_manager_dialog.py" line="102"/>
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="94" />
+        <location filename="../../ui/model_manager_dialog.py" line="104"/>
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="95" />
+        <location filename="../../ui/model_manager_dialog.py" line="105"/>
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="96" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="184" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="207" />
+        <location filename="../../ui/model_manager_dialog.py" line="106"/>
+        <location filename="../../ui/model_manager_dialog.py" line="202"/>
+        <location filename="../../ui/model_manager_dialog.py" line="225"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="97" />
+        <location filename="../../ui/model_manager_dialog.py" line="107"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="98" />
+        <location filename="../../ui/model_manager_dialog.py" line="108"/>
         <source>Use files from an existing ComfyUI folder…</source>
         <translation>使用已有 ComfyUI 文件夹中的模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="129" />
-        <source>Detecting this computer's graphics card and memory…</source>
+        <location filename="../../ui/model_manager_dialog.py" line="140"/>
+        <source>Detecting this computer&apos;s graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="131" />
+        <location filename="../../ui/model_manager_dialog.py" line="142"/>
         <source>Recommended for this computer (%1): %2</source>
         <translation>本机推荐（%1）：%2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
+        <location filename="../../ui/model_manager_dialog.py" line="156"/>
         <source>installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="145" />
+        <location filename="../../ui/model_manager_dialog.py" line="156"/>
         <source>verified</source>
         <translation>已校验</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="146" />
+        <location filename="../../ui/model_manager_dialog.py" line="157"/>
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="146" />
+        <location filename="../../ui/model_manager_dialog.py" line="157"/>
         <source>partly downloaded</source>
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="164" />
+        <location filename="../../ui/model_manager_dialog.py" line="158"/>
+        <source>incomplete</source>
+        <translation>不完整</translation>
+    </message>
+    <message>
+        <location filename="../../ui/model_manager_dialog.py" line="158"/>
+        <source>wrong size</source>
+        <translation>大小不对</translation>
+    </message>
+    <message>
+        <location filename="../../ui/model_manager_dialog.py" line="159"/>
+        <source>damaged</source>
+        <translation>已损坏</translation>
+    </message>
+    <message>
+        <location filename="../../ui/model_manager_dialog.py" line="182"/>
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="175" />
+        <location filename="../../ui/model_manager_dialog.py" line="193"/>
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="187" />
+        <location filename="../../ui/model_manager_dialog.py" line="205"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="198" />
+        <location filename="../../ui/model_manager_dialog.py" line="216"/>
         <source>%1: %2 of %3 GB · %4 MB/s · %5 left</source>
         <translation>%1：%2 / %3 GB · %4 MB/s · 剩余 %5</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="212" />
+        <location filename="../../ui/model_manager_dialog.py" line="230"/>
         <source>Download complete.</source>
         <translation>下载完成。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="219" />
+        <location filename="../../ui/model_manager_dialog.py" line="237"/>
         <source>Choose the ComfyUI models folder</source>
         <translation>选择 ComfyUI 的 models 文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="227" />
+        <location filename="../../ui/model_manager_dialog.py" line="245"/>
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
     </message>
@@ -606,102 +763,102 @@
 <context>
     <name>PlanText</name>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="18" />
+        <location filename="../../ui/plan_text.py" line="14"/>
         <source>bf16 transformer</source>
         <translation>bf16 主模型</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="18" />
+        <location filename="../../ui/plan_text.py" line="14"/>
         <source>FP8-stored transformer</source>
         <translation>FP8 存储的主模型</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="19" />
+        <location filename="../../ui/plan_text.py" line="15"/>
         <source>GGUF %1 transformer</source>
         <translation>GGUF %1 主模型</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="20" />
+        <location filename="../../ui/plan_text.py" line="16"/>
         <source>on the GPU</source>
         <translation>在显卡上</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="20" />
+        <location filename="../../ui/plan_text.py" line="16"/>
         <source>on the Apple GPU</source>
         <translation>在 Apple 显卡上</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="20" />
+        <location filename="../../ui/plan_text.py" line="17"/>
         <source>on the CPU</source>
         <translation>在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="21" />
+        <location filename="../../ui/plan_text.py" line="18"/>
         <source>swapped in and out of the GPU per stage</source>
         <translation>按阶段换入换出显存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="22" />
+        <location filename="../../ui/plan_text.py" line="19"/>
         <source>streamed to the GPU layer by layer</source>
         <translation>逐层流式载入显存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="23" />
+        <location filename="../../ui/plan_text.py" line="20"/>
         <source>streamed to the GPU module by module</source>
         <translation>逐模块流式载入显存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="26" />
+        <location filename="../../ui/plan_text.py" line="23"/>
         <source>text encoder on the GPU</source>
         <translation>文本编码器在显卡上</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="26" />
+        <location filename="../../ui/plan_text.py" line="24"/>
         <source>text encoder moved to the GPU only to encode</source>
         <translation>文本编码器仅在编码时载入显卡</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="27" />
+        <location filename="../../ui/plan_text.py" line="25"/>
         <source>text encoder on the CPU</source>
         <translation>文本编码器在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="29" />
+        <location filename="../../ui/plan_text.py" line="27"/>
         <source>GGUF %1 text encoder, kept quantized</source>
         <translation>GGUF %1 文本编码器，保持量化</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="29" />
+        <location filename="../../ui/plan_text.py" line="29"/>
         <source>tiled VAE</source>
         <translation>分块 VAE 解码</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="31" />
+        <location filename="../../ui/plan_text.py" line="31"/>
         <source>float16 compute (float32 if it overflows)</source>
         <translation>float16 计算（溢出时改用 float32）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="33" />
+        <location filename="../../ui/plan_text.py" line="33"/>
         <source>float32 compute</source>
         <translation>float32 计算</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="37" />
+        <location filename="../../ui/plan_text.py" line="37"/>
         <source>≈ %1 GiB RAM</source>
         <translation>约 %1 GiB 内存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="39" />
+        <location filename="../../ui/plan_text.py" line="39"/>
         <source>peak ≈ %1 GiB VRAM, %2 GiB RAM</source>
         <translation>峰值约 %1 GiB 显存、%2 GiB 内存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="42" />
+        <location filename="../../ui/plan_text.py" line="42"/>
         <source>may not fit</source>
         <translation>可能放不下</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="43" />
+        <location filename="../../ui/plan_text.py" line="43"/>
         <source>, </source>
         <translation>，</translation>
     </message>
@@ -709,318 +866,247 @@
 <context>
     <name>PosterPanel</name>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="120" />
+        <location filename="../../ui/poster.py" line="122"/>
         <source>Enhance the scene</source>
         <translation>扩写场景</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="99" />
+        <location filename="../../ui/poster.py" line="113"/>
         <source>Template</source>
         <translation>模板</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="99" />
+        <location filename="../../ui/poster.py" line="113"/>
         <source>Format</source>
         <translation>尺寸格式</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="99" />
+        <location filename="../../ui/poster.py" line="113"/>
         <source>Describe in</source>
         <translation>描述语言</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="100" />
+        <location filename="../../ui/poster.py" line="114"/>
         <source>Headline</source>
         <translation>主标题</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="100" />
+        <location filename="../../ui/poster.py" line="114"/>
         <source>Subtitle</source>
         <translation>副标题</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="101" />
+        <location filename="../../ui/poster.py" line="115"/>
         <source>Body lines</source>
         <translation>正文（每行一条）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="101" />
+        <location filename="../../ui/poster.py" line="115"/>
         <source>Call to action</source>
         <translation>行动号召</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="102" />
+        <location filename="../../ui/poster.py" line="116"/>
         <source>Small print</source>
         <translation>底部说明</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="102" />
+        <location filename="../../ui/poster.py" line="116"/>
         <source>Scene</source>
         <translation>画面内容</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="102" />
+        <location filename="../../ui/poster.py" line="116"/>
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="103" />
+        <location filename="../../ui/poster.py" line="117"/>
         <source>Layout</source>
         <translation>版式</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="103" />
+        <location filename="../../ui/poster.py" line="117"/>
         <source>Font feel</source>
         <translation>字体感觉</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="103" />
+        <location filename="../../ui/poster.py" line="117"/>
         <source>Colours</source>
         <translation>配色</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="104" />
+        <location filename="../../ui/poster.py" line="118"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="106" />
+        <location filename="../../ui/poster.py" line="120"/>
         <source>Save as template…</source>
         <translation>另存为模板…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="107" />
+        <location filename="../../ui/poster.py" line="121"/>
         <source>Compose again</source>
         <translation>重新生成提示词</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="108" />
+        <location filename="../../ui/poster.py" line="124"/>
         <source>Generate variants</source>
         <translation>生成多个变体</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="148" />
+        <location filename="../../ui/poster.py" line="164"/>
         <source>Save as template</source>
         <translation>另存为模板</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/poster.py" line="148" />
+        <location filename="../../ui/poster.py" line="164"/>
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
 </context>
 <context>
-    <name>SettingsDialog</name>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="1" />
-        <source>Off: the token goes to huggingface.co only. Turn on only for a mirror you trust with your account.</source>
-        <translation>关闭时令牌只发送给 huggingface.co。仅当你信任此镜像可以使用你的账号时才打开。</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="1" />
-        <source>Also send the Hugging Face token to this mirror (HTTPS only)</source>
-        <translation>也把 Hugging Face 令牌发送给此镜像（仅限 HTTPS）</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="21" />
-        <source>Settings</source>
-        <translation>设置</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="24" />
-        <source>Follow the system</source>
-        <translation>跟随系统</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="28" />
-        <source>Browse…</source>
-        <translation>浏览…</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="34" />
-        <source>Start the app with --data-dir or ZIMAGE_DESKTOP_DATA to move it.</source>
-        <translation>用 --data-dir 或 ZIMAGE_DESKTOP_DATA 启动即可更换位置。</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="36" />
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="41" />
-        <source>Automatic</source>
-        <translation>自动</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="46" />
-        <source>Show a preview after every step</source>
-        <translation>每一步都显示预览</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="49" />
-        <source>Hugging Face</source>
-        <translation>Hugging Face</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="49" />
-        <source>Hugging Face mirror</source>
-        <translation>Hugging Face 镜像</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="50" />
-        <source>ModelScope (China)</source>
-        <translation>魔搭 ModelScope（国内）</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="56" />
-        <source>optional; stored readable only by you</source>
-        <translation>可选；仅你本人可读</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="57" />
-        <source>Language</source>
-        <translation>语言</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="58" />
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="74" />
-        <source>Models folder</source>
-        <translation>模型文件夹</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="59" />
-        <source>Data folder</source>
-        <translation>数据文件夹</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="60" />
-        <source>Device</source>
-        <translation>设备</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="61" />
-        <source>Memory profile</source>
-        <translation>显存档位</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="64" />
-        <source>Download source</source>
-        <translation>下载来源</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="65" />
-        <source>Mirror address</source>
-        <translation>镜像地址</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="66" />
-        <source>Hugging Face token</source>
-        <translation>Hugging Face 令牌</translation>
-    </message>
-    <message>
-        <location filename="../../zimage_desktop/ui/settings_dialog.py" line="83" />
-        <source>Detecting this computer's graphics card and memory…</source>
-        <translation>正在检测本机显卡和内存…</translation>
-    </message>
-</context>
-<context>
     <name>SamplingControls</name>
     <message>
-        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <location filename="../../ui/sampling_controls.py" line="37"/>
         <source>Euler</source>
         <translation>Euler</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <location filename="../../ui/sampling_controls.py" line="37"/>
         <source>Res multistep</source>
         <translation>Res multistep</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <location filename="../../ui/sampling_controls.py" line="38"/>
         <source>Simple schedule (ComfyUI)</source>
         <translation>Simple 调度（ComfyUI）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
+        <location filename="../../ui/sampling_controls.py" line="38"/>
         <source>Diffusers schedule</source>
         <translation>Diffusers 调度</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
-        <source>Euler is ComfyUI's Z-Image example; res multistep is its current template.</source>
+        <location filename="../../ui/sampling_controls.py" line="42"/>
+        <source>Euler is ComfyUI&apos;s Z-Image example; res multistep is its current template.</source>
         <translation>Euler 是 ComfyUI 的 Z-Image 示例所用的采样器；res multistep 是其当前模板所用的。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/sampling_controls.py" line="1" />
-        <source>With the same seed, the simple schedule makes ComfyUI's picture; the diffusers schedule is the pipeline's own, used by this app's older images.</source>
+        <location filename="../../ui/sampling_controls.py" line="43"/>
+        <source>With the same seed, the simple schedule makes ComfyUI&apos;s picture; the diffusers schedule is the pipeline&apos;s own, used by this app&apos;s older images.</source>
         <translation>使用相同种子时，Simple 调度生成与 ComfyUI 相同的图片；Diffusers 调度是管线自带的调度，本应用较早的图片使用它。</translation>
     </message>
 </context>
 <context>
-    <name>EnhanceFlow</name>
+    <name>SettingsDialog</name>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="91" />
-        <source>The enhanced scene is in the Scene field; the poster prompt was composed again.</source>
-        <translation>扩写后的场景已放入“场景”栏，海报提示词已重新组合。</translation>
+        <location filename="../../ui/settings_dialog.py" line="87"/>
+        <source>Off: the token goes to huggingface.co only. Turn on only for a mirror you trust with your account.</source>
+        <translation>关闭时令牌只发送给 huggingface.co。仅当你信任此镜像可以使用你的账号时才打开。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="41" />
-        <source>Write a short idea first, then press Enhance (Ctrl+E).</source>
-        <translation>请先写下简短的想法，再按“扩写”（Ctrl+E）。</translation>
+        <location filename="../../ui/settings_dialog.py" line="86"/>
+        <source>Also send the Hugging Face token to this mirror (HTTPS only)</source>
+        <translation>也把 Hugging Face 令牌发送给此镜像（仅限 HTTPS）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="48" />
-        <source>Enhancing the prompt with the text encoder…</source>
-        <translation>正在用文本编码器扩写提示词…</translation>
+        <location filename="../../ui/settings_dialog.py" line="75"/>
+        <source>Settings</source>
+        <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="82" />
-        <source>Enhanced in %1 s. Use it, edit it or discard it.</source>
-        <translation>扩写完成，用时 %1 秒。可以使用、修改或放弃。</translation>
+        <location filename="../../ui/settings_dialog.py" line="76"/>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_flow.py" line="88" />
-        <source>The enhanced prompt is in the prompt box; your own words are kept with the image.</source>
-        <translation>扩写后的提示词已放入输入框；你的原话会随图片一起保存。</translation>
-    </message>
-</context>
-<context>
-    <name>EnhancePanel</name>
-    <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="73" />
-        <source>Use this prompt</source>
-        <translation>使用此提示词</translation>
+        <location filename="../../ui/settings_dialog.py" line="83"/>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="74" />
-        <source>Discard</source>
-        <translation>放弃</translation>
+        <location filename="../../ui/settings_dialog.py" line="84"/>
+        <source>Start the app with --data-dir or ZIMAGE_DESKTOP_DATA to move it.</source>
+        <translation>用 --data-dir 或 ZIMAGE_DESKTOP_DATA 启动即可更换位置。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="75" />
-        <source>Stop</source>
-        <translation>停止</translation>
+        <location filename="../../ui/settings_dialog.py" line="77"/>
+        <location filename="../../ui/settings_dialog.py" line="82"/>
+        <source>Automatic</source>
+        <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="76" />
-        <source>The enhanced prompt appears here as it is written.</source>
-        <translation>扩写的提示词会在这里逐字出现。</translation>
+        <location filename="../../ui/settings_dialog.py" line="85"/>
+        <source>Show a preview after every step</source>
+        <translation>每一步都显示预览</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="81" />
-        <source>Enhancing…</source>
-        <translation>正在扩写…</translation>
+        <location filename="../../ui/settings_dialog.py" line="78"/>
+        <source>Hugging Face</source>
+        <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="83" />
-        <source>Enhanced prompt: edit it if you like, then use it or discard it. Shaded words were added.</source>
-        <translation>扩写后的提示词：可以先修改，再使用或放弃。底色标出的是新增的词。</translation>
+        <location filename="../../ui/settings_dialog.py" line="78"/>
+        <source>Hugging Face mirror</source>
+        <translation>Hugging Face 镜像</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="112" />
-        <source>Stopped early: the prompt may be cut short.</source>
-        <translation>已提前停止：提示词可能不完整。</translation>
+        <location filename="../../ui/settings_dialog.py" line="79"/>
+        <source>ModelScope (China)</source>
+        <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/enhance_panel.py" line="114" />
-        <source>Quoted text the rewrite had changed was put back: %1</source>
-        <translation>扩写改动了引号中的文字，已恢复原文：%1</translation>
+        <location filename="../../ui/settings_dialog.py" line="89"/>
+        <source>optional; stored readable only by you</source>
+        <translation>可选；仅你本人可读</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="90"/>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="90"/>
+        <location filename="../../ui/settings_dialog.py" line="103"/>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="91"/>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="91"/>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="92"/>
+        <source>Memory profile</source>
+        <translation>显存档位</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="92"/>
+        <source>Download source</source>
+        <translation>下载来源</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="93"/>
+        <source>Mirror address</source>
+        <translation>镜像地址</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="93"/>
+        <source>Hugging Face token</source>
+        <translation>Hugging Face 令牌</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="112"/>
+        <source>Detecting this computer&apos;s graphics card and memory…</source>
+        <translation>正在检测本机显卡和内存…</translation>
     </message>
 </context>
 </TS>
