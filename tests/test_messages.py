@@ -121,3 +121,20 @@ def test_system_language_resolves_to_a_supported_one(monkeypatch, env, system, w
         monkeypatch.setenv(var, value)
     assert resolve_language("system", system) == want
     assert resolve_language("en", system) == "en" and resolve_language("zh_CN", system) == "zh_CN"
+
+
+@pytest.mark.parametrize("setting, lang, expected", [
+    ("system", "zh_CN.UTF-8", "error: 提示词是空的：请描述你想要的画面。"),
+    ("system", "en_US.UTF-8", "error: The prompt is empty: describe the image you want."),
+    ("en", "zh_CN.UTF-8", "error: The prompt is empty: describe the image you want."),
+    ("zh_CN", "en_US.UTF-8", "error: 提示词是空的：请描述你想要的画面。"),
+])
+def test_cli_errors_follow_the_language_setting_then_the_system(tmp_path, monkeypatch, capsys, setting, lang, expected):
+    from zimage_desktop.cli import main
+
+    for var in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    (tmp_path / "settings.json").write_text(f'{{"language": "{setting}"}}')
+    assert main(["generate", "--prompt", "   ", "--data-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == expected
