@@ -42,7 +42,7 @@ def read_png_text(path: Path, max_chars: int) -> PngText:
                                 name=Path(path).name, reason=exc.strerror or exc)) from None
     except _NotPng as exc:
         raise BadInputError(msg("png_text.readable_png_image", "{name} is not a readable PNG image ({exc}).",
-                                name=Path(path).name, exc=exc)) from None
+                                name=Path(path).name, exc=exc.args[0])) from None
 
 
 class _NotPng(Exception):
@@ -51,7 +51,7 @@ class _NotPng(Exception):
 
 def _read(fh: BinaryIO, max_chars: int) -> PngText:
     if fh.read(8) != PNG_SIGNATURE:
-        raise _NotPng("no PNG signature")
+        raise _NotPng(msg("png_text.no_signature", "no PNG signature"))
     found = PngText()
     text_chunks = 0
     while True:
@@ -62,7 +62,7 @@ def _read(fh: BinaryIO, max_chars: int) -> PngText:
         if kind == b"IHDR":
             data = fh.read(length) if length == 13 else b""
             if len(data) != 13:
-                raise _NotPng("damaged image header")
+                raise _NotPng(msg("png_text.damaged_header", "damaged image header"))
             found.size = struct.unpack(">II", data[:8])
             fh.seek(4, 1)
             continue
@@ -92,7 +92,7 @@ def _read(fh: BinaryIO, max_chars: int) -> PngText:
         elif keyword not in found.texts:  # the first chunk of a keyword wins, as in Pillow
             found.texts[keyword] = text
     if found.size is None:
-        raise _NotPng("no image header")
+        raise _NotPng(msg("png_text.no_header", "no image header"))
     return found
 
 

@@ -79,7 +79,7 @@ def open_history(paths: Paths) -> tuple[HistoryStore, RepairReport | None]:
         try:
             return HistoryStore(paths.history_db), None
         except HistoryDamaged:
-            problem = "the database is damaged"
+            problem = msg("sqlite.damaged", "the database is damaged")
     report = repair_history(paths, problem)
     return HistoryStore(paths.history_db), report
 
