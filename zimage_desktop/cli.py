@@ -20,12 +20,13 @@ from .config import Paths, Settings
 from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDULERS
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
+from .messages import msg, render, resolve_language
 from .cli_generate import generate_to_files, int_arg, output_paths
 
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise BadInputError(f"{self.prog}: {message} (see --help)")
+        raise BadInputError(msg("cli.see_help", "{prog}: {message} (see --help)", prog=self.prog, message=message))
 
 
 def build_parser() -> ArgumentParser:
@@ -88,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         args.data_dir = getattr(args, "data_dir", None)
         args.verbose = getattr(args, "verbose", False)
+        args.language = Settings.load(Paths.resolve(args.data_dir)).shown_language  # messages: settings, else LANG
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
         _quiet_libraries(args.verbose)
@@ -97,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "models": cmd_models, "history": cmd_history, "enhance": cmd_enhance}[args.command]
         return handler(args)
     except UserFacingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.render(_language(args))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("Cancelled.", file=sys.stderr)
@@ -105,13 +107,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, sqlite3.Error) as exc:  # the environment, not a bug: still one plain sentence
         if args is not None and args.verbose:
             raise
-        print(f"error: {describe_failure(exc)}", file=sys.stderr)
+        print(f"error: {render(describe_failure(exc), _language(args))}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug or an unexpected environment problem: still one line
         if args is not None and args.verbose:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
         return 1
+
+
+def _language(args) -> str:
+    return getattr(args, "language", None) or resolve_language("system")
 
 
 def _quiet_libraries(verbose: bool) -> None:
@@ -174,7 +180,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         models.update(installed=True, form=model_set.form, files=[str(p) for p in model_set.files()],
                       transformer_forms=sorted(forms), text_encoder_forms=sorted(te_forms))
     except UserFacingError as exc:
-        models.update(installed=False, problem=str(exc))
+        models.update(installed=False, problem=exc.message)
     plan = make_plan(machine, forms, args.profile or settings.profile,
                      have_text_encoder=models["installed"], have_vae=models["installed"], present_te_forms=te_forms,
                      installed_gib=sizes)
@@ -198,10 +204,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         for file in models["files"]:
             print(f"  {file}")
     else:
-        print(f"Models: not ready in {models_dir}: {models['problem']}")
+        print(f"Models: not ready in {models_dir}: {render(models['problem'], args.language)}")
     print(f"Profile {plan.profile}: {plan.explanation}")
     for warning in plan.warnings:
-        print(f"  note: {warning}")
+        print(f"  note: {render(warning, args.language)}")
     if plan.missing:
         print(f"  to download: {', '.join(plan.missing)}")
     return 0

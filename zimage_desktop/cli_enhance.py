@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .messages import msg
+
 import argparse
 import json
 import sys
@@ -37,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.idea.strip():
         from .errors import BadInputError
 
-        raise BadInputError("The idea is empty: describe the image in a few words.")
+        raise BadInputError(msg("cli_enhance.idea_empty_describe_image", "The idea is empty: describe the image in a few "
+                                "words."))
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     enhancer, placement = load_standalone(models_dir, args.device or settings.device)
     live = sys.stderr.isatty() and not args.json

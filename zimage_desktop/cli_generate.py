@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import Paths
+from .config import Paths, Settings
+from .messages import render
 
 
 def int_arg(value: str) -> int:
@@ -108,7 +109,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
             print(file=sys.stderr)
         if saved.problem:  # kept elsewhere or not recorded: say where, finish the other images
             problems.append(saved.problem)
-            print(f"error: {saved.problem}", file=sys.stderr)
+            print(f"error: {render(saved.problem, Settings.load(paths).shown_language)}", file=sys.stderr)
         record: dict[str, Any] = {
             "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
             "height": image.request.height, "steps": image.request.steps, "timings": image.timings,

@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import Paths, Settings
 from .errors import BadInputError
+from .messages import msg, render
 
 
 LABEL_WIDTH = 10  # "key" column of ``history show``
@@ -49,17 +50,19 @@ def open_store(paths: Paths):
 
     store, repaired = open_history(paths)
     if repaired is not None:
-        print(f"note: {repaired.message()}", file=sys.stderr)
+        print(f"note: {render(repaired.message(), Settings.load(paths).shown_language)}", file=sys.stderr)
     return store
 
 
 def _repair(paths: Paths) -> int:
     from .history.repair import quick_check, repair_history
 
-    report = repair_history(paths, quick_check(paths.history_db) or "repair requested")
+    problem = quick_check(paths.history_db)
+    report = repair_history(paths, problem) if problem else repair_history(paths)
+    language = Settings.load(paths).shown_language
     for name, why in report.skipped.items():
-        print(f"skipped {name}: {why}", file=sys.stderr)
-    print(report.message())
+        print(f"skipped {name}: {render(why, language)}", file=sys.stderr)
+    print(render(report.message(), language))
     return 0
 
 
@@ -149,7 +152,7 @@ def run(args) -> int:
 
             added, skipped = import_images(Path(args.folder).expanduser(), paths, store)
             for name, why in skipped.items():
-                print(f"skipped {name}: {why}", file=sys.stderr)
+                print(f"skipped {name}: {render(why, args.language)}", file=sys.stderr)
             print(f"imported {len(added)} images, skipped {len(skipped)}")
             return 0
         if args.history_command == "check":
@@ -162,7 +165,8 @@ def run(args) -> int:
             return 0
         record = store.get(args.id)
         if record is None:
-            raise BadInputError(f"There is no image {args.id} in the history.")
+            raise BadInputError(msg("cli_history.there_image_history", "There is no image {id} in the history.",
+                                    id=args.id))
         if args.history_command == "show":
             if args.json:
                 print(json.dumps(record.to_dict(), ensure_ascii=False))

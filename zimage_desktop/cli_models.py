@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from .config import Paths, Settings
+from .messages import render
 
 GB = 1e9
 
@@ -106,7 +107,8 @@ def _plan(args) -> int:
 class _ProgressPrinter:
     """Prints each failure once, when it happens; the summary repeats none of them."""
 
-    def __init__(self) -> None:
+    def __init__(self, language: str) -> None:
+        self.language = language
         self.tty = sys.stderr.isatty()
         self.last_pct = -10
         self.told: set[str] = set()  # files whose failure was printed
@@ -116,7 +118,7 @@ class _ProgressPrinter:
             self.told.add(event.file)
         if event.kind in ("source_failed", "file_failed", "notice"):
             self._clear()
-            print(event.message, file=sys.stderr)
+            print(render(event.message, self.language), file=sys.stderr)
         elif event.kind == "file_done":
             self._clear()
             print(f"done  {event.file}", file=sys.stderr)
@@ -156,7 +158,7 @@ def _download(args) -> int:
                             rate_limit=args.limit_rate * 1e6 if args.limit_rate else None,
                             stall_timeout=args.stall_timeout)
     files = [f for c in components for f in c.files]
-    printer = _ProgressPrinter()
+    printer = _ProgressPrinter(args.language)
     try:
         report = downloader.download(files, printer)
     except KeyboardInterrupt:
@@ -195,9 +197,9 @@ def _import(args) -> int:
     for src, what in report.imported.items():
         print(f"imported {src}: {what}")
     for src, why in report.skipped.items():
-        print(f"skipped  {src}: {why}")
+        print(f"skipped  {src}: {render(why, args.language)}")
     for note in report.notes:
-        print(f"note: {note}")
+        print(f"note: {render(note, args.language)}")
     if args.comfyui_config:
         print(f"ComfyUI will also see {models_dir}: updated {write_comfyui_config(Path(args.comfyui_config), models_dir)}")
     return 0 if report.imported else 1

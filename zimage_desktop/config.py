@@ -104,5 +104,13 @@ class Settings:
         with atomic_open(paths.settings_file, "w", encoding="utf-8") as fh:
             json.dump(asdict(self), fh, indent=2, ensure_ascii=False)
 
+    @property
+    def shown_language(self) -> str:
+        """The language messages are shown in: "zh_CN" or "en", with "system" followed (CLI; the
+        window passes Qt's view of the system to the same ``resolve_language``)."""
+        from .messages import resolve_language
+
+        return resolve_language(self.language)
+
     def models_path(self, paths: Paths) -> Path:
         return Path(self.models_dir).expanduser() if self.models_dir else paths.default_models

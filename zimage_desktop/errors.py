@@ -1,12 +1,15 @@
 """Errors a user can act on.
 
 Every error raised on purpose by the engine, the model manager or the history derives from
-``UserFacingError``: its message is one plain sentence meant for a person, and the CLI prints it
-without a traceback. ``BadInputError`` marks input the user can correct (exit code 2); anything
+``UserFacingError``: its message is one plain sentence meant for a person (a ``messages.Message``:
+English in ``str(exc)``, any language through ``render``), and the CLI prints it without a
+traceback. ``BadInputError`` marks input the user can correct (exit code 2); anything
 else that goes wrong is exit code 1.
 """
 
 from __future__ import annotations
+
+from .messages import render
 
 
 class UserFacingError(Exception):
@@ -19,7 +22,11 @@ class UserFacingError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return self.message
+        return str.__str__(self.message)
+
+    def render(self, language: str) -> str:
+        """The message in ``language`` ("zh_CN", "en"); plain strings (rare) stay as they are."""
+        return render(self.message, language)
 
 
 class BadInputError(UserFacingError):

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import BadInputError
+from .messages import clause, msg
 from .errors_os import describe_os_error
 
 # A PNG of the largest size with metadata stays well under this; the thumbnail and row are small.
@@ -29,7 +30,9 @@ def check_folder_writable(folder: Path, what: str, needed: int = MIN_FREE_BYTES)
     """Create ``folder`` if needed and prove a file can be written there, with room to spare."""
     existing = _first_existing(folder)
     if not existing.is_dir():
-        raise BadInputError(f"Cannot save {what} in {folder}: {existing} is a file, not a folder.")
+        raise BadInputError(msg("preflight.cannot_save_file_folder", "Cannot save {what} in {folder}: {existing} is a file, "
+                                "not a folder.",
+                                what=what, folder=folder, existing=existing))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-test.", suffix=".tmp", dir=folder)
@@ -41,10 +44,12 @@ def check_folder_writable(folder: Path, what: str, needed: int = MIN_FREE_BYTES)
             os.unlink(probe)
         free = shutil.disk_usage(folder).free
     except OSError as exc:
-        raise BadInputError(f"Cannot save {what} in {folder}: {describe_os_error(exc)}.") from None
+        raise BadInputError(msg("preflight.cannot_save", "Cannot save {what} in {folder}: {reason}.",
+                                what=what, folder=folder, reason=describe_os_error(exc))) from None
     if free < needed:
-        raise BadInputError(f"Cannot save {what} in {folder}: only {free / 1024**2:.0f} MB are free and at least "
-                            f"{needed / 1024**2:.0f} MB are needed.")
+        raise BadInputError(msg("preflight.cannot_save_only_mb", "Cannot save {what} in {folder}: only {free:.0f} MB are "
+                                "free and at least {needed:.0f} MB are needed.",
+                                what=what, folder=folder, free=free / 1024**2, needed=needed / 1024**2))
 
 
 def check_output_paths(targets: list[Path | None]) -> None:
@@ -56,23 +61,26 @@ def check_output_paths(targets: list[Path | None]) -> None:
         try:
             os.fsencode(str(target)).decode("utf-8")
         except UnicodeError:
-            raise BadInputError(f"The output path {str(target)!r} contains bytes that are not valid UTF-8; "
-                                "choose another name.") from None
+            raise BadInputError(msg("preflight.output_path_contains_bytes", "The output path {target!r} contains bytes that "
+                                    "are not valid UTF-8; choose another name.",
+                                    target=str(target))) from None
         if target.is_dir():
-            raise BadInputError(f"Cannot save the image as {target}: it is a folder; give a new .png file name "
-                                "or a folder name without .png.")
+            raise BadInputError(msg("preflight.cannot_save_image_folder", "Cannot save the image as {target}: it is a "
+                                    "folder; give a new .png file name or a folder name without .png.",
+                                    target=target))
         folders.add(target.parent)
     for folder in sorted(folders):
-        check_folder_writable(folder, "the images")
+        check_folder_writable(folder, msg("preflight.the_images", "the images"))
 
 
 def check_data_folder(data: Path, images: Path) -> None:
     """The history, thumbnails and (without --out) the images live in the data folder."""
     try:
-        check_folder_writable(images, "the images and history")
+        check_folder_writable(images, msg("preflight.images_and_history", "the images and history"))
     except BadInputError as exc:
-        raise BadInputError(f"{str(exc).rstrip('.')}; start with --data-dir pointing at a folder you can write "
-                            f"(now {data}).") from None
+        raise BadInputError(msg("preflight.start_data_dir_pointing", "{problem}; start with --data-dir pointing at a folder "
+                                "you can write (now {data}).",
+                                problem=clause(exc.message), data=data)) from None
 
 
 def check_device(choice: str) -> None:
@@ -82,8 +90,8 @@ def check_device(choice: str) -> None:
     import torch
 
     if choice == "cuda" and not torch.cuda.is_available():
-        raise BadInputError("The device CUDA was chosen, but this computer has no usable NVIDIA CUDA GPU; choose "
-                            "the device auto or cpu.")
+        raise BadInputError(msg("preflight.device_cuda_was_chosen", "The device CUDA was chosen, but this computer has no "
+                                "usable NVIDIA CUDA GPU; choose the device auto or cpu."))
     if choice == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise BadInputError("The device MPS was chosen, but Apple MPS is not available on this computer; choose "
-                            "the device auto or cpu.")
+        raise BadInputError(msg("preflight.device_mps_was_chosen", "The device MPS was chosen, but Apple MPS is not "
+                                "available on this computer; choose the device auto or cpu."))

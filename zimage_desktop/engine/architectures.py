@@ -10,6 +10,8 @@ read this without loading anything.
 
 from __future__ import annotations
 
+from ..messages import msg
+
 from dataclasses import dataclass
 
 
@@ -87,7 +89,9 @@ def architecture(model_id: str) -> Architecture:
     try:
         return ARCHITECTURES[model_id]
     except KeyError:
-        raise BadInputError(f"Unknown model {model_id!r}; this version knows {', '.join(ARCHITECTURES)}.") from None
+        raise BadInputError(msg("architectures.unknown_model_version_knows", "Unknown model {model_id!r}; this version "
+                                "knows {names}.",
+                                model_id=model_id, names=', '.join(ARCHITECTURES))) from None
 
 
 def by_signature(names: set[str], file_name: str = "") -> list[Architecture]:

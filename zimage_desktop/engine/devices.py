@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..messages import msg
+
 import ctypes
 import os
 import platform
@@ -77,7 +79,8 @@ def probe() -> MachineInfo:
             try:
                 free, total = torch.cuda.mem_get_info(index)
             except RuntimeError as exc:
-                notes.append(f"GPU {index}: cannot read free memory ({exc})")
+                notes.append(msg("devices.gpu_cannot_read_free", "GPU {index}: cannot read free memory ({exc})",
+                                 index=index, exc=exc))
                 free, total = props.total_memory, props.total_memory
             capability = (props.major, props.minor)
             gpus.append(GpuInfo(index, props.name, int(total), int(free), capability, capability >= (8, 0)))

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import BadInputError, ModelFilesError
+from ..messages import msg
 from .enhance_prompts import chat_prompt, language_of, restore_quotes
 from .placement import execution_device
 
@@ -59,12 +60,13 @@ class CausalLM(torch.nn.Module):
         layers = sum(1 for layer in model.layers if next(layer.parameters(), None) is not None)
         if layers < max(config.num_hidden_layers, expected_layers or 0):
             raise ModelFilesError(
-                f"The text encoder was loaded with {layers} of its {max(config.num_hidden_layers, expected_layers or 0)} "
-                "layers; the prompt enhancer needs all of them."
+                msg("enhance.text_encoder_was_loaded", "The text encoder was loaded with {layers} of its {max} layers; the "
+                    "prompt enhancer needs all of them.",
+                    layers=layers, max=max(config.num_hidden_layers, expected_layers or 0))
             )
         if not getattr(config, "tie_word_embeddings", True):
-            raise ModelFilesError("This text encoder has its own output head, which is not loaded; "
-                                  "the prompt enhancer needs a Qwen3 model with tied embeddings.")
+            raise ModelFilesError(msg("enhance.text_encoder_own_output", "This text encoder has its own output head, which "
+                                      "is not loaded; the prompt enhancer needs a Qwen3 model with tied embeddings."))
         self.model: Any = model  # a transformers Qwen3Model, whatever its Linear layers are
         self._head: torch.Tensor | None = None  # a dequantized/cast head, kept while this LM lives
 
@@ -103,11 +105,12 @@ class Sampling:
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_new_tokens <= 4096:
-            raise BadInputError("The token limit must be between 1 and 4096.")
+            raise BadInputError(msg("enhance.token_limit_must_between", "The token limit must be between 1 and 4096."))
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
-            raise BadInputError("The seed must be a whole number between 0 and 2^64 - 1.")
+            raise BadInputError(msg("enhance.seed_must_whole_number", "The seed must be a whole number between 0 and 2^64 - "
+                                    "1."))
         if not 0.0 <= self.temperature <= 2.0:
-            raise BadInputError("The temperature must be between 0 and 2.")
+            raise BadInputError(msg("enhance.temperature_must_between", "The temperature must be between 0 and 2."))
 
 
 def next_token(logits: torch.Tensor, sampling: Sampling, generator: torch.Generator) -> int:
@@ -237,10 +240,11 @@ class PromptEnhancer:
                 is_cancelled: CancelCheck | None = None, language: str | None = None) -> Enhanced:
         idea = idea.strip()
         if not idea:
-            raise BadInputError("The prompt is empty: write a short idea to enhance.")
+            raise BadInputError(msg("enhance.prompt_empty_write_short", "The prompt is empty: write a short idea to enhance."))
         if len(idea) > MAX_IDEA_CHARS:
-            raise BadInputError(f"The idea is {len(idea)} characters long; the enhancer takes at most "
-                                f"{MAX_IDEA_CHARS}.")
+            raise BadInputError(msg("enhance.idea_characters_long_enhancer", "The idea is {length} characters long; the "
+                                    "enhancer takes at most {limit}.",
+                                    length=len(idea), limit=MAX_IDEA_CHARS))
         sampling = sampling or Sampling()
         lang = language or language_of(idea)
         stream = TextStream(self.tokenizer, on_text) if on_text is not None else None

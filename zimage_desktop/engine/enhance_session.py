@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from ..errors import UserFacingError
+from ..messages import msg
 from .devices import MachineInfo
 from .enhance import Enhanced, PromptEnhancer, Sampling
 from .planner import GIB, TEXT_ENCODER_GIB
@@ -42,16 +43,18 @@ def place_enhancer(machine: MachineInfo, device_choice: str = "auto",
         gpu = max(machine.gpus, key=lambda g: g.free_vram)
         if gpu.free_vram / GIB >= need:
             dtype = "bfloat16" if gpu.bf16 else "float16"
-            return EnhancePlacement("cuda", dtype, f"on {gpu.name} ({need:.1f} of {gpu.free_vram / GIB:.1f} GiB free)")
+            return EnhancePlacement("cuda", dtype, msg("enhance_session.on_gpu", "on {gpu} ({need:.1f} of {free:.1f} GiB free)",
+                                                               gpu=gpu.name, need=need, free=gpu.free_vram / GIB))
         if device_choice == "cuda":
-            raise UserFacingError(f"The enhancer needs {need:.1f} GiB of free GPU memory and {gpu.name} has "
-                                  f"{gpu.free_vram / GIB:.1f} GiB free; use --device cpu.")
+            raise UserFacingError(msg("enhance_session.enhancer_needs_gib_free", "The enhancer needs {need:.1f} GiB of free "
+                                      "GPU memory and {name} has {free:.1f} GiB free; use --device cpu.",
+                                      need=need, name=gpu.name, free=gpu.free_vram / GIB))
     elif device_choice == "cuda":
-        raise UserFacingError("No CUDA GPU is available; use --device cpu.")
+        raise UserFacingError(msg("enhance_session.cuda_gpu_available_use", "No CUDA GPU is available; use --device cpu."))
     if device_choice in ("auto", "mps") and machine.mps:
-        return EnhancePlacement("mps", "float16", "on the Apple GPU")
+        return EnhancePlacement("mps", "float16", msg("enhance_session.on_apple_gpu", "on the Apple GPU"))
     # bf16 halves the memory of fp32 (8 GB instead of 16) and CPUs with AVX-512/AMX run it fast.
-    return EnhancePlacement("cpu", "bfloat16", "on the CPU (slow: a few tokens per second)")
+    return EnhancePlacement("cpu", "bfloat16", msg("enhance_session.on_cpu", "on the CPU (slow: a few tokens per second)"))
 
 
 def tokenizer_dir(model_set) -> Path:
@@ -82,14 +85,15 @@ def load_standalone(models_dir: Path, device_choice: str = "auto",
 def enhancer_for(generator) -> PromptEnhancer:
     """The enhancer over a loaded Generator's own tokenizer and text encoder."""
     if generator.pipe is None or generator.prompts is None:
-        raise UserFacingError("The model is not loaded yet.")
+        raise UserFacingError(msg("enhance_session.model_loaded_yet", "The model is not loaded yet."))
     return PromptEnhancer(generator.pipe.tokenizer, generator.prompts.text_encoder)
 
 
 def enhanced_request(request: GenerationRequest, result: Enhanced) -> GenerationRequest:
     """The request with the rewrite as its prompt and the user's own words kept beside it."""
     if not result.text.strip():
-        raise UserFacingError("The enhancer wrote nothing; try again with another seed.")
+        raise UserFacingError(msg("enhance_session.enhancer_wrote_nothing_try", "The enhancer wrote nothing; try again with "
+                                  "another seed."))
     return replace(request, prompt=result.text, original_prompt=request.original_prompt or request.prompt)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable, NoReturn
 import torch
 
 from ..errors import BadInputError, OutOfMemoryError, UserFacingError
+from ..messages import msg
 from ..models.hashing import HashCache
 from .architectures import DEFAULT, Architecture
 from .devices import MachineInfo, probe
@@ -103,7 +104,9 @@ class Generator:
     def make_plan(self, transformer: str | None = None, profile: str = "auto") -> tuple[MemoryPlan, ModelSet]:
         """The plan for this request and the files it will load (reads headers only)."""
         if self.device_choice not in ("auto", "cuda", "cpu", "mps"):
-            raise BadInputError(f"Unknown device {self.device_choice!r}; choose auto, cuda, mps or cpu.")
+            raise BadInputError(msg("generator.unknown_device_choose_auto", "Unknown device {device_choice!r}; choose auto, "
+                                    "cuda, mps or cpu.",
+                                    device_choice=self.device_choice))
         from ..preflight import check_device
 
         check_device(self.device_choice)
@@ -136,8 +139,9 @@ class Generator:
         self.unload()
         device = torch.device(plan.device if self.device_choice == "auto" else self.device_choice)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise BadInputError(f"The {plan.profile} profile needs a CUDA GPU, and none is available; "
-                                "choose the cpu profile.")
+            raise BadInputError(msg("generator.profile_needs_cuda_gpu", "The {profile} profile needs a CUDA GPU, and none "
+                                    "is available; choose the cpu profile.",
+                                    profile=plan.profile))
         dtype = getattr(torch, plan.compute_dtype)
         te_dtype, vae_dtype = component_dtypes(plan, dtype)
         started = time.perf_counter()
@@ -156,7 +160,7 @@ class Generator:
             out_of_memory = True
         if out_of_memory:  # outside the except: its traceback would keep the half-placed pipeline alive
             pipe = text_encoder = None
-            self._out_of_memory(plan, "loading")
+            self._out_of_memory(plan, msg("generator.stage_loading", "loading"))
         assert text_encoder is not None
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
         self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, _encoder_id(model_set),
@@ -176,9 +180,11 @@ class Generator:
     def _out_of_memory(self, plan: MemoryPlan, stage: str) -> NoReturn:
         self.unload()
         lighter = lighter_profile(plan.profile)
-        hint = f" Try the lighter {lighter} profile." if lighter else " Close other programs that use the GPU."
-        raise OutOfMemoryError(f"The GPU ran out of memory while {stage} with the {plan.profile} profile; "
-                               f"the model was unloaded.{hint}", lighter)
+        hint = (msg("generator.try_lighter", " Try the lighter {profile} profile.", profile=lighter) if lighter
+                else msg("generator.close_other_programs", " Close other programs that use the GPU."))
+        raise OutOfMemoryError(msg("generator.gpu_ran_out_memory", "The GPU ran out of memory while {stage} with the "
+                                   "{profile} profile; the model was unloaded.{hint}",
+                                   stage=stage, profile=plan.profile, hint=hint), lighter)
 
     def model_info(self) -> dict:
         """Names and sha256 of the files in use (hashed once, then cached)."""
@@ -237,10 +243,12 @@ class Generator:
             except _NonFinite as exc:
                 if attempt == 1 or self.dtype == torch.float32:
                     raise UserFacingError(
-                        f"The image went numerically invalid at step {exc.step} even in float32; the model "
-                        "files may be damaged — verify or re-download them."
+                        msg("generator.image_went_numerically_invalid", "The image went numerically invalid at step {step} "
+                            "even in float32; the model files may be damaged — verify or re-download them.",
+                            step=exc.step)
                     ) from None
-                notes.append(f"{self.dtype} overflowed at step {exc.step}; made again in float32.")
+                notes.append(msg("generator.overflowed_step_made_again", "{dtype} overflowed at step {step}; made again in "
+                                 "float32.", dtype=self.dtype, step=exc.step))
                 log.warning("non-finite latents at step %d in %s; retrying in float32", exc.step, self.dtype)
                 self._force_fp32 = True
                 self.ensure_loaded(req.transformer, req.profile)
@@ -248,7 +256,7 @@ class Generator:
             if out_of_memory:
                 # Only here, after the except block: while it runs, its traceback still holds the
                 # frames of the failed step (activations, the pipeline), so nothing could be freed.
-                self._out_of_memory(plan, "generating")
+                self._out_of_memory(plan, msg("generator.stage_generating", "generating"))
             if image is not None and notes:
                 image = replace(image, notes=tuple(notes))
             return image

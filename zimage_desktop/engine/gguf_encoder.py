@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelFilesError
+from ..messages import msg
 
 if TYPE_CHECKING:
     import torch
@@ -52,9 +53,13 @@ CONFIG_KEYS = {
     "attention.key_length": "head_dim",
 }
 _BLOCK = re.compile(r"^blk\.(\d+)\.(.+)$")
-OTHER_ARCHS = {"lumina2": "a Z-Image/Lumina2 transformer", "flux": "a FLUX transformer", "llama": "a Llama model",
-               "qwen2": "a Qwen2 model", "qwen3moe": "a Qwen3 mixture-of-experts model", "t5": "a T5 model",
-               "t5encoder": "a T5 text encoder", "gemma3": "a Gemma 3 model"}
+OTHER_ARCHS = {"lumina2": msg("gguf_encoder.arch_lumina2", "a Z-Image/Lumina2 transformer"),
+               "flux": msg("model_files.guess_flux", "a FLUX transformer"),
+               "llama": msg("gguf_encoder.arch_llama", "a Llama model"),
+               "qwen2": msg("gguf_encoder.arch_qwen2", "a Qwen2 model"),
+               "qwen3moe": msg("gguf_encoder.arch_qwen3moe", "a Qwen3 mixture-of-experts model"),
+               "t5": msg("gguf_encoder.arch_t5", "a T5 model"), "t5encoder": msg("model_files.guess_t5", "a T5 text encoder"),
+               "gemma3": msg("gguf_encoder.arch_gemma3", "a Gemma 3 model")}
 
 
 def hf_name(gguf_name: str) -> str | None:
@@ -86,8 +91,9 @@ def _open(path: Path):
         return gguf.GGUFReader(path)
     except Exception as exc:  # the reader raises many kinds on damaged files
         raise ModelFilesError(
-            f"{path.name} is not a readable GGUF file ({type(exc).__name__}: {exc}); it may be damaged or "
-            "incomplete — download it again."
+            msg("gguf_encoder.readable_gguf_file_may", "{name} is not a readable GGUF file ({error_type}: {exc}); it may be "
+                "damaged or incomplete — download it again.",
+                name=path.name, error_type=type(exc).__name__, exc=exc)
         ) from None
 
 
@@ -99,10 +105,12 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
     reader = reader if reader is not None else _open(path)
     arch = _field(reader, "general.architecture")
     if arch != ARCH:
-        unknown = f"a model of architecture {arch!r}" if arch else "a model without an architecture"
+        unknown = (msg("gguf_encoder.arch_unknown", "a model of architecture {arch!r}", arch=arch) if arch
+                   else msg("gguf_encoder.arch_none", "a model without an architecture"))
         what = OTHER_ARCHS.get(str(arch), unknown)
         raise ModelFilesError(
-            f"{path.name} is a GGUF file of {what}, not a Qwen3 text encoder; Z-Image needs Qwen3-4B in text_encoders/."
+            msg("gguf_encoder.gguf_file_qwen_text", "{name} is a GGUF file of {what}, not a Qwen3 text encoder; Z-Image "
+                "needs Qwen3-4B in text_encoders/.", name=path.name, what=what)
         )
     sizes: dict[str, int] = {}
     for key, attr in CONFIG_KEYS.items():
@@ -111,21 +119,24 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
             if key == "attention.key_length":  # optional in llama.cpp: hidden / heads
                 continue
             raise ModelFilesError(
-                f"{path.name} lacks the GGUF metadata {ARCH}.{key}; it may be damaged — download it again."
+                msg("gguf_encoder.lacks_gguf_metadata_may", "{name} lacks the GGUF metadata {arch}.{key}; it may be damaged "
+                    "— download it again.", name=path.name, arch=ARCH, key=key)
             )
         sizes[attr] = int(value)
     mismatched = [f"{attr} {sizes[attr]} (expected {config[attr]})" for attr in sizes
                   if attr in config and sizes[attr] != int(config[attr])]
     if mismatched:
         raise ModelFilesError(
-            f"{path.name} is a Qwen3 model of another size ({', '.join(mismatched)}); Z-Image needs Qwen3-4B."
+            msg("gguf_encoder.qwen_model_another_size", "{name} is a Qwen3 model of another size ({names}); Z-Image needs "
+                "Qwen3-4B.", name=path.name, names=', '.join(mismatched))
         )
     shapes = {t.name: [int(d) for d in t.shape] for t in reader.tensors}  # innermost first
     embed = shapes.get("token_embd.weight")
     if embed is not None and embed[0] != int(config["hidden_size"]):
         raise ModelFilesError(
-            f"{path.name} holds a Qwen3 embedding of width {embed[0]}, but its metadata and Z-Image say "
-            f"{config['hidden_size']}; the file is damaged or mislabelled."
+            msg("gguf_encoder.holds_qwen_embedding_width", "{name} holds a Qwen3 embedding of width {embed}, but its "
+                "metadata and Z-Image say {config}; the file is damaged or mislabelled.",
+                name=path.name, embed=embed[0], config=config['hidden_size'])
         )
     names = set(shapes)
     strange = sorted(n for n in names if hf_name(n) == "")
@@ -133,8 +144,12 @@ def check_gguf_text_encoder(path: Path, config: dict, reader=None) -> dict[str, 
     needed = {"token_embd.weight"} | {f"blk.{i}.{s}" for i in range(layers) for s in LAYER_NAMES}
     missing = sorted(needed - names)
     if strange or missing:
-        detail = f"{len(missing)} tensors missing, e.g. {missing[0]}" if missing else f"unexpected tensor {strange[0]}"
-        raise ModelFilesError(f"{path.name} does not have the layout of a llama.cpp Qwen3 file ({detail}).")
+        detail = (msg("gguf_encoder.layout_missing", "{count} tensors missing, e.g. {example}", count=len(missing),
+                      example=missing[0]) if missing
+                  else msg("gguf_encoder.layout_unexpected", "unexpected tensor {tensor}", tensor=strange[0]))
+        raise ModelFilesError(msg("gguf_encoder.does_have_layout_llama", "{name} does not have the layout of a llama.cpp "
+                                  "Qwen3 file ({detail}).",
+                                  name=path.name, detail=detail))
     return sizes
 
 
@@ -235,6 +250,8 @@ def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
             setattr(owner, leaf, param)
     left = [n for n, p in model.named_parameters() if p.is_meta]
     if left:
-        raise ModelFilesError(f"{path.name} does not hold every tensor of Qwen3-4B (e.g. {left[0]} is missing).")
+        raise ModelFilesError(msg("gguf_encoder.does_hold_every_tensor", "{name} does not hold every tensor of Qwen3-4B "
+                                  "(e.g. {left} is missing).",
+                                  name=path.name, left=left[0]))
     model.config.dtype = compute_dtype
     return model.eval()

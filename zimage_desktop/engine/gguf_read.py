@@ -10,6 +10,8 @@ resident memory until loading ends: the peak is about twice the file. Reading ea
 
 from __future__ import annotations
 
+from ..messages import msg
+
 from pathlib import Path
 from typing import Callable
 
@@ -35,13 +37,16 @@ def read_gguf_state(path: Path, keep: Callable[[str], bool] | None = None) -> di
             if kind not in plain and kind not in SUPPORTED_GGUF_QUANT_TYPES:
                 from ..errors import ModelFilesError
 
-                raise ModelFilesError(f"The GGUF type {kind.name} of {name} in {Path(path).name} is not supported.")
+                raise ModelFilesError(msg("gguf_read.gguf_type_supported", "The GGUF type {type_name} of {tensor} in {file} is "
+                                          "not supported.",
+                                          type_name=kind.name, tensor=name, file=Path(path).name))
             array = np.empty(shape, dtype=dtype)
             fh.seek(offset)
             if fh.readinto(memoryview(array).cast("B")) != array.nbytes:  # type: ignore[arg-type]
                 from ..errors import ModelFilesError
 
-                raise ModelFilesError(f"{Path(path).name} is truncated; download it again.")
+                raise ModelFilesError(msg("gguf_read.truncated_download_again", "{name} is truncated; download it again.",
+                                          name=Path(path).name))
             tensor = torch.from_numpy(array)
             state[name] = tensor if kind in plain else GGUFParameter(tensor, quant_type=kind)
     return state

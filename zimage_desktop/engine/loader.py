@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ModelFilesError
+from ..messages import msg
 from .architectures import diffusers_class, transformers_class
 from .model_files import ModelSet, component_config_path, read_index, shipped_config_dir
 
@@ -61,8 +62,10 @@ def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dty
     if missing or unexpected:
         sample = sorted(missing)[:2] + sorted(unexpected)[:2]
         raise ModelFilesError(
-            f"{files[0].name} does not match the {model_cls.__name__} configuration "
-            f"({len(missing)} tensors missing, {len(unexpected)} unexpected, e.g. {', '.join(sample)})."
+            msg("loader.does_match_configuration_tensors", "{name} does not match the {model_class} configuration ({missing} "
+                "tensors missing, {unexpected} unexpected, e.g. {names}).",
+                name=files[0].name, model_class=model_cls.__name__, missing=len(missing), unexpected=len(unexpected),
+                names=', '.join(sample))
         )
     model.load_state_dict({k: state[k] for k in expected}, assign=True, strict=True)
     return model.eval()
@@ -199,4 +202,5 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         # Headers were checked already, so this is a damaged file or an unexpected layout.
-        raise ModelFilesError(f"The model files in {ms.root} could not be loaded: {exc}") from exc
+        raise ModelFilesError(msg("loader.model_files_could_loaded", "The model files in {root} could not be loaded: {exc}",
+                                  root=ms.root, exc=exc)) from exc

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import ModelFilesError
+from ..messages import joined, msg
 from .architectures import ARCHITECTURES, DEFAULT, Architecture, architecture, by_signature
 from .gguf_encoder import text_encoder_form
 from .tensor_index import (  # noqa: F401  (re-exported: the loader and the model manager use them)
@@ -97,20 +98,20 @@ def _guess_other_model(keys: set[str]) -> str:
         return any(fragment in k for k in keys)
 
     if has("input_blocks.") and has("label_emb"):
-        return "an SDXL UNet"
+        return msg("model_files.guess_sdxl", "an SDXL UNet")
     if has("input_blocks."):
-        return "a Stable Diffusion 1.x/2.x UNet"
+        return msg("model_files.guess_sd", "a Stable Diffusion 1.x/2.x UNet")
     if has("double_blocks.") or has("single_blocks."):
-        return "a FLUX transformer"
+        return msg("model_files.guess_flux", "a FLUX transformer")
     if has("joint_blocks."):
-        return "an SD3 transformer"
+        return msg("model_files.guess_sd3", "an SD3 transformer")
     if has("text_model.encoder."):
-        return "a CLIP text encoder"
+        return msg("model_files.guess_clip", "a CLIP text encoder")
     if has("encoder.block.") or "shared.weight" in keys:
-        return "a T5 text encoder"
+        return msg("model_files.guess_t5", "a T5 text encoder")
     if has("transformer_blocks."):
-        return "a different diffusion transformer"
-    return "not a model this app knows"
+        return msg("model_files.guess_other_dit", "a different diffusion transformer")
+    return msg("model_files.guess_unknown", "not a model this app knows")
 
 
 def classify_transformer(index: TensorIndex, config_for: Callable[[Architecture], dict],
@@ -142,14 +143,15 @@ def _check_transformer_sizes(index: TensorIndex, config: dict, arch: Architectur
     shape = keys["cap_embedder.1.weight"]
     if shape[-2:] != (dim, cap_dim):
         raise ModelFilesError(
-            f"This Z-Image transformer has a different size than the configuration "
-            f"(caption projection {tuple(shape)}, expected {(dim, cap_dim)})."
+            msg("model_files.z_image_transformer_different", "This Z-Image transformer has a different size than the "
+                "configuration (caption projection {shape}, expected {expected}).",
+                shape=tuple(shape), expected=(dim, cap_dim))
         )
     layers = {k.split(".")[1] for k in names if k.startswith("layers.")}
     if len(layers) != int(config["n_layers"]):
         raise ModelFilesError(
-            f"This Z-Image transformer has {len(layers)} layers; the configuration expects "
-            f"{config['n_layers']}."
+            msg("model_files.z_image_transformer_layers", "This Z-Image transformer has {layers} layers; the configuration "
+                "expects {config}.", layers=len(layers), config=config['n_layers'])
         )
     return style
 
@@ -190,20 +192,22 @@ def check_text_encoder(index: TensorIndex, config: dict, name: str, path: Path |
         from .gguf_encoder import check_gguf_text_encoder
 
         if path is None:
-            raise ModelFilesError(f"{name}: a GGUF text encoder can only be checked from its file.")
+            raise ModelFilesError(msg("model_files.gguf_text_encoder_can", "{name}: a GGUF text encoder can only be checked "
+                                      "from its file.", name=name))
         check_gguf_text_encoder(path, config)
         return "gguf"
     keys = index.stripped(("model.",))
     if "embed_tokens.weight" not in keys or "layers.0.self_attn.q_proj.weight" not in keys:
         raise ModelFilesError(
-            f"{name} is not a Qwen3 text encoder ({_guess_other_model(set(keys))}); Z-Image needs "
-            "Qwen3-4B in text_encoders/."
+            msg("model_files.qwen_text_encoder_z", "{name} is not a Qwen3 text encoder ({looks_like}); Z-Image "
+                "needs Qwen3-4B in text_encoders/.",
+                name=name, looks_like=_guess_other_model(set(keys)))
         )
     hidden = keys["embed_tokens.weight"][-1]
     if hidden != int(config["hidden_size"]):
         raise ModelFilesError(
-            f"{name} is a Qwen3 model of width {hidden}, but Z-Image needs Qwen3-4B "
-            f"(width {config['hidden_size']})."
+            msg("model_files.qwen_model_width_but", "{name} is a Qwen3 model of width {hidden}, but Z-Image needs Qwen3-4B "
+                "(width {config}).", name=name, hidden=hidden, config=config['hidden_size'])
         )
     return "safetensors"
 
@@ -214,12 +218,14 @@ def classify_vae(index: TensorIndex, name: str, latent_channels: int = DEFAULT.l
     conv_in = keys.get("decoder.conv_in.weight")
     if conv_in is None:
         raise ModelFilesError(
-            f"{name} is not a VAE ({_guess_other_model(set(keys))}); Z-Image needs the FLUX.1 VAE (ae.safetensors)."
+            msg("model_files.vae_z_image_needs", "{name} is not a VAE ({looks_like}); Z-Image needs the FLUX.1 VAE "
+                "(ae.safetensors).", name=name, looks_like=_guess_other_model(set(keys)))
         )
     if len(conv_in) == 4 and conv_in[1] != latent_channels:
         raise ModelFilesError(
-            f"{name} is a VAE with {conv_in[1]} latent channels (an SD/SDXL VAE); Z-Image needs "
-            "the FLUX.1 VAE with 16 channels (ae.safetensors)."
+            msg("model_files.vae_latent_channels_sd", "{name} is a VAE with {conv_in} latent channels (an SD/SDXL VAE); "
+                "Z-Image needs the FLUX.1 VAE with 16 channels (ae.safetensors).",
+                name=name, conv_in=conv_in[1])
         )
     if any(k.startswith("decoder.up_blocks.") for k in keys):
         return "diffusers"
@@ -234,9 +240,9 @@ def _load_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelFilesError(f"Cannot read {path}: {exc}") from None
+        raise ModelFilesError(msg("model_files.cannot_read", "Cannot read {path}: {exc}", path=path, exc=exc)) from None
     if not isinstance(data, dict):
-        raise ModelFilesError(f"{path} is not a JSON object.")
+        raise ModelFilesError(msg("model_files.json_object", "{path} is not a JSON object.", path=path))
     return data
 
 
@@ -245,7 +251,8 @@ def component_config_path(config_dir: Path | None, component: str, model: str = 
     for base in (config_dir, shipped_config_dir(model)):
         if base is not None and (base / component / "config.json").is_file():
             return base / component / "config.json"
-    raise ModelFilesError(f"No configuration for the {component} was found.")
+    raise ModelFilesError(msg("model_files.configuration_was_found", "No configuration for the {component} was found.",
+                              component=component))
 
 
 def component_config(config_dir: Path | None, component: str, model: str = DEFAULT.id) -> dict:
@@ -279,20 +286,23 @@ def _weight_candidates(folder: Path) -> tuple[list[Path], list[Path]]:
 
 def _pick(kind: str, folder: Path, candidates: list[Path], pickles: list[Path], check) -> tuple[Path, str]:
     """The first candidate that ``check`` accepts; a clear error when none does."""
-    rejected: list[str] = []
+    rejected: list[ModelFilesError] = []
     for path in candidates:
         try:
             style = check(path)
         except ModelFilesError as exc:
-            rejected.append(str(exc))
+            rejected.append(exc)
             continue
         if style is not None:
             return path, style
     if rejected:
-        raise ModelFilesError(rejected[0] if len(rejected) == 1 else f"No usable {kind} in {folder}: " + " ".join(rejected))
+        if len(rejected) == 1:
+            raise ModelFilesError(rejected[0].message)
+        raise ModelFilesError(msg("model_files.none_usable", "No usable {kind} in {folder}: {reasons}", kind=kind, folder=folder,
+                                  reasons=joined([r.message for r in rejected])))
     if pickles:
         refuse_pickle(pickles[0])
-    raise ModelFilesError(f"No {kind} found in {folder}.")
+    raise ModelFilesError(msg("model_files.found", "No {kind} found in {folder}.", kind=kind, folder=folder))
 
 
 def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
@@ -312,7 +322,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     if (models_dir / "model_index.json").is_file() and transformer is None:
         return _resolve_diffusers(models_dir)
     if not models_dir.is_dir():
-        raise ModelFilesError(f"The models folder {models_dir} does not exist.")
+        raise ModelFilesError(msg("model_files.models_folder_does_exist", "The models folder {models_dir} does not exist.",
+                                  models_dir=models_dir))
 
     def config_dir_for(arch: Architecture) -> Path | None:
         folder = models_dir / "configs" / arch.id
@@ -328,7 +339,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         found = classify_transformer(index, lambda a: component_config(config_dir_for(a), "transformer", a.id), path.name)
         if found is None:
             raise ModelFilesError(
-                f"{path.name} is not a Z-Image transformer ({_guess_other_model(set(index.stripped(COMFY_PREFIXES)))})."
+                msg("model_files.z_image_transformer", "{name} is not a Z-Image transformer ({looks_like}).",
+                    name=path.name, looks_like=_guess_other_model(set(index.stripped(COMFY_PREFIXES))))
             )
         archs[path] = found[0]
         forms[path] = transformer_form(index)
@@ -341,7 +353,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         if not path.is_absolute() and not path.exists():
             path = tr_dir / path
         if not path.is_file():
-            raise ModelFilesError(f"The transformer file {transformer} does not exist.")
+            raise ModelFilesError(msg("model_files.transformer_file_does_exist", "The transformer file {transformer} does "
+                                      "not exist.", transformer=transformer))
         tr_path, tr_style = path, check_transformer(path) or "comfy"
     else:
         candidates, pickles = _weight_candidates(tr_dir)
@@ -361,7 +374,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
 
             tr_path, tr_style = min(usable, key=order)
         else:  # say why nothing is usable
-            tr_path, tr_style = _pick("Z-Image transformer", tr_dir, candidates, pickles, check_transformer)
+            tr_path, tr_style = _pick(msg("model_files.kind_transformer", "Z-Image transformer"), tr_dir, candidates,
+                                      pickles, check_transformer)
     arch = archs[tr_path]
     for path in forms:  # the planner's sizes: forms of this model only
         if archs[path] == arch:
@@ -384,7 +398,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     te_roots = [te_dir, *_extra_dirs(te_dir)]
     te_candidates = [p for p in te_candidates if p.parent in te_roots]
     te_candidates += sorted(d for d in te_dir.iterdir() if d.is_dir()) if te_dir.is_dir() else []
-    te_path, te_format = _pick("Qwen3 text encoder", te_dir, te_candidates, te_pickles, check_te)
+    te_path, te_format = _pick(msg("model_files.kind_text_encoder", "Qwen3 text encoder"), te_dir, te_candidates,
+                               te_pickles, check_te)
     for path in te_candidates:  # learn every usable format, for the planner and the preference
         if path not in te_formats:
             try:
@@ -398,15 +413,15 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     vae_dir = models_dir / "vae"
     vae_candidates, vae_pickles = _weight_candidates(vae_dir)
     vae_path, vae_style = _pick(
-        "FLUX.1 VAE", vae_dir, vae_candidates, vae_pickles,
+        msg("model_files.kind_vae", "FLUX.1 VAE"), vae_dir, vae_candidates, vae_pickles,
         lambda p: classify_vae(read_index(p), p.name, arch.latent_channels)
     )
 
     tokenizer_dir = config_dir / "tokenizer" if config_dir else None
     if tokenizer_dir is None or not tokenizer_dir.is_dir():
         raise ModelFilesError(
-            f"The tokenizer is missing: put the tokenizer/ folder of Tongyi-MAI/Z-Image-Turbo into "
-            f"{models_dir / 'configs' / arch.id}."
+            msg("model_files.tokenizer_missing_put_tokenizer", "The tokenizer is missing: put the tokenizer/ folder of "
+                "Tongyi-MAI/Z-Image-Turbo into {folder}.", folder=models_dir / 'configs' / arch.id)
         )
     return ModelSet(
         form="single_files",
@@ -433,21 +448,25 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
     archs = [a for a in ARCHITECTURES.values() if a.pipeline_class == index.get("_class_name")]
     if not archs:
         raise ModelFilesError(
-            f"{folder} is a diffusers pipeline of type {index.get('_class_name')!r}, not ZImagePipeline."
+            msg("model_files.diffusers_pipeline_type_zimagepipeline", "{folder} is a diffusers pipeline of type {class_name!r}, "
+                "not ZImagePipeline.", folder=folder, class_name=index.get('_class_name'))
         )
     arch = next((a for a in archs if any(h in folder.name.lower() for h in a.file_name_hints)), archs[0])
     for sub in ("transformer", "text_encoder", "vae"):
         part = folder / sub
         if not part.is_dir():
-            raise ModelFilesError(f"The pipeline folder {folder} has no {sub}/ folder.")
+            raise ModelFilesError(msg("model_files.pipeline_folder_folder", "The pipeline folder {folder} has no {sub}/ "
+                                      "folder.", folder=folder, sub=sub))
         if not any(part.glob("*.safetensors")):
             pickles = [p for p in part.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES]
             if pickles:
                 refuse_pickle(pickles[0])
-            raise ModelFilesError(f"{part} holds no .safetensors weights.")
+            raise ModelFilesError(msg("model_files.holds_safetensors_weights", "{part} holds no .safetensors weights.",
+                                      part=part))
         read_sharded_index(part)  # complete and readable?
     if not (folder / "tokenizer").is_dir():
-        raise ModelFilesError(f"The pipeline folder {folder} has no tokenizer/ folder.")
+        raise ModelFilesError(msg("model_files.pipeline_folder_tokenizer_folder", "The pipeline folder {folder} has no "
+                                  "tokenizer/ folder.", folder=folder))
     tr_index = read_sharded_index(folder / "transformer")
     form = transformer_form(tr_index)
     sizes: dict[str, float] = {"te:bf16": resident_gib(read_sharded_index(folder / "text_encoder"), folder)}

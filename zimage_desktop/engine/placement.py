@@ -32,6 +32,7 @@ import torch
 from accelerate.hooks import CpuOffload, add_hook_to_module
 
 from ..errors import BadInputError
+from ..messages import msg
 from .planner import MemoryPlan
 
 VAE_TILE_PIXELS = 512
@@ -60,9 +61,11 @@ def layout_for(plan: MemoryPlan) -> Layout:
         return Layout("swap", "swap", te)
     if plan.offload in ("group", "sequential"):
         if te == "swap":
-            raise BadInputError("A text encoder swapped onto the GPU cannot be combined with streamed offloading.")
+            raise BadInputError(msg("placement.text_encoder_swapped_onto", "A text encoder swapped onto the GPU cannot be "
+                                    "combined with streamed offloading."))
         return Layout("stream", "resident" if plan.offload == "group" else "stream", te)
-    raise BadInputError(f"Unknown offload mode {plan.offload!r}.")
+    raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.",
+                            offload=plan.offload))
 
 
 def on_accelerator(module: torch.nn.Module) -> bool:
@@ -106,7 +109,8 @@ def build_hooks(pipe, text_encoder: torch.nn.Module, plan: MemoryPlan, device: t
     gguf = storage_form not in ("bf16", "fp8")
     if plan.transformer_form == "fp8" or storage_form == "fp8":
         if gguf:
-            raise BadInputError("FP8 storage cannot be combined with a GGUF transformer.")
+            raise BadInputError(msg("placement.fp_storage_cannot_combined", "FP8 storage cannot be combined with a GGUF "
+                                    "transformer."))
         pipe.transformer.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=compute)
     if plan.vae_tiling:
         vae = pipe.vae

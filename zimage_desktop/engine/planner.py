@@ -8,6 +8,8 @@ activation estimates for 1024²; ``bench/gpu_profiles.py`` measures the real pea
 
 from __future__ import annotations
 
+from ..messages import msg
+
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -221,14 +223,15 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     if name not in PROFILES:
         from ..errors import BadInputError
 
-        raise BadInputError(f"Unknown profile {override!r}; choose one of {', '.join(PROFILE_NAMES)}.")
+        raise BadInputError(msg("planner.unknown_profile_choose_one", "Unknown profile {override!r}; choose one of {names}.",
+                                override=override, names=', '.join(PROFILE_NAMES)))
     if force_form is not None and force_form not in TRANSFORMER_GIB:
         force_form = "bf16"
     profile = PROFILES[name]
     warnings: list[str] = []
     device = profile.device
     if device == "cuda" and not machine.gpus:
-        warnings.append("No CUDA GPU was found; this profile will fail — choose 'cpu'.")
+        warnings.append(msg("planner.no_cuda_profile_fails", "No CUDA GPU was found; this profile will fail — choose 'cpu'."))
     dtype = compute_dtype or compute_dtype_for(machine, device)
     if present_te_forms is None:
         present_te_forms = {"bf16"} if have_text_encoder else set()
@@ -249,20 +252,24 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     if force_form is not None:
         form = force_form
         if form not in candidates:
-            warnings.append(f"The chosen {form} transformer may not fit this profile's memory budget.")
+            warnings.append(msg("planner.forced_form_may_not_fit", "The chosen {form} transformer may not fit this profile's "
+                                "memory budget.", form=form))
     elif present := [f for f in candidates if f in present_forms]:
         form = present[0]
     elif installed := [f for f in QUALITY_ORDER if f in present_forms and f in TRANSFORMER_GIB]:
         # Never refuse to run with what is installed: the best installed file that fits, else the
         # lightest, and say so. (On the CPU a bf16 file that fits RAM beats FP8 storage.)
         form = next((f for f in installed if fits(f)), installed[-1])
-        warnings.append(f"The {candidates[0]} transformer this profile wants is not installed; using {form}"
-                        + ("." if fits(form) else ", which may not fit."))
+        warnings.append(msg("planner.wanted_form_missing", "The {wanted} transformer this profile wants is not installed; "
+                            "using {form}.", wanted=candidates[0], form=form) if fits(form) else
+                        msg("planner.wanted_form_missing_may_not_fit", "The {wanted} transformer this profile wants is not "
+                            "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
     vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib)
     if machine.total_ram and ram > machine.total_ram / GIB:
-        warnings.append(f"Needs about {ram:.0f} GiB of RAM but the machine has {machine.total_ram / GIB:.0f} GiB.")
+        warnings.append(msg("planner.needs_more_ram", "Needs about {ram:.0f} GiB of RAM but the machine has {total:.0f} GiB.",
+                            ram=ram, total=machine.total_ram / GIB))
 
     # What the profile wants (the model manager downloads this), even when a fallback runs now.
     te_component = TE_COMPONENT_FOR_FORM[te_ideal]

@@ -14,6 +14,7 @@ from collections import OrderedDict
 import torch
 
 from ..errors import BadInputError
+from ..messages import msg
 from .architectures import DEFAULT
 from .placement import execution_device
 
@@ -49,7 +50,8 @@ class PromptEncoder:
         ids = self.tokenizer(self.chat_text(prompt)).input_ids
         if len(ids) > MAX_TOKENS:
             raise BadInputError(
-                f"The prompt is {len(ids)} tokens long; Z-Image reads at most {MAX_TOKENS}. Shorten it."
+                msg("prompts.prompt_tokens_long_z", "The prompt is {length} tokens long; Z-Image reads at most "
+                    "{limit}. Shorten it.", length=len(ids), limit=MAX_TOKENS)
             )
         run_device = device if device is not None else execution_device(self.text_encoder)
         input_ids = torch.tensor([ids], device=run_device)

@@ -9,6 +9,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import BadInputError
+from ..messages import msg
 
 SIZE_MULTIPLE = 16
 MIN_SIDE = 256
@@ -106,11 +107,11 @@ class GenerationRequest:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GenerationRequest":
         if not isinstance(data, dict):
-            raise BadInputError("The saved request is not a JSON object.")
+            raise BadInputError(msg("request.saved_request_json_object", "The saved request is not a JSON object."))
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if "prompt" not in values:
-            raise BadInputError("The saved request has no prompt.")
+            raise BadInputError(msg("request.saved_request_prompt", "The saved request has no prompt."))
         # Saved before schedules were recorded: made with the pipeline's own schedule, and so
         # re-made with it.
         values.setdefault("scheduler", LEGACY_SCHEDULER)
@@ -125,7 +126,8 @@ class GenerationRequest:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
-            raise BadInputError(f"The saved request is not valid JSON ({exc}).") from None
+            raise BadInputError(msg("request.saved_request_valid_json", "The saved request is not valid JSON ({exc}).",
+                                    exc=exc)) from None
         return cls.from_dict(data)
 
 
@@ -146,41 +148,55 @@ def validate(req: GenerationRequest) -> list[str]:
     """All problems with a request, as sentences for the user (empty when it is fine)."""
     problems: list[str] = []
     if not isinstance(req.prompt, str) or not req.prompt.strip():
-        problems.append("The prompt is empty: describe the image you want.")
+        problems.append(msg("request.prompt_empty_describe_image", "The prompt is empty: describe the image you want."))
     elif not _is_text(req.prompt):
-        problems.append("The prompt contains bytes that are not valid UTF-8 text; retype it or save it as UTF-8.")
+        problems.append(msg("request.prompt_contains_bytes_that", "The prompt contains bytes that are not valid UTF-8 text; "
+                            "retype it or save it as UTF-8."))
     elif len(req.prompt) > MAX_PROMPT_CHARS:
         problems.append(
-            f"The prompt is {len(req.prompt)} characters long; the limit is {MAX_PROMPT_CHARS} "
-            "(the model reads at most 512 tokens)."
+            msg("request.prompt_characters_long_limit", "The prompt is {length} characters long; the limit is "
+                "{MAX_PROMPT_CHARS} (the model reads at most 512 tokens).",
+                length=len(req.prompt), MAX_PROMPT_CHARS=MAX_PROMPT_CHARS)
         )
     if not isinstance(req.original_prompt, str) or len(req.original_prompt) > MAX_PROMPT_CHARS:
-        problems.append(f"The original prompt must be a text of at most {MAX_PROMPT_CHARS} characters.")
-    for name in ("width", "height"):
+        problems.append(msg("request.original_prompt_must_text", "The original prompt must be a text of at most "
+                            "{MAX_PROMPT_CHARS} characters.",
+                            MAX_PROMPT_CHARS=MAX_PROMPT_CHARS))
+    for name, side in (("width", msg("request.width", "width")), ("height", msg("request.height", "height"))):
         value = getattr(req, name)
         if not _is_int(value):
-            problems.append(f"The {name} must be a whole number of pixels, not {value!r}.")
+            problems.append(msg("request.must_whole_number_pixels", "The {name} must be a whole number of pixels, not "
+                                "{value!r}.", name=side, value=value))
         elif value % SIZE_MULTIPLE or not MIN_SIDE <= value <= MAX_SIDE:
             problems.append(
-                f"The {name} {value} is not allowed: use a multiple of {SIZE_MULTIPLE} between "
-                f"{MIN_SIDE} and {MAX_SIDE} (nearest: {snap_size(value)})."
+                msg("request.allowed_use_multiple_between", "The {name} {value} is not allowed: use a multiple of "
+                    "{SIZE_MULTIPLE} between {MIN_SIDE} and {MAX_SIDE} (nearest: {nearest}).",
+                    name=side, value=value, SIZE_MULTIPLE=SIZE_MULTIPLE, MIN_SIDE=MIN_SIDE, MAX_SIDE=MAX_SIDE,
+                    nearest=snap_size(value))
             )
     if not _is_int(req.steps) or not 1 <= req.steps <= MAX_STEPS:
-        problems.append(f"Steps must be between 1 and {MAX_STEPS} (Z-Image-Turbo uses {DEFAULT_STEPS}).")
+        problems.append(msg("request.steps_must_between_z", "Steps must be between 1 and {MAX_STEPS} (Z-Image-Turbo uses "
+                            "{DEFAULT_STEPS}).",
+                            MAX_STEPS=MAX_STEPS, DEFAULT_STEPS=DEFAULT_STEPS))
     if not _is_int(req.seed) or not 0 <= req.seed <= MAX_SEED:
-        problems.append(f"The seed must be a whole number between 0 and {MAX_SEED}.")
+        problems.append(msg("request.seed_must_whole_number", "The seed must be a whole number between 0 and {MAX_SEED}.",
+                            MAX_SEED=MAX_SEED))
     if req.sampler not in SAMPLERS:
-        problems.append(f"The sampler {req.sampler!r} is not available; choose one of {', '.join(SAMPLERS)}.")
+        problems.append(msg("request.sampler_available_choose_one", "The sampler {sampler!r} is not available; choose one "
+                            "of {names}.", sampler=req.sampler, names=', '.join(SAMPLERS)))
     if req.scheduler not in SCHEDULERS:
-        problems.append(f"The schedule {req.scheduler!r} is not available; choose one of {', '.join(SCHEDULERS)}.")
+        problems.append(msg("request.schedule_available_choose_one", "The schedule {scheduler!r} is not available; choose "
+                            "one of {names}.",
+                            scheduler=req.scheduler, names=', '.join(SCHEDULERS)))
     if not _is_int(req.count) or not 1 <= req.count <= MAX_COUNT:
-        problems.append(f"The number of images must be between 1 and {MAX_COUNT}.")
+        problems.append(msg("request.number_images_must_between", "The number of images must be between 1 and {MAX_COUNT}.",
+                            MAX_COUNT=MAX_COUNT))
     if req.transformer is not None and (not isinstance(req.transformer, str) or not req.transformer):
-        problems.append("The transformer file name must be a non-empty text.")
+        problems.append(msg("request.transformer_file_name_must", "The transformer file name must be a non-empty text."))
     if not isinstance(req.profile, str) or not req.profile:
-        problems.append("The memory profile must be a name such as 'auto'.")
+        problems.append(msg("request.memory_profile_must_name", "The memory profile must be a name such as 'auto'."))
     if not isinstance(req.extra, dict):
-        problems.append("The request's extra fields must be a JSON object.")
+        problems.append(msg("request.request_s_extra_fields", "The request's extra fields must be a JSON object."))
     return problems
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import ModelFilesError
+from ..messages import msg
 
 PICKLE_SUFFIXES = {".ckpt", ".pt", ".pth", ".bin", ".pkl", ".pickle"}
 MAX_HEADER_BYTES = 100 * 1024 * 1024
@@ -52,8 +53,9 @@ def _numel(shape: tuple[int, ...]) -> int:
 def refuse_pickle(path: Path) -> None:
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise ModelFilesError(
-            f"{path.name} is a pickle checkpoint ({path.suffix}); pickle files can run code when "
-            "loaded, so only .safetensors and .gguf files are ever loaded."
+            msg("tensor_index.pickle_checkpoint_pickle_files", "{name} is a pickle checkpoint ({suffix}); pickle files can "
+                "run code when loaded, so only .safetensors and .gguf files are ever loaded.",
+                name=path.name, suffix=path.suffix)
         )
 
 
@@ -70,15 +72,17 @@ def read_safetensors_index(path: Path) -> TensorIndex:
                 raise ValueError("bad header length")
             header = json.loads(fh.read(header_len))
     except RecursionError:
-        raise ModelFilesError(f"{path.name} has an invalid safetensors header (nested too deeply); it is damaged "
-                              "or not a model file — download it again.") from None
+        raise ModelFilesError(msg("tensor_index.invalid_safetensors_header_nested", "{name} has an invalid safetensors "
+                                  "header (nested too deeply); it is damaged or not a model file — download it again.",
+                                  name=path.name)) from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ModelFilesError(
-            f"{path.name} is not a readable safetensors file ({exc}); it may be damaged or a "
-            "different format — download it again."
+            msg("tensor_index.readable_safetensors_file_may", "{name} is not a readable safetensors file ({exc}); it may be "
+                "damaged or a different format — download it again.", name=path.name, exc=exc)
         ) from None
     if not isinstance(header, dict):
-        raise ModelFilesError(f"{path.name} has an invalid safetensors header; download it again.")
+        raise ModelFilesError(msg("tensor_index.invalid_safetensors_header_download", "{name} has an invalid safetensors "
+                                  "header; download it again.", name=path.name))
     shapes: dict[str, tuple[int, ...]] = {}
     dtypes: dict[str, str] = {}
     data_end = 0
@@ -87,15 +91,18 @@ def read_safetensors_index(path: Path) -> TensorIndex:
             continue
         problem = _tensor_entry_problem(info)
         if problem:
-            raise ModelFilesError(f"{path.name} has an invalid safetensors header (tensor {name[:60]!r}: {problem}); "
-                                  "it is damaged or not a model file — download it again.")
+            raise ModelFilesError(msg("tensor_index.invalid_safetensors_header_tensor", "{name} has an invalid safetensors "
+                                      "header (tensor {tensor!r}: {problem}); it is damaged or not a model file — download "
+                                      "it again.",
+                                      name=path.name, tensor=name[:60], problem=problem))
         shapes[name] = tuple(info["shape"])
         dtypes[name] = info["dtype"]
         data_end = max(data_end, info["data_offsets"][1])
     if 8 + header_len + data_end > size:
         raise ModelFilesError(
-            f"{path.name} is incomplete ({size:,} of {8 + header_len + data_end:,} bytes); "
-            "the download was probably interrupted — download it again."
+            msg("tensor_index.incomplete_bytes_download_was", "{name} is incomplete ({size:,} of {expected:,} bytes); the "
+                "download was probably interrupted — download it again.",
+                name=path.name, size=size, expected=8 + header_len + data_end)
         )
     return TensorIndex(shapes, "safetensors", dtypes)
 
@@ -111,21 +118,21 @@ def _whole(value: object) -> bool:
 def _tensor_entry_problem(info: object) -> str | None:
     """What is wrong with one header entry, following the safetensors format (None: nothing)."""
     if not isinstance(info, dict):
-        return "not an object"
+        return msg("tensor_index.not_object", "not an object")
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
     if not isinstance(dtype, str) or not dtype:
-        return "the dtype is not a name"
+        return msg("tensor_index.dtype_not_name", "the dtype is not a name")
     if not isinstance(shape, list) or len(shape) > 8 or not all(_whole(d) for d in shape):
-        return "the shape is not a list of whole numbers"
+        return msg("tensor_index.shape_not_list", "the shape is not a list of whole numbers")
     if (not isinstance(offsets, list) or len(offsets) != 2 or not all(_whole(o) for o in offsets)
             or offsets[0] > offsets[1]):
-        return "the data offsets are not two increasing whole numbers"
+        return msg("tensor_index.offsets_bad", "the data offsets are not two increasing whole numbers")
     count = 1
     for d in shape:
         count *= d
     # newer sub-byte types (F4, F6…) are not in the table: their size is not checked here
     if dtype in _DTYPE_BYTES and count * _DTYPE_BYTES[dtype] != offsets[1] - offsets[0]:
-        return "the shape does not match the stored size"
+        return msg("tensor_index.shape_size_mismatch", "the shape does not match the stored size")
     return None
 
 
@@ -139,8 +146,9 @@ def read_gguf_index(path: Path) -> TensorIndex:
         dtypes = {t.name: t.tensor_type.name for t in reader.tensors}
     except Exception as exc:  # the gguf reader raises many kinds on damaged files
         raise ModelFilesError(
-            f"{path.name} is not a readable GGUF file ({type(exc).__name__}: {exc}); it may be "
-            "damaged or incomplete — download it again."
+            msg("tensor_index.readable_gguf_file_may", "{name} is not a readable GGUF file ({error_type}: {exc}); it may be "
+                "damaged or incomplete — download it again.",
+                name=path.name, error_type=type(exc).__name__, exc=exc)
         ) from None
     return TensorIndex(shapes, "gguf", dtypes)
 
@@ -153,7 +161,8 @@ def read_index(path: Path) -> TensorIndex:
         return read_gguf_index(path)
     if path.suffix.lower() == ".safetensors":
         return read_safetensors_index(path)
-    raise ModelFilesError(f"{path.name} is not a model file this app can load (.safetensors or .gguf).")
+    raise ModelFilesError(msg("tensor_index.model_file_app_can", "{name} is not a model file this app can load "
+                              "(.safetensors or .gguf).", name=path.name))
 
 
 def read_sharded_index(folder: Path) -> TensorIndex:
@@ -162,7 +171,8 @@ def read_sharded_index(folder: Path) -> TensorIndex:
         pickles = [p for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES]
         if pickles:
             refuse_pickle(pickles[0])
-        raise ModelFilesError(f"The folder {folder} holds no .safetensors files.")
+        raise ModelFilesError(msg("tensor_index.folder_holds_safetensors_files", "The folder {folder} holds no .safetensors "
+                                  "files.", folder=folder))
     shapes: dict[str, tuple[int, ...]] = {}
     dtypes: dict[str, str] = {}
     for shard in shards:
@@ -173,11 +183,13 @@ def read_sharded_index(folder: Path) -> TensorIndex:
         try:
             wanted = set(json.loads(index_file.read_text(encoding="utf-8"))["weight_map"])
         except (OSError, ValueError, KeyError, TypeError):
-            raise ModelFilesError(f"{index_file.name} in {folder} is not a valid shard index.") from None
+            raise ModelFilesError(msg("tensor_index.valid_shard_index", "{name} in {folder} is not a valid shard index.",
+                                      name=index_file.name, folder=folder)) from None
         missing = wanted - set(shapes)
         if missing:
             raise ModelFilesError(
-                f"The shards in {folder} are incomplete: {len(missing)} tensors listed in "
-                f"{index_file.name} are missing (e.g. {sorted(missing)[0]})."
+                msg("tensor_index.shards_are_incomplete_tensors", "The shards in {folder} are incomplete: {count} tensors "
+                    "listed in {name} are missing (e.g. {example}).",
+                    folder=folder, count=len(missing), name=index_file.name, example=sorted(missing)[0])
             )
     return TensorIndex(shapes, "safetensors", dtypes)

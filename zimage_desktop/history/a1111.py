@@ -8,6 +8,8 @@ It is parsed with ``str.find`` steps that never go back, so the time grows linea
 
 from __future__ import annotations
 
+from ..messages import msg
+
 import json
 from typing import Any
 
@@ -92,16 +94,19 @@ def parse_a1111(text: str) -> RecallValues | None:
     prompt_lines: list[str] = []
     for line in lines:
         if line.startswith(NEGATIVE):
-            found.notes.append("The negative prompt was dropped: Z-Image-Turbo does not use one.")
+            found.notes.append(msg("a1111.negative_prompt_was_dropped", "The negative prompt was dropped: Z-Image-Turbo "
+                                   "does not use one."))
             break
         prompt_lines.append(line)
     found.prompt = "\n".join(prompt_lines).strip()
     if not found.prompt:
         return None
     if not fields:
-        found.notes.append("The text has no parameters line; only the prompt was taken.")
+        found.notes.append(msg("a1111.text_parameters_line_only", "The text has no parameters line; only the prompt was "
+                               "taken."))
     elif len(fields) >= MAX_FIELDS:
-        found.notes.append(f"The parameters line has more than {MAX_FIELDS} fields; the rest were ignored.")
+        found.notes.append(msg("a1111.parameters_line_more_than", "The parameters line has more than {MAX_FIELDS} fields; "
+                               "the rest were ignored.", MAX_FIELDS=MAX_FIELDS))
     found.seed = fields.get("Seed")
     found.steps = fields.get("Steps")
     size = fields.get("Size", "")
@@ -109,13 +114,14 @@ def parse_a1111(text: str) -> RecallValues | None:
     if sep:
         found.width, found.height = width.strip(), height.strip()
     elif size:
-        found.notes.append(f"The size {size!r} could not be read.")
+        found.notes.append(msg("a1111.size_could_read", "The size {size!r} could not be read.", size=size))
     found.sampler = fields.get("Sampler")
     found.scheduler = fields.get("Schedule type")
     _note_cfg(found, fields.get("CFG scale"))
     if "Denoising strength" in fields:
-        found.notes.append("The image was made from another image (denoising strength "
-                           f"{fields['Denoising strength']}); it is re-made from noise here.")
+        found.notes.append(msg("a1111.image_was_made_from", "The image was made from another image (denoising strength "
+                               "{fields}); it is re-made from noise here.",
+                               fields=fields['Denoising strength']))
     return found
 
 
@@ -125,7 +131,8 @@ def _note_cfg(found: RecallValues, cfg: Any) -> None:
     except (TypeError, ValueError):
         value = 1.0
     if value not in (0.0, 1.0):
-        found.notes.append(f"CFG scale {cfg} was not used: Z-Image-Turbo runs without CFG.")
+        found.notes.append(msg("a1111.cfg_scale_was_used", "CFG scale {cfg} was not used: Z-Image-Turbo runs without CFG.",
+                               cfg=cfg))
 
 
 def parse_fooocus(text: str) -> RecallValues | None:
@@ -138,9 +145,11 @@ def parse_fooocus(text: str) -> RecallValues | None:
         return None
     found = RecallValues("fooocus", prompt=data["prompt"], seed=data.get("seed"), steps=data.get("steps"))
     if data.get("negative_prompt"):
-        found.notes.append("The negative prompt was dropped: Z-Image-Turbo does not use one.")
+        found.notes.append(msg("a1111.negative_prompt_was_dropped", "The negative prompt was dropped: Z-Image-Turbo does "
+                               "not use one."))
     if data.get("styles") not in (None, "", "[]", []):
-        found.notes.append(f"Fooocus styles {data['styles']} were not applied; the prompt is the one typed.")
+        found.notes.append(msg("a1111.fooocus_styles_were_applied", "Fooocus styles {styles} were not applied; the prompt is "
+                               "the one typed.", styles=data['styles']))
     resolution = data.get("resolution")
     if isinstance(resolution, str):  # "(1024, 1024)": width, height
         parts = resolution.strip("()[] ").split(",")

@@ -10,6 +10,8 @@ traced back to the pass that starts from an empty latent. Negative inputs are ne
 
 from __future__ import annotations
 
+from ..messages import msg
+
 import json
 from collections import deque
 from typing import Any
@@ -124,11 +126,13 @@ def find_sampler(graph: Graph, notes: list[str]) -> str | None:
             break
         chain.append(before)
     if len(chain) > 1:
-        notes.append(f"The image was refined by {len(chain) - 1} more sampler pass(es); the first pass "
-                     f"(node {chain[-1]}) was recalled and is re-made without them.")
+        notes.append(msg("comfy_graph.image_was_refined_by", "The image was refined by {passes} more sampler pass(es); the "
+                         "first pass (node {node}) was recalled and is re-made without them.",
+                         passes=len(chain) - 1, node=chain[-1]))
     others = sum(1 for n in graph if is_sampler(graph, n)) - len(chain)
     if others > 0:
-        notes.append(f"The workflow has {others} other sampler(s); the one that feeds the saved image was used.")
+        notes.append(msg("comfy_graph.workflow_other_sampler_s", "The workflow has {others} other sampler(s); the one that "
+                         "feeds the saved image was used.", others=others))
     return chain[-1]
 
 
@@ -177,7 +181,8 @@ def latent_size(graph: Graph, start: Any, notes: list[str]) -> tuple[Any, Any]:
         if "width" in inputs and "height" in inputs:
             return _scalar(graph, inputs["width"], NUMBER_KEYS), _scalar(graph, inputs["height"], NUMBER_KEYS)
         if "pixels" in inputs:
-            notes.append(f"The image was made from an input image ({_class(graph, node_id)}); it is re-made from noise.")
+            notes.append(msg("comfy_graph.image_was_made_from", "The image was made from an input image ({node_class}); it is "
+                             "re-made from noise.", node_class=_class(graph, node_id)))
             break
         node_id = next((str(inputs[k][0]) for k in ("samples", "latent", "latent_image", "LATENT")
                         if is_link(inputs.get(k), graph)), None)
@@ -194,7 +199,7 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     found = RecallValues(source)
     sampler = find_sampler(graph, found.notes)
     if sampler is None:
-        found.notes.append("No sampler was found in the ComfyUI workflow.")
+        found.notes.append(msg("comfy_graph.sampler_was_found_comfyui", "No sampler was found in the ComfyUI workflow."))
         return found
     inputs = _inputs(graph, sampler)
     noise = _linked(graph, sampler, "noise")
@@ -207,7 +212,7 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
         seed = _inputs(graph, noise).get("noise_seed", _inputs(graph, noise).get("seed"))
     found.seed = _scalar(graph, seed, NUMBER_KEYS)
     if noise is not None and found.seed is None and _class(graph, noise) == "DisableNoise":
-        found.notes.append("The workflow adds no noise; seed 0 was used.")
+        found.notes.append(msg("comfy_graph.workflow_adds_noise_seed", "The workflow adds no noise; seed 0 was used."))
 
     steps = inputs.get("steps")
     if steps is None and sigmas is not None:
@@ -226,15 +231,18 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     cfg = inputs.get("cfg", _inputs(graph, guider).get("cfg") if guider else None)
     cfg = _scalar(graph, cfg, ("cfg", "value"))
     if isinstance(cfg, (int, float)) and not isinstance(cfg, bool) and cfg not in (0, 1):
-        found.notes.append(f"CFG {cfg} was not used: Z-Image-Turbo runs without CFG.")
+        found.notes.append(msg("comfy_graph.cfg_was_used_z", "CFG {cfg} was not used: Z-Image-Turbo runs without CFG.",
+                               cfg=cfg))
     denoise = inputs.get("denoise", _inputs(graph, sigmas).get("denoise") if sigmas else None)
     denoise = _scalar(graph, denoise, ("denoise", "value"))
     if isinstance(denoise, (int, float)) and not isinstance(denoise, bool) and denoise < 1:
-        found.notes.append(f"Denoise {denoise} was not used: the image is re-made from noise.")
+        found.notes.append(msg("comfy_graph.denoise_was_used_image", "Denoise {denoise} was not used: the image is re-made "
+                               "from noise.", denoise=denoise))
 
     found.prompt = positive_text(graph, inputs.get("positive", inputs.get("guider")))
     if found.prompt is None:
-        found.notes.append("No positive prompt was found on the sampler's inputs.")
+        found.notes.append(msg("comfy_graph.positive_prompt_was_found", "No positive prompt was found on the sampler's "
+                               "inputs."))
         return found
     found.width, found.height = latent_size(graph, inputs.get("latent_image"), found.notes)
     return found

@@ -19,6 +19,7 @@ from PIL import Image, PngImagePlugin
 from .. import __version__
 from ..engine.request import GenerationRequest
 from ..errors import BadInputError
+from ..messages import msg
 from ..fsutil import atomic_open
 from .a1111 import parse_a1111, parse_fooocus
 from .comfy_export import api_prompt, workflow
@@ -101,8 +102,11 @@ def read_png_metadata(path: Path) -> RecalledParameters:
     found = read_png_text(Path(path), MAX_CHUNK_CHARS)
     width, height = found.size or (0, 0)
     if Image.MAX_IMAGE_PIXELS and width * height > 2 * Image.MAX_IMAGE_PIXELS:  # where Pillow refuses to open it
-        raise BadInputError(f"{Path(path).name} is not a readable PNG image ({width}×{height} pixels is too large).")
-    notes = [f"The {key} metadata is too large and was ignored." for key in found.oversized]
+        raise BadInputError(msg("metadata.readable_png_image_pixels", "{name} is not a readable PNG image ({width}×{height} "
+                                "pixels is too large).",
+                                name=Path(path).name, width=width, height=height))
+    notes = [msg("metadata.chunk_too_large", "The {key} metadata is too large and was ignored.", key=key)
+             for key in found.oversized]
     recalled = parse_text_chunks(found.texts, found.size)
     return replace(recalled, notes=tuple(notes) + recalled.notes) if notes else recalled
 
@@ -113,7 +117,7 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
     raw = texts.get(ZIMAGE_KEY)
     if isinstance(raw, str):
         if len(raw) > MAX_CHUNK_CHARS:
-            notes.append("The zimage metadata is too large and was ignored.")
+            notes.append(msg("metadata.zimage_metadata_too_large", "The zimage metadata is too large and was ignored."))
         else:
             try:
                 payload = json.loads(raw)
@@ -121,7 +125,8 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
                 model = payload.get("model") if isinstance(payload.get("model"), dict) else {}
                 return RecalledParameters("zimage", request, model, tuple(notes))
             except (ValueError, KeyError, TypeError, RecursionError, BadInputError) as exc:
-                notes.append(f"The zimage metadata is damaged ({exc}).")
+                notes.append(msg("metadata.zimage_metadata_damaged", "The zimage metadata is damaged ({exc}).",
+                                 exc=exc))
     for key, reader in _READERS:
         raw = texts.get(key)
         if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS:
@@ -137,7 +142,8 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
         if recalled is not None:
             return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes))
         notes.extend(found.notes)
-    notes.append("The image carries no generation parameters this app can read.")
+    notes.append(msg("metadata.image_carries_generation_parameters", "The image carries no generation parameters this app "
+                     "can read."))
     return RecalledParameters("none", None, {}, tuple(notes))
 
 

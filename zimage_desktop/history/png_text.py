@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import BadInputError
+from ..messages import msg
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
@@ -37,9 +38,11 @@ def read_png_text(path: Path, max_chars: int) -> PngText:
         with open(path, "rb") as fh:
             return _read(fh, max_chars)
     except OSError as exc:
-        raise BadInputError(f"{Path(path).name} cannot be read ({exc.strerror or exc}).") from None
+        raise BadInputError(msg("png_text.cannot_read", "{name} cannot be read ({reason}).",
+                                name=Path(path).name, reason=exc.strerror or exc)) from None
     except _NotPng as exc:
-        raise BadInputError(f"{Path(path).name} is not a readable PNG image ({exc}).") from None
+        raise BadInputError(msg("png_text.readable_png_image", "{name} is not a readable PNG image ({exc}).",
+                                name=Path(path).name, exc=exc.args[0])) from None
 
 
 class _NotPng(Exception):
@@ -48,7 +51,7 @@ class _NotPng(Exception):
 
 def _read(fh: BinaryIO, max_chars: int) -> PngText:
     if fh.read(8) != PNG_SIGNATURE:
-        raise _NotPng("no PNG signature")
+        raise _NotPng(msg("png_text.no_signature", "no PNG signature"))
     found = PngText()
     text_chunks = 0
     while True:
@@ -59,7 +62,7 @@ def _read(fh: BinaryIO, max_chars: int) -> PngText:
         if kind == b"IHDR":
             data = fh.read(length) if length == 13 else b""
             if len(data) != 13:
-                raise _NotPng("damaged image header")
+                raise _NotPng(msg("png_text.damaged_header", "damaged image header"))
             found.size = struct.unpack(">II", data[:8])
             fh.seek(4, 1)
             continue
@@ -89,7 +92,7 @@ def _read(fh: BinaryIO, max_chars: int) -> PngText:
         elif keyword not in found.texts:  # the first chunk of a keyword wins, as in Pillow
             found.texts[keyword] = text
     if found.size is None:
-        raise _NotPng("no image header")
+        raise _NotPng(msg("png_text.no_header", "no image header"))
     return found
 
 

@@ -3,6 +3,8 @@ could not be taken as it was (missing, out of range, not available here, or snap
 
 from __future__ import annotations
 
+from ..messages import msg
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,23 +61,28 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
     if not prompt:
         return None
     if len(prompt) > MAX_PROMPT_CHARS:
-        notes.append(f"The prompt was cut to {MAX_PROMPT_CHARS} of its {len(prompt)} characters.")
+        notes.append(msg("recall.prompt_was_cut_characters", "The prompt was cut to {MAX_PROMPT_CHARS} of its {length} "
+                         "characters.", MAX_PROMPT_CHARS=MAX_PROMPT_CHARS, length=len(prompt)))
         prompt = prompt[:MAX_PROMPT_CHARS]
     values: dict[str, Any] = {}
 
     seed = as_int(found.seed)
     if found.seed is None:
-        notes.append("No seed was found; seed 0 was used.")
+        notes.append(msg("recall.seed_was_found_seed", "No seed was found; seed 0 was used."))
     elif seed is None or not 0 <= seed <= MAX_SEED:
-        notes.append(f"The seed {found.seed} is not a seed from 0 to {MAX_SEED}; seed 0 was used.")
+        notes.append(msg("recall.seed_seed_from_seed", "The seed {seed} is not a seed from 0 to {MAX_SEED}; seed 0 was used.",
+                         seed=found.seed, MAX_SEED=MAX_SEED))
     else:
         values["seed"] = seed
 
     steps = as_int(found.steps)
     if found.steps is None:
-        notes.append(f"No step count was found; {DEFAULT_STEPS} steps were used.")
+        notes.append(msg("recall.step_count_was_found", "No step count was found; {DEFAULT_STEPS} steps were used.",
+                         DEFAULT_STEPS=DEFAULT_STEPS))
     elif steps is None or not 1 <= steps <= MAX_STEPS:
-        notes.append(f"{found.steps} steps are not possible here (1 to {MAX_STEPS}); {DEFAULT_STEPS} were used.")
+        notes.append(msg("recall.steps_are_possible_here", "{steps} steps are not possible here (1 to {MAX_STEPS}); "
+                         "{DEFAULT_STEPS} were used.",
+                         steps=found.steps, MAX_STEPS=MAX_STEPS, DEFAULT_STEPS=DEFAULT_STEPS))
     else:
         values["steps"] = steps
 
@@ -83,24 +90,30 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
     if width is None or height is None or width <= 0 or height <= 0:
         if image_size is not None:
             width, height = image_size
-            notes.append(f"No image size was found; the picture's own {width}×{height} was used.")
+            notes.append(msg("recall.image_size_was_found", "No image size was found; the picture's own {width}×{height} "
+                             "was used.", width=width, height=height))
         else:
             width = height = DEFAULT_SIZE
-            notes.append(f"No image size was found; {DEFAULT_SIZE}×{DEFAULT_SIZE} was used.")
+            notes.append(msg("recall.image_size_was_found_2", "No image size was found; {DEFAULT_SIZE}×{DEFAULT_SIZE} was "
+                             "used.", DEFAULT_SIZE=DEFAULT_SIZE))
     snapped = snap_size(width), snap_size(height)
     if snapped != (width, height):
-        notes.append(f"The size {width}×{height} was snapped to {snapped[0]}×{snapped[1]}: sides must be multiples "
-                     f"of {SIZE_MULTIPLE} from {MIN_SIDE} to {MAX_SIDE}.")
+        notes.append(msg("recall.size_was_snapped_sides", "The size {width}×{height} was snapped to {snapped}×{snapped2}: "
+                         "sides must be multiples of {SIZE_MULTIPLE} from {MIN_SIDE} to {MAX_SIDE}.",
+                         width=width, height=height, snapped=snapped[0], snapped2=snapped[1],
+                         SIZE_MULTIPLE=SIZE_MULTIPLE, MIN_SIDE=MIN_SIDE, MAX_SIDE=MAX_SIDE))
     values["width"], values["height"] = snapped
 
     sampler = _name(found.sampler)
     if sampler in SAMPLERS:
         values["sampler"] = sampler
     elif found.sampler:
-        notes.append(f"The sampler {found.sampler} is not available here; euler was used.")
+        notes.append(msg("recall.sampler_available_here_euler", "The sampler {sampler} is not available here; euler was used.",
+                         sampler=found.sampler))
     scheduler = _name(found.scheduler)
     if scheduler in SCHEDULERS:
         values["scheduler"] = scheduler
     elif found.scheduler:
-        notes.append(f"The schedule {found.scheduler} is not available here; simple was used.")
+        notes.append(msg("recall.schedule_available_here_simple", "The schedule {scheduler} is not available here; simple "
+                         "was used.", scheduler=found.scheduler))
     return GenerationRequest(prompt=prompt, **values)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ..config import Paths
 from ..errors import UserFacingError
-from ..errors_os import describe_sqlite_error
+from ..messages import clause, msg
+from ..errors_os import describe_os_error, describe_sqlite_error
 from ..fsutil import atomic_open
 from .store import THUMB_SIZE, HistoryDamaged, HistoryError, HistoryStore
 
@@ -34,9 +35,12 @@ class RepairReport:
     skipped: dict[str, str] = field(default_factory=dict)  # file -> why it gave no row
 
     def message(self) -> str:
-        kept = f"; the damaged file was kept at {self.kept_at}" if self.kept_at else ""
-        return (f"The history database was damaged ({self.problem}) and was rebuilt from {self.restored} images"
-                f"{kept}.")
+        if self.kept_at:
+            return msg("repair.rebuilt_kept", "The history database was damaged ({problem}) and was rebuilt from {count} "
+                       "images; the damaged file was kept at {kept}.", problem=self.problem, count=self.restored,
+                       kept=self.kept_at)
+        return msg("repair.rebuilt", "The history database was damaged ({problem}) and was rebuilt from {count} images.",
+                   problem=self.problem, count=self.restored)
 
 
 def _read_only_uri(db_path: Path) -> str:
@@ -57,7 +61,7 @@ def quick_check(db_path: Path) -> str | None:
         if [str(r[0]) for r in rows] == ["ok"]:
             return None
         log.warning("history quick_check: %s", " | ".join(str(r[0]) for r in rows))
-        return "SQLite found damaged pages"
+        return msg("repair.damaged_pages", "SQLite found damaged pages")
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             return None  # another process is writing: not damage
@@ -75,7 +79,7 @@ def open_history(paths: Paths) -> tuple[HistoryStore, RepairReport | None]:
         try:
             return HistoryStore(paths.history_db), None
         except HistoryDamaged:
-            problem = "the database is damaged"
+            problem = msg("sqlite.damaged", "the database is damaged")
     report = repair_history(paths, problem)
     return HistoryStore(paths.history_db), report
 
@@ -137,7 +141,7 @@ def _thumbnail(png: Path, target: Path) -> Path | None:
         return None
 
 
-def repair_history(paths: Paths, problem: str = "repair requested") -> RepairReport:
+def repair_history(paths: Paths, problem: str = msg("repair.requested", "repair requested")) -> RepairReport:
     """Move the database aside and rebuild it from the images' metadata."""
     from .metadata import read_png_metadata
 
@@ -147,8 +151,8 @@ def repair_history(paths: Paths, problem: str = "repair requested") -> RepairRep
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         if time.time() - lock.stat().st_mtime < 600:
-            raise HistoryError("Another window or command is repairing the history right now; try again in a "
-                               "minute.") from None
+            raise HistoryError(msg("repair.another_window_command_repairing", "Another window or command is repairing the "
+                                   "history right now; try again in a minute.")) from None
         lock.unlink(missing_ok=True)  # left by a repair that was killed
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
@@ -157,9 +161,10 @@ def repair_history(paths: Paths, problem: str = "repair requested") -> RepairRep
         try:
             kept = _move_aside(paths.history_db)
         except OSError as exc:
-            raise HistoryError(f"The damaged history database {paths.history_db} could not be moved aside "
-                               f"({exc.strerror or exc}).") from None
-        report = RepairReport(kept, problem.rstrip("."), salvaged_rows=len(salvaged))
+            raise HistoryError(msg("repair.damaged_history_database_could", "The damaged history database {history_db} "
+                                   "could not be moved aside ({reason}).",
+                                   history_db=paths.history_db, reason=exc.strerror or exc)) from None
+        report = RepairReport(kept, clause(problem), salvaged_rows=len(salvaged))
         store = HistoryStore(paths.history_db)
         try:
             _rebuild(store, paths, salvaged, report, read_png_metadata)
@@ -185,10 +190,10 @@ def _rebuild(store: HistoryStore, paths: Paths, salvaged, report: RepairReport, 
             found = read_png_metadata(png)
             created = png.stat().st_mtime
         except (UserFacingError, OSError) as exc:
-            report.skipped[str(png)] = str(exc)
+            report.skipped[str(png)] = exc.message if isinstance(exc, UserFacingError) else describe_os_error(exc)
             continue
         if found.request is None:
-            report.skipped[str(png)] = "no generation parameters"
+            report.skipped[str(png)] = msg("saving.no_parameters", "no generation parameters")
             continue
         entries.append((created, png, found))
     for created, png, found in sorted(entries, key=lambda e: (e[0], str(e[1]))):

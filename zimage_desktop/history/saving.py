@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import Paths
 from ..engine.request import GeneratedImage
 from ..errors import UserFacingError
+from ..messages import clause, joined, msg
 from ..errors_os import describe_os_error
 from ..fsutil import write_exclusive
 from .metadata import build_pnginfo
@@ -40,7 +41,7 @@ def write_thumbnail(image, target: Path) -> Path:
 
 
 def _reason(exc: BaseException) -> str:
-    return describe_os_error(exc) if isinstance(exc, OSError) else str(exc).rstrip(".")
+    return describe_os_error(exc) if isinstance(exc, OSError) else clause(getattr(exc, "message", str(exc)))
 
 
 def write_image_file(image: GeneratedImage, path: Path, paths: Paths) -> tuple[Path, str | None]:
@@ -64,9 +65,11 @@ def write_image_file(image: GeneratedImage, path: Path, paths: Paths) -> tuple[P
             kept = write_exclusive(place, write)
         except OSError:
             continue
-        return kept, f"Could not save the image to {path} ({_reason(first)}); it was kept at {kept}."
-    raise SaveError(f"Could not save the image to {path} ({_reason(first)}), nor in {paths.images} or the "
-                    "temp folder.")
+        return kept, msg("saving.could_save_image_was", "Could not save the image to {path} ({reason}); it was kept at "
+                         "{kept}.", path=path, reason=_reason(first), kept=kept)
+    raise SaveError(msg("saving.could_save_image_nor", "Could not save the image to {path} ({reason}), nor in {images} or "
+                        "the temp folder.",
+                        path=path, reason=_reason(first), images=paths.images))
 
 
 def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | None, target: Path | None = None,
@@ -86,8 +89,9 @@ def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | No
         try:
             history_id = store.add(image.request, path.resolve(), image.model, image.timings, thumb, parent_id)
         except UserFacingError as exc:
-            problem = (problem + " " if problem else "") + (
-                f"The image is saved at {path} but could not be recorded in the history ({str(exc).rstrip('.')}).")
+            not_recorded = msg("saving.not_recorded", "The image is saved at {path} but could not be recorded in the "
+                               "history ({reason}).", path=path, reason=clause(exc.message))
+            problem = joined([problem, not_recorded]) if problem else not_recorded
     return SavedImage(path, thumb, history_id, problem)
 
 
@@ -103,21 +107,21 @@ def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list
     skipped: dict[str, str] = {}
     for path in sorted(Path(folder).rglob("*.png")):
         if path.resolve() in known:
-            skipped[str(path)] = "already in the history"
+            skipped[str(path)] = msg("saving.already_in_history", "already in the history")
             continue
         try:
             found = read_png_metadata(path)
         except UserFacingError as exc:
-            skipped[str(path)] = str(exc)
+            skipped[str(path)] = exc.message
             continue
         if found.request is None:
-            skipped[str(path)] = "no generation parameters"
+            skipped[str(path)] = msg("saving.no_parameters", "no generation parameters")
             continue
         try:
             with Image.open(path) as img:
                 thumb = write_thumbnail(img, paths.thumbnails / "imported" / f"{abs(hash(str(path.resolve())))}.jpg")
         except (OSError, Image.DecompressionBombError) as exc:
-            skipped[str(path)] = f"unreadable image ({exc})"
+            skipped[str(path)] = msg("saving.unreadable_image", "unreadable image ({exc})", exc=exc)
             continue
         model = dict(found.model, imported_from=found.source)
         added.append(store.add(found.request, path.resolve(), model, {}, thumb, created=path.stat().st_mtime))

@@ -21,9 +21,9 @@ from typing import Any, Iterator
 
 from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
-from ..errors_os import describe_os_error, describe_sqlite_error
+from ..messages import msg
+from ..errors_os import BUSY, describe_os_error, describe_sqlite_error
 
-BUSY_REASON = "another program is using the database"  # describe_sqlite_error's words for SQLITE_BUSY/LOCKED
 OPEN_RETRY_S = 10.0
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,9 @@ class HistoryStore:
             self.conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             reason = describe_sqlite_error(exc) if isinstance(exc, sqlite3.Error) else describe_os_error(exc)
-            raise HistoryError(f"The history database {self.db_path} cannot be opened: {reason}.") from None
+            raise HistoryError(msg("store.history_database_cannot_opened", "The history database {db_path} cannot be "
+                                   "opened: {reason}.",
+                                   db_path=self.db_path, reason=reason)) from None
         self._lock = threading.RLock()
         self.last_skipped: list[int] = []  # ids of rows the last read skipped (damaged JSON)
         deadline = time.monotonic() + OPEN_RETRY_S
@@ -137,7 +139,7 @@ class HistoryStore:
                 # Switching a brand-new file to WAL, or creating its tables, while another process
                 # does the same can answer "locked" at once, without waiting on busy_timeout. Every
                 # step is idempotent, so try again for a while.
-                if describe_sqlite_error(exc) == BUSY_REASON and time.monotonic() < deadline:
+                if describe_sqlite_error(exc) == BUSY and time.monotonic() < deadline:
                     time.sleep(0.05)
                     continue
                 self.conn.close()
@@ -158,8 +160,13 @@ class HistoryStore:
         reason = describe_sqlite_error(exc)
         kind = HistoryDamaged if isinstance(exc, sqlite3.DatabaseError) and reason == "the database is damaged" \
             else HistoryError
-        hint = " Run `zimage-desktop history repair` to rebuild it from the images." if kind is HistoryDamaged else ""
-        return kind(f"The history database {self.db_path} could not be {doing}: {reason}.{hint}")
+        failure = {"opened": msg("store.not_opened", "could not be opened"), "read": msg("store.not_read", "could not be read"),
+                   "written": msg("store.not_written", "could not be written")}[doing]
+        if kind is HistoryDamaged:
+            return kind(msg("store.damaged", "The history database {db} {failure}: {reason}. Run `zimage-desktop history "
+                            "repair` to rebuild it from the images.", db=self.db_path, failure=failure, reason=reason))
+        return kind(msg("store.failed", "The history database {db} {failure}: {reason}.", db=self.db_path, failure=failure,
+                        reason=reason))
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -202,7 +209,8 @@ class HistoryStore:
     def _migrate(self) -> None:
         version = self.version
         if version > SCHEMA_VERSION:
-            raise HistoryError(f"The history database was made by a newer version of the app (schema {version}).")
+            raise HistoryError(msg("store.history_database_was_made", "The history database was made by a newer version of "
+                                   "the app (schema {version}).", version=version))
         for target in range(version, SCHEMA_VERSION):
             with self.transaction() as conn:
                 # Re-read under the write lock: another process opening the same new database
@@ -276,7 +284,9 @@ class HistoryStore:
             row = conn.execute(f"SELECT {COLUMNS} FROM images WHERE id=?", (image_id,)).fetchone()
         records = self._records([row] if row else [])
         if self.last_skipped:
-            raise HistoryError(f"Image {image_id} in the history has damaged parameters and cannot be shown.")
+            raise HistoryError(msg("store.image_history_damaged_parameters", "Image {image_id} in the history has damaged "
+                                   "parameters and cannot be shown.",
+                                   image_id=image_id))
         return records[0] if records else None
 
     def count(self, query: str = "", favourites: bool = False, since: float | None = None, shape: str = "") -> int:

@@ -28,11 +28,13 @@ import requests
 import urllib3
 
 from ..errors import UserFacingError
+from ..messages import joined, msg
 from .catalog import CatalogFile, SourceLocation, safe_dest
 from .hashing import HashCache
 from .http import MAX_REDIRECTS, RedirectRefused, ScopedSession
 from .reachability import probe_sources
 from .sources import (
+    HF_ADDRESS, MODELSCOPE_ADDRESS,
     SourceConfig, file_url, host_of, request_headers, sha256_from_headers, token_refusal, validate_endpoint,
 )
 from .throughput import RateLimiter, Sink, Speed
@@ -55,22 +57,32 @@ class SourcesUnreachable(DownloadError):
     """No source answered the probe: most likely no network (or a proxy or mirror that is down)."""
 
     def __init__(self, reasons: dict[str, str]) -> None:
-        super().__init__("No download source can be reached (" + "; ".join(f"{k}: {v}" for k, v in reasons.items())
-                         + "). Check the internet connection, proxy or mirror address, then try again.")
+        super().__init__(msg("download.no_source_reachable", "No download source can be reached ({reasons}). Check the "
+                             "internet connection, proxy or mirror address, then try again.",
+                             reasons=joined([msg("download.source_reason", "{source}: {reason}", source=k, reason=v)
+                                             for k, v in reasons.items()], "; ")))
         self.reasons = reasons
 
 
 class DownloadCancelled(DownloadError):
     def __init__(self) -> None:
-        super().__init__("The download was cancelled; what arrived is kept and resumes next time.")
+        super().__init__(msg("download.cancelled", "The download was cancelled; what arrived is kept and resumes next time."))
 
 
 class _SourceFailed(Exception):
     """This source cannot deliver this file; try the next one."""
 
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # a Message, kept so the sentence around it renders in any language
+
 
 class _Retry(Exception):
     """A passing failure: try the same source again, from where we stopped."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -159,9 +171,12 @@ class Downloader:
         for part in Path(rel).parts:
             path = path / part
             if path.is_symlink() and path != root / rel:
-                raise DownloadError(f"Refusing to download {dest}: {path} is a symbolic link.")
+                raise DownloadError(msg("download.refusing_download_symbolic_link", "Refusing to download {dest}: {path} is "
+                                        "a symbolic link.",
+                                        dest=dest, path=path))
         if not path.resolve().is_relative_to(root) and not path.is_symlink():
-            raise DownloadError(f"Refusing to download {dest}: it would land outside {root}.")
+            raise DownloadError(msg("download.refusing_download_would_land", "Refusing to download {dest}: it would land "
+                                    "outside {root}.", dest=dest, root=root))
         return path
 
     def is_complete(self, f: CatalogFile, verify: bool = False) -> bool:
@@ -175,20 +190,21 @@ class Downloader:
     def download(self, files: list[CatalogFile], on_event: Callable[[DownloadEvent], None] | None = None) -> DownloadReport:
         self._on_event = on_event or (lambda e: None)
         self._cancel.clear()
-        validate_endpoint(self.sources.hf_endpoint, "The Hugging Face address")
-        validate_endpoint(self.sources.modelscope_endpoint, "The ModelScope address")
+        validate_endpoint(self.sources.hf_endpoint, HF_ADDRESS)
+        validate_endpoint(self.sources.modelscope_endpoint, MODELSCOPE_ADDRESS)
         report = DownloadReport()
         todo = []
         for f in files:
             try:
                 complete = self.is_complete(f)
             except DownloadError as exc:  # an unsafe destination: refuse this file, not the set
-                report.failed[f.dest] = str(exc)
-                self._emit(DownloadEvent("file_failed", f.dest, message=str(exc)))
+                report.failed[f.dest] = exc.message
+                self._emit(DownloadEvent("file_failed", f.dest, message=exc.message))
                 continue
             if complete:
                 report.skipped.append(f.dest)
-                self._emit(DownloadEvent("file_skipped", f.dest, f.size or 0, f.size, message="already present"))
+                self._emit(DownloadEvent("file_skipped", f.dest, f.size or 0, f.size,
+                                         message=msg("download.already_present", "already present")))
             else:
                 todo.append(f)
         self._check_space(todo)
@@ -206,10 +222,11 @@ class Downloader:
             elif isinstance(error, (DownloadCancelled, DiskSpaceError)):  # these stop the whole set
                 raise error
             elif isinstance(error, UserFacingError):
-                report.failed[dest] = str(error)
+                report.failed[dest] = error.message
             else:  # a bug hit one file: the others still count, and the log keeps the traceback
                 log.error("downloading %s failed", dest, exc_info=error)
-                report.failed[dest] = f"{dest} could not be downloaded ({type(error).__name__}: {error})."
+                report.failed[dest] = msg("download.file_bug", "{dest} could not be downloaded ({error_type}: {error}).",
+                                          dest=dest, error_type=type(error).__name__, error=error)
         return report
 
     def _part_size(self, f: CatalogFile) -> int:
@@ -227,8 +244,9 @@ class Downloader:
         free = free_bytes(self.models_dir)
         if needed + self.disk_margin > free:
             raise DiskSpaceError(
-                f"Not enough disk space in {self.models_dir}: the download needs {needed / 1e9:.1f} GB "
-                f"(+{self.disk_margin / 1e9:.1f} GB margin) but {free / 1e9:.1f} GB are free."
+                msg("download.enough_disk_space_download", "Not enough disk space in {models_dir}: the download needs "
+                    "{needed:.1f} GB (+{margin:.1f} GB margin) but {free:.1f} GB are free.",
+                    models_dir=self.models_dir, needed=needed / 1e9, margin=self.disk_margin / 1e9, free=free / 1e9)
             )
 
     def _order(self, f: CatalogFile) -> list[str]:
@@ -247,13 +265,15 @@ class Downloader:
                     urls[kind] = file_url(loc, self.sources)
         if not urls:
             return
-        self._emit(DownloadEvent("checking", "", message="Checking the connection to the download sources…"))
+        self._emit(DownloadEvent("checking", "", message=msg("download.checking",
+                                                                   "Checking the connection to the download sources…")))
         reasons = {kind: why for kind, why in probe_sources(urls, self.probe_timeout).items() if why}
         if len(reasons) == len(urls):
             raise SourcesUnreachable({self.sources.name(kind): why for kind, why in reasons.items()})
         self._unreachable = set(reasons)
         for kind, why in reasons.items():
-            message = f"{self.sources.name(kind)} cannot be reached ({why}); using the other sources."
+            message = msg("download.source_skipped", "{source} cannot be reached ({reason}); using the other sources.",
+                          source=self.sources.name(kind), reason=why)
             report.messages.append(message)
             log.warning(message)
             self._emit(DownloadEvent("notice", "", source=self.sources.name(kind), message=message))
@@ -272,18 +292,24 @@ class Downloader:
                 self._emit(DownloadEvent("file_done", f.dest, f.size or dest.stat().st_size, f.size, source=name))
                 return
             except OSError as exc:  # not a full disk (that stops the set): this file cannot be written
-                message = f"{f.dest} cannot be written in {dest.parent} ({exc.strerror or exc})."
+                message = msg("download.cannot_written", "{dest} cannot be written in {parent} ({reason}).",
+                              dest=f.dest, parent=dest.parent, reason=exc.strerror or exc)
                 self._emit(DownloadEvent("file_failed", f.dest, message=message))
                 raise DownloadError(message) from None
             except _SourceFailed as exc:
-                errors.append(f"{name}: {exc}")
+                errors.append(msg("download.source_reason", "{source}: {reason}", source=name, reason=exc.reason))
                 nxt = self.sources.name(order[i + 1]) if i + 1 < len(order) else None
-                message = f"{f.dest} from {name} failed ({exc})" + (f"; trying {nxt}." if nxt else ".")
+                message = (msg("download.source_failed_next", "{dest} from {source} failed ({reason}); trying {next}.",
+                               dest=f.dest, source=name, reason=exc.reason, next=nxt) if nxt else
+                           msg("download.source_failed", "{dest} from {source} failed ({reason}).", dest=f.dest, source=name,
+                               reason=exc.reason))
                 report.messages.append(message)
                 log.warning(message)
                 if nxt:  # the last source's failure is told once, in the file's "file_failed"
                     self._emit(DownloadEvent("source_failed", f.dest, source=name, message=message))
-        message = f"{f.dest} could not be downloaded — " + ("; ".join(errors) or "no reachable source has it.")
+        message = msg("download.file_failed", "{dest} could not be downloaded — {errors}", dest=f.dest,
+                      errors=joined(errors, "; ") if errors else msg("download.no_reachable_source",
+                                                                     "no reachable source has it."))
         self._emit(DownloadEvent("file_failed", f.dest, message=message))
         raise DownloadError(message)
 
@@ -309,7 +335,8 @@ class Downloader:
                         hasher = hashlib.sha256()
                     attempt += 1
                     if attempt > self.retries:
-                        raise _SourceFailed(f"gave up after {self.retries} retries ({exc})") from None
+                        raise _SourceFailed(msg("download.gave_up_after_retries", "gave up after {retries} retries ({exc})",
+                                                retries=self.retries, exc=exc.reason)) from None
                     log.info("retrying %s from %s in %.1fs: %s", f.dest, name, self.backoff * 2 ** (attempt - 1), exc)
                     if self._cancel.wait(self.backoff * 2 ** (attempt - 1)):
                         raise DownloadCancelled() from None
@@ -326,7 +353,8 @@ class Downloader:
             if why is None or host in self._withheld_told:
                 return
             self._withheld_told.add(host)
-        message = f"The Hugging Face token was not sent to {host}: {why}."
+        message = msg("download.hugging_face_token_was", "The Hugging Face token was not sent to {host}: {why}.",
+                      host=host, why=why)
         report.messages.append(message)
         log.warning(message)
         self._emit(DownloadEvent("notice", "", source=host, message=message))
@@ -354,9 +382,11 @@ class Downloader:
         except RedirectRefused as exc:
             raise _SourceFailed(str(exc)) from None
         except requests.TooManyRedirects:
-            raise _SourceFailed(f"more than {MAX_REDIRECTS} redirects") from None
+            raise _SourceFailed(msg("download.more_than_redirects", "more than {MAX_REDIRECTS} redirects",
+                                    MAX_REDIRECTS=MAX_REDIRECTS)) from None
         except requests.RequestException as exc:  # a bad URL or redirect target: this source cannot serve it
-            raise _SourceFailed(f"the request failed ({type(exc).__name__}: {str(exc)[:120]})") from None
+            raise _SourceFailed(msg("download.request_failed", "the request failed ({error_type}: {exc})",
+                                    error_type=type(exc).__name__, exc=str(exc)[:120])) from None
         with response:
             code = response.status_code
             if code == 416 and offset and f.size == offset:
@@ -364,20 +394,23 @@ class Downloader:
                     return True, f.sha256 or self._announced.get(f.dest) or sha256_from_headers(response.headers)
             if code == 416:
                 self._discard(part)
-                raise _Retry("the partial file did not match the server's; starting again")
+                raise _Retry(msg("download.partial_file_did_match", "the partial file did not match the server's; starting "
+                                 "again"))
             if code in (401, 403, 404, 410):
-                raise _SourceFailed(f"HTTP {code}")
+                raise _SourceFailed(msg("download.http", "HTTP {code}", code=code))
             if code == 429 or code >= 500:
-                raise _Retry(f"HTTP {code}")
+                raise _Retry(msg("download.http", "HTTP {code}", code=code))
             if code not in (200, 206):
-                raise _SourceFailed(f"unexpected HTTP {code}")
+                raise _SourceFailed(msg("download.unexpected_http", "unexpected HTTP {code}", code=code))
             if code == 200 and offset:  # the server ignored Range: start over
                 self._discard(part)
-                raise _Retry("server does not resume; starting again")
+                raise _Retry(msg("download.server_does_resume_starting", "server does not resume; starting again"))
             length = response.headers.get("Content-Length")
             total = offset + int(length) if length and length.isdigit() else None
             if f.size is not None and total is not None and total != f.size:
-                raise _SourceFailed(f"the server's file is {total:,} bytes, the catalog expects {f.size:,}")
+                raise _SourceFailed(msg("download.server_s_file_bytes", "the server's file is {total:,} bytes, the catalog "
+                                        "expects {size:,}",
+                                        total=total, size=f.size))
             announced = sha256_from_headers(response.headers)
             if announced and not f.sha256:
                 with self._lock:  # remembered for the other sources, which may not announce one
@@ -402,7 +435,7 @@ class Downloader:
                                 raise DownloadCancelled()
                             if not self._running.is_set():
                                 self._running.wait()
-                                raise _Retry("paused")
+                                raise _Retry(msg("download.paused", "paused"))
                             self.limiter.take(len(chunk))
                             sink.put(chunk)
                             done += len(chunk)
@@ -420,32 +453,39 @@ class Downloader:
                     with self._lock:
                         self._set_done += unreported
             except (urllib3.exceptions.ReadTimeoutError, requests.Timeout, TimeoutError) as exc:
-                raise _Retry("stalled") from exc
+                raise _Retry(msg("download.stalled", "stalled")) from exc
             except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError) as exc:
-                raise _Retry("connection dropped") from exc
+                raise _Retry(msg("download.connection_dropped", "connection dropped")) from exc
             except OSError as exc:
                 if exc.errno == errno.ENOSPC:
                     self._discard(part)
-                    raise DiskSpaceError(f"The disk filled up while writing {f.dest}; the partial file was "
-                                         "removed. Free some space and download again.") from None
+                    raise DiskSpaceError(msg("download.disk_filled_up_while", "The disk filled up while writing {dest}; the "
+                                             "partial file was removed. Free some space and download again.",
+                                             dest=f.dest)) from None
                 raise
             if limit is not None and done > limit:
                 self._discard(part)
-                raise _SourceFailed(f"the server sent more than the expected {limit:,} bytes; the file was deleted")
+                raise _SourceFailed(msg("download.server_sent_more_than", "the server sent more than the expected {limit:,} "
+                                        "bytes; the file was deleted",
+                                        limit=limit))
             expected_total = f.size or total
             if expected_total is not None and done < expected_total:
-                raise _Retry(f"connection closed at {done:,} of {expected_total:,} bytes")
+                raise _Retry(msg("download.connection_closed_bytes", "connection closed at {done:,} of {expected_total:,} "
+                                 "bytes", done=done, expected_total=expected_total))
             return True, expected_sha
 
     def _finish(self, f: CatalogFile, part: Path, dest: Path, digest: str, expected_sha: str | None, name: str) -> None:
         size = part.stat().st_size
         if f.size is not None and size != f.size:
             self._discard(part)
-            raise _SourceFailed(f"size mismatch ({size:,} bytes, expected {f.size:,}); the file was deleted")
+            raise _SourceFailed(msg("download.size_mismatch_bytes_expected", "size mismatch ({size:,} bytes, expected "
+                                    "{expected:,}); the file was deleted",
+                                    size=size, expected=f.size))
         if expected_sha and digest != expected_sha:
             self._discard(part)
-            raise _SourceFailed(f"checksum mismatch (sha256 {digest[:12]}…, expected {expected_sha[:12]}…); "
-                                "the file was deleted")
+            raise _SourceFailed(msg("download.checksum_mismatch_sha_expected", "checksum mismatch (sha256 {digest}…, "
+                                    "expected {expected_sha}…); the file was deleted",
+                                    digest=digest[:12], expected_sha=expected_sha[:12]))
         with open(part, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(part, dest)

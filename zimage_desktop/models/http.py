@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..messages import msg
+
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -29,7 +31,8 @@ class ScopedSession(requests.Session):
     def get_redirect_target(self, resp):
         target = super().get_redirect_target(resp)
         if target and urlsplit(urljoin(resp.url, target)).scheme not in ("http", "https"):
-            raise RedirectRefused(f"the server redirected to a non-web address ({target[:80]})")
+            raise RedirectRefused(msg("http.server_redirected_non_web", "the server redirected to a non-web address "
+                                      "({target})", target=target[:80]))
         return target
 
     def rebuild_auth(self, prepared_request, response) -> None:

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import requests.utils
 
+from ..messages import msg
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -29,6 +31,10 @@ def address_for(url: str) -> tuple[str, int]:
     return parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme, 443)
 
 
+def _no_answer(host: str, timeout: float) -> str:
+    return msg("reach.no_answer", "{host} did not answer within {seconds} s", host=host, seconds=f"{timeout:.0f}")
+
+
 def why_unreachable(url: str, timeout: float) -> str | None:
     """None when a TCP connection to the source (or its proxy) opens within ``timeout``; else why not."""
     host, port = address_for(url)
@@ -36,13 +42,13 @@ def why_unreachable(url: str, timeout: float) -> str | None:
         with socket.create_connection((host, port), timeout=timeout):
             return None
     except socket.gaierror:
-        return f"the name {host} could not be looked up"
+        return msg("reach.name_not_found", "the name {host} could not be looked up", host=host)
     except ConnectionRefusedError:
-        return f"{host} refused the connection"
+        return msg("reach.refused", "{host} refused the connection", host=host)
     except TimeoutError:
-        return f"{host} did not answer within {timeout:.0f} s"
+        return _no_answer(host, timeout)
     except OSError as exc:
-        return f"{host}: {exc.strerror or exc}"
+        return msg("reach.os_error", "{host}: {reason}", host=host, reason=exc.strerror or exc)
 
 
 def probe_sources(urls: dict[str, str], timeout: float) -> dict[str, str | None]:
@@ -66,5 +72,5 @@ def probe_sources(urls: dict[str, str], timeout: float) -> dict[str, str | None]
         thread.join(max(0.0, deadline - time.monotonic()))
     with lock:
         finished = dict(results)
-    return {key: finished[key] if key in finished else f"{address_for(url)[0]} did not answer within {timeout:.0f} s"
+    return {key: finished[key] if key in finished else _no_answer(address_for(url)[0], timeout)
             for key, url in urls.items()}

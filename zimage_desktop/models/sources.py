@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from ..errors import BadInputError
+from ..messages import msg
 from .catalog import SourceLocation
 
 HF_ENDPOINT = "https://huggingface.co"
@@ -41,7 +42,7 @@ class SourceConfig:
 
     def name(self, kind: str) -> str:
         if kind == "hf" and self.hf_endpoint.rstrip("/") != HF_ENDPOINT:
-            return f"Hugging Face mirror {self.hf_endpoint}"
+            return msg("sources.hf_mirror", "Hugging Face mirror {address}", address=self.hf_endpoint)
         return SOURCE_NAMES.get(kind, kind)
 
 
@@ -57,11 +58,16 @@ def file_url(loc: SourceLocation, config: SourceConfig) -> str:
     raise ValueError(f"unknown source kind {loc.kind}")
 
 
-def validate_endpoint(url: str, what: str = "The download address") -> str:
+HF_ADDRESS = msg("sources.hf_address", "The Hugging Face address")
+MODELSCOPE_ADDRESS = msg("sources.modelscope_address", "The ModelScope address")
+
+
+def validate_endpoint(url: str, what: str = msg("sources.download_address", "The download address")) -> str:
     """An endpoint must be an http(s) URL with a host; checked before any download starts."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInputError(f"{what} {url!r} is not a web address; write it like https://hf-mirror.com.")
+        raise BadInputError(msg("sources.web_address_write_like", "{what} {url!r} is not a web address; write it like "
+                                "https://hf-mirror.com.", what=what, url=url))
     return url.strip()
 
 
@@ -69,10 +75,10 @@ def token_refusal(url: str, kind: str, config: SourceConfig) -> str | None:
     """Why the token must not go with a request to ``url`` (None: it may). The token goes only over
     HTTPS, only to Hugging Face itself or a host the user allowed, and never to ModelScope."""
     if kind != "hf":
-        return "the token is for Hugging Face only"
+        return msg("sources.token_hf_only", "the token is for Hugging Face only")
     parts = urlsplit(url)
     if parts.scheme != "https":
-        return "the address does not use HTTPS"
+        return msg("sources.token_not_https", "the address does not use HTTPS")
     host = (parts.hostname or "").lower()
     if host == urlsplit(HF_ENDPOINT).hostname or host in {h.lower() for h in config.token_hosts}:
         return None
@@ -108,10 +114,9 @@ def source_config(settings, paths, endpoint: str | None = None, source: str | No
         or HF_ENDPOINT
     token_hosts = frozenset({host_of(settings.hf_mirror)} - {""}) if settings.hf_token_to_mirror else frozenset()
     return SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
-                        hf_endpoint=validate_endpoint(hf_endpoint, "The Hugging Face address"),
+                        hf_endpoint=validate_endpoint(hf_endpoint, HF_ADDRESS),
                         modelscope_endpoint=validate_endpoint(modelscope_endpoint or os.environ.get("MODELSCOPE_ENDPOINT")
-                                                              or MODELSCOPE_ENDPOINT,
-                                                              "The ModelScope address"),
+                                                              or MODELSCOPE_ENDPOINT, MODELSCOPE_ADDRESS),
                         hf_token=os.environ.get("HF_TOKEN") or load_token(paths.data), token_hosts=token_hosts)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..engine import model_files as mf
 from ..errors import BadInputError, ModelFilesError
+from ..messages import msg
 from ..fsutil import atomic_open
 from .catalog import Catalog, Component
 from .hashing import HashCache
@@ -114,10 +115,11 @@ class ImportReport:
 def import_folder(source: Path, models_dir: Path, mode: str = "hardlink", max_depth: int = 4) -> ImportReport:
     """Adopt Z-Image files found under ``source`` (e.g. a ComfyUI ``models`` folder) without copying."""
     if mode not in IMPORT_MODES:
-        raise BadInputError(f"Unknown import mode {mode!r}; choose {', '.join(IMPORT_MODES)}.")
+        raise BadInputError(msg("models_store.unknown_import_mode_choose", "Unknown import mode {mode!r}; choose {names}.",
+                                mode=mode, names=', '.join(IMPORT_MODES)))
     source = Path(source).expanduser().resolve()
     if not source.is_dir():
-        raise BadInputError(f"{source} is not a folder.")
+        raise BadInputError(msg("models_store.folder", "{source} is not a folder.", source=source))
     models_dir = Path(models_dir).expanduser()
     report = ImportReport()
     extra = load_extra_paths(models_dir)
@@ -126,25 +128,26 @@ def import_folder(source: Path, models_dir: Path, mode: str = "hardlink", max_de
             continue
         suffix = path.suffix.lower()
         if suffix in mf.PICKLE_SUFFIXES:
-            report.skipped[str(path)] = "pickle checkpoint: never loaded"
+            report.skipped[str(path)] = msg("models_store.pickle_skipped", "pickle checkpoint: never loaded")
             continue
         if suffix not in mf.WEIGHT_SUFFIXES:
             continue
         kind = recognise(path)
         if kind is None:
-            report.skipped[str(path)] = "not a Z-Image-Turbo file"
+            report.skipped[str(path)] = msg("models_store.not_zimage", "not a Z-Image-Turbo file")
             continue
         folder = KIND_FOLDER[kind]
         if mode == "reference":
             dirs = extra.setdefault(folder, [])
             if str(path.parent) not in dirs:
                 dirs.append(str(path.parent))
-            report.imported[str(path)] = f"{kind}, used from where it is"
+            report.imported[str(path)] = msg("models_store.used_in_place", "{kind}, used from where it is", kind=kind)
             continue
         target = models_dir / folder / path.name
         if target.exists() or target.is_symlink():
             same = target.exists() and os.path.samefile(target, path)
-            report.skipped[str(path)] = "already imported" if same else f"{target} exists already"
+            report.skipped[str(path)] = (msg("models_store.already_imported", "already imported") if same
+                                          else msg("models_store.exists_already", "{target} exists already", target=target))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         how = mode
@@ -154,15 +157,18 @@ def import_folder(source: Path, models_dir: Path, mode: str = "hardlink", max_de
             except OSError as exc:  # another drive, or a file system without hard links
                 os.symlink(path, target)
                 how = "symlink"
-                report.notes.append(f"{path.name}: hard link impossible ({exc.strerror}); made a symbolic link")
+                report.notes.append(msg("models_store.hard_link_impossible_made", "{name}: hard link impossible "
+                                        "({strerror}); made a symbolic link", name=path.name, strerror=exc.strerror))
         else:
             os.symlink(path, target)
-        report.imported[str(path)] = f"{kind}, {how} {target}"
+        report.imported[str(path)] = (msg("models_store.symlinked", "{kind}, symlink {target}", kind=kind, target=target)
+                                      if how == "symlink" else
+                                      msg("models_store.hardlinked", "{kind}, hardlink {target}", kind=kind, target=target))
     if mode == "reference":
         save_extra_paths(models_dir, extra)
     if not (models_dir / "configs" / mf.CONFIG_NAME / "tokenizer").is_dir():
-        report.notes.append("The small 'configs' component (tokenizer, 16 MB) is still needed: "
-                            "zimage-desktop models download configs")
+        report.notes.append(msg("models_store.small_configs_component_tokenizer", "The small 'configs' component (tokenizer, 16 "
+                                "MB) is still needed: zimage-desktop models download configs"))
     return report
 
 
@@ -201,7 +207,8 @@ def write_comfyui_config(comfy_root: Path, models_dir: Path) -> Path:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise BadInputError(f"{path} is not valid YAML ({exc}); fix it before adding our models folder.") from None
+            raise BadInputError(msg("models_store.valid_yaml_fix_before", "{path} is not valid YAML ({exc}); fix it before "
+                                    "adding our models folder.", path=path, exc=exc)) from None
     data[COMFY_SECTION] = yaml.safe_load(comfyui_snippet(models_dir))[COMFY_SECTION]
     with atomic_open(path, "w", encoding="utf-8") as fh:
         yaml.safe_dump(data, fh, sort_keys=False, allow_unicode=True)
@@ -215,7 +222,7 @@ def read_comfyui_config(path: Path) -> dict[str, list[Path]]:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise BadInputError(f"Cannot read {path}: {exc}") from None
+        raise BadInputError(msg("models_store.cannot_read", "Cannot read {path}: {exc}", path=path, exc=exc)) from None
     out: dict[str, list[Path]] = {}
     for section in data.values() if isinstance(data, dict) else []:
         if not isinstance(section, dict):

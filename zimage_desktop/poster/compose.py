@@ -5,6 +5,8 @@ described; an objective description of scene, composition, lighting and material
 
 from __future__ import annotations
 
+from ..messages import msg
+
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -178,17 +180,20 @@ def compose(spec: PosterSpec, count_tokens: Callable[[str], int] | None = estima
     text = "".join(parts) if zh else " ".join(parts)
 
     if had_meta:
-        warnings.append("Removed quality tags such as “8K” or “masterpiece”: the model does better without them.")
+        warnings.append(msg("compose.quality_tags_removed", "Removed quality tags such as “8K” or “masterpiece”: the model "
+                            "does better without them."))
     headline = spec.headline.strip()
     if headline and (sum(1 for c in headline if "\u4e00" <= c <= "\u9fff") > 12 or len(headline.split()) > 8):
-        warnings.append("The headline is long: short headlines render more reliably.")
+        warnings.append(msg("compose.headline_long", "The headline is long: short headlines render more reliably."))
     for role, line in spec.texts():
         if len(line) > 30:
-            warnings.append(f"The {ROLES[role][1]} “{line[:12]}…” is long: split it into shorter lines.")
+            warnings.append(msg("compose.line_long", "The line “{start}…” is long: split it into shorter lines.",
+                                start=line[:12]))
     rare = rare_characters("".join(t for _, t in spec.texts()))
     if rare:
-        warnings.append(f"Rare characters may render wrongly: {''.join(rare)}")
+        warnings.append(msg("compose.rare_characters", "Rare characters may render wrongly: {names}", names=''.join(rare)))
     tokens = count_tokens(text) if count_tokens is not None else 0
     if tokens > TOKEN_LIMIT:
-        warnings.append(f"The prompt is about {tokens} tokens; the model reads at most {TOKEN_LIMIT}: shorten it.")
+        warnings.append(msg("compose.prompt_too_long", "The prompt is about {tokens} tokens; the model reads at most {limit}: "
+                            "shorten it.", tokens=tokens, limit=TOKEN_LIMIT))
     return ComposedPrompt(text, tuple(warnings), tuple(rare))

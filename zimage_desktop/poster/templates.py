@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import BadInputError
+from ..messages import msg
 from ..fsutil import atomic_open
 from .compose import PosterSpec
 
@@ -35,11 +36,11 @@ class PosterTemplate:
 
 def parse_template(data: dict, builtin: bool) -> PosterTemplate:
     if not isinstance(data, dict) or data.get("schema") != 1 or not isinstance(data.get("fields"), dict):
-        raise BadInputError("Not a poster template (schema 1).")
+        raise BadInputError(msg("templates.poster_template_schema", "Not a poster template (schema 1)."))
     specs = {lang: PosterSpec.from_dict(fields) for lang, fields in data["fields"].items() if isinstance(fields, dict)}
     names = {k: str(v) for k, v in (data.get("name") or {}).items()}
     if not specs:
-        raise BadInputError("The poster template has no fields.")
+        raise BadInputError(msg("templates.poster_template_fields", "The poster template has no fields."))
     return PosterTemplate(str(data.get("id", "")), names or {"en": str(data.get("id", ""))}, specs, builtin)
 
 

@@ -20,7 +20,7 @@ SAME_PROMPT_RATIO = 0.5
 
 
 class EnhanceFlow(QObject):
-    status = Signal(str)
+    status = Signal(object)  # a function that says it in the UI language (StatusLine.say)
 
     def __init__(self, prompt: QPlainTextEdit, panel: EnhancePanel, controller: GenerationController,
                  parent: QObject | None = None, target: str = "prompt") -> None:
@@ -43,14 +43,14 @@ class EnhanceFlow(QObject):
     def enhance(self) -> None:
         idea = self.prompt.toPlainText().strip()
         if not idea:
-            self.status.emit(self.tr("Write a short idea first, then press Enhance (Ctrl+E)."))
+            self.status.emit(lambda: self.tr("Write a short idea first, then press Enhance (Ctrl+E)."))
             return
         # Enhancing a rewrite again starts from the user's own words.
         if self.accepted and self.original_for(idea):
             idea = self.accepted[1]
         self.job = self.controller.enhance(idea, random_seed())
         self.panel.start(idea)
-        self.status.emit(self.tr("Enhancing the prompt with the text encoder…"))
+        self.status.emit(lambda: self.tr("Enhancing the prompt with the text encoder…"))
 
     def original_for(self, prompt: str) -> str:
         """The user's idea behind ``prompt`` when it is an accepted rewrite (lightly edited or not)."""
@@ -81,16 +81,16 @@ class EnhanceFlow(QObject):
             return
         self.job = None
         self.panel.finish(e.text, e.cancelled, e.restored_quotes)
-        self.status.emit(self.tr("Enhanced in %1 s. Use it, edit it or discard it.").replace("%1", f"{e.seconds:.1f}"))
+        self.status.emit(lambda: self.tr("Enhanced in %1 s. Use it, edit it or discard it.").replace("%1", f"{e.seconds:.1f}"))
 
     def _accept(self, text: str, idea: str) -> None:
         self.accepted = (text, idea)
         self.prompt.setPlainText(text)
         self.prompt.setFocus()
         if self.target == "scene":
-            self.status.emit(self.tr("The enhanced scene is in the Scene field; the poster prompt was composed again."))
+            self.status.emit(lambda: self.tr("The enhanced scene is in the Scene field; the poster prompt was composed again."))
         else:
-            self.status.emit(self.tr("The enhanced prompt is in the prompt box; your own words are kept with the image."))
+            self.status.emit(lambda: self.tr("The enhanced prompt is in the prompt box; your own words are kept with the image."))
 
     def _discard(self) -> None:
         self.job = None

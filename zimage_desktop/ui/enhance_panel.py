@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -75,6 +75,11 @@ class EnhancePanel(QWidget):
         self.stop_button.setText(self.tr("Stop"))
         self.view.setPlaceholderText(self.tr("The enhanced prompt appears here as it is written."))
         self._show_title()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _show_title(self) -> None:
         if self.streaming:

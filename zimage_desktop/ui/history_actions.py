@@ -18,6 +18,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QDockWidget, QFileDialog
 
 from ..errors import UserFacingError
+from .status_line import in_ui_language
 
 if TYPE_CHECKING:
     from .gallery import GalleryView
@@ -54,8 +55,8 @@ class HistoryActions(QObject):
         self.last_path = ""
         self.dropped_read.connect(self._show_dropped)  # first, so it runs before any later listener
 
-    def _say(self, text: str) -> None:
-        self.window.status.setText(text)
+    def _say(self, text) -> None:
+        self.window.status.say(text)  # a tr() closure or an engine message: said again on a language switch
 
     def build_gallery(self) -> None:
         from ..history.repair import open_history
@@ -65,16 +66,16 @@ class HistoryActions(QObject):
         try:
             store, repaired = open_history(self.window.paths)
         except UserFacingError as exc:
-            self._say(str(exc))
+            self._say(exc)
             return
         self.gallery = GalleryView(store, self.window.paths.data / "trash", paths=self.window.paths)
         missing, orphans = store.reconcile(self.window.paths.images)
         if missing or orphans:  # reported, never deleted
-            self._say(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
+            self._say(lambda: self.tr("History: %1 images are missing on disk, %2 images are not in the history "
                                         "(nothing was deleted; see `zimage-desktop history check`).")
                                 .replace("%1", str(len(missing))).replace("%2", str(len(orphans))))
         if repaired is not None:  # told once: the next start finds a sound database
-            self._say(self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
+            self._say(lambda: self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
                                         "file was kept at %2.").replace("%1", str(repaired.restored))
                                 .replace("%2", str(repaired.kept_at)))
         self.gallery.use_parameters.connect(self.use_record)
@@ -112,7 +113,7 @@ class HistoryActions(QObject):
             if not path.lower().endswith(".png"):
                 continue
             event.acceptProposedAction()
-            self._say(self.tr("Reading %1…").replace("%1", Path(path).name))
+            self._say(lambda: self.tr("Reading %1…").replace("%1", Path(path).name))
             threading.Thread(target=self._read_dropped, args=(path,), name="read-dropped-png", daemon=True).start()
             return
 
@@ -130,12 +131,12 @@ class HistoryActions(QObject):
 
     def _show_dropped(self, path: str, found) -> None:
         if isinstance(found, UserFacingError):
-            self._say(str(found))
+            self._say(found)
             return
         self.next_parent_id = None  # a file from outside the history has no lineage here
         if found.request is None:
-            self._say(self.tr("This image carries no parameters that can be restored.") +
-                                ("  " + " ".join(found.notes) if found.notes else ""))
+            self._say(lambda: self.tr("This image carries no parameters that can be restored.")
+                            + "".join("  " + in_ui_language(n) for n in found.notes))
         else:
             self.window.apply_request(found.request, found.notes)
 

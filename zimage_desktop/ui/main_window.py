@@ -28,6 +28,9 @@ from .controller import GenerationController
 from .enhance_flow import EnhanceFlow
 from .enhance_panel import EnhancePanel
 from .settings_store import SettingsStore
+from .plan_text import explain_plan
+from .status_line import StatusLine, in_ui_language
+from .translations import current_language
 from .worker import (
     EnhanceDone, EnhanceStarted, EnhanceText, Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished,
     JobStarted, Loaded, Loading, MachineProbed, StepDone, WorkerEvent,
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
 
 class MainWindow(QMainWindow):
     language_requested = Signal(str)
-    status: QLabel
+    status: StatusLine
 
     def __init__(self, paths: Paths, store: SettingsStore, controller: GenerationController,
                  worker: GenerationWorker) -> None:
@@ -80,7 +83,7 @@ class MainWindow(QMainWindow):
         self.enhance_button.setObjectName("enhanceButton")
         self.enhance_panel = EnhancePanel()
         self.enhancer = EnhanceFlow(self.prompt, self.enhance_panel, self.controller, self)
-        self.enhancer.status.connect(lambda text: self.status.setText(text))
+        self.enhancer.status.connect(lambda text: self.status.say(text))
         self.enhance_button.clicked.connect(self.enhancer.enhance)
         self.size_combo = QComboBox()
         self.size_combo.setObjectName("sizeCombo")
@@ -162,14 +165,14 @@ class MainWindow(QMainWindow):
         left.setLayout(form)
         from .poster import PosterPanel
 
-        self.poster = PosterPanel(self.paths.data / "poster_templates", self.settings.language)
+        self.poster = PosterPanel(self.paths.data / "poster_templates", current_language())
         self.poster.builder = self.requests
         self.poster.tokens.models_dir = lambda: self.settings.models_path(self.paths)
         self.poster.generate_requested.connect(lambda request: self.submit(request, self.next_parent_id))
-        self.poster.status.connect(lambda text: self.status.setText(text))
+        self.poster.status.connect(lambda text: self.status.say(text))
         self.scene_enhancer = EnhanceFlow(self.poster.scene, self.poster.scene_panel, self.controller, self,
                                           target="scene")
-        self.scene_enhancer.status.connect(lambda text: self.status.setText(text))
+        self.scene_enhancer.status.connect(lambda text: self.status.say(text))
         self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
@@ -181,7 +184,7 @@ class MainWindow(QMainWindow):
         self.preview = PreviewView()
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
-        self.status = QLabel()
+        self.status = StatusLine()
         self.status.setObjectName("statusLabel")
         self.status.setWordWrap(True)
         col.addWidget(self.preview, 1)
@@ -234,7 +237,7 @@ class MainWindow(QMainWindow):
         self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
         self._update_count()
         if not self.status.text():
-            self.status.setText(self.tr("Ready."))
+            self.status.say(lambda: self.tr("Ready."))
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -303,16 +306,16 @@ class MainWindow(QMainWindow):
         self.seed_random.setChecked(False)
         self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)
-        self.status.setText(self.tr("Parameters restored.") + ("  " + " ".join(notes) if notes else ""))
+        self.status.say(lambda: self.tr("Parameters restored.") + "".join("  " + in_ui_language(n) for n in notes))
 
     def generate(self) -> None:
         if not self.readiness.usable:
-            self.status.setText(self._what_is_missing())
+            self.status.say(self._what_is_missing)
             return
         try:
             request = self.build_request()
         except BadInputError as exc:
-            self.status.setText(str(exc))
+            self.status.say(exc)
             return
         self.prompt.remember(request.prompt)
         self.submit(request, self.next_parent_id)
@@ -321,7 +324,7 @@ class MainWindow(QMainWindow):
         """Queue a request from any part of the window (prompt, poster, gallery), unless the models
         folder cannot generate yet: then say what is missing instead of failing in the engine."""
         if not self.readiness.usable:
-            self.status.setText(self._what_is_missing())
+            self.status.say(self._what_is_missing)
             return False
         self.controller.submit(request, parent_id=parent_id)
         return True
@@ -365,19 +368,19 @@ class MainWindow(QMainWindow):
 
     def _on_loading(self, e: Loading) -> None:
         self.progress.setRange(0, 0)
-        self.status.setText(self.tr("Loading the model…"))
+        self.status.say(lambda: self.tr("Loading the model…"))
 
     def _on_loaded(self, e: Loaded) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.status.setText(self.tr("Model ready: %1").replace("%1", e.message))
+        self.status.say(lambda: self.tr("Model ready: %1").replace("%1", explain_plan(e.plan) if e.plan else e.message))
         if not self.readiness.usable:
             self.refresh_models_state()
 
     def _on_started(self, e: JobStarted) -> None:
         self.progress.setRange(0, e.total * e.image_count)
         self.progress.setValue(0)
-        self.status.setText(self.tr("Generating…"))
+        self.status.say(lambda: self.tr("Generating…"))
 
     def _on_step(self, e: StepDone) -> None:
         if e.preview is not None:
@@ -385,24 +388,24 @@ class MainWindow(QMainWindow):
             self.controller.preview_shown()
         self.progress.setRange(0, e.total * e.image_count)
         self.progress.setValue(e.image_index * e.total + e.step)
-        self.status.setText(self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
-                            .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
-                            .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
+        self.status.say(lambda: self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
+                        .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
+                        .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
 
     def _on_image(self, e: ImageDone) -> None:
         self.history.last_image, self.history.last_path, self.last_seed = e.image, e.path, e.seed
         if self.gallery is not None:
             self.gallery.refresh()
         self.preview.show_image(e.image)
-        note = f" ({e.message})" if e.message else ""
-        self.status.setText(self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
-                            .replace("%2", e.path or self.tr("(not saved)")) + note)
+        self.status.say(lambda: self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
+                        .replace("%2", e.path or self.tr("(not saved)"))
+                        + (f" ({in_ui_language(e.message)})" if e.message else ""))
 
     def _on_finished(self, e: JobFinished) -> None:
         self.progress.setValue(self.progress.maximum())
 
     def _on_cancelled(self, e: JobCancelled) -> None:
-        self.status.setText(self.tr("Cancelled."))
+        self.status.say(lambda: self.tr("Cancelled."))
         self.progress.setValue(0)
 
     def _on_enhance_event(self, e: WorkerEvent) -> None:
@@ -417,10 +420,10 @@ class MainWindow(QMainWindow):
 
     def show_error(self, e: Failed) -> None:
         """The status line always; a window-modal box that does not block the event loop."""
-        self.status.setText(e.message)
+        self.status.say(e.message)
         if self._closing:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Something went wrong"), e.message, parent=self)
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Something went wrong"), in_ui_language(e.message), parent=self)
         box.setObjectName("errorBox")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if e.details:
@@ -446,7 +449,7 @@ class MainWindow(QMainWindow):
 
     def first_run(self) -> None:
         self.refresh_models_state()
-        self.status.setText(self.tr("No model files yet: choose what to download."))
+        self.status.say(lambda: self.tr("No model files yet: choose what to download."))
         self.open_model_manager()
 
     def refresh_models_state(self) -> None:
@@ -462,7 +465,7 @@ class MainWindow(QMainWindow):
         if self.readiness.usable:
             self.generate()
         else:
-            self.status.setText(self._what_is_missing())
+            self.status.say(self._what_is_missing)
             self.open_model_manager()
 
     def _what_is_missing(self) -> str:
@@ -478,7 +481,7 @@ class MainWindow(QMainWindow):
             dialog = self._model_dialog = ModelManagerDialog(self.paths, self.store, self.machine, self)
             dialog.models_changed.connect(self.controller.request_reload)
             dialog.models_changed.connect(self.refresh_models_state)
-            dialog.activity.connect(lambda text: None if dialog.isVisible() else self.status.setText(text))
+            dialog.activity.connect(lambda text: None if dialog.isVisible() else self.status.say(text))
         dialog.show()
         dialog.raise_()
 

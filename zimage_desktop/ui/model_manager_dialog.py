@@ -21,6 +21,7 @@ from ..models.download import DISK_MARGIN, SourcesUnreachable, free_bytes
 from ..models.readiness import Readiness
 from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
+from .status_line import StatusLine, in_ui_language
 from .translations import current_language
 from .plan_text import explain_plan
 from ..errors import UserFacingError
@@ -114,7 +115,7 @@ class ModelManagerDialog(QDialog):
         self.file_label.setObjectName("downloadDetail")
         self.total = QProgressBar()
         self.total.setObjectName("downloadProgress")
-        self.status = QLabel()
+        self.status = StatusLine()
         self.status.setObjectName("downloadStatus")
         self.status.setWordWrap(True)
         self.source_label = QLabel()
@@ -162,6 +163,7 @@ class ModelManagerDialog(QDialog):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+            self.refresh()  # the plan, component titles and states are written in the UI language
             self.refresh()
         super().changeEvent(event)
 
@@ -207,7 +209,9 @@ class ModelManagerDialog(QDialog):
             self.table.setItem(row, 1, QTableWidgetItem(st.component.display_title(current_language())))
             self.table.setItem(row, 2, QTableWidgetItem(f"{st.component.size / GB:.2f} GB"))
             state = {"installed": self.tr("installed"), "verified": self.tr("verified"),
-                     "missing": self.tr("not installed"), "partial": self.tr("partly downloaded")}.get(st.state, st.state)
+                     "missing": self.tr("not installed"), "partial": self.tr("partly downloaded"),
+                     "incomplete": self.tr("incomplete"), "wrong size": self.tr("wrong size"),
+                     "corrupt": self.tr("damaged")}.get(st.state, st.state)
             self.table.setItem(row, 3, QTableWidgetItem(state))
         self.table.blockSignals(False)
         for column in (0, 2, 3):
@@ -252,12 +256,12 @@ class ModelManagerDialog(QDialog):
             return
         names = self.selected_components()
         if not names:
-            self.status.setText(self.tr("Nothing selected."))
+            self.status.say(lambda: self.tr("Nothing selected."))
             return
         try:
             downloader = self.make_downloader()
         except UserFacingError as exc:  # e.g. a mirror address that is not http(s)
-            self.status.setText(str(exc))
+            self.status.say(exc)
             return
         files = [f for c in self._catalog().resolve(names) for f in c.files]
         self.download_thread = DownloadThread(downloader, files)
@@ -266,7 +270,7 @@ class ModelManagerDialog(QDialog):
         self.retry_button.hide()
         self.status.setToolTip("")
         self._set_running(True)
-        self._tell(self.tr("Preparing the download…"))
+        self._tell(lambda: self.tr("Preparing the download…"))
         self.download_thread.start()
 
     def _set_running(self, running: bool) -> None:
@@ -279,9 +283,11 @@ class ModelManagerDialog(QDialog):
             self.total.setRange(0, 1000)
             self.file_label.clear()
 
-    def _tell(self, text: str) -> None:
-        self.status.setText(text)
-        self.activity.emit(text)
+    def _tell(self, text) -> None:
+        """The status line here (a tr() closure or an engine message, said again on a language
+        switch), and the main window's while this dialog is hidden."""
+        self.status.say(text)
+        self.activity.emit(self.status.text())
 
     def toggle_pause(self) -> None:
         if self.download_thread is None:
@@ -300,12 +306,12 @@ class ModelManagerDialog(QDialog):
 
     def on_progress(self, e) -> None:
         if e.kind == "checking":
-            self._tell(self.tr("Checking the connection to the download sources…"))
+            self._tell(lambda: self.tr("Checking the connection to the download sources…"))
         elif e.kind == "progress" and e.set_total:
             pct = int(e.set_done * 1000 / e.set_total)
             if self.total.maximum() == 0:  # the first bytes: from busy to a real bar
                 self.total.setRange(0, 1000)
-                self.status.setText(self.tr("Downloading…"))
+                self.status.say(lambda: self.tr("Downloading…"))
             self.total.setValue(pct)
             eta = time.strftime("%H:%M:%S", time.gmtime(e.set_eta_s)) if e.set_eta_s else "--:--:--"
             self.file_label.setText(self.tr("%1 of %2 GB · %3 MB/s · %4 left · %5")
@@ -322,15 +328,15 @@ class ModelManagerDialog(QDialog):
         self.pause_button.setText(self.tr("Pause"))
         self._set_running(False)
         if isinstance(error, SourcesUnreachable):  # offline: one message and a way to try again
-            self._tell(self.tr("No download source can be reached. Check the internet connection "
-                               "(or the proxy or mirror address), then press Retry."))
-            self.status.setToolTip(str(error))
+            self._tell(lambda: self.tr("No download source can be reached. Check the internet connection "
+                                       "(or the proxy or mirror address), then press Retry."))
+            self.status.setToolTip(in_ui_language(error))
             self.retry_button.show()
         elif error is not None:
-            self._tell(str(error))
+            self._tell(error)
         elif report is not None:
-            failed = "; ".join(report.failed.values())
-            self._tell(failed or self.tr("Download complete."))
+            failed = "; ".join(f"{k}: {in_ui_language(v)}" for k, v in report.failed.items())
+            self._tell(failed or (lambda: self.tr("Download complete.")))
             self.models_changed.emit()
         self.refresh()
 
@@ -343,10 +349,10 @@ class ModelManagerDialog(QDialog):
         try:
             report = import_folder(Path(folder), self.settings.models_path(self.paths), "hardlink")
         except UserFacingError as exc:
-            self.status.setText(str(exc))
+            self.status.say(exc)
             return
-        self.status.setText(self.tr("Imported %1 files without copying.").replace("%1", str(len(report.imported)))
-                            + " " + " ".join(report.notes))
+        self.status.say(lambda: self.tr("Imported %1 files without copying.").replace("%1", str(len(report.imported)))
+                        + " " + " ".join(in_ui_language(n) for n in report.notes))
         self.models_changed.emit()
         self.refresh()
 

@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
 from ..engine.request import GenerationRequest
 from ..engine.request_builder import RequestBuilder
 from ..engine.tokens import TOKEN_LIMIT
+from ..messages import render
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
 from ..poster.templates import builtin_templates, save_user_template, user_templates
 from .poster_tokens import PromptTokens
+from .status_line import in_ui_language
 from .wheel_guard import guard_wheel
 
 WARNING_STYLE = "color: #c0392b;"
@@ -288,7 +290,7 @@ class PosterPanel(QWidget):
             self._show_warnings()
 
     def _show_warnings(self) -> None:
-        lines = list(compose(self.spec(), count_tokens=None).warnings)
+        lines = [render(w, self.language) for w in compose(self.spec(), count_tokens=None).warnings]
         text = "\n".join(lines + [self._token_problem] if self._token_problem else lines)
         self.warnings.setText(text)
         self.warnings.setVisible(bool(text))  # no empty gap above Generate
@@ -323,4 +325,4 @@ class PosterPanel(QWidget):
         try:
             self.generate_requested.emit(self.request())
         except Exception as exc:  # BadInputError: empty prompt etc.
-            self.status.emit(str(exc))
+            self.status.emit(in_ui_language(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
     QPushButton,
@@ -16,63 +17,87 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.paths, self.settings, self.machine = paths, settings, machine
-        self.setWindowTitle(self.tr("Settings"))
         form = QFormLayout(self)
         self.language = QComboBox()
-        for code, text in (("system", self.tr("Follow the system")), ("zh_CN", "简体中文"), ("en", "English")):
-            self.language.addItem(text, code)
+        for code in ("system", "zh_CN", "en"):
+            self.language.addItem("", code)
         self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
         self.models_dir = QLineEdit(settings.models_dir or str(paths.default_models))
-        browse = QPushButton(self.tr("Browse…"))
-        browse.clicked.connect(self._browse)
+        self.browse = QPushButton()
+        self.browse.clicked.connect(self._browse)
         models_row = QHBoxLayout()
         models_row.addWidget(self.models_dir, 1)
-        models_row.addWidget(browse)
-        data_dir = QLabel(str(paths.data))
-        data_dir.setToolTip(self.tr("Start the app with --data-dir or ZIMAGE_DESKTOP_DATA to move it."))
+        models_row.addWidget(self.browse)
+        self.data_dir = QLabel(str(paths.data))
         self.device = QComboBox()
-        for code, text in (("auto", self.tr("Automatic")), ("cuda", "NVIDIA CUDA"), ("mps", "Apple MPS"), ("cpu", "CPU")):
-            self.device.addItem(text, code)
+        for code in ("auto", "cuda", "mps", "cpu"):
+            self.device.addItem("", code)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         self.profile = QComboBox()
         for name in PROFILE_NAMES:
-            self.profile.addItem(self.tr("Automatic") if name == "auto" else name, name)
+            self.profile.addItem(name, name)
         self.profile.setCurrentIndex(max(0, self.profile.findData(settings.profile)))
         self.plan_label = QLabel()
         self.plan_label.setWordWrap(True)
         self.profile.currentIndexChanged.connect(self._explain)
-        self.previews = QCheckBox(self.tr("Show a preview after every step"))
+        self.previews = QCheckBox()
         self.previews.setChecked(settings.previews)
         self.source = QComboBox()
-        for code, text in (("hf", self.tr("Hugging Face")), ("mirror", self.tr("Hugging Face mirror")),
-                           ("modelscope", self.tr("ModelScope (China)"))):
-            self.source.addItem(text, code)
+        for code in ("hf", "mirror", "modelscope"):
+            self.source.addItem("", code)
         self.source.setCurrentIndex(max(0, self.source.findData(settings.download_source)))
         self.mirror = QLineEdit(settings.hf_mirror)
-        self.token_to_mirror = QCheckBox(self.tr("Also send the Hugging Face token to this mirror (HTTPS only)"))
+        self.token_to_mirror = QCheckBox()
         self.token_to_mirror.setObjectName("tokenToMirrorCheck")
-        self.token_to_mirror.setToolTip(self.tr("Off: the token goes to huggingface.co only. Turn on only for a "
-                                                "mirror you trust with your account."))
         self.token_to_mirror.setChecked(settings.hf_token_to_mirror)
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token.setPlaceholderText(self.tr("optional; stored readable only by you"))
-        form.addRow(self.tr("Language"), self.language)
-        form.addRow(self.tr("Models folder"), models_row)
-        form.addRow(self.tr("Data folder"), data_dir)
-        form.addRow(self.tr("Device"), self.device)
-        form.addRow(self.tr("Memory profile"), self.profile)
+        self.labels = {key: QLabel() for key in ("language", "models", "data", "device", "profile", "source", "mirror",
+                                                  "token")}
+        form.addRow(self.labels["language"], self.language)
+        form.addRow(self.labels["models"], models_row)
+        form.addRow(self.labels["data"], self.data_dir)
+        form.addRow(self.labels["device"], self.device)
+        form.addRow(self.labels["profile"], self.profile)
         form.addRow(self.plan_label)
         form.addRow(self.previews)
-        form.addRow(self.tr("Download source"), self.source)
-        form.addRow(self.tr("Mirror address"), self.mirror)
+        form.addRow(self.labels["source"], self.source)
+        form.addRow(self.labels["mirror"], self.mirror)
         form.addRow(self.token_to_mirror)
-        form.addRow(self.tr("Hugging Face token"), self.token)
+        form.addRow(self.labels["token"], self.token)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Settings"))
+        for combo, texts in ((self.language, (self.tr("Follow the system"), "简体中文", "English")),
+                             (self.device, (self.tr("Automatic"), "NVIDIA CUDA", "Apple MPS", "CPU")),
+                             (self.source, (self.tr("Hugging Face"), self.tr("Hugging Face mirror"),
+                                            self.tr("ModelScope (China)")))):
+            for i, text in enumerate(texts):
+                combo.setItemText(i, text)
+        self.profile.setItemText(max(0, self.profile.findData("auto")), self.tr("Automatic"))
+        self.browse.setText(self.tr("Browse…"))
+        self.data_dir.setToolTip(self.tr("Start the app with --data-dir or ZIMAGE_DESKTOP_DATA to move it."))
+        self.previews.setText(self.tr("Show a preview after every step"))
+        self.token_to_mirror.setText(self.tr("Also send the Hugging Face token to this mirror (HTTPS only)"))
+        self.token_to_mirror.setToolTip(self.tr("Off: the token goes to huggingface.co only. Turn on only for a "
+                                                "mirror you trust with your account."))
+        self.token.setPlaceholderText(self.tr("optional; stored readable only by you"))
+        for key, text in (("language", self.tr("Language")), ("models", self.tr("Models folder")),
+                          ("data", self.tr("Data folder")), ("device", self.tr("Device")),
+                          ("profile", self.tr("Memory profile")), ("source", self.tr("Download source")),
+                          ("mirror", self.tr("Mirror address")), ("token", self.tr("Hugging Face token"))):
+            self.labels[key].setText(text)
         self._explain()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Models folder"), self.models_dir.text())

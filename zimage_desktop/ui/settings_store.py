@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..config import CHOICES, Paths, Settings
 from ..errors import BadInputError
+from ..messages import msg
 
 
 class SettingsStore(QObject):
@@ -37,9 +38,10 @@ class SettingsStore(QObject):
         names = {f.name for f in fields(Settings)}
         for key, value in changes.items():
             if key not in names:
-                raise BadInputError(f"Unknown setting {key!r}.")
+                raise BadInputError(msg("settings.unknown", "Unknown setting {key!r}.", key=key))
             if key in CHOICES and value not in CHOICES[key]:
-                raise BadInputError(f"{value!r} is not a valid {key}; choose one of {', '.join(CHOICES[key])}.")
+                raise BadInputError(msg("settings.invalid_choice", "{value!r} is not a valid {key}; choose one of {names}.",
+                                        value=value, key=key, names=", ".join(CHOICES[key])))
         new = replace(self._value, **changes)
         changed = {k for k in changes if getattr(new, k) != getattr(self._value, k)}
         if not changed:

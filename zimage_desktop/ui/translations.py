@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..messages import resolve_language
+
 
 def translations_dir() -> Path:
     from importlib import resources
@@ -12,7 +14,8 @@ def translations_dir() -> Path:
 
 
 def current_language() -> str:
-    """The language the UI shows now ("zh_CN", "en", …), for data that carries its own translations."""
+    """The language the UI shows now ("zh_CN" or "en", never "system"), for data that carries its
+    own translations and for the engine's messages."""
     return _translations.current if _translations is not None else "en"
 
 
@@ -35,11 +38,11 @@ class Translations:
     def apply(self, language: str) -> str:
         from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 
+        # Set first: widgets re-render on the LanguageChange that the translator switch posts.
+        code = self.current = resolve_language(language, QLocale.system().name())
         for tr in self.installed:
             self.app.removeTranslator(tr)
         self.installed = []
-        code = QLocale.system().name() if language == "system" else language
-        self.current = code
         if code.startswith("zh"):
             for name, folder in (("zimage_desktop_zh_CN", str(translations_dir())),
                                  ("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):

@@ -3,7 +3,6 @@ gallery's actions on the image shown (each with its key)."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -44,8 +43,20 @@ class ImageViewer(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addLayout(body, 1)
-        self.retranslate()
-        self.show_row(row)
+        self.retranslate()  # also shows the row
+
+    def timings_text(self, timings: dict) -> str:
+        """The stages' seconds in words ("encode 0.3 s · denoise 12.1 s …"), known stages first."""
+        names = {"load_s": self.tr("load"), "encode_s": self.tr("encode"), "denoise_s": self.tr("denoise"),
+                 "decode_s": self.tr("decode"), "total_s": self.tr("total")}
+        keys = [k for k in names if k in timings] + sorted(k for k in timings if k not in names)
+        parts = []
+        for key in keys:
+            value = timings[key]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                parts.append(self.tr("%1 %2 s").replace("%1", names.get(key, key.removesuffix("_s")))
+                             .replace("%2", f"{value:.1f}"))
+        return " · ".join(parts)
 
     def _build_commands(self) -> dict[str, QAction]:
         gallery = self.gallery.commands
@@ -78,6 +89,7 @@ class ImageViewer(QDialog):
         for name, text in texts.items():
             key = self.commands[name].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             self.commands[name].setText(f"{text}  ({key})" if key else text)
+        self.show_row(self.row)  # the field names are translated too
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -131,16 +143,18 @@ class ImageViewer(QDialog):
         self.image.show_image(QImage(record.path))
         r = record.request
         chain = " → ".join(f"#{x.id}" for x in self.gallery.store.lineage(record.id))
-        lines = [
-            f"#{record.id}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.created))}",
-            "", r.prompt, "",
-            f"{self.tr('Size')}: {r.width}×{r.height}", f"{self.tr('Seed')}: {r.seed}", f"{self.tr('Steps')}: {r.steps}",
-            f"{self.tr('Sampler')}: {r.sampler} · {r.scheduler}",
-            f"{self.tr('Model')}: {record.model.get('name', '')} ({record.model.get('transformer_form', '')}, "
-            f"{record.model.get('profile', '')})",
-            f"{self.tr('Lineage')}: {chain}", f"{self.tr('File')}: {record.path}",
-            "", json.dumps(record.timings, ensure_ascii=False),
+        m = record.model
+        fields = [  # tr() outside f-strings: lupdate does not look inside them
+            (self.tr("Size"), f"{r.width}×{r.height}"), (self.tr("Seed"), str(r.seed)), (self.tr("Steps"), str(r.steps)),
+            (self.tr("Sampler"), f"{r.sampler} · {r.scheduler}"),
+            (self.tr("Model"), f"{m.get('name', '')} ({m.get('transformer_form', '')}, {m.get('profile', '')})"),
+            (self.tr("Lineage"), chain), (self.tr("File"), str(record.path)),
         ]
+        if record.timings:
+            fields.append((self.tr("Time"), self.timings_text(record.timings)))
+        colon = self.tr(": ")
+        lines = [f"#{record.id}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.created))}", "", r.prompt, ""]
+        lines += [name + colon + value for name, value in fields]
         self.details.setPlainText("\n".join(lines))
         self.setWindowTitle(r.prompt[:60])
         self.gallery.view.setCurrentIndex(model.index(row))

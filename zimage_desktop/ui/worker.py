@@ -18,11 +18,14 @@ from PySide6.QtGui import QImage
 from ..config import Paths
 from ..engine.request import GenerationRequest
 from ..errors import OutOfMemoryError, UserFacingError
+from ..errors_os import describe_os_error
+from ..messages import clause, joined, msg
 from .controller import RELOAD, EnhanceJob, GenerationController, Job
 
 if TYPE_CHECKING:
     from ..engine.devices import MachineInfo
     from ..engine.generator import Generator
+    from ..engine.planner import MemoryPlan
     from ..history.store import HistoryStore
     from .settings_store import SettingsStore
 
@@ -47,7 +50,8 @@ class Loading(WorkerEvent):
 @dataclass(frozen=True)
 class Loaded(WorkerEvent):
     kind: ClassVar[str] = "loaded"
-    message: str = ""  # the plan's explanation
+    message: str = ""  # the plan's explanation (English, for logs)
+    plan: MemoryPlan | None = None  # the window explains it in the UI language
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ class GenerationWorker(QThread):
         try:
             self.worker_event.emit(MachineProbed(machine=probe()))
         except Exception as exc:  # a broken driver must not take the app down
-            self.worker_event.emit(Failed(message=f"Hardware detection failed: {exc}"))
+            self.worker_event.emit(Failed(message=msg("worker.probe_failed", "Hardware detection failed: {exc}", exc=exc)))
         while (work := self.controller.next_work()) is not None:
             if work == RELOAD:
                 self._load()
@@ -184,7 +188,7 @@ class GenerationWorker(QThread):
             generator = self.generator = self._make_generator()
             generator.ensure_loaded(profile=self.settings.value.profile)
             plan = generator.plan
-            self.worker_event.emit(Loaded(message=plan.explanation if plan else ""))
+            self.worker_event.emit(Loaded(message=plan.explanation if plan else "", plan=plan))
         except Exception as exc:  # keep the thread alive whatever happens
             self.worker_event.emit(failure(exc))
 
@@ -215,7 +219,7 @@ class GenerationWorker(QThread):
             try:
                 self._store = HistoryStore(self.paths.history_db)
             except UserFacingError as exc:  # images are still saved; the status line says why
-                self.worker_event.emit(Failed(message=str(exc)))
+                self.worker_event.emit(Failed(message=exc.message))
                 self._store = None
         return self._store
 
@@ -243,13 +247,14 @@ class GenerationWorker(QThread):
                 if result.problem:
                     self.worker_event.emit(Failed(job.id, message=result.problem))
             except (OSError, UserFacingError) as exc:  # keep the image in memory; the window offers "save as"
-                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-                self.worker_event.emit(Failed(job.id, message=f"Could not save the image: {reason}."))
+                reason = describe_os_error(exc) if isinstance(exc, OSError) else clause(exc.message)
+                self.worker_event.emit(Failed(job.id, message=msg("worker.not_saved", "Could not save the image: {reason}.",
+                                                                  reason=reason)))
             import numpy as np
 
             qimage = rgb_to_qimage(np.asarray(image.image.convert("RGB")))
             self.worker_event.emit(ImageDone(job.id, image=qimage, path=saved, seed=image.seed,
-                                             request=image.request, message="; ".join(image.notes)))
+                                             request=image.request, message=joined(list(image.notes), "; ")))
 
         try:
             result = generator.run(req, on_step=on_step, is_cancelled=self.controller.is_cancelled,
@@ -264,9 +269,9 @@ def failure(exc: Exception, job_id: int = 0) -> Failed:
     """The event for an error that ends a job: one sentence for what users can act on (and the
     lighter profile after running out of GPU memory); a traceback only for the unexpected."""
     if isinstance(exc, OutOfMemoryError):
-        return Failed(job_id, message=str(exc), lighter_profile=exc.lighter_profile)
+        return Failed(job_id, message=exc.message, lighter_profile=exc.lighter_profile)
     if isinstance(exc, UserFacingError):
-        return Failed(job_id, message=str(exc))
+        return Failed(job_id, message=exc.message)
     return Failed(job_id, message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc())
 
 

@@ -62,6 +62,48 @@
 <context>
     <name>GalleryView</name>
     <message>
+        <source>Image copied.</source>
+        <translation>图片已复制。</translation>
+    </message>
+    <message>
+        <source>★ Favourites</source>
+        <translation>★ 收藏</translation>
+    </message>
+    <message>
+        <source>Show only favourites</source>
+        <translation>只显示收藏</translation>
+    </message>
+    <message>
+        <source>Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history</source>
+        <translation>把一个文件夹里的 PNG（本程序、A1111/Forge、ComfyUI 生成的）加入历史</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>Copy image</source>
+        <translation>复制图片</translation>
+    </message>
+    <message>
+        <source>Favourite (F)</source>
+        <translation>收藏 (F)</translation>
+    </message>
+    <message>
+        <source>Re-run exactly (R)</source>
+        <translation>原样重新生成 (R)</translation>
+    </message>
+    <message>
+        <source>Delete (Del)</source>
+        <translation>删除 (Del)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Restored %n image(s).</source>
+        <translation>
+            <numerusform>已恢复 %n 张图片。</numerusform>
+        </translation>
+    </message>
+    <message>
         <source>Search prompts (中文 or English)…</source>
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
@@ -118,10 +160,6 @@
         <translation>对比</translation>
     </message>
     <message>
-        <source>Image copied.</source>
-        <translation>图片已复制。</translation>
-    </message>
-    <message>
         <source>Import images from folder</source>
         <translation>从文件夹导入图片</translation>
     </message>
@@ -140,26 +178,6 @@
     <message>
         <source>Import…</source>
         <translation>导入…</translation>
-    </message>
-    <message>
-        <source>★ Favourites</source>
-        <translation>★ 收藏</translation>
-    </message>
-    <message>
-        <source>Show only favourites</source>
-        <translation>只显示收藏</translation>
-    </message>
-    <message>
-        <source>Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history</source>
-        <translation>把一个文件夹里的 PNG（本程序、A1111/Forge、ComfyUI 生成的）加入历史</translation>
-    </message>
-    <message>
-        <source>More</source>
-        <translation>更多</translation>
-    </message>
-    <message>
-        <source>Copy image</source>
-        <translation>复制图片</translation>
     </message>
     <message>
         <source>Vary (new seed)</source>
@@ -181,28 +199,10 @@
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
-    <message>
-        <source>Favourite (F)</source>
-        <translation>收藏 (F)</translation>
-    </message>
-    <message>
-        <source>Re-run exactly (R)</source>
-        <translation>原样重新生成 (R)</translation>
-    </message>
-    <message>
-        <source>Delete (Del)</source>
-        <translation>删除 (Del)</translation>
-    </message>
     <message numerus="yes">
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>Restored %n image(s).</source>
-        <translation>
-            <numerusform>已恢复 %n 张图片。</numerusform>
         </translation>
     </message>
     <message>
@@ -281,12 +281,76 @@
         <source>Delete</source>
         <translation>删除</translation>
     </message>
+    <message>
+        <source>load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>encode</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>denoise</source>
+        <translation>去噪</translation>
+    </message>
+    <message>
+        <source>decode</source>
+        <translation>解码</translation>
+    </message>
+    <message>
+        <source>total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>%1 %2 s</source>
+        <translation>%1 %2 秒</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>采样器</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Lineage</source>
+        <translation>来源链</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>用时</translation>
+    </message>
+    <message>
+        <source>: </source>
+        <translation>：</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
         <source>Parameters restored.</source>
         <translation>已恢复参数。</translation>
+    </message>
+    <message>
+        <source>Get models…</source>
+        <translation>获取模型…</translation>
     </message>
     <message>
         <source>Enhance  (Ctrl+E)</source>
@@ -495,16 +559,80 @@
         <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>
     <message>
-        <source>Get models…</source>
-        <translation>获取模型…</translation>
-    </message>
-    <message>
         <source>Sampler</source>
         <translation>采样器</translation>
     </message>
 </context>
 <context>
     <name>ModelManagerDialog</name>
+    <message>
+        <source>Use “Get models…” to download them or to use the files of an existing ComfyUI folder.</source>
+        <translation>请点击“获取模型…”下载，或使用现有 ComfyUI 文件夹中的文件。</translation>
+    </message>
+    <message>
+        <source>the transformer (diffusion model)</source>
+        <translation>扩散模型</translation>
+    </message>
+    <message>
+        <source>the text encoder</source>
+        <translation>文本编码器</translation>
+    </message>
+    <message>
+        <source>the VAE</source>
+        <translation>VAE</translation>
+    </message>
+    <message>
+        <source>the configuration files</source>
+        <translation>配置文件</translation>
+    </message>
+    <message>
+        <source>Cannot generate yet: the models folder lacks %1.</source>
+        <translation>暂时无法生成：模型文件夹缺少%1。</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>Cannot generate yet: %1</source>
+        <translation>暂时无法生成：%1</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB</source>
+        <translation>已选：需下载 %1 GB · 模型文件夹中已有 %2 GB · 所在磁盘可用 %3 GB</translation>
+    </message>
+    <message>
+        <source>Not enough free space: %1 GB more are needed on the drive of %2.</source>
+        <translation>磁盘空间不足：%2 所在磁盘还需要 %1 GB。</translation>
+    </message>
+    <message>
+        <source>Preparing the download…</source>
+        <translation>正在准备下载…</translation>
+    </message>
+    <message>
+        <source>Checking the connection to the download sources…</source>
+        <translation>正在检查与下载源的连接…</translation>
+    </message>
+    <message>
+        <source>%1 of %2 GB · %3 MB/s · %4 left · %5</source>
+        <translation>%1 / %2 GB · %3 MB/s · 剩余 %4 · %5</translation>
+    </message>
+    <message>
+        <source>Downloading models: %1% · %2 left</source>
+        <translation>正在下载模型：%1% · 剩余 %2</translation>
+    </message>
+    <message>
+        <source>No download source can be reached. Check the internet connection (or the proxy or mirror address), then press Retry.</source>
+        <translation>无法连接任何下载源。请检查网络连接（或代理、镜像地址），然后点击“重试”。</translation>
+    </message>
     <message>
         <source>Model manager</source>
         <translation>模型管理</translation>
@@ -534,38 +662,6 @@
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
-        <source>Use “Get models…” to download them or to use the files of an existing ComfyUI folder.</source>
-        <translation>请点击“获取模型…”下载，或使用现有 ComfyUI 文件夹中的文件。</translation>
-    </message>
-    <message>
-        <source>the transformer (diffusion model)</source>
-        <translation>Transformer（扩散模型）</translation>
-    </message>
-    <message>
-        <source>the text encoder</source>
-        <translation>文本编码器</translation>
-    </message>
-    <message>
-        <source>the VAE</source>
-        <translation>VAE</translation>
-    </message>
-    <message>
-        <source>the configuration files</source>
-        <translation>配置文件</translation>
-    </message>
-    <message>
-        <source>Cannot generate yet: the models folder lacks %1.</source>
-        <translation>暂时无法生成：模型文件夹缺少%1。</translation>
-    </message>
-    <message>
-        <source>, </source>
-        <translation>、</translation>
-    </message>
-    <message>
-        <source>Cannot generate yet: %1</source>
-        <translation>暂时无法生成：%1</translation>
-    </message>
-    <message>
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
@@ -584,14 +680,6 @@
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
-    </message>
-    <message>
-        <source>Retry</source>
-        <translation>重试</translation>
-    </message>
-    <message>
-        <source>Close</source>
-        <translation>关闭</translation>
     </message>
     <message>
         <source>Use files from an existing ComfyUI folder…</source>
@@ -622,40 +710,24 @@
         <translation>部分已下载</translation>
     </message>
     <message>
-        <source>Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB</source>
-        <translation>已选：需下载 %1 GB · 模型文件夹中已有 %2 GB · 所在磁盘可用 %3 GB</translation>
+        <source>incomplete</source>
+        <translation>不完整</translation>
     </message>
     <message>
-        <source>Not enough free space: %1 GB more are needed on the drive of %2.</source>
-        <translation>磁盘空间不足：%2 所在磁盘还需要 %1 GB。</translation>
+        <source>wrong size</source>
+        <translation>大小不对</translation>
+    </message>
+    <message>
+        <source>damaged</source>
+        <translation>已损坏</translation>
     </message>
     <message>
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
     <message>
-        <source>Preparing the download…</source>
-        <translation>正在准备下载…</translation>
-    </message>
-    <message>
-        <source>Checking the connection to the download sources…</source>
-        <translation>正在检查与下载源的连接…</translation>
-    </message>
-    <message>
         <source>Downloading…</source>
         <translation>正在下载…</translation>
-    </message>
-    <message>
-        <source>%1 of %2 GB · %3 MB/s · %4 left · %5</source>
-        <translation>%1 / %2 GB · %3 MB/s · 剩余 %4 · %5</translation>
-    </message>
-    <message>
-        <source>Downloading models: %1% · %2 left</source>
-        <translation>正在下载模型：%1% · 剩余 %2</translation>
-    </message>
-    <message>
-        <source>No download source can be reached. Check the internet connection (or the proxy or mirror address), then press Retry.</source>
-        <translation>无法连接任何下载源。请检查网络连接（或代理、镜像地址），然后点击“重试”。</translation>
     </message>
     <message>
         <source>Resume</source>
@@ -760,6 +832,34 @@
 <context>
     <name>PosterPanel</name>
     <message>
+        <source>— Choose a template —</source>
+        <translation>— 选择模板 —</translation>
+    </message>
+    <message>
+        <source>%1 / %2 tokens</source>
+        <translation>%1 / %2 词元</translation>
+    </message>
+    <message>
+        <source>≈%1 / %2 tokens (estimated until the models are installed)</source>
+        <translation>≈%1 / %2 词元（安装模型前为估算值）</translation>
+    </message>
+    <message>
+        <source>The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.</source>
+        <translation>提示词有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短后再生成。</translation>
+    </message>
+    <message>
+        <source>The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it.</source>
+        <translation>提示词约有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短。</translation>
+    </message>
+    <message>
+        <source>Long prompt</source>
+        <translation>提示词过长</translation>
+    </message>
+    <message>
+        <source>The count is an estimate. Generate anyway?</source>
+        <translation>这个数目是估算值。仍要生成吗？</translation>
+    </message>
+    <message>
         <source>Enhance the scene</source>
         <translation>扩写场景</translation>
     </message>
@@ -838,34 +938,6 @@
     <message>
         <source>Name:</source>
         <translation>名称：</translation>
-    </message>
-    <message>
-        <source>— Choose a template —</source>
-        <translation>— 选择模板 —</translation>
-    </message>
-    <message>
-        <source>%1 / %2 tokens</source>
-        <translation>%1 / %2 词元</translation>
-    </message>
-    <message>
-        <source>≈%1 / %2 tokens (estimated until the models are installed)</source>
-        <translation>≈%1 / %2 词元（安装模型前为估算值）</translation>
-    </message>
-    <message>
-        <source>The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.</source>
-        <translation>提示词有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短后再生成。</translation>
-    </message>
-    <message>
-        <source>The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it.</source>
-        <translation>提示词约有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短。</translation>
-    </message>
-    <message>
-        <source>Long prompt</source>
-        <translation>提示词过长</translation>
-    </message>
-    <message>
-        <source>The count is an estimate. Generate anyway?</source>
-        <translation>这个数目是估算值。仍要生成吗？</translation>
     </message>
 </context>
 <context>
