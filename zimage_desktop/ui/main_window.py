@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
@@ -17,7 +17,10 @@ from ..engine.request_builder import RequestBuilder
 from ..engine.sizes import presets
 from ..errors import BadInputError
 from .history_actions import HistoryActions
+from .canvas import CanvasPanel
 from .preview_view import PreviewView
+from .scroll_area import VerticalScrollArea
+from .window_state import restore_layout, save_layout
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
 from .menus import MainMenus
@@ -152,12 +155,13 @@ class MainWindow(QMainWindow):
         form.addRow(self.labels["sampler"], self.sampling)
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
-        form.addRow(buttons)
-        self.queue = QueuePanel(self.controller)
-        self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
-        form.addRow(self.queue)
         form.addRow(self.model_button)
+        # narrow sidebar: labels go above their fields instead of squeezing them
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         left.setLayout(form)
+        self.queue = QueuePanel(self.controller)
+        self.queue.track(self.worker.worker_event)
+        self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
         from .poster import PosterPanel
 
         self.poster = PosterPanel(self.paths.data / "poster_templates", self.settings.language)
@@ -170,30 +174,30 @@ class MainWindow(QMainWindow):
         self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
-        self.mode_tabs.addTab(left, "")
-        poster_scroll = QScrollArea()
-        poster_scroll.setWidget(self.poster)
-        poster_scroll.setWidgetResizable(True)
-        self.mode_tabs.addTab(poster_scroll, "")
+        prompt_page = QWidget()
+        page = QVBoxLayout(prompt_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(VerticalScrollArea(left), 1)
+        page.addLayout(buttons)  # outside the scroll area: Generate stays in reach in a short window
+        self.mode_tabs.addTab(prompt_page, "")
+        self.mode_tabs.addTab(VerticalScrollArea(self.poster), "")
 
         center = QWidget()
         col = QVBoxLayout(center)
+        col.setContentsMargins(0, 0, 0, 0)
         self.preview = PreviewView()
+        self.canvas = CanvasPanel(self.preview)
+        self.canvas.status.connect(lambda text: self.status.setText(text))
+        self.canvas.history_image = self._selected_history_image
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
         self.status = QLabel()
         self.status.setObjectName("statusLabel")
         self.status.setWordWrap(True)
-        col.addWidget(self.preview, 1)
+        col.addWidget(self.canvas, 1)
         col.addWidget(self.progress)
         col.addWidget(self.status)
-        splitter = QSplitter()
-        splitter.addWidget(self.mode_tabs)
-        splitter.addWidget(center)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([400, 780])
-        self.setCentralWidget(splitter)
-        self.history.build_gallery()
+        self._build_splitters(center)
         self._build_menus()
         self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
@@ -202,10 +206,52 @@ class MainWindow(QMainWindow):
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
         self._update_count()
 
+    def _build_splitters(self, center: QWidget) -> None:
+        """Sidebar (the parameters over the queue) | the canvas over the history; every pane
+        resizable, the sizes kept between runs."""
+        self.sidebar = QSplitter(Qt.Orientation.Vertical)
+        self.sidebar.setObjectName("sidebarSplitter")
+        self.sidebar.addWidget(self.mode_tabs)
+        self.sidebar.addWidget(self.queue)
+        self.sidebar.setStretchFactor(0, 1)
+        self.sidebar.setCollapsible(0, False)
+        self.sidebar.setSizes([520, 160])
+        self.canvas_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.canvas_splitter.setObjectName("canvasSplitter")
+        self.canvas_splitter.addWidget(center)
+        self.canvas_splitter.setCollapsible(0, False)
+        self.history.build_gallery()
+        if self.gallery is not None:  # dragged up it becomes a grid; down to nothing it hides
+            self.canvas_splitter.addWidget(self.gallery)
+            self.canvas_splitter.setStretchFactor(0, 1)
+            self.canvas_splitter.setSizes([520, 200])
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.canvas_splitter)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([380, 800])
+        self.setCentralWidget(self.splitter)
+        restore_layout(self.paths.window_state, self, self.splitters)
+
+    @property
+    def splitters(self) -> list[QSplitter]:
+        return [self.splitter, self.sidebar, self.canvas_splitter]
+
+    def _selected_history_image(self) -> QImage | None:
+        records = self.gallery.selected() if self.gallery is not None else []
+        if not records:
+            return None
+        image = QImage(records[0].path)
+        return None if image.isNull() else image
+
     def _build_menus(self) -> None:
         self.menus = MainMenus(self, save=self.save_as, open_folder=self.history.open_folder, copy=self.history.copy_image,
                                actual_size=self.preview.set_actual_size, models=self.open_model_manager,
-                               settings=self.open_settings, language=self.language_requested.emit)
+                               settings=self.open_settings, language=self.language_requested.emit,
+                               zoom=self.preview, theme=lambda theme: self.store.update(theme=theme))
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Z-Image Desktop"))
@@ -228,9 +274,7 @@ class MainWindow(QMainWindow):
         self.enhance_panel.retranslate()
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))
         self.model_button.setText(self.tr("Models…"))
-        self.menus.retranslate(self.settings.language)
-        if self.history.gallery_dock is not None:
-            self.history.gallery_dock.setWindowTitle(self.tr("History"))
+        self.menus.retranslate(self.settings.language, self.settings.theme)
         self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
         self._update_count()
         if not self.status.text():
@@ -361,6 +405,8 @@ class MainWindow(QMainWindow):
         self.status.setText(self.tr("Model ready: %1").replace("%1", e.message))
 
     def _on_started(self, e: JobStarted) -> None:
+        if e.request is not None:
+            self.canvas.job_started(e.request.width, e.request.height)
         self.progress.setRange(0, e.total * e.image_count)
         self.progress.setValue(0)
         self.status.setText(self.tr("Generating…"))
@@ -379,7 +425,7 @@ class MainWindow(QMainWindow):
         self.history.last_image, self.history.last_path, self.last_seed = e.image, e.path, e.seed
         if self.gallery is not None:
             self.gallery.refresh()
-        self.preview.show_image(e.image)
+        self.canvas.set_result(e.image)
         note = f" ({e.message})" if e.message else ""
         self.status.setText(self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
                             .replace("%2", e.path or self.tr("(not saved)")) + note)
@@ -425,6 +471,8 @@ class MainWindow(QMainWindow):
     def _setting_changed(self, key: str) -> None:
         if key == "language":
             self.menus.check_language(self.settings.language)
+        elif key == "theme":
+            self.menus.check_theme(self.settings.theme)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -451,6 +499,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._closing = True
+        save_layout(self.paths.window_state, self, self.splitters)
         self.worker.stop(2000)
         if self.gallery is not None:
             self.gallery.shutdown()
