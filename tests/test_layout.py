@@ -185,13 +185,45 @@ def test_sidebar_narrowed_to_its_minimum_cuts_nothing_off(qtbot, window, languag
     qtbot.waitUntil(lambda: window.splitter.sizes()[0] == window.sidebar.minimumSizeHint().width())
     assert window.sidebar.minimumSizeHint().width() > 200
     for root in (page, window.queue):
-        for widget in visible_controls(root):
+        controls = visible_controls(root)
+        assert len(controls) > (10 if root is page else 3)
+        for widget in controls:
             if isinstance(widget, QLabel) and widget.wordWrap():
                 continue
-            assert widget.width() >= widget.minimumSizeHint().width(), widget.objectName() or widget.text()
+            # an explicit minimum width is what the layout honours (combo boxes elide long entries)
+            needed = widget.minimumWidth() or widget.minimumSizeHint().width()
+            assert widget.width() >= needed, widget.objectName() or type(widget)
             left = widget.mapTo(root, QPoint(0, 0)).x()
             assert 0 <= left and left + widget.width() <= root.width(), widget.objectName() or type(widget)
+            shown = widget.visibleRegion().boundingRect()  # empty when scrolled out of sight (up or down)
+            assert shown.isEmpty() or shown.width() == widget.width(), widget.objectName() or type(widget)
     assert window.generate_button.isVisible() and window.generate_button.visibleRegion().boundingRect().height() > 10
+
+
+def test_a_vertical_scroll_area_is_never_narrower_than_its_content(qtbot):
+    from PySide6.QtWidgets import QPushButton, QSplitter, QVBoxLayout
+
+    from zimage_desktop.ui.scroll_area import VerticalScrollArea
+
+    content = QWidget()
+    column = QVBoxLayout(content)
+    wide = QPushButton("a button with a rather long text that must never be cut off")
+    column.addWidget(wide)
+    for i in range(30):  # taller than the pane: the vertical bar shows
+        column.addWidget(QLabel(f"row {i}"))
+    scroll = VerticalScrollArea(content)
+    splitter = QSplitter()
+    splitter.addWidget(scroll)
+    splitter.addWidget(QWidget())
+    splitter.setCollapsible(0, False)
+    qtbot.addWidget(splitter)
+    splitter.resize(900, 300)
+    splitter.show()
+    splitter.setSizes([0, 900])
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().isVisible())
+    assert scroll.width() == scroll.minimumSizeHint().width()
+    assert content.width() <= scroll.viewport().width() and wide.width() >= wide.minimumSizeHint().width()
+    assert not scroll.horizontalScrollBar().isVisible()
 
 
 def test_each_job_shows_its_own_progress_in_the_queue(qtbot, window):

@@ -179,6 +179,12 @@ class MainWindow(QMainWindow):
         page.setContentsMargins(0, 0, 0, 0)
         page.addWidget(VerticalScrollArea(left), 1)
         page.addLayout(buttons)  # outside the scroll area: Generate stays in reach in a short window
+        buttons.setContentsMargins(6, 4, 6, 6)
+        for combo in (self.size_combo, *self.sampling.findChildren(QComboBox)):
+            # long entries elide (the list shows them whole) instead of widening the sidebar
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+            combo.setMinimumWidth(combo.sizeHint().width())  # its minimumSizeHint still counts every entry
         self.mode_tabs.addTab(prompt_page, "")
         self.mode_tabs.addTab(VerticalScrollArea(self.poster), "")
 

@@ -89,6 +89,8 @@ class PreviewView(QScrollArea):
     def show_image(self, image: QImage | None) -> None:
         self.image = image
         self._render()
+        if self.zoom is None:
+            self.zoom_changed.emit()  # another size, another fitted scale
 
     def set_actual_size(self, on: bool) -> None:
         self.set_zoom(1.0 if on else None)

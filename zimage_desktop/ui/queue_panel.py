@@ -46,11 +46,14 @@ class JobDelegate(QStyledItemDelegate):
         prompt = metrics.elidedText(" ".join(job.request.prompt.split()), Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line), Qt.AlignmentFlag.AlignLeft, prompt)
         waiting = translate("MainWindow", "waiting")
-        info = metrics.elidedText(f"{describe(job)} · {waiting}", Qt.TextElideMode.ElideRight, rect.width() // 2)
+        info = metrics.elidedText(f"{describe(job)} · {waiting}", Qt.TextElideMode.ElideRight, rect.width() - 48)
         second = QRect(rect.left(), rect.top() + line, rect.width(), line)
         painter.drawText(second, Qt.AlignmentFlag.AlignLeft, info)
-        track = QRect(rect.left() + rect.width() // 2 + 6, second.center().y() - 2, rect.width() // 2 - 6, 4)
-        painter.fillRect(track, option.palette.color(QPalette.ColorRole.Mid))
+        start = metrics.horizontalAdvance(info) + 8  # the progress still to come: an empty track
+        track = QRect(rect.left() + start, second.center().y() - 2, rect.width() - start, 4)
+        colour = option.palette.color(QPalette.ColorRole.PlaceholderText)
+        colour.setAlphaF(0.35)
+        painter.fillRect(track, colour)
         painter.restore()
 
 
@@ -87,7 +90,7 @@ class QueuePanel(QWidget):
         for button in (self.up, self.down, self.remove, self.cancel_all):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.current)
         layout.addWidget(self.list, 1)
