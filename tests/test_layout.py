@@ -190,9 +190,7 @@ def test_sidebar_narrowed_to_its_minimum_cuts_nothing_off(qtbot, window, languag
         for widget in controls:
             if isinstance(widget, QLabel) and widget.wordWrap():
                 continue
-            # an explicit minimum width is what the layout honours (combo boxes elide long entries)
-            needed = widget.minimumWidth() or widget.minimumSizeHint().width()
-            assert widget.width() >= needed, widget.objectName() or type(widget)
+            assert widget.width() >= widget.minimumSizeHint().width(), widget.objectName() or type(widget)
             left = widget.mapTo(root, QPoint(0, 0)).x()
             assert 0 <= left and left + widget.width() <= root.width(), widget.objectName() or type(widget)
             shown = widget.visibleRegion().boundingRect()  # empty when scrolled out of sight (up or down)

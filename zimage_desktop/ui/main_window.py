@@ -180,11 +180,6 @@ class MainWindow(QMainWindow):
         page.addWidget(VerticalScrollArea(left), 1)
         page.addLayout(buttons)  # outside the scroll area: Generate stays in reach in a short window
         buttons.setContentsMargins(6, 4, 6, 6)
-        for combo in (self.size_combo, *self.sampling.findChildren(QComboBox)):
-            # long entries elide (the list shows them whole) instead of widening the sidebar
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-            combo.setMinimumWidth(combo.sizeHint().width())  # its minimumSizeHint still counts every entry
         self.mode_tabs.addTab(prompt_page, "")
         self.mode_tabs.addTab(VerticalScrollArea(self.poster), "")
 
@@ -238,7 +233,7 @@ class MainWindow(QMainWindow):
         self.splitter.setCollapsible(0, False)
         self.splitter.setCollapsible(1, False)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([380, 800])
+        self.splitter.setSizes([420, 760])
         self.setCentralWidget(self.splitter)
         restore_layout(self.paths.window_state, self, self.splitters)
 
