@@ -5,7 +5,7 @@
     <name>CanvasPanel</name>
     <message>
         <source>Fit</source>
-        <translation>适应窗口</translation>
+        <translation>适应</translation>
     </message>
     <message>
         <source>Fit the image to the view (Ctrl+0)</source>
