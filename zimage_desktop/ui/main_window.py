@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.size_note = QLabel()
         self.size_note.setObjectName("sizeNote")
         self.size_note.setWordWrap(True)
+        self.size_note.hide()  # an empty row would leave a gap in the form
         self.steps_spin = QSpinBox()
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
@@ -304,6 +305,7 @@ class MainWindow(QMainWindow):
             self.width_spin.setValue(data[0])
             self.height_spin.setValue(data[1])
             self.size_note.clear()
+            self.size_note.hide()
 
     def _snap_custom(self) -> None:
         w, h = self.width_spin.value(), self.height_spin.value()
@@ -313,8 +315,10 @@ class MainWindow(QMainWindow):
             self.height_spin.setValue(sh)
             self.size_note.setText(self.tr("Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.")
                                    .replace("%1", str(w)).replace("%2", str(h)).replace("%3", str(sw)).replace("%4", str(sh)))
+            self.size_note.show()
         else:
             self.size_note.clear()
+            self.size_note.hide()
 
     def _reuse_seed(self) -> None:
         if self.last_seed is not None:
