@@ -149,21 +149,21 @@ def test_compare_without_a_reference_says_why(qtbot):
 
 def test_layout_and_geometry_are_kept_between_runs(qtbot, data_with_models):
     win = open_window(qtbot, data_with_models)
-    assert [s.objectName() for s in win.splitters] == ["mainSplitter", "sidebarSplitter", "canvasSplitter"]
-    assert win.gallery is not None and win.canvas_splitter.indexOf(win.gallery) == 1
+    assert [s.objectName() for s in win.panes.splitters] == ["mainSplitter", "sidebarSplitter", "canvasSplitter"]
+    assert win.gallery is not None and win.panes.canvas.indexOf(win.gallery) == 1
     # a size the offscreen screen (800×800) holds, or the window's minimum: what Qt restores as is
     width = max(win.minimumSizeHint().width(), 780)
     win.resize(width, 700)
-    win.splitter.setSizes([win.sidebar.minimumSizeHint().width() + 40, 5000])
-    win.canvas_splitter.setSizes([300, 5000])  # the history enlarged into a grid
-    win.sidebar.setSizes([400, 5000])
-    qtbot.waitUntil(lambda: win.height() == 700 and win.canvas_splitter.sizes()[1] > 250)  # 200 as built
-    sizes = [s.sizes() for s in win.splitters]
+    win.panes.main.setSizes([win.panes.sidebar.minimumSizeHint().width() + 40, 5000])
+    win.panes.canvas.setSizes([300, 5000])  # the history enlarged into a grid
+    win.panes.sidebar.setSizes([400, 5000])
+    qtbot.waitUntil(lambda: win.height() == 700 and win.panes.canvas.sizes()[1] > 250)  # 200 as built
+    sizes = [s.sizes() for s in win.panes.splitters]
     win.close()
     assert (data_with_models / "window-state.json").exists()
     again = open_window(qtbot, data_with_models)
     assert again.size().toTuple() == (width, 700)
-    assert [s.sizes() for s in again.splitters] == sizes
+    assert [s.sizes() for s in again.panes.splitters] == sizes
     again.close()
     (data_with_models / "window-state.json").write_text('{"geometry": "not base64!", "mainSplitter": 3}')
     damaged = open_window(qtbot, data_with_models)  # a damaged file only costs the layout
@@ -179,11 +179,11 @@ def visible_controls(root: QWidget):
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_sidebar_narrowed_to_its_minimum_cuts_nothing_off(qtbot, window, language):
     window.language_requested.emit(language)
-    window.splitter.setSizes([0, 5000])  # as narrow as the splitter lets it be
+    window.panes.main.setSizes([0, 5000])  # as narrow as the splitter lets it be
     window.resize(1180, 500)  # short: the form scrolls instead of squeezing
     page = window.mode_tabs.widget(0)
-    qtbot.waitUntil(lambda: window.splitter.sizes()[0] == window.sidebar.minimumSizeHint().width())
-    assert window.sidebar.minimumSizeHint().width() > 200
+    qtbot.waitUntil(lambda: window.panes.main.sizes()[0] == window.panes.sidebar.minimumSizeHint().width())
+    assert window.panes.sidebar.minimumSizeHint().width() > 200
     for root in (page, window.queue):
         controls = visible_controls(root)
         assert len(controls) > (10 if root is page else 3)
@@ -279,6 +279,11 @@ def test_settings_shortcut_and_view_menu(window):
     assert window.preview.zoom == 1.0 and window.menus.zoom.isChecked()
     window.menus.fit.trigger()
     assert window.preview.zoom is None and not window.menus.zoom.isChecked()
+    assert window.panes.history_shown()
+    window.menus.history.trigger()  # View ▸ History pane (Ctrl+H): the canvas takes its room
+    assert not window.panes.history_shown() and window.panes.canvas.sizes()[1] == 0
+    window.menus.history.trigger()
+    assert window.panes.history_shown() and window.gallery.height() > 100
 
 
 def test_a_live_preview_zooms_as_the_image_it_stands_for(qtbot):

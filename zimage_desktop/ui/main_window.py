@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
@@ -19,8 +19,8 @@ from ..errors import BadInputError
 from .history_actions import HistoryActions
 from .canvas import CanvasPanel
 from .preview_view import PreviewView
+from .panes import MainPanes, prompt_page
 from .scroll_area import VerticalScrollArea
-from .window_state import restore_layout, save_layout
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
 from .menus import MainMenus
@@ -175,13 +175,7 @@ class MainWindow(QMainWindow):
         self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
-        prompt_page = QWidget()
-        page = QVBoxLayout(prompt_page)
-        page.setContentsMargins(0, 0, 0, 0)
-        page.addWidget(VerticalScrollArea(left), 1)
-        page.addLayout(buttons)  # outside the scroll area: Generate stays in reach in a short window
-        buttons.setContentsMargins(6, 4, 6, 6)
-        self.mode_tabs.addTab(prompt_page, "")
+        self.mode_tabs.addTab(prompt_page(left, buttons), "")
         self.mode_tabs.addTab(VerticalScrollArea(self.poster), "")
 
         center = QWidget()
@@ -199,7 +193,9 @@ class MainWindow(QMainWindow):
         col.addWidget(self.canvas, 1)
         col.addWidget(self.progress)
         col.addWidget(self.status)
-        self._build_splitters(center)
+        self.history.build_gallery()
+        self.panes = MainPanes(self, self.paths.window_state, tabs=self.mode_tabs, queue=self.queue, center=center,
+                               gallery=self.gallery)
         self._build_menus()
         self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
@@ -207,40 +203,6 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+E"), self,
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
         self._update_count()
-
-    def _build_splitters(self, center: QWidget) -> None:
-        """Sidebar (the parameters over the queue) | the canvas over the history; every pane
-        resizable, the sizes kept between runs."""
-        self.sidebar = QSplitter(Qt.Orientation.Vertical)
-        self.sidebar.setObjectName("sidebarSplitter")
-        self.sidebar.addWidget(self.mode_tabs)
-        self.sidebar.addWidget(self.queue)
-        self.sidebar.setStretchFactor(0, 1)
-        self.sidebar.setCollapsible(0, False)
-        self.sidebar.setSizes([520, 160])
-        self.canvas_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.canvas_splitter.setObjectName("canvasSplitter")
-        self.canvas_splitter.addWidget(center)
-        self.canvas_splitter.setCollapsible(0, False)
-        self.history.build_gallery()
-        if self.gallery is not None:  # dragged up it becomes a grid; down to nothing it hides
-            self.canvas_splitter.addWidget(self.gallery)
-            self.canvas_splitter.setStretchFactor(0, 1)
-            self.canvas_splitter.setSizes([520, 200])
-        self.splitter = QSplitter()
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.canvas_splitter)
-        self.splitter.setCollapsible(0, False)
-        self.splitter.setCollapsible(1, False)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([420, 760])
-        self.setCentralWidget(self.splitter)
-        restore_layout(self.paths.window_state, self, self.splitters)
-
-    @property
-    def splitters(self) -> list[QSplitter]:
-        return [self.splitter, self.sidebar, self.canvas_splitter]
 
     def _selected_history_image(self) -> QImage | None:
         records = self.gallery.selected() if self.gallery is not None else []
@@ -253,7 +215,8 @@ class MainWindow(QMainWindow):
         self.menus = MainMenus(self, save=self.save_as, open_folder=self.history.open_folder, copy=self.history.copy_image,
                                actual_size=self.preview.set_actual_size, models=self.open_model_manager,
                                settings=self.open_settings, language=self.language_requested.emit,
-                               zoom=self.preview, theme=lambda theme: self.store.update(theme=theme))
+                               zoom=self.preview, theme=lambda theme: self.store.update(theme=theme),
+                               panes=self.panes)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Z-Image Desktop"))
@@ -504,7 +467,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._closing = True
-        save_layout(self.paths.window_state, self, self.splitters)
+        self.panes.save()
         self.worker.stop(2000)
         if self.gallery is not None:
             self.gallery.shutdown()

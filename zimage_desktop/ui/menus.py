@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 if TYPE_CHECKING:
+    from .panes import MainPanes
     from .preview_view import PreviewView
 
 
@@ -30,7 +31,7 @@ class MainMenus:
 
     def __init__(self, window: QMainWindow, *, save: Callable, open_folder: Callable, copy: Callable,
                  actual_size: Callable, models: Callable, settings: Callable, language: Callable[[str], None],
-                 zoom: PreviewView, theme: Callable[[str], object]) -> None:
+                 zoom: PreviewView, theme: Callable[[str], object], panes: MainPanes) -> None:
         self.window = window
         bar = window.menuBar()
         self.file, self.edit, self.view, self.tools = (bar.addMenu("") for _ in range(4))
@@ -45,6 +46,16 @@ class MainMenus:
         self.zoom_in.setShortcuts(with_fallback(QKeySequence.StandardKey.ZoomIn, "Ctrl+="))
         self.zoom_out = self._action(lambda: zoom.zoom_by(1 / 1.25), QKeySequence(QKeySequence.StandardKey.ZoomOut))
         zoom.zoom_changed.connect(lambda: self.zoom.setChecked(zoom.actual_size))
+        def toggle_history() -> None:
+            panes.show_history(not panes.history_shown())
+            sync_history()
+
+        def sync_history() -> None:  # the user may also have dragged the pane shut or open
+            self.history.setChecked(panes.history_shown())
+
+        self.history = self._action(toggle_history, QKeySequence("Ctrl+H"), checkable=True)
+        self.history.setEnabled(panes.gallery is not None)
+        self.view.aboutToShow.connect(sync_history)
         self.models = self._action(models)
         self.settings = self._action(settings)
         self.settings.setShortcuts(with_fallback(QKeySequence.StandardKey.Preferences, "Ctrl+,"))
@@ -54,6 +65,7 @@ class MainMenus:
         self.edit.addAction(self.copy)
         self.view.addActions([self.fit, self.zoom, self.zoom_in, self.zoom_out])
         self.view.addSeparator()
+        self.view.addAction(self.history)
         self.theme = self.view.addMenu("")
         self.themes: dict[str, QAction] = {}
         for code in ("system", "light", "dark"):
@@ -89,6 +101,7 @@ class MainMenus:
         self.zoom.setText(translate("MainWindow", "Actual size (100%)"))
         self.zoom_in.setText(translate("MainWindow", "Zoom in"))
         self.zoom_out.setText(translate("MainWindow", "Zoom out"))
+        self.history.setText(translate("MainWindow", "History pane"))
         self.theme.setTitle(translate("MainWindow", "Theme"))
         self.themes["system"].setText(translate("MainWindow", "Follow the system"))
         self.themes["light"].setText(translate("MainWindow", "Light"))

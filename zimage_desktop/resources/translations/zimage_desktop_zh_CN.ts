@@ -422,6 +422,10 @@
         <translation>缩小</translation>
     </message>
     <message>
+        <source>History pane</source>
+        <translation>历史面板</translation>
+    </message>
+    <message>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
