@@ -124,10 +124,14 @@ def test_compare_split_and_side_by_side_with_previous_and_history(qtbot):
     assert canvas.split_slider.isVisible() and not canvas.other.isVisible()
     canvas.split_slider.setValue(300)
     assert pixel(canvas.preview, 0.15) == "#ff0000" and pixel(canvas.preview, 0.6) == "#0000ff"
+    canvas.preview.set_zoom(4.0)
+    canvas.preview.horizontalScrollBar().setValue(100)
     canvas.mode.setCurrentIndex(canvas.mode.findData("side"))
     assert canvas.other.isVisible() and canvas.other.image is red and canvas.preview.split_image is None
-    canvas.preview.set_zoom(2.0)  # the two sides zoom together
-    assert canvas.other.zoom == 2.0
+    assert canvas.preview.zoom == canvas.other.zoom == 4.0  # the zoom is kept, and shared
+    qtbot.waitUntil(lambda: canvas.other.horizontalScrollBar().value() == canvas.preview.horizontalScrollBar().value() > 0)
+    canvas.other.zoom_by(1.25)  # the two sides zoom together, whichever the wheel is over
+    assert canvas.preview.zoom == pytest.approx(5.0)
     canvas.history_image = lambda: green
     canvas.compare_with_history()
     assert canvas.other.image is green

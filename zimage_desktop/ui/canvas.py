@@ -63,10 +63,14 @@ class CanvasPanel(QWidget):
         self.split_slider.valueChanged.connect(lambda v: self.preview.set_split(self.preview.split_image, v / 1000))
         self.preview.split_moved.connect(lambda at: self.split_slider.setValue(round(at * 1000)))
         self.preview.zoom_changed.connect(self._zoom_changed)
-        self.other.zoom_changed.connect(lambda: self.preview.set_zoom(self.other.zoom))
+        self.other.zoom_changed.connect(lambda: self.preview.set_zoom(self.other.zoom) if self.other.isVisible() else None)
         for mine, theirs in ((self.preview, self.other), (self.other, self.preview)):  # pan together
             mine.horizontalScrollBar().valueChanged.connect(theirs.horizontalScrollBar().setValue)
             mine.verticalScrollBar().valueChanged.connect(theirs.verticalScrollBar().setValue)
+        for main, follower in ((self.preview.horizontalScrollBar(), self.other.horizontalScrollBar()),
+                               (self.preview.verticalScrollBar(), self.other.verticalScrollBar())):
+            # the side that just appeared starts where the user had panned to
+            follower.rangeChanged.connect(lambda *_, m=main, f=follower: f.setValue(m.value()))
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         widgets: tuple[QWidget, ...] = (self.fit_button, self.actual_button, self.zoom_out_button, self.zoom_label,
@@ -144,10 +148,10 @@ class CanvasPanel(QWidget):
                              self.tr("Select an image in the history to compare with."))
         self.preview.set_split(reference if mode == SPLIT else None, self.split_slider.value() / 1000)
         side = mode == SIDE_BY_SIDE and reference is not None
-        self.other.setVisible(side)
-        if side:
-            self.other.show_image(reference)
+        if side:  # the zoom first: a fitted view that appears or changes image would reset the user's
             self.other.set_zoom(self.preview.zoom)
+            self.other.show_image(reference)
+        self.other.setVisible(side)
 
     def _zoom_changed(self) -> None:
         if self.other.isVisible() and self.other.zoom != self.preview.zoom:

@@ -9,6 +9,8 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
+from ..config import CHOICES
+
 if TYPE_CHECKING:
     from .panes import MainPanes
     from .preview_view import PreviewView
@@ -68,7 +70,7 @@ class MainMenus:
         self.view.addAction(self.history)
         self.theme = self.view.addMenu("")
         self.themes: dict[str, QAction] = {}
-        for code in ("system", "light", "dark"):
+        for code in CHOICES["theme"]:
             act = self._action(lambda _=False, c=code: theme(c), checkable=True)
             self.theme.addAction(act)
             self.themes[code] = act

@@ -7,10 +7,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from ..config import CHOICES
 from .settings_store import SettingsStore
-
-THEMES = CHOICES["theme"]
 
 # (role, active colour, disabled colour or None): a neutral grey-blue dark close to what
 # InvokeAI and Draw Things use, with enough contrast for small text.
