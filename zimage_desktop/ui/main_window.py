@@ -1,4 +1,4 @@
-"""The main window: prompt and settings on the left, the live preview in the middle, the queue."""
+"""The main window: the parameters beside the canvas, the queue under the parameters and the history under the canvas."""
 
 from __future__ import annotations
 
