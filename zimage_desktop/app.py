@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import cast
 
 STARTED = time.perf_counter()
 
@@ -21,6 +22,7 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
     from .ui.translations import Translations
     from .ui.main_window import MainWindow
     from .ui.settings_store import SettingsStore
+    from .ui.theme import ThemeController
     from .ui.worker import GenerationWorker, models_ready
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -30,6 +32,7 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
     store = SettingsStore(paths)
     translations = Translations.for_app(app)
     translations.apply(store.value.language)
+    ThemeController(cast(QApplication, app), store)  # before the window: it opens in the right colours
     controller = GenerationController()
     worker = GenerationWorker(paths, store, controller)
     window = MainWindow(paths, store, controller, worker)

@@ -53,6 +53,10 @@ class Paths:
         return self.data / "settings.json"
 
     @property
+    def window_state(self) -> Path:
+        return self.data / "window-state.json"
+
+    @property
     def hash_cache(self) -> Path:
         return self.data / "cache" / "hashes.json"
 
@@ -61,7 +65,8 @@ def _choices() -> dict[str, tuple[str, ...]]:
     from .engine.planner import PROFILE_NAMES  # pure: no torch
 
     return {"device": ("auto", "cuda", "mps", "cpu"), "profile": PROFILE_NAMES,
-            "language": ("system", "zh_CN", "en"), "download_source": ("hf", "mirror", "modelscope")}
+            "language": ("system", "zh_CN", "en"), "download_source": ("hf", "mirror", "modelscope"),
+            "theme": ("system", "light", "dark")}
 
 
 # The values a hand-edited or older settings file may hold for the enumerated settings; anything
@@ -82,6 +87,7 @@ class Settings:
     hf_mirror: str = "https://hf-mirror.com"
     # Off: the Hugging Face token goes to huggingface.co only. On: also to the mirror above (HTTPS only).
     hf_token_to_mirror: bool = False
+    theme: str = "system"  # "system" | "light" | "dark"
 
     @classmethod
     def load(cls, paths: Paths) -> "Settings":

@@ -1,11 +1,16 @@
-"""Screenshots of the real window (run under Xvfb): main window in English and Chinese after a
-generation with the tiny random test model, and the first-run model manager.
+"""Screenshots of the real window (run under Xvfb): the main window in English and Chinese, light
+and dark, at 1180×760 (the default size) and 1600×1000, after two generations with the tiny random
+test model; and the first-run model manager.
 
-    xvfb-run -s "-screen 0 1400x900x24" python docs/screenshots/make_screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py [--only main]
+
+``main-<language>.png`` is the default size in the light theme (the README shows it); the others are
+``main-<language>-<theme>-<width>x<height>.png``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -16,9 +21,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 OUT = Path(__file__).resolve().parent
+SIZES = ((1180, 760), (1600, 1000))
+PROMPTS = {"zh_CN": ("海报，标题文字“新春特惠”，金色粗体，居中；背景是红色灯笼和梅花，柔和的晨光",
+                     "一只橘猫坐在窗台上，午后的阳光，胶片质感"),
+           "en": ('A poster with the headline "SPRING SALE" in bold gold letters, centred; '
+                  "red lanterns and plum blossoms, soft morning light",
+                  "An orange cat on a window sill, afternoon sun, film grain")}
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=("main", "model-manager"))
+    only = parser.parse_args().only
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
@@ -33,30 +47,43 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tiny = build_tiny_models(Path(tmp) / "tiny")
-        for language in ("en", "zh_CN"):
-            data = Path(tmp) / f"data-{language}"
-            data.mkdir()
-            shutil.copytree(tiny.gguf, data / "models")
-            (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": language}))
-            win = run_app(str(data), exec_loop=False)
-            win.resize(1280, 800)
-            done = []
-            win.worker.worker_event.connect(lambda e, d=done: d.append(e.kind))
-            while "loaded" not in done:
-                wait(100)
-            win.prompt.setPlainText("海报，标题文字“新春特惠”，金色粗体，居中；背景是红色灯笼和梅花，柔和的晨光"
-                                    if language == "zh_CN" else
-                                    'A poster with the headline "SPRING SALE" in bold gold letters, centred; '
-                                    "red lanterns and plum blossoms, soft morning light")
-            win.seed_random.setChecked(False)
-            win.seed_spin.setValue(7)
-            win.generate()
-            while "finished" not in done:
-                wait(100)
-            wait(300)
-            win.grab().save(str(OUT / f"main-{language}.png"))
-            win.close()
-        for language in ("en", "zh_CN"):
+        for language in ("en", "zh_CN") if only != "model-manager" else ():
+            for theme in ("light", "dark"):
+                data = Path(tmp) / f"data-{language}-{theme}"
+                data.mkdir()
+                shutil.copytree(tiny.gguf, data / "models")
+                settings = {"device": "cpu", "language": language, "theme": theme}
+                (data / "settings.json").write_text(json.dumps(settings))
+                win = run_app(str(data), exec_loop=False)
+                done: list[str] = []
+                win.worker.worker_event.connect(lambda e, d=done: d.append(e.kind))
+                while "loaded" not in done:
+                    wait(100)
+                win.size_combo.setCurrentIndex(next(i for i in range(win.size_combo.count())
+                                                     if win.size_combo.itemData(i) == (1152, 896)))
+                win.seed_random.setChecked(False)
+                for seed, prompt in enumerate(reversed(PROMPTS[language]), start=7):
+                    win.prompt.setPlainText(prompt)
+                    win.seed_spin.setValue(seed)
+                    win.generate()
+                while done.count("finished") < 2:
+                    wait(100)
+                win.count_spin.setValue(3)  # a running job with its progress, and one waiting
+                win.generate()
+                win.generate()
+                while "step" not in done[done.index("finished", done.index("finished") + 1):]:
+                    wait(20)
+                for width, height in SIZES:
+                    win.resize(width, height)
+                    if width > SIZES[0][0]:  # the large shots also show compare: the line splits two images
+                        win.canvas.mode.setCurrentIndex(win.canvas.mode.findData("split"))
+                    wait(300)
+                    name = (f"main-{language}.png" if (theme, width) == ("light", 1180) else
+                            f"main-{language}-{theme}-{width}x{height}.png")
+                    win.grab().save(str(OUT / name))
+                win.controller.cancel_all()
+                win.close()
+        for language in ("en", "zh_CN") if only != "main" else ():
             data = Path(tmp) / f"data-first-run-{language}"
             data.mkdir()
             (data / "settings.json").write_text(json.dumps({"language": language}))

@@ -1,4 +1,4 @@
-"""What the main window does with past images: the gallery dock, restoring parameters (from history
+"""What the main window does with past images: the gallery (the window places it), restoring parameters (from history
 or a dropped PNG), re-running with lineage, and save-as / copy / open folder.
 
 A helper the window owns (not a base class): it reaches the window only through the few things it
@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
-from PySide6.QtWidgets import QDockWidget, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 
 from ..errors import UserFacingError
 from .status_line import in_ui_language
@@ -49,7 +49,6 @@ class HistoryActions(QObject):
         super().__init__(window)
         self.window = window
         self.gallery: GalleryView | None = None
-        self.gallery_dock: QDockWidget | None = None
         self.next_parent_id: int | None = None  # the history image the next request descends from
         self.last_image: QImage | None = None
         self.last_path = ""
@@ -81,11 +80,6 @@ class HistoryActions(QObject):
         self.gallery.use_parameters.connect(self.use_record)
         self.gallery.rerun.connect(self.rerun_record)
         self.gallery.status.connect(self._say)
-        self.gallery_dock = QDockWidget(self.window)
-        self.gallery_dock.setObjectName("galleryDock")
-        self.gallery_dock.setWidget(self.gallery)
-        self.gallery_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gallery_dock)
 
     def use_record(self, record) -> None:
         """Fill the editor from a history image; what is generated next (edited or not, another

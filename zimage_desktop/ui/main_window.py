@@ -1,14 +1,14 @@
-"""The main window: prompt and settings on the left, the live preview in the middle, the queue."""
+"""The main window: the parameters beside the canvas, the queue under the parameters and the history under the canvas."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
@@ -18,7 +18,9 @@ from ..engine.sizes import presets
 from ..errors import BadInputError
 from ..models.readiness import Readiness, check_models
 from .history_actions import HistoryActions
+from .canvas import CanvasPanel
 from .preview_view import PreviewView
+from .panes import MainPanes, prompt_page
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
 from .menus import MainMenus
@@ -103,6 +105,7 @@ class MainWindow(QMainWindow):
         self.size_note = QLabel()
         self.size_note.setObjectName("sizeNote")
         self.size_note.setWordWrap(True)
+        self.size_note.hide()  # an empty row would leave a gap in the form
         self.steps_spin = QSpinBox()
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
@@ -157,12 +160,13 @@ class MainWindow(QMainWindow):
         form.addRow(self.labels["sampler"], self.sampling)
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
-        form.addRow(buttons)
-        self.queue = QueuePanel(self.controller)
-        self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
-        form.addRow(self.queue)
         form.addRow(self.model_button)
+        # narrow sidebar: labels go above their fields instead of squeezing them
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         left.setLayout(form)
+        self.queue = QueuePanel(self.controller)
+        self.queue.track(self.worker.worker_event)
+        self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
         from .poster import PosterPanel
 
         self.poster = PosterPanel(self.paths.data / "poster_templates", current_language())
@@ -176,27 +180,27 @@ class MainWindow(QMainWindow):
         self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
-        self.mode_tabs.addTab(left, "")
+        self.mode_tabs.addTab(prompt_page(left, buttons), "")
         self.mode_tabs.addTab(self.poster.scroll_area(), "")
 
         center = QWidget()
         col = QVBoxLayout(center)
+        col.setContentsMargins(0, 0, 0, 0)
         self.preview = PreviewView()
+        self.canvas = CanvasPanel(self.preview)
+        self.canvas.status.connect(lambda text: self.status.say(text))
+        self.canvas.history_image = self._selected_history_image
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
         self.status = StatusLine()
         self.status.setObjectName("statusLabel")
         self.status.setWordWrap(True)
-        col.addWidget(self.preview, 1)
+        col.addWidget(self.canvas, 1)
         col.addWidget(self.progress)
         col.addWidget(self.status)
-        splitter = QSplitter()
-        splitter.addWidget(self.mode_tabs)
-        splitter.addWidget(center)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([400, 780])
-        self.setCentralWidget(splitter)
         self.history.build_gallery()
+        self.panes = MainPanes(self, self.paths.window_state, tabs=self.mode_tabs, queue=self.queue, center=center,
+                               gallery=self.gallery)
         self._build_menus()
         self.setAcceptDrops(True)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
@@ -205,10 +209,19 @@ class MainWindow(QMainWindow):
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
         self._update_count()
 
+    def _selected_history_image(self) -> QImage | None:
+        records = self.gallery.selected() if self.gallery is not None else []
+        if not records:
+            return None
+        image = QImage(records[0].path)
+        return None if image.isNull() else image
+
     def _build_menus(self) -> None:
         self.menus = MainMenus(self, save=self.save_as, open_folder=self.history.open_folder, copy=self.history.copy_image,
                                actual_size=self.preview.set_actual_size, models=self.open_model_manager,
-                               settings=self.open_settings, language=self.language_requested.emit)
+                               settings=self.open_settings, language=self.language_requested.emit,
+                               zoom=self.preview, theme=lambda theme: self.store.update(theme=theme),
+                               panes=self.panes)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Z-Image Desktop"))
@@ -231,9 +244,7 @@ class MainWindow(QMainWindow):
         self.enhance_panel.retranslate()
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))
         self.model_button.setText(self.tr("Models…"))
-        self.menus.retranslate(self.settings.language)
-        if self.history.gallery_dock is not None:
-            self.history.gallery_dock.setWindowTitle(self.tr("History"))
+        self.menus.retranslate(self.settings.language, self.settings.theme)
         self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
         self._update_count()
         if not self.status.text():
@@ -262,6 +273,7 @@ class MainWindow(QMainWindow):
             self.width_spin.setValue(data[0])
             self.height_spin.setValue(data[1])
             self.size_note.clear()
+            self.size_note.hide()
 
     def _snap_custom(self) -> None:
         w, h = self.width_spin.value(), self.height_spin.value()
@@ -271,8 +283,10 @@ class MainWindow(QMainWindow):
             self.height_spin.setValue(sh)
             self.size_note.setText(self.tr("Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.")
                                    .replace("%1", str(w)).replace("%2", str(h)).replace("%3", str(sw)).replace("%4", str(sh)))
+            self.size_note.show()
         else:
             self.size_note.clear()
+            self.size_note.hide()
 
     def _reuse_seed(self) -> None:
         if self.last_seed is not None:
@@ -378,6 +392,8 @@ class MainWindow(QMainWindow):
             self.refresh_models_state()
 
     def _on_started(self, e: JobStarted) -> None:
+        if e.request is not None:
+            self.canvas.job_started(e.request.width, e.request.height)
         self.progress.setRange(0, e.total * e.image_count)
         self.progress.setValue(0)
         self.status.say(lambda: self.tr("Generating…"))
@@ -396,7 +412,7 @@ class MainWindow(QMainWindow):
         self.history.last_image, self.history.last_path, self.last_seed = e.image, e.path, e.seed
         if self.gallery is not None:
             self.gallery.refresh()
-        self.preview.show_image(e.image)
+        self.canvas.set_result(e.image)
         self.status.say(lambda: self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
                         .replace("%2", e.path or self.tr("(not saved)"))
                         + (f" ({in_ui_language(e.message)})" if e.message else ""))
@@ -444,6 +460,8 @@ class MainWindow(QMainWindow):
             self.menus.check_language(self.settings.language)
         elif key == "models_dir":
             self.refresh_models_state()
+        elif key == "theme":
+            self.menus.check_theme(self.settings.theme)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -494,6 +512,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._closing = True
+        self.panes.save()
         self.worker.stop(2000)
         if getattr(self, "_model_dialog", None) is not None:
             self._model_dialog.shutdown()

@@ -8,7 +8,7 @@ from typing import Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
+    QComboBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
     QPushButton, QScrollArea, QSpinBox, QWidget,
 )
 
@@ -138,11 +138,10 @@ class PosterPanel(QWidget):
     def scroll_area(self) -> QScrollArea:
         """The panel in a scroll area that scrolls vertically: rows wrap to its width, so a
         horizontal bar appears only in a pane narrower than the form's minimum (about 280 px)."""
-        scroll = QScrollArea()
+        from .scroll_area import VerticalScrollArea
+
+        scroll = VerticalScrollArea(self)  # also keeps the sidebar from being narrowed past the form
         scroll.setObjectName("posterScroll")
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self)
-        scroll.setWidgetResizable(True)
         return scroll
 
     def showEvent(self, event) -> None:

@@ -2,6 +2,57 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>CanvasPanel</name>
+    <message>
+        <source>Fit</source>
+        <translation>适应</translation>
+    </message>
+    <message>
+        <source>Fit the image to the view (Ctrl+0)</source>
+        <translation>缩放图像以适应视图（Ctrl+0）</translation>
+    </message>
+    <message>
+        <source>Actual size (Ctrl+1); Ctrl+wheel zooms, dragging pans</source>
+        <translation>实际大小（Ctrl+1）；Ctrl+滚轮缩放，拖动平移</translation>
+    </message>
+    <message>
+        <source>Compare:</source>
+        <translation>对比：</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Side by side</source>
+        <translation>并排</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>分割线</translation>
+    </message>
+    <message>
+        <source>with the previous result</source>
+        <translation>与上一张结果</translation>
+    </message>
+    <message>
+        <source>with the selected history image</source>
+        <translation>与历史中选中的图片</translation>
+    </message>
+    <message>
+        <source>Where the line between the two images is (or drag the line)</source>
+        <translation>两张图片之间分割线的位置（也可直接拖动分割线）</translation>
+    </message>
+    <message>
+        <source>Nothing to compare with yet: finish a second image, or select one in the history.</source>
+        <translation>还没有可对比的图片：再生成一张，或在历史中选择一张。</translation>
+    </message>
+    <message>
+        <source>Select an image in the history to compare with.</source>
+        <translation>请在历史中选择一张用于对比的图片。</translation>
+    </message>
+</context>
+<context>
     <name>EnhanceFlow</name>
     <message>
         <source>The enhanced scene is in the Scene field; the poster prompt was composed again.</source>
@@ -425,6 +476,14 @@
         <translation>模型…</translation>
     </message>
     <message>
+        <source>steps</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
         <source>Up</source>
         <translation>上移</translation>
     </message>
@@ -439,6 +498,10 @@
     <message>
         <source>Cancel all</source>
         <translation>全部取消</translation>
+    </message>
+    <message>
+        <source>Image %1/%2 · step %3/%4</source>
+        <translation>第 %1/%2 张 · 第 %3/%4 步</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -477,8 +540,36 @@
         <translation>复制图片</translation>
     </message>
     <message>
+        <source>Fit to window</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
         <source>Actual size (100%)</source>
         <translation>实际大小 (100%)</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>缩小</translation>
+    </message>
+    <message>
+        <source>History pane</source>
+        <translation>历史面板</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
     </message>
     <message>
         <source>Model manager…</source>
@@ -487,10 +578,6 @@
     <message>
         <source>Settings…</source>
         <translation>设置…</translation>
-    </message>
-    <message>
-        <source>History</source>
-        <translation>历史</translation>
     </message>
     <message>
         <source>Follow the system</source>
