@@ -194,7 +194,7 @@ def test_viewer_actions_and_keys(qtbot, gallery, tmp_path):
     gallery.open_viewer()
     viewer = gallery.viewer
     qtbot.waitUntil(lambda: QApplication.activeWindow() is viewer, timeout=5000)  # keys go to the viewer
-    assert viewer.commands["favourite"].text().endswith("(F)") and "(←)" in viewer.prev_button.text()
+    assert viewer.commands["favourite"].toolTip().endswith("(F)") and "(←)" in viewer.prev_button.text()
     assert {"use", "rerun", "vary", "favourite", "copy", "save", "folder", "delete"} <= set(viewer.commands)
     _key(qtbot, viewer, Qt.Key.Key_Right)
     assert viewer.row == 1 and PROMPTS[1] in viewer.details.toPlainText()
@@ -217,7 +217,7 @@ def test_viewer_actions_and_keys(qtbot, gallery, tmp_path):
     translations = Translations.for_app(QGuiApplication.instance())
     translations.apply("zh_CN")
     try:
-        qtbot.waitUntil(lambda: viewer.commands["favourite"].text() == "★ 收藏  (F)", timeout=5000)
+        qtbot.waitUntil(lambda: viewer.commands["favourite"].toolTip() == "★ 收藏  (F)", timeout=5000)
     finally:
         translations.apply("en")
     with qtbot.waitSignal(gallery.use_parameters, timeout=5000) as used:

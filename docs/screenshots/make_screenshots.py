@@ -1,11 +1,12 @@
 """Screenshots of the real window (run under Xvfb): the main window in English and Chinese, light
 and dark, at 1180×760 (the default size) and 1600×1000, after two generations with the tiny random
-test model; and the first-run model manager.
+test model; the poster tab with a template; the image viewer; and the first run (no models: the
+main window's "Get models" and the model manager).
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py [--only main]
 
-``main-<language>.png`` is the default size in the light theme (the README shows it); the others are
-``main-<language>-<theme>-<width>x<height>.png``.
+``main-<language>.jpg`` is the default size in the light theme (the README shows it); the others are
+``main-<language>-<theme>-<width>x<height>.jpg``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ PROMPTS = {"zh_CN": ("海报，标题文字“新春特惠”，金色粗体，�
            "en": ('A poster with the headline "SPRING SALE" in bold gold letters, centred; '
                   "red lanterns and plum blossoms, soft morning light",
                   "An orange cat on a window sill, afternoon sun, film grain")}
+
+
+def shot(widget, name: str) -> None:
+    """JPEG, not PNG: the tiny model's images are noise, which PNG cannot compress (1.3 MB a shot)."""
+    widget.grab().save(str(OUT / f"{name}.jpg"), "JPG", 85)
 
 
 def main() -> int:
@@ -78,10 +84,26 @@ def main() -> int:
                     if width > SIZES[0][0]:  # the large shots also show compare: the line splits two images
                         win.canvas.mode.setCurrentIndex(win.canvas.mode.findData("split"))
                     wait(300)
-                    name = (f"main-{language}.png" if (theme, width) == ("light", 1180) else
-                            f"main-{language}-{theme}-{width}x{height}.png")
-                    win.grab().save(str(OUT / name))
+                    shot(win, f"main-{language}" if (theme, width) == ("light", 1180) else
+                         f"main-{language}-{theme}-{width}x{height}")
+                win.canvas.mode.setCurrentIndex(0)
+                win.mode_tabs.setCurrentIndex(1)  # the poster tab, a template applied
+                win.poster.apply_template(0)
+                for width, height in SIZES:
+                    win.resize(width, height)
+                    wait(300)
+                    shot(win, f"poster-{language}-{theme}-{width}x{height}")
+                win.mode_tabs.setCurrentIndex(0)
                 win.controller.cancel_all()
+                if theme == "light":  # the viewer, over the window
+                    win.resize(*SIZES[0])
+                    win.gallery.view.setCurrentIndex(win.gallery.model.index(0))
+                    win.gallery.open_viewer()
+                    wait(300)
+                    win.gallery.viewer.resize(980, 640)
+                    wait(300)
+                    shot(win.gallery.viewer, f"viewer-{language}")
+                    win.gallery.viewer.close()
                 win.close()
         for language in ("en", "zh_CN") if only != "main" else ():
             data = Path(tmp) / f"data-first-run-{language}"
@@ -93,10 +115,15 @@ def main() -> int:
             dialog = win._model_dialog
             dialog.resize(900, 520)
             wait(300)
-            dialog.grab().save(str(OUT / f"model-manager-{language}.png"))
+            shot(dialog, f"model-manager-{language}")
+            dialog.close_button.click()  # what a new user sees behind it: Get models, and why
+            win.resize(*SIZES[0])
+            win.generate()
+            wait(300)
+            shot(win, f"first-run-{language}")
             win.close()
     QApplication.instance().quit()
-    print("saved", sorted(p.name for p in OUT.glob("*.png")))
+    print("saved", sorted(p.name for p in OUT.glob("*.jpg")))
     return 0
 
 

@@ -88,7 +88,8 @@ class ImageViewer(QDialog):
                  "folder": self.tr("Open folder"), "delete": self.tr("Delete")}
         for name, text in texts.items():
             key = self.commands[name].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            self.commands[name].setText(f"{text}  ({key})" if key else text)
+            self.commands[name].setText(text)  # the key in the tooltip: with it, the bar did not fit 980 px
+            self.commands[name].setToolTip(f"{text}  ({key})" if key else text)
         self.show_row(self.row)  # the field names are translated too
 
     def changeEvent(self, event) -> None:
