@@ -11,6 +11,28 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from tests.fixtures import TinyModels, build_tiny_models  # noqa: E402
 
 
+def _wait_in_event_loop(ms: int) -> None:
+    """QTest.qWait for these tests: PySide6's keeps the GIL while it waits, so the app's worker
+    thread (Python + torch) barely ran while a test waited for it — a 2-step tiny generation took
+    30 s instead of 0.2 s. The app itself runs QApplication.exec(), which lets it run; waiting in a
+    QEventLoop does the same. Deferred deletions are delivered as qWait does."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def _release_the_gil_while_waiting() -> None:
+    from PySide6.QtTest import QTest
+
+    QTest.qWait = staticmethod(_wait_in_event_loop)  # pytest-qt's waitUntil and the tests' own waits
+
+
+_release_the_gil_while_waiting()
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> TinyModels:
     """Tiny random Z-Image models in all three layouts (read-only: copy before changing)."""
