@@ -146,7 +146,7 @@ def test_compare_without_a_reference_says_why(qtbot):
     canvas.status.connect(said.append)
     canvas.set_result(solid("#ff0000"))
     canvas.mode.setCurrentIndex(canvas.mode.findData("split"))
-    assert said and "Nothing to compare" in said[-1] and canvas.preview.split_image is None
+    assert said and "Nothing to compare" in said[-1]() and canvas.preview.split_image is None
 
 
 # -- the window ---------------------------------------------------------------------------------

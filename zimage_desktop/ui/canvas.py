@@ -17,7 +17,7 @@ PREVIOUS, HISTORY = "previous", "history"
 
 
 class CanvasPanel(QWidget):
-    status = Signal(str)
+    status = Signal(object)  # a function that says it in the UI language (StatusLine.say)
 
     def __init__(self, preview: PreviewView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,8 +143,9 @@ class CanvasPanel(QWidget):
         self.split_slider.setVisible(mode == SPLIT)
         reference = self.reference() if mode != OFF else None
         if mode != OFF and reference is None:
-            self.status.emit(self.tr("Nothing to compare with yet: finish a second image, or select one in the history.")
-                             if self.source.currentData() == PREVIOUS else
+            previous = self.source.currentData() == PREVIOUS
+            self.status.emit(lambda: self.tr("Nothing to compare with yet: finish a second image, or select one in the "
+                                             "history.") if previous else
                              self.tr("Select an image in the history to compare with."))
         self.preview.set_split(reference if mode == SPLIT else None, self.split_slider.value() / 1000)
         side = mode == SIDE_BY_SIDE and reference is not None

@@ -40,7 +40,7 @@ NEEDS_SELECTION = ("view", "use", "rerun", "vary", "favourite", "copy", "export"
 class GalleryView(QWidget):
     use_parameters = Signal(object)  # HistoryRecord
     rerun = Signal(object, bool)  # HistoryRecord, new seed?
-    status = Signal(str)
+    status = Signal(object)  # a function that says it in the UI language (StatusLine.say)
 
     def __init__(self, store: HistoryStore, trash_dir: Path, parent=None, paths=None) -> None:
         super().__init__(parent)
@@ -229,7 +229,7 @@ class GalleryView(QWidget):
         if self.model.rowCount():  # the next image is selected, so Del can go on
             self.select_only(self.model.index(max(0, min(row, self.model.rowCount() - 1))))
         self._update_enabled()
-        self.status.emit(self.tr("Deleted %n image(s); Undo brings them back.", "", len(records)))
+        self.status.emit(lambda: self.tr("Deleted %n image(s); Undo brings them back.", "", len(records)))
 
     def undo_delete(self) -> None:
         if not self.undo_stack:
@@ -240,7 +240,7 @@ class GalleryView(QWidget):
             if item.record.favourite:
                 self.store.set_favourite(new_id, True)
         self.model.reload()
-        self.status.emit(self.tr("Restored %n image(s).", "", len(restored)))
+        self.status.emit(lambda: self.tr("Restored %n image(s).", "", len(restored)))
 
     def open_viewer(self) -> None:
         from .viewer import ImageViewer
@@ -259,7 +259,7 @@ class GalleryView(QWidget):
 
         records = self.selected()
         if len(records) != 2:
-            self.status.emit(self.tr("Select two images to compare."))
+            self.status.emit(lambda: self.tr("Select two images to compare."))
             return
         dialog = QDialog(self)
         dialog.setObjectName("compareDialog")
@@ -285,14 +285,14 @@ class GalleryView(QWidget):
         if not folder:
             return []
         out = operations.export(records, Path(folder))
-        self.status.emit(self.tr("Exported %n image(s).", "", len(out)))
+        self.status.emit(lambda: self.tr("Exported %n image(s).", "", len(out)))
         return out
 
     def copy_selected(self) -> None:
         records = self.selected()
         if records:
             QGuiApplication.clipboard().setImage(QImage(records[0].path))
-            self.status.emit(self.tr("Image copied."))
+            self.status.emit(lambda: self.tr("Image copied."))
 
     def import_folder(self, folder: str = "", paths=None) -> int:
         """Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history, where they are."""
@@ -305,7 +305,7 @@ class GalleryView(QWidget):
             return 0
         added, skipped = import_images(Path(folder), paths or self.paths, self.store)
         self.model.reload()
-        self.status.emit(self.tr("Imported %1 images; skipped %2 without usable parameters.")
+        self.status.emit(lambda: self.tr("Imported %1 images; skipped %2 without usable parameters.")
                          .replace("%1", str(len(added))).replace("%2", str(len(skipped))))
         return len(added)
 

@@ -20,7 +20,6 @@ from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
 from ..poster.templates import builtin_templates, save_user_template, user_templates
 from .poster_tokens import PromptTokens
-from .status_line import in_ui_language
 from .wheel_guard import guard_wheel
 
 WARNING_STYLE = "color: #c0392b;"
@@ -35,7 +34,7 @@ def compact(box: QComboBox) -> QComboBox:
 
 class PosterPanel(QWidget):
     generate_requested = Signal(object)  # GenerationRequest
-    status = Signal(str)
+    status = Signal(object)  # text, or an engine message (StatusLine.say renders it)
 
     def __init__(self, user_dir: Path, language: str = "en", parent=None) -> None:
         super().__init__(parent)
@@ -324,4 +323,4 @@ class PosterPanel(QWidget):
         try:
             self.generate_requested.emit(self.request())
         except Exception as exc:  # BadInputError: empty prompt etc.
-            self.status.emit(in_ui_language(exc))
+            self.status.emit(exc)
