@@ -7,28 +7,24 @@ from typing import TYPE_CHECKING, Any, Callable
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget,
+    QHBoxLayout, QMainWindow, QMessageBox,
+    QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
-from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
+from ..engine.request import GenerationRequest
 from ..engine.request_builder import RequestBuilder
-from ..engine.sizes import presets
 from ..errors import BadInputError
 from ..models.readiness import Readiness, check_models
 from .history_actions import HistoryActions
+from .parameters_form import ParametersForm
 from .canvas import CanvasPanel
 from .preview_view import PreviewView
 from .panes import MainPanes, prompt_page
-from .sampling_controls import SamplingControls
-from .seed_edit import SeedEdit
 from .menus import MainMenus
 from .queue_panel import QueuePanel
-from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
 from .controller import GenerationController
 from .enhance_flow import EnhanceFlow
-from .enhance_panel import EnhancePanel
 from .settings_store import SettingsStore
 from .plan_text import explain_plan
 from .status_line import StatusLine, in_ui_language
@@ -50,7 +46,6 @@ class MainWindow(QMainWindow):
                  worker: GenerationWorker) -> None:
         super().__init__()
         self.paths, self.store, self.controller, self.worker = paths, store, controller, worker
-        self.last_seed: int | None = None
         self.history = HistoryActions(self)
         self.dropped_read = self.history.dropped_read
         self.shown_after_s = 0.0  # set by app.run_app
@@ -74,96 +69,26 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         self.resize(1180, 760)
-        left = QWidget()
-        form = QFormLayout()
-        self.prompt = PromptEdit()
+        self.form = form = ParametersForm()
+        # the names the menus, the history actions and the tests use
+        self.prompt, self.enhance_button, self.enhance_panel = form.prompt, form.enhance_button, form.enhance_panel
+        self.size_combo, self.width_spin, self.height_spin = form.size_combo, form.width_spin, form.height_spin
+        self.steps_spin, self.seed_spin, self.seed_random = form.steps_spin, form.seed_spin, form.seed_random
+        self.count_spin, self.labels = form.count_spin, form.labels
         self.prompt.submitted.connect(self.generate)
-        self.prompt.textChanged.connect(self._update_count)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("tokenCount")
-        self.enhance_button = QPushButton()
-        self.enhance_button.setObjectName("enhanceButton")
-        self.enhance_panel = EnhancePanel()
         self.enhancer = EnhanceFlow(self.prompt, self.enhance_panel, self.controller, self)
         self.enhancer.status.connect(lambda text: self.status.say(text))
         self.enhance_button.clicked.connect(self.enhancer.enhance)
-        self.size_combo = QComboBox()
-        self.size_combo.setObjectName("sizeCombo")
-        self._presets = presets()
-        for p in self._presets:
-            self.size_combo.addItem(f"{p.tier} · {p.label}", (p.width, p.height))
-        self.size_combo.addItem("", None)  # custom, labelled in retranslate
-        self.size_combo.currentIndexChanged.connect(self._size_changed)
-        self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
-        for spin, name in ((self.width_spin, "widthSpin"), (self.height_spin, "heightSpin")):
-            spin.setObjectName(name)
-            spin.setRange(64, 4096)
-            spin.setSingleStep(16)
-            spin.setValue(1024)
-            spin.setEnabled(False)
-            spin.editingFinished.connect(self._snap_custom)
-        self.size_note = QLabel()
-        self.size_note.setObjectName("sizeNote")
-        self.size_note.setWordWrap(True)
-        self.size_note.hide()  # an empty row would leave a gap in the form
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setObjectName("stepsSpin")
-        self.steps_spin.setRange(1, MAX_STEPS)
-        self.steps_spin.setValue(8)
-        self.sampling = SamplingControls()
-        self.seed_spin = SeedEdit()
-        self.seed_spin.setObjectName("seedSpin")
-        self.seed_random = QCheckBox()
-        self.seed_random.setObjectName("seedRandomCheck")
-        self.seed_random.setChecked(True)
-        self.seed_random.toggled.connect(lambda on: self.seed_spin.setEnabled(not on))
-        self.seed_spin.setEnabled(False)
-        self.reuse_seed = QPushButton()
-        self.reuse_seed.setObjectName("reuseSeedButton")
-        self.reuse_seed.clicked.connect(self._reuse_seed)
-        self.count_spin = QSpinBox()
-        self.count_spin.setObjectName("countSpin")
-        self.count_spin.setRange(1, MAX_COUNT)
+        form.model_button.clicked.connect(self.open_model_manager)
         self.generate_button = QPushButton()
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self._main_action)
         self.cancel_button = QPushButton()
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.controller.cancel_current)
-        self.model_button = QPushButton()
-        self.model_button.setObjectName("modelManagerButton")
-        self.model_button.clicked.connect(self.open_model_manager)
-
-        size_row = QHBoxLayout()
-        size_row.addWidget(self.width_spin)
-        size_row.addWidget(QLabel("×"))
-        size_row.addWidget(self.height_spin)
-        size_row.addStretch(1)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed_spin, 1)
-        seed_row.addWidget(self.seed_random)
-        seed_row.addWidget(self.reuse_seed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 2)
         buttons.addWidget(self.cancel_button, 1)
-        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count")}
-        form.addRow(self.prompt)
-        prompt_row = QHBoxLayout()
-        prompt_row.addWidget(self.count_label, 1)
-        prompt_row.addWidget(self.enhance_button)
-        form.addRow(prompt_row)
-        form.addRow(self.enhance_panel)
-        form.addRow(self.labels["size"], self.size_combo)
-        form.addRow(self.labels["custom"], size_row)
-        form.addRow(self.size_note)
-        form.addRow(self.labels["steps"], self.steps_spin)
-        form.addRow(self.labels["sampler"], self.sampling)
-        form.addRow(self.labels["seed"], seed_row)
-        form.addRow(self.labels["count"], self.count_spin)
-        form.addRow(self.model_button)
-        # narrow sidebar: labels go above their fields instead of squeezing them
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        left.setLayout(form)
         self.queue = QueuePanel(self.controller)
         self.queue.track(self.worker.worker_event)
         self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
@@ -180,7 +105,7 @@ class MainWindow(QMainWindow):
         self.poster.enhance_scene.clicked.connect(self.scene_enhancer.enhance)
         self.mode_tabs = QTabWidget()
         self.mode_tabs.setObjectName("modeTabs")
-        self.mode_tabs.addTab(prompt_page(left, buttons), "")
+        self.mode_tabs.addTab(prompt_page(form, buttons), "")
         self.mode_tabs.addTab(self.poster.scroll_area(), "")
 
         center = QWidget()
@@ -207,7 +132,6 @@ class MainWindow(QMainWindow):
         # Ctrl+E rewrites what the current tab describes: the prompt, or the poster's scene.
         QShortcut(QKeySequence("Ctrl+E"), self,
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
-        self._update_count()
 
     def _selected_history_image(self) -> QImage | None:
         records = self.gallery.selected() if self.gallery is not None else []
@@ -227,26 +151,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("Z-Image Desktop"))
         self.mode_tabs.setTabText(0, self.tr("Prompt"))
         self.mode_tabs.setTabText(1, self.tr("Poster"))
-        self.prompt.setPlaceholderText(self.tr(
-            "Describe the image. For text in the picture, put the exact words in quotes and say font, "
-            "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
-        self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
-        for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
-                          ("sampler", self.tr("Sampler")),
-                          ("seed", self.tr("Seed")), ("count", self.tr("Images"))):
-            self.labels[key].setText(text)
-        self.seed_random.setText(self.tr("Random"))
-        self.reuse_seed.setText(self.tr("Reuse last"))
+        self.form.retranslate()
         self._show_main_action()
-        self.enhance_button.setText(self.tr("Enhance  (Ctrl+E)"))
-        self.enhance_button.setToolTip(self.tr(
-            "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
-        self.enhance_panel.retranslate()
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))
-        self.model_button.setText(self.tr("Models…"))
         self.menus.retranslate(self.settings.language, self.settings.theme)
         self.preview.set_placeholder(self.tr("Your image appears here, step by step."))
-        self._update_count()
         if not self.status.text():
             self.status.say(lambda: self.tr("Ready."))
 
@@ -257,69 +166,18 @@ class MainWindow(QMainWindow):
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def _update_count(self) -> None:
-        text = self.prompt.toPlainText()
-        tokens = estimate_tokens(text)
-        self.count_label.setText(self.tr("%n characters", "", len(text)) + " · " +
-                                 self.tr("≈%1 / %2 tokens").replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
-        self.count_label.setStyleSheet("color: #c0392b;" if tokens > TOKEN_LIMIT else "")
-
-    def _size_changed(self) -> None:
-        data = self.size_combo.currentData()
-        custom = data is None
-        self.width_spin.setEnabled(custom)
-        self.height_spin.setEnabled(custom)
-        if not custom:
-            self.width_spin.setValue(data[0])
-            self.height_spin.setValue(data[1])
-            self.size_note.clear()
-            self.size_note.hide()
-
-    def _snap_custom(self) -> None:
-        w, h = self.width_spin.value(), self.height_spin.value()
-        sw, sh = snap_size(w), snap_size(h)
-        if (sw, sh) != (w, h):
-            self.width_spin.setValue(sw)
-            self.height_spin.setValue(sh)
-            self.size_note.setText(self.tr("Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.")
-                                   .replace("%1", str(w)).replace("%2", str(h)).replace("%3", str(sw)).replace("%4", str(sh)))
-            self.size_note.show()
-        else:
-            self.size_note.clear()
-            self.size_note.hide()
-
-    def _reuse_seed(self) -> None:
-        if self.last_seed is not None:
-            self.seed_random.setChecked(False)
-            self.seed_spin.setValue(self.last_seed)
-
     def requests(self) -> RequestBuilder:
         """Builds every request of the window with the settings as they are now."""
         return RequestBuilder(profile=self.settings.profile)
 
     def build_request(self) -> GenerationRequest:
-        if self.size_combo.currentData() is None:
-            self._snap_custom()
-        sampler, scheduler = self.sampling.values()
-        return self.requests().new(self.prompt.toPlainText(), width=self.width_spin.value(),
-                                   height=self.height_spin.value(), steps=self.steps_spin.value(),
-                                   seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
-                                   count=self.count_spin.value(), sampler=sampler, scheduler=scheduler,
-                                   original_prompt=self.enhancer.original_for(self.prompt.toPlainText()))
+        text = self.prompt.toPlainText()
+        return self.requests().new(text, original_prompt=self.enhancer.original_for(text), **self.form.values())
 
     def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
         """Fill the editor from a past request (history, or a dropped PNG)."""
-        self.prompt.setPlainText(request.prompt)
+        self.form.apply(request)
         self.enhancer.remember(request.prompt, request.original_prompt)
-        index = self.size_combo.findData((request.width, request.height))
-        self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
-        self.width_spin.setValue(request.width)
-        self.height_spin.setValue(request.height)
-        self.steps_spin.setValue(request.steps)
-        self.sampling.set_values(request.sampler, request.scheduler)
-        self.seed_random.setChecked(False)
-        self.seed_spin.setValue(request.seed)
-        self.count_spin.setValue(1)
         self.status.say(lambda: self.tr("Parameters restored.") + "".join("  " + in_ui_language(n) for n in notes))
 
     def generate(self) -> None:
@@ -409,7 +267,7 @@ class MainWindow(QMainWindow):
                         .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
 
     def _on_image(self, e: ImageDone) -> None:
-        self.history.last_image, self.history.last_path, self.last_seed = e.image, e.path, e.seed
+        self.history.last_image, self.history.last_path, self.form.last_seed = e.image, e.path, e.seed
         if self.gallery is not None:
             self.gallery.refresh()
         self.canvas.set_result(e.image)

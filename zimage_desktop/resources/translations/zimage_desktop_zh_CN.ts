@@ -404,14 +404,6 @@
         <translation>获取模型…</translation>
     </message>
     <message>
-        <source>Enhance  (Ctrl+E)</source>
-        <translation>扩写  (Ctrl+E)</translation>
-    </message>
-    <message>
-        <source>Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)</source>
-        <translation>用已下载的文本编码器把想法扩写成详细的提示词（离线）</translation>
-    </message>
-    <message>
         <source>Z-Image Desktop</source>
         <translation>Z-Image 桌面版</translation>
     </message>
@@ -424,44 +416,8 @@
         <translation>海报</translation>
     </message>
     <message>
-        <source>Describe the image. For text in the picture, put the exact words in quotes and say font, colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中</source>
-        <translation>描述你想要的画面。需要在图中出现的文字请放在引号里，并说明字体、颜色和位置，例如：标题文字“新春特惠”，金色粗体，居中</translation>
-    </message>
-    <message>
-        <source>Custom size…</source>
-        <translation>自定义尺寸…</translation>
-    </message>
-    <message>
-        <source>Size</source>
-        <translation>尺寸</translation>
-    </message>
-    <message>
-        <source>Width × height</source>
-        <translation>宽 × 高</translation>
-    </message>
-    <message>
-        <source>Steps</source>
-        <translation>步数</translation>
-    </message>
-    <message>
-        <source>Seed</source>
-        <translation>种子</translation>
-    </message>
-    <message>
-        <source>Images</source>
-        <translation>张数</translation>
-    </message>
-    <message>
         <source>Queue</source>
         <translation>队列</translation>
-    </message>
-    <message>
-        <source>Random</source>
-        <translation>随机</translation>
-    </message>
-    <message>
-        <source>Reuse last</source>
-        <translation>沿用上次</translation>
     </message>
     <message>
         <source>Generate  (Ctrl+Enter)</source>
@@ -470,10 +426,6 @@
     <message>
         <source>Cancel  (Esc)</source>
         <translation>取消  (Esc)</translation>
-    </message>
-    <message>
-        <source>Models…</source>
-        <translation>模型…</translation>
     </message>
     <message>
         <source>steps</source>
@@ -591,20 +543,6 @@
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
-    <message numerus="yes">
-        <source>%n characters</source>
-        <translation>
-            <numerusform>%n 个字符</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>≈%1 / %2 tokens</source>
-        <translation>≈%1 / %2 词元</translation>
-    </message>
-    <message>
-        <source>Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.</source>
-        <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
-    </message>
     <message>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
@@ -644,10 +582,6 @@
     <message>
         <source>No model files yet: choose what to download.</source>
         <translation>还没有模型文件：请选择要下载的内容。</translation>
-    </message>
-    <message>
-        <source>Sampler</source>
-        <translation>采样器</translation>
     </message>
 </context>
 <context>
@@ -831,6 +765,75 @@
     <message>
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
+    </message>
+</context>
+<context>
+    <name>ParametersForm</name>
+    <message>
+        <source>Describe the image. For text in the picture, put the exact words in quotes and say font, colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中</source>
+        <translation>描述你想要的画面。需要在图中出现的文字请放在引号里，并说明字体、颜色和位置，例如：标题文字“新春特惠”，金色粗体，居中</translation>
+    </message>
+    <message>
+        <source>Custom size…</source>
+        <translation>自定义尺寸…</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>Width × height</source>
+        <translation>宽 × 高</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>采样器</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>张数</translation>
+    </message>
+    <message>
+        <source>Random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Reuse last</source>
+        <translation>沿用上次</translation>
+    </message>
+    <message>
+        <source>Enhance  (Ctrl+E)</source>
+        <translation>扩写  (Ctrl+E)</translation>
+    </message>
+    <message>
+        <source>Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)</source>
+        <translation>用已下载的文本编码器把想法扩写成详细的提示词（离线）</translation>
+    </message>
+    <message>
+        <source>Models…</source>
+        <translation>模型…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n characters</source>
+        <translation>
+            <numerusform>%n 个字符</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>≈%1 / %2 tokens</source>
+        <translation>≈%1 / %2 词元</translation>
+    </message>
+    <message>
+        <source>Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.</source>
+        <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,174 @@
+"""The parameters sidebar of the prompt tab: prompt, size, steps, sampler, seed and count.
+
+It holds what the next request will be and nothing else: the window builds the request from
+``values()`` and fills the form back from a past one with ``apply()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+
+from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
+from ..engine.sizes import presets
+from .enhance_panel import EnhancePanel
+from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
+from .sampling_controls import SamplingControls
+from .seed_edit import SeedEdit
+
+
+class ParametersForm(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.last_seed: int | None = None  # the seed of the last image made, for "Reuse last"
+        self.prompt = PromptEdit()
+        self.prompt.textChanged.connect(self._update_count)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("tokenCount")
+        self.enhance_button = QPushButton()
+        self.enhance_button.setObjectName("enhanceButton")
+        self.enhance_panel = EnhancePanel()
+        self.size_combo = QComboBox()
+        self.size_combo.setObjectName("sizeCombo")
+        for p in presets():
+            self.size_combo.addItem(f"{p.tier} · {p.label}", (p.width, p.height))
+        self.size_combo.addItem("", None)  # custom, labelled in retranslate
+        self.size_combo.currentIndexChanged.connect(self._size_changed)
+        self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
+        for spin, name in ((self.width_spin, "widthSpin"), (self.height_spin, "heightSpin")):
+            spin.setObjectName(name)
+            spin.setRange(64, 4096)
+            spin.setSingleStep(16)
+            spin.setValue(1024)
+            spin.setEnabled(False)
+            spin.editingFinished.connect(self.snap_custom)
+        self.size_note = QLabel()
+        self.size_note.setObjectName("sizeNote")
+        self.size_note.setWordWrap(True)
+        self.size_note.hide()  # an empty row would leave a gap in the form
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setObjectName("stepsSpin")
+        self.steps_spin.setRange(1, MAX_STEPS)
+        self.steps_spin.setValue(8)
+        self.sampling = SamplingControls()
+        self.seed_spin = SeedEdit()
+        self.seed_spin.setObjectName("seedSpin")
+        self.seed_random = QCheckBox()
+        self.seed_random.setObjectName("seedRandomCheck")
+        self.seed_random.setChecked(True)
+        self.seed_random.toggled.connect(lambda on: self.seed_spin.setEnabled(not on))
+        self.seed_spin.setEnabled(False)
+        self.reuse_seed = QPushButton()
+        self.reuse_seed.setObjectName("reuseSeedButton")
+        self.reuse_seed.clicked.connect(self._reuse_seed)
+        self.count_spin = QSpinBox()
+        self.count_spin.setObjectName("countSpin")
+        self.count_spin.setRange(1, MAX_COUNT)
+        self.model_button = QPushButton()
+        self.model_button.setObjectName("modelManagerButton")
+
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.width_spin)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.height_spin)
+        size_row.addStretch(1)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.seed_random)
+        seed_row.addWidget(self.reuse_seed)
+        prompt_row = QHBoxLayout()
+        prompt_row.addWidget(self.count_label, 1)
+        prompt_row.addWidget(self.enhance_button)
+        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count")}
+        form = QFormLayout(self)
+        form.addRow(self.prompt)
+        form.addRow(prompt_row)
+        form.addRow(self.enhance_panel)
+        form.addRow(self.labels["size"], self.size_combo)
+        form.addRow(self.labels["custom"], size_row)
+        form.addRow(self.size_note)
+        form.addRow(self.labels["steps"], self.steps_spin)
+        form.addRow(self.labels["sampler"], self.sampling)
+        form.addRow(self.labels["seed"], seed_row)
+        form.addRow(self.labels["count"], self.count_spin)
+        form.addRow(self.model_button)
+        # narrow sidebar: labels go above their fields instead of squeezing them
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self._update_count()
+
+    def retranslate(self) -> None:  # the window calls it (on start and on a language change)
+        self.prompt.setPlaceholderText(self.tr(
+            "Describe the image. For text in the picture, put the exact words in quotes and say font, "
+            "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
+        self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
+        for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
+                          ("sampler", self.tr("Sampler")), ("seed", self.tr("Seed")), ("count", self.tr("Images"))):
+            self.labels[key].setText(text)
+        self.seed_random.setText(self.tr("Random"))
+        self.reuse_seed.setText(self.tr("Reuse last"))
+        self.enhance_button.setText(self.tr("Enhance  (Ctrl+E)"))
+        self.enhance_button.setToolTip(self.tr(
+            "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
+        self.enhance_panel.retranslate()
+        self.model_button.setText(self.tr("Models…"))
+        self._update_count()
+
+    def _update_count(self) -> None:
+        text = self.prompt.toPlainText()
+        tokens = estimate_tokens(text)
+        self.count_label.setText(self.tr("%n characters", "", len(text)) + " · " +
+                                 self.tr("≈%1 / %2 tokens").replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
+        self.count_label.setStyleSheet("color: #c0392b;" if tokens > TOKEN_LIMIT else "")
+
+    def _size_changed(self) -> None:
+        data = self.size_combo.currentData()
+        custom = data is None
+        self.width_spin.setEnabled(custom)
+        self.height_spin.setEnabled(custom)
+        if not custom:
+            self.width_spin.setValue(data[0])
+            self.height_spin.setValue(data[1])
+            self.size_note.clear()
+            self.size_note.hide()
+
+    def snap_custom(self) -> None:
+        """Custom sides to the nearest allowed size, saying so when they moved."""
+        w, h = self.width_spin.value(), self.height_spin.value()
+        sw, sh = snap_size(w), snap_size(h)
+        if (sw, sh) != (w, h):
+            self.width_spin.setValue(sw)
+            self.height_spin.setValue(sh)
+            self.size_note.setText(self.tr("Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.")
+                                   .replace("%1", str(w)).replace("%2", str(h)).replace("%3", str(sw)).replace("%4", str(sh)))
+            self.size_note.show()
+        else:
+            self.size_note.clear()
+            self.size_note.hide()
+
+    def _reuse_seed(self) -> None:
+        if self.last_seed is not None:
+            self.seed_random.setChecked(False)
+            self.seed_spin.setValue(self.last_seed)
+
+    def values(self) -> dict[str, Any]:
+        """The keyword arguments of ``RequestBuilder.new`` that this form holds (seed None: random)."""
+        if self.size_combo.currentData() is None:
+            self.snap_custom()
+        sampler, scheduler = self.sampling.values()
+        return dict(width=self.width_spin.value(), height=self.height_spin.value(), steps=self.steps_spin.value(),
+                    seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
+                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler)
+
+    def apply(self, request: GenerationRequest) -> None:
+        """Fill the form from a past request (history, or a dropped PNG): one image, its seed."""
+        self.prompt.setPlainText(request.prompt)
+        index = self.size_combo.findData((request.width, request.height))
+        self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
+        self.width_spin.setValue(request.width)
+        self.height_spin.setValue(request.height)
+        self.steps_spin.setValue(request.steps)
+        self.sampling.set_values(request.sampler, request.scheduler)
+        self.seed_random.setChecked(False)
+        self.seed_spin.setValue(request.seed)
+        self.count_spin.setValue(1)
