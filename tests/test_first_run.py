@@ -179,3 +179,33 @@ def test_model_manager_warns_when_the_drive_is_too_small(qtbot, tmp_path, hub, t
     assert dialog.totals.text().startswith("Selected: 10000000.0 GB")
     assert "Not enough free space" in dialog.totals.text()
     win.close()
+
+
+def test_closing_while_the_worker_cannot_stop_yet_waits_for_it(qtbot, tmp_path, monkeypatch):
+    """A hardware probe or a model load cannot be interrupted; closing then must wait for the
+    worker (with the window off the screen), not leave a running QThread to be destroyed, which
+    aborts the whole process."""
+    import threading
+    import time
+
+    from zimage_desktop.engine import devices
+
+    entered = threading.Event()
+    real_probe = devices.probe
+
+    def slow_probe():
+        entered.set()
+        time.sleep(3)  # longer than the 2 s the window used to wait
+        return real_probe()
+
+    monkeypatch.setattr(devices, "probe", slow_probe)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    win = run_app(str(data), exec_loop=False)
+    try:
+        qtbot.waitUntil(entered.is_set, timeout=20000)
+        win.close()
+        assert not win.isVisible() and not win.worker.isRunning()
+    finally:
+        win.worker.wait()  # keep the next tests alive whatever the outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import cast
@@ -65,4 +66,7 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
     app.aboutToQuit.connect(lambda: worker.stop(2000))
     if not exec_loop:
         return window
-    return app.exec()
+    code = app.exec()
+    if worker.isRunning():  # stuck in a driver call: destroying a running QThread would abort with a core dump
+        os._exit(code)
+    return code

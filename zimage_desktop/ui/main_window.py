@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from .gallery import GalleryView
 
 
+WORKER_STOP_MS = 120_000
+
+
 class MainWindow(QMainWindow):
     language_requested = Signal(str)
     status: StatusLine
@@ -371,7 +374,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self._closing = True
         self.panes.save()
-        self.worker.stop(2000)
+        # The worker ends after its current step, or after a model load or hardware probe that cannot
+        # be interrupted; Qt aborts the process if a running thread is destroyed, so wait for it —
+        # with the window already gone from the screen.
+        self.hide()
+        self.worker.stop(WORKER_STOP_MS)
         if getattr(self, "_model_dialog", None) is not None:
             self._model_dialog.shutdown()
         if self.gallery is not None:

@@ -48,17 +48,20 @@ def missing_models_text(readiness: Readiness) -> str:
 
 class DownloadThread(QThread):
     progress = Signal(object)  # DownloadEvent
-    done = Signal(object, object)  # DownloadReport | None, the UserFacingError that stopped the set | None
+    done = Signal(object, object)  # DownloadReport | None, the error that stopped the set | None
 
-    def __init__(self, downloader, files) -> None:
-        super().__init__()
+    def __init__(self, downloader, files, parent) -> None:
+        # Owned by the dialog, deleted once finished: "done" reaches the dialog (which lets go of
+        # the thread) before run() has returned, and a QThread destroyed while running aborts.
+        super().__init__(parent)
         self.downloader, self.files = downloader, files
+        self.finished.connect(self.deleteLater)
 
     def run(self) -> None:
         try:
             report = self.downloader.download(self.files, self.progress.emit)
             self.done.emit(report, None)
-        except UserFacingError as exc:
+        except Exception as exc:  # a bug included: "done" must come, or the dialog would wait forever
             self.done.emit(None, exc)
 
 
@@ -264,7 +267,7 @@ class ModelManagerDialog(QDialog):
             self.status.say(exc)
             return
         files = [f for c in self._catalog().resolve(names) for f in c.files]
-        self.download_thread = DownloadThread(downloader, files)
+        self.download_thread = DownloadThread(downloader, files, self)
         self.download_thread.progress.connect(self.on_progress)
         self.download_thread.done.connect(self.on_done)
         self.retry_button.hide()
@@ -360,4 +363,6 @@ class ModelManagerDialog(QDialog):
         """The app is quitting: stop a running download (what arrived is kept and resumes)."""
         if self.download_thread is not None:
             self.download_thread.downloader.cancel()
-            self.download_thread.wait(3000)
+            # a connection attempt or the reachability probe ends on its own timeout, not on cancel;
+            # a QThread destroyed while running aborts the process
+            self.download_thread.wait(60_000)
