@@ -276,6 +276,20 @@ def test_dark_scheme_gives_a_dark_window_and_the_theme_setting_wins(qtbot, windo
     wait_for_lightness(qtbot, window, dark=False)
 
 
+
+def test_the_settings_dialog_chooses_the_theme_too(qtbot, window):
+    from zimage_desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.paths, window.settings, window.machine, window)
+    qtbot.addWidget(dialog)
+    assert dialog.theme.currentData() == window.settings.theme
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    window.store.update(**dialog.changes())  # what the window does on OK
+    assert window.settings.theme == "dark" and window.menus.themes["dark"].isChecked()
+    wait_for_lightness(qtbot, window, dark=True)
+    window.store.update(theme="system")
+
+
 def test_settings_shortcut_and_view_menu(window):
     assert QKeySequence("Ctrl+,") in window.menus.settings.shortcuts()
     window.preview.show_image(solid("#123456"))

@@ -1,4 +1,4 @@
-"""Settings: language, folders, device and memory profile, previews, download source and token."""
+"""Settings: language, theme, folders, device and memory profile, previews, download source and token."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ class SettingsDialog(QDialog):
         for code in ("system", "zh_CN", "en"):
             self.language.addItem("", code)
         self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        self.theme = QComboBox()
+        self.theme.setObjectName("themeCombo")
+        for code in ("system", "light", "dark"):
+            self.theme.addItem("", code)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         self.models_dir = QLineEdit(settings.models_dir or str(paths.default_models))
         self.browse = QPushButton()
         self.browse.clicked.connect(self._browse)
@@ -52,9 +57,10 @@ class SettingsDialog(QDialog):
         self.token_to_mirror.setChecked(settings.hf_token_to_mirror)
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
-        self.labels = {key: QLabel() for key in ("language", "models", "data", "device", "profile", "source", "mirror",
-                                                  "token")}
+        self.labels = {key: QLabel() for key in ("language", "theme", "models", "data", "device", "profile", "source",
+                                                  "mirror", "token")}
         form.addRow(self.labels["language"], self.language)
+        form.addRow(self.labels["theme"], self.theme)
         form.addRow(self.labels["models"], models_row)
         form.addRow(self.labels["data"], self.data_dir)
         form.addRow(self.labels["device"], self.device)
@@ -74,6 +80,7 @@ class SettingsDialog(QDialog):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Settings"))
         for combo, texts in ((self.language, (self.tr("Follow the system"), "简体中文", "English")),
+                             (self.theme, (self.tr("Follow the system"), self.tr("Light"), self.tr("Dark"))),
                              (self.device, (self.tr("Automatic"), "NVIDIA CUDA", "Apple MPS", "CPU")),
                              (self.source, (self.tr("Hugging Face"), self.tr("Hugging Face mirror"),
                                             self.tr("ModelScope (China)")))):
@@ -87,7 +94,7 @@ class SettingsDialog(QDialog):
         self.token_to_mirror.setToolTip(self.tr("Off: the token goes to huggingface.co only. Turn on only for a "
                                                 "mirror you trust with your account."))
         self.token.setPlaceholderText(self.tr("optional; stored readable only by you"))
-        for key, text in (("language", self.tr("Language")), ("models", self.tr("Models folder")),
+        for key, text in (("language", self.tr("Language")), ("theme", self.tr("Theme")), ("models", self.tr("Models folder")),
                           ("data", self.tr("Data folder")), ("device", self.tr("Device")),
                           ("profile", self.tr("Memory profile")), ("source", self.tr("Download source")),
                           ("mirror", self.tr("Mirror address")), ("token", self.tr("Hugging Face token"))):
@@ -120,7 +127,7 @@ class SettingsDialog(QDialog):
         if self.token.text().strip():
             save_token(self.paths.data, self.token.text())
         models = self.models_dir.text().strip()
-        return dict(language=self.language.currentData(),
+        return dict(language=self.language.currentData(), theme=self.theme.currentData(),
                     models_dir="" if models == str(self.paths.default_models) else models,
                     device=self.device.currentData(), profile=self.profile.currentData(),
                     previews=self.previews.isChecked(), download_source=self.source.currentData(),
