@@ -155,6 +155,14 @@ def test_the_token_count_is_live_exact_and_guards_generate(qtbot, window):
     assert "c0392b" in panel.token_count.styleSheet()
     panel.generate.click()
     assert requests == [] and "512" in window.status.text()  # refused before anything is queued
+    from zimage_desktop.ui.translations import Translations
+
+    Translations.for_app(QApplication.instance()).apply("zh_CN")  # the refusal is said again in Chinese
+    try:
+        qtbot.waitUntil(lambda: "512" in window.status.text() and "Z-Image" in window.status.text()
+                        and "tokens" not in window.status.text(), timeout=5000)
+    finally:
+        Translations.for_app(QApplication.instance()).apply("en")
     panel.body.setPlainText("第一行")
     assert "512" not in panel.warnings.text() and panel.token_count.styleSheet() == ""
     panel.generate.click()

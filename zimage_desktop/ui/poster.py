@@ -278,11 +278,7 @@ class PosterPanel(QWidget):
         self.token_count.setText(text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
         over = tokens > TOKEN_LIMIT
         self.token_count.setStyleSheet(WARNING_STYLE if over else "")
-        problem = ""
-        if over:
-            problem = (self.tr("The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.") if exact else
-                       self.tr("The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it."))
-            problem = problem.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT))
+        problem = self._too_long(tokens, exact) if over else ""
         if problem != self._token_problem:
             self._token_problem = problem
             self._show_warnings()
@@ -301,10 +297,16 @@ class PosterPanel(QWidget):
                                   count=self.variants.value(),
                                   extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
+    def _too_long(self, tokens: int, exact: bool) -> str:
+        text = (self.tr("The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.") if exact else
+                self.tr("The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it."))
+        return text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT))
+
     def _generate(self) -> None:
         tokens, exact = self.tokens.count(self.prompt.toPlainText())
         if tokens > TOKEN_LIMIT and exact:
-            self.status.emit(self._token_problem)  # the engine would refuse it anyway, after loading
+            # the engine would refuse it anyway, after loading; said again on a language switch
+            self.status.emit(lambda: self._too_long(tokens, exact))
             return
         if tokens > TOKEN_LIMIT:
             box = QMessageBox(QMessageBox.Icon.Question, self.tr("Long prompt"),

@@ -1096,6 +1096,14 @@
         <translation>Hugging Face</translation>
     </message>
     <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
         <source>Hugging Face mirror</source>
         <translation>Hugging Face 镜像</translation>
     </message>
@@ -1114,6 +1122,10 @@
     <message>
         <source>Models folder</source>
         <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>主题</translation>
     </message>
     <message>
         <source>Data folder</source>
