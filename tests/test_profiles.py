@@ -80,6 +80,27 @@ def test_fp8_single_file_loads_without_upcasting(tmp_path, reference_image):
     assert psnr(image.image, reference_image) > 25
 
 
+@pytest.mark.parametrize("kind", ["fp8_scaled", "fp8_weight_scale"])
+def test_scaled_fp8_files_apply_their_scales(tmp_path, reference_image, kind):
+    """ComfyUI's scaled FP8 (weight = fp8 × per-layer scale, older scale_weight + scaled_fp8 marker,
+    newer weight_scale + comfy_quant with bf16 embedders): same picture as the plain file. Read as
+    plain, the weights would be off by their scales and the picture noise."""
+    from safetensors import safe_open
+
+    folder = tmp_path / kind
+    path = write_comfy_folder(build_tiny_pipeline(seed=0), folder, transformer=kind)
+    with safe_open(str(path), "pt") as f:  # the file is what those tools write
+        keys = set(f.keys())
+    scale_key = ".scale_weight" if kind == "fp8_scaled" else ".weight_scale"
+    assert any(k.endswith(scale_key) for k in keys)
+    assert ("scaled_fp8" in keys) == (kind == "fp8_scaled") and any(k.endswith(".comfy_quant") for k in keys) == (
+        kind == "fp8_weight_scale")
+    gen = Generator(folder, device="cpu", plan=reference_plan())
+    assert gen.ensure_loaded().transformer_form == "fp8"
+    assert gen.pipe.transformer.layers[0].attention.to_q.weight.dtype == torch.float8_e4m3fn
+    assert psnr(gen.run(REQ).images[0].image, reference_image) > 25
+
+
 @pytest.mark.parametrize("offload", ["none", "model", "group", "sequential"])
 def test_every_offload_mode_runs(many_forms, reference_image, offload):
     plan = replace(reference_plan(), offload=offload, text_encoder="cpu")

@@ -147,6 +147,9 @@ def write_comfy_folder(pipe, models_dir: Path, *, transformer: str = "safetensor
     if transformer == "gguf":
         path = models_dir / "diffusion_models" / f"tiny_zimage-{gguf_type}.gguf"
         write_gguf(tr_state, path, gguf_type)
+    elif transformer in ("fp8_scaled", "fp8_weight_scale"):
+        path = models_dir / "diffusion_models" / f"tiny_zimage_{transformer}.safetensors"
+        save_file(scaled_fp8_state(tr_state, transformer_prefix, new_style=transformer == "fp8_weight_scale"), path)
     elif transformer == "fp8":
         # Like the fp8 files people publish: weight matrices in float8_e4m3fn, the rest bf16.
         path = models_dir / "diffusion_models" / "tiny_zimage_fp8_e4m3fn.safetensors"
@@ -156,6 +159,32 @@ def write_comfy_folder(pipe, models_dir: Path, *, transformer: str = "safetensor
         path = models_dir / "diffusion_models" / "tiny_zimage_bf16.safetensors"
         save_file({k: v.to(torch.bfloat16) for k, v in tr_state.items()}, path)
     return path
+
+
+def scaled_fp8_state(state: dict[str, torch.Tensor], prefix: str = "", new_style: bool = False) -> dict[str, torch.Tensor]:
+    """A transformer as ComfyUI's *scaled* FP8 files store it: each weight matrix in float8_e4m3fn
+    divided by a per-layer scale (real weight = fp8 × scale). Older files name the scale
+    ``<layer>.scale_weight`` and carry a ``scaled_fp8`` marker; newer "mixed" ones name it
+    ``<layer>.weight_scale``, describe each layer in a ``<layer>.comfy_quant`` tensor (JSON bytes) and
+    keep the embedders and the final layer in bf16."""
+    import json
+
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        scaled = value.ndim == 2 and key.endswith(".weight") and (not new_style or ".layers." in f".{key}")
+        if not scaled:
+            out[key] = value.to(torch.bfloat16)
+            continue
+        base = key[: -len(".weight")]
+        scale = (value.float().abs().max() / 448).clamp(min=1e-12)
+        out[key] = (value.float() / scale).to(torch.float8_e4m3fn)
+        out[base + (".weight_scale" if new_style else ".scale_weight")] = scale.reshape(())
+        if new_style:
+            out[base + ".comfy_quant"] = torch.tensor(list(json.dumps({"format": "float8_e4m3fn"}).encode()),
+                                                      dtype=torch.uint8)
+    if not new_style:
+        out[prefix + "scaled_fp8"] = torch.zeros(0, dtype=torch.float8_e4m3fn)
+    return out
 
 
 def write_gguf(state: dict[str, torch.Tensor], path: Path, quant: str = "Q8_0") -> None:

@@ -49,7 +49,8 @@ def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dty
         model = model_cls.from_config(config) if hasattr(model_cls, "from_config") else model_cls(config)
     state: dict[str, torch.Tensor] = {}
     for file in files:
-        for key, value in load_file(str(file)).items():
+        tensors = load_file(str(file))
+        for key, value in (unscale_fp8(tensors) if keep_fp8 else tensors).items():
             if strip and key.startswith(strip):
                 key = key[len(strip):]
             if value.is_floating_point() and not (keep_fp8 and value.element_size() == 1):
@@ -110,12 +111,33 @@ def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
     # ComfyUI keys: convert (fused qkv is split along rows, which fp8 tensors allow), then assign.
     from accelerate import init_empty_weights
 
-    state = convert_z_image_transformer_checkpoint_to_diffusers(load_file(str(ms.transformer)))
+    state = convert_z_image_transformer_checkpoint_to_diffusers(unscale_fp8(load_file(str(ms.transformer))))
     with init_empty_weights(include_buffers=False):
         model = ZImageTransformer2DModel.from_config(config)
     state = {k: v if v.element_size() == 1 or not v.is_floating_point() else v.to(dtype) for k, v in state.items()}
     model.load_state_dict(state, assign=True, strict=True)
     return _upcast_layerwise_skipped(model.eval(), dtype)
+
+
+SCALE_SUFFIXES = (".scale_weight", ".weight_scale")  # ComfyUI's scaled FP8, older and newer files
+SCALE_MARKERS = ("scaled_fp8", ".input_scale", ".comfy_quant")
+
+
+def unscale_fp8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Apply the per-layer scales of a ComfyUI *scaled* FP8 file (real weight = fp8 × scale) and
+    drop its markers, giving plain float8 weights like the other FP8 files. Read as plain, a scaled
+    file loads without an error and makes a wrong picture (MODEL_FACTS), so this runs for every FP8
+    file; a plain one has nothing to change."""
+    scales = {}
+    for key in [k for k in state if k.endswith(SCALE_SUFFIXES)]:
+        suffix = next(s for s in SCALE_SUFFIXES if key.endswith(s))
+        scales[key[: -len(suffix)] + ".weight"] = state.pop(key)
+    for key in [k for k in state if k.endswith(SCALE_MARKERS)]:
+        del state[key]
+    for key, scale in scales.items():
+        weight = state[key]
+        state[key] = (weight.to(torch.float32) * scale.to(torch.float32)).to(weight.dtype)
+    return state
 
 
 def _upcast_layerwise_skipped(model, dtype: torch.dtype):

@@ -171,7 +171,9 @@ def transformer_form(index: TensorIndex) -> str:
     kind = max(counts, key=lambda k: counts[k]) if counts else ""
     if index.format == "gguf":
         return GGUF_FORM.get(kind, "Q8_0" if kind in ("F16", "BF16", "F32") else kind)
-    return "fp8" if kind.startswith("F8") else "bf16"
+    # any float8 matrix makes it an FP8 file: "mixed" ones keep the embedders and some layers in bf16,
+    # and only the FP8 loader reads (and applies) their scales
+    return "fp8" if any(k.startswith("F8") for k in counts) else "bf16"
 
 
 def _form_gib(found: dict[str, float], form: str, gib: float) -> None:
