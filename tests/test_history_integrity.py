@@ -4,6 +4,7 @@ and a damaged database heals itself from the images' metadata (issue 13)."""
 import json
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -211,3 +212,28 @@ def test_quick_check_with_odd_characters_in_the_folder(tmp_path):
     assert quick_check(paths.history_db) is None
     _damage(paths.history_db, pages=(2,))
     assert quick_check(paths.history_db) == "SQLite found damaged pages"
+
+
+def test_the_window_adopts_images_whose_row_a_kill_lost(qtbot, tmp_path):
+    """The image is renamed into place before its row commits: a kill in between leaves an image
+    with its parameters but no row. The next start adds it; a foreign PNG stays only reported."""
+    import sqlite3
+
+    from zimage_desktop.app import run_app
+
+    data = tmp_path / "data"
+    paths, saved, _ = _history_with_images(data, count=4)
+    lost = saved[2]
+    with sqlite3.connect(paths.history_db) as conn:  # what a kill between rename and commit leaves
+        conn.execute("DELETE FROM images WHERE id = ?", (lost.history_id,))
+    Image.new("RGB", (8, 8)).save(paths.images / "not-ours.png")  # no parameters: not adopted
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    win = run_app(str(data), exec_loop=False)
+    qtbot.addWidget(win)
+    assert win.gallery is not None and win.gallery.model.total == 5
+    store = win.gallery.store
+    adopted = [r for r in store.page(0, 100) if Path(r.path).resolve() == Path(lost.path).resolve()]
+    assert len(adopted) == 1 and adopted[0].request.seed == 2 and adopted[0].request.prompt == "image number 2 第2张"
+    assert "1 image(s) saved just before the app stopped were added" in win.status.text()
+    assert "1 images are not in the history" in win.status.text()  # the foreign one, reported as before
+    win.close()

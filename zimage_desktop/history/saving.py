@@ -98,6 +98,12 @@ def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | No
 def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list[int], dict[str, str]]:
     """Add PNGs made by this app, A1111/Forge or ComfyUI to the history, where they are (no copy).
     Returns (new history ids, {file: why it was skipped})."""
+    return import_files(sorted(Path(folder).rglob("*.png")), paths, store)
+
+
+def import_files(files: list[Path], paths: Paths, store: HistoryStore) -> tuple[list[int], dict[str, str]]:
+    """``import_images`` for these PNG files (the window adopts the images a crash left without
+    their row this way: the image is renamed into place before its row commits)."""
     from PIL import Image
 
     from .metadata import read_png_metadata
@@ -105,7 +111,7 @@ def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list
     known = {p.resolve() for p in store.image_paths().values()}
     added: list[int] = []
     skipped: dict[str, str] = {}
-    for path in sorted(Path(folder).rglob("*.png")):
+    for path in files:
         if path.resolve() in known:
             skipped[str(path)] = msg("saving.already_in_history", "already in the history")
             continue

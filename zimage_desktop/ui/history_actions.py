@@ -69,10 +69,26 @@ class HistoryActions(QObject):
             return
         self.gallery = GalleryView(store, self.window.paths.data / "trash", paths=self.window.paths)
         missing, orphans = store.reconcile(self.window.paths.images)
-        if missing or orphans:  # reported, never deleted
-            self._say(lambda: self.tr("History: %1 images are missing on disk, %2 images are not in the history "
-                                        "(nothing was deleted; see `zimage-desktop history check`).")
-                                .replace("%1", str(len(missing))).replace("%2", str(len(orphans))))
+        adopted: list[int] = []
+        if orphans:  # images whose row a crash or a kill lost (they carry their parameters): adopted
+            from ..history.saving import import_files
+
+            adopted, skipped = import_files(orphans, self.window.paths, store)
+            orphans = [p for p in orphans if str(p) in skipped]  # not ours, or unreadable: still only reported
+            if adopted:
+                self.gallery.refresh()
+
+        def report() -> str:
+            parts = [self.tr("%n image(s) saved just before the app stopped were added to the history.", "",
+                             len(adopted))] if adopted else []
+            if missing or orphans:  # reported, never deleted
+                parts.append(self.tr("History: %1 images are missing on disk, %2 images are not in the history "
+                                     "(nothing was deleted; see `zimage-desktop history check`).")
+                             .replace("%1", str(len(missing))).replace("%2", str(len(orphans))))
+            return " ".join(parts)
+
+        if adopted or missing or orphans:
+            self._say(report)
         if repaired is not None:  # told once: the next start finds a sound database
             self._say(lambda: self.tr("The history was damaged and has been rebuilt from %1 images; the damaged "
                                         "file was kept at %2.").replace("%1", str(repaired.restored))

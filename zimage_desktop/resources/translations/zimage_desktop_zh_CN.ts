@@ -277,6 +277,12 @@
         <source>History: %1 images are missing on disk, %2 images are not in the history (nothing was deleted; see `zimage-desktop history check`).</source>
         <translation>历史：%1 张图片的文件已不在磁盘上，%2 张图片不在历史中（未删除任何内容；详见 `zimage-desktop history check`）。</translation>
     </message>
+    <message numerus="yes">
+        <source>%n image(s) saved just before the app stopped were added to the history.</source>
+        <translation>
+            <numerusform>已将应用停止前刚保存的 %n 张图片加入历史。</numerusform>
+        </translation>
+    </message>
     <message>
         <source>This image carries no parameters that can be restored.</source>
         <translation>这张图片没有可恢复的参数。</translation>
