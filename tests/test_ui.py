@@ -83,6 +83,19 @@ def test_ctrl_enter_generates_and_esc_cancels(qtbot, window):
     assert "image" not in kinds(window) and window.status.text() == "Cancelled."
 
 
+def test_the_prompt_count_is_exact_with_the_models_tokenizer(qtbot, window):
+    from transformers import AutoTokenizer
+
+    from zimage_desktop.engine.prompts import PromptEncoder
+
+    folder = window.settings.models_path(window.paths) / "configs" / "z-image-turbo" / "tokenizer"
+    engine = PromptEncoder(AutoTokenizer.from_pretrained(str(folder), local_files_only=True), None, "tiny")
+    qtbot.waitUntil(lambda: window.form.tokens.counter is not None, timeout=10000)
+    window.prompt.setPlainText("海报，标题文字“新春特惠”，金色粗体 with a gold headline")
+    label = window.findChild(type(window.form.count_label), "tokenCount").text()
+    assert f" · {engine.token_count(window.prompt.toPlainText())} / 512 " in label and "≈" not in label
+
+
 def test_queue_of_three_with_one_removed(qtbot, window):
     window.prompt.setPlainText("queued")
     use_size(window, 1024, 1024)

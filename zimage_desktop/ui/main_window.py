@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.enhancer.status.connect(lambda text: self.status.say(text))
         self.enhance_button.clicked.connect(self.enhancer.enhance)
         form.model_button.clicked.connect(self.open_model_manager)
+        form.tokens.models_dir = lambda: self.settings.models_path(self.paths)
         self.generate_button = QPushButton()
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self._main_action)
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
         self.status.say(lambda: self.tr("Model ready: %1").replace("%1", explain_plan(e.plan) if e.plan else e.message))
         if not self.readiness.usable:
             self.refresh_models_state()
+        self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
 
     def _on_started(self, e: JobStarted) -> None:
         if e.request is not None:
@@ -335,6 +337,7 @@ class MainWindow(QMainWindow):
         """Until the models folder can generate, the main button gets models instead."""
         self.readiness = check_models(self.store.models_path())
         self._show_main_action()
+        self.form.tokens.refresh()  # a stat; the tokenizer itself is read on a thread
 
     def _show_main_action(self) -> None:
         self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)") if self.readiness.usable else self.tr("Get models…"))

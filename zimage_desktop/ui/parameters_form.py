@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QL
 from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from ..engine.sizes import presets
 from .enhance_panel import EnhancePanel
-from .prompt_editor import TOKEN_LIMIT, PromptEdit, estimate_tokens
+from .prompt_editor import TOKEN_LIMIT, PromptEdit
+from .prompt_tokens import PromptTokens
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
 
@@ -24,6 +25,8 @@ class ParametersForm(QWidget):
         self.last_seed: int | None = None  # the seed of the last image made, for "Reuse last"
         self.prompt = PromptEdit()
         self.prompt.textChanged.connect(self._update_count)
+        self.tokens = PromptTokens(self)  # exact once the models folder's tokenizer is read; the window sets models_dir
+        self.tokens.changed.connect(self._update_count)
         self.count_label = QLabel()
         self.count_label.setObjectName("tokenCount")
         self.enhance_button = QPushButton()
@@ -116,9 +119,10 @@ class ParametersForm(QWidget):
 
     def _update_count(self) -> None:
         text = self.prompt.toPlainText()
-        tokens = estimate_tokens(text)
+        tokens, exact = self.tokens.count(text)
+        count = self.tr("%1 / %2 tokens") if exact else self.tr("≈%1 / %2 tokens")
         self.count_label.setText(self.tr("%n characters", "", len(text)) + " · " +
-                                 self.tr("≈%1 / %2 tokens").replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
+                                 count.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
         self.count_label.setStyleSheet("color: #c0392b;" if tokens > TOKEN_LIMIT else "")
 
     def _size_changed(self) -> None:

@@ -19,7 +19,7 @@ from ..messages import render
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
 from ..poster.templates import builtin_templates, save_user_template, user_templates
-from .poster_tokens import PromptTokens
+from .prompt_tokens import PromptTokens
 from .wheel_guard import guard_wheel
 
 WARNING_STYLE = "color: #c0392b;"

@@ -827,6 +827,10 @@
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
+    <message>
+        <source>%1 / %2 tokens</source>
+        <translation>%1 / %2 词元</translation>
+    </message>
     <message numerus="yes">
         <source>%n characters</source>
         <translation>

@@ -1,4 +1,4 @@
-"""The poster prompt's token count, live: exact with the tokenizer of the models folder, estimated
+"""A prompt's token count, live (the prompt tab and the poster panel): exact with the tokenizer of the models folder, estimated
 until it is loaded or when there is none."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class PromptTokens(QObject):
             except RuntimeError:  # the panel was closed meanwhile
                 pass
 
-        threading.Thread(target=load, name="poster-tokenizer", daemon=True).start()
+        threading.Thread(target=load, name="prompt-tokenizer", daemon=True).start()
 
     def _on_loaded(self, key: tuple[str, int], counter: TokenCounter | None) -> None:
         if key == self._key:  # not a stale load of a folder that changed since
