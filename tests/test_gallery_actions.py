@@ -6,7 +6,7 @@ import shutil
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
 from zimage_desktop.engine.request import GenerationRequest
@@ -102,7 +102,7 @@ def test_keys_view_favourite_copy_delete_undo_and_rerun(qtbot, gallery):
 def test_context_menu_has_every_action_with_its_keys(qtbot, gallery):
     names = [a.objectName() for a in gallery.context_menu.actions() if not a.isSeparator()]
     assert names == [f"gallery_{name}" for name in ("view", "use", "rerun", "vary", "favourite", "copy", "export",
-                                                   "compare", "folder", "delete", "undo")]
+                                                   "compare", "canvas", "folder", "delete", "undo")]
     assert all(a.text() for a in gallery.context_menu.actions() if not a.isSeparator())
     assert gallery.commands["favourite"].shortcut().toString() == "F"
     assert gallery.commands["delete"].shortcut().matches(Qt.Key.Key_Delete) != 0
@@ -249,6 +249,12 @@ def test_r_in_the_window_re_runs_through_the_controller(qtbot, tmp_path, tiny_mo
         qtbot.waitUntil(lambda: gallery.model.rowCount() == 2, timeout=60000)
         child = gallery.model.rows[0]
         assert child.parent_id == parent.id and child.request.seed == parent.request.seed
+        # the context menu compares the selected image with the one on the canvas (the new result)
+        gallery.view.setCurrentIndex(gallery.model.index(1))
+        gallery.commands["canvas"].trigger()
+        canvas = win.canvas
+        assert canvas.mode.currentData() == "split" and canvas.reference() is not None
+        assert canvas.reference().size() == QImage(parent.path).size() and canvas.preview.split_image is canvas.reference()
     finally:
         win.close()
 

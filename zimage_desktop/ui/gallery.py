@@ -28,18 +28,20 @@ KEYS: dict[str, tuple[QKeySequence | QKeySequence.StandardKey | str, ...]] = {
     "copy": (QKeySequence.StandardKey.Copy,),
     "export": (),
     "compare": (),
+    "canvas": (),
     "folder": (),
     "delete": (QKeySequence.StandardKey.Delete,),
     "undo": (QKeySequence.StandardKey.Undo,),
 }
 # separators in the context menu come before these
 GROUP_STARTS = ("favourite", "delete")
-NEEDS_SELECTION = ("view", "use", "rerun", "vary", "favourite", "copy", "export", "folder", "delete")
+NEEDS_SELECTION = ("view", "use", "rerun", "vary", "favourite", "copy", "export", "canvas", "folder", "delete")
 
 
 class GalleryView(QWidget):
     use_parameters = Signal(object)  # HistoryRecord
     rerun = Signal(object, bool)  # HistoryRecord, new seed?
+    compare_on_canvas = Signal()  # the selected image against the canvas's current one
     status = Signal(object)  # a function that says it in the UI language (StatusLine.say)
 
     def __init__(self, store: HistoryStore, trash_dir: Path, parent=None, paths=None) -> None:
@@ -107,7 +109,8 @@ class GalleryView(QWidget):
 
     def _build_commands(self) -> dict[str, QAction]:
         slots = {
-            "view": self.open_viewer, "compare": self.compare_selected, "copy": self.copy_selected,
+            "view": self.open_viewer, "compare": self.compare_selected, "canvas": self.compare_on_canvas.emit,
+            "copy": self.copy_selected,
             "export": lambda: self.export_selected(), "folder": self._open_folder,
             "use": lambda: self._each(self.use_parameters.emit, first_only=True),
             "rerun": lambda: self._each(lambda r: self.rerun.emit(r, False)),
@@ -148,6 +151,7 @@ class GalleryView(QWidget):
         for i, text in enumerate((self.tr("Any shape"), self.tr("Square"), self.tr("Landscape"), self.tr("Portrait"))):
             self.shape_filter.setItemText(i, text)
         texts = {"view": self.tr("View"), "compare": self.tr("Compare two"), "export": self.tr("Export…"),
+                 "canvas": self.tr("Compare with the image on the canvas"),
                  "copy": self.tr("Copy image"), "use": self.tr("Use parameters"),
                  "rerun": self.tr("Re-run exactly"), "vary": self.tr("Vary (new seed)"),
                  "favourite": self.tr("★ Favourite"), "delete": self.tr("Delete"), "undo": self.tr("Undo delete"),

@@ -95,6 +95,7 @@ class HistoryActions(QObject):
                                 .replace("%2", str(repaired.kept_at)))
         self.gallery.use_parameters.connect(self.use_record)
         self.gallery.rerun.connect(self.rerun_record)
+        self.gallery.compare_on_canvas.connect(lambda: self.window.canvas.compare_with_history())
         self.gallery.status.connect(self._say)
 
     def use_record(self, record) -> None:

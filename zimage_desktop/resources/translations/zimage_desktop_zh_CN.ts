@@ -195,6 +195,10 @@
         <translation>对比两张</translation>
     </message>
     <message>
+        <source>Compare with the image on the canvas</source>
+        <translation>与画布上的图片对比</translation>
+    </message>
+    <message>
         <source>Use parameters</source>
         <translation>使用参数</translation>
     </message>
