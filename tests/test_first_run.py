@@ -40,6 +40,9 @@ def test_readiness_names_each_missing_part(tmp_path, comfy_copy):
     (comfy_copy / "vae" / "broken.safetensors").write_bytes(b"not a safetensors file")
     broken = check_models(comfy_copy)
     assert broken.missing == () and broken.problem and not broken.usable
+    from zimage_desktop.messages import render
+
+    assert render(broken.problem, "zh_CN") != broken.problem  # the loader's reason, said in Chinese in a Chinese UI
 
 
 def test_empty_models_folder_makes_the_main_button_get_models(qtbot, tmp_path, tiny_models):

@@ -21,7 +21,7 @@ PARTS = ("transformer", "text_encoder", "vae", "configs")
 @dataclass(frozen=True)
 class Readiness:
     missing: tuple[str, ...] = ()  # of PARTS: nothing of that kind is in the folder
-    problem: str = ""  # the loader's reason when every part is there but something is wrong with one
+    problem: str = ""  # the loader's reason (a Message) when every part is there but one is wrong
 
     @property
     def usable(self) -> bool:
@@ -35,7 +35,7 @@ def check_models(models_dir: Path) -> Readiness:
         mf.resolve_model_set(models_dir)
         return Readiness()
     except UserFacingError as exc:
-        problem = str(exc)
+        problem = exc.message  # a catalog message: the window says it in its language
     if (models_dir / "model_index.json").is_file():  # a diffusers folder: the loader's reason is the answer
         return Readiness(problem=problem)
     missing = tuple(part for part in PARTS if not _has(models_dir, part))

@@ -43,7 +43,8 @@ def missing_models_text(readiness: Readiness) -> str:
                  "configs": translate("ModelManagerDialog", "the configuration files")}
         return translate("ModelManagerDialog", "Cannot generate yet: the models folder lacks %1.").replace(
             "%1", translate("ModelManagerDialog", ", ").join(names[part] for part in readiness.missing)) + " " + hint
-    return translate("ModelManagerDialog", "Cannot generate yet: %1").replace("%1", readiness.problem) + " " + hint
+    return (translate("ModelManagerDialog", "Cannot generate yet: %1").replace("%1", in_ui_language(readiness.problem))
+            + " " + hint)
 
 
 class DownloadThread(QThread):
