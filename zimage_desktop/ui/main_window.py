@@ -98,9 +98,8 @@ class MainWindow(QMainWindow):
         self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
         from .poster import PosterPanel
 
-        self.poster = PosterPanel(self.paths.data / "poster_templates", current_language())
+        self.poster = PosterPanel(self.paths.data / "poster_templates", current_language(), tokens=form.tokens)
         self.poster.builder = self.requests
-        self.poster.tokens.models_dir = lambda: self.settings.models_path(self.paths)
         self.poster.generate_requested.connect(lambda request: self.submit(request, self.next_parent_id))
         self.poster.status.connect(lambda text: self.status.say(text))
         self.scene_enhancer = EnhanceFlow(self.poster.scene, self.poster.scene_panel, self.controller, self,

@@ -36,13 +36,14 @@ class PosterPanel(QWidget):
     generate_requested = Signal(object)  # GenerationRequest
     status = Signal(object)  # text, or an engine message (StatusLine.say renders it)
 
-    def __init__(self, user_dir: Path, language: str = "en", parent=None) -> None:
+    def __init__(self, user_dir: Path, language: str = "en", parent=None, tokens: PromptTokens | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("posterPanel")
         self.user_dir = user_dir
         self.language = language
         self.builder: Callable[[], RequestBuilder] = RequestBuilder  # the window's, with the chosen profile
-        self.tokens = PromptTokens(self)  # the window sets tokens.models_dir
+        # the window shares the prompt tab's counter: one tokenizer read, not two
+        self.tokens = tokens if tokens is not None else PromptTokens(self)
         self.tokens.changed.connect(self._update_tokens)
         self._composing = False
         self._edited = False
