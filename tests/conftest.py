@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 from pathlib import Path
@@ -59,6 +60,16 @@ def generators(tiny_models):
         "comfy": Generator(tiny_models.comfy, device="cpu", plan=plan),
         "gguf": Generator(tiny_models.gguf, device="cpu", plan=plan),
     }
+
+
+@pytest.fixture
+def data_with_models(tmp_path, tiny_models) -> Path:
+    """A data folder whose models folder holds the tiny GGUF kit, settings for the CPU in English."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copytree(tiny_models.gguf, data / "models")
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    return data
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """The main window's layout: canvas zoom and compare, the narrow sidebar, per-job progress in the
 queue, the light/dark palette and the layout kept between runs (pytest-qt, offscreen)."""
 
-import json
-import shutil
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QSize, Qt
@@ -16,14 +14,6 @@ from zimage_desktop.ui.canvas import CanvasPanel
 from zimage_desktop.ui.preview_view import PreviewView
 from zimage_desktop.ui.theme import ThemeController
 
-
-@pytest.fixture
-def data_with_models(tmp_path, tiny_models):
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copytree(tiny_models.gguf, data / "models")
-    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
-    return data
 
 
 def open_window(qtbot, data):

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import time
 
 import pytest
@@ -10,14 +9,6 @@ from PySide6.QtCore import QTimer
 
 from zimage_desktop.app import run_app
 
-
-@pytest.fixture
-def data_with_models(tmp_path, tiny_models):
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copytree(tiny_models.gguf, data / "models")
-    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
-    return data
 
 
 @pytest.fixture
