@@ -3,6 +3,7 @@ and raise sites go through the catalog instead of passing bare English."""
 
 import ast
 import errno
+import json
 import re
 from pathlib import Path
 
@@ -138,3 +139,14 @@ def test_cli_errors_follow_the_language_setting_then_the_system(tmp_path, monkey
     (tmp_path / "settings.json").write_text(f'{{"language": "{setting}"}}')
     assert main(["generate", "--prompt", "   ", "--data-dir", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == expected
+
+
+def test_no_message_id_is_translated_in_two_catalog_files():
+    """Features keep their Chinese in ``messages_zh_CN.d/<feature>.json``; one id lives in one file only."""
+    root = Path(__file__).resolve().parent.parent / "zimage_desktop" / "resources"
+    files = [root / "messages_zh_CN.json", *sorted((root / "messages_zh_CN.d").glob("*.json"))]
+    seen: dict[str, str] = {}
+    for path in files:
+        for key in json.loads(path.read_text(encoding="utf-8")):
+            assert key not in seen, f"{key} is in both {seen[key]} and {path.name}"
+            seen[key] = path.name

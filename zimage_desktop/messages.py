@@ -100,8 +100,15 @@ def _fill(template: str, params: dict[str, Any], language: str) -> str:
 
 @lru_cache(maxsize=None)
 def _catalog(language: str) -> dict[str, str]:
-    path = resources.files("zimage_desktop.resources") / f"messages_{language}.json"
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    # One main file plus one file per feature in ``messages_<lang>.d/`` (features land in parallel
+    # branches; separate files keep their translations from colliding). An id in two files is a bug
+    # that tests/test_messages.py reports.
+    root = resources.files("zimage_desktop.resources")
+    data: dict[str, str] = json.loads((root / f"messages_{language}.json").read_text(encoding="utf-8"))
+    extra = root / f"messages_{language}.d"
+    if extra.is_dir():
+        for part in sorted((p for p in extra.iterdir() if p.name.endswith(".json")), key=lambda p: p.name):
+            data.update(json.loads(part.read_text(encoding="utf-8")))
     return data
 
 
