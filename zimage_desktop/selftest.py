@@ -1,6 +1,6 @@
 """``zimage-desktop self-test``: prove an install works before any download.
 
-Builds tiny random Z-Image models in all three layouts, generates one small image from each with
+Loads every library class the app uses (engine/library_check.py), then builds tiny random Z-Image models in all three layouts, generates one small image from each with
 previews, writes it with metadata, reads the metadata back and checks that a seed repeats.
 """
 
@@ -21,6 +21,15 @@ def run_self_test(keep: Path | None = None) -> int:
     from .history.metadata import read_png_metadata, write_png
 
     started = time.perf_counter()
+    from .engine.library_check import REQUIRED, missing_imports
+
+    # First the libraries: a bundle that lacks a module or a data file says which, by name.
+    missing = missing_imports()
+    print(f"{'ok  ' if not missing else 'FAIL'} libraries: {len(REQUIRED) - len(missing)} of {len(REQUIRED)} classes load"
+          + ("".join(f"\n     {m}" for m in missing)))
+    if missing:
+        print("self-test failed: the libraries above cannot be loaded", file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory(prefix="zimage-selftest-") as tmp:
         root = keep or Path(tmp)
         models = build_tiny_models(root / "models")
