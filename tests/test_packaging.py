@@ -61,3 +61,59 @@ def test_desktop_file_and_metainfo():
         assert proc.returncode == 0, proc.stdout + proc.stderr
     for size in (16, 32, 48, 128, 256, 512):
         assert (ROOT / "packaging" / "icons" / f"zimage-desktop-{size}.png").exists()
+
+
+def _check_bundle():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_bundle", ROOT / "packaging" / "check_bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_bundle(tmp_path, module, leave_out=()):
+    """A one-folder bundle laid out as PyInstaller does (_internal/), holding what the spec collects."""
+    internal = tmp_path / "bundle" / "_internal"
+    for source, dest in module.bundle_datas():
+        if Path(source).name in leave_out:
+            continue
+        (internal / dest).mkdir(parents=True, exist_ok=True)
+        (internal / dest / Path(source).name).write_bytes(b"")
+    for key, dist in module._requirements_closure("zimage-desktop").items():
+        info = Path(str(getattr(dist, "_path", ""))).name
+        if info.endswith(".dist-info"):
+            (internal / info).mkdir(parents=True, exist_ok=True)
+    return tmp_path / "bundle"
+
+
+def test_bundle_check_finds_a_data_file_the_bundle_lacks(tmp_path):
+    """The check that would have caught transformers 5.25's `kernels` data (issue 26): a bundle without
+    kernels/_internals/python_depends.json is reported, by distribution and path; the complete one is not."""
+    module = _check_bundle()
+    wanted = {str(p) for _, files in module.expected_files().values() for p in files}
+    if "kernels/_internals/python_depends.json" not in wanted:
+        pytest.skip("this environment's transformers does not depend on kernels")
+    assert module.missing_files(_fake_bundle(tmp_path / "full", module)) == {}
+    report = module.missing_files(_fake_bundle(tmp_path / "lacking", module, leave_out={"python_depends.json"}))
+    assert report == {"kernels": ["kernels/_internals/python_depends.json"]}
+
+
+def test_the_lock_pins_every_runtime_dependency_at_an_allowed_version():
+    """packaging/requirements-lock.txt (the bundle's and the installers' versions) must cover what
+    pyproject.toml asks for, at versions it allows: a dependency added without refreshing the lock fails here."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (ROOT / "packaging" / "requirements-lock.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            req = Requirement(line)
+            pins[req.name.lower().replace("_", "-")] = str(next(iter(req.specifier)).version)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for text in [*project["dependencies"], *project["optional-dependencies"]["packaging"]]:
+        req = Requirement(text)
+        name = req.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is not in the lock: run bash packaging/lock.sh"
+        assert req.specifier.contains(pins[name], prereleases=True), f"lock has {name}=={pins[name]}, pyproject wants {req}"
