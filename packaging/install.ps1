@@ -21,7 +21,11 @@ if ($smi) {
     $why = "NVIDIA driver $driver, compute capability $cap`: $cuda"
 }
 Write-Host "PyTorch: $why"
-$commands = @("python -m pip install torch --index-url $index", "python -m pip install .")
+# Exact versions from the lock (refreshed on purpose with packaging/lock.sh), as constraints: only what the
+# app needs is installed, at the locked version; torch's build still comes from the index chosen above.
+$lock = "packaging\requirements-lock.txt"
+$torchPin = (Select-String -Path $lock -Pattern '^torch==' | Select-Object -First 1).Line.Split(" ")[0]
+$commands = @("python -m pip install $torchPin --index-url $index", "python -m pip install . --constraint $lock")
 foreach ($c in $commands) {
     if ($DryRun) { Write-Host $c } else { Invoke-Expression $c; if ($LASTEXITCODE) { exit $LASTEXITCODE } }
 }

@@ -33,11 +33,16 @@ else
     index="$base/cpu"
     why="no supported GPU found: CPU build (slow, but it works)"
 fi
+# Exact versions from the lock (packaging/requirements-lock.txt, refreshed on purpose with lock.sh): a new
+# upstream release cannot change what this installs. Constraints, not requirements: only what the app
+# needs is installed, at the locked version.
+lock=packaging/requirements-lock.txt
+torch_pin=$(grep -m1 '^torch==' "$lock" | cut -d' ' -f1)
 echo "PyTorch: $why"
 if [ -n "$index" ]; then
-    $dry "$PYTHON" -m pip install torch --index-url "$index"
+    $dry "$PYTHON" -m pip install "$torch_pin" --index-url "$index"
 else
-    $dry "$PYTHON" -m pip install torch
+    $dry "$PYTHON" -m pip install "$torch_pin"
 fi
-$dry "$PYTHON" -m pip install .
+$dry "$PYTHON" -m pip install . --constraint "$lock"
 echo "Done: start the app with  zimage-desktop"
