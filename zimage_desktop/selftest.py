@@ -1,7 +1,8 @@
 """``zimage-desktop self-test``: prove an install works before any download.
 
-Loads every library class the app uses (engine/library_check.py), then builds tiny random Z-Image models in all three layouts, generates one small image from each with
-previews, writes it with metadata, reads the metadata back and checks that a seed repeats.
+Loads every library class the app uses (engine/library_check.py), then builds tiny random Z-Image
+models in all three layouts, generates one small image from each with previews, writes it with
+metadata, reads the metadata back and checks that a seed repeats.
 """
 
 from __future__ import annotations
