@@ -130,7 +130,10 @@ def missing_files(bundle: Path, root: str = "zimage-desktop") -> dict[str, list[
     # every distribution's metadata folder must be there too.
     for key, dist in _requirements_closure(root).items():
         info = Path(str(getattr(dist, "_path", ""))).name  # the folder name as installed, which copy_metadata keeps
-        if info.endswith(".dist-info") and not any((place / info).is_dir() for place in places):
+        # An editable install of this project is found as the source tree's .egg-info by the spec.
+        norm = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
+        names = {info, f"{norm}.egg-info", f"{norm}-{dist.version}.dist-info"}
+        if info.endswith(".dist-info") and not any((place / name).is_dir() for place in places for name in names):
             report.setdefault(key, []).append(info)
     return report
 
