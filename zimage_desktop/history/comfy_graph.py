@@ -106,7 +106,8 @@ def _outputs(graph: Graph) -> list[str]:
 
 
 def _node_order(node_id: str) -> tuple[int, str]:
-    return (int(node_id), "") if node_id.isdigit() else (1 << 62, node_id)
+    # isdigit() is true for '²', which int() refuses: only plain ASCII numbers sort as numbers
+    return (int(node_id), "") if node_id.isascii() and node_id.isdigit() else (1 << 62, node_id)
 
 
 def find_sampler(graph: Graph, notes: list[str]) -> str | None:
@@ -281,10 +282,10 @@ def workflow_to_graph(text: str) -> Graph | None:
     if not isinstance(nodes, list) or not isinstance(links, list):
         return None
     origin: dict[Any, list[Any]] = {}
-    for link in links:
-        if isinstance(link, list) and len(link) >= 5:
+    for link in links:  # link ids are numbers; a list or dict in their place names no link
+        if isinstance(link, list) and len(link) >= 5 and _is_id(link[0]):
             origin[link[0]] = [str(link[1]), link[2]]
-        elif isinstance(link, dict) and "id" in link:
+        elif isinstance(link, dict) and _is_id(link.get("id")):
             origin[link["id"]] = [str(link.get("origin_id")), link.get("origin_slot", 0)]
     graph: Graph = {}
     nodes = [n for n in nodes if isinstance(n, dict) and isinstance(n.get("type"), str) and "id" in n]
@@ -299,10 +300,15 @@ def workflow_to_graph(text: str) -> Graph | None:
         elif isinstance(values, list):
             inputs.update((name, v) for name, v in zip(WIDGETS.get(node["type"], ()), values) if name)
         for slot in node.get("inputs") or []:
-            if isinstance(slot, dict) and isinstance(slot.get("name"), str) and slot.get("link") in origin:
+            if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")) \
+                    and slot["link"] in origin:
                 inputs[slot["name"]] = origin[slot["link"]]
         graph[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
     return graph or None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def parse_comfy_workflow(text: str) -> RecallValues | None:

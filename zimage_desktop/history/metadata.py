@@ -9,6 +9,7 @@ survive every reader; ComfyUI's graphs as ASCII JSON in tEXt, as ComfyUI writes 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +27,8 @@ from .comfy_export import api_prompt, workflow
 from .comfy_graph import parse_comfy_prompt, parse_comfy_workflow
 from .png_text import read_png_text
 from .recall import RecallValues, to_request
+
+log = logging.getLogger(__name__)
 
 ZIMAGE_KEY = "zimage"
 A1111_KEY = "parameters"
@@ -131,7 +134,12 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
         raw = texts.get(key)
         if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS:
             continue
-        found = reader(raw)
+        try:
+            found = reader(raw)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            log.warning("reading the %s chunk failed: %r", key, exc)  # an odd file: a note, never a crash
+            notes.append(msg("metadata.chunk_unreadable", "The {key} metadata could not be read.", key=key))
+            continue
         if found is None:
             continue
         try:
