@@ -37,7 +37,7 @@ from .http import MAX_REDIRECTS, RedirectRefused, ScopedSession
 from .reachability import probe_sources
 from .sources import (
     HF_ADDRESS, MODELSCOPE_ADDRESS,
-    SourceConfig, file_url, host_of, request_headers, sha256_from_headers, token_refusal, validate_endpoint,
+    SourceConfig, file_url, host_of, request_headers, scrub, sha256_from_headers, token_refusal, validate_endpoint,
 )
 from .throughput import RateLimiter, Sink, Speed
 
@@ -329,13 +329,13 @@ class Downloader:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retry(type(exc).__name__) from None
         except RedirectRefused as exc:
-            raise _SourceFailed(str(exc)) from None
+            raise _SourceFailed(scrub(str(exc))) from None
         except requests.TooManyRedirects:
             raise _SourceFailed(msg("download.more_than_redirects", "more than {MAX_REDIRECTS} redirects",
                                     MAX_REDIRECTS=MAX_REDIRECTS)) from None
         except requests.RequestException as exc:  # a bad URL or redirect target: this source cannot serve it
             raise _SourceFailed(msg("download.request_failed", "the request failed ({error_type}: {exc})",
-                                    error_type=type(exc).__name__, exc=str(exc)[:120])) from None
+                                    error_type=type(exc).__name__, exc=scrub(str(exc))[:120])) from None
         with response:
             code = response.status_code
             if code == 416 and offset and f.size == offset:
