@@ -163,3 +163,30 @@ def test_a_credential_inside_the_endpoint_is_not_repeated(tmp_path, data_dir, ca
                  "--models", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
     assert "not a web address" in err and "S3CRET" not in err
+
+
+# -- scaled FP8 files with damaged scales ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["missing", "infinite", "zero"])
+def test_scaled_fp8_with_bad_scales_is_refused_in_one_sentence(tmp_path, data_dir, capsys, damage):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from zimage_desktop.devkit.tiny import build_tiny_pipeline, write_comfy_folder
+
+    folder = tmp_path / "models"
+    path = write_comfy_folder(build_tiny_pipeline(seed=0), folder, transformer="fp8_scaled")
+    state = load_file(str(path))
+    key = sorted(k for k in state if k.endswith(".scale_weight"))[0]
+    if damage == "missing":
+        del state[key]
+    else:
+        state[key] = torch.full_like(state[key], float("inf") if damage == "infinite" else 0.0)
+    save_file(state, str(path), metadata={"format": "pt"})
+    assert main(["generate", "--models", str(folder), "--prompt", "fox", "--seed", "1", "--width", "256",
+                 "--height", "256", "--no-history", "--out", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    words = {"missing": "is missing", "infinite": "is not a finite number", "zero": "is zero or negative"}[damage]
+    assert "is a scaled FP8 file, but the scale of" in err and words in err and err.count("\n") == 1
+    assert not (tmp_path / "o.png").exists()
