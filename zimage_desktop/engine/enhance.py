@@ -23,7 +23,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from ..errors import BadInputError, ModelFilesError
+from ..errors import BadInputError, ModelFilesError, UserFacingError
 from ..messages import msg
 from .enhance_prompts import MAX_IDEA_CHARS, chat_parts, check_idea, language_of, restore_quotes
 from .placement import execution_device
@@ -116,6 +116,9 @@ def next_token(logits: torch.Tensor, sampling: Sampling, generator: torch.Genera
     """One token from float32 CPU logits (vocab,). With top-k the work after ``topk`` is on k
     candidates only: softmax, sort and draw over the whole 151,936-token vocabulary cost more
     than a 4B model's decoder step on a CPU."""
+    if not bool(torch.isfinite(logits).all()):
+        raise UserFacingError(msg("enhance.not_finite", "The text encoder computed invalid numbers (NaN or infinity); its "
+                                  "file may be damaged — verify it or download it again."))
     if sampling.temperature <= 0.0:
         return int(torch.argmax(logits))
     if 0 < sampling.top_k < logits.numel():
