@@ -78,8 +78,27 @@ def quick_check(db_path: Path) -> str | None:
         conn.close()
 
 
+def _writable(folder: Path) -> bool:
+    """Whether a file can be made in ``folder`` (a read-only disk or folder cannot hold WAL files,
+    and must not be taken for a damaged history)."""
+    import tempfile
+
+    if not folder.is_dir():
+        return True  # made on first write; a failure then is the store's to describe
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
+
+
 def open_history(paths: Paths) -> tuple[HistoryStore, RepairReport | None]:
-    """Open the history, repairing it first when it is damaged."""
+    """Open the history, repairing it first when it is damaged (read-only as it is, when the data
+    folder cannot be written)."""
+    if paths.history_db.is_file() and not _writable(paths.data):
+        return HistoryStore(paths.history_db, read_only=True), None
     problem = quick_check(paths.history_db)
     if problem is None:
         try:
