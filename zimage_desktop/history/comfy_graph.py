@@ -73,9 +73,11 @@ def _upstream(graph: Graph, node_id: str) -> list[str]:
     return [str(v[0]) for v in _inputs(graph, node_id).values() if is_link(v, graph)]
 
 
-def _nearest_sampler(graph: Graph, start_links: list[str]) -> str | None:
-    """Breadth-first along links from these nodes: the first sampler met."""
-    seen: set[str] = set()
+def _nearest_sampler(graph: Graph, start_links: list[str], seen: set[str] | None = None) -> str | None:
+    """Breadth-first along links from these nodes: the first sampler met. ``seen`` may be shared by
+    several searches: a node an earlier, fruitless search reached leads to no sampler, so it is not
+    walked again (the walk over every output stays linear in the graph's size)."""
+    seen = set() if seen is None else seen
     queue = deque(start_links)
     while queue:
         node_id = queue.popleft()
@@ -113,19 +115,21 @@ def _node_order(node_id: str) -> tuple[int, str]:
 def find_sampler(graph: Graph, notes: list[str]) -> str | None:
     """The sampler that made the saved image (the first pass of a chain of samplers)."""
     sampler = None
+    fruitless: set[str] = set()
     for output in _outputs(graph):
-        sampler = _nearest_sampler(graph, [output])
+        sampler = _nearest_sampler(graph, [output], fruitless)
         if sampler is not None:
             break
     if sampler is None:
         return None
-    chain = [sampler]
+    chain, in_chain = [sampler], {sampler}
     while True:
         latent = link_target(_inputs(graph, chain[-1]).get("latent_image"), graph)
         before = _nearest_sampler(graph, [latent]) if latent is not None else None
-        if before is None or before in chain:
+        if before is None or before in in_chain:
             break
         chain.append(before)
+        in_chain.add(before)
     if len(chain) > 1:
         notes.append(msg("comfy_graph.image_was_refined_by", "The image was refined by {passes} more sampler pass(es); the "
                          "first pass (node {node}) was recalled and is re-made without them.",
