@@ -158,6 +158,43 @@ def _linked(graph: Graph, node_id: str, key: str) -> str | None:
     return link_target(_inputs(graph, node_id).get(key), graph)
 
 
+JOIN_WORDS = ("concat", "join", "combine")  # StringConcatenate, Text Concatenate, JoinStrings …
+DELIMITER_KEYS = ("delimiter", "separator", "delim", "sep")
+
+
+def _lowered(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Input names as keys in lower case (custom nodes write ``Text``, ``STRING``), first one kept."""
+    out: dict[str, Any] = {}
+    for key, value in inputs.items():
+        out.setdefault(str(key).lower(), value)
+    return out
+
+
+def text_value(graph: Graph, value: Any, depth: int = 0) -> str | None:
+    """The text behind an input: a literal, or followed through string nodes — primitives and
+    text boxes by their text input (any case), joining nodes by joining their parts with their
+    delimiter, as ComfyUI's StringConcatenate does (``delimiter.join((string_a, string_b))``)."""
+    if isinstance(value, str):
+        return value
+    if not is_link(value, graph) or depth > MAX_DEPTH:
+        return None
+    node_id = str(value[0])
+    inputs = _lowered(_inputs(graph, node_id))
+    if any(word in _class(graph, node_id).lower() for word in JOIN_WORDS):
+        delimiter = next((inputs[k] for k in DELIMITER_KEYS if isinstance(inputs.get(k), str)), "")
+        parts = [text_value(graph, inputs[k], depth + 1) for k in sorted(inputs)
+                 if k.startswith(("string", "text")) and k not in DELIMITER_KEYS]
+        found = [p for p in parts if p]
+        if found:
+            return delimiter.join(found)
+    for key in TEXT_KEYS:
+        if key in inputs:
+            text = text_value(graph, inputs[key], depth + 1)
+            if text is not None:
+                return text
+    return None
+
+
 def positive_text(graph: Graph, start: Any) -> str | None:
     """Depth-first along positive conditioning links until a node with a text input."""
     seen: set[str] = set()
@@ -167,9 +204,9 @@ def positive_text(graph: Graph, start: Any) -> str | None:
         if node_id in seen:
             continue
         seen.add(node_id)
-        inputs = _inputs(graph, node_id)
+        inputs = _lowered(_inputs(graph, node_id))
         for key in TEXT_KEYS:
-            text = _scalar(graph, inputs.get(key), TEXT_KEYS)
+            text = text_value(graph, inputs.get(key))
             if isinstance(text, str) and text.strip():
                 return text
         nxt = [str(inputs[k][0]) for k in POSITIVE_KEYS if is_link(inputs.get(k), graph)]
