@@ -56,3 +56,54 @@ def test_text_inputs_are_matched_in_any_case(tmp_path):
     path = _png(tmp_path, [(b"tEXt", b"prompt\0" + json.dumps(graph).encode())])
     found = read_png_metadata(path)
     assert found.request is not None and found.request.prompt == "a lighthouse at dusk"
+
+
+# -- other tools' JSON, as they write it ------------------------------------------------------------
+
+
+def _text_png(tmp_path, texts: dict[str, str]):
+    info = PngImagePlugin.PngInfo()
+    for key, value in texts.items():
+        info.add_text(key, value)
+    path = tmp_path / "other.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    return path
+
+
+def test_swarmui_parameters(tmp_path):
+    params = {"sui_image_params": {"prompt": "a red kite over the dunes", "negativeprompt": "blurry",
+                                   "model": "z_image_turbo_bf16", "seed": 305223794, "steps": 9, "cfgscale": 1.0,
+                                   "aspectratio": "Custom", "width": 768, "height": 1024, "sampler": "euler",
+                                   "scheduler": "simple", "swarm_version": "0.9.6.2"},
+              "sui_extra_data": {"date": "2025-12-01", "prep_time": "0.01 sec", "generation_time": "2.40 sec"}}
+    found = read_png_metadata(_text_png(tmp_path, {"parameters": json.dumps(params, indent=2)}))
+    r = found.request
+    assert found.source == "swarmui" and r is not None and r.prompt == "a red kite over the dunes"
+    assert (r.seed, r.steps, r.width, r.height, r.sampler, r.scheduler) == (305223794, 9, 768, 1024, "euler", "simple")
+    assert any("negative prompt was dropped" in n for n in found.notes)
+
+
+def test_invokeai_metadata(tmp_path):
+    meta = {"generation_mode": "txt2img", "positive_prompt": "a tea house in the rain", "negative_prompt": "",
+            "width": 1024, "height": 768, "seed": 1234, "rand_device": "cpu", "cfg_scale": 4.5, "cfg_rescale_multiplier": 0,
+            "steps": 8, "scheduler": "euler", "model": {"key": "abc", "name": "Z-Image Turbo", "base": "z-image",
+                                                          "type": "main"}, "app_version": "6.9.0"}
+    found = read_png_metadata(_text_png(tmp_path, {"invokeai_metadata": json.dumps(meta),
+                                                   "invokeai_graph": json.dumps({"id": "g", "nodes": {}})}))
+    r = found.request
+    assert found.source == "invokeai" and r is not None and r.prompt == "a tea house in the rain"
+    assert (r.seed, r.steps, r.width, r.height) == (1234, 8, 1024, 768)
+    assert any("CFG 4.5 was not used" in n for n in found.notes)
+
+
+def test_novelai_comment(tmp_path):
+    comment = {"prompt": "a lantern festival, night", "steps": 28, "height": 1216, "width": 832, "scale": 5.0,
+               "uncond_scale": 0.0, "cfg_rescale": 0.0, "seed": 3870345063, "n_samples": 1, "noise_schedule": "karras",
+               "sampler": "k_euler", "uc": "lowres, bad anatomy", "request_type": "PromptGenerateRequest"}
+    found = read_png_metadata(_text_png(tmp_path, {"Title": "NovelAI generated image",
+                                                   "Description": "a lantern festival, night", "Software": "NovelAI",
+                                                   "Source": "NovelAI Diffusion V4.5 4BDE2A90",
+                                                   "Comment": json.dumps(comment)}))
+    r = found.request
+    assert found.source == "novelai" and r is not None and r.prompt == "a lantern festival, night"
+    assert (r.seed, r.steps, r.width, r.height, r.sampler) == (3870345063, 28, 832, 1216, "euler")

@@ -25,6 +25,7 @@ from ..fsutil import atomic_open
 from .a1111 import parse_a1111, parse_fooocus
 from .comfy_export import api_prompt, workflow
 from .comfy_graph import parse_comfy_prompt, parse_comfy_workflow
+from .other_tools import parse_invokeai, parse_novelai, parse_swarm
 from .png_text import read_png_text
 from .recall import RecallValues, to_request
 
@@ -156,7 +157,10 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
 
 
 def _parameters(text: str) -> RecallValues | None:
-    return parse_fooocus(text) if text.lstrip().startswith("{") else parse_a1111(text)
+    if not text.lstrip().startswith("{"):
+        return parse_a1111(text)
+    return parse_swarm(text) if '"sui_image_params"' in text else parse_fooocus(text)
 
 
-_READERS = ((A1111_KEY, _parameters), (COMFY_PROMPT_KEY, parse_comfy_prompt), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))
+_READERS = ((A1111_KEY, _parameters), (COMFY_PROMPT_KEY, parse_comfy_prompt), ("invokeai_metadata", parse_invokeai),
+            ("Comment", parse_novelai), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))
