@@ -190,3 +190,38 @@ def test_scaled_fp8_with_bad_scales_is_refused_in_one_sentence(tmp_path, data_di
     words = {"missing": "is missing", "infinite": "is not a finite number", "zero": "is zero or negative"}[damage]
     assert "is a scaled FP8 file, but the scale of" in err and words in err and err.count("\n") == 1
     assert not (tmp_path / "o.png").exists()
+
+
+# -- Ctrl+C while the model loads ----------------------------------------------------------------------
+
+CTRL_C_DURING_LOAD = """
+import os, signal, sys
+from zimage_desktop.engine import generator
+original = generator.Generator.__init__
+
+def init(self, *args, **kwargs):  # the user's Ctrl+C, delivered while the weights are being placed
+    original(self, *args, **kwargs)
+    self.on_loaded.append(lambda pipe: os.kill(os.getpid(), signal.SIGINT))
+
+generator.Generator.__init__ = init
+from zimage_desktop.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_model_load_cancels_before_any_image(tiny_models, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+               ZIMAGE_DESKTOP_DATA=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-c", CTRL_C_DURING_LOAD, "generate", "--models", str(tiny_models.comfy),
+                           "--prompt", "fox", "--seed", "1", "--count", "3", "--steps", "2", "--width", "256",
+                           "--height", "256", "--no-history", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 1, done.stderr
+    assert "Cancelled after 0 of 3 images." in done.stderr and done.stdout == ""
+    assert not out.exists() or not list(out.iterdir())
