@@ -107,3 +107,16 @@ def test_novelai_comment(tmp_path):
     r = found.request
     assert found.source == "novelai" and r is not None and r.prompt == "a lantern festival, night"
     assert (r.seed, r.steps, r.width, r.height, r.sampler) == (3870345063, 28, 832, 1216, "euler")
+
+
+def test_the_graph_wins_over_a_save_nodes_a1111_text_with_a_note(tmp_path):
+    """comfy-image-saver style: the node writes its own (here wrong) A1111 text beside the graph."""
+    graph = _graph("a stone bridge in autumn")
+    wrong = "unknown\nSteps: 20, Sampler: euler_ancestral_karras, CFG scale: 7.0, Seed: 0, Size: 512x512, Model: x"
+    path = _png(tmp_path, [(b"tEXt", b"parameters\0" + wrong.encode()),
+                           (b"tEXt", b"prompt\0" + json.dumps(graph).encode())])
+    found = read_png_metadata(path)
+    r = found.request
+    assert found.source == "comfyui" and r is not None and r.prompt == "a stone bridge in autumn"
+    assert (r.seed, r.steps, r.width, r.height) == (42, 9, 832, 1216)
+    assert any("disagrees with its ComfyUI workflow (prompt, seed, steps, size)" in n for n in found.notes), found.notes

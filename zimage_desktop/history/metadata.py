@@ -149,11 +149,37 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
             found.notes.append(str(exc))
             recalled = None
         if recalled is not None:
+            if key == COMFY_PROMPT_KEY:
+                notes.extend(_disagreement(texts, recalled, image_size))
             return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes))
         notes.extend(found.notes)
     notes.append(msg("metadata.image_carries_generation_parameters", "The image carries no generation parameters this app "
                      "can read."))
     return RecalledParameters("none", None, {}, tuple(notes))
+
+
+def _disagreement(texts: dict[str, str], recalled: GenerationRequest, image_size) -> list[str]:
+    """A save node that also wrote A1111 text (comfy-image-saver, SaveImageWithMetaData) is often
+    wrong ("unknown" prompt, seed 0, 512²); the graph is what made the image, so it wins — said so
+    when the two disagree."""
+    raw = texts.get(A1111_KEY)
+    if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS or raw.lstrip().startswith("{"):
+        return []
+    try:
+        found = parse_a1111(raw)
+        other = to_request(found, image_size) if found is not None else None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, BadInputError):
+        return []
+    if other is None:
+        return []
+    differs = [name for name, a, b in (("prompt", other.prompt, recalled.prompt), ("seed", other.seed, recalled.seed),
+                                       ("steps", other.steps, recalled.steps),
+                                       ("size", (other.width, other.height), (recalled.width, recalled.height)))
+               if a != b]
+    if not differs:
+        return []
+    return [msg("metadata.text_disagrees_with_graph", "The image's A1111 text disagrees with its ComfyUI workflow ({fields}); "
+                "the workflow, which made the image, was used.", fields=", ".join(differs))]
 
 
 def _parameters(text: str) -> RecallValues | None:
@@ -162,5 +188,5 @@ def _parameters(text: str) -> RecallValues | None:
     return parse_swarm(text) if '"sui_image_params"' in text else parse_fooocus(text)
 
 
-_READERS = ((A1111_KEY, _parameters), (COMFY_PROMPT_KEY, parse_comfy_prompt), ("invokeai_metadata", parse_invokeai),
+_READERS = ((COMFY_PROMPT_KEY, parse_comfy_prompt), (A1111_KEY, _parameters), ("invokeai_metadata", parse_invokeai),
             ("Comment", parse_novelai), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))
