@@ -146,7 +146,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = Settings.load(paths)
     request = GenerationRequest.create(
         args.prompt, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
-        count=args.count, transformer=args.transformer, profile=args.profile or settings.profile,
+        count=args.count, transformer=_typed_transformer(args.transformer), profile=args.profile or settings.profile,
         sampler=args.sampler, scheduler=args.scheduler,
     )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
@@ -154,6 +154,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
                              record_history=not args.no_history, enhance=args.enhance)
+
+
+def _typed_transformer(name: str | None) -> str | None:
+    """--transformer as typed: a file the user names relative to where they are is made absolute here,
+    so the engine looks relative names (from saved requests too) up in the models folder only."""
+    if name and not Path(name).expanduser().is_absolute() and Path(name).is_file():
+        return str(Path(name).resolve())
+    return name
 
 
 # -- info ---------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise BadInputError(msg("cli_enhance.idea_empty_describe_image", "The idea is empty: describe the image in a few "
                                 "words."))
+    check_enhance_idea(args.idea)  # before the text encoder loads: a refusal must not cost a load
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     enhancer, placement = load_standalone(models_dir, args.device or settings.device)
     live = sys.stderr.isatty() and not args.json
@@ -66,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(result.text)
     return 0
+
+
+def check_enhance_idea(idea: str) -> None:
+    from .engine.enhance_prompts import MAX_IDEA_CHARS, check_idea
+
+    check_idea(idea, MAX_IDEA_CHARS)
 
 
 def enhance_for_generate(generator, request):

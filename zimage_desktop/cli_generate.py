@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Paths, Settings
-from .messages import render
+from .messages import msg, render
 
 
 def int_arg(value: str) -> int:
@@ -68,13 +68,19 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     from .engine.generator import Generator
     from .history.saving import save_generated
     from .models.hashing import HashCache
-    from .preflight import check_data_folder, check_device, check_output_paths
+    from .preflight import check_data_folder, check_device, check_folder_writable, check_output_paths
 
     # Before any model loads: a bad --out, data folder or device must not cost a generation.
     check_output_paths(targets)
     if record_history or None in targets:
         check_data_folder(paths.data, paths.images)
     check_device(device)
+    if preview_dir is not None:
+        check_folder_writable(preview_dir, msg("cli_generate.the_previews", "the step previews"))
+    if enhance:
+        from .cli_enhance import check_enhance_idea
+
+        check_enhance_idea(request.prompt)
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                           hash_cache=HashCache(paths.hash_cache))
     if enhance:

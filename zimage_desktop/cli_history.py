@@ -12,6 +12,7 @@ from typing import Any
 from .config import Paths, Settings
 from .errors import BadInputError
 from .messages import msg, render
+from .textsafe import json_safe, visible
 
 
 LABEL_WIDTH = 10  # "key" column of ``history show``
@@ -61,7 +62,7 @@ def _repair(paths: Paths) -> int:
     report = repair_history(paths, problem) if problem else repair_history(paths)
     language = Settings.load(paths).shown_language
     for name, why in report.skipped.items():
-        print(f"skipped {name}: {render(why, language)}", file=sys.stderr)
+        print(f"skipped {visible(name)}: {render(why, language)}", file=sys.stderr)
     print(render(report.message(), language))
     return 0
 
@@ -74,8 +75,8 @@ def _warn_skipped(store) -> None:
 def _line(record) -> str:
     r = record.request
     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created))
-    prompt = r.prompt.replace("\n", " ")
-    return f"{record.id:6d}  {created}  {r.width}x{r.height}  {r.seed:10d}  {prompt[:80]}"
+    prompt = visible(r.prompt.replace("\n", " ")[:80])
+    return f"{record.id:6d}  {created}  {r.width}x{r.height}  {r.seed:10d}  {prompt}"
 
 
 def _value(value: Any) -> str:
@@ -88,13 +89,13 @@ def _value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         lines = [_value(v) for v in value]
         return "\n".join(lines) if any(isinstance(v, dict) for v in value) else ", ".join(lines)
-    return "" if value is None else str(value)
+    return "" if value is None else visible(str(value))
 
 
 def _field(key: str, value: Any, indent: str = "", width: int = LABEL_WIDTH) -> list[str]:
     """``key  value`` aligned on one column, a multi-line value continued under itself, and a
     nested mapping (the poster's fields, say) as an indented block of its own aligned fields."""
-    key = key.replace("_", " ")
+    key = visible(key.replace("_", " "))
     if isinstance(value, dict):
         inner = max((len(k) for k in value), default=0)
         return [f"{indent}{key}"] + [line for k, v in value.items() for line in _field(k, v, indent + "  ", inner)]
@@ -144,7 +145,7 @@ def run(args) -> int:
             records = (store.page(0, args.limit, favourites=args.favourites) if args.history_command == "list"
                        else store.search(args.text, args.limit))
             for record in records:
-                print(json.dumps(record.to_dict(), ensure_ascii=False) if args.json else _line(record))
+                print(json_safe(json.dumps(record.to_dict(), ensure_ascii=False)) if args.json else _line(record))
             _warn_skipped(store)
             return 0
         if args.history_command == "import":
@@ -152,7 +153,7 @@ def run(args) -> int:
 
             added, skipped = import_images(Path(args.folder).expanduser(), paths, store)
             for name, why in skipped.items():
-                print(f"skipped {name}: {render(why, args.language)}", file=sys.stderr)
+                print(f"skipped {visible(name)}: {render(why, args.language)}", file=sys.stderr)
             print(f"imported {len(added)} images, skipped {len(skipped)}")
             return 0
         if args.history_command == "check":
@@ -169,7 +170,7 @@ def run(args) -> int:
                                     id=args.id))
         if args.history_command == "show":
             if args.json:
-                print(json.dumps(record.to_dict(), ensure_ascii=False))
+                print(json_safe(json.dumps(record.to_dict(), ensure_ascii=False)))
             else:
                 print("\n".join(show_lines(record, [r.id for r in store.lineage(record.id)])))
             return 0

@@ -23,15 +23,14 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from ..errors import BadInputError, ModelFilesError
+from ..errors import BadInputError, ModelFilesError, UserFacingError
 from ..messages import msg
-from .enhance_prompts import chat_prompt, language_of, restore_quotes
+from .enhance_prompts import MAX_IDEA_CHARS, chat_parts, check_idea, language_of, restore_quotes
 from .placement import execution_device
 
 TextCallback = Callable[[str], None]
 CancelCheck = Callable[[], bool]
 
-MAX_IDEA_CHARS = 2000  # an idea, not a finished prompt: the answer must still fit Z-Image's 512 tokens
 STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
 
 
@@ -117,6 +116,9 @@ def next_token(logits: torch.Tensor, sampling: Sampling, generator: torch.Genera
     """One token from float32 CPU logits (vocab,). With top-k the work after ``topk`` is on k
     candidates only: softmax, sort and draw over the whole 151,936-token vocabulary cost more
     than a 4B model's decoder step on a CPU."""
+    if not bool(torch.isfinite(logits).all()):
+        raise UserFacingError(msg("enhance.not_finite", "The text encoder computed invalid numbers (NaN or infinity); its "
+                                  "file may be damaged — verify it or download it again."))
     if sampling.temperature <= 0.0:
         return int(torch.argmax(logits))
     if 0 < sampling.top_k < logits.numel():
@@ -234,17 +236,15 @@ class PromptEnhancer:
             self.stop_ids.add(tokenizer.eos_token_id)
 
     def prompt_ids(self, idea: str, language: str | None = None) -> list[int]:
-        return self.tokenizer(chat_prompt(self.tokenizer, idea, language), add_special_tokens=False).input_ids
+        before, user, after = chat_parts(self.tokenizer, idea, language)
+        encode = self.tokenizer
+        ids = encode(before, add_special_tokens=False).input_ids
+        ids += encode(user, add_special_tokens=False, split_special_tokens=True).input_ids  # typed tokens stay text
+        return ids + encode(after, add_special_tokens=False).input_ids
 
     def enhance(self, idea: str, sampling: Sampling | None = None, on_text: TextCallback | None = None,
                 is_cancelled: CancelCheck | None = None, language: str | None = None) -> Enhanced:
-        idea = idea.strip()
-        if not idea:
-            raise BadInputError(msg("enhance.prompt_empty_write_short", "The prompt is empty: write a short idea to enhance."))
-        if len(idea) > MAX_IDEA_CHARS:
-            raise BadInputError(msg("enhance.idea_characters_long_enhancer", "The idea is {length} characters long; the "
-                                    "enhancer takes at most {limit}.",
-                                    length=len(idea), limit=MAX_IDEA_CHARS))
+        idea = check_idea(idea, MAX_IDEA_CHARS)
         sampling = sampling or Sampling()
         lang = language or language_of(idea)
         stream = TextStream(self.tokenizer, on_text) if on_text is not None else None

@@ -92,6 +92,37 @@ def build_messages(idea: str, language: str | None = None) -> list[dict[str, str
     return [{"role": "system", "content": SYSTEM_PROMPTS[lang]}, {"role": "user", "content": user}]
 
 
+MAX_IDEA_CHARS = 2000  # an idea, not a finished prompt: the answer must still fit Z-Image's 512 tokens
+_SLOT = "\ue000zimage-idea\ue001"  # private-use characters: no idea and no template holds them
+
+
+def chat_parts(tokenizer, idea: str, language: str | None = None) -> tuple[str, str, str]:
+    """The chat prompt as (template before the user's words, the user's words, template after):
+    the caller tokenizes the middle with special tokens split, so an ``<|im_start|>`` typed into an
+    idea stays text and cannot open a turn of its own."""
+    messages = build_messages(idea, language)
+    user = messages[-1]["content"]
+    messages[-1] = {"role": "user", "content": _SLOT}
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True,
+                                         enable_thinking=False)
+    before, _, after = text.partition(_SLOT)
+    return before, user, after
+
+
+def check_idea(idea: str, limit: int) -> str:
+    """The idea stripped, or one sentence on why the enhancer cannot take it (before any load)."""
+    from ..errors import BadInputError
+    from ..messages import msg
+
+    idea = idea.strip()
+    if not idea or not any(c.isprintable() and not c.isspace() for c in idea):
+        raise BadInputError(msg("enhance.prompt_empty_write_short", "The prompt is empty: write a short idea to enhance."))
+    if len(idea) > limit:
+        raise BadInputError(msg("enhance.idea_characters_long_enhancer", "The idea is {length} characters long; the "
+                                "enhancer takes at most {limit}.", length=len(idea), limit=limit))
+    return idea
+
+
 def chat_prompt(tokenizer, idea: str, language: str | None = None) -> str:
     """The exact text the model continues: the chat template with thinking switched off (Qwen3's
     template then opens the answer with an empty think block, so the model writes the answer)."""

@@ -232,6 +232,13 @@ def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
             tensor if isinstance(tensor, torch.nn.Parameter) else torch.nn.Parameter(tensor, requires_grad=False)
         )
 
+    expected = {n: tuple(t.shape) for n, t in model.named_parameters()}
+    for name, param in params.items():
+        shape = tuple(getattr(param, "quant_shape", param.shape))
+        if name in expected and shape != expected[name]:
+            raise ModelFilesError(msg("gguf_encoder.tensor_shape", "{name} is damaged or not Qwen3-4B: its tensor {tensor} "
+                                      "has the shape {shape}, not {expected}.", name=path.name, tensor=name,
+                                      shape="×".join(map(str, shape)), expected="×".join(map(str, expected[name]))))
     model.embed_tokens = QuantizedEmbedding(params.pop("embed_tokens.weight"), compute_dtype)
     for name, param in params.items():
         owner_name, _, leaf = name.rpartition(".")

@@ -28,6 +28,7 @@ def read_gguf_state(path: Path, keep: Callable[[str], bool] | None = None) -> di
     # The reader maps the file to parse its header; only the tensors' dtypes, shapes and offsets
     # are taken from it (reading those touches no tensor data).
     reader = gguf.GGUFReader(path)
+    _check_no_overlap(path, [(int(t.data_offset), int(t.n_bytes), t.name) for t in reader.tensors])
     layout = [(t.name, t.tensor_type, t.data.dtype, t.data.shape, t.data_offset) for t in reader.tensors
               if keep is None or keep(t.name)]
     del reader
@@ -50,3 +51,16 @@ def read_gguf_state(path: Path, keep: Callable[[str], bool] | None = None) -> di
             tensor = torch.from_numpy(array)
             state[name] = tensor if kind in plain else GGUFParameter(tensor, quant_type=kind)
     return state
+
+
+def _check_no_overlap(path: Path, spans: list[tuple[int, int, str]]) -> None:
+    """Two tensors sharing bytes is a damaged (or crafted) file: refused, never read as weights."""
+    from ..errors import ModelFilesError
+
+    end, last = -1, ""
+    for offset, size, name in sorted(spans):
+        if offset < end:
+            raise ModelFilesError(msg("gguf_read.overlapping_tensors", "{file} is damaged: its tensors {first} and {second} "
+                                      "share the same bytes; download it again.",
+                                      file=Path(path).name, first=last, second=name))
+        end, last = offset + size, name

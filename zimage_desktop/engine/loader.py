@@ -50,7 +50,7 @@ def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dty
     state: dict[str, torch.Tensor] = {}
     for file in files:
         tensors = load_file(str(file))
-        for key, value in (unscale_fp8(tensors) if keep_fp8 else tensors).items():
+        for key, value in (unscale_fp8(tensors, file.name) if keep_fp8 else tensors).items():
             if strip and key.startswith(strip):
                 key = key[len(strip):]
             if value.is_floating_point() and not (keep_fp8 and value.element_size() == 1):
@@ -111,7 +111,8 @@ def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
     # ComfyUI keys: convert (fused qkv is split along rows, which fp8 tensors allow), then assign.
     from accelerate import init_empty_weights
 
-    state = convert_z_image_transformer_checkpoint_to_diffusers(unscale_fp8(load_file(str(ms.transformer))))
+    state = convert_z_image_transformer_checkpoint_to_diffusers(unscale_fp8(load_file(str(ms.transformer)),
+                                                                            ms.transformer.name))
     with init_empty_weights(include_buffers=False):
         model = ZImageTransformer2DModel.from_config(config)
     state = {k: v if v.element_size() == 1 or not v.is_floating_point() else v.to(dtype) for k, v in state.items()}
@@ -123,7 +124,7 @@ SCALE_SUFFIXES = (".scale_weight", ".weight_scale")  # ComfyUI's scaled FP8, old
 SCALE_MARKERS = ("scaled_fp8", ".input_scale", ".comfy_quant")
 
 
-def unscale_fp8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def unscale_fp8(state: dict[str, torch.Tensor], name: str = "transformer") -> dict[str, torch.Tensor]:
     """Apply the per-layer scales of a ComfyUI *scaled* FP8 file (real weight = fp8 × scale) and
     drop its markers, giving plain float8 weights like the other FP8 files. Read as plain, a scaled
     file loads without an error and makes a wrong picture (MODEL_FACTS), so this runs for every FP8
@@ -134,10 +135,32 @@ def unscale_fp8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         scales[key[: -len(suffix)] + ".weight"] = state.pop(key)
     for key in [k for k in state if k.endswith(SCALE_MARKERS)]:
         del state[key]
+    if scales:
+        _check_scales(state, scales, name)
     for key, scale in scales.items():
         weight = state[key]
         state[key] = (weight.to(torch.float32) * scale.to(torch.float32)).to(weight.dtype)
     return state
+
+
+def _check_scales(state: dict[str, torch.Tensor], scales: dict[str, torch.Tensor], name: str) -> None:
+    """A scaled file whose scales are missing, not finite or not positive loads silently and makes
+    a wrong picture: refused instead, in one sentence."""
+    def refuse(layer: str, problem: str) -> ModelFilesError:
+        return ModelFilesError(msg("loader.fp8_scale_bad", "{name} is a scaled FP8 file, but the scale of {layer} is "
+                                   "{problem}; the file is damaged — download it again.", name=name,
+                                   layer=layer.removesuffix(".weight"), problem=problem))
+
+    for key, scale in scales.items():
+        if key not in state:
+            raise refuse(key, msg("loader.fp8_scale_orphan", "there without its weight"))
+        if not scale.is_floating_point() or not bool(torch.isfinite(scale.float()).all()):
+            raise refuse(key, msg("loader.fp8_scale_not_finite", "not a finite number"))
+        if not bool((scale.float() > 0).all()):
+            raise refuse(key, msg("loader.fp8_scale_not_positive", "zero or negative"))
+    for key, weight in state.items():
+        if key.endswith(".weight") and weight.dtype == torch.float8_e4m3fn and weight.ndim == 2 and key not in scales:
+            raise refuse(key, msg("loader.fp8_scale_missing", "missing"))
 
 
 def _upcast_layerwise_skipped(model, dtype: torch.dtype):

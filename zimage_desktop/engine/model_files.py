@@ -186,6 +186,9 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         refuse_pickle(Path(transformer))
     if (models_dir / "model_index.json").is_file() and transformer is None:
         return _resolve_diffusers(models_dir)
+    if models_dir.exists() and not models_dir.is_dir():
+        raise ModelFilesError(msg("model_files.models_folder_is_a_file", "{models_dir} is a file, not a folder: give the "
+                                  "models folder that holds it.", models_dir=models_dir))
     if not models_dir.is_dir():
         raise ModelFilesError(msg("model_files.models_folder_does_exist", "The models folder {models_dir} does not exist.",
                                   models_dir=models_dir))
@@ -215,8 +218,12 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     tr_dir = models_dir / "diffusion_models"
     if transformer is not None:
         path = Path(transformer)
-        if not path.is_absolute() and not path.exists():
+        if not path.is_absolute():
+            # a relative name (typed, or from an image's metadata) is looked up in the models folder
+            # only, never in the current folder, and may not climb out of it
             path = tr_dir / path
+            if ".." in Path(transformer).parts:
+                path = tr_dir / Path(transformer).name
         if not path.is_file():
             raise ModelFilesError(msg("model_files.transformer_file_does_exist", "The transformer file {transformer} does "
                                       "not exist.", transformer=transformer))

@@ -140,6 +140,11 @@ def _is_text(value: str) -> bool:
         return False
 
 
+def _has_words(text: str) -> bool:
+    """False for a prompt of only spaces and invisible control characters (``\x00``, say)."""
+    return any(not c.isspace() and c.isprintable() for c in text)
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -147,7 +152,7 @@ def _is_int(value: object) -> bool:
 def validate(req: GenerationRequest) -> list[str]:
     """All problems with a request, as sentences for the user (empty when it is fine)."""
     problems: list[str] = []
-    if not isinstance(req.prompt, str) or not req.prompt.strip():
+    if not isinstance(req.prompt, str) or not _has_words(req.prompt):
         problems.append(msg("request.prompt_empty_describe_image", "The prompt is empty: describe the image you want."))
     elif not _is_text(req.prompt):
         problems.append(msg("request.prompt_contains_bytes_that", "The prompt contains bytes that are not valid UTF-8 text; "

@@ -73,9 +73,11 @@ def _upstream(graph: Graph, node_id: str) -> list[str]:
     return [str(v[0]) for v in _inputs(graph, node_id).values() if is_link(v, graph)]
 
 
-def _nearest_sampler(graph: Graph, start_links: list[str]) -> str | None:
-    """Breadth-first along links from these nodes: the first sampler met."""
-    seen: set[str] = set()
+def _nearest_sampler(graph: Graph, start_links: list[str], seen: set[str] | None = None) -> str | None:
+    """Breadth-first along links from these nodes: the first sampler met. ``seen`` may be shared by
+    several searches: a node an earlier, fruitless search reached leads to no sampler, so it is not
+    walked again (the walk over every output stays linear in the graph's size)."""
+    seen = set() if seen is None else seen
     queue = deque(start_links)
     while queue:
         node_id = queue.popleft()
@@ -106,25 +108,28 @@ def _outputs(graph: Graph) -> list[str]:
 
 
 def _node_order(node_id: str) -> tuple[int, str]:
-    return (int(node_id), "") if node_id.isdigit() else (1 << 62, node_id)
+    # isdigit() is true for '²', which int() refuses: only plain ASCII numbers sort as numbers
+    return (int(node_id), "") if node_id.isascii() and node_id.isdigit() else (1 << 62, node_id)
 
 
 def find_sampler(graph: Graph, notes: list[str]) -> str | None:
     """The sampler that made the saved image (the first pass of a chain of samplers)."""
     sampler = None
+    fruitless: set[str] = set()
     for output in _outputs(graph):
-        sampler = _nearest_sampler(graph, [output])
+        sampler = _nearest_sampler(graph, [output], fruitless)
         if sampler is not None:
             break
     if sampler is None:
         return None
-    chain = [sampler]
+    chain, in_chain = [sampler], {sampler}
     while True:
         latent = link_target(_inputs(graph, chain[-1]).get("latent_image"), graph)
         before = _nearest_sampler(graph, [latent]) if latent is not None else None
-        if before is None or before in chain:
+        if before is None or before in in_chain:
             break
         chain.append(before)
+        in_chain.add(before)
     if len(chain) > 1:
         notes.append(msg("comfy_graph.image_was_refined_by", "The image was refined by {passes} more sampler pass(es); the "
                          "first pass (node {node}) was recalled and is re-made without them.",
@@ -153,6 +158,43 @@ def _linked(graph: Graph, node_id: str, key: str) -> str | None:
     return link_target(_inputs(graph, node_id).get(key), graph)
 
 
+JOIN_WORDS = ("concat", "join", "combine")  # StringConcatenate, Text Concatenate, JoinStrings …
+DELIMITER_KEYS = ("delimiter", "separator", "delim", "sep")
+
+
+def _lowered(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Input names as keys in lower case (custom nodes write ``Text``, ``STRING``), first one kept."""
+    out: dict[str, Any] = {}
+    for key, value in inputs.items():
+        out.setdefault(str(key).lower(), value)
+    return out
+
+
+def text_value(graph: Graph, value: Any, depth: int = 0) -> str | None:
+    """The text behind an input: a literal, or followed through string nodes — primitives and
+    text boxes by their text input (any case), joining nodes by joining their parts with their
+    delimiter, as ComfyUI's StringConcatenate does (``delimiter.join((string_a, string_b))``)."""
+    if isinstance(value, str):
+        return value
+    if not is_link(value, graph) or depth > MAX_DEPTH:
+        return None
+    node_id = str(value[0])
+    inputs = _lowered(_inputs(graph, node_id))
+    if any(word in _class(graph, node_id).lower() for word in JOIN_WORDS):
+        delimiter = next((inputs[k] for k in DELIMITER_KEYS if isinstance(inputs.get(k), str)), "")
+        parts = [text_value(graph, inputs[k], depth + 1) for k in sorted(inputs)
+                 if k.startswith(("string", "text")) and k not in DELIMITER_KEYS]
+        found = [p for p in parts if p]
+        if found:
+            return delimiter.join(found)
+    for key in TEXT_KEYS:
+        if key in inputs:
+            text = text_value(graph, inputs[key], depth + 1)
+            if text is not None:
+                return text
+    return None
+
+
 def positive_text(graph: Graph, start: Any) -> str | None:
     """Depth-first along positive conditioning links until a node with a text input."""
     seen: set[str] = set()
@@ -162,9 +204,9 @@ def positive_text(graph: Graph, start: Any) -> str | None:
         if node_id in seen:
             continue
         seen.add(node_id)
-        inputs = _inputs(graph, node_id)
+        inputs = _lowered(_inputs(graph, node_id))
         for key in TEXT_KEYS:
-            text = _scalar(graph, inputs.get(key), TEXT_KEYS)
+            text = text_value(graph, inputs.get(key))
             if isinstance(text, str) and text.strip():
                 return text
         nxt = [str(inputs[k][0]) for k in POSITIVE_KEYS if is_link(inputs.get(k), graph)]
@@ -281,10 +323,10 @@ def workflow_to_graph(text: str) -> Graph | None:
     if not isinstance(nodes, list) or not isinstance(links, list):
         return None
     origin: dict[Any, list[Any]] = {}
-    for link in links:
-        if isinstance(link, list) and len(link) >= 5:
+    for link in links:  # link ids are numbers; a list or dict in their place names no link
+        if isinstance(link, list) and len(link) >= 5 and _is_id(link[0]):
             origin[link[0]] = [str(link[1]), link[2]]
-        elif isinstance(link, dict) and "id" in link:
+        elif isinstance(link, dict) and _is_id(link.get("id")):
             origin[link["id"]] = [str(link.get("origin_id")), link.get("origin_slot", 0)]
     graph: Graph = {}
     nodes = [n for n in nodes if isinstance(n, dict) and isinstance(n.get("type"), str) and "id" in n]
@@ -299,10 +341,15 @@ def workflow_to_graph(text: str) -> Graph | None:
         elif isinstance(values, list):
             inputs.update((name, v) for name, v in zip(WIDGETS.get(node["type"], ()), values) if name)
         for slot in node.get("inputs") or []:
-            if isinstance(slot, dict) and isinstance(slot.get("name"), str) and slot.get("link") in origin:
+            if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")) \
+                    and slot["link"] in origin:
                 inputs[slot["name"]] = origin[slot["link"]]
         graph[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
     return graph or None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def parse_comfy_workflow(text: str) -> RecallValues | None:

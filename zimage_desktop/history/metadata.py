@@ -9,6 +9,7 @@ survive every reader; ComfyUI's graphs as ASCII JSON in tEXt, as ComfyUI writes 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,8 +25,11 @@ from ..fsutil import atomic_open
 from .a1111 import parse_a1111, parse_fooocus
 from .comfy_export import api_prompt, workflow
 from .comfy_graph import parse_comfy_prompt, parse_comfy_workflow
+from .other_tools import parse_invokeai, parse_novelai, parse_swarm
 from .png_text import read_png_text
 from .recall import RecallValues, to_request
+
+log = logging.getLogger(__name__)
 
 ZIMAGE_KEY = "zimage"
 A1111_KEY = "parameters"
@@ -131,7 +135,12 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
         raw = texts.get(key)
         if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS:
             continue
-        found = reader(raw)
+        try:
+            found = reader(raw)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            log.warning("reading the %s chunk failed: %r", key, exc)  # an odd file: a note, never a crash
+            notes.append(msg("metadata.chunk_unreadable", "The {key} metadata could not be read.", key=key))
+            continue
         if found is None:
             continue
         try:
@@ -140,6 +149,8 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
             found.notes.append(str(exc))
             recalled = None
         if recalled is not None:
+            if key == COMFY_PROMPT_KEY:
+                notes.extend(_disagreement(texts, recalled, image_size))
             return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes))
         notes.extend(found.notes)
     notes.append(msg("metadata.image_carries_generation_parameters", "The image carries no generation parameters this app "
@@ -147,8 +158,35 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
     return RecalledParameters("none", None, {}, tuple(notes))
 
 
+def _disagreement(texts: dict[str, str], recalled: GenerationRequest, image_size) -> list[str]:
+    """A save node that also wrote A1111 text (comfy-image-saver, SaveImageWithMetaData) is often
+    wrong ("unknown" prompt, seed 0, 512²); the graph is what made the image, so it wins — said so
+    when the two disagree."""
+    raw = texts.get(A1111_KEY)
+    if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS or raw.lstrip().startswith("{"):
+        return []
+    try:
+        found = parse_a1111(raw)
+        other = to_request(found, image_size) if found is not None else None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, BadInputError):
+        return []
+    if other is None:
+        return []
+    differs = [name for name, a, b in (("prompt", other.prompt, recalled.prompt), ("seed", other.seed, recalled.seed),
+                                       ("steps", other.steps, recalled.steps),
+                                       ("size", (other.width, other.height), (recalled.width, recalled.height)))
+               if a != b]
+    if not differs:
+        return []
+    return [msg("metadata.text_disagrees_with_graph", "The image's A1111 text disagrees with its ComfyUI workflow ({fields}); "
+                "the workflow, which made the image, was used.", fields=", ".join(differs))]
+
+
 def _parameters(text: str) -> RecallValues | None:
-    return parse_fooocus(text) if text.lstrip().startswith("{") else parse_a1111(text)
+    if not text.lstrip().startswith("{"):
+        return parse_a1111(text)
+    return parse_swarm(text) if '"sui_image_params"' in text else parse_fooocus(text)
 
 
-_READERS = ((A1111_KEY, _parameters), (COMFY_PROMPT_KEY, parse_comfy_prompt), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))
+_READERS = ((COMFY_PROMPT_KEY, parse_comfy_prompt), (A1111_KEY, _parameters), ("invokeai_metadata", parse_invokeai),
+            ("Comment", parse_novelai), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))

@@ -137,5 +137,13 @@ def _parse_text(kind: bytes, data: bytes, max_chars: int) -> tuple[str, str | No
         encoding = "utf-8"
     if raw is None:
         return keyword, None
-    text = raw.decode(encoding, "replace")
+    if encoding == "latin-1":
+        # The PNG standard says Latin-1, but many tools write UTF-8 into tEXt/zTXt: text that is
+        # valid UTF-8 is read as UTF-8 (Latin-1 prose is almost never valid UTF-8), else Latin-1.
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+    else:
+        text = raw.decode(encoding, "replace")
     return (keyword, None) if len(text) > max_chars else (keyword, text)

@@ -118,11 +118,18 @@ COLUMNS = "id, created, request_json, model_json, timings_json, path, thumb_path
 class HistoryStore:
     """Thread-safe (one connection guarded by a lock; SQLite itself serialises writers)."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, read_only: bool = False) -> None:
+        """``read_only``: a history on a read-only disk or folder, opened as it is (no WAL files can
+        be made there): everything can be read, nothing written."""
         self.db_path = Path(db_path)
+        self.read_only = read_only
         try:
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
+            if read_only:
+                uri = self.db_path.resolve().as_uri() + "?mode=ro&immutable=1"
+                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            else:
+                self.db_path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             reason = describe_sqlite_error(exc) if isinstance(exc, sqlite3.Error) else describe_os_error(exc)
             raise HistoryError(msg("store.history_database_cannot_opened", "The history database {db_path} cannot be "
@@ -149,6 +156,10 @@ class HistoryStore:
                 raise self._error(exc, "opened") from None
 
     def _set_up(self) -> None:
+        if self.read_only:
+            self._migrate_check()
+            self.fts = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name='images_fts'").fetchone() is not None
+            return
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -206,11 +217,18 @@ class HistoryStore:
     def version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
-    def _migrate(self) -> None:
+    def _migrate_check(self) -> None:
         version = self.version
         if version > SCHEMA_VERSION:
             raise HistoryError(msg("store.history_database_was_made", "The history database was made by a newer version of "
                                    "the app (schema {version}).", version=version))
+        if self.read_only and version < SCHEMA_VERSION:
+            raise HistoryError(msg("store.read_only_old", "The history database {db} is on a read-only disk and needs an "
+                                   "upgrade first; open it once where it can be written.", db=self.db_path))
+
+    def _migrate(self) -> None:
+        self._migrate_check()
+        version = self.version
         for target in range(version, SCHEMA_VERSION):
             with self.transaction() as conn:
                 # Re-read under the write lock: another process opening the same new database

@@ -37,8 +37,9 @@ from .http import MAX_REDIRECTS, RedirectRefused, ScopedSession
 from .reachability import probe_sources
 from .sources import (
     HF_ADDRESS, MODELSCOPE_ADDRESS,
-    SourceConfig, file_url, host_of, request_headers, sha256_from_headers, token_refusal, validate_endpoint,
+    SourceConfig, file_url, host_of, request_headers, scrub, sha256_from_headers, token_refusal, validate_endpoint,
 )
+from .part_lock import claim_part
 from .throughput import RateLimiter, Sink, Speed
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class Downloader:
     def __init__(self, models_dir: Path, sources: SourceConfig | None = None, *, concurrency: int = 2,
                  stall_timeout: float = 30.0, connect_timeout: float = 15.0, retries: int = 5,
                  backoff: float = 1.0, rate_limit: float | None = None, disk_margin: int = DISK_MARGIN,
-                 probe_timeout: float = 5.0,
+                 probe_timeout: float = 5.0, low_speed_bytes: float = 1024.0, low_speed_s: float = 60.0,
                  hash_cache: HashCache | None = None, open_part: Callable[[Path, str], IO[bytes]] | None = None) -> None:
         self.models_dir = Path(models_dir)
         self.sources = sources or SourceConfig()
@@ -79,6 +80,10 @@ class Downloader:
         self.limiter = RateLimiter(rate_limit)
         self.disk_margin = disk_margin
         self.probe_timeout = probe_timeout
+        # Like curl's --speed-limit/--speed-time: a server trickling a byte every few seconds never
+        # trips the stall timeout, so slower than this over this long is a retry (then a failure).
+        self.low_speed_bytes = low_speed_bytes if not rate_limit else min(low_speed_bytes, rate_limit / 4)
+        self.low_speed_s = low_speed_s
         self._unreachable: set[str] = set()  # source kinds the probe could not reach, for this run
         self.hash_cache = hash_cache or HashCache()
         self.open_part = open_part or (lambda path, mode: open(path, mode))
@@ -228,6 +233,21 @@ class Downloader:
             self._emit(DownloadEvent("notice", "", source=self.sources.name(kind), message=message))
 
     def _fetch(self, f: CatalogFile, report: DownloadReport) -> None:
+        def waiting() -> None:
+            self._emit(DownloadEvent("notice", f.dest, message=msg(
+                "download.waiting_for_other", "{dest} is being downloaded by another window or command; waiting for it.",
+                dest=f.dest)))
+
+        try:
+            with claim_part(self.models_dir, f.dest, self._cancel.is_set, waiting):
+                if self.is_complete(f):  # the other download finished it
+                    self._emit(DownloadEvent("file_done", f.dest, f.size or 0, f.size))
+                    return
+                self._fetch_claimed(f, report)
+        except InterruptedError:
+            raise DownloadCancelled() from None
+
+    def _fetch_claimed(self, f: CatalogFile, report: DownloadReport) -> None:
         dest = self.dest_path(f.dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         errors: list[str] = []
@@ -329,13 +349,13 @@ class Downloader:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retry(type(exc).__name__) from None
         except RedirectRefused as exc:
-            raise _SourceFailed(str(exc)) from None
+            raise _SourceFailed(scrub(str(exc))) from None
         except requests.TooManyRedirects:
             raise _SourceFailed(msg("download.more_than_redirects", "more than {MAX_REDIRECTS} redirects",
                                     MAX_REDIRECTS=MAX_REDIRECTS)) from None
         except requests.RequestException as exc:  # a bad URL or redirect target: this source cannot serve it
             raise _SourceFailed(msg("download.request_failed", "the request failed ({error_type}: {exc})",
-                                    error_type=type(exc).__name__, exc=str(exc)[:120])) from None
+                                    error_type=type(exc).__name__, exc=scrub(str(exc))[:120])) from None
         with response:
             code = response.status_code
             if code == 416 and offset and f.size == offset:
@@ -374,6 +394,7 @@ class Downloader:
             last_emit = 0.0
             speed = Speed()
             speed.mark(time.monotonic(), done)
+            window_start, window_done = time.monotonic(), done
             try:
                 try:
                     with self.open_part(part, "ab") as out, Sink(out, hasher) as sink:
@@ -392,6 +413,11 @@ class Downloader:
                                 break
                             unreported += len(chunk)
                             now = time.monotonic()
+                            if now - window_start >= self.low_speed_s:
+                                if done - window_done < self.low_speed_bytes * (now - window_start):
+                                    raise _Retry(msg("download.too_slow", "slower than {floor:,.0f} bytes/s for {seconds:.0f} s",
+                                                     floor=self.low_speed_bytes, seconds=now - window_start))
+                                window_start, window_done = now, done
                             if now - last_emit >= EMIT_INTERVAL:
                                 last_emit = now
                                 with self._lock:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from pathlib import Path
 
 from ..fsutil import atomic_open
 
 CHUNK = 8 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 def sha256_file(path: Path) -> str:
@@ -54,5 +57,9 @@ class HashCache:
         with self._lock:
             self._entries[str(path)] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
             if self.file is not None:
-                with atomic_open(self.file, "w", encoding="utf-8") as fh:
-                    json.dump(self._entries, fh, indent=1)
+                try:
+                    with atomic_open(self.file, "w", encoding="utf-8") as fh:
+                        json.dump(self._entries, fh, indent=1)
+                except OSError as exc:  # a read-only data folder: the cache only saves a re-hash
+                    log.info("the hash cache %s cannot be written (%s); kept in memory", self.file, exc)
+                    self.file = None

@@ -36,13 +36,13 @@ class SourceConfig:
     token_hosts: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:  # never show the token
-        return (f"SourceConfig(order={self.order}, hf_endpoint={self.hf_endpoint!r}, "
-                f"modelscope_endpoint={self.modelscope_endpoint!r}, hf_token={'set' if self.hf_token else None}, "
+        return (f"SourceConfig(order={self.order}, hf_endpoint={scrub(self.hf_endpoint)!r}, "
+                f"modelscope_endpoint={scrub(self.modelscope_endpoint)!r}, hf_token={'set' if self.hf_token else None}, "
                 f"token_hosts={sorted(self.token_hosts)})")
 
     def name(self, kind: str) -> str:
         if kind == "hf" and self.hf_endpoint.rstrip("/") != HF_ENDPOINT:
-            return msg("sources.hf_mirror", "Hugging Face mirror {address}", address=self.hf_endpoint)
+            return msg("sources.hf_mirror", "Hugging Face mirror {address}", address=scrub(self.hf_endpoint))
         return SOURCE_NAMES.get(kind, kind)
 
 
@@ -62,12 +62,23 @@ HF_ADDRESS = msg("sources.hf_address", "The Hugging Face address")
 MODELSCOPE_ADDRESS = msg("sources.modelscope_address", "The ModelScope address")
 
 
+_USERINFO = re.compile(r"(?<=//)[^/@\s'\"]+@")
+_SECRET_QUERY = re.compile(r"(?i)([?&;](?:token|access_token|api[_-]?key|key|secret|password|passwd|pwd|auth|sig|"
+                           r"signature|x-amz-signature|credential)=)[^&;#\s'\"]+")
+
+
+def scrub(text: str) -> str:
+    """``text`` with any credential inside a web address (``user:password@``, ``?token=…``) shown
+    as ``***``: an address the user typed may hold one, and messages and logs must not repeat it."""
+    return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub("***@", text))
+
+
 def validate_endpoint(url: str, what: str = msg("sources.download_address", "The download address")) -> str:
     """An endpoint must be an http(s) URL with a host; checked before any download starts."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInputError(msg("sources.web_address_write_like", "{what} {url!r} is not a web address; write it like "
-                                "https://hf-mirror.com.", what=what, url=url))
+                                "https://hf-mirror.com.", what=what, url=scrub(url)))
     return url.strip()
 
 
