@@ -208,9 +208,35 @@ def test_fp16_guards_clamp_overflow(many_forms):
     gen = Generator(many_forms, device="cpu", plan=plan)
 
     def inject(pipe):
-        w1 = pipe.transformer.layers[0].feed_forward.w1
-        w1.register_forward_hook(lambda m, a, out: out * 1e30)  # overflows to inf in fp16
+        w3 = pipe.transformer.layers[0].feed_forward.w3
+        # Positive values overflow to +inf in fp16 (an overflow, not a broken layer: no NaN).
+        w3.register_forward_hook(lambda m, a, out: torch.where(out > 0, out * 1e30, out))
     gen.on_loaded.append(inject)
     image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
     assert image.notes == () and gen.dtype == torch.float16  # clamped, so no retry was needed
     assert np.isfinite(pixels(image.image)).all()
+
+
+def test_fp16_guards_never_turn_nan_into_a_number(many_forms):
+    """A NaN (a broken layer, not an overflow) passes the guards, so the step check sees it and the
+    image is made again in float32 — never a finite wrong picture in fp16."""
+    from zimage_desktop.engine.guards import install_fp16_guards
+
+    ff = build_tiny_pipeline(seed=0).transformer.to(torch.float16)
+    install_fp16_guards(ff)
+    w2 = ff.layers[0].feed_forward.w2
+    x = torch.tensor([[float("inf"), float("nan"), -float("inf")] + [1.0] * (w2.in_features - 3)], dtype=torch.float16)
+    seen = {}
+    w2.register_forward_pre_hook(lambda m, a: seen.setdefault("input", a[0]))
+    w2(x)
+    assert seen["input"][0, 0] == 65504 and seen["input"][0, 2] == -65504 and torch.isnan(seen["input"][0, 1])
+
+    plan = replace(reference_plan(), compute_dtype="float16", fp16_retry_fp32=True)
+    gen = Generator(many_forms, device="cpu", plan=plan)
+
+    def broken(pipe):
+        out0 = pipe.transformer.layers[0].attention.to_out[0]
+        out0.register_forward_hook(lambda m, a, out: out * float("nan") if out.dtype == torch.float16 else out)
+    gen.on_loaded.append(broken)
+    image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
+    assert "overflowed at step 1" in image.notes[0] and gen.dtype == torch.float32

@@ -64,7 +64,7 @@ class Paths:
 def _choices() -> dict[str, tuple[str, ...]]:
     from .engine.planner import PROFILE_NAMES  # pure: no torch
 
-    return {"device": ("auto", "cuda", "mps", "cpu"), "profile": PROFILE_NAMES,
+    return {"device": ("auto", "cuda", "mps", "cpu", *(f"cuda:{i}" for i in range(16))), "profile": PROFILE_NAMES,
             "language": ("system", "zh_CN", "en"), "download_source": ("hf", "mirror", "modelscope"),
             "theme": ("system", "light", "dark")}
 

@@ -141,9 +141,10 @@ class MemoryPlan:
                            self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
                            self.text_encoder_dtype)
 
-    def predicted_peaks(self, width: int = 1024, height: int = 1024) -> tuple[float, float]:
-        """(VRAM, RAM) peak in GiB for an image of this size."""
-        return self.table().peaks(width, height)
+    def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True) -> tuple[float, float]:
+        """(VRAM, RAM) peak in GiB for an image of this size (with the prompt enhancer's phase, or
+        without it for an image made from the prompt as typed)."""
+        return self.table().peaks(width, height, () if enhance else ("enhance",))
 
 
 def chosen_gpu(machine: MachineInfo, gpu_index: int | None = None) -> GpuInfo | None:

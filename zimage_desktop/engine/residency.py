@@ -149,17 +149,19 @@ class Residency:
         return any(where[phase][c.name] == "device" and where[previous][c.name] == "ram"
                    for c in self.components if c.mode == "swap")
 
-    def phase_memory(self, width: int = 1024, height: int = 1024) -> dict[str, tuple[float, float]]:
-        """phase → (VRAM, RAM) in GiB, including "load" (RAM only: the pipeline is built in RAM)."""
+    def phase_memory(self, width: int = 1024, height: int = 1024,
+                     skip: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
+        """phase → (VRAM, RAM) in GiB, including "load" (RAM only: the pipeline is built in RAM);
+        phases in ``skip`` (e.g. "enhance" for an image made without the enhancer) are left out."""
         pixels = width * height
         where = self.where()
         out: dict[str, tuple[float, float]] = {}
         # Loading builds every component in RAM first; pinning keeps a second copy meanwhile.
         load_copies = sum(c.gib * (c.load_copies if self.accelerator else 1) for c in self.components)
-        out["load"] = (0.0, self.process_gib + load_copies)
+        out["load"] = (0.0, round(self.process_gib + load_copies, 2))
         previous: str | None = self.active_phases()[-1] if self.active_phases() else None
         for phase in PHASES:
-            if phase.name not in where:
+            if phase.name not in where or phase.name in skip:
                 continue
             row = where[phase.name]
             act = phase.activations(pixels, self.tiled_vae, self.widen)
@@ -190,9 +192,9 @@ class Residency:
             previous = phase.name
         return out
 
-    def peaks(self, width: int = 1024, height: int = 1024) -> tuple[float, float]:
-        """(VRAM, RAM) peak in GiB over every phase, loading included."""
-        memory = self.phase_memory(width, height)
+    def peaks(self, width: int = 1024, height: int = 1024, skip: tuple[str, ...] = ()) -> tuple[float, float]:
+        """(VRAM, RAM) peak in GiB over every phase (but ``skip``), loading included."""
+        memory = self.phase_memory(width, height, skip)
         return (round(max(v for v, _ in memory.values()), 2), round(max(r for _, r in memory.values()), 2))
 
     def rows(self) -> list[dict]:
