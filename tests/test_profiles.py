@@ -110,9 +110,25 @@ def test_every_offload_mode_runs(many_forms, reference_image, offload):
 
 
 def test_group_offload_with_gguf(many_forms):
+    """GGUF weights streamed by group offload: still GGUF (not dequantized copies), each leaf has
+    an offload group, and the picture equals the same GGUF file run without offloading."""
+    from diffusers.hooks.group_offloading import _get_group_onload_device
+    from diffusers.quantizers.gguf.utils import GGUFParameter
+
+    req = replace(REQ, transformer="tiny_zimage-Q4_0.gguf")
+    plain = Generator(many_forms, device="cpu", plan=replace(reference_plan(), text_encoder="cpu")).run(req)
     plan = replace(reference_plan(), offload="group", text_encoder="cpu", vae_tiling=True, vae_slicing=True)
-    image = Generator(many_forms, device="cpu", plan=plan).run(replace(REQ, transformer="tiny_zimage-Q4_0.gguf"))
-    assert image.images[0].image.size == (256, 256)
+    gen = Generator(many_forms, device="cpu", plan=plan)
+    image = gen.run(req).images[0]
+    transformer = gen.pipe.transformer
+    from zimage_desktop.engine.placement import layout_for
+
+    assert layout_for(plan).transformer == "stream"
+    assert _get_group_onload_device(transformer) == torch.device("cpu")
+    w1 = transformer.layers[0].feed_forward.w1
+    assert isinstance(w1.weight, GGUFParameter) and w1.weight.quant_type.name == "Q4_0"
+    assert w1._diffusers_hook.get_hook("group_offloading") is not None
+    assert psnr(image.image, plain.images[0].image) > 40
 
 
 def _machine_for(profile):
@@ -122,7 +138,7 @@ def _machine_for(profile):
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
-def test_every_profile_code_path_runs_on_cpu(many_forms, profile):
+def test_every_profile_code_path_runs_on_cpu(many_forms, reference_image, profile):
     """The planner's real plan for each profile, executed on the CPU (so its loading, casting and
     offload code runs here); bf16/fp16 compute is kept where the CPU supports it."""
     ms_forms = {"bf16", "fp8", "Q8_0", "Q4_K"}
@@ -130,8 +146,21 @@ def test_every_profile_code_path_runs_on_cpu(many_forms, profile):
     assert plan.profile == profile
     gen = Generator(many_forms, device="cpu", plan=plan)
     result = gen.run(REQ)
-    assert result.images[0].image.size == (256, 256)
     assert gen.model_info()["profile"] == profile
+    # Each component is held as the table's row says (form and dtype), and the picture is the
+    # model's, not just an image of the right size.
+    table = plan.table()
+    vae = next(gen.pipe.vae.parameters())
+    assert str(vae.dtype) == "torch." + table.component("vae").dtype
+    w1 = gen.pipe.transformer.layers[0].feed_forward.w1.weight
+    form = table.component("transformer").form
+    if form == "fp8":
+        assert w1.dtype == torch.float8_e4m3fn
+    elif form == "bf16":
+        assert str(w1.dtype) == "torch." + plan.compute_dtype
+    else:
+        assert type(w1).__name__ == "GGUFParameter"
+    assert psnr(result.images[0].image, reference_image) > 20
 
 
 def test_out_of_memory_during_generation_frees_and_names_lighter_profile(many_forms):
