@@ -57,6 +57,11 @@ class Paths:
         return self.data / "window-state.json"
 
     @property
+    def logs(self) -> Path:
+        """The windowed app's rotating log (app_log.py), opened from Help → Open log folder."""
+        return self.data / "logs"
+
+    @property
     def hash_cache(self) -> Path:
         return self.data / "cache" / "hashes.json"
 

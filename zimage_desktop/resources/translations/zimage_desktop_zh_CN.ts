@@ -486,6 +486,14 @@
         <translation>语言</translation>
     </message>
     <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Open log folder</source>
+        <translation>打开日志文件夹</translation>
+    </message>
+    <message>
         <source>Save image as…</source>
         <translation>图片另存为…</translation>
     </message>
