@@ -184,7 +184,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                       transformer_forms=sorted(forms), text_encoder_forms=sorted(te_forms))
     except UserFacingError as exc:
         models.update(installed=False, problem=exc.message)
-    from .engine.generator import gpu_index_of
+    from .engine.planner import gpu_index_of
     from .engine.request import GenerationRequest, validate
 
     problems = validate(GenerationRequest(prompt="the size of an image", width=args.width, height=args.height))

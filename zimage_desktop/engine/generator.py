@@ -31,7 +31,7 @@ from .model_files import ModelSet, provides, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id, file_roles
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
 from .placement import apply_plan
-from .planner import MemoryPlan, make_plan
+from .planner import MemoryPlan, gpu_index_of, make_plan
 from .preview import LatentPreviewer
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
@@ -67,11 +67,6 @@ def component_dtypes(plan: MemoryPlan, compute: torch.dtype) -> tuple[torch.dtyp
 
 
 DEVICE_CHOICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
-
-
-def gpu_index_of(choice: str) -> int | None:
-    """N for "cuda:N", else None (the planner then takes the GPU with the most memory)."""
-    return int(choice.split(":", 1)[1]) if choice.startswith("cuda:") else None
 
 
 class _NonFinite(Exception):

@@ -161,6 +161,12 @@ def chosen_gpu(machine: MachineInfo, gpu_index: int | None = None) -> GpuInfo | 
     return max(machine.gpus, key=lambda g: g.total_vram)
 
 
+def gpu_index_of(choice: str) -> int | None:
+    """N for a device choice "cuda:N", else None (the planner then takes the GPU with the most
+    memory)."""
+    return int(choice.split(":", 1)[1]) if choice.startswith("cuda:") and choice[5:].isdigit() else None
+
+
 def compute_dtype_for(machine: MachineInfo, device: str, gpu_index: int | None = None) -> str:
     if device == "cuda" and machine.gpus:
         gpu = chosen_gpu(machine, gpu_index)

@@ -940,6 +940,62 @@
         <source>, </source>
         <translation>，</translation>
     </message>
+    <message>
+        <source>Text encoder</source>
+        <translation>文本编码器</translation>
+    </message>
+    <message>
+        <source>Transformer</source>
+        <translation>变换器</translation>
+    </message>
+    <message>
+        <source>VAE</source>
+        <translation>VAE</translation>
+    </message>
+    <message>
+        <source>Enhance</source>
+        <translation>扩写</translation>
+    </message>
+    <message>
+        <source>Encode</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>Denoise</source>
+        <translation>去噪</translation>
+    </message>
+    <message>
+        <source>Decode</source>
+        <translation>解码</translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>RAM</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>streamed</source>
+        <translation>流式</translation>
+    </message>
+    <message>
+        <source>pinned</source>
+        <translation>锁页</translation>
+    </message>
+    <message>
+        <source>load: %1 GiB RAM</source>
+        <translation>加载时：%1 GiB 内存</translation>
+    </message>
+    <message>
+        <source>VRAM GiB</source>
+        <translation>显存 GiB</translation>
+    </message>
+    <message>
+        <source>RAM GiB</source>
+        <translation>内存 GiB</translation>
+    </message>
 </context>
 <context>
     <name>PosterPanel</name>
