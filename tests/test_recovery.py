@@ -128,7 +128,7 @@ def test_info_json_predicts_for_the_size_asked(tmp_path, capsys):
 
 def test_device_names_a_gpu_by_index(tmp_path, capsys):
     assert main(["generate", "--data-dir", str(tmp_path), "--prompt", "a", "--device", "gpu1"]) == 2
-    assert "cuda:N" in capsys.readouterr().err
+    assert "invalid choice" in capsys.readouterr().err
     if not torch.cuda.is_available():
         assert main(["generate", "--data-dir", str(tmp_path), "--prompt", "a", "--device", "cuda:1"]) == 2
         err = capsys.readouterr().err

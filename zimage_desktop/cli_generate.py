@@ -28,7 +28,7 @@ def device_arg(value: str) -> str:
     import re
 
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a device; choose auto, cuda, cuda:N, mps or cpu")
+        raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose auto, cuda, cuda:N, mps or cpu)")
     return value
 
 
