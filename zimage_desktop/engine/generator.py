@@ -262,7 +262,7 @@ class Generator:
             out_of_memory = ""
             self._decode_notes = []
             try:
-                image = self._run_one(req, index, count, on_step, cancelled, self.model_info())
+                image = self._run_one(req, index, count, on_step, cancelled)
             except (RuntimeError, MemoryError) as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -305,7 +305,7 @@ class Generator:
             raise UserFacingError(problem)
 
     def _run_one(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
-                 cancelled: CancelCheck, model: dict) -> GeneratedImage | None:
+                 cancelled: CancelCheck) -> GeneratedImage | None:
         pipe = self.pipe
         assert pipe is not None and self.prompts is not None
         assert self.model_set is not None
@@ -364,7 +364,9 @@ class Generator:
         plan = self.plan
         assert plan is not None
         vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False)
-        model = {**model, "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
+        # Read after the image: the background hashing (started at the first call) has had the
+        # whole image to finish.
+        model = {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
                                                  "transformer_form": plan.transformer_form}}
         return GeneratedImage(request=req, image=image, timings=timings, model=model)
 
