@@ -186,7 +186,7 @@ def main() -> int:
             r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile)
             if r["rc"] != 0:
                 print(f"| {label} | {profile} | – | failed: "
-                      f"{r['err'].strip().splitlines()[-1] if r['err'].strip() else r['rc']} | – | – | – | – | – |")
+                      f"{r['err'].strip().splitlines()[-1] if r['err'].strip() else r['rc']} | – | – | – | – | – |", flush=True)
                 failures += 1
                 continue
             t, pred = r.get("timings", {}), r["predicted"]
@@ -196,7 +196,7 @@ def main() -> int:
             failures += 0 if ok or args.tiny else 1  # tiny models are all process overhead: no verdict
             print(f"| {label} | {profile} ({pred['transformer_form']}) | {pred['ram']:.2f} | {measured:.2f} | "
                   f"{ratio:.2f} | {'yes' if ok else 'NO'} | {t.get('encode_s', 0):.1f} | "
-                  f"{t.get('denoise_s', 0) / max(1, args.steps):.1f} | {t.get('decode_s', 0):.1f} |")
+                  f"{t.get('denoise_s', 0) / max(1, args.steps):.1f} | {t.get('decode_s', 0):.1f} |", flush=True)
     return 1 if failures else 0
 
 
