@@ -93,14 +93,15 @@ def main() -> None:
             ours_times.append(time.perf_counter() - t)
         diff = (mine - padded[0]).abs().max().item()
 
-        # -- preview cost: one x0 estimate + RGB projection, as done after every step ---------
-        from zimage_desktop.engine.preview import LatentPreviewer, denoised_estimate
+        # -- preview cost: what the generator calls after every step — the RGB projection of the
+        # scheduler's own denoised estimate (Generator._run_one: previewer.to_rgb(scheduler.denoised))
+        from zimage_desktop.engine.preview import LatentPreviewer
 
         previewer = LatentPreviewer()
-        a, b = torch.randn(1, 16, size // 8, size // 8), torch.randn(1, 16, size // 8, size // 8)
+        denoised = torch.randn(1, 16, size // 8, size // 8)
         t = time.perf_counter()
         for _ in range(200):
-            previewer.to_rgb(denoised_estimate(a, b, 0.8, 0.7))
+            previewer.to_rgb(denoised)
         preview_s = (time.perf_counter() - t) / 200
 
     print(f"machine: {platform.machine()} {platform.processor() or ''}, {torch.get_num_threads()} torch threads, "

@@ -52,8 +52,10 @@ def placed(profile: str, device: torch.device):
 def test_each_profile_executes_each_component_where_its_plan_says(profile):
     device = {"mps": torch.device("mps"), "cpu": CPU}.get(profile, CUDA)
     plan, pipe, te, resident = placed(profile, device)
-    assert layout_for(plan) == layout_for(replace(plan))  # pure
-    transformer, vae, text_encoder = EXPECTED[profile]
+    # The hooks follow the plan's residency table, the same rows its memory prediction adds up.
+    modes = {c.name: c.mode for c in plan.table().components}
+    if profile != "cpu":  # on the CPU the table says "cpu" for everything; the hooks are the GPU ones
+        assert (modes["transformer"], modes["vae"], modes["text_encoder"]) == EXPECTED[profile]
     assert (layout_for(plan).transformer, layout_for(plan).vae, layout_for(plan).text_encoder) == EXPECTED[profile]
     modules = {"transformer": pipe.transformer, "vae": pipe.vae, "text_encoder": te}
     wanted = dict(zip(modules, EXPECTED[profile]))

@@ -110,9 +110,25 @@ def test_every_offload_mode_runs(many_forms, reference_image, offload):
 
 
 def test_group_offload_with_gguf(many_forms):
+    """GGUF weights streamed by group offload: still GGUF (not dequantized copies), each leaf has
+    an offload group, and the picture equals the same GGUF file run without offloading."""
+    from diffusers.hooks.group_offloading import _get_group_onload_device
+    from diffusers.quantizers.gguf.utils import GGUFParameter
+
+    req = replace(REQ, transformer="tiny_zimage-Q4_0.gguf")
+    plain = Generator(many_forms, device="cpu", plan=replace(reference_plan(), text_encoder="cpu")).run(req)
     plan = replace(reference_plan(), offload="group", text_encoder="cpu", vae_tiling=True, vae_slicing=True)
-    image = Generator(many_forms, device="cpu", plan=plan).run(replace(REQ, transformer="tiny_zimage-Q4_0.gguf"))
-    assert image.images[0].image.size == (256, 256)
+    gen = Generator(many_forms, device="cpu", plan=plan)
+    image = gen.run(req).images[0]
+    transformer = gen.pipe.transformer
+    from zimage_desktop.engine.placement import layout_for
+
+    assert layout_for(plan).transformer == "stream"
+    assert _get_group_onload_device(transformer) == torch.device("cpu")
+    w1 = transformer.layers[0].feed_forward.w1
+    assert isinstance(w1.weight, GGUFParameter) and w1.weight.quant_type.name == "Q4_0"
+    assert w1._diffusers_hook.get_hook("group_offloading") is not None
+    assert psnr(image.image, plain.images[0].image) > 40
 
 
 def _machine_for(profile):
@@ -122,7 +138,7 @@ def _machine_for(profile):
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
-def test_every_profile_code_path_runs_on_cpu(many_forms, profile):
+def test_every_profile_code_path_runs_on_cpu(many_forms, reference_image, profile):
     """The planner's real plan for each profile, executed on the CPU (so its loading, casting and
     offload code runs here); bf16/fp16 compute is kept where the CPU supports it."""
     ms_forms = {"bf16", "fp8", "Q8_0", "Q4_K"}
@@ -130,8 +146,21 @@ def test_every_profile_code_path_runs_on_cpu(many_forms, profile):
     assert plan.profile == profile
     gen = Generator(many_forms, device="cpu", plan=plan)
     result = gen.run(REQ)
-    assert result.images[0].image.size == (256, 256)
     assert gen.model_info()["profile"] == profile
+    # Each component is held as the table's row says (form and dtype), and the picture is the
+    # model's, not just an image of the right size.
+    table = plan.table()
+    vae = next(gen.pipe.vae.parameters())
+    assert str(vae.dtype) == "torch." + table.component("vae").dtype
+    w1 = gen.pipe.transformer.layers[0].feed_forward.w1.weight
+    form = table.component("transformer").form
+    if form == "fp8":
+        assert w1.dtype == torch.float8_e4m3fn
+    elif form == "bf16":
+        assert str(w1.dtype) == "torch." + plan.compute_dtype
+    else:
+        assert type(w1).__name__ == "GGUFParameter"
+    assert psnr(result.images[0].image, reference_image) > 20
 
 
 def test_out_of_memory_during_generation_frees_and_names_lighter_profile(many_forms):
@@ -208,9 +237,35 @@ def test_fp16_guards_clamp_overflow(many_forms):
     gen = Generator(many_forms, device="cpu", plan=plan)
 
     def inject(pipe):
-        w1 = pipe.transformer.layers[0].feed_forward.w1
-        w1.register_forward_hook(lambda m, a, out: out * 1e30)  # overflows to inf in fp16
+        w3 = pipe.transformer.layers[0].feed_forward.w3
+        # Positive values overflow to +inf in fp16 (an overflow, not a broken layer: no NaN).
+        w3.register_forward_hook(lambda m, a, out: torch.where(out > 0, out * 1e30, out))
     gen.on_loaded.append(inject)
     image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
     assert image.notes == () and gen.dtype == torch.float16  # clamped, so no retry was needed
     assert np.isfinite(pixels(image.image)).all()
+
+
+def test_fp16_guards_never_turn_nan_into_a_number(many_forms):
+    """A NaN (a broken layer, not an overflow) passes the guards, so the step check sees it and the
+    image is made again in float32 — never a finite wrong picture in fp16."""
+    from zimage_desktop.engine.guards import install_fp16_guards
+
+    ff = build_tiny_pipeline(seed=0).transformer.to(torch.float16)
+    install_fp16_guards(ff)
+    w2 = ff.layers[0].feed_forward.w2
+    x = torch.tensor([[float("inf"), float("nan"), -float("inf")] + [1.0] * (w2.in_features - 3)], dtype=torch.float16)
+    seen = {}
+    w2.register_forward_pre_hook(lambda m, a: seen.setdefault("input", a[0]))
+    w2(x)
+    assert seen["input"][0, 0] == 65504 and seen["input"][0, 2] == -65504 and torch.isnan(seen["input"][0, 1])
+
+    plan = replace(reference_plan(), compute_dtype="float16", fp16_retry_fp32=True)
+    gen = Generator(many_forms, device="cpu", plan=plan)
+
+    def broken(pipe):
+        out0 = pipe.transformer.layers[0].attention.to_out[0]
+        out0.register_forward_hook(lambda m, a, out: out * float("nan") if out.dtype == torch.float16 else out)
+    gen.on_loaded.append(broken)
+    image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
+    assert "overflowed at step 1" in image.notes[0] and gen.dtype == torch.float32

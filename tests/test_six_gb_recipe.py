@@ -52,8 +52,9 @@ def test_models_plan_and_info_show_the_gguf_encoder(tmp_path, data_dir, capsys):
     assert total <= 8.6 and ram <= 10.0 and vram <= 5.5
     assert main(["info", "--json", "--profile", "6gb", "--models", str(empty)]) == 0
     plan = json.loads(capsys.readouterr().out)["plan"]
-    assert plan["text_encoder_form"] == "Q6_K" and plan["transformer_form"] == "Q4_K"
-    assert plan["predicted_ram_gib"] <= 10.0 and plan["predicted_vram_gib"] <= 5.5
+    # Q4_K + activations + the CUDA context is over the 5.4 GiB budget (issue 27's table): Q3_K.
+    assert plan["text_encoder_form"] == "Q6_K" and plan["transformer_form"] == "Q3_K"
+    assert plan["predicted_ram_gib"] <= 10.0 and plan["predicted_vram_gib"] <= 5.4
     assert "text-encoder-gguf-q6_k" in plan["needs"] and "text-encoder-gguf-q6_k" in plan["missing"]
 
 

@@ -30,6 +30,9 @@ def run_app(data_dir: str | None = None, *, exec_loop: bool = True):
     app.setApplicationName("Z-Image Desktop")
     app.setOrganizationName("zimage-desktop")
     paths = Paths.resolve(data_dir)
+    from .app_log import install_app_log
+
+    install_app_log(paths.logs)
     store = SettingsStore(paths)
     translations = Translations.for_app(app)
     translations.apply(store.value.language)

@@ -21,7 +21,7 @@ from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDU
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
 from .messages import msg, render, resolve_language
-from .cli_generate import generate_to_files, int_arg, output_paths
+from .cli_generate import device_arg, generate_to_files, int_arg, output_paths
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -54,7 +54,7 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help="as ComfyUI names it")
     gen.add_argument("--scheduler", choices=SCHEDULERS, default=DEFAULT_SCHEDULER,
                      help="simple: ComfyUI's (same seed, same picture); diffusers: the pipeline's own")
-    gen.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
+    gen.add_argument("--device", type=device_arg, default=None, help="auto, cuda, cuda:N (GPU N), mps or cpu")
     gen.add_argument("--profile", default=None, help="memory profile name (default: auto)")
     gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
     gen.add_argument("--preview-dir", help="write each step's preview here as PNG")
@@ -70,6 +70,9 @@ def build_parser() -> ArgumentParser:
     info.add_argument("--models", help="models folder to inspect")
     info.add_argument("--profile", default=None, help="show the plan of this profile instead of the recommended one")
     info.add_argument("--json", action="store_true", help="one JSON object")
+    info.add_argument("--width", type=int_arg, default=1024, help="image width the memory prediction is for")
+    info.add_argument("--height", type=int_arg, default=1024, help="image height the memory prediction is for")
+    info.add_argument("--device", type=device_arg, default=None, help="plan for this device (cuda:N: GPU N)")
 
     from . import cli_history, cli_models
 
@@ -189,11 +192,28 @@ def cmd_info(args: argparse.Namespace) -> int:
                       transformer_forms=sorted(forms), text_encoder_forms=sorted(te_forms))
     except UserFacingError as exc:
         models.update(installed=False, problem=exc.message)
-    plan = make_plan(machine, forms, args.profile or settings.profile,
+    from .engine.planner import gpu_index_of
+    from .engine.request import GenerationRequest, validate
+
+    problems = validate(GenerationRequest(prompt="the size of an image", width=args.width, height=args.height))
+    if problems:
+        raise BadInputError(problems[0])
+    device = args.device or settings.device
+    profile = args.profile or settings.profile
+    if device in ("cpu", "mps") and profile == "auto":
+        profile = device
+    plan = make_plan(machine, forms, profile,
                      have_text_encoder=models["installed"], have_vae=models["installed"], present_te_forms=te_forms,
-                     installed_gib=sizes)
+                     installed_gib=sizes, gpu_index=gpu_index_of(device))
+    table = plan.table()
+    vram, ram = table.peaks(args.width, args.height)
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
-              "plan": asdict(plan)}
+              "plan": asdict(plan),
+              "residency": {"device": table.device, "components": table.rows(),
+                            "phases": {k: {"vram_gib": v, "ram_gib": r}
+                                       for k, (v, r) in table.phase_memory(args.width, args.height).items()},
+                            "cuda_context_gib": table.context},
+              "prediction": {"width": args.width, "height": args.height, "vram_gib": vram, "ram_gib": ram}}
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
@@ -214,6 +234,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         print(f"Models: not ready in {models_dir}: {render(models['problem'], args.language)}")
     print(f"Profile {plan.profile}: {plan.explanation}")
+    print(f"Residency on {table.device} (GiB; {args.width}×{args.height}):")
+    print("  " + table.format(args.width, args.height).replace("\n", "\n  "))
+    print(f"  predicted peak: {vram:.2f} GiB VRAM, {ram:.2f} GiB RAM")
     for warning in plan.warnings:
         print(f"  note: {render(warning, args.language)}")
     if plan.missing:

@@ -23,6 +23,15 @@ def int_arg(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
 
 
+def device_arg(value: str) -> str:
+    """auto, cpu, mps, cuda, or cuda:N (a GPU by its index, as ``info`` lists them)."""
+    import re
+
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
+        raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose auto, cuda, cuda:N, mps or cpu)")
+    return value
+
+
 class CancelFlag:
     """First Ctrl+C asks for a clean cancel between steps; a second one stops at once."""
 
@@ -120,6 +129,8 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
             "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
             "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
             "model": image.model.get("name"),
+            # The plan's predicted peak for this image's size: compare with what a profiler measures.
+            "predicted_peak_gib": image.model.get("predicted_peak_gib"),
         }
         print(json.dumps(record, ensure_ascii=False), flush=True)
 

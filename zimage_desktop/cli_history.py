@@ -40,7 +40,9 @@ def add_parser(sub, common) -> None:
     rerun = hsub.add_parser("rerun", parents=[common], help="make an image again with the same parameters and seed")
     rerun.add_argument("id", type=int)
     rerun.add_argument("--models")
-    rerun.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
+    from .cli_generate import device_arg
+
+    rerun.add_argument("--device", type=device_arg, default=None, help="auto, cuda, cuda:N (GPU N), mps or cpu")
     rerun.add_argument("--out")
     rerun.add_argument("--seed", type=int, default=None, help="vary: a different seed (keeps lineage)")
 

@@ -57,6 +57,11 @@ class Paths:
         return self.data / "window-state.json"
 
     @property
+    def logs(self) -> Path:
+        """The windowed app's rotating log (app_log.py), opened from Help → Open log folder."""
+        return self.data / "logs"
+
+    @property
     def hash_cache(self) -> Path:
         return self.data / "cache" / "hashes.json"
 
@@ -64,7 +69,7 @@ class Paths:
 def _choices() -> dict[str, tuple[str, ...]]:
     from .engine.planner import PROFILE_NAMES  # pure: no torch
 
-    return {"device": ("auto", "cuda", "mps", "cpu"), "profile": PROFILE_NAMES,
+    return {"device": ("auto", "cuda", "mps", "cpu", *(f"cuda:{i}" for i in range(16))), "profile": PROFILE_NAMES,
             "language": ("system", "zh_CN", "en"), "download_source": ("hf", "mirror", "modelscope"),
             "theme": ("system", "light", "dark")}
 

@@ -85,9 +85,19 @@ def check_data_folder(data: Path, images: Path) -> None:
 
 def check_device(choice: str) -> None:
     """A device the user forced must exist here (``auto`` always does)."""
-    if choice not in ("cuda", "mps"):
+    if choice not in ("cuda", "mps") and not choice.startswith("cuda:"):
         return
     import torch
+
+    if choice.startswith("cuda:") and torch.cuda.is_available():
+        index = int(choice.split(":", 1)[1]) if choice.split(":", 1)[1].isdigit() else -1
+        if not 0 <= index < torch.cuda.device_count():
+            raise BadInputError(msg("preflight.no_gpu_with_index", "The device {choice} was chosen, but this computer "
+                                    "has {count} CUDA GPU(s), numbered from 0.", choice=choice,
+                                    count=torch.cuda.device_count()))
+        return
+    if choice.startswith("cuda:"):
+        choice = "cuda"
 
     if choice == "cuda" and not torch.cuda.is_available():
         raise BadInputError(msg("preflight.device_cuda_was_chosen", "The device CUDA was chosen, but this computer has no "

@@ -75,7 +75,7 @@ class CausalLM(torch.nn.Module):
 
     def forward(self, input_ids: torch.Tensor, cache=None, last_only: bool = True) -> torch.Tensor:
         """Float32 logits (batch, positions, vocab); only the last position with ``last_only``."""
-        out = self.model(input_ids=input_ids, cache=cache, use_cache=cache is not None)
+        out = self.model(input_ids=input_ids, use_cache=cache is not None, **{cache_keyword(self.model): cache})
         hidden = out.last_hidden_state
         if last_only:
             hidden = hidden[:, -1:]
@@ -87,6 +87,16 @@ class CausalLM(torch.nn.Module):
             # the copy (0.78 GB in bf16) lives as long as this LM, i.e. one enhancement.
             self._head = weight if weight is not stored else None
         return F.linear(hidden, weight).float()
+
+
+def cache_keyword(model: torch.nn.Module) -> str:
+    """The name under which this transformers version's decoder takes its KV cache: ``cache``
+    (transformers 5) or ``past_key_values`` (4.x, where an unknown ``cache=`` is silently
+    swallowed by ``**kwargs`` and every token would recompute the whole prompt)."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 @dataclass(frozen=True)
@@ -154,7 +164,10 @@ def decode(lm: CausalLM, prompt_ids: list[int], stop_ids: set[int], sampling: Sa
 
     cancelled = is_cancelled or (lambda: False)
     generator = torch.Generator("cpu").manual_seed(sampling.seed)
-    cache = DynamicCache(config=lm.model.config)
+    try:
+        cache = DynamicCache(config=lm.model.config)
+    except TypeError:  # transformers before the config argument: the cache learns its layers as it fills
+        cache = DynamicCache()
     started = time.perf_counter()
     first = 0.0
     out: list[int] = []

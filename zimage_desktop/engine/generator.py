@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Callable, NoReturn
 
 import torch
 
-from ..errors import BadInputError, OutOfMemoryError, UserFacingError
+from ..errors import BadInputError, UserFacingError
 from ..messages import msg
 from ..models.hashing import HashCache
 from .architectures import DEFAULT, Architecture
@@ -27,8 +28,10 @@ from .devices import MachineInfo, probe
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
 from .model_files import ModelSet, provides, resolve_model_set
+from .model_identity import BackgroundHasher, encoder_id, file_roles
+from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
 from .placement import apply_plan
-from .planner import MemoryPlan, lighter_profile, make_plan
+from .planner import MemoryPlan, gpu_index_of, make_plan
 from .preview import LatentPreviewer
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
@@ -63,6 +66,9 @@ def component_dtypes(plan: MemoryPlan, compute: torch.dtype) -> tuple[torch.dtyp
     return te, vae
 
 
+DEVICE_CHOICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
 class _NonFinite(Exception):
     def __init__(self, step: int) -> None:
         super().__init__(step)
@@ -72,8 +78,9 @@ class _NonFinite(Exception):
 class Generator:
     """Owns one pipeline; not thread-safe (one worker thread uses it).
 
-    ``device`` "auto" runs each plan on its own device; "cpu"/"cuda"/"mps" force one (with "cpu"
-    and "mps" choosing that profile unless ``plan`` is given). ``plan`` replaces the planner (tests,
+    ``device`` "auto" runs each plan on its own device; "cpu"/"cuda"/"cuda:N"/"mps" force one (with
+    "cpu" and "mps" choosing that profile unless ``plan`` is given; "cuda:N" makes the plan for GPU
+    N: its memory picks the profile, its bf16 support the dtype). ``plan`` replaces the planner (tests,
     benchmarks); ``machine`` replaces the hardware probe. ``on_loaded`` callables see every newly
     loaded pipeline (used to inject faults in tests).
     """
@@ -95,7 +102,9 @@ class Generator:
         self.device: torch.device | None = None
         self.dtype: torch.dtype | None = None
         self.load_seconds = 0.0
-        self._force_fp32 = False  # set for the session after an fp16/bf16 overflow
+        self._force_fp32 = False  # set for the rest of one request after an fp16/bf16 overflow
+        self._hasher = BackgroundHasher(self.hash_cache)
+        self._decode_notes: list[str] = []
         self._previewer = LatentPreviewer()
         self._model_info: dict | None = None
 
@@ -103,9 +112,9 @@ class Generator:
 
     def make_plan(self, transformer: str | None = None, profile: str = "auto") -> tuple[MemoryPlan, ModelSet]:
         """The plan for this request and the files it will load (reads headers only)."""
-        if self.device_choice not in ("auto", "cuda", "cpu", "mps"):
-            raise BadInputError(msg("generator.unknown_device_choose_auto", "Unknown device {device_choice!r}; choose auto, "
-                                    "cuda, mps or cpu.",
+        if not DEVICE_CHOICE.fullmatch(self.device_choice):
+            raise BadInputError(msg("generator.unknown_device_choose", "Unknown device {device_choice!r}; choose auto, "
+                                    "cuda, cuda:N (a GPU by its index), mps or cpu.",
                                     device_choice=self.device_choice))
         from ..preflight import check_device
 
@@ -121,7 +130,8 @@ class Generator:
             plan = make_plan(self.machine, found.available_forms, profile,
                              force_form=found.transformer_form if transformer else None,
                              present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
-                             compute_dtype="float32" if self._force_fp32 else None)
+                             compute_dtype="float32" if self._force_fp32 else None,
+                             gpu_index=gpu_index_of(self.device_choice))
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
         same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
@@ -137,7 +147,11 @@ class Generator:
         if self.pipe is not None and model_set == self.model_set and plan == self.plan:
             return model_set
         self.unload()
-        device = torch.device(plan.device if self.device_choice == "auto" else self.device_choice)
+        if self.device_choice in ("auto", "cuda"):
+            device = torch.device(plan.device_name if self.device_choice == "auto" or plan.device == "cuda"
+                                  else f"cuda:{plan.gpu_index}")
+        else:
+            device = torch.device(self.device_choice)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise BadInputError(msg("generator.profile_needs_cuda_gpu", "The {profile} profile needs a CUDA GPU, and none "
                                     "is available; choose the cpu profile.",
@@ -145,7 +159,7 @@ class Generator:
         dtype = getattr(torch, plan.compute_dtype)
         te_dtype, vae_dtype = component_dtypes(plan, dtype)
         started = time.perf_counter()
-        out_of_memory = False
+        out_of_memory = ""  # "", "gpu" or "ram"
         pipe: Any = None
         text_encoder: torch.nn.Module | None = None
         try:
@@ -156,14 +170,16 @@ class Generator:
                 install_fp16_guards(pipe.transformer)
             for hook in self.on_loaded:
                 hook(pipe)
-        except torch.OutOfMemoryError:
-            out_of_memory = True
+        except (RuntimeError, MemoryError) as exc:  # torch.OutOfMemoryError is a RuntimeError
+            if not is_out_of_memory(exc):
+                raise
+            out_of_memory = "ram" if host_memory(exc) else "gpu"
         if out_of_memory:  # outside the except: its traceback would keep the half-placed pipeline alive
             pipe = text_encoder = None
-            self._out_of_memory(plan, msg("generator.stage_loading", "loading"))
+            self._out_of_memory(plan, msg("generator.stage_loading", "loading"), out_of_memory == "ram")
         assert text_encoder is not None
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
-        self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, _encoder_id(model_set),
+        self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, encoder_id(model_set),
                                      hidden_layer=model_set.architecture.text_hidden_layer)
         self._previewer = LatentPreviewer(model_set.architecture)
         self.load_seconds = time.perf_counter() - started
@@ -177,21 +193,24 @@ class Generator:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def _out_of_memory(self, plan: MemoryPlan, stage: str) -> NoReturn:
+    def _out_of_memory(self, plan: MemoryPlan, stage: str, host: bool = False) -> NoReturn:
+        """Every kind of out-of-memory ends here: free the pipeline, offer the lighter profile."""
         self.unload()
-        lighter = lighter_profile(plan.profile)
-        hint = (msg("generator.try_lighter", " Try the lighter {profile} profile.", profile=lighter) if lighter
-                else msg("generator.close_other_programs", " Close other programs that use the GPU."))
-        raise OutOfMemoryError(msg("generator.gpu_ran_out_memory", "The GPU ran out of memory while {stage} with the "
-                                   "{profile} profile; the model was unloaded.{hint}",
-                                   stage=stage, profile=plan.profile, hint=hint), lighter)
+        raise out_of_memory_error(plan.profile, stage, host)
 
     def model_info(self) -> dict:
-        """Names and sha256 of the files in use (hashed once, then cached)."""
+        """Names and sha256 of the files in use. A file's hash comes from the hash cache (the
+        downloader's hash, or an earlier one, kept by size+mtime); one not known yet is hashed on a
+        background thread — never here, before the first image (≈ 20 GB for bf16) — and is ""
+        until then."""
         assert self.model_set is not None
         if self._model_info is None:
-            files = [{"name": p.name, "sha256": self.hash_cache.sha256(p)} for p in self.model_set.files()]
-            self._model_info = {
+            paths = list(self.model_set.files())
+            known = {p: self.hash_cache.cached(p) for p in paths}
+            files = [{"name": p.name, "sha256": known[p] or ""} for p in paths]
+            if not all(known.values()):
+                self._hasher.start([p for p in paths if not known[p]])
+            info = {
                 "name": self.model_set.display_name,
                 "arch": self.model_set.arch,
                 "form": self.model_set.form,
@@ -201,8 +220,11 @@ class Generator:
                 "dtype": str(self.dtype).replace("torch.", ""),
                 "profile": self.plan.profile if self.plan else "",
                 "transformer_form": self.plan.transformer_form if self.plan else "",
-                "roles": _file_roles(self.model_set),  # for the ComfyUI graph in the PNG
+                "roles": file_roles(self.model_set),  # for the ComfyUI graph in the PNG
             }
+            if all(known.values()):
+                self._model_info = info
+            return info
         return self._model_info
 
     # -- generating ------------------------------------------------------------------------
@@ -211,10 +233,12 @@ class Generator:
             is_cancelled: CancelCheck | None = None, on_image: ImageCallback | None = None) -> GenerationResult:
         """Make ``request.count`` images; stops between steps when ``is_cancelled()`` turns true.
 
-        Out of GPU memory frees the pipeline and raises OutOfMemoryError naming a lighter
-        profile. Non-finite latents stop the image at the step they appear and it is made again
-        once in float32 (which then stays for the session)."""
+        Out of memory of any kind (oom.py) frees the pipeline and raises OutOfMemoryError naming a
+        lighter profile. Non-finite latents stop the image at the step they appear and it is made
+        again once in float32 where the profile can afford it (for the rest of this request only:
+        the next request plans in its usual dtype again)."""
         cancelled = is_cancelled or (lambda: False)
+        self._force_fp32 = False
         self.ensure_loaded(request.transformer, request.profile)
         images: list[GeneratedImage] = []
         for index, seed in enumerate(request.seeds):
@@ -235,11 +259,14 @@ class Generator:
         for attempt in range(2):
             assert self.plan is not None
             plan = self.plan
-            out_of_memory = False
+            out_of_memory = ""
+            self._decode_notes = []
             try:
-                image = self._run_one(req, index, count, on_step, cancelled, self.model_info())
-            except torch.OutOfMemoryError:
-                out_of_memory = True
+                image = self._run_one(req, index, count, on_step, cancelled)
+            except (RuntimeError, MemoryError) as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                out_of_memory = "ram" if host_memory(exc) else "gpu"
             except _NonFinite as exc:
                 if attempt == 1 or self.dtype == torch.float32:
                     raise UserFacingError(
@@ -247,6 +274,7 @@ class Generator:
                             "even in float32; the model files may be damaged — verify or re-download them.",
                             step=exc.step)
                     ) from None
+                self._check_fp32_affordable(req, exc.step)
                 notes.append(msg("generator.overflowed_step_made_again", "{dtype} overflowed at step {step}; made again in "
                                  "float32.", dtype=self.dtype, step=exc.step))
                 log.warning("non-finite latents at step %d in %s; retrying in float32", exc.step, self.dtype)
@@ -256,14 +284,28 @@ class Generator:
             if out_of_memory:
                 # Only here, after the except block: while it runs, its traceback still holds the
                 # frames of the failed step (activations, the pipeline), so nothing could be freed.
-                self._out_of_memory(plan, msg("generator.stage_generating", "generating"))
+                self._out_of_memory(plan, msg("generator.stage_generating", "generating"), out_of_memory == "ram")
+            notes.extend(self._decode_notes)
             if image is not None and notes:
                 image = replace(image, notes=tuple(notes))
             return image
         return None
 
+    def _check_fp32_affordable(self, req: GenerationRequest, step: int) -> None:
+        """A float32 retry only where the profile's budget holds the float32 plan; else say so."""
+        if self.plan_override is not None:
+            return  # a fixed plan (tests, benchmarks) is the caller's choice
+        self._force_fp32 = True
+        try:
+            fp32, _ = self.make_plan(req.transformer, req.profile)
+        finally:
+            self._force_fp32 = False
+        problem = fp32_retry_problem(fp32, self.machine, step, str(self.dtype).replace("torch.", ""))
+        if problem is not None:
+            raise UserFacingError(problem)
+
     def _run_one(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
-                 cancelled: CancelCheck, model: dict) -> GeneratedImage | None:
+                 cancelled: CancelCheck) -> GeneratedImage | None:
         pipe = self.pipe
         assert pipe is not None and self.prompts is not None
         assert self.model_set is not None
@@ -319,6 +361,13 @@ class Generator:
             "decode_s": round(done - denoised, 4),
             "total_s": round(done - started, 4),
         }
+        plan = self.plan
+        assert plan is not None
+        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False)
+        # Read after the image: the background hashing (started at the first call) has had the
+        # whole image to finish.
+        model = {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
+                                                 "transformer_form": plan.transformer_form}}
         return GeneratedImage(request=req, image=image, timings=timings, model=model)
 
     def _decode(self, latents: torch.Tensor):
@@ -326,28 +375,20 @@ class Generator:
         pipe = self.pipe
         assert pipe is not None
         vae = pipe.vae
-        latents = latents.to(vae.dtype) / vae.config.scaling_factor + vae.config.shift_factor
+        latents = latents / vae.config.scaling_factor + vae.config.shift_factor
         with torch.inference_mode():
-            decoded = vae.decode(latents, return_dict=False)[0]
+            decoded = vae.decode(latents.to(vae.dtype), return_dict=False)[0]
+        if not all_finite(decoded) and vae.dtype != torch.float32 and all_finite(latents):
+            # The VAE overflowed, not the transformer: only the VAE goes to float32 (0.3 GB), and
+            # only it stays there; the transformer keeps its dtype.
+            log.warning("non-finite VAE output in %s; decoding again in float32", vae.dtype)
+            self._decode_notes.append(msg("generator.vae_overflowed", "The VAE overflowed in {dtype}; decoded again "
+                                          "in float32.", dtype=str(vae.dtype).replace("torch.", "")))
+            vae.to(torch.float32)
+            with torch.inference_mode():
+                decoded = vae.decode(latents.to(torch.float32), return_dict=False)[0]
         if not all_finite(decoded):
             raise _NonFinite(0)
         image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
         pipe.maybe_free_model_hooks()
         return image
-
-
-def _file_roles(model_set: ModelSet) -> dict[str, str]:
-    """The single files' names by role; a diffusers folder or a sharded text encoder has none."""
-    files = {"transformer": model_set.transformer, "text_encoder": model_set.text_encoder, "vae": model_set.vae}
-    return {role: p.name for role, p in files.items()
-            if model_set.form != "diffusers" and p is not None and p.is_file()}
-
-
-def _encoder_id(model_set: ModelSet) -> str:
-    if model_set.form == "diffusers" and model_set.pipeline_dir is not None:
-        files = sorted((model_set.pipeline_dir / "text_encoder").glob("*.safetensors"))
-    else:
-        assert model_set.text_encoder is not None
-        te = model_set.text_encoder
-        files = sorted(te.glob("*.safetensors")) if te.is_dir() else [te]
-    return "|".join(f"{f.resolve()}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)

@@ -1,9 +1,10 @@
 """Keep fp16 from producing black images.
 
 Z-Image's activations overflow fp16 in a few places. On GPUs without bf16 we compute in fp16 (fast
-on Turing/Volta) with ComfyUI's remedy applied through forward hooks: inf/NaN are replaced by
-±65504 at the FFN's gated product (input of ``w2``), at the attention output and at the FFN
-output. Whatever still goes non-finite is caught by the generator after the step it appears in.
+on Turing/Volta) with ComfyUI's remedy applied through forward hooks: ±inf are clamped to ±65504
+at the FFN's gated product (input of ``w2``), at the attention output and at the FFN output.
+NaN is left alone: replacing it would turn a broken layer into a finite wrong picture, while a
+NaN reaches the generator's check after its step and the image is made again in float32.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ FP16_MAX = 65504.0
 
 
 def _clamp(tensor: torch.Tensor) -> torch.Tensor:
-    return torch.nan_to_num(tensor, nan=0.0, posinf=FP16_MAX, neginf=-FP16_MAX)
+    return torch.clamp(tensor, -FP16_MAX, FP16_MAX)  # clamp keeps NaN as NaN
 
 
 def install_fp16_guards(transformer) -> int:

@@ -246,6 +246,10 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
     except (ModelFilesError, torch.OutOfMemoryError):
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        from .recovery import is_out_of_memory
+
+        if is_out_of_memory(exc):  # the allocator's RuntimeError, not a damaged file
+            raise
         # Headers were checked already, so this is a damaged file or an unexpected layout.
         raise ModelFilesError(msg("loader.model_files_could_loaded", "The model files in {root} could not be loaded: {exc}",
                                   root=ms.root, exc=exc)) from exc

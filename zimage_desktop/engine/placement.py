@@ -26,14 +26,14 @@ only resident components are moved, last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import torch
 from accelerate.hooks import CpuOffload, add_hook_to_module
 
 from ..errors import BadInputError
 from ..messages import msg
-from .planner import MemoryPlan
+from .planner import MemoryPlan, build_table
 
 VAE_TILE_PIXELS = 512
 CPU = torch.device("cpu")
@@ -41,7 +41,7 @@ CPU = torch.device("cpu")
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each component lives under a plan.
+    """Each component's ``mode`` in the plan's residency table (residency.py).
 
     "resident": on the accelerator all the time; "swap": on the accelerator while it runs, evicting
     the other swap members; "stream": layer by layer (group offload); "cpu": runs on the CPU.
@@ -53,19 +53,13 @@ class Layout:
 
 
 def layout_for(plan: MemoryPlan) -> Layout:
-    te = {"device": "resident", "offload": "swap", "cpu": "cpu"}[plan.text_encoder]
-    if plan.offload == "none":
-        # A transformer that must make room for a new prompt's encoder swaps with it.
-        return Layout("swap" if te == "swap" else "resident", "resident", te)
-    if plan.offload == "model":
-        return Layout("swap", "swap", te)
-    if plan.offload in ("group", "sequential"):
-        if te == "swap":
-            raise BadInputError(msg("placement.text_encoder_swapped_onto", "A text encoder swapped onto the GPU cannot be "
-                                    "combined with streamed offloading."))
-        return Layout("stream", "resident" if plan.offload == "group" else "stream", te)
-    raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.",
-                            offload=plan.offload))
+    """The modes of the three components, read from the plan's table (the same rows the memory
+    prediction adds up). On the CPU a table says "cpu" for everything; the hooks then are those
+    of the GPU profile run on the CPU (tests and benchmarks run profiles there)."""
+    table = build_table("cuda" if plan.device == "cpu" else plan.device_name, plan.transformer_form,
+                        plan.compute_dtype, plan.text_encoder, plan.text_encoder_form, plan.offload)
+    modes = {c.name: c.mode for c in table.components}
+    return Layout(modes["transformer"], modes["vae"], modes["text_encoder"])
 
 
 def on_accelerator(module: torch.nn.Module) -> bool:
@@ -120,9 +114,10 @@ def build_hooks(pipe, text_encoder: torch.nn.Module, plan: MemoryPlan, device: t
     if plan.vae_slicing:
         pipe.vae.enable_slicing()
 
-    layout = layout_for(plan)
+    # One module per row of the residency table; a new component (LoRA weights, a control net)
+    # is a new row there and a new entry here.
     modules = {"transformer": pipe.transformer, "vae": pipe.vae, "text_encoder": text_encoder}
-    where = {"transformer": layout.transformer, "vae": layout.vae, "text_encoder": layout.text_encoder}
+    where = dict(zip(("transformer", "vae", "text_encoder"), astuple(layout_for(plan))))
     ring = [modules[name] for name, w in where.items() if w == "swap"]
     for module in ring:
         add_hook_to_module(module, SwapHook(device, ring))  # init_hook parks it on the CPU

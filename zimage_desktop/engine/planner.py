@@ -2,8 +2,9 @@
 
 ``make_plan(machine, files, override)`` picks the transformer form (bf16, FP8 storage, GGUF
 Q8_0…Q3_K), where the text encoder runs, the offload mode, VAE tiling and the compute dtype, and
-predicts peak VRAM and RAM. Predictions are sums of component sizes (MODEL_FACTS.md) and
-activation estimates for 1024²; ``bench/gpu_profiles.py`` measures the real peaks.
+predicts peak VRAM and RAM. Predictions are sums over the plan's residency table (residency.py:
+component sizes from MODEL_FACTS.md, the CUDA context, activations for the image size, copies
+during moves); ``bench/gpu_profiles.py`` measures the real peaks against them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from ..messages import msg
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .devices import MachineInfo
+from ..errors import BadInputError
+from .devices import GpuInfo, MachineInfo
+from .residency import Component, Residency
 
 GIB = 1024**3
 
@@ -21,12 +24,6 @@ QUALITY_ORDER = ("bf16", "Q8_0", "fp8", "Q6_K", "Q5_K", "Q4_K", "Q3_K")
 GGUF_FORMS = {"Q8_0", "Q6_K", "Q5_K", "Q4_K", "Q3_K"}
 TE_QUALITY_ORDER = ("bf16", "Q8_0", "Q6_K", "Q4_K")
 VAE_GIB = 0.16
-# Transient memory at 1024² (bf16/fp16; fp32 doubles it): the transformer's per-block activations
-# plus one dequantized GGUF/FP8 weight, and the VAE decoder whole or in 512-pixel tiles.
-DENOISE_ACT_GIB = 0.65
-DECODE_ACT_GIB = {True: 0.45, False: 2.6}
-PROCESS_RAM_GIB = 1.5  # Python, torch, Qt
-GROUP_OFFLOAD_RESIDENT_GIB = 0.35  # the leaf being computed plus the one being prefetched
 
 # Catalog component ids (issue 4 downloads them by these names).
 COMPONENT_FOR_FORM = {
@@ -63,7 +60,9 @@ TEXT_ENCODER_GIB = TEXT_ENCODER_FORMS_GIB["bf16"]
 @dataclass(frozen=True)
 class Profile:
     name: str
-    budget_gib: float  # the peak the plan must stay under (None-like 0: no GPU budget)
+    # The peak the plan must stay under (0: no GPU budget), CUDA context included; never above the
+    # profile's own AUTO_THRESHOLDS_GIB, so the smallest card "auto" gives it can hold the peak.
+    budget_gib: float
     device: str  # "cuda" | "mps" | "cpu"
     forms: tuple[str, ...]  # transformer forms in order of preference
     text_encoder: str  # "device" (resident beside the transformer) | "offload" (GPU only while encoding) | "cpu"
@@ -94,8 +93,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     # images (it leaves only for a new prompt); on 6 GB it also makes room for the VAE.
     Profile("8gb", 7.0, "cuda", ("Q6_K", "fp8", "Q5_K", "Q4_K", "Q3_K"), "cpu", "none", True, "fits 8 GB",
             (*GGUF_TE, "bf16"), "offload"),
-    Profile("6gb", 5.5, "cuda", ("Q4_K", "Q3_K"), "cpu", "model", True, "fits 6 GB", (*GGUF_TE, "bf16"), "offload"),
-    Profile("4gb", 3.8, "cuda", ("Q4_K", "Q3_K"), "cpu", "group", True, "fits 4 GB", ("Q6_K", "Q4_K", "Q8_0", "bf16")),
+    Profile("6gb", 5.4, "cuda", ("Q4_K", "Q3_K"), "cpu", "model", True, "fits 6 GB", (*GGUF_TE, "bf16"), "offload"),
+    Profile("4gb", 3.5, "cuda", ("Q4_K", "Q3_K"), "cpu", "group", True, "fits 4 GB", ("Q6_K", "Q4_K", "Q8_0", "bf16")),
     Profile("mps", 0.0, "mps", ("bf16", "Q8_0", "Q6_K", "Q4_K"), "cpu", "none", True, "Apple GPU", (*GGUF_TE, "bf16")),
     Profile("cpu", 0.0, "cpu", ("Q8_0", "Q6_K", "Q4_K", "Q3_K"), "cpu", "none", True, "CPU only (slow)",
             ("Q8_0", "Q6_K", "Q4_K", "bf16")),
@@ -124,15 +123,54 @@ class MemoryPlan:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     text_encoder_form: str = "bf16"  # one of TEXT_ENCODER_FORMS_GIB ("bf16" = the safetensors file)
     text_encoder_dtype: str = ""  # what the encoder is held and computed in; "" = compute_dtype
+    gpu_index: int = 0  # the CUDA GPU this plan was made for (its profile, dtype and placement)
+    sizes: tuple[tuple[str, float], ...] = ()  # installed files' sizes the table used (installed_gib)
 
     @property
     def text_encoder_is_gguf(self) -> bool:
         return self.text_encoder_form != "bf16"
 
+    @property
+    def device_name(self) -> str:
+        """The torch device this plan runs on: "cuda:N", "mps" or "cpu"."""
+        return device_name(self.device, self.gpu_index)
 
-def compute_dtype_for(machine: MachineInfo, device: str) -> str:
+    def table(self) -> Residency:
+        """The residency table of this plan (placement builds the hooks from it)."""
+        return build_table(self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
+                           self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
+                           self.text_encoder_dtype)
+
+    def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True) -> tuple[float, float]:
+        """(VRAM, RAM) peak in GiB for an image of this size (with the prompt enhancer's phase, or
+        without it for an image made from the prompt as typed)."""
+        return self.table().peaks(width, height, () if enhance else ("enhance",))
+
+
+def chosen_gpu(machine: MachineInfo, gpu_index: int | None = None) -> GpuInfo | None:
+    """The GPU a plan is made for: the one at ``gpu_index``, else the one with the most memory.
+    That one card decides the profile, the compute dtype and where the weights go."""
+    if not machine.gpus:
+        return None
+    if gpu_index is not None:
+        for gpu in machine.gpus:
+            if gpu.index == gpu_index:
+                return gpu
+        raise BadInputError(msg("planner.no_gpu_with_index", "There is no CUDA GPU {index}; this computer has {count}.",
+                                index=gpu_index, count=len(machine.gpus)))
+    return max(machine.gpus, key=lambda g: g.total_vram)
+
+
+def gpu_index_of(choice: str) -> int | None:
+    """N for a device choice "cuda:N", else None (the planner then takes the GPU with the most
+    memory)."""
+    return int(choice.split(":", 1)[1]) if choice.startswith("cuda:") and choice[5:].isdigit() else None
+
+
+def compute_dtype_for(machine: MachineInfo, device: str, gpu_index: int | None = None) -> str:
     if device == "cuda" and machine.gpus:
-        gpu = machine.gpus[0]
+        gpu = chosen_gpu(machine, gpu_index)
+        assert gpu is not None
         if gpu.bf16:
             return "bfloat16"
         # Turing/Volta run fp16 fast (with overflow guards); Pascal runs fp16 at 1/64 speed.
@@ -142,9 +180,10 @@ def compute_dtype_for(machine: MachineInfo, device: str) -> str:
     return "float32"
 
 
-def auto_profile(machine: MachineInfo) -> str:
-    if machine.gpus:
-        total = max(g.total_vram for g in machine.gpus) / GIB
+def auto_profile(machine: MachineInfo, gpu_index: int | None = None) -> str:
+    gpu = chosen_gpu(machine, gpu_index)
+    if gpu is not None:
+        total = gpu.total_vram / GIB
         for name, threshold in AUTO_THRESHOLDS_GIB:
             if total >= threshold:
                 return name
@@ -152,12 +191,15 @@ def auto_profile(machine: MachineInfo) -> str:
     return "mps" if machine.mps else "cpu"
 
 
-def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
-           offload: str | None = None, sizes: Mapping[str, float] | None = None) -> tuple[float, float]:
-    """(VRAM, RAM) peaks in GiB for this profile with this transformer form and compute dtype,
-    the text encoder of ``te_form`` placed at ``te``. ``sizes`` are the installed files' own
-    sizes (form → GiB, "te:<form>" for encoders) where known: a small test model is small."""
-    offload = offload or profile.offload
+TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
+
+
+def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
+                vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "") -> Residency:
+    """The residency table of a plan (engine/residency.py): one row per component, its size as
+    held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
+    installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
+    model is small. placement.build_hooks places the weights from this same table."""
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
@@ -165,30 +207,47 @@ def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf1
     # (_text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
     encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
     vae = VAE_GIB * (1.0 if dtype == "bfloat16" else 2.0)  # fp32 under fp16 compute too (force_upcast)
-    act = DENOISE_ACT_GIB * widen
-    decode = DECODE_ACT_GIB[profile.vae_tiling] * widen
-    if profile.device == "cpu":
-        return 0.0, round(PROCESS_RAM_GIB + transformer + encoder + vae + act + decode, 2)
-    encoding = encoder + 0.2
+    te_mode = TE_MODE[te]
     if offload == "none":
-        if te == "offload":  # the encoder swaps with the transformer; either may wait in RAM
-            vram = max(transformer + vae + max(act, decode), encoding + vae)
-            ram = PROCESS_RAM_GIB + max(encoder, transformer)
-        else:
-            vram = (encoder if te == "device" else 0.0) + transformer + vae + max(act, decode)
-            ram = PROCESS_RAM_GIB + (encoder if te == "cpu" else 0.0)
+        # A transformer that must make room for a new prompt's encoder swaps with it.
+        modes = ("swap" if te_mode == "swap" else "resident", "resident")
     elif offload == "model":
-        phases = [transformer + act, vae + decode]
-        if te == "offload":
-            phases.append(encoding)
-        vram = max(phases)
-        ram = PROCESS_RAM_GIB + transformer + encoder + vae
-    else:  # group / sequential: weights stream in per layer
-        vram = GROUP_OFFLOAD_RESIDENT_GIB * widen + max(act, vae + decode)
-        ram = PROCESS_RAM_GIB + transformer + encoder + vae
-    if profile.device == "mps":  # unified memory: the GPU's share is also RAM
-        ram += vram
-    return round(vram, 2), round(ram, 2)
+        modes = ("swap", "swap")
+    elif offload in ("group", "sequential"):
+        if te_mode == "swap":
+            raise BadInputError(msg("placement.text_encoder_swapped_onto", "A text encoder swapped onto the GPU cannot be "
+                                    "combined with streamed offloading."))
+        modes = ("stream", "resident" if offload == "group" else "stream")
+    else:
+        raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.", offload=offload))
+    if device.startswith("cpu"):
+        te_mode, modes = "cpu", ("cpu", "cpu")
+    # Group offload prefetches on a CUDA stream from page-locked memory; with low_cpu_mem_usage
+    # off, loading pins a copy beside the original (two copies until the original is dropped).
+    pinned = offload == "group" and device.startswith("cuda")
+    te_dtype = te_dtype or dtype
+    rows = (
+        Component("text_encoder", encoder, te_form, te_dtype, te_mode, ("enhance", "encode")),
+        Component("transformer", transformer, form, dtype, modes[0], ("denoise",),
+                  pinned=pinned and modes[0] == "stream", load_copies=2 if pinned and modes[0] == "stream" else 1),
+        Component("vae", vae, "fp32" if dtype != "bfloat16" else "bf16", "float32" if dtype == "float16" else dtype,
+                  modes[1], ("decode",)),
+    )
+    return Residency(device=device, components=rows, tiled_vae=vae_tiling, widen=widen)
+
+
+def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
+           offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
+           width: int = 1024, height: int = 1024) -> tuple[float, float]:
+    """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
+    table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
+                        profile.vae_tiling, sizes)
+    return table.peaks(width, height)
+
+
+def device_name(kind: str, gpu_index: int = 0) -> str:
+    """"cuda:N" for CUDA (the chosen GPU), else the device kind."""
+    return f"cuda:{gpu_index}" if kind == "cuda" else kind
 
 
 def _pick_te(profile: Profile, present: set[str]) -> tuple[str, str]:
@@ -206,7 +265,8 @@ def _pick_te(profile: Profile, present: set[str]) -> tuple[str, str]:
 def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = frozenset(),
               override: str = "auto", have_text_encoder: bool = True, have_vae: bool = True,
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
-              installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None) -> MemoryPlan:
+              installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
+              gpu_index: int | None = None) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -217,12 +277,13 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     "Q8_0", "Q6_K", "Q4_K"); None means "the bf16 one if ``have_text_encoder``". ``installed_gib``
     (ModelSet.form_gib) replaces the full-size figures for installed files.
     ``compute_dtype`` replaces the machine's (the engine re-plans in float32 after an overflow,
-    which may need a lighter form to fit).
+    which may need a lighter form to fit). ``gpu_index`` picks the CUDA GPU (default: the one
+    with the most memory); that card alone decides profile, dtype and placement.
     """
-    name = auto_profile(machine) if override == "auto" else override
+    gpu = chosen_gpu(machine, gpu_index)
+    index = gpu.index if gpu is not None else 0
+    name = auto_profile(machine, gpu_index) if override == "auto" else override
     if name not in PROFILES:
-        from ..errors import BadInputError
-
         raise BadInputError(msg("planner.unknown_profile_choose_one", "Unknown profile {override!r}; choose one of {names}.",
                                 override=override, names=', '.join(PROFILE_NAMES)))
     if force_form is not None and force_form not in TRANSFORMER_GIB:
@@ -232,7 +293,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     device = profile.device
     if device == "cuda" and not machine.gpus:
         warnings.append(msg("planner.no_cuda_profile_fails", "No CUDA GPU was found; this profile will fail — choose 'cpu'."))
-    dtype = compute_dtype or compute_dtype_for(machine, device)
+    dtype = compute_dtype or compute_dtype_for(machine, device, gpu_index)
     if present_te_forms is None:
         present_te_forms = {"bf16"} if have_text_encoder else set()
     te_form, te_ideal = _pick_te(profile, set(present_te_forms))
@@ -240,7 +301,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ram_limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9) if machine.total_ram else 0.0
 
     def fits(form: str) -> bool:
-        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib)
+        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -266,7 +327,11 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
                             "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
-    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib)
+    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index)
+    if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
+        warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
+                            "{budget:.1f} GiB of the {profile} profile; it may run out of memory.",
+                            vram=vram, budget=profile.budget_gib, profile=name))
     if machine.total_ram and ram > machine.total_ram / GIB:
         warnings.append(msg("planner.needs_more_ram", "Needs about {ram:.0f} GiB of RAM but the machine has {total:.0f} GiB.",
                             ram=ram, total=machine.total_ram / GIB))
@@ -287,11 +352,12 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         predicted_vram_gib=vram, predicted_ram_gib=ram,
         explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
-        text_encoder_form=te_form, text_encoder_dtype=_text_encoder_dtype(machine, device, te, dtype, te_form),
+        text_encoder_form=te_form, text_encoder_dtype=_text_encoder_dtype(gpu, device, te, dtype, te_form),
+        gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())),
     )
 
 
-def _text_encoder_dtype(machine: MachineInfo, device: str, te: str, dtype: str, te_form: str) -> str:
+def _text_encoder_dtype(gpu: GpuInfo | None, device: str, te: str, dtype: str, te_form: str) -> str:
     """The dtype the text encoder is held and computed in (generator.component_dtypes)."""
     if te == "cpu" or device == "cpu":
         # bf16 weights stay bf16 there (float32 would take 15 GiB); a GGUF encoder's weights stay
@@ -300,7 +366,6 @@ def _text_encoder_dtype(machine: MachineInfo, device: str, te: str, dtype: str, 
     if dtype != "float32":
         return dtype
     # fp32 compute (an overflow retry, or a GPU without fast fp16): the encoder stays 16-bit.
-    gpu = machine.gpus[0] if machine.gpus else None
     return "float16" if gpu is not None and not gpu.bf16 else "bfloat16"
 
 

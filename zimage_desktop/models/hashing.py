@@ -50,6 +50,19 @@ class HashCache:
         self.remember(path, digest)
         return digest
 
+    def cached(self, path: Path) -> str | None:
+        """The hash recorded for this file while its size and mtime are unchanged; never hashes."""
+        path = Path(path).resolve()
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        with self._lock:
+            entry = self._entries.get(str(path))
+        if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+            return str(entry["sha256"])
+        return None
+
     def remember(self, path: Path, digest: str) -> None:
         """Record a hash computed elsewhere (e.g. while downloading)."""
         path = Path(path).resolve()

@@ -148,7 +148,15 @@ class MainWindow(QMainWindow):
                                actual_size=self.preview.set_actual_size, models=self.open_model_manager,
                                settings=self.open_settings, language=self.language_requested.emit,
                                zoom=self.preview, theme=lambda theme: self.store.update(theme=theme),
-                               panes=self.panes)
+                               panes=self.panes, open_log=self.open_log_folder)
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: the app log (warnings, tracebacks) for a bug report."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.logs)))
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Z-Image Desktop"))

@@ -33,10 +33,11 @@ class MainMenus:
 
     def __init__(self, window: QMainWindow, *, save: Callable, open_folder: Callable, copy: Callable,
                  actual_size: Callable, models: Callable, settings: Callable, language: Callable[[str], None],
-                 zoom: PreviewView, theme: Callable[[str], object], panes: MainPanes) -> None:
+                 zoom: PreviewView, theme: Callable[[str], object], panes: MainPanes,
+                 open_log: Callable | None = None) -> None:
         self.window = window
         bar = window.menuBar()
-        self.file, self.edit, self.view, self.tools = (bar.addMenu("") for _ in range(4))
+        self.file, self.edit, self.view, self.tools, self.help = (bar.addMenu("") for _ in range(5))
         self.language = self.tools.addMenu("")
         self.save = self._action(lambda: save(), QKeySequence(QKeySequence.StandardKey.Save))
         self.folder = self._action(open_folder)
@@ -75,6 +76,10 @@ class MainMenus:
             self.theme.addAction(act)
             self.themes[code] = act
         self.tools.addActions([self.models, self.settings])
+        # The app log (warnings, tracebacks): what a user attaches to a bug report.
+        self.open_log = self._action(open_log or (lambda: None))
+        self.open_log.setObjectName("openLogAction")
+        self.help.addAction(self.open_log)
         self.languages: dict[str, QAction] = {}
         for code in ("system", "zh_CN", "en"):
             act = self._action(lambda _=False, c=code: language(c), checkable=True)
@@ -95,6 +100,8 @@ class MainMenus:
         self.view.setTitle(translate("MainWindow", "&View"))
         self.tools.setTitle(translate("MainWindow", "&Tools"))
         self.language.setTitle(translate("MainWindow", "Language"))
+        self.help.setTitle(translate("MainWindow", "&Help"))
+        self.open_log.setText(translate("MainWindow", "Open log folder"))
         self.save.setText(translate("MainWindow", "Save image as…"))
         self.folder.setText(translate("MainWindow", "Open images folder"))
         self.quit.setText(translate("MainWindow", "Quit"))

@@ -41,3 +41,25 @@ def explain_plan(plan: MemoryPlan) -> str:
     if budget and plan.predicted_vram_gib > budget:
         memory += " · " + translate("PlanText", "may not fit")
     return translate("PlanText", ", ").join(parts) + " — " + memory
+
+
+def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024) -> tuple[list[str], list[list[str]]]:
+    """The plan's residency table for display: headers (component, form, then one per phase) and
+    rows (one per component saying where it is in each phase, then predicted VRAM and RAM)."""
+    table = plan.table()
+    where = table.where()
+    memory = table.phase_memory(width, height)
+    names = {"text_encoder": translate("PlanText", "Text encoder"), "transformer": translate("PlanText", "Transformer"),
+             "vae": translate("PlanText", "VAE")}
+    phases = {"enhance": translate("PlanText", "Enhance"), "encode": translate("PlanText", "Encode"),
+              "denoise": translate("PlanText", "Denoise"), "decode": translate("PlanText", "Decode")}
+    places = {"device": table.device.upper() if table.accelerator else "CPU", "ram": translate("PlanText", "RAM"),
+              "stream": translate("PlanText", "streamed"), "cpu": "CPU"}
+    headers = ["", translate("PlanText", "Load"), *(phases.get(p, p) for p in where)]
+    rows = []
+    for c in table.components:
+        held = f"{c.form} {c.gib:.1f} GiB" + (" · " + translate("PlanText", "pinned") if c.pinned else "")
+        rows.append([names.get(c.name, c.name), held, *(places[where[p][c.name]] for p in where)])
+    rows.append([translate("PlanText", "VRAM GiB"), "", *(f"{memory[p][0]:.1f}" for p in where)])
+    rows.append([translate("PlanText", "RAM GiB"), f"{memory['load'][1]:.1f}", *(f"{memory[p][1]:.1f}" for p in where)])
+    return headers, rows

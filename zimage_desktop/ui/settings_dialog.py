@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QPushButton,
+    QPushButton, QTableWidget, QTableWidgetItem,
 )
 
 from ..config import Paths, Settings
@@ -37,6 +37,11 @@ class SettingsDialog(QDialog):
         self.device = QComboBox()
         for code in ("auto", "cuda", "mps", "cpu"):
             self.device.addItem("", code)
+        # One entry per GPU (cuda:N): the chosen card decides profile, dtype and placement.
+        for gpu in getattr(machine, "gpus", ()):
+            self.device.addItem(f"GPU {gpu.index}: {gpu.name} ({gpu.total_vram / 1024**3:.0f} GiB)", f"cuda:{gpu.index}")
+        if self.device.findData(settings.device) < 0 and settings.device.startswith("cuda:"):
+            self.device.addItem(f"GPU {settings.device[5:]}", settings.device)  # a GPU not probed (yet)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         self.profile = QComboBox()
         for name in PROFILE_NAMES:
@@ -44,7 +49,14 @@ class SettingsDialog(QDialog):
         self.profile.setCurrentIndex(max(0, self.profile.findData(settings.profile)))
         self.plan_label = QLabel()
         self.plan_label.setWordWrap(True)
+        # The plan's residency table: where each component is in each phase, and the peaks.
+        self.residency = QTableWidget()
+        self.residency.setObjectName("residencyTable")
+        self.residency.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.residency.verticalHeader().hide()
+        self.residency.setMaximumHeight(190)
         self.profile.currentIndexChanged.connect(self._explain)
+        self.device.currentIndexChanged.connect(self._explain)
         self.previews = QCheckBox()
         self.previews.setChecked(settings.previews)
         self.source = QComboBox()
@@ -66,6 +78,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.labels["device"], self.device)
         form.addRow(self.labels["profile"], self.profile)
         form.addRow(self.plan_label)
+        form.addRow(self.residency)
         form.addRow(self.previews)
         form.addRow(self.labels["source"], self.source)
         form.addRow(self.labels["mirror"], self.mirror)
@@ -112,13 +125,32 @@ class SettingsDialog(QDialog):
             self.models_dir.setText(folder)
 
     def _explain(self) -> None:
-        from ..engine.planner import make_plan
-        from .plan_text import explain_plan
+        from ..engine.planner import gpu_index_of, make_plan
+        from ..errors import BadInputError
+        from .plan_text import explain_plan, residency_cells
 
         if self.machine is None:
             self.plan_label.setText(self.tr("Detecting this computer's graphics card and memory…"))
+            self.residency.setRowCount(0)
             return
-        self.plan_label.setText(explain_plan(make_plan(self.machine, override=self.profile.currentData())))
+        device, profile = self.device.currentData() or "auto", self.profile.currentData()
+        if device in ("cpu", "mps") and profile == "auto":
+            profile = device
+        try:
+            plan = make_plan(self.machine, override=profile, gpu_index=gpu_index_of(device))  # type: ignore[arg-type]
+        except BadInputError as exc:  # a GPU index this machine does not have
+            self.plan_label.setText(exc.render(self.settings.shown_language))
+            self.residency.setRowCount(0)
+            return
+        self.plan_label.setText(explain_plan(plan))
+        headers, rows = residency_cells(plan)
+        self.residency.setColumnCount(len(headers))
+        self.residency.setHorizontalHeaderLabels(headers)
+        self.residency.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.residency.setItem(r, c, QTableWidgetItem(text))
+        self.residency.resizeColumnsToContents()
 
     def changes(self) -> dict:
         """The settings as the dialog shows them (saves a typed token right away, outside settings)."""

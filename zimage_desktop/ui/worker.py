@@ -7,6 +7,7 @@ Generator loaded, takes jobs from the GenerationController one at a time, and re
 
 from __future__ import annotations
 
+import logging
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,6 +273,7 @@ def failure(exc: Exception, job_id: int = 0) -> Failed:
         return Failed(job_id, message=exc.message, lighter_profile=exc.lighter_profile)
     if isinstance(exc, UserFacingError):
         return Failed(job_id, message=exc.message)
+    logging.getLogger(__name__).error("unexpected error in job %d", job_id, exc_info=exc)  # to the app log
     return Failed(job_id, message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc())
 
 
