@@ -1,0 +1,221 @@
+"""Editing in the window (issue 21): the mask editor driven by real mouse and key events, the outpaint
+frame's handles and formats, "Fix the text", a dropped photo, and an inpaint on the tiny model whose
+pixels outside the mask are the source's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage
+
+from zimage_desktop.app import run_app
+from zimage_desktop.ui.outpaint_frame import Frame, frame_for_ratio, snap_side
+
+
+@pytest.fixture
+def window(qtbot, data_with_models):
+    win = run_app(str(data_with_models), exec_loop=False)
+    qtbot.addWidget(win)
+    events = []
+    win.worker.worker_event.connect(events.append)
+    win.events = events
+    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in events), timeout=30000)
+    yield win
+    win.close()
+
+
+def picture(width=256, height=256) -> QImage:
+    image = QImage(width, height, QImage.Format.Format_RGB888)
+    for y in range(height):
+        for x in range(width):
+            image.setPixelColor(x, y, QColor(x % 256, y % 256, (x * y) % 256))
+    return image
+
+
+def at(win, x: float, y: float) -> QPoint:
+    """The viewport position of image pixel (x, y) as the canvas shows it now."""
+    view = win.preview
+    rect = view.label.image_rect()
+    scale = rect.width() / view.image.width()
+    return view.label.mapTo(view.viewport(), QPointF(rect.left() + (x + 0.5) * scale,
+                                                     rect.top() + (y + 0.5) * scale).toPoint())
+
+
+def drag(qtbot, win, points, button=Qt.MouseButton.LeftButton, modifier=Qt.KeyboardModifier.NoModifier):
+    viewport = win.preview.viewport()
+    qtbot.mousePress(viewport, button, modifier, at(win, *points[0]))
+    for point in points[1:]:
+        qtbot.mouseMove(viewport, at(win, *point))
+    qtbot.mouseRelease(viewport, button, modifier, at(win, *points[-1]))
+
+
+def value(mask: QImage, x: int, y: int) -> int:
+    return mask.pixelColor(x, y).red()
+
+
+def open_for_inpaint(win, image=None):
+    win.edit.open_image(image or picture())
+    win.edit.panel.set_mode("inpaint")
+    win.preview.set_zoom(None)
+    return win.edit.mask
+
+
+def test_brush_strokes_undo_redo_and_the_gallery_keeps_its_ctrl_z(qtbot, window):
+    mask = open_for_inpaint(window)
+    assert window.mode_tabs.currentWidget() is window.edit.page and window.preview.image is window.edit.work
+    mask.set_size(16)
+    drag(qtbot, window, [(40, 60), (120, 60), (200, 60)])
+    assert value(mask.mask, 100, 60) == 255 and value(mask.mask, 100, 67) == 255
+    assert value(mask.mask, 100, 80) == 0 and value(mask.mask, 20, 60) == 0
+    bounds = mask.bounds()
+    assert abs(bounds.left() - 32) <= 2 and abs(bounds.right() - 208) <= 2 and abs(bounds.top() - 52) <= 2
+    drag(qtbot, window, [(60, 150), (60, 200)])  # a second stroke
+    assert value(mask.mask, 60, 180) == 255
+    assert window.focusWidget() is window.preview  # the click gave the canvas the keys
+    qtbot.keyClick(window.preview, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert value(mask.mask, 60, 180) == 0 and value(mask.mask, 100, 60) == 255
+    qtbot.keyClick(window.preview, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert mask.is_empty()
+    qtbot.keyClick(window.preview, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert value(mask.mask, 100, 60) == 255 and value(mask.mask, 60, 180) == 0
+    # with the thumbnails focused, Ctrl+Z is the gallery's (undo delete), never a stroke
+    window.gallery.view.setFocus()
+    qtbot.keyClick(window.gallery.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert value(mask.mask, 100, 60) == 255
+    # the eraser removes what it passes over, as one more undo step
+    window.preview.setFocus()
+    qtbot.keyClick(window.preview, Qt.Key.Key_X)
+    assert mask.tool == "eraser" and window.edit.panel.tool_buttons["eraser"].isChecked()
+    drag(qtbot, window, [(100, 40), (100, 80)])
+    assert value(mask.mask, 100, 60) == 0 and value(mask.mask, 150, 60) == 255
+    mask.undo_stack.undo()
+    assert value(mask.mask, 100, 60) == 255
+
+
+def test_brush_size_keys_rectangle_invert_clear_zoom_and_pan(qtbot, window):
+    mask = open_for_inpaint(window)
+    window.preview.setFocus()
+    mask.set_size(40)
+    qtbot.keyClick(window.preview, Qt.Key.Key_BracketRight)
+    assert mask.size == 50 and window.edit.panel.brush_size.value() == 50
+    qtbot.keyClick(window.preview, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(window.preview, Qt.Key.Key_BracketLeft)
+    assert mask.size == 32
+    qtbot.keyClick(window.preview, Qt.Key.Key_R)
+    drag(qtbot, window, [(30, 40), (90, 70), (130, 100)])
+    assert mask.bounds() == QRect(QPoint(30, 40), QPoint(130, 100)) or \
+        abs(mask.bounds().width() - 101) <= 2 and abs(mask.bounds().height() - 61) <= 2
+    assert value(mask.mask, 80, 70) == 255 and value(mask.mask, 140, 70) == 0
+    drag(qtbot, window, [(60, 50), (70, 60)], modifier=Qt.KeyboardModifier.AltModifier)  # Alt erases
+    assert value(mask.mask, 65, 55) == 0 and value(mask.mask, 100, 90) == 255
+    window.edit.panel.invert_button.click()
+    assert value(mask.mask, 80, 90) == 0 and value(mask.mask, 200, 200) == 255 and value(mask.mask, 65, 55) == 255
+    window.edit.panel.clear_button.click()
+    assert mask.is_empty()
+    window.edit.panel.undo_button.click()
+    assert value(mask.mask, 200, 200) == 255
+    window.edit.panel.undo_button.click()
+    assert value(mask.mask, 200, 200) == 0 and value(mask.mask, 80, 90) == 255
+    # zoomed in, a stroke still lands under the pointer; the middle button pans instead of painting
+    window.edit.panel.clear_button.click()
+    window.preview.set_zoom(4.0)
+    window.preview.horizontalScrollBar().setValue(300)
+    window.preview.verticalScrollBar().setValue(300)
+    qtbot.keyClick(window.preview, Qt.Key.Key_B)
+    mask.set_size(4)
+    drag(qtbot, window, [(100, 100), (110, 100)])
+    assert value(mask.mask, 105, 100) == 255 and value(mask.mask, 105, 104) == 0
+    before = window.preview.horizontalScrollBar().value()
+    painted = mask.bounds()
+    viewport = window.preview.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.MiddleButton, pos=QPoint(150, 200))
+    qtbot.mouseMove(viewport, QPoint(200, 200))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.MiddleButton, pos=QPoint(200, 200))
+    assert window.preview.horizontalScrollBar().value() == before - 50 and mask.bounds() == painted
+    window.edit.panel.overlay.setChecked(False)
+    assert not mask.overlay_visible
+
+
+def test_outpaint_formats_compute_the_sides():
+    assert frame_for_ratio(1024, 1024, 16, 9) == Frame(1024, 1024, (400, 0, 400, 0), 1.0)
+    # a 3:4 poster to a 16:9 banner: 2730 px would be too wide, so the poster is scaled to 0.75
+    banner = frame_for_ratio(1152, 1536, 16, 9)
+    assert banner == Frame(864, 1152, (592, 0, 592, 0), 0.75) and banner.result == (2048, 1152)
+    square = frame_for_ratio(1152, 1536, 1, 1)
+    assert square.result == (1536, 1536) and square.sides == (192, 0, 192, 0)
+    tall = frame_for_ratio(1024, 1024, 9, 16)
+    assert tall.result[0] == 1024 and tall.result[1] % 16 == 0 and abs(tall.result[1] / 1024 - 16 / 9) < 0.02
+    snapped = snap_side(Frame(1000, 700), 2, 37)  # the right side that brings the width to a multiple of 16
+    assert snapped.sides == (0, 0, 40, 0) and snapped.result[0] == 1040
+
+
+def test_outpaint_handles_and_buttons_build_the_request(qtbot, window):
+    window.edit.open_image(picture())
+    panel = window.edit.panel
+    panel.set_mode("outpaint")
+    panel.prompt.setPlainText("a wider view of the pattern")
+    window.preview.set_zoom(None)
+    frame = window.edit.frame
+    assert window.preview.image is frame.shown
+    view = window.preview
+    rect = view.label.image_rect()
+    scale = rect.width() / view.image.width()
+    edge = view.label.mapTo(view.viewport(), QPointF(rect.right(), rect.center().y()).toPoint())
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=edge)
+    qtbot.mouseMove(view.viewport(), edge + QPoint(round(64 * scale), 0))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=edge + QPoint(round(64 * scale), 0))
+    assert frame.frame.sides == (0, 0, 64, 0) and panel.side_spins[2].value() == 64
+    panel.side_spins[1].setValue(30)  # typed: snapped so the height stays a multiple of 16
+    assert frame.frame.sides == (0, 32, 64, 0) and window.preview.image.size() == QSize(320, 288)
+    request = window.edit.request()
+    assert request.mode == "outpaint" and request.outpaint == (0, 32, 64, 0)
+    assert (request.width, request.height) == (320, 288) and Path(request.source).exists()
+    panel.ratio_buttons[0].click()  # 16:9
+    request = window.edit.request()
+    assert request.outpaint == (104, 0, 104, 0) and (request.width, request.height) == (464, 256)  # 256·16/9 → 464
+    assert "464×256" in panel.result_label.text()
+
+
+def test_upscale_and_image_to_image_requests(window):
+    window.edit.open_image(picture(256, 384))
+    panel = window.edit.panel
+    panel.set_mode("upscale")
+    panel.strength.setValue(25)
+    panel.prompt.setPlainText("a tiled pattern")
+    request = window.edit.request()
+    assert (request.mode, request.upscale, request.strength) == ("upscale", 2.0, 0.25)
+    assert (request.width, request.height) == (512, 768)
+    panel.scale_15.setChecked(True)
+    assert (window.edit.request().width, window.edit.request().upscale) == (384, 1.5)
+    panel.scale_target.setChecked(True)
+    panel.target_width.setValue(320)
+    assert (window.edit.request().width, window.edit.request().height) == (320, 480)
+    panel.set_mode("img2img")
+    request = window.edit.request()
+    assert request.mode == "img2img" and request.strength == 0.6 and (request.width, request.height) == (256, 384)
+    assert QImage(request.source).size() == QSize(256, 384)
+    panel.set_mode("inpaint")  # an empty mask is one sentence, nothing queued
+    window.edit.submit()
+    assert "mask is empty" in window.status.text() and window.queue_list.count() == 0
+
+
+def test_dropped_photo_is_opened_upright_for_editing(qtbot, window, tmp_path):
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    photo = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: shown rotated 90°
+    Image.new("RGB", (480, 320), (200, 30, 30)).save(photo, exif=exif)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    centre = window.canvas.mapTo(window, window.canvas.rect().center())
+    event = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.edit.loaded, timeout=5000):
+        window.dropEvent(event)
+    assert window.edit.work is not None and window.edit.work.size() == QSize(320, 480)
+    assert window.preview.image is window.edit.work and "photo.jpg" in window.edit.panel.source_label.text()
