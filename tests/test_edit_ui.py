@@ -219,3 +219,54 @@ def test_dropped_photo_is_opened_upright_for_editing(qtbot, window, tmp_path):
         window.dropEvent(event)
     assert window.edit.work is not None and window.edit.work.size() == QSize(320, 480)
     assert window.preview.image is window.edit.work and "photo.jpg" in window.edit.panel.source_label.text()
+
+
+def test_fix_text_prompt_quotes_the_posters_own_words_in_both_languages():
+    from zimage_desktop.poster.compose import PosterSpec
+    from zimage_desktop.poster.fix_text import fix_text_prompt
+
+    zh = PosterSpec(headline="新春特惠", subtitle='全场 "5 折" 起', colours="红金", language="zh")
+    assert '主标题文字"新春特惠"' in fix_text_prompt(zh, "headline") and "红金配色" in fix_text_prompt(zh, "headline")
+    assert '副标题文字"全场 “5 折” 起"' in fix_text_prompt(zh, "subtitle")
+    en = PosterSpec(headline="Spring Sale", language="en", font="serif")
+    text = fix_text_prompt(en, "headline")
+    assert text.startswith('The headline "Spring Sale" on a flat vector illustration poster') and "classic serif" in text
+    with pytest.raises(ValueError):
+        fix_text_prompt(en, "subtitle")
+
+
+def _make_poster(qtbot, window, prompt, seed, spec, size=256):
+    from zimage_desktop.poster.compose import PosterSpec
+
+    request = window.requests().new(prompt, width=size, height=size, seed=seed,
+                                    extra={"poster": PosterSpec(**spec).to_dict()})
+    before = len([e for e in window.events if e.kind == "finished"])
+    window.controller.submit(request)
+    qtbot.waitUntil(lambda: len([e for e in window.events if e.kind in ("finished", "failed")]) > before,
+                    timeout=60000)
+    assert "failed" not in [e.kind for e in window.events], [e.message for e in window.events if e.kind == "failed"]
+    return window.gallery.model.rows[0]
+
+
+def test_fix_the_text_on_a_poster_is_one_action(qtbot, window):
+    record = _make_poster(qtbot, window, 'A poster, headline "新春特惠"', 7,
+                          dict(headline="新春特惠", subtitle='全场 "5 折" 起', language="zh"))
+    window.gallery.select_only(window.gallery.model.index(0))
+    window.gallery.commands["edit"].trigger()  # the gallery's Edit (key E)
+    edit, panel = window.edit, window.edit.panel
+    assert edit.record.id == record.id and panel.text_group.isVisibleTo(panel)
+    assert [panel.text_role.itemData(i)[0] for i in range(panel.text_role.count())] == ["headline", "subtitle"]
+    panel.text_role.setCurrentIndex(1)
+    panel.fix_button.click()  # nothing selected yet: the rectangle is ready and the user is told
+    assert edit.mask.tool == "rectangle" and panel.current_mode() == "inpaint" and "rectangle" in window.status.text()
+    queued = window.queue_list.count()
+    drag(qtbot, window, [(40, 100), (216, 140)])
+    request = edit.fix_text_request()
+    assert request.mode == "inpaint" and request.only_masked and request.strength == 1.0
+    assert '副标题文字"全场 “5 折” 起"' in request.prompt and request.source_entry == record.id
+    assert request.extra["poster"]["subtitle"] == '全场 "5 折" 起' and request.extra["fix_text"] == "subtitle"
+    mask = QImage(request.mask)
+    assert mask.pixelColor(128, 120).red() == 255 and mask.pixelColor(128, 60).red() == 0
+    source = QImage(request.source).convertToFormat(QImage.Format.Format_RGB888)
+    assert source == QImage(record.path).convertToFormat(QImage.Format.Format_RGB888)
+    assert queued == window.queue_list.count()

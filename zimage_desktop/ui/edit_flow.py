@@ -319,7 +319,7 @@ class EditFlow(QObject):
                             only_masked=True, extra={"fix_text": role})
 
     def fix_text(self) -> None:
-        if self.mask.is_empty():  # the selection comes first: ready the rectangle for it
+        if self.mask.is_empty() and self.poster_spec() is not None:  # the selection first: ready the rectangle
             self.panel.set_mode(INPAINT)
             self._pick_tool(RECTANGLE)
             self.window.preview.setFocus()
