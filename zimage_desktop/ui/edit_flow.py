@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..engine.request import MAX_SIDE, SIZE_MULTIPLE, GenerationRequest
 from ..errors import BadInputError
-from .edit_panel import IMG2IMG, INPAINT, OUTPAINT, UPSCALE, EditPanel
+from .edit_panel import IMG2IMG, INPAINT, OUTPAINT, RATIOS, UPSCALE, EditPanel
 from .edit_source import SourceError, load_source, save_content_addressed, to_work_size
 from .mask_editor import BRUSH, ERASER, RECTANGLE, MaskEditor
 from .outpaint_frame import OutpaintFrame
@@ -66,8 +66,8 @@ class EditFlow(QObject):
         p.undo_button.setEnabled(False)
         p.redo_button.setEnabled(False)
         p.overlay.toggled.connect(self.mask.set_overlay_visible)
-        for i, button in enumerate(p.ratio_buttons):
-            button.clicked.connect(lambda _=False, i=i: self.frame.to_ratio(*p_ratios()[i]))
+        for i, ratio in enumerate(p.ratio_buttons):
+            ratio.clicked.connect(lambda _=False, i=i: self.frame.to_ratio(*RATIOS[i]))
         for side, spin in enumerate(p.side_spins):
             spin.valueChanged.connect(lambda value, s=side: self._side_typed(s, value))
         self.frame.changed.connect(self._frame_changed)
@@ -329,12 +329,6 @@ class EditFlow(QObject):
             self._say(exc)
             return
         self.window.submit(request, self.record.id if self.record is not None else None)
-
-
-def p_ratios() -> tuple[tuple[int, int], ...]:
-    from .edit_panel import RATIOS
-
-    return RATIOS
 
 
 def _row(button):

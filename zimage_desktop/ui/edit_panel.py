@@ -107,10 +107,10 @@ class EditPanel(QWidget):
         self.ratio_buttons: list[QPushButton] = []
         ratios = QGridLayout()
         for i, (w, h) in enumerate(RATIOS):
-            button = QPushButton(f"{w}:{h}")
-            button.setObjectName(f"editRatio_{w}_{h}")
-            self.ratio_buttons.append(button)
-            ratios.addWidget(button, i // 3, i % 3)
+            ratio = QPushButton(f"{w}:{h}")
+            ratio.setObjectName(f"editRatio_{w}_{h}")
+            self.ratio_buttons.append(ratio)
+            ratios.addWidget(ratio, i // 3, i % 3)
         self.side_spins: list[QSpinBox] = []
         self.side_titles: list[QLabel] = []
         sides = QGridLayout()

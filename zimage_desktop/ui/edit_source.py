@@ -18,10 +18,6 @@ EDIT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MAX_PIXELS = 50_000_000  # larger files are refused before they are decoded (a 7000×7000 photo is 49 MP)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("EditSource", text)
-
-
 class SourceError(Exception):
     """One sentence for the user (already in the UI language when raised)."""
 
@@ -36,18 +32,21 @@ def load_source(path: str) -> tuple[QImage, list[Callable[[], str]]]:
     try:
         with Image.open(path) as opened:
             if opened.width * opened.height > MAX_PIXELS:
-                raise SourceError(_tr("%1 has %2 million pixels; images to edit may have at most %3 million.")
+                raise SourceError(QCoreApplication.translate(
+                    "EditSource", "%1 has %2 million pixels; images to edit may have at most %3 million.")
                                   .replace("%1", name).replace("%2", f"{opened.width * opened.height / 1e6:.0f}")
                                   .replace("%3", f"{MAX_PIXELS / 1e6:.0f}"))
             if getattr(opened, "n_frames", 1) > 1:
                 opened.seek(0)
-                notes.append(lambda: _tr("%1 is animated: its first frame is edited.").replace("%1", name))
+                notes.append(lambda: QCoreApplication.translate(
+                    "EditSource", "%1 is animated: its first frame is edited.").replace("%1", name))
             image = ImageOps.exif_transpose(opened)
             image.load()
     except SourceError:
         raise
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-        raise SourceError(_tr("%1 cannot be read as an image (%2).").replace("%1", name).replace("%2", str(exc))) from None
+        raise SourceError(QCoreApplication.translate("EditSource", "%1 cannot be read as an image (%2).")
+                          .replace("%1", name).replace("%2", str(exc))) from None
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: the high byte
         image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -82,7 +81,7 @@ def save_content_addressed(image: QImage, folder: Path) -> tuple[Path, str]:
     """``image`` as a PNG named by its sha256 in ``folder`` (written once): (path, sha256)."""
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    image.save(buffer, b"PNG")
     data = bytes(buffer.data().data())
     digest = hashlib.sha256(data).hexdigest()
     folder.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,7 @@ class _MaskChange(QUndoCommand):
         self._first = True
 
     def _put(self, pixels: QImage) -> None:
+        assert self.editor.mask is not None
         painter = QPainter(self.editor.mask)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
         painter.drawImage(self.rect.topLeft(), pixels)
@@ -101,7 +102,7 @@ class MaskEditor(QObject):
         rows = self.mask.height()
         left, top, right, bottom = self.mask.width(), rows, -1, -1
         for y in range(rows):
-            line = bytes(self.mask.constScanLine(y))[: self.mask.width()]
+            line = self.mask.constScanLine(y).tobytes()[: self.mask.width()]  # type: ignore[attr-defined]
             if line.strip(b"\x00"):
                 first = len(line) - len(line.lstrip(b"\x00"))
                 last = len(line.rstrip(b"\x00")) - 1
