@@ -81,7 +81,7 @@ def save_content_addressed(image: QImage, folder: Path) -> tuple[Path, str]:
     """``image`` as a PNG named by its sha256 in ``folder`` (written once): (path, sha256)."""
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs want bytes, the binding a str
     data = bytes(buffer.data().data())
     digest = hashlib.sha256(data).hexdigest()
     folder.mkdir(parents=True, exist_ok=True)
