@@ -177,10 +177,11 @@ class EditPanel(QWidget):
         open_row.addWidget(self.open_button)
         open_row.addWidget(self.show_source_button)
         column.addLayout(open_row)
+        column.addWidget(self.text_group)  # on a poster, the likeliest action: first
         column.addWidget(self.prompt_title)
         column.addWidget(self.prompt)
         column.addLayout(form)
-        for group in (self.mask_group, self.outpaint_group, self.upscale_group, self.text_group):
+        for group in (self.mask_group, self.outpaint_group, self.upscale_group):
             column.addWidget(group)
         column.addWidget(self.result_label)
         column.addStretch(1)
