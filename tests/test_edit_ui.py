@@ -270,3 +270,66 @@ def test_fix_the_text_on_a_poster_is_one_action(qtbot, window):
     source = QImage(request.source).convertToFormat(QImage.Format.Format_RGB888)
     assert source == QImage(record.path).convertToFormat(QImage.Format.Format_RGB888)
     assert queued == window.queue_list.count()
+
+
+@pytest.fixture
+def bf16_window(qtbot, tmp_path, tiny_models):
+    """The window on the tiny ComfyUI-style bf16 kit (w20-edit's from_pipe does not run on GGUF yet)."""
+    import json
+    import shutil
+
+    data = tmp_path / "data-bf16"
+    data.mkdir()
+    shutil.copytree(tiny_models.comfy, data / "models")
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    win = run_app(str(data), exec_loop=False)
+    qtbot.addWidget(win)
+    win.events = []
+    win.worker.worker_event.connect(win.events.append)
+    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in win.events), timeout=30000)
+    yield win
+    win.close()
+
+
+def test_inpaint_from_the_window_keeps_every_pixel_outside_the_mask(qtbot, bf16_window):
+    import numpy as np
+    from PIL import Image
+
+    window = bf16_window
+
+    window.prompt.setPlainText("a red cat")
+    window.size_combo.setCurrentIndex(window.size_combo.count() - 1)
+    window.width_spin.setValue(256)
+    window.height_spin.setValue(256)
+    window.seed_random.setChecked(False)
+    window.seed_spin.setValue(5)
+    window.generate()
+    qtbot.waitUntil(lambda: window.gallery is not None and window.gallery.model.rowCount() == 1, timeout=60000)
+    source = window.gallery.model.rows[0]
+    qtbot.waitUntil(lambda: window.history.last_path == source.path, timeout=10000)
+    window.canvas.edit_button.click()  # "Edit" on the canvas result
+    edit, panel = window.edit, window.edit.panel
+    assert edit.record is not None and edit.record.id == source.id
+    panel.set_mode("inpaint")
+    panel.prompt.setPlainText("a blue bird")
+    panel.feather.setValue(4)
+    window.preview.set_zoom(None)
+    qtbot.keyClick(window.preview, Qt.Key.Key_R)
+    drag(qtbot, window, [(96, 64), (176, 160)])
+    qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 2 or "failed" in [e.kind for e in window.events],
+                    timeout=60000)
+    assert "failed" not in [e.kind for e in window.events], [e.message for e in window.events if e.kind == "failed"]
+    made = window.gallery.model.rows[0]
+    assert made.request.mode == "inpaint" and made.request.source_entry == source.id and made.parent_id == source.id
+    before = np.asarray(Image.open(source.path).convert("RGB"), dtype=np.int16)
+    after = np.asarray(Image.open(made.path).convert("RGB"), dtype=np.int16)
+    mask = np.zeros(before.shape[:2], bool)
+    mask[64 - 5:160 + 6, 96 - 5:176 + 6] = True  # the rectangle, grown by the feather (4 px) and one more
+    assert after.shape == before.shape
+    assert np.array_equal(after[~mask], before[~mask])  # outside: exactly the source's pixels
+    assert np.abs(after[mask] - before[mask]).mean() > 1  # inside: redrawn
+    window.gallery.select_only(window.gallery.model.index(0))
+    window.gallery.open_viewer()
+    assert f"from #{source.id}" in window.gallery.viewer.details.toPlainText()
+    window.gallery.viewer.close()

@@ -19,12 +19,13 @@ from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog
 
 from ..engine.request import MAX_SIDE, SIZE_MULTIPLE, GenerationRequest
-from ..errors import BadInputError
+from ..errors import BadInputError, UserFacingError
 from .edit_panel import IMG2IMG, INPAINT, OUTPAINT, RATIOS, UPSCALE, EditPanel
-from .edit_source import SourceError, load_source, save_content_addressed, to_work_size
+from .edit_source import load_source, save_content_addressed, to_work_size
 from .mask_editor import BRUSH, ERASER, RECTANGLE, MaskEditor
 from .outpaint_frame import OutpaintFrame
 from .panes import prompt_page
+from .status_line import in_ui_language
 
 if TYPE_CHECKING:
     from ..history.store import HistoryRecord
@@ -120,6 +121,7 @@ class EditFlow(QObject):
             .replace("%2", str(self.work.width())).replace("%3", str(self.work.height())))
         self.window.mode_tabs.setCurrentWidget(self.page)
         self.show_work()
+        self.window.preview.setFocus()  # the tools' keys ([ ] B X R, Ctrl+Z) work at once
         self._show_result_size()
 
     def edit_record(self, record: HistoryRecord) -> None:
@@ -156,7 +158,7 @@ class EditFlow(QObject):
     def _read(self, path: str) -> None:
         try:
             result: object = load_source(path)
-        except SourceError as exc:
+        except UserFacingError as exc:
             result = exc
         try:
             self.loaded.emit(path, result)
@@ -164,13 +166,13 @@ class EditFlow(QObject):
             pass
 
     def _file_loaded(self, path: str, result) -> None:
-        if isinstance(result, SourceError):
-            self._say(lambda: str(result))
+        if isinstance(result, UserFacingError):
+            self._say(result)
             return
         image, notes = result
         name = path.replace("\\", "/").rsplit("/", 1)[-1]
         self.open_image(image, None, name)
-        self._say(lambda: " ".join([self.tr("Editing %1.").replace("%1", name), *(n() for n in notes)]))
+        self._say(lambda: " ".join([self.tr("Editing %1.").replace("%1", name), *(in_ui_language(n) for n in notes)]))
 
     # -- what the canvas shows ---------------------------------------------------------------
 

@@ -77,97 +77,97 @@
 <context>
     <name>EditFlow</name>
     <message>
-        <location filename="../../ui/edit_flow.py" line="119"/>
+        <location filename="../../ui/edit_flow.py" line="120"/>
         <source>Editing %1 (%2×%3)</source>
         <translation>正在编辑 %1（%2×%3）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="119"/>
+        <location filename="../../ui/edit_flow.py" line="120"/>
         <source>an image</source>
         <translation>一张图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="128"/>
+        <location filename="../../ui/edit_flow.py" line="130"/>
         <source>The image file of #%1 cannot be read.</source>
         <translation>#%1 的图片文件无法读取。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="136"/>
+        <location filename="../../ui/edit_flow.py" line="138"/>
         <source>Nothing to edit yet: generate an image, or drop one on the canvas.</source>
         <translation>还没有可编辑的图片：先生成一张，或把图片拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="146"/>
+        <location filename="../../ui/edit_flow.py" line="148"/>
         <source>Open an image to edit</source>
         <translation>打开要编辑的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="147"/>
+        <location filename="../../ui/edit_flow.py" line="149"/>
         <source>Images</source>
         <translation>图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="153"/>
+        <location filename="../../ui/edit_flow.py" line="155"/>
         <source>Reading %1…</source>
         <translation>正在读取 %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="173"/>
+        <location filename="../../ui/edit_flow.py" line="175"/>
         <source>Editing %1.</source>
         <translation>正在编辑 %1。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="232"/>
+        <location filename="../../ui/edit_flow.py" line="234"/>
         <source>Result: %1×%2</source>
         <translation>结果：%1×%2</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="234"/>
+        <location filename="../../ui/edit_flow.py" line="236"/>
         <source>(larger than %1 px: choose a smaller size)</source>
         <translation>（超过 %1 px：请选小一些的尺寸）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="242"/>
+        <location filename="../../ui/edit_flow.py" line="244"/>
         <source>Open an image to edit first: Edit on the canvas or a gallery image, or drop a file on the canvas.</source>
         <translation>请先打开要编辑的图片：点画布或历史图片上的“编辑”，或把文件拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="254"/>
+        <location filename="../../ui/edit_flow.py" line="256"/>
         <source>The mask is empty: paint the area that may change.</source>
         <translation>蒙版是空的：请涂出允许改动的区域。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="301"/>
+        <location filename="../../ui/edit_flow.py" line="303"/>
         <source>Headline</source>
         <translation>主标题</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="301"/>
+        <location filename="../../ui/edit_flow.py" line="303"/>
         <source>Subtitle</source>
         <translation>副标题</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="301"/>
+        <location filename="../../ui/edit_flow.py" line="303"/>
         <source>Body text</source>
         <translation>正文</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="302"/>
+        <location filename="../../ui/edit_flow.py" line="304"/>
         <source>Button text</source>
         <translation>按钮文字</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="302"/>
+        <location filename="../../ui/edit_flow.py" line="304"/>
         <source>Small print</source>
         <translation>底部说明</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="314"/>
+        <location filename="../../ui/edit_flow.py" line="316"/>
         <source>&quot;Fix the text&quot; works on posters made in the Poster tab.</source>
         <translation>“修正文字”只适用于在“海报”页生成的海报。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="316"/>
+        <location filename="../../ui/edit_flow.py" line="318"/>
         <source>Drag a rectangle over the text on the canvas first, then press Fix the text.</source>
         <translation>请先在画布上拖出一个矩形框住文字，再点“修正文字”。</translation>
     </message>
@@ -175,239 +175,221 @@
 <context>
     <name>EditPanel</name>
     <message>
-        <location filename="../../ui/edit_panel.py" line="208"/>
+        <location filename="../../ui/edit_panel.py" line="209"/>
         <source>Open an image…</source>
         <translation>打开图片…</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="209"/>
+        <location filename="../../ui/edit_panel.py" line="210"/>
         <source>Show the source</source>
         <translation>显示原图</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="210"/>
+        <location filename="../../ui/edit_panel.py" line="211"/>
         <source>Show the image being edited again (after a result replaced it)</source>
         <translation>重新显示正在编辑的图片（结果图替换它之后）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="211"/>
+        <location filename="../../ui/edit_panel.py" line="212"/>
         <source>What the changed area should show:</source>
         <translation>改动区域应当画出什么：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="212"/>
+        <location filename="../../ui/edit_panel.py" line="213"/>
         <source>Describe the picture; for inpainting, what goes into the mask.</source>
         <translation>描述画面；局部重绘时，描述蒙版里要画的内容。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="213"/>
+        <location filename="../../ui/edit_panel.py" line="214"/>
         <source>Mode:</source>
         <translation>模式：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="214"/>
+        <location filename="../../ui/edit_panel.py" line="215"/>
         <source>Image to image</source>
         <translation>图生图</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="214"/>
+        <location filename="../../ui/edit_panel.py" line="215"/>
         <source>Inpaint (change the masked area)</source>
         <translation>局部重绘（改动蒙版区域）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="215"/>
+        <location filename="../../ui/edit_panel.py" line="216"/>
         <source>Outpaint (extend the picture)</source>
         <translation>扩图（向外扩展画面）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="215"/>
-        <location filename="../../ui/edit_panel.py" line="244"/>
+        <location filename="../../ui/edit_panel.py" line="216"/>
+        <location filename="../../ui/edit_panel.py" line="245"/>
         <source>Upscale</source>
         <translation>放大</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="217"/>
+        <location filename="../../ui/edit_panel.py" line="218"/>
         <source>Strength:</source>
         <translation>重绘强度：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="218"/>
+        <location filename="../../ui/edit_panel.py" line="219"/>
         <source>How much may change: low keeps the source, 1 redraws it entirely</source>
         <translation>允许改动多少：低则保留原图，1 则完全重画</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="219"/>
+        <location filename="../../ui/edit_panel.py" line="220"/>
         <source>Mask: paint where the picture may change</source>
         <translation>蒙版：涂出允许改动的地方</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="220"/>
+        <location filename="../../ui/edit_panel.py" line="221"/>
         <source>Brush</source>
         <translation>画笔</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="220"/>
+        <location filename="../../ui/edit_panel.py" line="221"/>
         <source>Paint the mask (B)</source>
         <translation>涂画蒙版（B）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="221"/>
+        <location filename="../../ui/edit_panel.py" line="222"/>
         <source>Eraser</source>
         <translation>橡皮</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="221"/>
+        <location filename="../../ui/edit_panel.py" line="222"/>
         <source>Erase the mask (X)</source>
         <translation>擦除蒙版（X）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="222"/>
+        <location filename="../../ui/edit_panel.py" line="223"/>
         <source>Rectangle</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="223"/>
+        <location filename="../../ui/edit_panel.py" line="224"/>
         <source>Drag a rectangle onto the mask (R); with Alt held it erases</source>
         <translation>在蒙版上拖出矩形（R）；按住 Alt 则擦除</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="226"/>
+        <location filename="../../ui/edit_panel.py" line="227"/>
         <source>Brush size:</source>
         <translation>笔刷大小：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="227"/>
+        <location filename="../../ui/edit_panel.py" line="228"/>
         <source>[ smaller, ] bigger</source>
         <translation>[ 变小，] 变大</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="228"/>
+        <location filename="../../ui/edit_panel.py" line="229"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="229"/>
+        <location filename="../../ui/edit_panel.py" line="230"/>
         <source>Undo the last stroke (Ctrl+Z)</source>
         <translation>撤销上一笔（Ctrl+Z）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="230"/>
+        <location filename="../../ui/edit_panel.py" line="231"/>
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="231"/>
+        <location filename="../../ui/edit_panel.py" line="232"/>
         <source>Redo (Ctrl+Shift+Z)</source>
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="232"/>
+        <location filename="../../ui/edit_panel.py" line="233"/>
         <source>Invert</source>
         <translation>反选</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="233"/>
+        <location filename="../../ui/edit_panel.py" line="234"/>
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="234"/>
+        <location filename="../../ui/edit_panel.py" line="235"/>
         <source>Show the mask</source>
         <translation>显示蒙版</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="235"/>
+        <location filename="../../ui/edit_panel.py" line="236"/>
         <source>Feather:</source>
         <translation>羽化：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="236"/>
+        <location filename="../../ui/edit_panel.py" line="237"/>
         <source>How softly the new pixels blend into the old ones at the mask&apos;s edge</source>
         <translation>蒙版边缘新旧像素过渡的柔和程度</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="237"/>
+        <location filename="../../ui/edit_panel.py" line="238"/>
         <source>Only the masked area (redraw it at full detail)</source>
         <translation>仅重绘蒙版区域（以完整细节重画）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="238"/>
+        <location filename="../../ui/edit_panel.py" line="239"/>
         <source>Crop around the mask, work at the model&apos;s resolution, paste back</source>
         <translation>裁出蒙版周围区域，按模型分辨率重绘后贴回</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="239"/>
+        <location filename="../../ui/edit_panel.py" line="240"/>
         <source>Padding:</source>
         <translation>外扩边距：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="240"/>
+        <location filename="../../ui/edit_panel.py" line="241"/>
         <source>Outpaint</source>
         <translation>扩图</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="241"/>
+        <location filename="../../ui/edit_panel.py" line="242"/>
         <source>Drag the canvas edges, or pick the format to extend to:</source>
         <translation>拖动画布边缘，或选择要扩展到的比例：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="242"/>
+        <location filename="../../ui/edit_panel.py" line="243"/>
         <source>Left</source>
         <translation>左</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="242"/>
+        <location filename="../../ui/edit_panel.py" line="243"/>
         <source>Top</source>
         <translation>上</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="242"/>
+        <location filename="../../ui/edit_panel.py" line="243"/>
         <source>Right</source>
         <translation>右</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="242"/>
+        <location filename="../../ui/edit_panel.py" line="243"/>
         <source>Bottom</source>
         <translation>下</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="245"/>
+        <location filename="../../ui/edit_panel.py" line="246"/>
         <source>Width:</source>
         <translation>宽度：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="246"/>
-        <location filename="../../ui/edit_panel.py" line="249"/>
+        <location filename="../../ui/edit_panel.py" line="247"/>
+        <location filename="../../ui/edit_panel.py" line="250"/>
         <source>Fix the text</source>
         <translation>修正文字</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="247"/>
+        <location filename="../../ui/edit_panel.py" line="248"/>
         <source>Drag a rectangle over the wrong text, then press the button: it is redrawn with the poster&apos;s own words.</source>
         <translation>拖出矩形框住写错的文字，再点按钮：按海报原本的文字重新绘制。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="250"/>
+        <location filename="../../ui/edit_panel.py" line="251"/>
         <source>Edit  (Ctrl+Enter)</source>
         <translation>编辑  (Ctrl+Enter)</translation>
-    </message>
-</context>
-<context>
-    <name>EditSource</name>
-    <message>
-        <location filename="../../ui/edit_source.py" line="35"/>
-        <source>%1 has %2 million pixels; images to edit may have at most %3 million.</source>
-        <translation>%1 有 %2 百万像素；可编辑的图片最多 %3 百万像素。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/edit_source.py" line="41"/>
-        <source>%1 is animated: its first frame is edited.</source>
-        <translation>%1 是动图：编辑的是第一帧。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/edit_source.py" line="48"/>
-        <source>%1 cannot be read as an image (%2).</source>
-        <translation>%1 无法作为图片读取（%2）。</translation>
     </message>
 </context>
 <context>
