@@ -333,3 +333,15 @@ def test_inpaint_from_the_window_keeps_every_pixel_outside_the_mask(qtbot, bf16_
     window.gallery.open_viewer()
     assert f"from #{source.id}" in window.gallery.viewer.details.toPlainText()
     window.gallery.viewer.close()
+    # the inpainted picture, extended to 16:9 with one click: the result has the size the frame shows
+    window.gallery.commands["edit"].trigger()
+    panel.set_mode("outpaint")
+    panel.ratio_buttons[0].click()
+    assert window.edit.frame.frame.result == (464, 256)
+    panel.edit_button.click()
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 3 or "failed" in [e.kind for e in window.events],
+                    timeout=60000)
+    wide = window.gallery.model.rows[0]
+    assert wide.request.outpaint == (104, 0, 104, 0) and Image.open(wide.path).size == (464, 256)
+    inner = np.asarray(Image.open(wide.path).convert("RGB"), dtype=np.int16)[:, 104:360]
+    assert np.abs(inner - after).mean() < 1  # the source sits where the frame showed it
