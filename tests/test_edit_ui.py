@@ -345,3 +345,41 @@ def test_inpaint_from_the_window_keeps_every_pixel_outside_the_mask(qtbot, bf16_
     assert wide.request.outpaint == (104, 0, 104, 0) and Image.open(wide.path).size == (464, 256)
     inner = np.asarray(Image.open(wide.path).convert("RGB"), dtype=np.int16)[:, 104:360]
     assert np.abs(inner - after).mean() < 1  # the source sits where the frame showed it
+
+
+def test_a_dropped_edited_png_fills_the_edit_tab_and_asks_for_its_source(qtbot, window, tmp_path):
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from zimage_desktop.engine.request import GenerationRequest
+    from zimage_desktop.history.metadata import write_png
+
+    made = GenerationRequest(prompt="a lighthouse at dusk", width=256, height=256, seed=9, mode="img2img",
+                             source_sha256="ab" * 32, strength=0.4)
+    path = tmp_path / "edited.png"
+    write_png(path, Image.new("RGB", (256, 256)), made, {"name": "Z-Image-Turbo"})  # as the app saves it
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)  # beside the canvas: restore, not edit
+    with qtbot.waitSignal(window.dropped_read, timeout=5000):
+        window.dropEvent(event)
+    panel = window.edit.panel
+    assert window.mode_tabs.currentWidget() is window.edit.page and window.edit.work is None
+    assert panel.current_mode() == "img2img" and panel.strength.value() == 40
+    assert panel.prompt.toPlainText() == "a lighthouse at dusk" and "open its source image" in window.status.text()
+
+
+def test_inputs_of_past_edits_are_forgotten_after_a_day(tmp_path):
+    import os
+    import time
+
+    from zimage_desktop.ui.edit_flow import forget_old_inputs
+
+    old, new = tmp_path / "old.png", tmp_path / "new.png"
+    for path in (old, new):
+        path.write_bytes(b"png")
+    os.utime(old, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    forget_old_inputs(tmp_path)
+    assert not old.exists() and new.exists()

@@ -11,7 +11,9 @@ A helper the window owns, like ``HistoryActions``: it reaches the window through
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from ..history.store import HistoryRecord
     from .main_window import MainWindow
 
+INPUTS_KEPT_S = 24 * 3600
 FIX_TEXT_STRENGTH = 1.0  # the selected text is drawn anew; the feathered paste keeps the rest
 
 
@@ -76,6 +79,7 @@ class EditFlow(QObject):
             widget.toggled.connect(lambda _=False: self._show_result_size())
         p.target_width.valueChanged.connect(lambda _: self._show_result_size())
         self.page = prompt_page(self.panel, _row(p.edit_button))
+        forget_old_inputs(window.paths.data / "edit_inputs")
         self._shortcuts()
 
     def _shortcuts(self) -> None:
@@ -173,6 +177,24 @@ class EditFlow(QObject):
         name = path.replace("\\", "/").rsplit("/", 1)[-1]
         self.open_image(image, None, name)
         self._say(lambda: " ".join([self.tr("Editing %1.").replace("%1", name), *(in_ui_language(n) for n in notes)]))
+
+    def recall(self, request: GenerationRequest) -> None:
+        """A dropped picture that was made by editing: the Edit tab gets its mode, strength and options,
+        and the user is asked for the source image (a path written in a file is never opened)."""
+        p = self.panel
+        p.set_mode(request.mode)
+        p.strength.setValue(round(request.strength * 100))
+        p.prompt.setPlainText(request.prompt)
+        p.feather.setValue(request.mask_blur)
+        p.only_masked.setChecked(request.only_masked)
+        p.padding.setValue(request.only_masked_padding)
+        if request.mode == UPSCALE:
+            (p.scale_15 if request.upscale == 1.5 else p.scale_2 if request.upscale == 2 else p.scale_target).setChecked(True)
+        self.window.mode_tabs.setCurrentWidget(self.page)
+        p.open_button.setFocus()
+        mode = p.mode.currentText()
+        self._say(lambda: self.tr("This picture was made with %1 (strength %2): open its source image to edit it "
+                                  "the same way.").replace("%1", mode).replace("%2", f"{request.strength:g}"))
 
     # -- what the canvas shows ---------------------------------------------------------------
 
@@ -331,6 +353,18 @@ class EditFlow(QObject):
             self._say(exc)
             return
         self.window.submit(request, self.record.id if self.record is not None else None)
+
+
+def forget_old_inputs(folder: Path, max_age_s: float = INPUTS_KEPT_S) -> None:
+    """The inputs written for past edits: the history keeps its own copies and the queue does not outlive
+    the app, so files older than a day are no longer needed."""
+    now = time.time()
+    for path in folder.glob("*.png") if folder.is_dir() else ():
+        try:
+            if now - path.stat().st_mtime > max_age_s:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def _row(button):

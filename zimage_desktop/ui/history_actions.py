@@ -161,6 +161,8 @@ class HistoryActions(QObject):
                             + "".join("  " + in_ui_language(n) for n in found.notes))
         else:
             self.window.apply_request(found.request, found.notes)
+            if getattr(found.request, "mode", "txt2img") != "txt2img":  # an edit: its settings, and ask for the source
+                self.window.edit.recall(found.request)
 
     def save_as(self, name: str = "") -> None:
         if self.last_image is None:

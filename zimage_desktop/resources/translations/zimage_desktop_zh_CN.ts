@@ -77,97 +77,102 @@
 <context>
     <name>EditFlow</name>
     <message>
-        <location filename="../../ui/edit_flow.py" line="120"/>
+        <location filename="../../ui/edit_flow.py" line="124"/>
         <source>Editing %1 (%2×%3)</source>
         <translation>正在编辑 %1（%2×%3）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="120"/>
+        <location filename="../../ui/edit_flow.py" line="124"/>
         <source>an image</source>
         <translation>一张图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="130"/>
+        <location filename="../../ui/edit_flow.py" line="134"/>
         <source>The image file of #%1 cannot be read.</source>
         <translation>#%1 的图片文件无法读取。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="138"/>
+        <location filename="../../ui/edit_flow.py" line="142"/>
         <source>Nothing to edit yet: generate an image, or drop one on the canvas.</source>
         <translation>还没有可编辑的图片：先生成一张，或把图片拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="148"/>
+        <location filename="../../ui/edit_flow.py" line="152"/>
         <source>Open an image to edit</source>
         <translation>打开要编辑的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="149"/>
+        <location filename="../../ui/edit_flow.py" line="153"/>
         <source>Images</source>
         <translation>图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="155"/>
+        <location filename="../../ui/edit_flow.py" line="159"/>
         <source>Reading %1…</source>
         <translation>正在读取 %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="175"/>
+        <location filename="../../ui/edit_flow.py" line="179"/>
         <source>Editing %1.</source>
         <translation>正在编辑 %1。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="234"/>
+        <location filename="../../ui/edit_flow.py" line="196"/>
+        <source>This picture was made with %1 (strength %2): open its source image to edit it the same way.</source>
+        <translation>这张图是用 %1 生成的（强度 %2）：打开它的原图，即可按同样方式再编辑。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/edit_flow.py" line="256"/>
         <source>Result: %1×%2</source>
         <translation>结果：%1×%2</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="236"/>
+        <location filename="../../ui/edit_flow.py" line="258"/>
         <source>(larger than %1 px: choose a smaller size)</source>
         <translation>（超过 %1 px：请选小一些的尺寸）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="244"/>
+        <location filename="../../ui/edit_flow.py" line="266"/>
         <source>Open an image to edit first: Edit on the canvas or a gallery image, or drop a file on the canvas.</source>
         <translation>请先打开要编辑的图片：点画布或历史图片上的“编辑”，或把文件拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="256"/>
+        <location filename="../../ui/edit_flow.py" line="278"/>
         <source>The mask is empty: paint the area that may change.</source>
         <translation>蒙版是空的：请涂出允许改动的区域。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="303"/>
+        <location filename="../../ui/edit_flow.py" line="325"/>
         <source>Headline</source>
         <translation>主标题</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="303"/>
+        <location filename="../../ui/edit_flow.py" line="325"/>
         <source>Subtitle</source>
         <translation>副标题</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="303"/>
+        <location filename="../../ui/edit_flow.py" line="325"/>
         <source>Body text</source>
         <translation>正文</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="304"/>
+        <location filename="../../ui/edit_flow.py" line="326"/>
         <source>Button text</source>
         <translation>按钮文字</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="304"/>
+        <location filename="../../ui/edit_flow.py" line="326"/>
         <source>Small print</source>
         <translation>底部说明</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="316"/>
+        <location filename="../../ui/edit_flow.py" line="338"/>
         <source>&quot;Fix the text&quot; works on posters made in the Poster tab.</source>
         <translation>“修正文字”只适用于在“海报”页生成的海报。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="318"/>
+        <location filename="../../ui/edit_flow.py" line="340"/>
         <source>Drag a rectangle over the text on the canvas first, then press Fix the text.</source>
         <translation>请先在画布上拖出一个矩形框住文字，再点“修正文字”。</translation>
     </message>
