@@ -78,6 +78,7 @@ class EditFlow(QObject):
         for widget in (p.scale_15, p.scale_2, p.scale_target):
             widget.toggled.connect(lambda _=False: self._show_result_size())
         p.target_width.valueChanged.connect(lambda _: self._show_result_size())
+        p.retranslated.connect(self._retranslate)
         self.page = prompt_page(self.panel, _row(p.edit_button))
         forget_old_inputs(window.paths.data / "edit_inputs")
         self._shortcuts()
@@ -119,13 +120,21 @@ class EditFlow(QObject):
         self.mask.start(self.work.size())
         self.frame.start(self.work)
         self.panel.prompt.setPlainText(record.request.prompt if record is not None else "")
-        self._fill_text_roles()
-        self.panel.source_label.setText(
-            self.tr("Editing %1 (%2×%3)").replace("%1", self.source_name or self.tr("an image"))
-            .replace("%2", str(self.work.width())).replace("%3", str(self.work.height())))
+        self._retranslate()
         self.window.mode_tabs.setCurrentWidget(self.page)
         self.show_work()
         self.window.preview.setFocus()  # the tools' keys ([ ] B X R, Ctrl+Z) work at once
+        self._show_result_size()
+
+    def _retranslate(self) -> None:
+        if self.work is None:
+            return
+        role = self.panel.text_role.currentIndex()
+        self._fill_text_roles()
+        self.panel.text_role.setCurrentIndex(max(0, role))
+        self.panel.source_label.setText(
+            self.tr("Editing %1 (%2×%3)").replace("%1", self.source_name or self.tr("an image"))
+            .replace("%2", str(self.work.width())).replace("%3", str(self.work.height())))
         self._show_result_size()
 
     def edit_record(self, record: HistoryRecord) -> None:

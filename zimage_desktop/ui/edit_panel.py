@@ -5,7 +5,7 @@ with the strength and each mode's options (mask tools, outpaint sides and format
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit,
     QPushButton, QRadioButton, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget,
@@ -22,6 +22,8 @@ RATIOS = ((16, 9), (21, 9), (3, 1), (1, 1), (3, 4), (9, 16))
 
 
 class EditPanel(QWidget):
+    retranslated = Signal()  # the texts the flow writes (source, poster texts, result size) follow
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("editPanel")
@@ -249,6 +251,7 @@ class EditPanel(QWidget):
                                        "with the poster's own words."))
         self.fix_button.setText(self.tr("Fix the text"))
         self.edit_button.setText(self.tr("Edit  (Ctrl+Enter)"))
+        self.retranslated.emit()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
