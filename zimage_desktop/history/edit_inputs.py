@@ -101,3 +101,14 @@ def unused_inputs(data_dir: Path, used: set[str]) -> list[Path]:
     if not folder.is_dir():
         return []
     return [p for p in sorted(folder.iterdir()) if (m := _NAME.fullmatch(p.name)) and m.group(1) not in used]
+
+
+def name_edit_inputs(request: GenerationRequest) -> GenerationRequest:
+    """``request`` with the sha256 of its source and mask filled in, the files left where they are
+    (an image made without the history still names its inputs in its metadata)."""
+    changes: dict[str, Any] = {}
+    for name in ("source", "mask"):
+        path = getattr(request, name)
+        if path and not getattr(request, name + "_sha256"):
+            changes[name + "_sha256"] = file_sha256(Path(path))
+    return replace(request, **changes) if changes else request
