@@ -75,6 +75,10 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     if record_history or None in targets:
         check_data_folder(paths.data, paths.images)
     check_device(device)
+    if request.is_edit:  # the source and mask by content address, kept beside the history
+        from .history.edit_inputs import keep_edit_inputs, name_edit_inputs
+
+        request = keep_edit_inputs(request, paths.data) if record_history else name_edit_inputs(request)
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                           hash_cache=HashCache(paths.hash_cache))
     if enhance:

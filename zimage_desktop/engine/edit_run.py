@@ -1,7 +1,7 @@
 """The engine's edit modes: image-to-image, inpaint, outpaint and upscale on the loaded pipeline.
 
-diffusers' ``ZImageImg2ImgPipeline`` and ``ZImageInpaintPipeline`` are built with ``from_pipe``
-from the generator's pipeline: the same module objects (so the same weights, FP8 casting, GGUF
+diffusers' ``ZImageImg2ImgPipeline`` and ``ZImageInpaintPipeline`` are built from the generator's
+pipeline's ``components`` (``from_pipe``'s own step, minus its dtype cast): the same module objects (so the same weights, FP8 casting, GGUF
 layers and placement hooks), no second copy. Sampling stays ours: the finished schedule
 (``sampling.schedule``) and sampler are installed as for text-to-image, and the start is
 ComfyUI's: noise from ``initial_latents(seed)`` mixed with the encoded source at the first sigma
@@ -69,7 +69,9 @@ def edit_pipeline(gen: "Generator", inpaint: bool) -> Any:
     key = "inpaint" if inpaint else "img2img"
     if key not in cache:
         cls = _SharedInpaint if inpaint else ZImageImg2ImgPipeline
-        pipe = cls.from_pipe(gen.pipe)
+        # What ``from_pipe`` does, without its closing ``.to(dtype=float32)``: that would upcast the
+        # shared bf16/FP8 modules in place (a second, wider copy of the weights) and raises for GGUF.
+        pipe = cls(**gen.pipe.components)
         pipe.set_progress_bar_config(disable=True)
         cache[key] = pipe
     return cache[key]

@@ -203,6 +203,13 @@ def working_size(box_w: int, box_h: int, pixels: int = MODEL_PIXELS) -> tuple[in
     return snap_size(round(box_w * scale)), snap_size(round(box_h * scale))
 
 
+def fit_size(width: float, height: float) -> tuple[int, int]:
+    """The nearest request size with this aspect: scaled into 256..2048 per side, snapped to 16."""
+    scale = min(1.0, MAX_SIDE / max(width, height))
+    scale = max(scale, MIN_SIDE / min(width, height)) if min(width, height) * scale < MIN_SIDE else scale
+    return snap_size(round(width * scale)), snap_size(round(height * scale))
+
+
 @dataclass(frozen=True)
 class OutpaintGeometry:
     """The outpainted canvas: ``size`` in all, the source scaled to ``inner`` and placed at ``offset``."""
