@@ -272,15 +272,15 @@ def test_fix_the_text_on_a_poster_is_one_action(qtbot, window):
     assert queued == window.queue_list.count()
 
 
-@pytest.fixture
-def bf16_window(qtbot, tmp_path, tiny_models):
-    """The window on the tiny ComfyUI-style bf16 kit (w20-edit's from_pipe does not run on GGUF yet)."""
+@pytest.fixture(params=["gguf"])
+def kit_window(qtbot, tmp_path, tiny_models, request):
+    """The window on one tiny kit (GGUF like the other window tests; "comfy" is the bf16 single files)."""
     import json
     import shutil
 
     data = tmp_path / "data-bf16"
     data.mkdir()
-    shutil.copytree(tiny_models.comfy, data / "models")
+    shutil.copytree(getattr(tiny_models, request.param), data / "models")
     (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
     win = run_app(str(data), exec_loop=False)
     qtbot.addWidget(win)
@@ -291,11 +291,11 @@ def bf16_window(qtbot, tmp_path, tiny_models):
     win.close()
 
 
-def test_inpaint_from_the_window_keeps_every_pixel_outside_the_mask(qtbot, bf16_window):
+def test_inpaint_from_the_window_keeps_every_pixel_outside_the_mask(qtbot, kit_window):
     import numpy as np
     from PIL import Image
 
-    window = bf16_window
+    window = kit_window
 
     window.prompt.setPlainText("a red cat")
     window.size_combo.setCurrentIndex(window.size_combo.count() - 1)
@@ -333,13 +333,21 @@ def test_inpaint_from_the_window_keeps_every_pixel_outside_the_mask(qtbot, bf16_
     window.gallery.open_viewer()
     assert f"from #{source.id}" in window.gallery.viewer.details.toPlainText()
     window.gallery.viewer.close()
+    # "Re-run exactly" from the gallery: the history finds the source and the mask, the pixels are the same
+    window.gallery.commands["rerun"].trigger()
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 3 or "failed" in [e.kind for e in window.events],
+                    timeout=60000)
+    assert "failed" not in [e.kind for e in window.events], [e.message for e in window.events if e.kind == "failed"]
+    again = np.asarray(Image.open(window.gallery.model.rows[0].path).convert("RGB"), dtype=np.int16)
+    assert np.array_equal(again, after)
+    window.gallery.select_only(window.gallery.model.index(1))
     # the inpainted picture, extended to 16:9 with one click: the result has the size the frame shows
     window.gallery.commands["edit"].trigger()
     panel.set_mode("outpaint")
     panel.ratio_buttons[0].click()
     assert window.edit.frame.frame.result == (464, 256)
     panel.edit_button.click()
-    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 3 or "failed" in [e.kind for e in window.events],
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == 4 or "failed" in [e.kind for e in window.events],
                     timeout=60000)
     wide = window.gallery.model.rows[0]
     assert wide.request.outpaint == (104, 0, 104, 0) and Image.open(wide.path).size == (464, 256)

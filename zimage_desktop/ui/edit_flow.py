@@ -309,9 +309,16 @@ class EditFlow(QObject):
         return replace(base, **fields)
 
     def submit(self) -> None:
+        self._queue(self.request)
+
+    def _queue(self, build) -> None:
+        """Build a request and queue it with its source and mask kept in the history's folder (by sha256,
+        as the CLI does), so "re-run exactly" finds them again."""
+        from ..history.edit_inputs import keep_edit_inputs
+
         try:
-            request = self.request()
-        except BadInputError as exc:
+            request = keep_edit_inputs(build(), self.window.paths.data)
+        except UserFacingError as exc:
             self._say(exc)
             return
         self.window.submit(request, self.record.id if self.record is not None else None)
@@ -356,12 +363,7 @@ class EditFlow(QObject):
             self.panel.set_mode(INPAINT)
             self._pick_tool(RECTANGLE)
             self.window.preview.setFocus()
-        try:
-            request = self.fix_text_request()
-        except BadInputError as exc:
-            self._say(exc)
-            return
-        self.window.submit(request, self.record.id if self.record is not None else None)
+        self._queue(self.fix_text_request)
 
 
 def forget_old_inputs(folder: Path, max_age_s: float = INPUTS_KEPT_S) -> None:
