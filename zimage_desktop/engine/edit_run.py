@@ -1,12 +1,12 @@
 """The engine's edit modes: image-to-image, inpaint, outpaint and upscale on the loaded pipeline.
 
 diffusers' ``ZImageImg2ImgPipeline`` and ``ZImageInpaintPipeline`` are built from the generator's
-pipeline's ``components`` (``from_pipe``'s own step, minus its dtype cast): the same module objects (so the same weights, FP8 casting, GGUF
-layers and placement hooks), no second copy. Sampling stays ours: the finished schedule
-(``sampling.schedule``) and sampler are installed as for text-to-image, and the start is
-ComfyUI's: noise from ``initial_latents(seed)`` mixed with the encoded source at the first sigma
-that runs, σ·noise + (1 − σ)·latent. Strength decides how many steps run as diffusers decides it
-(``steps_run``): the last ⌈steps·strength⌉-ish steps of the full schedule.
+pipeline's ``components`` (``from_pipe``'s own step, minus its dtype cast): the same module
+objects (so the same weights, FP8 casting, GGUF layers and placement hooks), no second copy.
+Sampling stays ours: the finished schedule (``sampling.schedule``) and sampler are installed as
+for text-to-image, and the start is ComfyUI's: noise from ``initial_latents(seed)`` mixed with the
+encoded source at the first sigma that runs, σ·noise + (1 − σ)·latent. Strength decides how many
+steps run as diffusers decides it (``steps_run``): the last steps of the full schedule.
 
 The inpaint pipeline would encode the source twice more (once to blend, once as a masked image
 the Z-Image transformer never reads); ``_SharedInpaint`` hands it the latents we already have.
