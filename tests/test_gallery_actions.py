@@ -101,10 +101,11 @@ def test_keys_view_favourite_copy_delete_undo_and_rerun(qtbot, gallery):
 
 def test_context_menu_has_every_action_with_its_keys(qtbot, gallery):
     names = [a.objectName() for a in gallery.context_menu.actions() if not a.isSeparator()]
-    assert names == [f"gallery_{name}" for name in ("view", "use", "rerun", "vary", "favourite", "copy", "export",
+    assert names == [f"gallery_{name}" for name in ("view", "use", "rerun", "vary", "edit", "favourite", "copy", "export",
                                                    "compare", "canvas", "folder", "delete", "undo")]
     assert all(a.text() for a in gallery.context_menu.actions() if not a.isSeparator())
     assert gallery.commands["favourite"].shortcut().toString() == "F"
+    assert gallery.commands["edit"].shortcut().toString() == "E"
     assert gallery.commands["delete"].shortcut().matches(Qt.Key.Key_Delete) != 0
     # a right click on an image not selected selects it first: the menu acts on what was clicked
     rect = gallery.view.visualRect(gallery.model.index(1))

@@ -155,6 +155,21 @@ def _first_run(win) -> list[QWidget]:
         win._show_main_action()
 
 
+def _edit_panel(win) -> list[QWidget]:
+    """The Edit tab on the generated image, with a poster's "Fix the text" shown, in every mode."""
+    from PySide6.QtGui import QImage
+
+    record = win.gallery.model.rows[0]
+    win.edit.edit_record(record)
+    win.edit.panel.text_group.show()
+    for mode in ("inpaint", "outpaint", "upscale", "img2img"):
+        win.edit.panel.set_mode(mode)
+    win.edit.panel.set_mode("inpaint")
+    win.edit.open_image(QImage(record.path))  # the status line says what it opened
+    win.edit.submit()  # an empty mask: one sentence in the status line
+    return [win.edit.page, win.canvas, win.status]
+
+
 def _frozen_label(text: str) -> QWidget:
     from PySide6.QtWidgets import QLabel
 
@@ -164,6 +179,7 @@ def _frozen_label(text: str) -> QWidget:
 SCENES: dict[str, Callable[[QMainWindow], list[QWidget]]] = {
     "main window": _main_window, "model manager": _model_manager, "settings": _settings, "viewer": _viewer,
     "error box": _error_box, "enhance panel": _enhance_panel, "gallery menu": _gallery_menu, "first run": _first_run,
+    "edit panel": _edit_panel,
 }
 
 

@@ -46,8 +46,8 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--prompt", required=True)
     gen.add_argument("--models", help="models folder (ComfyUI layout or a diffusers pipeline folder)")
     gen.add_argument("--transformer", help="transformer file to use (in diffusion_models/ or a path)")
-    gen.add_argument("--width", type=int_arg, default=1024)
-    gen.add_argument("--height", type=int_arg, default=1024)
+    gen.add_argument("--width", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
+    gen.add_argument("--height", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
     gen.add_argument("--steps", type=int_arg, default=8)
     gen.add_argument("--seed", type=int_arg, default=None, help="first seed (random when left out)")
     gen.add_argument("--count", type=int_arg, default=1, help="images, with seeds seed, seed+1, …")
@@ -62,8 +62,10 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
 
-    from . import cli_enhance
+    from . import cli_edit, cli_enhance
 
+    cli_edit.add_edit_options(gen)
+    cli_edit.add_upscale_parser(sub, common)
     cli_enhance.add_parser(sub, common)
 
     info = sub.add_parser("info", parents=[common], help="devices, memory, installed models and the memory plan")
@@ -99,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return run_gui(args)
         handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test,
-                   "models": cmd_models, "history": cmd_history, "enhance": cmd_enhance}[args.command]
+                   "models": cmd_models, "history": cmd_history, "enhance": cmd_enhance,
+                   "upscale": cmd_upscale}[args.command]
         return handler(args)
     except UserFacingError as exc:
         print(f"error: {exc.render(_language(args))}", file=sys.stderr)
@@ -142,16 +145,28 @@ def run_gui(args: argparse.Namespace) -> int:
 # -- generate -----------------------------------------------------------------------------------
 
 
+def cmd_upscale(args: argparse.Namespace) -> int:
+    from .cli_edit import cmd_upscale as upscale
+
+    return upscale(args)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
+    from .cli_edit import edit_request
     from .engine.request import GenerationRequest
+    from .engine.request_builder import RequestBuilder
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
-    request = GenerationRequest.create(
-        args.prompt, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
-        count=args.count, transformer=_typed_transformer(args.transformer), profile=args.profile or settings.profile,
-        sampler=args.sampler, scheduler=args.scheduler,
-    )
+    common = dict(seed=args.seed, steps=args.steps, count=args.count, transformer=_typed_transformer(args.transformer),
+                  sampler=args.sampler, scheduler=args.scheduler)
+    request = edit_request(args, RequestBuilder(args.profile or settings.profile), common)
+    if request is None:
+        request = GenerationRequest.create(
+            args.prompt, seed=args.seed, width=args.width or 1024, height=args.height or 1024, steps=args.steps,
+            count=args.count, transformer=_typed_transformer(args.transformer), profile=args.profile or settings.profile,
+            sampler=args.sampler, scheduler=args.scheduler,
+        )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None

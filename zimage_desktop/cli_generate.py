@@ -90,6 +90,10 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         from .cli_enhance import check_enhance_idea
 
         check_enhance_idea(request.prompt)
+    if request.is_edit:  # the source and mask by content address, kept beside the history
+        from .history.edit_inputs import keep_edit_inputs, name_edit_inputs
+
+        request = keep_edit_inputs(request, paths.data) if record_history else name_edit_inputs(request)
     generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                           hash_cache=HashCache(paths.hash_cache))
     if enhance:

@@ -25,13 +25,14 @@ from ..messages import msg
 from ..models.hashing import HashCache
 from .architectures import DEFAULT, Architecture
 from .devices import MachineInfo, probe
+from .edit_run import Sampling, passes, run_edit, steps_run
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
 from .model_files import ModelSet, provides, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id, file_roles
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
 from .placement import apply_plan
-from .planner import MemoryPlan, gpu_index_of, make_plan
+from .planner import MemoryPlan, edit_tile_pixels, gpu_index_of, make_plan
 from .preview import LatentPreviewer
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
@@ -107,6 +108,10 @@ class Generator:
         self._decode_notes: list[str] = []
         self._previewer = LatentPreviewer()
         self._model_info: dict | None = None
+        # img2img / inpaint pipelines sharing ``pipe``'s modules (edit_run.edit_pipeline).
+        self.edit_pipes: dict[str, Any] = {}
+        # Pixels one edit pass may work on before an upscale is tiled; None: the plan decides.
+        self.tile_pixels: int | None = None
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -189,6 +194,7 @@ class Generator:
     def unload(self) -> None:
         self.pipe = self.model_set = self.prompts = self.plan = None
         self._model_info = None
+        self.edit_pipes = {}
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -287,7 +293,7 @@ class Generator:
                 self._out_of_memory(plan, msg("generator.stage_generating", "generating"), out_of_memory == "ram")
             notes.extend(self._decode_notes)
             if image is not None and notes:
-                image = replace(image, notes=tuple(notes))
+                image = replace(image, notes=image.notes + tuple(notes))
             return image
         return None
 
@@ -314,9 +320,10 @@ class Generator:
         started = time.perf_counter()
         embeds = self.prompts.encode(req.prompt).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
-        latents = initial_latents(req.seed, req.width, req.height, device, arch)
-        sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
-        state: dict = {"bad_step": 0}
+        assert self.plan is not None
+        tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)
+        total = steps_run(req.steps, req.strength) * passes(req, tile_pixels) if req.is_edit else req.steps
+        state: dict = {"bad_step": 0, "offset": 0}
 
         def on_step_end(pipeline, i: int, t, kwargs: dict) -> dict:
             current = kwargs["latents"]
@@ -329,12 +336,26 @@ class Generator:
                 if self.previews:
                     preview = self._previewer.to_rgb(pipeline.scheduler.denoised)
                 elapsed = time.perf_counter() - encoded
-                eta = elapsed / (i + 1) * (req.steps - i - 1)
-                on_step(StepEvent(index, count, i + 1, req.steps, req.seed, elapsed, eta, preview))
+                done = state["offset"] + i + 1  # steps of earlier passes (upscale tiles) count too
+                eta = elapsed / done * (total - done)
+                on_step(StepEvent(index, count, done, total, req.seed, elapsed, eta, preview))
             if cancelled():
                 pipeline._interrupt = True  # the pipeline skips the remaining steps
             return {}
 
+        if req.is_edit:
+            made = run_edit(self, req, Sampling(embeds, on_step_end, state), tile_pixels)
+            if state["bad_step"]:
+                raise _NonFinite(state["bad_step"])
+            if made is None:
+                return None
+            picture, notes = made
+            done = time.perf_counter()
+            timings = {"encode_s": round(encoded - started, 4), "denoise_s": round(done - encoded, 4),
+                       "decode_s": 0.0, "total_s": round(done - started, 4)}
+            return GeneratedImage(request=req, image=picture, timings=timings, model=model, notes=tuple(notes))
+        latents = initial_latents(req.seed, req.width, req.height, device, arch)
+        sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         # ComfyUI's schedule and sampler (engine/sampling.py) in the pipeline's unchanged loop.
         with sampler_installed(pipe, req.sampler):
             out = pipe(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import PurePath
 from typing import Any
 
 from ..errors import BadInputError
 from ..messages import msg
+from .edit_checks import validate_edit
 
 SIZE_MULTIPLE = 16
 MIN_SIDE = 256
@@ -34,7 +35,7 @@ SCHEDULERS = ("simple", "diffusers")
 DEFAULT_SAMPLER = "euler"
 DEFAULT_SCHEDULER = "simple"
 LEGACY_SCHEDULER = "diffusers"
-REQUEST_SCHEMA = 2
+REQUEST_SCHEMA = 3
 
 
 def snap_size(value: int) -> int:
@@ -71,6 +72,21 @@ class GenerationRequest:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # The user's own words when ``prompt`` is the prompt enhancer's rewrite of them ("" otherwise).
     original_prompt: str = ""
+    # Editing (issue 21). ``source``/``mask`` are files the engine reads; a saved request (history
+    # row, PNG metadata) names them only by content address, and a path read back from one is never
+    # opened: the history resolves the sha256 inside its own folder.
+    mode: str = "txt2img"  # "txt2img" | "img2img" | "inpaint" | "outpaint" | "upscale"
+    source: str | None = None  # the source image file (PNG/JPEG/WebP)
+    source_sha256: str | None = None  # content address of the source as kept in the history
+    mask: str | None = None  # mask image file, white = may change (inpaint; outpaint makes its own)
+    mask_sha256: str | None = None
+    strength: float = 1.0  # denoise strength 0 < s <= 1 (img2img, inpaint, outpaint, upscale pass)
+    outpaint: tuple[int, int, int, int] | None = None  # pixels added left, top, right, bottom
+    mask_blur: int = 8  # feather of the mask edge in pixels (0..64)
+    only_masked: bool = False  # crop around the mask, work at the model's resolution, paste back
+    only_masked_padding: int = 32
+    upscale: float = 1.0  # pixel scale for mode "upscale" (1.5, 2 …; the target size is width/height)
+    source_entry: int | None = None  # lineage: the history id the source came from, if any
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -90,14 +106,22 @@ class GenerationRequest:
     def seeds(self) -> list[int]:
         return [(self.seed + i) % (MAX_SEED + 1) for i in range(self.count)]
 
+    @property
+    def is_edit(self) -> bool:
+        """True for every mode that starts from a source image."""
+        return self.mode != "txt2img"
+
     def for_seed(self, seed: int) -> "GenerationRequest":
         """The single-image request that re-makes the image with this seed."""
-        data = self.to_dict()
-        data.update(seed=seed, count=1)
-        return GenerationRequest.from_dict(data)
+        return replace(self, seed=seed, count=1)
 
     def to_dict(self) -> dict[str, Any]:
+        """The saved form: source and mask by content address only (their paths are left out)."""
         data = asdict(self)
+        data.pop("source")
+        data.pop("mask")
+        if self.outpaint is not None:
+            data["outpaint"] = list(self.outpaint)
         data["schema"] = REQUEST_SCHEMA
         return data
 
@@ -119,6 +143,11 @@ class GenerationRequest:
         # re-making it looks that name up inside the models folder, never at a path from the file.
         if isinstance(values.get("transformer"), str):
             values["transformer"] = PurePath(values["transformer"].replace("\\", "/")).name or None
+        # Never a path from saved data: the history resolves source_sha256/mask_sha256 itself.
+        values.pop("source", None)
+        values.pop("mask", None)
+        if isinstance(values.get("outpaint"), list):
+            values["outpaint"] = tuple(values["outpaint"])
         return cls(**values)
 
     @classmethod
@@ -202,6 +231,7 @@ def validate(req: GenerationRequest) -> list[str]:
         problems.append(msg("request.memory_profile_must_name", "The memory profile must be a name such as 'auto'."))
     if not isinstance(req.extra, dict):
         problems.append(msg("request.request_s_extra_fields", "The request's extra fields must be a JSON object."))
+    problems.extend(validate_edit(req))
     return problems
 
 

@@ -119,6 +119,8 @@ def parse_a1111(text: str) -> RecallValues | None:
     found.scheduler = fields.get("Schedule type")
     _note_cfg(found, fields.get("CFG scale"))
     if "Denoising strength" in fields:
+        found.strength = fields["Denoising strength"]
+        found.edit_mode = "inpaint" if "Mask blur" in fields else "img2img"
         found.notes.append(msg("a1111.image_was_made_from", "The image was made from another image (denoising strength "
                                "{fields}); it is re-made from noise here.",
                                fields=fields['Denoising strength']))

@@ -45,8 +45,9 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
         (17, "VAELoader", [files["vae"]], {}, [("VAE", "VAE")]),
         (6, "CLIPTextEncode", [request.prompt], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
         (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
-        (13, "EmptySD3LatentImage", [request.width, request.height, 1], {}, [("LATENT", "LATENT")]),
-        (3, "KSampler", [request.seed, "fixed", request.steps, 1, request.sampler, scheduler, 1],
+        *latent_nodes(request),
+        (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], 1, request.sampler, scheduler,
+                         ksampler_steps(request)[1]],
          {"model": (16, 0, "MODEL"), "positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING"),
           "latent_image": (13, 0, "LATENT")}, [("LATENT", "LATENT")]),
         (8, "VAEDecode", [], {"samples": (3, 0, "LATENT"), "vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")]),
@@ -89,7 +90,7 @@ def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any
             incoming.setdefault(node_id, {})[name] = link_id
     nodes = []
     for order, (node_id, cls, values, inputs, outputs) in enumerate(specs):
-        column = {16: 0, 18: 0, 17: 0, 6: 1, 7: 1, 13: 1, 3: 2, 8: 3, 9: 4}[node_id]
+        column = {16: 0, 18: 0, 17: 0, 10: 0, 14: 1, 11: 1, 6: 1, 7: 1, 13: 1, 3: 2, 8: 3, 9: 4}[node_id]
         nodes.append({
             "id": node_id, "type": cls, "pos": [60 + 420 * column, 80 + 200 * (order % 3)], "size": [380, 160],
             "flags": {}, "order": order, "mode": 0,
@@ -102,3 +103,71 @@ def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any
         })
     return {"last_node_id": max(spec[0] for spec in specs), "last_link_id": len(links), "nodes": nodes,
             "links": links, "groups": [], "config": {}, "extra": {}, "version": 0.4}
+
+
+# -- edits (issue 21) ------------------------------------------------------------------------
+# img2img: LoadImage → VAEEncode → KSampler; inpaint/outpaint: the same with SetLatentNoiseMask,
+# the mask travelling as the loaded image's alpha (ComfyUI's LoadImage gives MASK = 1 − alpha);
+# upscale: LoadImage → ImageScale (lanczos) → VAEEncode. Node 13 is always the KSampler's latent.
+
+
+def ksampler_steps(request: GenerationRequest) -> tuple[int, float]:
+    """(steps, denoise) for ComfyUI's KSampler that run the steps we ran.
+
+    We run the last ``steps_run`` steps of the ``request.steps`` schedule (diffusers' strength);
+    KSampler with ``denoise`` d < 1 builds the schedule for ⌊steps/d⌋ steps and runs its last
+    ``steps``: so steps = steps run and d chosen so that ⌊steps/d⌋ is exactly ``request.steps``."""
+    from ..engine.edit_run import steps_run
+
+    if not request.is_edit:
+        return request.steps, 1
+    run = steps_run(request.steps, request.strength)
+    if run == request.steps:
+        return run, 1
+    denoise = round(run / request.steps, 4)
+    if int(run / denoise) != request.steps:  # rounding pushed it past a whole number
+        denoise = round(run / (request.steps + 0.5), 4)
+    return run, denoise
+
+
+def input_image_name(request: GenerationRequest) -> str:
+    """The file name the graph's LoadImage reads (put ``comfy_input_image`` there in ComfyUI's input/)."""
+    source = (request.source_sha256 or "source")[:16]
+    mask = f"-mask-{request.mask_sha256[:8]}" if request.mode == "inpaint" and request.mask_sha256 else ""
+    kind = "-canvas" if request.mode == "outpaint" else ""
+    return f"zimage-{source}{kind}{mask}.png"
+
+
+def comfy_input_image(picture, mask=None):
+    """The picture for LoadImage: RGB, or RGBA with alpha = 255 − mask (white mask = may change),
+    which ComfyUI's LoadImage turns back into the mask."""
+    from PIL import ImageOps
+
+    if mask is None:
+        return picture.convert("RGB")
+    image = picture.convert("RGBA")
+    image.putalpha(ImageOps.invert(mask.convert("L")))
+    return image
+
+
+def latent_nodes(request: GenerationRequest) -> list[_NodeSpec]:
+    if not request.is_edit:
+        return [(13, "EmptySD3LatentImage", [request.width, request.height, 1], {}, [("LATENT", "LATENT")])]
+    nodes: list[_NodeSpec] = [(10, "LoadImage", [input_image_name(request), "image"], {},
+                               [("IMAGE", "IMAGE"), ("MASK", "MASK")])]
+    pixels = (10, 0, "IMAGE")
+    if request.mode == "upscale":
+        nodes.append((14, "ImageScale", ["lanczos", request.width, request.height, "disabled"],
+                      {"image": (10, 0, "IMAGE")}, [("IMAGE", "IMAGE")]))
+        pixels = (14, 0, "IMAGE")
+    masked = request.mode in ("inpaint", "outpaint")
+    encode_id = 11 if masked else 13
+    nodes.append((encode_id, "VAEEncode", [], {"pixels": pixels, "vae": (17, 0, "VAE")}, [("LATENT", "LATENT")]))
+    if masked:
+        nodes.append((13, "SetLatentNoiseMask", [], {"samples": (11, 0, "LATENT"), "mask": (10, 1, "MASK")},
+                      [("LATENT", "LATENT")]))
+    return nodes
+
+
+_WIDGET_NAMES.update({"LoadImage": ("image", None), "VAEEncode": (), "SetLatentNoiseMask": (),
+                      "ImageScale": ("upscale_method", "width", "height", "crop")})

@@ -280,6 +280,13 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     if isinstance(denoise, (int, float)) and not isinstance(denoise, bool) and denoise < 1:
         found.notes.append(msg("comfy_graph.denoise_was_used_image", "Denoise {denoise} was not used: the image is re-made "
                                "from noise.", denoise=denoise))
+        found.strength = denoise
+    latent = _linked(graph, sampler, "latent_image")
+    latent_class = _class(graph, latent) if latent is not None else ""
+    if latent_class in ("SetLatentNoiseMask", "VAEEncodeForInpaint", "InpaintModelConditioning"):
+        found.edit_mode = "inpaint"
+    elif latent_class == "VAEEncode" or found.strength is not None:
+        found.edit_mode = "img2img"
 
     found.prompt = positive_text(graph, inputs.get("positive", inputs.get("guider")))
     if found.prompt is None:

@@ -52,6 +52,14 @@ def a1111_parameters(request: GenerationRequest, model: dict[str, Any]) -> str:
         f"Seed: {request.seed}",
         f"Size: {request.width}x{request.height}",
     ]
+    if request.is_edit:  # as A1111 writes its img2img/inpaint fields
+        fields.append(f"Denoising strength: {request.strength:g}")
+        if request.mode in ("inpaint", "outpaint"):
+            fields.append(f"Mask blur: {request.mask_blur}")
+        if request.mode == "inpaint" and request.only_masked:
+            fields.append(f"Inpaint area: Only masked, Masked area padding: {request.only_masked_padding}")
+        if request.mode == "upscale":
+            fields.append(f"Upscale: {request.upscale:g}")
     if model.get("hash"):
         fields.append(f"Model hash: {model['hash']}")
     if model.get("name"):
@@ -99,6 +107,9 @@ class RecalledParameters:
     request: GenerationRequest | None
     model: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # Another tool's image made from a source ("img2img" | "inpaint"): ``request`` carries its
+    # strength as a text-to-image request, and the source image must be opened to edit again.
+    edit_mode: str | None = None
 
 
 def read_png_metadata(path: Path) -> RecalledParameters:
@@ -151,7 +162,7 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
         if recalled is not None:
             if key == COMFY_PROMPT_KEY:
                 notes.extend(_disagreement(texts, recalled, image_size))
-            return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes))
+            return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes), found.edit_mode)
         notes.extend(found.notes)
     notes.append(msg("metadata.image_carries_generation_parameters", "The image carries no generation parameters this app "
                      "can read."))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from ..fsutil import write_exclusive
+from .edit_inputs import FOLDER_NAME, find, inputs_folder, unused_inputs
 from .store import HistoryRecord, HistoryStore
 
 
@@ -35,12 +36,28 @@ def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path) ->
             shutil.move(str(source), trashed)
         store.delete(record.id)
         done.append(Trashed(record, trashed, source if trashed.exists() else None))
+    _set_aside_unused_inputs(store, trash_dir)
     return done
+
+
+def _set_aside_unused_inputs(store: HistoryStore, trash_dir: Path) -> None:
+    """Sources and masks no row uses any more leave with the last entry that used them (into the
+    trash, so that undo can bring them back)."""
+    aside = trash_dir / FOLDER_NAME
+    for path in unused_inputs(store.db_path.parent, store.edit_hashes()):
+        aside.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), aside / path.name)
 
 
 def restore(store: HistoryStore, item: Trashed) -> int:
     """Undo one ``trash``: the file back where it was, the row back (with a new id)."""
     record = item.record
+    for sha in filter(None, (record.request.source_sha256, record.request.mask_sha256)):
+        kept = find(sha, item.trashed.parent / FOLDER_NAME)
+        if kept is not None:
+            home = inputs_folder(store.db_path.parent)
+            home.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(kept), home / kept.name)
     if item.original is not None and item.trashed.exists():
         item.original.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(item.trashed), item.original)

@@ -28,6 +28,8 @@ class RecallValues:
     height: Any = None
     sampler: str | None = None
     scheduler: str | None = None
+    strength: Any = None  # denoising strength of an image made from another image
+    edit_mode: str | None = None  # "img2img" | "inpaint" when the tool says so
     notes: list[str] = field(default_factory=list)
 
 
@@ -116,4 +118,22 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
     elif found.scheduler:
         notes.append(msg("recall.schedule_available_here_simple", "The schedule {scheduler} is not available here; simple "
                          "was used.", scheduler=found.scheduler))
+    _recall_edit(found, values)
     return GenerationRequest(prompt=prompt, **values)
+
+
+def _recall_edit(found: RecallValues, values: dict[str, Any]) -> None:
+    """An image-to-image or inpaint from another tool: its strength, and a note that its source
+    image is needed (a path in metadata is never opened)."""
+    if found.strength is None and found.edit_mode is None:
+        return
+    try:
+        strength = float(found.strength) if found.strength is not None else 1.0
+    except (TypeError, ValueError):
+        strength = 1.0
+    if 0 < strength <= 1:
+        values["strength"] = strength
+    found.edit_mode = found.edit_mode or "img2img"
+    found.notes.append(msg("recall.source_image_needed", "It was made from a source image ({mode}, strength "
+                           "{strength:g}); open that image to edit it again.", mode=found.edit_mode,
+                           strength=values.get("strength", 1.0)))

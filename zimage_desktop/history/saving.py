@@ -87,12 +87,18 @@ def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | No
         except OSError:  # the gallery shows the image itself instead; nothing is lost
             thumb = None
         try:
-            history_id = store.add(image.request, path.resolve(), image.model, image.timings, thumb, parent_id)
+            parent = parent_id if parent_id is not None else _existing(store, image.request.source_entry)
+            history_id = store.add(image.request, path.resolve(), image.model, image.timings, thumb, parent)
         except UserFacingError as exc:
             not_recorded = msg("saving.not_recorded", "The image is saved at {path} but could not be recorded in the "
                                "history ({reason}).", path=path, reason=clause(exc.message))
             problem = joined([problem, not_recorded]) if problem else not_recorded
     return SavedImage(path, thumb, history_id, problem)
+
+
+def _existing(store: HistoryStore, image_id: int | None) -> int | None:
+    """An edit's source entry as its lineage parent, if that entry is still in the history."""
+    return image_id if image_id is not None and image_id in store.image_paths() else None
 
 
 def import_images(folder: Path, paths: Paths, store: HistoryStore) -> tuple[list[int], dict[str, str]]:

@@ -278,10 +278,13 @@ class HistoryStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _record(row) -> HistoryRecord:
+    def _record(self, row) -> HistoryRecord:
+        from .edit_inputs import resolve_edit_inputs
+
         image_id, created, req, model, timings, path, thumb, fav, tags, parent = row
-        return HistoryRecord(image_id, created, GenerationRequest.from_json(req), json.loads(model), json.loads(timings),
+        # An edit's source and mask are found by their sha256 in the history's own folder.
+        request = resolve_edit_inputs(GenerationRequest.from_json(req), self.db_path.parent)
+        return HistoryRecord(image_id, created, request, json.loads(model), json.loads(timings),
                              path, thumb, bool(fav), tuple(t for t in tags.split(",") if t), parent)
 
     def _records(self, rows) -> list[HistoryRecord]:
@@ -360,6 +363,19 @@ class HistoryStore:
             chain.append(record)
             current = record.parent_id
         return chain[::-1]
+
+    def edit_hashes(self) -> set[str]:
+        """The sha256 of every source and mask a row names (rows of text-to-image have none)."""
+        found: set[str] = set()
+        with self._reading() as conn:
+            rows = conn.execute("SELECT request_json FROM images WHERE request_json LIKE '%_sha256\": \"%'").fetchall()
+        for (text,) in rows:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                continue
+            found.update(v for k in ("source_sha256", "mask_sha256") if isinstance(v := data.get(k), str))
+        return found
 
     def image_paths(self) -> dict[int, Path]:
         """Every row's image file, without parsing the rows."""

@@ -18,6 +18,7 @@ PREVIOUS, HISTORY = "previous", "history"
 
 class CanvasPanel(QWidget):
     status = Signal(object)  # a function that says it in the UI language (StatusLine.say)
+    edit_requested = Signal()  # "Edit" on the result shown
 
     def __init__(self, preview: PreviewView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +43,9 @@ class CanvasPanel(QWidget):
         self.actual_button.clicked.connect(lambda: self.preview.set_zoom(1.0))
         self.zoom_out_button.clicked.connect(lambda: self.preview.zoom_by(1 / 1.25))
         self.zoom_in_button.clicked.connect(lambda: self.preview.zoom_by(1.25))
+        self.edit_button = QToolButton()
+        self.edit_button.setObjectName("canvasEditButton")
+        self.edit_button.clicked.connect(self.edit_requested.emit)
         self.zoom_label = QLabel()
         self.zoom_label.setObjectName("zoomLabel")
         self.compare_label = QLabel()
@@ -74,10 +78,10 @@ class CanvasPanel(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         widgets: tuple[QWidget, ...] = (self.fit_button, self.actual_button, self.zoom_out_button, self.zoom_label,
-                                         self.zoom_in_button, self.compare_label, self.mode, self.source,
+                                         self.zoom_in_button, self.edit_button, self.compare_label, self.mode, self.source,
                                          self.split_slider)
         for i, widget in enumerate(widgets):
-            if i == 5:
+            if i == 6:
                 bar.addStretch(1)
             bar.addWidget(widget)
         views = QHBoxLayout()
@@ -96,6 +100,8 @@ class CanvasPanel(QWidget):
         self.fit_button.setToolTip(self.tr("Fit the image to the view (Ctrl+0)"))
         self.actual_button.setText("100 %")
         self.actual_button.setToolTip(self.tr("Actual size (Ctrl+1); Ctrl+wheel zooms, dragging pans"))
+        self.edit_button.setText(self.tr("Edit"))
+        self.edit_button.setToolTip(self.tr("Edit this image: change part of it, extend it, upscale it"))
         self.compare_label.setText(self.tr("Compare:"))
         for i, text in enumerate((self.tr("Off"), self.tr("Side by side"), self.tr("Split"))):
             self.mode.setItemText(i, text)

@@ -1,7 +1,7 @@
 """The history gallery: a strip or grid of thumbnails with live search and filters, and every action
 on the selected images in three places — buttons over the thumbnail under the mouse, the context
 menu (and the toolbar's "More" menu, the same actions), and keys (Enter view, Del delete,
-F favourite, Ctrl+C copy, R re-run, Shift+R vary, Ctrl+Z undo delete).
+F favourite, Ctrl+C copy, R re-run, Shift+R vary, E edit, Ctrl+Z undo delete).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ KEYS: dict[str, tuple[QKeySequence | QKeySequence.StandardKey | str, ...]] = {
     "use": (),
     "rerun": ("R",),
     "vary": ("Shift+R",),
+    "edit": ("E",),
     "favourite": ("F",),
     "copy": (QKeySequence.StandardKey.Copy,),
     "export": (),
@@ -35,12 +36,13 @@ KEYS: dict[str, tuple[QKeySequence | QKeySequence.StandardKey | str, ...]] = {
 }
 # separators in the context menu come before these
 GROUP_STARTS = ("favourite", "delete")
-NEEDS_SELECTION = ("view", "use", "rerun", "vary", "favourite", "copy", "export", "canvas", "folder", "delete")
+NEEDS_SELECTION = ("view", "use", "rerun", "vary", "edit", "favourite", "copy", "export", "canvas", "folder", "delete")
 
 
 class GalleryView(QWidget):
     use_parameters = Signal(object)  # HistoryRecord
     rerun = Signal(object, bool)  # HistoryRecord, new seed?
+    edit = Signal(object)  # HistoryRecord: open it on the canvas for editing
     compare_on_canvas = Signal()  # the selected image against the canvas's current one
     status = Signal(object)  # a function that says it in the UI language (StatusLine.say)
 
@@ -115,6 +117,7 @@ class GalleryView(QWidget):
             "use": lambda: self._each(self.use_parameters.emit, first_only=True),
             "rerun": lambda: self._each(lambda r: self.rerun.emit(r, False)),
             "vary": lambda: self._each(lambda r: self.rerun.emit(r, True)),
+            "edit": lambda: self._each(self.edit.emit, first_only=True),
             "favourite": self.toggle_favourite, "delete": self.delete_selected, "undo": self.undo_delete,
         }
         commands = {}
@@ -154,6 +157,7 @@ class GalleryView(QWidget):
                  "canvas": self.tr("Compare with the image on the canvas"),
                  "copy": self.tr("Copy image"), "use": self.tr("Use parameters"),
                  "rerun": self.tr("Re-run exactly"), "vary": self.tr("Vary (new seed)"),
+                 "edit": self.tr("Edit (inpaint, outpaint, upscale…)"),
                  "favourite": self.tr("★ Favourite"), "delete": self.tr("Delete"), "undo": self.tr("Undo delete"),
                  "folder": self.tr("Open folder")}
         for name, text in texts.items():

@@ -95,6 +95,7 @@ class HistoryActions(QObject):
                                 .replace("%2", str(repaired.kept_at)))
         self.gallery.use_parameters.connect(self.use_record)
         self.gallery.rerun.connect(self.rerun_record)
+        self.gallery.edit.connect(lambda record: self.window.edit.edit_record(record))
         self.gallery.compare_on_canvas.connect(lambda: self.window.canvas.compare_with_history())
         self.gallery.status.connect(self._say)
 
@@ -114,16 +115,26 @@ class HistoryActions(QObject):
         self.window.submit(self.window.requests().rerun(record.request, vary), record.id)
 
     def drag_enter(self, event) -> None:
-        if any(u.toLocalFile().lower().endswith(".png") for u in event.mimeData().urls()):
+        from .edit_source import EDIT_SUFFIXES
+
+        if any(u.toLocalFile().lower().endswith(EDIT_SUFFIXES) for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def drop(self, event) -> None:
-        """Read the dropped PNG on a thread: a large or slow file must not freeze the window."""
+        """A picture dropped on the canvas (or any JPEG/WebP) is opened for editing; a PNG dropped elsewhere
+        restores its parameters. Both are read on a thread: a large or slow file must not freeze the window."""
+        from .edit_source import EDIT_SUFFIXES
+
+        canvas = self.window.canvas
+        on_canvas = canvas.rect().contains(canvas.mapFrom(self.window, event.position().toPoint()))
         for url in event.mimeData().urls():
             path = url.toLocalFile()
-            if not path.lower().endswith(".png"):
+            if not path.lower().endswith(EDIT_SUFFIXES):
                 continue
             event.acceptProposedAction()
+            if on_canvas or not path.lower().endswith(".png"):
+                self.window.edit.open_file(path)
+                return
             self._say(lambda: self.tr("Reading %1…").replace("%1", Path(path).name))
             threading.Thread(target=self._read_dropped, args=(path,), name="read-dropped-png", daemon=True).start()
             return
@@ -150,6 +161,8 @@ class HistoryActions(QObject):
                             + "".join("  " + in_ui_language(n) for n in found.notes))
         else:
             self.window.apply_request(found.request, found.notes)
+            if getattr(found.request, "mode", "txt2img") != "txt2img":  # an edit: its settings, and ask for the source
+                self.window.edit.recall(found.request)
 
     def save_as(self, name: str = "") -> None:
         if self.last_image is None:

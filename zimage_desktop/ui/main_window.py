@@ -118,6 +118,11 @@ class MainWindow(QMainWindow):
         self.canvas = CanvasPanel(self.preview)
         self.canvas.status.connect(lambda text: self.status.say(text))
         self.canvas.history_image = self._selected_history_image
+        from .edit_flow import EditFlow
+
+        self.edit = EditFlow(self)  # the Edit tab and the mask/outpaint tools on the canvas
+        self.mode_tabs.addTab(self.edit.page, "")
+        self.canvas.edit_requested.connect(self.edit.edit_canvas_result)
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
         self.status = StatusLine()
@@ -162,6 +167,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("Z-Image Desktop"))
         self.mode_tabs.setTabText(0, self.tr("Prompt"))
         self.mode_tabs.setTabText(1, self.tr("Poster"))
+        self.mode_tabs.setTabText(2, self.tr("Edit"))
         self.form.retranslate()
         self._show_main_action()
         self.cancel_button.setText(self.tr("Cancel  (Esc)"))

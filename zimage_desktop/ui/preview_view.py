@@ -4,6 +4,8 @@ is shown left of a line that the user drags."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy
@@ -49,6 +51,10 @@ class _Canvas(QLabel):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, view.zoom is None or view.scale() < 2)
         rect = self.image_rect()
         self._draw(painter, view.image, rect)
+        for overlay in view.overlays:  # e.g. the mask editor's mask, brush outline and outpaint handles
+            painter.save()
+            overlay(painter, rect)
+            painter.restore()
         other = view.split_image
         if other is None:
             return
@@ -85,6 +91,8 @@ class PreviewView(QScrollArea):
         self.split = 0.5
         self._drag: QPoint | None = None
         self._dragging_split = False
+        # painted over the image, in the image's rectangle on the label: f(painter, rect)
+        self.overlays: list[Callable[[QPainter, QRectF], None]] = []
         self.setMinimumSize(320, 320)
 
     def show_image(self, image: QImage | None) -> None:

@@ -58,6 +58,20 @@ class ImageViewer(QDialog):
                              .replace("%2", f"{value:.1f}"))
         return " · ".join(parts)
 
+    def edited_text(self, r) -> str:
+        """For an edited image: the mode, its strength and the entry it was made from (lineage)."""
+        mode = getattr(r, "mode", "txt2img")
+        if mode == "txt2img":
+            return ""
+        names = {"img2img": self.tr("image to image"), "inpaint": self.tr("inpaint"), "outpaint": self.tr("outpaint"),
+                 "upscale": self.tr("upscale")}
+        text = self.tr("%1, strength %2").replace("%1", names.get(mode, mode)).replace("%2", f"{r.strength:g}")
+        if mode == "upscale":
+            text += f" · ×{r.upscale:g}"
+        if getattr(r, "source_entry", None) is not None:
+            text += "  " + self.tr("from #%1").replace("%1", str(r.source_entry))
+        return text
+
     def _build_commands(self) -> dict[str, QAction]:
         gallery = self.gallery.commands
         actions = (
@@ -151,6 +165,9 @@ class ImageViewer(QDialog):
             (self.tr("Model"), f"{m.get('name', '')} ({m.get('transformer_form', '')}, {m.get('profile', '')})"),
             (self.tr("Lineage"), chain), (self.tr("File"), str(record.path)),
         ]
+        edited = self.edited_text(r)
+        if edited:
+            fields.insert(0, (self.tr("Edited"), edited))
         if record.timings:
             fields.append((self.tr("Time"), self.timings_text(record.timings)))
         colon = self.tr(": ")

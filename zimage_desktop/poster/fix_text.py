@@ -1,0 +1,32 @@
+"""The prompt that redraws one text of a poster ("Fix the text"): the poster's own words verbatim in
+double quotes, with the role, size, font and colour the poster prompt gave them, in the poster's
+language — for an inpaint of the region the user selected."""
+
+from __future__ import annotations
+
+from .compose import FONTS, ROLES, STYLES, PosterSpec, quote
+
+FIXABLE = ("headline", "subtitle", "cta", "small_print")
+
+
+def fixable_texts(spec: PosterSpec) -> list[tuple[str, str]]:
+    """(role, text) of the poster's texts a user can fix, in the order the poster shows them."""
+    return [(role, text) for role, text in spec.texts() if role in FIXABLE or role == "body"]
+
+
+def fix_text_prompt(spec: PosterSpec, role: str, text: str | None = None) -> str:
+    """A prompt for the selected region: the text of ``role`` (or ``text``, one body line) exactly."""
+    words = text if text is not None else dict(spec.texts()).get(role, "")
+    if not words.strip():
+        raise ValueError(f"the poster has no {role} text")
+    zh_name, en_name, zh_size, en_size = ROLES.get(role, ROLES["body"])
+    font_zh, font_en = FONTS.get(spec.font, FONTS["heiti"])
+    style = STYLES.get(spec.style, STYLES["flat"])
+    colours = spec.colours.strip()
+    if spec.language.startswith("zh"):
+        colour = f"，{colours}配色" if colours else ""
+        return (f"{style[0]}海报上的{zh_size}{zh_name}文字{quote(words)}，{font_zh}{colour}，"
+                f"每个字笔画完整准确、清晰锐利，与周围画面自然融合。")
+    colour = f" in {colours}" if colours else ""
+    return (f"The {en_name} {quote(words)} on {style[1]} poster, {en_size}, set in {font_en}{colour}; every "
+            f"letter spelled exactly and crisp, blending naturally with the surrounding picture.")
