@@ -148,3 +148,12 @@ def test_a_missing_source_is_one_sentence(generators, files):
     saved = GenerationRequest.from_json(edit_request(files, "img2img", source_sha256="ab" * 32).to_json())
     with pytest.raises(BadInputError, match="needs its source image"):
         generators["gguf"].run(saved)
+
+
+@pytest.mark.parametrize("offload", ["model", "group"])
+def test_edits_run_under_offload_and_vae_tiling(tiny_models, files, offload):
+    """The edit pipelines use the loaded modules' placement hooks (swap ring / group offload) and the
+    VAE's tiling for the encode pass as well."""
+    plan = replace(reference_plan(), offload=offload, text_encoder="cpu", vae_tiling=True)
+    gen = Generator(tiny_models.gguf, device="cpu", plan=plan)
+    _check("inpaint", gen.run(edit_request(files, "inpaint", steps=1)).images[0].image, files)

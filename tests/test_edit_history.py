@@ -204,3 +204,10 @@ def test_cli_edit_writes_metadata_history_and_reruns_exactly(pictures, tiny_mode
     assert main(["--data-dir", str(data), "history", "rerun", str(line["id"]), *common,
                  "--out", str(tmp_path / "b.png")]) == 0
     assert np.array_equal(np.asarray(made.convert("RGB")), np.asarray(Image.open(tmp_path / "b.png").convert("RGB")))
+    # An edit of a picture from the history links to it.
+    assert main(["--data-dir", str(data), "upscale", str(tmp_path / "a.png"), "--scale", "1", "--steps", "1",
+                 *common, "--out", str(tmp_path / "c.png")]) == 0
+    child = json.loads(capsys.readouterr().out.splitlines()[-1])["id"]
+    store = HistoryStore(Paths(data).history_db)
+    assert store.get(child).parent_id == line["id"]
+    store.close()

@@ -68,6 +68,7 @@ def edit_request(args: argparse.Namespace, builder, common: dict):
     if len(flags) > 1:
         raise BadInputError(msg("cli_edit.mask_or_outpaint", "Give --mask or --outpaint, not both."))
     source = Path(args.init_image).expanduser()
+    common = dict(common, source_entry=history_id_of(source, Paths.resolve(args.data_dir)))
     if args.mask:
         return builder.inpaint(args.prompt, source, Path(args.mask).expanduser(), strength=_or(args.strength, 1.0),
                                mask_blur=args.mask_blur, only_masked=args.only_masked, padding=args.padding, **common)
@@ -76,6 +77,20 @@ def edit_request(args: argparse.Namespace, builder, common: dict):
                                 mask_blur=args.mask_blur, **common)
     size = (args.width, args.height) if args.width and args.height else None
     return builder.img2img(args.prompt, source, strength=_or(args.strength, 0.6), size=size, **common)
+
+
+def history_id_of(path: Path, paths: Paths) -> int | None:
+    """The history entry whose image ``path`` is (an edit of it links to it), if any."""
+    if not paths.history_db.exists() or not path.exists():
+        return None
+    from .history.store import HistoryStore
+
+    store = HistoryStore(paths.history_db)
+    try:
+        wanted = path.resolve()
+        return next((i for i, p in store.image_paths().items() if p.resolve() == wanted), None)
+    finally:
+        store.close()
 
 
 def _or(value, default):
@@ -90,8 +105,9 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     settings = Settings.load(paths)
     prompt = args.prompt or _prompt_of(Path(args.file).expanduser())
     builder = RequestBuilder(args.profile or settings.profile)
-    request = builder.upscale(prompt, Path(args.file).expanduser(), scale=args.scale, strength=args.strength,
-                              seed=args.seed, steps=args.steps)
+    source = Path(args.file).expanduser()
+    request = builder.upscale(prompt, source, scale=args.scale, strength=args.strength, seed=args.seed,
+                              steps=args.steps, source_entry=history_id_of(source, paths))
     if not str(args.out).lower().endswith(".png"):
         raise BadInputError(msg("cli_edit.out_png", "--out must name a .png file."))
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)

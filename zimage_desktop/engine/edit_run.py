@@ -71,7 +71,8 @@ def edit_pipeline(gen: "Generator", inpaint: bool) -> Any:
         cls = _SharedInpaint if inpaint else ZImageImg2ImgPipeline
         # What ``from_pipe`` does, without its closing ``.to(dtype=float32)``: that would upcast the
         # shared bf16/FP8 modules in place (a second, wider copy of the weights) and raises for GGUF.
-        pipe = cls(**gen.pipe.components)
+        loaded: Any = gen.pipe
+        pipe: Any = cls(**loaded.components)
         pipe.set_progress_bar_config(disable=True)
         cache[key] = pipe
     return cache[key]

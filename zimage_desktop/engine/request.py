@@ -112,8 +112,9 @@ class GenerationRequest:
         return self.mode != "txt2img"
 
     def for_seed(self, seed: int) -> "GenerationRequest":
-        """The single-image request that re-makes the image with this seed."""
-        return replace(self, seed=seed, count=1)
+        """The single-image request that re-makes the image with this seed (the transformer by its
+        file name, as saved requests name it; source and mask stay the files they are)."""
+        return replace(self, seed=seed, count=1, transformer=_file_name(self.transformer))
 
     def to_dict(self) -> dict[str, Any]:
         """The saved form: source and mask by content address only (their paths are left out)."""
@@ -142,7 +143,7 @@ class GenerationRequest:
         # A saved request (PNG metadata, a history row) names its transformer file for information;
         # re-making it looks that name up inside the models folder, never at a path from the file.
         if isinstance(values.get("transformer"), str):
-            values["transformer"] = PurePath(values["transformer"].replace("\\", "/")).name or None
+            values["transformer"] = _file_name(values["transformer"])
         # Never a path from saved data: the history resolves source_sha256/mask_sha256 itself.
         values.pop("source", None)
         values.pop("mask", None)
@@ -158,6 +159,11 @@ class GenerationRequest:
             raise BadInputError(msg("request.saved_request_valid_json", "The saved request is not valid JSON ({exc}).",
                                     exc=exc)) from None
         return cls.from_dict(data)
+
+
+def _file_name(value: Any) -> Any:
+    """A transformer named by a path: its file name (anything else is left for validation)."""
+    return PurePath(value.replace("\\", "/")).name or None if isinstance(value, str) else value
 
 
 def _is_text(value: str) -> bool:
