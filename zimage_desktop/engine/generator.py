@@ -26,6 +26,8 @@ from .architectures import DEFAULT, Architecture
 from .devices import MachineInfo, probe
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
+from .lora_patch import LoraPatcher
+from .loras import loras_gib, prompt_tags, resolve_loras
 from .model_files import ModelSet, provides, resolve_model_set
 from .placement import apply_plan
 from .planner import MemoryPlan, lighter_profile, make_plan
@@ -98,6 +100,8 @@ class Generator:
         self._force_fp32 = False  # set for the session after an fp16/bf16 overflow
         self._previewer = LatentPreviewer()
         self._model_info: dict | None = None
+        self.lora_patcher: LoraPatcher | None = None
+        self.lora_gib = 0.0  # the current request's LoRA files, counted by the planner
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -121,7 +125,7 @@ class Generator:
             plan = make_plan(self.machine, found.available_forms, profile,
                              force_form=found.transformer_form if transformer else None,
                              present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
-                             compute_dtype="float32" if self._force_fp32 else None)
+                             compute_dtype="float32" if self._force_fp32 else None, lora_gib=self.lora_gib)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
         same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
@@ -134,7 +138,7 @@ class Generator:
     def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:
         """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""
         plan, model_set = self.make_plan(transformer, profile)
-        if self.pipe is not None and model_set == self.model_set and plan == self.plan:
+        if self.pipe is not None and model_set == self.model_set and _same_placement(plan, self.plan):
             return model_set
         self.unload()
         device = torch.device(plan.device if self.device_choice == "auto" else self.device_choice)
@@ -163,6 +167,7 @@ class Generator:
             self._out_of_memory(plan, msg("generator.stage_loading", "loading"))
         assert text_encoder is not None
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
+        self.lora_patcher = LoraPatcher(pipe.transformer)
         self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, _encoder_id(model_set),
                                      hidden_layer=model_set.architecture.text_hidden_layer)
         self._previewer = LatentPreviewer(model_set.architecture)
@@ -171,7 +176,9 @@ class Generator:
         return model_set
 
     def unload(self) -> None:
-        self.pipe = self.model_set = self.prompts = self.plan = None
+        if self.lora_patcher is not None:
+            self.lora_patcher.remove()
+        self.pipe = self.model_set = self.prompts = self.plan = self.lora_patcher = None
         self._model_info = None
         gc.collect()
         if torch.cuda.is_available():
@@ -215,7 +222,13 @@ class Generator:
         profile. Non-finite latents stop the image at the step they appear and it is made again
         once in float32 (which then stays for the session)."""
         cancelled = is_cancelled or (lambda: False)
+        loras = resolve_loras(self.models_dir, request.prompt, request.loras, self.hash_cache)
+        self.lora_gib = loras_gib([path for path, _ in loras])
         self.ensure_loaded(request.transformer, request.profile)
+        assert self.lora_patcher is not None
+        # The set and the strengths change without reloading the transformer (hooks, engine/lora_patch.py).
+        self.lora_patcher.apply([(path, ref.strength) for path, ref in loras])
+        request = replace(request, loras=tuple(ref for _, ref in loras))
         images: list[GeneratedImage] = []
         for index, seed in enumerate(request.seeds):
             if cancelled():
@@ -270,7 +283,8 @@ class Generator:
         arch = self.model_set.architecture
         device = pipe._execution_device
         started = time.perf_counter()
-        embeds = self.prompts.encode(req.prompt).to(device=device, dtype=self.dtype)
+        # A1111's <lora:name:0.8> tags are instructions, not words the model should read.
+        embeds = self.prompts.encode(prompt_tags(req.prompt)[0]).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
         latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
@@ -334,6 +348,15 @@ class Generator:
         image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
         pipe.maybe_free_model_hooks()
         return image
+
+
+def _same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:
+    """Whether a loaded pipeline serves this plan: the predicted peaks (which grow with the LoRAs)
+    and their wording do not change what is loaded or where."""
+    if loaded is None:
+        return False
+    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=())
+    return replace(plan, **ignore) == replace(loaded, **ignore)  # type: ignore[arg-type]
 
 
 def _file_roles(model_set: ModelSet) -> dict[str, str]:

@@ -153,7 +153,8 @@ def auto_profile(machine: MachineInfo) -> str:
 
 
 def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
-           offload: str | None = None, sizes: Mapping[str, float] | None = None) -> tuple[float, float]:
+           offload: str | None = None, sizes: Mapping[str, float] | None = None,
+           lora_gib: float = 0.0) -> tuple[float, float]:
     """(VRAM, RAM) peaks in GiB for this profile with this transformer form and compute dtype,
     the text encoder of ``te_form`` placed at ``te``. ``sizes`` are the installed files' own
     sizes (form → GiB, "te:<form>" for encoders) where known: a small test model is small."""
@@ -161,6 +162,9 @@ def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf1
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    # LoRA matrices compute beside the layers they change (engine/lora_patch.py); their file's copy
+    # stays in RAM for switching.
+    transformer += lora_gib
     # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
     # (_text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
     encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
@@ -186,6 +190,8 @@ def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf1
     else:  # group / sequential: weights stream in per layer
         vram = GROUP_OFFLOAD_RESIDENT_GIB * widen + max(act, vae + decode)
         ram = PROCESS_RAM_GIB + transformer + encoder + vae
+    if profile.device != "cpu":
+        ram += lora_gib
     if profile.device == "mps":  # unified memory: the GPU's share is also RAM
         ram += vram
     return round(vram, 2), round(ram, 2)
@@ -206,7 +212,8 @@ def _pick_te(profile: Profile, present: set[str]) -> tuple[str, str]:
 def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = frozenset(),
               override: str = "auto", have_text_encoder: bool = True, have_vae: bool = True,
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
-              installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None) -> MemoryPlan:
+              installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
+              lora_gib: float = 0.0) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -217,7 +224,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     "Q8_0", "Q6_K", "Q4_K"); None means "the bf16 one if ``have_text_encoder``". ``installed_gib``
     (ModelSet.form_gib) replaces the full-size figures for installed files.
     ``compute_dtype`` replaces the machine's (the engine re-plans in float32 after an overflow,
-    which may need a lighter form to fit).
+    which may need a lighter form to fit). ``lora_gib`` is the size of the LoRA files in use.
     """
     name = auto_profile(machine) if override == "auto" else override
     if name not in PROFILES:
@@ -240,7 +247,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ram_limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9) if machine.total_ram else 0.0
 
     def fits(form: str) -> bool:
-        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib)
+        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, lora_gib)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -266,7 +273,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
                             "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
-    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib)
+    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, lora_gib)
     if machine.total_ram and ram > machine.total_ram / GIB:
         warnings.append(msg("planner.needs_more_ram", "Needs about {ram:.0f} GiB of RAM but the machine has {total:.0f} GiB.",
                             ram=ram, total=machine.total_ram / GIB))
