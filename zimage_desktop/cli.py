@@ -21,7 +21,7 @@ from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDU
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
 from .messages import msg, render, resolve_language
-from .cli_generate import generate_to_files, int_arg, output_paths
+from .cli_generate import generate_to_files, int_arg, lora_arg, output_paths
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -59,6 +59,8 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
     gen.add_argument("--preview-dir", help="write each step's preview here as PNG")
     gen.add_argument("--no-history", action="store_true", help="do not record the images in the history")
+    gen.add_argument("--lora", action="append", type=lora_arg, default=[], metavar="NAME[:STRENGTH]",
+                     help="apply the LoRA loras/NAME.safetensors (strength -2…2, default 1); repeatable")
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
 
@@ -147,7 +149,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     request = GenerationRequest.create(
         args.prompt, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
         count=args.count, transformer=args.transformer, profile=args.profile or settings.profile,
-        sampler=args.sampler, scheduler=args.scheduler,
+        sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora),
     )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)

@@ -31,8 +31,9 @@ def write_peft_lora(transformer: torch.nn.Module, path: Path, rank: int = 4, alp
     from safetensors.torch import load_file, save_file
 
     model = copy.deepcopy(transformer).to(torch.float32)
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(TARGETS), init_lora_weights=True)
-    model.add_adapter(config)
+    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(TARGETS),  # type: ignore[arg-type]
+                        init_lora_weights=True)
+    model.add_adapter(config)  # type: ignore[operator]
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in model.named_parameters():
@@ -115,7 +116,8 @@ def write_peft_state(state: dict[str, torch.Tensor], path: Path, rank: int, alph
 
     from peft import LoraConfig
 
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(TARGETS)).to_dict()
+    config = LoraConfig(r=rank, lora_alpha=alpha,  # type: ignore[arg-type]
+                        target_modules=list(TARGETS)).to_dict()
     config = {f"transformer.{k}": sorted(v) if isinstance(v, set) else v for k, v in config.items()}
     meta = {"format": "pt", "lora_adapter_metadata": json.dumps(config, sort_keys=True, default=str)}
     path.parent.mkdir(parents=True, exist_ok=True)

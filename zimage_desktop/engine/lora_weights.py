@@ -162,7 +162,6 @@ def classify_keys(keys: list[str], shapes: dict[str, tuple[int, int]]
 
 def read_lora(path: Path, shapes: dict[str, tuple[int, int]]) -> LoraWeights:
     """The LoRA in ``path`` for a transformer whose Linear layers have these (out, in) shapes."""
-    import torch
     from safetensors import safe_open
 
     from .loras import read_lora_header
@@ -221,14 +220,17 @@ def _peft_alpha(metadata: dict[str, str]):
         config = {}
     config = {k.removeprefix("transformer."): v for k, v in config.items()} if isinstance(config, dict) else {}
     default = config.get("lora_alpha")
-    patterns = config.get("alpha_pattern") if isinstance(config.get("alpha_pattern"), dict) else {}
-    ranks = config.get("rank_pattern") if isinstance(config.get("rank_pattern"), dict) else {}
+    patterns: dict = config["alpha_pattern"] if isinstance(config.get("alpha_pattern"), dict) else {}
+    ranks: dict = config["rank_pattern"] if isinstance(config.get("rank_pattern"), dict) else {}
     rslora = bool(config.get("use_rslora"))
 
     def pick(table: dict, module: str):
         for pattern, value in table.items():
-            if module == pattern or module.endswith("." + pattern) or re.fullmatch(pattern, module):
-                return value
+            try:
+                if module == pattern or module.endswith("." + str(pattern)) or re.fullmatch(str(pattern), module):
+                    return value
+            except re.error:
+                continue
         return None
 
     def scale(module: str, rank: int) -> float:

@@ -262,3 +262,22 @@ def resolve_loras(models_dir: Path, prompt: str, loras: tuple[LoraRef, ...], has
 def loras_gib(paths: list[Path]) -> float:
     """What the planner adds for these LoRA files (held once on the CPU, once where they compute)."""
     return sum(p.stat().st_size for p in paths if p.is_file()) / 1024**3
+
+
+def match_loras(models_dir: Path, loras: tuple[LoraRef, ...], hash_cache: Any
+                ) -> tuple[tuple[LoraRef, ...], list[str]]:
+    """A recalled request's LoRAs as this folder has them: found by name, else by hash (then under
+    the name the file has here); the missing ones are dropped, each named in a note."""
+    kept: list[LoraRef] = []
+    notes: list[str] = []
+    for ref in loras:
+        path = find_lora(models_dir, ref.name)
+        if path is None and ref.sha256_10:
+            path = find_lora_by_hash(models_dir, ref.sha256_10, hash_cache)
+        if path is None:
+            notes.append(msg("lora.recall_missing", "The LoRA {name}{hash} is not in the loras folder; the image is "
+                             "re-made without it.", name=ref.name,
+                             hash=f" ({ref.sha256_10})" if ref.sha256_10 else ""))
+            continue
+        kept.append(LoraRef(path.stem, ref.strength, ref.sha256_10))
+    return tuple(kept), notes
