@@ -125,6 +125,12 @@ def _split_key(key: str) -> tuple[str, str] | None:
     return None
 
 
+def has_lora_tensors(keys: list[str]) -> bool:
+    """Whether any tensor is named as a LoRA (or LyCORIS) matrix, whichever layer it is for."""
+    wanted = tuple(suffix for suffix, role in SUFFIXES if role not in ("alpha", "diff", "bias"))
+    return any(key.endswith(wanted) for key in keys)
+
+
 def other_model(keys: list[str], metadata: dict[str, str]) -> str | None:
     """The model a LoRA is for, when its keys or metadata say it is not Z-Image."""
     arch = (metadata.get("modelspec.architecture") or metadata.get("ss_base_model_version") or "").lower()

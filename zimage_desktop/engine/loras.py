@@ -150,13 +150,15 @@ def describe(path: Path, root: Path) -> LoraFile:
         header = read_lora_header(path)
     except ModelFilesError as exc:
         return LoraFile(path.stem, path, relative, size, preview=preview_for(path), problem=str(exc))
-    from .lora_weights import other_model
+    from .lora_weights import has_lora_tensors, other_model
 
     meta = header.metadata
     other = other_model(list(header.shapes), meta)
     base = meta.get("modelspec.architecture") or meta.get("ss_base_model_version") or ""
     problem = msg("lora.other_model", "{name} is a LoRA for {model}, not for Z-Image; it cannot be used with this "
                   "model.", name=path.name, model=other) if other else ""
+    if not problem and not has_lora_tensors(list(header.shapes)):
+        problem = msg("lora.not_a_lora", "{name} holds no LoRA matrices; it is not a LoRA file.", name=path.name)
     return LoraFile(path.stem, path, relative, size, trigger_words(meta, _sidecar(path)), preview_for(path),
                     base, problem, meta)
 
