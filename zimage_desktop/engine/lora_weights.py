@@ -253,7 +253,6 @@ def _peft_alpha(metadata: dict[str, str]):
 
 def _check(path: Path, module: str, down: "torch.Tensor", up: "torch.Tensor", alpha: "torch.Tensor | None",
            targets: list[tuple[str, int]], shapes: dict[str, tuple[int, int]]) -> None:
-    import torch
 
     out = sum(rows for _, rows in targets)
     in_features = shapes[targets[0][0]][1]
@@ -265,12 +264,28 @@ def _check(path: Path, module: str, down: "torch.Tensor", up: "torch.Tensor", al
                                   want_in=in_features, down="×".join(map(str, down.shape)),
                                   up="×".join(map(str, up.shape))))
     for tensor in (down, up) + ((alpha,) if alpha is not None else ()):
-        if not tensor.is_floating_point() or not bool(torch.isfinite(tensor).all()):
+        if not tensor.is_floating_point() or not _finite(tensor):
             raise ModelFilesError(msg("lora.not_finite", "{name} is damaged: layer {layer} holds values that are not "
                                       "finite numbers (NaN or infinity).", name=path.name, layer=module))
     if alpha is not None and (alpha.numel() != 1 or not math.isfinite(float(alpha.float().reshape(-1)[0]))):
         raise ModelFilesError(msg("lora.alpha_invalid", "{name} is damaged: the alpha of layer {layer} is not one "
                                   "number.", name=path.name, layer=module))
+
+
+def _finite(tensor: "torch.Tensor") -> bool:
+    """No NaN or infinity: no value has its exponent bits all set. Tested on the bits with numpy,
+    which took 60 ms for a rank-32 Z-Image LoRA where torch's isfinite (or a sum) on bf16 took
+    seconds on a 2-core CPU; other dtypes (fp8, fp64) go through torch."""
+    import numpy as np
+    import torch
+
+    masks = {torch.bfloat16: (torch.int16, 0x7F80), torch.float16: (torch.int16, 0x7C00),
+             torch.float32: (torch.int32, 0x7F800000)}
+    if tensor.dtype in masks:
+        view, mask = masks[tensor.dtype]
+        bits = tensor.contiguous().view(view).numpy()
+        return not bool(np.any((bits & mask) == mask))
+    return bool(torch.isfinite(tensor.float()).all())
 
 
 def linear_shapes(model: "torch.nn.Module") -> dict[str, tuple[int, int]]:
