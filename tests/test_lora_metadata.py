@@ -167,3 +167,16 @@ def test_models_import_adopts_comfyuis_loras(models_with_lora, tmp_path, data_di
     assert set(found) == {"detail"}
     assert found["detail"].relative == "styles/detail.safetensors" and found["detail"].preview is not None
     assert found["detail"].trigger_words[:2] == ("zzdetail", "sharp focus")
+
+
+def test_planner_counts_lora_weights():
+    from zimage_desktop.engine.devices import GpuInfo, MachineInfo
+    from zimage_desktop.engine.planner import make_plan
+
+    gib = 1024**3
+    machine = MachineInfo(gpus=(GpuInfo(0, "RTX 3060", 12 * gib, int(11.4 * gib), (8, 6), True),), total_ram=32 * gib)
+    forms = {"bf16", "fp8", "Q8_0", "Q4_K"}
+    plain = make_plan(machine, forms, "12gb", present_te_forms={"bf16"})
+    with_loras = make_plan(machine, forms, "12gb", present_te_forms={"bf16"}, lora_gib=1.5)
+    assert with_loras.predicted_ram_gib >= plain.predicted_ram_gib + 1.5 - 0.01
+    assert with_loras.predicted_vram_gib >= plain.predicted_vram_gib  # and more where the layers are resident

@@ -2,6 +2,7 @@
 trigger words into the prompt, thumbnails, search, and recall naming the missing ones."""
 
 import json
+import shutil
 
 import pytest
 from PIL import Image
@@ -60,3 +61,16 @@ def test_recall_restores_found_loras_and_names_missing_ones(window):
     from PySide6.QtWidgets import QLabel
 
     assert "gone" in window.findChild(QLabel, "statusLabel").text()
+
+
+def test_a_dropped_lora_is_offered_for_the_loras_folder(window, tmp_path):
+    panel = window.form.loras
+    source = tmp_path / "new_style.safetensors"
+    shutil.copy(window.settings.models_path(window.paths) / "loras" / "ink_style.safetensors", source)
+    asked = []
+    said = panel.offer_import(source, confirm=lambda q: asked.append(q) or True)
+    assert asked and "new_style" in said
+    assert {panel.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(panel.list.count())} >= {"new_style"}
+    xl = tmp_path / "xl.safetensors"
+    tl.write_sdxl(xl)
+    assert "SDXL" in panel.offer_import(xl, confirm=lambda q: pytest.fail("an SDXL LoRA must not be offered"))

@@ -114,13 +114,19 @@ class HistoryActions(QObject):
         self.window.submit(self.window.requests().rerun(record.request, vary), record.id)
 
     def drag_enter(self, event) -> None:
-        if any(u.toLocalFile().lower().endswith(".png") for u in event.mimeData().urls()):
+        if any(u.toLocalFile().lower().endswith((".png", ".safetensors")) for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def drop(self, event) -> None:
         """Read the dropped PNG on a thread: a large or slow file must not freeze the window."""
         for url in event.mimeData().urls():
             path = url.toLocalFile()
+            if path.lower().endswith(".safetensors"):  # a LoRA: offered for the loras folder
+                event.acceptProposedAction()
+                said = self.window.form.loras.offer_import(Path(path))
+                if said:
+                    self._say(lambda: said)
+                return
             if not path.lower().endswith(".png"):
                 continue
             event.acceptProposedAction()

@@ -128,6 +128,40 @@ class LoraPanel(QWidget):
             haystack = " ".join([self._name(item), *(lora.trigger_words if lora else ())]).lower()
             item.setHidden(bool(needle) and needle not in haystack)
 
+    def offer_import(self, path: Path, confirm: Callable[[str], bool] | None = None) -> str:
+        """A .safetensors dropped on the window: if it is a Z-Image LoRA, copy it into loras/ once
+        the user agrees. Returns what to say in the status line."""
+        import shutil
+
+        from ..engine.loras import LORA_DIR, describe
+        from .status_line import in_ui_language
+
+        info = describe(path, path.parent)
+        if info.problem:
+            return in_ui_language(info.problem)
+        if self.models_dir is None:
+            return ""
+        target = self.models_dir() / LORA_DIR / path.name
+        if target.exists():
+            return self.tr("%1 is in the loras folder already.").replace("%1", path.name)
+        question = self.tr("Copy the LoRA %1 into the loras folder?").replace("%1", path.name)
+        if not (confirm or self._ask)(question):
+            return ""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(target.name + ".part")
+        shutil.copyfile(path, part)  # complete before it appears under its name
+        part.replace(target)
+        if info.preview is not None and not (target.parent / info.preview.name).exists():
+            shutil.copyfile(info.preview, target.parent / info.preview.name)
+        self.refresh()
+        return self.tr("LoRA %1 added.").replace("%1", target.stem)
+
+    def _ask(self, question: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(self, self.tr("Add LoRA"), question)
+        return answer == QMessageBox.StandardButton.Yes
+
     # -- values ---------------------------------------------------------------------------
 
     def values(self) -> tuple[LoraRef, ...]:

@@ -422,6 +422,22 @@
         <translation>所选 LoRA 的强度（-2 到 2）</translation>
     </message>
     <message>
+        <source>%1 is in the loras folder already.</source>
+        <translation>%1 已在 loras 文件夹中。</translation>
+    </message>
+    <message>
+        <source>Copy the LoRA %1 into the loras folder?</source>
+        <translation>将 LoRA %1 复制到 loras 文件夹？</translation>
+    </message>
+    <message>
+        <source>LoRA %1 added.</source>
+        <translation>已添加 LoRA %1。</translation>
+    </message>
+    <message>
+        <source>Add LoRA</source>
+        <translation>添加 LoRA</translation>
+    </message>
+    <message>
         <source>No LoRAs: put .safetensors files into the loras folder.</source>
         <translation>没有 LoRA：请把 .safetensors 文件放入 loras 文件夹。</translation>
     </message>
