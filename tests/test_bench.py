@@ -87,3 +87,10 @@ def test_enhance_speed_bench_runs():
                           capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "predicted for 36 layers" in proc.stdout
+
+
+def test_lora_switch_bench_runs():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "lora_switch.py"), "--rank", "4", "--size", "256"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert "change the strength" in proc.stdout and "1 transformer load(s)" in proc.stdout

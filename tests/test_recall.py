@@ -12,6 +12,7 @@ import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 
+from zimage_desktop.engine.request import LoraRef
 from zimage_desktop.history.a1111 import parse_fields
 from zimage_desktop.history.metadata import read_png_metadata
 
@@ -218,7 +219,9 @@ def test_a1111_with_a_15_digit_seed_and_an_odd_size_keeps_the_steps(tmp_path):
     info.add_text("parameters", A1111_TEXT)
     Image.new("RGB", (16, 16)).save(tmp_path / "a.png", pnginfo=info)
     back, got = recall(tmp_path / "a.png")
-    assert got == ("masterpiece, a panda in a bamboo forest, <lora:detail:0.5>", 123456789012345, 28, 992, 992)
+    # the LoRA tag moves from the prompt to the request's LoRAs, with A1111's 12-digit hash cut to AutoV2's 10
+    assert got == ("masterpiece, a panda in a bamboo forest", 123456789012345, 28, 992, 992)
+    assert back.request.loras == (LoraRef("detail", 0.5, "1b2c3d4e5f"),)
     joined = " ".join(back.notes)
     assert "1000×1000 was snapped to 992×992" in joined and "negative prompt" in joined
     assert "DPM++ 2M" in joined and "Karras" in joined and "CFG scale 7" in joined

@@ -31,7 +31,7 @@ ALLOWED = {
     "gpu", "cuda", "nvidia", "apple", "mps", "mb", "gb", "gib", "px", "ctrl", "esc", "enter", "shift", "alt", "del", "flux",
     "flux.1", "euler", "english", "json", "png", "https", "http", "sha256", "a1111", "ram", "vram", "tongyi-mai",
     "safetensors", "zimage-desktop", "ae", "ok", "q8_0", "q6_k", "q4_k", "q3_k", "k-quant", "ui", "llama.cpp",
-    "z-image-turbo", "diffusers",
+    "z-image-turbo", "diffusers", "lora", "loras",  # the LoRA folder's name, as in ComfyUI
     "res", "multistep", "simple",  # ComfyUI's sampler and schedule names, as users meet them there
 }
 PROMPT = "一只红猫 a red cat"  # what the user typed: their words may be English

@@ -21,7 +21,7 @@ from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDU
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
 from .messages import msg, render, resolve_language
-from .cli_generate import device_arg, generate_to_files, int_arg, output_paths
+from .cli_generate import device_arg, generate_to_files, int_arg, lora_arg, output_paths
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -59,6 +59,8 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--out", help="a .png path (name-1.png, name-2.png … for several) or a folder")
     gen.add_argument("--preview-dir", help="write each step's preview here as PNG")
     gen.add_argument("--no-history", action="store_true", help="do not record the images in the history")
+    gen.add_argument("--lora", action="append", type=lora_arg, default=[], metavar="NAME[:STRENGTH]",
+                     help="apply the LoRA loras/NAME.safetensors (strength -2…2, default 1); repeatable")
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
 
@@ -159,13 +161,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
     common = dict(seed=args.seed, steps=args.steps, count=args.count, transformer=_typed_transformer(args.transformer),
-                  sampler=args.sampler, scheduler=args.scheduler)
+                  sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora))
     request = edit_request(args, RequestBuilder(args.profile or settings.profile), common)
     if request is None:
         request = GenerationRequest.create(
             args.prompt, seed=args.seed, width=args.width or 1024, height=args.height or 1024, steps=args.steps,
             count=args.count, transformer=_typed_transformer(args.transformer), profile=args.profile or settings.profile,
-            sampler=args.sampler, scheduler=args.scheduler,
+            sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora),
         )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)

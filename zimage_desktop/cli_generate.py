@@ -32,6 +32,25 @@ def device_arg(value: str) -> str:
     return value
 
 
+def lora_arg(value: str):
+    """``NAME[:STRENGTH]`` → a LoraRef (checked as the request checks it)."""
+    from .engine.request import GenerationRequest, LoraRef
+    from .errors import BadInputError
+
+    name, colon, strength = value.rpartition(":")
+    if not colon:
+        name, strength = value, "1"
+    try:
+        ref = LoraRef(name.strip(), float(strength))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not NAME or NAME:STRENGTH (e.g. my_style:0.8)") from None
+    try:
+        GenerationRequest(prompt="x", loras=(ref,))
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return ref
+
+
 class CancelFlag:
     """First Ctrl+C asks for a clean cancel between steps; a second one stops at once."""
 

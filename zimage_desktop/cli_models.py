@@ -67,7 +67,21 @@ def _list(args) -> int:
     for name, ids in catalog.sets.items():
         need = sum(status[c].missing_bytes for c in ids)
         print(f"  {name:6} {' + '.join(ids)}" + (f"   ({need / GB:.1f} GB to download)" if need else "   (installed)"))
+    _list_loras(models_dir, args.language)
     return 0
+
+
+def _list_loras(models_dir: Path, language: str) -> None:
+    """The LoRAs in loras/: name, size, trigger words (or why one cannot be used)."""
+    from .engine.loras import scan_loras
+
+    loras = scan_loras(models_dir)
+    print(f"LoRAs ({len(loras)} in {models_dir / 'loras'}):")
+    for lora in loras:
+        words = ", ".join(lora.trigger_words)
+        detail = f"unusable: {render(lora.problem, language)}" if lora.problem else (
+            f"trigger words: {words}" if words else "no trigger words")
+        print(f"  {lora.name:30} {lora.size / 1024**2:7.1f} MB  {detail}")
 
 
 def _size(component) -> str:

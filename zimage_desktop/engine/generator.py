@@ -28,6 +28,8 @@ from .devices import MachineInfo, probe
 from .edit_run import Sampling, passes, run_edit, steps_run
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
+from .lora_patch import LoraPatcher
+from .loras import loras_gib, prompt_tags, resolve_loras
 from .model_files import ModelSet, provides, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id, file_roles
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
@@ -112,6 +114,8 @@ class Generator:
         self.edit_pipes: dict[str, Any] = {}
         # Pixels one edit pass may work on before an upscale is tiled; None: the plan decides.
         self.tile_pixels: int | None = None
+        self.lora_patcher: LoraPatcher | None = None
+        self.lora_gib = 0.0  # the current request's LoRA files, counted by the planner
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -136,7 +140,7 @@ class Generator:
                              force_form=found.transformer_form if transformer else None,
                              present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
                              compute_dtype="float32" if self._force_fp32 else None,
-                             gpu_index=gpu_index_of(self.device_choice))
+                             gpu_index=gpu_index_of(self.device_choice), lora_gib=self.lora_gib)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
         same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
@@ -149,7 +153,7 @@ class Generator:
     def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:
         """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""
         plan, model_set = self.make_plan(transformer, profile)
-        if self.pipe is not None and model_set == self.model_set and plan == self.plan:
+        if self.pipe is not None and model_set == self.model_set and _same_placement(plan, self.plan):
             return model_set
         self.unload()
         if self.device_choice in ("auto", "cuda"):
@@ -184,6 +188,7 @@ class Generator:
             self._out_of_memory(plan, msg("generator.stage_loading", "loading"), out_of_memory == "ram")
         assert text_encoder is not None
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
+        self.lora_patcher = LoraPatcher(pipe.transformer)
         self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, encoder_id(model_set),
                                      hidden_layer=model_set.architecture.text_hidden_layer)
         self._previewer = LatentPreviewer(model_set.architecture)
@@ -192,7 +197,9 @@ class Generator:
         return model_set
 
     def unload(self) -> None:
-        self.pipe = self.model_set = self.prompts = self.plan = None
+        if self.lora_patcher is not None:
+            self.lora_patcher.remove()
+        self.pipe = self.model_set = self.prompts = self.plan = self.lora_patcher = None
         self._model_info = None
         self.edit_pipes = {}
         gc.collect()
@@ -245,7 +252,13 @@ class Generator:
         the next request plans in its usual dtype again)."""
         cancelled = is_cancelled or (lambda: False)
         self._force_fp32 = False
+        loras = resolve_loras(self.models_dir, request.prompt, request.loras, self.hash_cache)
+        self.lora_gib = loras_gib([path for path, _ in loras])
         self.ensure_loaded(request.transformer, request.profile)
+        assert self.lora_patcher is not None
+        # The set and the strengths change without reloading the transformer (hooks, engine/lora_patch.py).
+        self.lora_patcher.apply([(path, ref.strength) for path, ref in loras])
+        request = replace(request, loras=tuple(ref for _, ref in loras))
         images: list[GeneratedImage] = []
         for index, seed in enumerate(request.seeds):
             if cancelled():
@@ -318,7 +331,8 @@ class Generator:
         arch = self.model_set.architecture
         device = pipe._execution_device
         started = time.perf_counter()
-        embeds = self.prompts.encode(req.prompt).to(device=device, dtype=self.dtype)
+        # A1111's <lora:name:0.8> tags are instructions, not words the model should read.
+        embeds = self.prompts.encode(prompt_tags(req.prompt)[0]).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
         assert self.plan is not None
         tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)
@@ -413,3 +427,12 @@ class Generator:
         image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
         pipe.maybe_free_model_hooks()
         return image
+
+
+def _same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:
+    """Whether a loaded pipeline serves this plan: the predicted peaks (which grow with the LoRAs)
+    and their wording do not change what is loaded or where."""
+    if loaded is None:
+        return False
+    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=())
+    return replace(plan, **ignore) == replace(loaded, **ignore)  # type: ignore[arg-type]

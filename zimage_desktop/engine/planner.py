@@ -195,14 +195,18 @@ TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
 
 
 def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
-                vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "") -> Residency:
+                vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "",
+                lora_gib: float = 0.0) -> Residency:
     """The residency table of a plan (engine/residency.py): one row per component, its size as
     held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
     installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
-    model is small. placement.build_hooks places the weights from this same table."""
+    model is small; ``lora_gib`` is the LoRA files in use. placement.build_hooks places the weights from this same table."""
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    # LoRA matrices compute beside the layers they change (engine/lora_patch.py); their file's copy
+    # stays in RAM for switching.
+    transformer += lora_gib
     # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
     # (_text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
     encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
@@ -238,10 +242,10 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
 
 def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
            offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
-           width: int = 1024, height: int = 1024) -> tuple[float, float]:
+           width: int = 1024, height: int = 1024, lora_gib: float = 0.0) -> tuple[float, float]:
     """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
     table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
-                        profile.vae_tiling, sizes)
+                        profile.vae_tiling, sizes, lora_gib=lora_gib)
     return table.peaks(width, height)
 
 
@@ -266,7 +270,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
               override: str = "auto", have_text_encoder: bool = True, have_vae: bool = True,
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
               installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
-              gpu_index: int | None = None) -> MemoryPlan:
+              gpu_index: int | None = None, lora_gib: float = 0.0) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -279,6 +283,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ``compute_dtype`` replaces the machine's (the engine re-plans in float32 after an overflow,
     which may need a lighter form to fit). ``gpu_index`` picks the CUDA GPU (default: the one
     with the most memory); that card alone decides profile, dtype and placement.
+    ``lora_gib`` is the size of the LoRA files in use.
     """
     gpu = chosen_gpu(machine, gpu_index)
     index = gpu.index if gpu is not None else 0
@@ -301,7 +306,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ram_limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9) if machine.total_ram else 0.0
 
     def fits(form: str) -> bool:
-        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index)
+        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -327,7 +332,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
                             "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
-    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index)
+    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
                             "{budget:.1f} GiB of the {profile} profile; it may run out of memory.",

@@ -36,6 +36,9 @@ DEFAULT_SAMPLER = "euler"
 DEFAULT_SCHEDULER = "simple"
 LEGACY_SCHEDULER = "diffusers"
 REQUEST_SCHEMA = 3
+# LoRA strengths as A1111 and ComfyUI users set them; more than this many at once is a mistake.
+LORA_STRENGTH_LIMIT = 2.0
+MAX_LORAS = 16
 
 
 def snap_size(value: int) -> int:
@@ -46,6 +49,27 @@ def snap_size(value: int) -> int:
 
 def random_seed() -> int:
     return secrets.randbelow(RANDOM_SEED_LIMIT)
+
+
+@dataclass(frozen=True)
+class LoraRef:
+    """One LoRA of a request: its file name in ``loras/`` without the extension, its strength, and
+    its AutoV2 hash (the first 10 hex digits of the file's sha256, as A1111 and Civitai write it)
+    once known."""
+
+    name: str
+    strength: float = 1.0
+    sha256_10: str | None = None
+
+    @classmethod
+    def from_value(cls, value: Any) -> "LoraRef":
+        if isinstance(value, LoraRef):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            strength = value.get("strength", 1.0)
+            return cls(value["name"], float(strength) if _is_number(strength) else strength, value.get("sha256_10"))
+        raise BadInputError(msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a "
+                                "strength."))
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,8 @@ class GenerationRequest:
     only_masked_padding: int = 32
     upscale: float = 1.0  # pixel scale for mode "upscale" (1.5, 2 …; the target size is width/height)
     source_entry: int | None = None  # lineage: the history id the source came from, if any
+    # LoRAs applied to the transformer, in order (engine/loras.py).
+    loras: tuple[LoraRef, ...] = ()
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -149,6 +175,11 @@ class GenerationRequest:
         values.pop("mask", None)
         if isinstance(values.get("outpaint"), list):
             values["outpaint"] = tuple(values["outpaint"])
+        if "loras" in values:
+            if not isinstance(values["loras"], (list, tuple)):
+                raise BadInputError(msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a "
+                                        "strength."))
+            values["loras"] = tuple(LoraRef.from_value(v) for v in values["loras"])
         return cls(**values)
 
     @classmethod
@@ -178,6 +209,10 @@ def _is_text(value: str) -> bool:
 def _has_words(text: str) -> bool:
     """False for a prompt of only spaces and invisible control characters (``\x00``, say)."""
     return any(not c.isspace() and c.isprintable() for c in text)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_int(value: object) -> bool:
@@ -238,7 +273,37 @@ def validate(req: GenerationRequest) -> list[str]:
     if not isinstance(req.extra, dict):
         problems.append(msg("request.request_s_extra_fields", "The request's extra fields must be a JSON object."))
     problems.extend(validate_edit(req))
+    problems.extend(_lora_problems(req.loras))
     return problems
+
+
+def _lora_problems(loras: object) -> list[str]:
+    import math
+
+    if not isinstance(loras, tuple) or not all(isinstance(ref, LoraRef) for ref in loras):
+        return [msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a strength.")]
+    if len(loras) > MAX_LORAS:
+        return [msg("request.too_many_loras", "{count} LoRAs were asked for; at most {limit} can be applied at once.",
+                    count=len(loras), limit=MAX_LORAS)]
+    for ref in loras:
+        name = ref.name
+        if (not isinstance(name, str) or not name.strip() or not _is_text(name) or len(name) > 255
+                or any(c in name for c in "/\\\0") or name in (".", "..")):
+            return [msg("request.lora_name_invalid", "{name!r} is not a LoRA name: use the file name in loras/ without "
+                        "its extension.", name=name)]
+        if not _is_number(ref.strength) or not math.isfinite(ref.strength) \
+                or abs(ref.strength) > LORA_STRENGTH_LIMIT:
+            return [msg("request.lora_strength_range", "The strength {strength!r} of LoRA {name} must be a number from "
+                        "-{limit} to {limit}.", strength=ref.strength, name=name, limit=LORA_STRENGTH_LIMIT)]
+        sha = ref.sha256_10
+        if sha is not None and (not isinstance(sha, str) or len(sha) != 10
+                                or any(c not in "0123456789abcdefABCDEF" for c in sha)):
+            return [msg("request.lora_hash_invalid", "The hash of LoRA {name} must be 10 hexadecimal digits.",
+                        name=name)]
+    names = [ref.name for ref in loras]
+    if len(set(names)) != len(names):
+        return [msg("request.lora_twice", "A LoRA is listed twice; give each LoRA once with one strength.")]
+    return []
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ def parse_a1111(text: str) -> RecallValues | None:
     found.prompt = "\n".join(prompt_lines).strip()
     if not found.prompt:
         return None
+    _take_loras(found, fields.get("Lora hashes", ""))
     if not fields:
         found.notes.append(msg("a1111.text_parameters_line_only", "The text has no parameters line; only the prompt was "
                                "taken."))
@@ -125,6 +126,24 @@ def parse_a1111(text: str) -> RecallValues | None:
                                "{fields}); it is re-made from noise here.",
                                fields=fields['Denoising strength']))
     return found
+
+
+def _take_loras(found: RecallValues, hashes_field: str) -> None:
+    """``<lora:name:0.8>`` tags leave the prompt for the request's LoRA list, each with its hash
+    from ``Lora hashes: "name: 0123456789, …"``."""
+    from ..engine.loras import prompt_tags
+
+    assert found.prompt is not None
+    clean, refs, _ = prompt_tags(found.prompt)
+    if not refs:
+        return
+    hashes: dict[str, str] = {}
+    for part in hashes_field.split(","):
+        name, colon, value = part.partition(":")
+        if colon and name.strip():
+            hashes[name.strip()] = value.strip()
+    found.prompt = clean or found.prompt
+    found.loras = [(ref.name, ref.strength, hashes.get(ref.name)) for ref in refs]
 
 
 def _note_cfg(found: RecallValues, cfg: Any) -> None:

@@ -31,8 +31,34 @@ def model_files(model: dict[str, Any]) -> dict[str, str]:
     return {role: str(roles.get(role) or default) for role, default in OFFICIAL_FILES.items()}
 
 
+LORA_NODE_ID = 40  # the first LoraLoaderModelOnly; the official example's ids end at 18
+
+
+def lora_file_name(name: str) -> str:
+    """ComfyUI's ``lora_name`` for one of our LoRA names (the file in loras/)."""
+    return name if name.lower().endswith(".safetensors") else f"{name}.safetensors"
+
+
+def _lora_chain(request: GenerationRequest) -> tuple[list[_NodeSpec], int]:
+    """LoraLoaderModelOnly nodes from the model loader (16) to the sampler, as ComfyUI users chain
+    them; returns them and the id of the node whose MODEL the sampler takes."""
+    from ..engine.loras import requested_loras
+
+    nodes: list[_NodeSpec] = []
+    source = 16
+    for i, ref in enumerate(requested_loras(request.prompt, request.loras)):
+        node_id = LORA_NODE_ID + i
+        nodes.append((node_id, "LoraLoaderModelOnly", [lora_file_name(ref.name), round(float(ref.strength), 4)],
+                      {"model": (source, 0, "MODEL")}, [("MODEL", "MODEL")]))
+        source = node_id
+    return nodes, source
+
+
 def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]:
+    from ..engine.loras import prompt_tags
+
     files = model_files(model)
+    loras, model_source = _lora_chain(request)
     gguf_unet = files["transformer"].endswith(".gguf")
     gguf_clip = files["text_encoder"].endswith(".gguf")
     scheduler = "simple"  # ComfyUI has no "diffusers" schedule; equal to simple when steps divide 1000
@@ -43,12 +69,13 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
          [files["text_encoder"], "lumina2"] if gguf_clip else [files["text_encoder"], "lumina2", "default"], {},
          [("CLIP", "CLIP")]),
         (17, "VAELoader", [files["vae"]], {}, [("VAE", "VAE")]),
-        (6, "CLIPTextEncode", [request.prompt], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
+        *loras,
+        (6, "CLIPTextEncode", [prompt_tags(request.prompt)[0]], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
         (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
         *latent_nodes(request),
         (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], 1, request.sampler, scheduler,
                          ksampler_steps(request)[1]],
-         {"model": (16, 0, "MODEL"), "positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING"),
+         {"model": (model_source, 0, "MODEL"), "positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING"),
           "latent_image": (13, 0, "LATENT")}, [("LATENT", "LATENT")]),
         (8, "VAEDecode", [], {"samples": (3, 0, "LATENT"), "vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")]),
         (9, "SaveImage", [SAVE_PREFIX], {"images": (8, 0, "IMAGE")}, []),
@@ -62,7 +89,7 @@ _WIDGET_NAMES: dict[str, tuple[str | None, ...]] = {
     "VAELoader": ("vae_name",), "CLIPTextEncode": ("text",),
     "EmptySD3LatentImage": ("width", "height", "batch_size"),
     "KSampler": ("seed", None, "steps", "cfg", "sampler_name", "scheduler", "denoise"),
-    "VAEDecode": (), "SaveImage": ("filename_prefix",),
+    "VAEDecode": (), "SaveImage": ("filename_prefix",), "LoraLoaderModelOnly": ("lora_name", "strength_model"),
 }
 
 
@@ -90,9 +117,10 @@ def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any
             incoming.setdefault(node_id, {})[name] = link_id
     nodes = []
     for order, (node_id, cls, values, inputs, outputs) in enumerate(specs):
-        column = {16: 0, 18: 0, 17: 0, 10: 0, 14: 1, 11: 1, 6: 1, 7: 1, 13: 1, 3: 2, 8: 3, 9: 4}[node_id]
+        column = {16: 0, 18: 0, 17: 0, 10: 0, 14: 1, 11: 1, 6: 1, 7: 1, 13: 1, 3: 2, 8: 3, 9: 4}.get(node_id, 1)
+        row = order % 3 if node_id < LORA_NODE_ID else 3 + node_id - LORA_NODE_ID  # LoRAs below the prompts
         nodes.append({
-            "id": node_id, "type": cls, "pos": [60 + 420 * column, 80 + 200 * (order % 3)], "size": [380, 160],
+            "id": node_id, "type": cls, "pos": [60 + 420 * column, 80 + 200 * row], "size": [380, 160],
             "flags": {}, "order": order, "mode": 0,
             "inputs": [{"name": name, "type": kind, "link": incoming[node_id][name]}
                        for name, (_, _, kind) in inputs.items()],

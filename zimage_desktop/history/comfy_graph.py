@@ -288,6 +288,10 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     elif latent_class == "VAEEncode" or found.strength is not None:
         found.edit_mode = "img2img"
 
+    model = inputs.get("model")
+    if model is None and guider is not None:
+        model = _inputs(graph, guider).get("model")
+    found.loras = model_loras(graph, model)
     found.prompt = positive_text(graph, inputs.get("positive", inputs.get("guider")))
     if found.prompt is None:
         found.notes.append(msg("comfy_graph.positive_prompt_was_found", "No positive prompt was found on the sampler's "
@@ -295,6 +299,59 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
         return found
     found.width, found.height = latent_size(graph, inputs.get("latent_image"), found.notes)
     return found
+
+
+_OFF = ("off", "false", "no", "disabled")
+
+
+def _lora_entries(graph: Graph, inputs: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
+    """The LoRAs one node applies: LoraLoader(ModelOnly) and look-alikes (``lora_name`` +
+    ``strength_model``), numbered stacks (Comfyroll's ``lora_name_1``/``model_weight_1``/``switch_1``,
+    Efficiency's ``lora_wt_1``/``model_str_1``), and rgthree's Power Lora Loader (``lora_1``:
+    {on, lora, strength})."""
+    found: list[tuple[str, Any, str | None]] = []
+
+    def add(name: Any, strength: Any, on: Any = True) -> None:
+        name = _scalar(graph, name, ("lora_name", "value"))
+        strength = _scalar(graph, strength, ("strength_model", "strength", "value"))
+        if isinstance(name, str) and name.strip() and name.strip().lower() != "none" \
+                and not (isinstance(on, str) and on.lower() in _OFF) and on is not False:
+            found.append((name.strip(), 1.0 if strength is None else strength, None))
+
+    if "lora_name" in inputs:
+        add(inputs["lora_name"], inputs.get("strength_model", inputs.get("strength", inputs.get("lora_strength"))))
+    for key in sorted(inputs):
+        value = inputs[key]
+        if key.startswith("lora_name_"):
+            n = key[len("lora_name_"):]
+            add(value, next((inputs[k] for k in (f"model_weight_{n}", f"model_str_{n}", f"lora_wt_{n}",
+                                                 f"strength_{n}", f"strength_model_{n}") if k in inputs), None),
+                inputs.get(f"switch_{n}", True))
+        elif key.startswith("lora_") and isinstance(value, dict) and "lora" in value:
+            add(value.get("lora"), value.get("strength", value.get("strengthTwo")), value.get("on", True))
+    return found
+
+
+def model_loras(graph: Graph, start: Any) -> list[tuple[str, Any, str | None]]:
+    """The LoRAs on the sampler's model path, loader first: follow ``model`` links back to the
+    loader and ``lora_stack`` links into stacker nodes."""
+    chain: list[list[tuple[str, Any, str | None]]] = []
+    node_id = link_target(start, graph)
+    seen: set[str] = set()
+    while node_id is not None and node_id not in seen and len(seen) < MAX_DEPTH:
+        seen.add(node_id)
+        inputs = _inputs(graph, node_id)
+        here = _lora_entries(graph, inputs)
+        stack = link_target(inputs.get("lora_stack"), graph)
+        depth = 0
+        while stack is not None and stack not in seen and depth < MAX_DEPTH:
+            seen.add(stack)
+            depth += 1
+            here = _lora_entries(graph, _inputs(graph, stack)) + here
+            stack = link_target(_inputs(graph, stack).get("lora_stack"), graph)
+        chain.append(here)
+        node_id = link_target(inputs.get("model"), graph)
+    return [entry for node in reversed(chain) for entry in node]
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -317,6 +374,8 @@ WIDGETS: dict[str, tuple[str | None, ...]] = {
     "EmptyLatentImage": ("width", "height", "batch_size"),
     "EmptySD3LatentImage": ("width", "height", "batch_size"),
     "PrimitiveNode": ("value", None),
+    "LoraLoaderModelOnly": ("lora_name", "strength_model"),
+    "LoraLoader": ("lora_name", "strength_model", "strength_clip"),
 }
 
 

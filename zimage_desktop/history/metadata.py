@@ -64,8 +64,19 @@ def a1111_parameters(request: GenerationRequest, model: dict[str, Any]) -> str:
         fields.append(f"Model hash: {model['hash']}")
     if model.get("name"):
         fields.append(f"Model: {_a1111_value(str(model['name']))}")
+    prompt = request.prompt
+    if request.loras:
+        # A1111 keeps each LoRA as a tag in the prompt and its AutoV2 hash in "Lora hashes".
+        from ..engine.loras import format_tag, prompt_tags
+
+        tagged = {ref.name for ref in prompt_tags(prompt)[1]}
+        missing = [format_tag(ref) for ref in request.loras if ref.name not in tagged]
+        prompt = " ".join([prompt, *missing]) if missing else prompt
+        hashes = ", ".join(f"{ref.name}: {ref.sha256_10}" for ref in request.loras if ref.sha256_10)
+        if hashes:
+            fields.append(f"Lora hashes: {json.dumps(hashes, ensure_ascii=False)}")
     fields.append(f"Version: zimage-desktop {__version__}")
-    return f"{request.prompt}\n" + ", ".join(fields)
+    return f"{prompt}\n" + ", ".join(fields)
 
 
 def _a1111_value(value: str) -> str:

@@ -6,11 +6,14 @@ from __future__ import annotations
 from ..messages import msg
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
+from ..errors import BadInputError
+
 from ..engine.request import (
-    DEFAULT_STEPS, MAX_PROMPT_CHARS, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SAMPLERS, SCHEDULERS, SIZE_MULTIPLE,
-    GenerationRequest, snap_size,
+    DEFAULT_STEPS, MAX_LORAS, MAX_PROMPT_CHARS, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SAMPLERS, SCHEDULERS, SIZE_MULTIPLE,
+    GenerationRequest, LoraRef, snap_size,
 )
 
 DEFAULT_SIZE = 1024
@@ -31,6 +34,8 @@ class RecallValues:
     strength: Any = None  # denoising strength of an image made from another image
     edit_mode: str | None = None  # "img2img" | "inpaint" when the tool says so
     notes: list[str] = field(default_factory=list)
+    # (name, strength, AutoV2 hash or None) of each LoRA, as the other tool named it
+    loras: list[tuple[str, Any, str | None]] = field(default_factory=list)
 
 
 def as_int(value: Any) -> int | None:
@@ -56,6 +61,28 @@ def _name(value: str | None) -> str:
     return (value or "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def _loras(found: RecallValues) -> tuple[LoraRef, ...]:
+    """The LoRAs another tool used, as request entries (checked one by one; a bad one is a note)."""
+    refs: dict[str, LoraRef] = {}
+    for name, strength, sha in found.loras:
+        stem = PurePath(str(name).replace("\\", "/")).name
+        stem = stem[: -len(".safetensors")] if stem.lower().endswith(".safetensors") else stem
+        try:
+            value = float(strength)
+            # Civitai's AutoV2 is 10 hex digits of the sha256; A1111 writes 12: the first 10 are the same
+            short = sha.strip().lower()[:10] if isinstance(sha, str) else ""
+            ref = LoraRef(stem, value, short if len(short) == 10 and all(c in "0123456789abcdef" for c in short)
+                          else None)
+            GenerationRequest(prompt="x", loras=(ref,))
+        except (TypeError, ValueError, BadInputError):
+            found.notes.append(msg("recall.lora_skipped", "The LoRA {name} (strength {strength}) could not be "
+                                   "taken over.", name=str(name)[:80], strength=strength))
+            continue
+        if len(refs) < MAX_LORAS:
+            refs[stem] = ref
+    return tuple(refs.values())
+
+
 def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -> GenerationRequest | None:
     """The request these values describe, or None without a prompt; ``found.notes`` grows."""
     notes = found.notes
@@ -66,7 +93,7 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
         notes.append(msg("recall.prompt_was_cut_characters", "The prompt was cut to {MAX_PROMPT_CHARS} of its {length} "
                          "characters.", MAX_PROMPT_CHARS=MAX_PROMPT_CHARS, length=len(prompt)))
         prompt = prompt[:MAX_PROMPT_CHARS]
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"loras": _loras(found)}
 
     seed = as_int(found.seed)
     if found.seed is None:

@@ -132,6 +132,10 @@ def import_folder(source: Path, models_dir: Path, mode: str = "hardlink", max_de
             continue
         if suffix not in mf.WEIGHT_SUFFIXES:
             continue
+        lora_part = _lora_relative(path.relative_to(source))
+        if lora_part is not None:
+            _adopt_lora(path, models_dir, lora_part, mode, report)
+            continue
         kind = recognise(path)
         if kind is None:
             report.skipped[str(path)] = msg("models_store.not_zimage", "not a Z-Image-Turbo file")
@@ -170,6 +174,55 @@ def import_folder(source: Path, models_dir: Path, mode: str = "hardlink", max_de
         report.notes.append(msg("models_store.small_configs_component_tokenizer", "The small 'configs' component (tokenizer, 16 "
                                 "MB) is still needed: zimage-desktop models download configs"))
     return report
+
+
+def _lora_relative(relative: Path) -> Path | None:
+    """The path inside a ``loras`` folder (ComfyUI's), or None for a file elsewhere."""
+    parts = relative.parts
+    if "loras" in parts[:-1]:
+        return Path(*parts[parts.index("loras") + 1:])
+    return None
+
+
+def _adopt_lora(path: Path, models_dir: Path, relative: Path, mode: str, report: ImportReport) -> None:
+    """A LoRA of ComfyUI's loras/ folder joins ours (subfolders kept); one for another model or a
+    damaged one is skipped with the reason."""
+    from ..engine.loras import describe
+
+    info = describe(path, path.parent)
+    if info.problem:
+        report.skipped[str(path)] = info.problem
+        return
+    if mode == "reference":
+        # our loras/ is one folder: a reference is a symbolic link there (ComfyUI sees it too)
+        mode = "symlink"
+    target = models_dir / "loras" / relative
+    if target.exists() or target.is_symlink():
+        same = target.exists() and os.path.samefile(target, path)
+        report.skipped[str(path)] = (msg("models_store.already_imported", "already imported") if same
+                                      else msg("models_store.exists_already", "{target} exists already", target=target))
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if mode == "hardlink":
+            os.link(path, target)
+        else:
+            os.symlink(path, target)
+    except OSError:
+        os.symlink(path, target)
+        mode = "symlink"
+    report.imported[str(path)] = (msg("models_store.symlinked", "{kind}, symlink {target}", kind="lora", target=target)
+                                  if mode == "symlink" else
+                                  msg("models_store.hardlinked", "{kind}, hardlink {target}", kind="lora",
+                                      target=target))
+    for neighbour in (p for p in path.parent.glob(path.stem + ".*") if p != path and p.is_file()):
+        # its preview picture and Civitai's .civitai.info (trigger words) come along
+        side = target.parent / neighbour.name
+        if not side.exists() and neighbour.stat().st_size < 50_000_000:
+            try:
+                os.link(neighbour, side)
+            except OSError:
+                os.symlink(neighbour, side)
 
 
 def load_extra_paths(models_dir: Path) -> dict[str, list[str]]:

@@ -117,7 +117,7 @@ class HistoryActions(QObject):
     def drag_enter(self, event) -> None:
         from .edit_source import EDIT_SUFFIXES
 
-        if any(u.toLocalFile().lower().endswith(EDIT_SUFFIXES) for u in event.mimeData().urls()):
+        if any(u.toLocalFile().lower().endswith((*EDIT_SUFFIXES, ".safetensors")) for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def drop(self, event) -> None:
@@ -129,6 +129,12 @@ class HistoryActions(QObject):
         on_canvas = canvas.rect().contains(canvas.mapFrom(self.window, event.position().toPoint()))
         for url in event.mimeData().urls():
             path = url.toLocalFile()
+            if path.lower().endswith(".safetensors"):  # a LoRA: offered for the loras folder
+                event.acceptProposedAction()
+                said = self.window.form.loras.offer_import(Path(path))
+                if said:
+                    self._say(lambda: said)
+                return
             if not path.lower().endswith(EDIT_SUFFIXES):
                 continue
             event.acceptProposedAction()

@@ -84,6 +84,8 @@ class MainWindow(QMainWindow):
         self.enhance_button.clicked.connect(self.enhancer.enhance)
         form.model_button.clicked.connect(self.open_model_manager)
         form.tokens.models_dir = lambda: self.settings.models_path(self.paths)
+        form.loras.models_dir = form.tokens.models_dir
+        form.loras.refresh()
         self.generate_button = QPushButton()
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self._main_action)
@@ -192,7 +194,18 @@ class MainWindow(QMainWindow):
         return self.requests().new(text, original_prompt=self.enhancer.original_for(text), **self.form.values())
 
     def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
-        """Fill the editor from a past request (history, or a dropped PNG)."""
+        """Fill the editor from a past request (history, or a dropped PNG); its LoRAs are looked up
+        in the loras folder by name, else by hash, and the missing ones named."""
+        from dataclasses import replace
+
+        from ..engine.loras import match_loras
+        from ..models.hashing import HashCache
+
+        if request.loras:
+            self.form.loras.refresh()
+            found, missing = match_loras(self.settings.models_path(self.paths), request.loras,
+                                         HashCache(self.paths.hash_cache))
+            request, notes = replace(request, loras=found), tuple(notes) + tuple(missing)
         self.form.apply(request)
         self.enhancer.remember(request.prompt, request.original_prompt)
         self.status.say(lambda: self.tr("Parameters restored.") + "".join("  " + in_ui_language(n) for n in notes))
@@ -351,6 +364,7 @@ class MainWindow(QMainWindow):
         self.readiness = check_models(self.store.models_path())
         self._show_main_action()
         self.form.tokens.refresh()  # a stat; the tokenizer itself is read on a thread
+        self.form.loras.refresh()  # file headers only
 
     def _show_main_action(self) -> None:
         self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)") if self.readiness.usable else self.tr("Get models…"))

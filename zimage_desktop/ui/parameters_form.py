@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QL
 from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from ..engine.sizes import presets
 from .enhance_panel import EnhancePanel
+from .lora_panel import LoraPanel
 from .prompt_editor import TOKEN_LIMIT, PromptEdit
 from .prompt_tokens import PromptTokens
 from .sampling_controls import SamplingControls
@@ -70,6 +71,9 @@ class ParametersForm(QWidget):
         self.count_spin.setRange(1, MAX_COUNT)
         self.model_button = QPushButton()
         self.model_button.setObjectName("modelManagerButton")
+        self.loras = LoraPanel()
+        self.loras.setObjectName("loraPanel")
+        self.loras.insert_text.connect(self._insert_word)
 
         size_row = QHBoxLayout()
         size_row.addWidget(self.width_spin)
@@ -83,7 +87,7 @@ class ParametersForm(QWidget):
         prompt_row = QHBoxLayout()
         prompt_row.addWidget(self.count_label, 1)
         prompt_row.addWidget(self.enhance_button)
-        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count")}
+        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count", "loras")}
         form = QFormLayout(self)
         form.addRow(self.prompt)
         form.addRow(prompt_row)
@@ -95,6 +99,8 @@ class ParametersForm(QWidget):
         form.addRow(self.labels["sampler"], self.sampling)
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
+        form.addRow(self.labels["loras"])
+        form.addRow(self.loras)
         form.addRow(self.model_button)
         # narrow sidebar: labels go above their fields instead of squeezing them
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -106,7 +112,8 @@ class ParametersForm(QWidget):
             "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
         self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
         for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
-                          ("sampler", self.tr("Sampler")), ("seed", self.tr("Seed")), ("count", self.tr("Images"))):
+                          ("sampler", self.tr("Sampler")), ("seed", self.tr("Seed")), ("count", self.tr("Images")),
+                          ("loras", self.tr("LoRAs"))):
             self.labels[key].setText(text)
         self.seed_random.setText(self.tr("Random"))
         self.reuse_seed.setText(self.tr("Reuse last"))
@@ -114,6 +121,7 @@ class ParametersForm(QWidget):
         self.enhance_button.setToolTip(self.tr(
             "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
         self.enhance_panel.retranslate()
+        self.loras.retranslate()
         self.model_button.setText(self.tr("Models…"))
         self._update_count()
 
@@ -162,7 +170,7 @@ class ParametersForm(QWidget):
         sampler, scheduler = self.sampling.values()
         return dict(width=self.width_spin.value(), height=self.height_spin.value(), steps=self.steps_spin.value(),
                     seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
-                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler)
+                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler, loras=self.loras.values())
 
     def apply(self, request: GenerationRequest) -> None:
         """Fill the form from a past request (history, or a dropped PNG): one image, its seed."""
@@ -176,3 +184,11 @@ class ParametersForm(QWidget):
         self.seed_random.setChecked(False)
         self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)
+        self.loras.apply(request.loras)
+
+    def _insert_word(self, word: str) -> None:
+        """A LoRA's trigger word into the prompt at the cursor, separated by a comma."""
+        cursor = self.prompt.textCursor()
+        before = self.prompt.toPlainText()[: cursor.position()].rstrip()
+        cursor.insertText((", " if before and not before.endswith(",") else " " if before else "") + word)
+        self.prompt.setFocus()

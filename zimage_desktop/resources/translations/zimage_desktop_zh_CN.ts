@@ -404,6 +404,53 @@
     </message>
 </context>
 <context>
+    <name>LoraPanel</name>
+    <message>
+        <source>Search LoRAs</source>
+        <translation>搜索 LoRA</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Read the loras folder again</source>
+        <translation>重新读取 loras 文件夹</translation>
+    </message>
+    <message>
+        <source>Strength of the selected LoRA (-2 to 2)</source>
+        <translation>所选 LoRA 的强度（-2 到 2）</translation>
+    </message>
+    <message>
+        <source>%1 is in the loras folder already.</source>
+        <translation>%1 已在 loras 文件夹中。</translation>
+    </message>
+    <message>
+        <source>Copy the LoRA %1 into the loras folder?</source>
+        <translation>将 LoRA %1 复制到 loras 文件夹？</translation>
+    </message>
+    <message>
+        <source>LoRA %1 added.</source>
+        <translation>已添加 LoRA %1。</translation>
+    </message>
+    <message>
+        <source>Add LoRA</source>
+        <translation>添加 LoRA</translation>
+    </message>
+    <message>
+        <source>No LoRAs: put .safetensors files into the loras folder.</source>
+        <translation>没有 LoRA：请把 .safetensors 文件放入 loras 文件夹。</translation>
+    </message>
+    <message>
+        <source>Trigger words (click to insert):</source>
+        <translation>触发词（点击插入）：</translation>
+    </message>
+    <message>
+        <source>No trigger words in this file.</source>
+        <translation>此文件没有触发词。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Parameters restored.</source>
@@ -818,6 +865,10 @@
     <message>
         <source>Images</source>
         <translation>张数</translation>
+    </message>
+    <message>
+        <source>LoRAs</source>
+        <translation>LoRA</translation>
     </message>
     <message>
         <source>Random</source>
