@@ -1,0 +1,150 @@
+"""ControlNet Union: the files (each version, as published), the engine loop and preprocessing."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from zimage_desktop.devkit.controlnet import write_tiny_controlnet
+from zimage_desktop.engine.controlnet_files import find_controlnets, identify, pick_controlnet
+from zimage_desktop.engine.request import ControlRef, GenerationRequest
+from zimage_desktop.errors import BadInputError, ModelFilesError
+
+SIZE = 256
+
+
+@pytest.fixture(scope="module")
+def control_models(tiny_models, tmp_path_factory):
+    """The tiny ComfyUI-style folder with a tiny ControlNet Union 2.1 in model_patches/."""
+    root = tmp_path_factory.mktemp("control") / "models"
+    shutil.copytree(tiny_models.comfy, root)
+    write_tiny_controlnet(root, "2.1")
+    return root
+
+
+@pytest.fixture(scope="module")
+def control_generator(control_models):
+    from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.planner import reference_plan
+
+    return Generator(control_models, device="cpu", plan=reference_plan("cpu"))
+
+
+@pytest.fixture(scope="module")
+def drawing(tmp_path_factory):
+    path = tmp_path_factory.mktemp("control-src") / "shapes.png"
+    img = Image.new("RGB", (SIZE, SIZE), "white")
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((40, 40, 150, 200), fill=(200, 30, 30))
+    draw.ellipse((120, 60, 230, 170), fill=(20, 40, 220))
+    img.save(path)
+    return path
+
+
+def _pixels(generator, request):
+    return np.asarray(generator.run(request).images[0].image, dtype=np.int16)
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0", "2.1"])
+def test_each_version_is_recognised_and_loads_from_its_single_file(tmp_path, version):
+    import torch
+    from diffusers.loaders.single_file_utils import infer_diffusers_model_type
+    from safetensors.torch import load_file
+
+    path = write_tiny_controlnet(tmp_path, version)
+    found = identify(path)
+    assert found.version == version
+    # diffusers' own detection agrees with ours on the file as written
+    expected = {"1.0": "z-image-turbo-controlnet", "2.0": "z-image-turbo-controlnet-2.0",
+                "2.1": "z-image-turbo-controlnet-2.1"}[version]
+    assert infer_diffusers_model_type(load_file(str(path))) == expected
+
+    from zimage_desktop.devkit.tiny import build_tiny_pipeline
+    from zimage_desktop.engine.controlnet import load_controlnet
+
+    transformer = build_tiny_pipeline().transformer
+    model = load_controlnet(found, transformer, torch.float32, torch.device("cpu"))
+    assert model.control_in_dim == (16 if version == "1.0" else 33)
+    assert model.t_embedder is transformer.t_embedder  # shares the transformer's embedders
+    # the weights are the file's (2.0's untrained refiner blocks are dropped, as diffusers does)
+    state = load_file(str(path))
+    key = "control_layers.3.attention.to_q.weight"
+    assert torch.equal(model.state_dict()[key], state[key].float())
+
+
+def test_model_patches_folder_picks_the_newest_and_skips_other_files(tmp_path):
+    with pytest.raises(ModelFilesError, match="ControlNet Union"):
+        pick_controlnet(tmp_path)
+    write_tiny_controlnet(tmp_path, "1.0")
+    (tmp_path / "model_patches" / "other.safetensors").write_bytes(b"not a file")
+    assert [f.version for f in find_controlnets(tmp_path)] == ["1.0"]
+    write_tiny_controlnet(tmp_path, "2.1")
+    assert pick_controlnet(tmp_path).version == "2.1"
+
+
+def test_control_changes_the_picture_and_strength_zero_equals_none(control_generator, drawing):
+    base = GenerationRequest(prompt="a cat", width=SIZE, height=SIZE, steps=3, seed=7)
+    plain = _pixels(control_generator, base)
+    zero = GenerationRequest(prompt="a cat", width=SIZE, height=SIZE, steps=3, seed=7,
+                             controls=(ControlRef("canny", str(drawing), strength=0.0),))
+    assert np.array_equal(_pixels(control_generator, zero), plain)
+    controlled = GenerationRequest(prompt="a cat", width=SIZE, height=SIZE, steps=3, seed=7,
+                                   controls=(ControlRef("canny", str(drawing), strength=1.0),))
+    changed = _pixels(control_generator, controlled)
+    assert np.abs(changed - plain).mean() > 1.0
+    # a range that covers no step is no control, exactly
+    late = GenerationRequest(prompt="a cat", width=SIZE, height=SIZE, steps=3, seed=7,
+                             controls=(ControlRef("canny", str(drawing), strength=1.0, start=0.9, end=1.0),))
+    assert np.array_equal(_pixels(control_generator, late), plain)
+
+
+def test_a_control_image_of_another_size_is_resized_and_said_so(control_generator, tmp_path):
+    src = tmp_path / "wide.png"
+    Image.new("RGB", (400, 200), "white").save(src)
+    req = GenerationRequest(prompt="a cat", width=SIZE, height=SIZE, steps=1, seed=1,
+                            controls=(ControlRef("grey", str(src)),))
+    image = control_generator.run(req).images[0]
+    assert any("400×200" in note for note in image.notes)
+
+
+def test_canny_and_grey_are_opencvs_own(drawing):
+    import cv2
+
+    from zimage_desktop.engine.control_images import prepare
+
+    source = Image.open(drawing).convert("RGB")
+    edges = np.asarray(prepare("canny", source, SIZE, SIZE).image)
+    expected = cv2.Canny(cv2.cvtColor(cv2.imread(str(drawing)), cv2.COLOR_BGR2GRAY), 100, 200)
+    assert np.array_equal(edges[..., 0], expected) and edges[..., 0].any()
+    grey = np.asarray(prepare("grey", source, SIZE, SIZE).image)[..., 0]
+    ref = cv2.cvtColor(cv2.imread(str(drawing)), cv2.COLOR_BGR2GRAY)
+    assert np.abs(grey.astype(int) - ref.astype(int)).max() <= 1  # Pillow's and OpenCV's ITU-R 601 rounding
+
+
+def test_scribble_is_white_strokes_on_black():
+    from zimage_desktop.engine.control_images import prepare
+
+    img = Image.new("RGB", (SIZE, SIZE), "white")
+    ImageDraw.Draw(img).line((10, 10, 200, 200), fill="black", width=5)
+    out = np.asarray(prepare("scribble", img, SIZE, SIZE).image)[..., 0]
+    assert out[100, 100] == 255 and out[10, 200] == 0
+
+
+def test_depth_without_its_model_is_one_sentence(tmp_path):
+    from zimage_desktop.engine.control_images import prepare
+
+    with pytest.raises(BadInputError, match="Depth Anything V2 Small"):
+        prepare("depth", Image.new("RGB", (SIZE, SIZE)), SIZE, SIZE, tmp_path)
+
+
+def test_request_controls_round_trip_and_validate():
+    req = GenerationRequest(prompt="x", controls=(ControlRef("canny", "a.png", strength=0.6, start=0.1, end=0.7),))
+    again = GenerationRequest.from_json(req.to_json())
+    assert again == req and again.for_seed(5).controls == req.controls
+    assert GenerationRequest.from_dict({"prompt": "x"}).controls == ()
+    for bad in (dict(kind="pose"), dict(strength=3.0), dict(start=0.8, end=0.2), dict(strength=float("nan"))):
+        with pytest.raises(BadInputError):
+            GenerationRequest(prompt="x", controls=(ControlRef(**{"kind": "canny", "image": "a.png", **bad}),))
