@@ -148,3 +148,107 @@ def test_request_controls_round_trip_and_validate():
     for bad in (dict(kind="pose"), dict(strength=3.0), dict(start=0.8, end=0.2), dict(strength=float("nan"))):
         with pytest.raises(BadInputError):
             GenerationRequest(prompt="x", controls=(ControlRef(**{"kind": "canny", "image": "a.png", **bad}),))
+
+
+# -- metadata, the ComfyUI graph and recall ----------------------------------------------------
+
+COMFY = __import__("pathlib").Path("/work/shared/peers/comfyui/ComfyUI")
+
+
+def _comfy_inputs(source: str, cls: str) -> tuple[set[str], set[str]]:
+    """(required, optional) input names of a ComfyUI node class, read from its INPUT_TYPES source."""
+    import ast
+
+    tree = ast.parse((COMFY / source).read_text(encoding="utf-8"))
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
+    func = next(n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "INPUT_TYPES")
+    ret = [n for n in ast.walk(func) if isinstance(n, ast.Return)][-1].value
+    groups: dict[str, set[str]] = {"required": set(), "optional": set()}
+    assert isinstance(ret, ast.Dict)
+    for key, value in zip(ret.keys, ret.values):
+        if isinstance(key, ast.Constant) and key.value in groups and isinstance(value, ast.Dict):
+            groups[key.value] = {k.value for k in value.keys if isinstance(k, ast.Constant)}
+    return groups["required"], groups["optional"]
+
+
+NODE_SOURCES = {"ZImageFunControlnet": "comfy_extras/nodes_model_patch.py",
+                "ModelPatchLoader": "comfy_extras/nodes_model_patch.py", "LoadImage": "nodes.py",
+                "KSamplerAdvanced": "nodes.py", "KSampler": "nodes.py", "VAEDecode": "nodes.py"}
+
+
+def _inherited(cls: str) -> tuple[set[str], set[str]]:
+    # ZImageFunControlnet defines its own INPUT_TYPES (it inherits only the function)
+    return _comfy_inputs(NODE_SOURCES[cls], cls)
+
+
+@pytest.mark.skipif(not COMFY.is_dir(), reason="ComfyUI's source is not in shared/peers")
+@pytest.mark.parametrize("start,end", [(0.0, 1.0), (0.25, 0.75), (0.0, 0.5)])
+def test_comfy_graph_uses_its_model_patch_nodes_as_comfyui_defines_them(start, end):
+    from zimage_desktop.history.comfy_export import api_prompt, workflow
+
+    req = GenerationRequest(prompt="poster", steps=8, seed=3,
+                            controls=(ControlRef("canny", "/x/a.png", "a" * 64, 0.7, start, end),))
+    model = {"controls": [{"name": "Z-Image-Turbo-Fun-Controlnet-Union-2.1.safetensors", "prepared": "b.png"}]}
+    graph = api_prompt(req, model)
+    classes = [n["class_type"] for n in graph.values()]
+    assert {"ModelPatchLoader", "ZImageFunControlnet", "LoadImage"} <= set(classes)
+    for node_id, node in graph.items():
+        if node["class_type"] not in NODE_SOURCES:
+            continue
+        required, optional = _inherited(node["class_type"])
+        names = set(node["inputs"])
+        assert required <= names, (node["class_type"], required - names)
+        assert names <= required | optional, (node["class_type"], names - required - optional)
+        for value in node["inputs"].values():  # every link points at a node of the graph
+            if isinstance(value, list):
+                assert value[0] in graph
+    patch = next(n for n in graph.values() if n["class_type"] == "ZImageFunControlnet")
+    assert patch["inputs"]["strength"] == 0.7
+    assert next(n for n in graph.values() if n["class_type"] == "LoadImage")["inputs"]["image"] == "b.png"
+    samplers = [n for n in graph.values() if n["class_type"].startswith("KSampler")]
+    patched = [s for s in samplers if s["inputs"]["model"][0] == "22"]
+    assert len(patched) == 1
+    if (start, end) != (0.0, 1.0):  # the patched model samples exactly the control's steps
+        assert (patched[0]["inputs"]["start_at_step"], patched[0]["inputs"]["end_at_step"]) == (
+            round(start * 8), round(end * 8))
+        assert sum(s["inputs"]["end_at_step"] - s["inputs"]["start_at_step"] for s in samplers) == 8
+    flow = workflow(req, model)
+    assert {n["type"] for n in flow["nodes"]} == set(classes)
+
+
+def test_saved_image_keeps_its_control_by_content_and_recall_restores_it(control_generator, drawing, tmp_path):
+    from zimage_desktop.config import Paths
+    from zimage_desktop.history.control_inputs import restore_control_inputs
+    from zimage_desktop.history.metadata import read_png_metadata
+    from zimage_desktop.history.saving import save_generated
+
+    user_file = tmp_path / "mine.png"
+    shutil.copy(drawing, user_file)
+    req = GenerationRequest(prompt="a cat", width=SIZE, height=SIZE, steps=1, seed=2,
+                            controls=(ControlRef("canny", str(user_file), strength=0.8, start=0.0, end=0.5),))
+    image = control_generator.run(req).images[0]
+    paths = Paths(tmp_path / "data")
+    saved = save_generated(image, paths, None, tmp_path / "out.png")
+    found = read_png_metadata(saved.path)
+    control = found.request.controls[0]
+    assert (control.kind, control.strength, control.start, control.end) == ("canny", 0.8, 0.0, 0.5)
+    stored = paths.data / "history" / "inputs" / f"{control.image_sha256}.png"
+    assert stored.is_file()
+    assert np.array_equal(np.asarray(Image.open(stored).convert("RGB")), np.asarray(Image.open(drawing).convert("RGB")))
+    text = parse_text(saved.path)
+    assert 'ControlNet 0: "Module: canny' in text["parameters"] and "Weight: 0.8" in text["parameters"]
+    graph = __import__("json").loads(text["prompt"])
+    load = next(n for n in graph.values() if n["class_type"] == "LoadImage")
+    prepared = paths.data / "history" / "inputs" / load["inputs"]["image"]
+    assert np.array_equal(np.asarray(Image.open(prepared))[..., 0], np.asarray(image.control_images[0])[..., 0])
+    # the user's file is gone: recall finds the stored copy, and the same picture comes out
+    user_file.unlink()
+    again = restore_control_inputs(found.request, paths)
+    assert again.controls[0].image == str(stored)
+    remade = control_generator.run(again).images[0].image
+    assert np.array_equal(np.asarray(remade), np.asarray(image.image))
+
+
+def parse_text(path):
+    with Image.open(path) as img:
+        return dict(img.text)

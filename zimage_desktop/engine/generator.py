@@ -100,6 +100,7 @@ class Generator:
         self._model_info: dict | None = None
         self._control_model: tuple | None = None  # (file key, ControlNetFile, model)
         self._control_notes: list[str] = []
+        self._control_run: tuple = ()  # (preprocessed image, ControlNetFile) of the last controlled image
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -332,8 +333,13 @@ class Generator:
             "decode_s": round(done - denoised, 4),
             "total_s": round(done - started, 4),
         }
-        notes = tuple(self._control_notes)
-        return GeneratedImage(request=req, image=image, timings=timings, model=model, notes=notes)
+        if not req.controls:
+            return GeneratedImage(request=req, image=image, timings=timings, model=model)
+        prepared, file = self._control_run
+        model = dict(model, controls=[{"name": file.path.name, "version": file.version,
+                                       "sha256": self.hash_cache.sha256(file.path)}])
+        return GeneratedImage(request=req, image=image, timings=timings, model=model,
+                              notes=tuple(self._control_notes), control_images=(prepared,))
 
     def _denoise_controlled(self, req: GenerationRequest, embeds: torch.Tensor, latents: torch.Tensor,
                             sigmas: list[float], step_done) -> torch.Tensor:
@@ -345,6 +351,7 @@ class Generator:
         file, model = self._controlnet()
         prepared = self.control_image(control, req.width, req.height)
         self._control_notes = [prepared.note] if prepared.note else []
+        self._control_run = (prepared.image, file)
         context = cn.control_context(self.pipe, file, prepared.image)
         return cn.denoise(self.pipe, model, embeds, latents, sigmas, req.sampler, context, control.strength,
                           cn.active_steps(req.steps, control.start, control.end), step_done)

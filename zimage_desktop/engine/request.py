@@ -290,6 +290,8 @@ class GeneratedImage:
     timings: dict[str, float]
     model: dict[str, Any]
     notes: tuple[str, ...] = ()  # e.g. a retry in float32 after an overflow
+    # The preprocessed control image of each of request.controls (PIL), kept with the history.
+    control_images: tuple[Any, ...] = ()
 
     @property
     def seed(self) -> int:
