@@ -59,7 +59,7 @@ def _sampling(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSp
     steps splits the sampling into KSamplerAdvanced segments, the patched model for its steps."""
     scheduler = "simple"  # ComfyUI has no "diffusers" schedule; equal to simple when steps divide 1000
     conditioning = {"positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING")}
-    decode = (8, "VAEDecode", [], {"vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")])
+    decode: _NodeSpec = (8, "VAEDecode", [], {"vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")])
     if not request.controls:
         return [
             (3, "KSampler", [request.seed, "fixed", request.steps, 1, request.sampler, scheduler, 1],
