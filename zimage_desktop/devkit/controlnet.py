@@ -9,12 +9,13 @@ control layers with a 33-channel input for 2.x. Sized for devkit/tiny.py's trans
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 
 from .tiny import TRANSFORMER_CONFIG
 
-LAYOUTS = {
+LAYOUTS: dict[str, dict[str, Any]] = {
     "1.0": dict(n_control=6, control_in_dim=16, refiner=None),
     "2.0": dict(n_control=15, control_in_dim=33, refiner="control_noise_refiner"),
     "2.1": dict(n_control=15, control_in_dim=33, refiner="control_noise_refiner"),
@@ -33,12 +34,12 @@ def build_tiny_controlnet(version: str, seed: int = 0, transformer: dict | None 
     config = {**TRANSFORMER_CONFIG, **(transformer or {})}
     step = round(30 / layout["n_control"])
     torch.manual_seed(seed)
-    model = ZImageControlNetModel(
+    model = cast(torch.nn.Module, ZImageControlNetModel(
         control_layers_places=[i * step for i in range(layout["n_control"])],
         control_refiner_layers_places=[0, 1] if layout["refiner"] else None,
         control_in_dim=layout["control_in_dim"], add_control_noise_refiner=layout["refiner"],
         dim=config["dim"], n_refiner_layers=2, n_heads=config["n_heads"], n_kv_heads=config["n_kv_heads"],
-    )
+    ))
     with torch.no_grad():
         # The projections start at zero (zero_module) in the class, as before training; a trained
         # file has weights there, without which the control would do nothing.
@@ -46,7 +47,7 @@ def build_tiny_controlnet(version: str, seed: int = 0, transformer: dict | None 
             if "before_proj" in name or "after_proj" in name:
                 p.normal_(0, 0.2)
         if version == "2.0":
-            for p in model.control_noise_refiner.parameters():
+            for p in model.get_submodule("control_noise_refiner").parameters():
                 p.zero_()
     return model.eval()
 

@@ -36,9 +36,12 @@ def store_image(image: Image.Image, paths: Paths) -> tuple[str, Path]:
     data = buffer.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     target = inputs_dir(paths) / f"{sha}.png"
+    def write(fh) -> None:
+        fh.write(data)
+
     if not target.is_file():
         try:
-            write_exclusive(target, lambda fh: fh.write(data))
+            write_exclusive(target, write)
         except FileExistsError:
             pass
     return sha, target
