@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,3 +253,55 @@ def test_saved_image_keeps_its_control_by_content_and_recall_restores_it(control
 def parse_text(path):
     with Image.open(path) as img:
         return dict(img.text)
+
+
+# -- command line --------------------------------------------------------------------------------
+
+
+def test_cli_generate_with_control(control_models, drawing, tmp_path, data_dir, capsys):
+    import json
+
+    from zimage_desktop.cli import main
+    from zimage_desktop.history.metadata import read_png_metadata
+
+    out = tmp_path / "c.png"
+    rc = main(["generate", "--models", str(control_models), "--prompt", "a cat", "--width", "256", "--height", "256",
+               "--steps", "1", "--seed", "4", "--control", f"canny:{drawing}:0.5", "--control-end", "0.5",
+               "--out", str(out), "--no-history"])
+    assert rc == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["path"] == str(out.resolve())
+    control = read_png_metadata(out).request.controls[0]
+    assert (control.kind, control.strength, control.end) == ("canny", 0.5, 0.5)
+
+
+@pytest.mark.parametrize("value", ["pose:x.png", "canny", "canny:/no/such/file.png", "canny:{drawing}:strong"])
+def test_cli_bad_control_is_one_sentence(value, drawing, data_dir, capsys):
+    from zimage_desktop.cli import main
+
+    rc = main(["generate", "--prompt", "a", "--control", value.format(drawing=drawing)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_poster_with_glyphs(control_models, tmp_path, data_dir, capsys):
+    from zimage_desktop.cli import main
+    from zimage_desktop.history.metadata import read_png_metadata
+
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    if not font.is_file():
+        pytest.skip("no DejaVu Sans on this machine")
+    out, glyphs = tmp_path / "p.png", tmp_path / "glyphs.png"
+    rc = main(["poster", "--models", str(control_models), "--title", "GRAND SALE", "--subtitle", "today",
+               "--style", "minimal", "--size", "256x320", "--steps", "1", "--seed", "1", "--glyphs", str(font),
+               "--glyph-image", str(glyphs), "--out", str(out), "--no-history"])
+    assert rc == 0, capsys.readouterr().err
+    found = read_png_metadata(out).request
+    assert found.controls[0].kind == "glyph" and '"GRAND SALE"' in found.prompt
+    assert found.extra["poster"]["headline"] == "GRAND SALE"
+    assert np.asarray(Image.open(glyphs))[..., 0].any()
+    # a font that cannot draw the title: one sentence naming the characters, nothing generated
+    rc = main(["poster", "--models", str(control_models), "--title", "新春", "--glyphs", str(font),
+               "--out", str(tmp_path / "q.png")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "新 春" in err and not (tmp_path / "q.png").exists()

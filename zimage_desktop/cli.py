@@ -61,10 +61,16 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--no-history", action="store_true", help="do not record the images in the history")
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
+    from .cli_control import add_control_arguments
+
+    add_control_arguments(gen)
 
     from . import cli_enhance
 
     cli_enhance.add_parser(sub, common)
+    from . import cli_poster
+
+    cli_poster.add_parser(sub, common)
 
     info = sub.add_parser("info", parents=[common], help="devices, memory, installed models and the memory plan")
     info.add_argument("--models", help="models folder to inspect")
@@ -96,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return run_gui(args)
         handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test,
-                   "models": cmd_models, "history": cmd_history, "enhance": cmd_enhance}[args.command]
+                   "models": cmd_models, "history": cmd_history, "enhance": cmd_enhance,
+                   "poster": _cmd_poster}[args.command]
         return handler(args)
     except UserFacingError as exc:
         print(f"error: {exc.render(_language(args))}", file=sys.stderr)
@@ -140,6 +147,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from .cli_control import controls_from_args
     from .engine.request import GenerationRequest
 
     paths = Paths.resolve(args.data_dir)
@@ -147,13 +155,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
     request = GenerationRequest.create(
         args.prompt, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
         count=args.count, transformer=args.transformer, profile=args.profile or settings.profile,
-        sampler=args.sampler, scheduler=args.scheduler,
+        sampler=args.sampler, scheduler=args.scheduler, controls=controls_from_args(args),
     )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
                              record_history=not args.no_history, enhance=args.enhance)
+
+
+def _cmd_poster(args: argparse.Namespace) -> int:
+    from .cli_poster import cmd_poster
+
+    return cmd_poster(args)
 
 
 # -- info ---------------------------------------------------------------------------------------
