@@ -305,3 +305,23 @@ def test_cli_poster_with_glyphs(control_models, tmp_path, data_dir, capsys):
                "--out", str(tmp_path / "q.png")])
     err = capsys.readouterr().err
     assert rc == 2 and "新 春" in err and not (tmp_path / "q.png").exists()
+
+
+# -- the models folder ---------------------------------------------------------------------------
+
+
+def test_comfyui_model_patches_are_adopted_and_offered_in_the_catalog(tmp_path):
+    from zimage_desktop.models.catalog import load_catalog
+    from zimage_desktop.models.store import comfyui_snippet, import_folder
+
+    comfy = tmp_path / "ComfyUI" / "models"
+    write_tiny_controlnet(comfy, "2.0", name="my-union-2.0.safetensors")
+    ours = tmp_path / "ours"
+    report = import_folder(comfy, ours)
+    assert any("controlnet" in str(v) for v in report.imported.values()), report
+    assert [f.version for f in find_controlnets(ours)] == ["2.0"]
+    assert "model_patches: model_patches" in comfyui_snippet(ours)
+    catalog = load_catalog()
+    offered = {cid: c for cid, c in catalog.components.items() if c.kind == "controlnet"}
+    assert {"controlnet-union-1.0", "controlnet-union-2.0", "controlnet-union-2.1"} <= set(offered)
+    assert all(c.optional and c.files[0].dest.startswith("model_patches/") for c in offered.values())
