@@ -325,3 +325,50 @@ def test_comfyui_model_patches_are_adopted_and_offered_in_the_catalog(tmp_path):
     offered = {cid: c for cid, c in catalog.components.items() if c.kind == "controlnet"}
     assert {"controlnet-union-1.0", "controlnet-union-2.0", "controlnet-union-2.1"} <= set(offered)
     assert all(c.optional and c.files[0].dest.startswith("model_patches/") for c in offered.values())
+
+
+# -- the ControlNet's memory placement ------------------------------------------------------------
+
+
+def _machine(vram_gib: float):
+    from zimage_desktop.engine.devices import GpuInfo, MachineInfo
+
+    gib = 1024**3
+    gpu = GpuInfo(0, "GPU", int(vram_gib * gib), int(vram_gib * gib), (8, 9), True)
+    return MachineInfo(gpus=(gpu,), total_ram=64 * gib, free_ram=60 * gib)
+
+
+@pytest.mark.parametrize("vram,form,expected", [(24, "Q8_0", "resident"), (16, "Q8_0", "fp8"),
+                                                (8, "Q4_K", "offload")])
+def test_controlnet_placement_per_profile(vram, form, expected):
+    from zimage_desktop.engine.control_plan import place_controlnet
+    from zimage_desktop.engine.planner import make_plan
+
+    plan = make_plan(_machine(vram), {form}, force_form=form)
+    placed = place_controlnet(plan, 6_700_000_000)
+    assert placed.where == expected, (plan.profile, plan.predicted_vram_gib, placed)
+    assert place_controlnet(make_plan(_machine(vram), {form}, "cpu"), 6_700_000_000).where == "resident"
+
+
+@pytest.mark.parametrize("where", ["offload", "fp8"])
+def test_streamed_and_fp8_controlnets_give_the_resident_hints(tmp_path, where):
+    import torch
+
+    from zimage_desktop.devkit.tiny import build_tiny_pipeline
+    from zimage_desktop.engine.controlnet import load_controlnet
+
+    file = identify(write_tiny_controlnet(tmp_path, "2.1"))
+    transformer = build_tiny_pipeline().transformer
+    cpu = torch.device("cpu")
+    torch.manual_seed(0)
+    x, context = [torch.randn(16, 1, 8, 8)], [torch.randn(33, 1, 8, 8)]
+    t, caption = torch.tensor([0.5]), [torch.randn(7, 32)]
+    with torch.inference_mode():
+        resident = load_controlnet(file, transformer, torch.float32, cpu)(x, t, caption, context)
+        other = load_controlnet(file, transformer, torch.float32, cpu, where)(x, t, caption, context)
+    assert resident.keys() == other.keys()
+    for key in resident:
+        if where == "offload":
+            assert torch.equal(resident[key], other[key])
+        else:  # fp8 storage rounds the weights: close, not equal
+            assert torch.allclose(resident[key], other[key], rtol=0.2, atol=0.05 * resident[key].abs().max().item())

@@ -31,9 +31,11 @@ log = logging.getLogger(__name__)
 StepHook = Callable[[int, torch.Tensor, ScheduledFlowScheduler], bool]  # False stops the loop
 
 
-def load_controlnet(file: ControlNetFile, transformer: Any, dtype: torch.dtype, device: torch.device):
+def load_controlnet(file: ControlNetFile, transformer: Any, dtype: torch.dtype, device: torch.device,
+                    where: str = "resident"):
     """A ZImageControlNetModel from a published single file, sharing the transformer's embedders
-    and refiners (``from_transformer``); its own weights on ``device``."""
+    and refiners (``from_transformer``); its own weights placed as ``where`` says
+    (engine/control_plan.py: "resident", "fp8" or "offload")."""
     from accelerate import init_empty_weights
     from diffusers import ZImageControlNetModel
     from diffusers.loaders.single_file_utils import convert_z_image_controlnet_checkpoint_to_diffusers
@@ -54,9 +56,16 @@ def load_controlnet(file: ControlNetFile, transformer: Any, dtype: torch.dtype, 
         raise ModelFilesError(msg("controlnet.mismatch", "{name} does not match the ControlNet Union {version} layout "
                                   "({missing} tensors missing, {unexpected} unexpected).", name=file.path.name,
                                   version=file.version, missing=len(missing), unexpected=len(unexpected)))
-    model.load_state_dict({k: v.to(device=device, dtype=dtype) for k, v in state.items()}, assign=True, strict=True)
+    here = device if where == "resident" else torch.device("cpu")
+    model.load_state_dict({k: v.to(device=here, dtype=dtype) for k, v in state.items()}, assign=True, strict=True)
     model.eval()
-    # After moving its own weights: the shared modules stay where the transformer's plan put them.
+    if where == "fp8":
+        model.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
+        model.to(device)
+    elif where == "offload":
+        model.enable_group_offload(onload_device=device, offload_device=torch.device("cpu"),
+                                   offload_type="block_level", num_blocks_per_group=1)
+    # After placing its own weights: the shared modules stay where the transformer's plan put them.
     return ZImageControlNetModel.from_transformer(model, transformer)
 
 

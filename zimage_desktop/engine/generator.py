@@ -374,8 +374,14 @@ class Generator:
         file = pick_controlnet(self.models_dir, inpaint)
         key = (file.path, file.path.stat().st_mtime_ns, id(self.pipe))
         if self._control_model is None or self._control_model[0] != key:
+            from .control_plan import place_controlnet
+
             self._control_model = None
-            model = load_controlnet(file, self.pipe.transformer, self.dtype, self.pipe._execution_device)
+            assert self.plan is not None
+            placement = place_controlnet(self.plan, file.path.stat().st_size)
+            log.info("ControlNet %s: %s", file.path.name, placement.explanation)
+            model = load_controlnet(file, self.pipe.transformer, self.dtype, self.pipe._execution_device,
+                                    placement.where)
             self._control_model = (key, file, model)
         return self._control_model[1], self._control_model[2]
 
