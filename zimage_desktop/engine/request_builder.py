@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, GenerationRequest, random_seed
+from .request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, ControlRef, GenerationRequest, random_seed
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,14 @@ class RequestBuilder:
 
     def new(self, prompt: str, *, width: int, height: int, steps: int = 8, seed: int | None = None,
             count: int = 1, sampler: str = DEFAULT_SAMPLER, scheduler: str = DEFAULT_SCHEDULER,
-            extra: dict[str, Any] | None = None, original_prompt: str = "") -> GenerationRequest:
+            extra: dict[str, Any] | None = None, original_prompt: str = "",
+            controls: tuple[ControlRef, ...] = ()) -> GenerationRequest:
         """A request for new images; ``seed`` None draws one. ``original_prompt``: the user's own
         words when ``prompt`` is the prompt enhancer's rewrite of them."""
         return GenerationRequest(prompt=prompt.strip(), width=width, height=height, steps=steps,
                                  seed=random_seed() if seed is None else seed, count=count,
                                  profile=self.profile, sampler=sampler, scheduler=scheduler,
-                                 extra=dict(extra or {}), original_prompt=original_prompt.strip())
+                                 extra=dict(extra or {}), original_prompt=original_prompt.strip(), controls=controls)
 
     def rerun(self, request: GenerationRequest, vary: bool = False) -> GenerationRequest:
         """The same image again (same seed and files), or with ``vary`` a new seed; on this

@@ -84,6 +84,8 @@ class MainWindow(QMainWindow):
         self.enhance_button.clicked.connect(self.enhancer.enhance)
         form.model_button.clicked.connect(self.open_model_manager)
         form.tokens.models_dir = lambda: self.settings.models_path(self.paths)
+        form.control.models_dir = lambda: self.settings.models_path(self.paths)
+        form.control.canvas_image = lambda: self.history.last_image
         self.generate_button = QPushButton()
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self._main_action)

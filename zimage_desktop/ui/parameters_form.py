@@ -70,6 +70,10 @@ class ParametersForm(QWidget):
         self.count_spin.setRange(1, MAX_COUNT)
         self.model_button = QPushButton()
         self.model_button.setObjectName("modelManagerButton")
+        from .control_panel import ControlPanel
+
+        self.control = ControlPanel()
+        self.control.size = lambda: (self.width_spin.value(), self.height_spin.value())
 
         size_row = QHBoxLayout()
         size_row.addWidget(self.width_spin)
@@ -95,6 +99,7 @@ class ParametersForm(QWidget):
         form.addRow(self.labels["sampler"], self.sampling)
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
+        form.addRow(self.control)
         form.addRow(self.model_button)
         # narrow sidebar: labels go above their fields instead of squeezing them
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -114,6 +119,7 @@ class ParametersForm(QWidget):
         self.enhance_button.setToolTip(self.tr(
             "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
         self.enhance_panel.retranslate()
+        self.control.retranslate()
         self.model_button.setText(self.tr("Models…"))
         self._update_count()
 
@@ -162,7 +168,8 @@ class ParametersForm(QWidget):
         sampler, scheduler = self.sampling.values()
         return dict(width=self.width_spin.value(), height=self.height_spin.value(), steps=self.steps_spin.value(),
                     seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
-                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler)
+                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler,
+                    controls=self.control.controls())
 
     def apply(self, request: GenerationRequest) -> None:
         """Fill the form from a past request (history, or a dropped PNG): one image, its seed."""
@@ -176,3 +183,4 @@ class ParametersForm(QWidget):
         self.seed_random.setChecked(False)
         self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)
+        self.control.apply(request)
