@@ -29,7 +29,7 @@ def test_control_section_previews_what_the_engine_gets_and_round_trips(qtbot, dr
 
     panel = ControlPanel()
     qtbot.addWidget(panel)
-    panel.size = lambda: (256, 256)
+    panel.output_size = lambda: (256, 256)
     assert panel.controls() == ()  # off until the user turns it on
     panel.setChecked(True)
     panel.kind.setCurrentIndex(panel.kind.findData("canny"))
@@ -64,8 +64,8 @@ def test_glyph_control_makes_a_glyph_image_and_names_missing_characters(qtbot, t
     spec = PosterSpec(headline="SALE", subtitle="today")
     assert glyphs.control(spec, 512, 640, tmp_path) == ()
     glyphs.enabled.setChecked(True)
-    glyphs.font.insertItem(0, LATIN.name, str(LATIN))
-    glyphs.font.setCurrentIndex(0)
+    glyphs.font_box.insertItem(0, LATIN.name, str(LATIN))
+    glyphs.font_box.setCurrentIndex(0)
     (control,) = glyphs.control(spec, 512, 640, tmp_path)
     stored = Path(control.image)
     assert control.kind == "glyph" and stored.parent == tmp_path / "history" / "inputs"

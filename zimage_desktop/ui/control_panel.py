@@ -37,7 +37,7 @@ class ControlPanel(QGroupBox):
         self.setCheckable(True)
         self.setChecked(False)
         self.canvas_image: Callable[[], QImage | None] = lambda: None  # the window's current picture
-        self.size: Callable[[], tuple[int, int]] = lambda: (1024, 1024)
+        self.output_size: Callable[[], tuple[int, int]] = lambda: (1024, 1024)
         self.models_dir: Callable[[], Path | None] = lambda: None
         self.kind = QComboBox()
         self.kind.setObjectName("controlKind")
@@ -148,7 +148,7 @@ class ControlPanel(QGroupBox):
         path = self.file.text().strip()
         if not self.isChecked() or not path:
             return
-        width, height = self.size()
+        width, height = self.output_size()
         try:
             prepared = prepare(self.kind.currentData(), open_source(path), width, height, self.models_dir())
         except UserFacingError as exc:

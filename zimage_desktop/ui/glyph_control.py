@@ -29,12 +29,12 @@ class GlyphControl(QWidget):
         super().__init__(parent)
         self.enabled = QCheckBox()
         self.enabled.setObjectName("posterGlyphCheck")
-        self.font = QComboBox()
-        self.font.setObjectName("posterGlyphFont")
-        self.font.setMinimumContentsLength(8)
-        self.font.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.font_box = QComboBox()
+        self.font_box.setObjectName("posterGlyphFont")
+        self.font_box.setMinimumContentsLength(8)
+        self.font_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         for family in cjk_families():
-            self.font.addItem(family, family)
+            self.font_box.addItem(family, family)
         self.pick = QPushButton()
         self.pick.setObjectName("posterGlyphFontFile")
         self.pick.clicked.connect(self._pick_file)
@@ -46,7 +46,7 @@ class GlyphControl(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.enabled)
-        row.addWidget(self.font, 1)
+        row.addWidget(self.font_box, 1)
         row.addWidget(self.pick)
         row.addWidget(self.strength)
         self.enabled.toggled.connect(self._sync)
@@ -61,18 +61,18 @@ class GlyphControl(QWidget):
         self.strength.setToolTip(self.tr("Strength of the glyph control"))
 
     def _sync(self) -> None:
-        for widget in (self.font, self.pick, self.strength):
+        for widget in (self.font_box, self.pick, self.strength):
             widget.setEnabled(self.enabled.isChecked())
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Font file"), "",
                                               self.tr("Fonts (*.ttf *.otf *.ttc *.otc)"))
         if path:
-            self.font.insertItem(0, Path(path).name, path)
-            self.font.setCurrentIndex(0)
+            self.font_box.insertItem(0, Path(path).name, path)
+            self.font_box.setCurrentIndex(0)
 
     def font_choice(self) -> str | None:
-        data = self.font.currentData()
+        data = self.font_box.currentData()
         return str(data) if data else None
 
     def control(self, spec: PosterSpec, width: int, height: int, data_dir: Path) -> tuple[ControlRef, ...]:

@@ -73,7 +73,7 @@ class ParametersForm(QWidget):
         from .control_panel import ControlPanel
 
         self.control = ControlPanel()
-        self.control.size = lambda: (self.width_spin.value(), self.height_spin.value())
+        self.control.output_size = lambda: (self.width_spin.value(), self.height_spin.value())
 
         size_row = QHBoxLayout()
         size_row.addWidget(self.width_spin)
