@@ -52,13 +52,15 @@ def build_tiny_controlnet(version: str, seed: int = 0, transformer: dict | None 
     return model.eval()
 
 
-def write_tiny_controlnet(models_dir: Path, version: str, seed: int = 0, name: str | None = None) -> Path:
-    """models_dir/model_patches/<published file name> for this version; returns its path."""
+def write_tiny_controlnet(models_dir: Path, version: str, seed: int = 0, name: str | None = None,
+                          transformer: dict | None = None) -> Path:
+    """models_dir/model_patches/<published file name> for this version; returns its path.
+    ``transformer`` overrides the tiny transformer's sizes (dim, n_heads) it must match."""
     from safetensors.torch import save_file
 
     folder = Path(models_dir) / "model_patches"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (name or FILE_NAMES[version])
-    state = build_tiny_controlnet(version, seed).state_dict()
+    state = build_tiny_controlnet(version, seed, transformer).state_dict()
     save_file({k: v.to(torch.bfloat16).contiguous() for k, v in state.items()}, path)
     return path

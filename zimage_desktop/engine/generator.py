@@ -262,7 +262,7 @@ class Generator:
                 # frames of the failed step (activations, the pipeline), so nothing could be freed.
                 self._out_of_memory(plan, msg("generator.stage_generating", "generating"))
             if image is not None and notes:
-                image = replace(image, notes=tuple(notes))
+                image = replace(image, notes=tuple(notes) + image.notes)
             return image
         return None
 
