@@ -56,7 +56,7 @@
     <name>ControlPanel</name>
     <message>
         <source>Control (ControlNet Union)</source>
-        <translation>控制（ControlNet Union）</translation>
+        <translation>控制（ControlNet）</translation>
     </message>
     <message>
         <source>Edges (canny)</source>
@@ -346,7 +346,7 @@
     </message>
     <message>
         <source>Draw the texts with this font as a control image, so the model draws these exact characters (needs the ControlNet Union add-on)</source>
-        <translation>用此字体把文字绘制成控制图，让模型画出完全相同的字形（需要 ControlNet Union 扩展模型）</translation>
+        <translation>用此字体把文字绘制成控制图，让模型画出完全相同的字形（需要 ControlNet 扩展模型）</translation>
     </message>
     <message>
         <source>Font file…</source>
