@@ -8,12 +8,18 @@ range that splits into KSamplerAdvanced segments), and with strength 0.
 
 Prints one line per graph and "ratio" = mean |controlled − strength 0| / 255 (0: no effect).
 Exit 0 only when every graph ran and the control changed ComfyUI's picture.
+
+ComfyUI's ``ZImage_Control`` (what ModelPatchLoader builds) has the real model's width as its
+defaults (dim 3840, 30 heads), like the four size facts the kit's ``--tiny`` patch changes; a
+``sitecustomize`` on the server's PYTHONPATH changes those defaults to the kit's (1152, 9 heads)
+and nothing that computes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -27,6 +33,38 @@ sys.path.insert(0, str(ROOT))
 KIT = ROOT.parent / "shared" / "peers" / "comfyui"
 if not KIT.is_dir():
     KIT = Path("/work/shared/peers/comfyui")
+
+
+SITECUSTOMIZE = '''
+import importlib.abc, importlib.util, sys
+
+
+class _TinyControl(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "comfy.ldm.lumina.controlnet":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            init = module.ZImage_Control.__init__
+
+            def tiny(self, *args, **kwargs):
+                kwargs.setdefault("dim", 1152)
+                kwargs.setdefault("n_heads", 9)
+                kwargs.setdefault("n_kv_heads", 9)
+                init(self, *args, **kwargs)
+
+            module.ZImage_Control.__init__ = tiny
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _TinyControl())
+'''
 
 
 def free_port() -> int:
@@ -91,10 +129,15 @@ def main() -> int:
         prepared = prepare("canny", source, args.size, args.size).image
         (work / "input").mkdir(parents=True, exist_ok=True)
         prepared.save(work / "input" / "control.png")
+        hook = tmp_path / "hook"
+        hook.mkdir()
+        (hook / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        env = dict(os.environ, PYTHONPATH=str(hook))
         port = free_port()
         server = subprocess.Popen([args.comfy_python, str(KIT / "start_server.py"), "--port", str(port), "--models",
                                    str(models), "--workdir", str(work), "--tiny", "--ready-file", str(tmp_path / "url"),
-                                   "--timeout", "240"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                   "--timeout", "240"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  env=env)
         try:
             deadline = time.monotonic() + 240
             while not (tmp_path / "url").is_file():
