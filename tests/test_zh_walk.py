@@ -33,6 +33,8 @@ ALLOWED = {
     "safetensors", "zimage-desktop", "ae", "ok", "q8_0", "q6_k", "q4_k", "q3_k", "k-quant", "ui", "llama.cpp",
     "z-image-turbo", "diffusers", "lora", "loras",  # the LoRA folder's name, as in ComfyUI
     "res", "multistep", "simple",  # ComfyUI's sampler and schedule names, as users meet them there
+    "controlnet", "canny", "z-image-turbo-fun-controlnet-union",  # the control add-on and the edge detector
+    "noto", "sans", "serif", "mono",  # the system's CJK font families (glyph control), names as installed
 }
 PROMPT = "一只红猫 a red cat"  # what the user typed: their words may be English
 

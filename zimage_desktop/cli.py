@@ -63,12 +63,18 @@ def build_parser() -> ArgumentParser:
                      help="apply the LoRA loras/NAME.safetensors (strength -2…2, default 1); repeatable")
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
+    from .cli_control import add_control_arguments
+
+    add_control_arguments(gen)
 
     from . import cli_edit, cli_enhance
 
     cli_edit.add_edit_options(gen)
     cli_edit.add_upscale_parser(sub, common)
     cli_enhance.add_parser(sub, common)
+    from . import cli_poster
+
+    cli_poster.add_parser(sub, common)
 
     info = sub.add_parser("info", parents=[common], help="devices, memory, installed models and the memory plan")
     info.add_argument("--models", help="models folder to inspect")
@@ -104,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_gui(args)
         handler = {"generate": cmd_generate, "info": cmd_info, "self-test": cmd_self_test,
                    "models": cmd_models, "history": cmd_history, "enhance": cmd_enhance,
-                   "upscale": cmd_upscale}[args.command]
+                   "upscale": cmd_upscale, "poster": _cmd_poster}[args.command]
         return handler(args)
     except UserFacingError as exc:
         print(f"error: {exc.render(_language(args))}", file=sys.stderr)
@@ -155,19 +161,21 @@ def cmd_upscale(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from .cli_edit import edit_request
+    from .cli_control import controls_from_args
     from .engine.request import GenerationRequest
     from .engine.request_builder import RequestBuilder
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
     common = dict(seed=args.seed, steps=args.steps, count=args.count, transformer=_typed_transformer(args.transformer),
-                  sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora))
+                  sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora),
+                  controls=controls_from_args(args))
     request = edit_request(args, RequestBuilder(args.profile or settings.profile), common)
     if request is None:
         request = GenerationRequest.create(
             args.prompt, seed=args.seed, width=args.width or 1024, height=args.height or 1024, steps=args.steps,
             count=args.count, transformer=_typed_transformer(args.transformer), profile=args.profile or settings.profile,
-            sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora),
+            sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora), controls=controls_from_args(args),
         )
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)
@@ -182,6 +190,12 @@ def _typed_transformer(name: str | None) -> str | None:
     if name and not Path(name).expanduser().is_absolute() and Path(name).is_file():
         return str(Path(name).resolve())
     return name
+
+
+def _cmd_poster(args: argparse.Namespace) -> int:
+    from .cli_poster import cmd_poster
+
+    return cmd_poster(args)
 
 
 # -- info ---------------------------------------------------------------------------------------

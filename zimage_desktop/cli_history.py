@@ -185,7 +185,10 @@ def _rerun(args, paths: Paths, store, record) -> int:
     from .cli_generate import generate_to_files, output_paths
 
     settings = Settings.load(paths)
+    from .history.control_inputs import restore_control_inputs
+
     request = record.request if args.seed is None else record.request.for_seed(args.seed)
+    request = restore_control_inputs(request, paths)  # the stored copy when the user's file is gone
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)
     print(f"re-running image {record.id} (seed {request.seed})", file=sys.stderr)

@@ -116,6 +116,9 @@ class Generator:
         self.tile_pixels: int | None = None
         self.lora_patcher: LoraPatcher | None = None
         self.lora_gib = 0.0  # the current request's LoRA files, counted by the planner
+        self._control_model: tuple | None = None  # (file key, ControlNetFile, model)
+        self._control_notes: list[str] = []
+        self._control_run: tuple = ()  # (preprocessed image, ControlNetFile) of the last controlled image
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -202,6 +205,7 @@ class Generator:
         self.pipe = self.model_set = self.prompts = self.plan = self.lora_patcher = None
         self._model_info = None
         self.edit_pipes = {}
+        self._control_model = None
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -331,29 +335,35 @@ class Generator:
         arch = self.model_set.architecture
         device = pipe._execution_device
         started = time.perf_counter()
+        self._control_notes = []
         # A1111's <lora:name:0.8> tags are instructions, not words the model should read.
         embeds = self.prompts.encode(prompt_tags(req.prompt)[0]).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
         assert self.plan is not None
         tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)
         total = steps_run(req.steps, req.strength) * passes(req, tile_pixels) if req.is_edit else req.steps
-        state: dict = {"bad_step": 0, "offset": 0}
+        state: dict = {"bad_step": 0, "offset": 0, "stopped": False}
 
-        def on_step_end(pipeline, i: int, t, kwargs: dict) -> dict:
-            current = kwargs["latents"]
+        def step_done(i: int, current: torch.Tensor, scheduler) -> bool:
+            """Previews, cancel and the overflow check after step i; False stops the loop."""
             if not all_finite(current):
                 state["bad_step"] = i + 1
-                pipeline._interrupt = True
-                return {}
+                return False
             if on_step is not None:
                 preview = None
                 if self.previews:
-                    preview = self._previewer.to_rgb(pipeline.scheduler.denoised)
+                    preview = self._previewer.to_rgb(scheduler.denoised)
                 elapsed = time.perf_counter() - encoded
                 done = state["offset"] + i + 1  # steps of earlier passes (upscale tiles) count too
                 eta = elapsed / done * (total - done)
                 on_step(StepEvent(index, count, done, total, req.seed, elapsed, eta, preview))
             if cancelled():
+                state["stopped"] = True
+                return False
+            return True
+
+        def on_step_end(pipeline, i: int, t, kwargs: dict) -> dict:
+            if not step_done(i, kwargs["latents"], pipeline.scheduler):
                 pipeline._interrupt = True  # the pipeline skips the remaining steps
             return {}
 
@@ -370,22 +380,26 @@ class Generator:
             return GeneratedImage(request=req, image=picture, timings=timings, model=model, notes=tuple(notes))
         latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
-        # ComfyUI's schedule and sampler (engine/sampling.py) in the pipeline's unchanged loop.
-        with sampler_installed(pipe, req.sampler):
-            out = pipe(
-                prompt_embeds=[embeds],
-                height=req.height,
-                width=req.width,
-                sigmas=sigmas,
-                guidance_scale=arch.guidance_scale,
-                latents=latents,
-                output_type="latent",
-                callback_on_step_end=on_step_end,
-                callback_on_step_end_tensor_inputs=["latents"],
-            ).images
+        if req.controls:
+            out = self._denoise_controlled(req, embeds, latents, sigmas, step_done)
+        else:
+            # ComfyUI's schedule and sampler (engine/sampling.py) in the pipeline's unchanged loop.
+            with sampler_installed(pipe, req.sampler):
+                out = pipe(
+                    prompt_embeds=[embeds],
+                    height=req.height,
+                    width=req.width,
+                    sigmas=sigmas,
+                    guidance_scale=arch.guidance_scale,
+                    latents=latents,
+                    output_type="latent",
+                    callback_on_step_end=on_step_end,
+                    callback_on_step_end_tensor_inputs=["latents"],
+                ).images
+            state["stopped"] = state["stopped"] or bool(pipe.interrupt and not state["bad_step"])
         if state["bad_step"]:
             raise _NonFinite(state["bad_step"])
-        if pipe.interrupt:
+        if state["stopped"]:
             return None
         denoised = time.perf_counter()
         image = self._decode(out)
@@ -403,7 +417,57 @@ class Generator:
         # whole image to finish.
         model = {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
                                                  "transformer_form": plan.transformer_form}}
-        return GeneratedImage(request=req, image=image, timings=timings, model=model)
+        if not req.controls:
+            return GeneratedImage(request=req, image=image, timings=timings, model=model)
+        prepared, file = self._control_run
+        model = dict(model, controls=[{"name": file.path.name, "version": file.version,
+                                       "sha256": self.hash_cache.sha256(file.path)}])
+        return GeneratedImage(request=req, image=image, timings=timings, model=model,
+                              notes=tuple(self._control_notes), control_images=(prepared,))
+
+    def _denoise_controlled(self, req: GenerationRequest, embeds: torch.Tensor, latents: torch.Tensor,
+                            sigmas: list[float], step_done) -> torch.Tensor:
+        """The ControlNet Union loop (engine/controlnet.py) for the request's one control input."""
+        from . import controlnet as cn
+
+        assert self.pipe is not None and self.dtype is not None
+        control = req.controls[0]
+        file, model = self._controlnet()
+        prepared = self.control_image(control, req.width, req.height)
+        self._control_notes = [prepared.note] if prepared.note else []
+        self._control_run = (prepared.image, file)
+        context = cn.control_context(self.pipe, file, prepared.image)
+        return cn.denoise(self.pipe, model, embeds, latents, sigmas, req.sampler, context, control.strength,
+                          cn.active_steps(req.steps, control.start, control.end), step_done)
+
+    def control_image(self, control, width: int, height: int):
+        """The preprocessed control image of a ControlRef (also for the window's preview)."""
+        from .control_images import open_source, prepare
+
+        if control.image is None:
+            raise BadInputError(msg("generator.control_no_image", "The {kind} control has no image file.",
+                                    kind=control.kind))
+        return prepare(control.kind, open_source(control.image), width, height, self.models_dir)
+
+    def _controlnet(self, inpaint: bool = False):
+        """The installed ControlNet Union, loaded once per pipeline (and again when the file changes)."""
+        from .controlnet import load_controlnet
+        from .controlnet_files import pick_controlnet
+
+        assert self.pipe is not None and self.dtype is not None
+        file = pick_controlnet(self.models_dir, inpaint)
+        key = (file.path, file.path.stat().st_mtime_ns, id(self.pipe))
+        if self._control_model is None or self._control_model[0] != key:
+            from .control_plan import place_controlnet
+
+            self._control_model = None
+            assert self.plan is not None
+            placement = place_controlnet(self.plan, file.path.stat().st_size)
+            log.info("ControlNet %s: %s", file.path.name, placement.explanation)
+            model = load_controlnet(file, self.pipe.transformer, self.dtype, self.pipe._execution_device,
+                                    placement.where)
+            self._control_model = (key, file, model)
+        return self._control_model[1], self._control_model[2]
 
     def _decode(self, latents: torch.Tensor):
         """Exactly the pipeline's own decode, done by us so a cancelled run skips it."""

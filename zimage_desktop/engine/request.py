@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import PurePath
@@ -39,6 +40,10 @@ REQUEST_SCHEMA = 3
 # LoRA strengths as A1111 and ComfyUI users set them; more than this many at once is a mistake.
 LORA_STRENGTH_LIMIT = 2.0
 MAX_LORAS = 16
+# ControlNet Union inputs (engine/controlnet.py): how a control image is made from the user's file.
+CONTROL_KINDS = ("canny", "grey", "depth", "scribble", "glyph")
+MAX_CONTROL_STRENGTH = 2.0
+MAX_CONTROLS = 1  # the Union file takes one control image per run (ComfyUI chains one patch per node)
 
 
 def snap_size(value: int) -> int:
@@ -70,6 +75,54 @@ class LoraRef:
             return cls(value["name"], float(strength) if _is_number(strength) else strength, value.get("sha256_10"))
         raise BadInputError(msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a "
                                 "strength."))
+
+
+@dataclass(frozen=True)
+class ControlRef:
+    """One control input: ``kind`` says how ``image`` (a path, preprocessed at run time) becomes the
+    control image; ``image_sha256`` names the file's content once saved (history keeps it by hash).
+    ``start``/``end`` are the fractions of the steps during which the control acts."""
+
+    kind: str
+    image: str | None = None
+    image_sha256: str | None = None
+    strength: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ControlRef":
+        if isinstance(data, ControlRef):
+            return data
+        if not isinstance(data, dict):
+            raise BadInputError(msg("request.control_not_object", "A saved control input is not a JSON object."))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        if self.kind not in CONTROL_KINDS:
+            out.append(msg("request.control_kind_unknown", "The control kind {kind!r} is not known; choose one of "
+                           "{names}.", kind=self.kind, names=", ".join(CONTROL_KINDS)))
+        if self.image is not None and (not isinstance(self.image, str) or not self.image):
+            out.append(msg("request.control_image_name", "The control image must be a file name."))
+        if self.image is None and not self.image_sha256:
+            out.append(msg("request.control_image_missing", "The {kind} control has no image.", kind=self.kind))
+        if self.image_sha256 is not None and (
+                not isinstance(self.image_sha256, str) or len(self.image_sha256) != 64
+                or any(c not in "0123456789abcdef" for c in self.image_sha256)):
+            out.append(msg("request.control_sha_invalid", "The control image's sha256 must be 64 hex digits."))
+        numbers = (self.strength, self.start, self.end)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
+            out.append(msg("request.control_numbers", "The control's strength, start and end must be numbers."))
+            return out
+        if not 0.0 <= self.strength <= MAX_CONTROL_STRENGTH:
+            out.append(msg("request.control_strength_range", "The control strength {strength} is outside 0 to {limit}.",
+                           strength=self.strength, limit=MAX_CONTROL_STRENGTH))
+        if not 0.0 <= self.start < self.end <= 1.0:
+            out.append(msg("request.control_range", "The control must start before it ends, both between 0 and 1 "
+                           "(fractions of the steps); got {start} to {end}.", start=self.start, end=self.end))
+        return out
 
 
 @dataclass(frozen=True)
@@ -113,6 +166,8 @@ class GenerationRequest:
     source_entry: int | None = None  # lineage: the history id the source came from, if any
     # LoRAs applied to the transformer, in order (engine/loras.py).
     loras: tuple[LoraRef, ...] = ()
+    # ControlNet Union inputs (empty: no control; old requests load without them).
+    controls: tuple[ControlRef, ...] = ()
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -180,6 +235,11 @@ class GenerationRequest:
                 raise BadInputError(msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a "
                                         "strength."))
             values["loras"] = tuple(LoraRef.from_value(v) for v in values["loras"])
+            values["transformer"] = PurePath(values["transformer"].replace("\\", "/")).name or None
+        controls = values.get("controls", ())
+        if not isinstance(controls, (list, tuple)):
+            raise BadInputError(msg("request.controls_not_list", "The saved request's controls are not a list."))
+        values["controls"] = tuple(ControlRef.from_dict(c) for c in controls)
         return cls(**values)
 
     @classmethod
@@ -270,6 +330,18 @@ def validate(req: GenerationRequest) -> list[str]:
         problems.append(msg("request.transformer_file_name_must", "The transformer file name must be a non-empty text."))
     if not isinstance(req.profile, str) or not req.profile:
         problems.append(msg("request.memory_profile_must_name", "The memory profile must be a name such as 'auto'."))
+    if not isinstance(req.controls, tuple) or not all(isinstance(c, ControlRef) for c in req.controls):
+        problems.append(msg("request.controls_type", "The request's controls must be control inputs."))
+    else:
+        if len(req.controls) > MAX_CONTROLS:
+            problems.append(msg("request.controls_too_many", "At most {n} control image can be used at once.",
+                                n=MAX_CONTROLS))
+        for control in req.controls:
+            problems.extend(control.problems())
+        if req.controls and getattr(req, "mode", "txt2img") != "txt2img":
+            # The edit modes run diffusers' img2img/inpaint loops, which take no control hints yet.
+            problems.append(msg("request.controls_edit_modes", "A control image works with text to image only, not "
+                                "with editing; remove the control or start from text."))
     if not isinstance(req.extra, dict):
         problems.append(msg("request.request_s_extra_fields", "The request's extra fields must be a JSON object."))
     problems.extend(validate_edit(req))
@@ -329,6 +401,8 @@ class GeneratedImage:
     timings: dict[str, float]
     model: dict[str, Any]
     notes: tuple[str, ...] = ()  # e.g. a retry in float32 after an overflow
+    # The preprocessed control image of each of request.controls (PIL), kept with the history.
+    control_images: tuple[Any, ...] = ()
 
     @property
     def seed(self) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, GenerationRequest, LoraRef, random_seed
+from .request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, ControlRef, GenerationRequest, LoraRef, random_seed
 
 # diffusers' default for image-to-image; inpaint and outpaint redraw their area from noise.
 IMG2IMG_STRENGTH = 0.6
@@ -33,7 +33,8 @@ class RequestBuilder:
     def new(self, prompt: str, *, width: int, height: int, steps: int = 8, seed: int | None = None,
             count: int = 1, sampler: str = DEFAULT_SAMPLER, scheduler: str = DEFAULT_SCHEDULER,
             extra: dict[str, Any] | None = None, original_prompt: str = "",
-            loras: tuple[LoraRef, ...] = (), **edit: Any) -> GenerationRequest:
+            loras: tuple[LoraRef, ...] = (), controls: tuple[ControlRef, ...] = (),
+            **edit: Any) -> GenerationRequest:
         """A request for new images; ``seed`` None draws one. ``original_prompt``: the user's own
         words when ``prompt`` is the prompt enhancer's rewrite of them. ``edit``: the editing
         fields (mode, source, strength …) as the methods below fill them."""
@@ -41,7 +42,7 @@ class RequestBuilder:
                                  seed=random_seed() if seed is None else seed, count=count,
                                  profile=self.profile, sampler=sampler, scheduler=scheduler,
                                  extra=dict(extra or {}), original_prompt=original_prompt.strip(),
-                                 loras=tuple(loras), **edit)
+                                 loras=tuple(loras), controls=controls, **edit)
 
     def rerun(self, request: GenerationRequest, vary: bool = False) -> GenerationRequest:
         """The same image again (same seed and files), or with ``vary`` a new seed; on this

@@ -61,7 +61,6 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
     loras, model_source = _lora_chain(request)
     gguf_unet = files["transformer"].endswith(".gguf")
     gguf_clip = files["text_encoder"].endswith(".gguf")
-    scheduler = "simple"  # ComfyUI has no "diffusers" schedule; equal to simple when steps divide 1000
     return [
         (16, "UnetLoaderGGUF" if gguf_unet else "UNETLoader",
          [files["transformer"]] if gguf_unet else [files["transformer"], "default"], {}, [("MODEL", "MODEL")]),
@@ -73,16 +72,67 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
         (6, "CLIPTextEncode", [prompt_tags(request.prompt)[0]], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
         (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
         *latent_nodes(request),
-        (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], 1, request.sampler, scheduler,
-                         ksampler_steps(request)[1]],
-         {"model": (model_source, 0, "MODEL"), "positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING"),
-          "latent_image": (13, 0, "LATENT")}, [("LATENT", "LATENT")]),
-        (8, "VAEDecode", [], {"samples": (3, 0, "LATENT"), "vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")]),
+        *_sampling(request, model, model_source),
         (9, "SaveImage", [SAVE_PREFIX], {"images": (8, 0, "IMAGE")}, []),
     ]
 
 
-# Widget names in ComfyUI's order (None: KSampler's "control after generate", UI only).
+CONTROLNET_FILE = "Z-Image-Turbo-Fun-Controlnet-Union-2.1.safetensors"
+
+
+def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: int = 16) -> list[_NodeSpec]:
+    """KSampler on the model, or — with a control — on ZImageFunControlnet's patched model
+    (ModelPatchLoader + LoadImage of the preprocessed control image). A control over part of the
+    steps splits the sampling into KSamplerAdvanced segments, the patched model for its steps."""
+    scheduler = "simple"  # ComfyUI has no "diffusers" schedule; equal to simple when steps divide 1000
+    conditioning = {"positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING")}
+    decode: _NodeSpec = (8, "VAEDecode", [], {"vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")])
+    if not request.controls:
+        return [
+            (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], 1, request.sampler, scheduler,
+                             ksampler_steps(request)[1]],
+             {"model": (model_source, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
+             [("LATENT", "LATENT")]),
+            _with_samples(decode, 3),
+        ]
+    control = request.controls[0]
+    known = model.get("controls")
+    info = known[0] if isinstance(known, list) and known and isinstance(known[0], dict) else {}
+    image_name = str(info.get("prepared") or (f"{control.image_sha256}.png" if control.image_sha256 else "control.png"))
+    nodes: list[_NodeSpec] = [
+        (20, "ModelPatchLoader", [str(info.get("name") or CONTROLNET_FILE)], {}, [("MODEL_PATCH", "MODEL_PATCH")]),
+        (21, "LoadImage", [image_name, "image"], {}, [("IMAGE", "IMAGE"), ("MASK", "MASK")]),
+        (22, "ZImageFunControlnet", [control.strength],
+         {"model": (model_source, 0, "MODEL"), "model_patch": (20, 0, "MODEL_PATCH"), "vae": (17, 0, "VAE"),
+          "image": (21, 0, "IMAGE")}, [("MODEL", "MODEL")]),
+    ]
+    first, last = round(control.start * request.steps), round(control.end * request.steps)
+    if (first, last) == (0, request.steps):
+        nodes.append((3, "KSampler", [request.seed, "fixed", request.steps, 1, request.sampler, scheduler, 1],
+                      {"model": (22, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
+                      [("LATENT", "LATENT")]))
+        return nodes + [_with_samples(decode, 3)]
+    segments = [(a, b, m) for a, b, m in ((0, first, model_source), (first, last, 22), (last, request.steps, model_source)) if b > a]
+    previous: tuple[int, int, str] = (13, 0, "LATENT")
+    node_id = 3
+    for number, (a, b, source) in enumerate(segments):
+        node_id = 3 if number == 0 else 22 + number
+        final = number == len(segments) - 1
+        nodes.append((node_id, "KSamplerAdvanced",
+                      ["enable" if number == 0 else "disable", request.seed, "fixed", request.steps, 1, request.sampler,
+                       scheduler, a, b, "disable" if final else "enable"],
+                      {"model": (source, 0, "MODEL"), **conditioning, "latent_image": previous},
+                      [("LATENT", "LATENT")]))
+        previous = (node_id, 0, "LATENT")
+    return nodes + [_with_samples(decode, node_id)]
+
+
+def _with_samples(decode: _NodeSpec, source: int) -> _NodeSpec:
+    node_id, cls, values, links, outputs = decode
+    return node_id, cls, values, {"samples": (source, 0, "LATENT"), **links}, outputs
+
+
+# Widget names in ComfyUI's order (None: UI-only widgets: KSampler's "control after generate", LoadImage's upload).
 _WIDGET_NAMES: dict[str, tuple[str | None, ...]] = {
     "UNETLoader": ("unet_name", "weight_dtype"), "UnetLoaderGGUF": ("unet_name",),
     "CLIPLoader": ("clip_name", "type", "device"), "CLIPLoaderGGUF": ("clip_name", "type"),
@@ -90,6 +140,9 @@ _WIDGET_NAMES: dict[str, tuple[str | None, ...]] = {
     "EmptySD3LatentImage": ("width", "height", "batch_size"),
     "KSampler": ("seed", None, "steps", "cfg", "sampler_name", "scheduler", "denoise"),
     "VAEDecode": (), "SaveImage": ("filename_prefix",), "LoraLoaderModelOnly": ("lora_name", "strength_model"),
+    "ModelPatchLoader": ("name",), "LoadImage": ("image", None), "ZImageFunControlnet": ("strength",),
+    "KSamplerAdvanced": ("add_noise", "noise_seed", None, "steps", "cfg", "sampler_name", "scheduler",
+                         "start_at_step", "end_at_step", "return_with_leftover_noise"),
 }
 
 
@@ -117,7 +170,8 @@ def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any
             incoming.setdefault(node_id, {})[name] = link_id
     nodes = []
     for order, (node_id, cls, values, inputs, outputs) in enumerate(specs):
-        column = {16: 0, 18: 0, 17: 0, 10: 0, 14: 1, 11: 1, 6: 1, 7: 1, 13: 1, 3: 2, 8: 3, 9: 4}.get(node_id, 1)
+        column = {16: 0, 18: 0, 17: 0, 10: 0, 20: 0, 14: 1, 11: 1, 21: 1, 6: 1, 7: 1, 13: 1, 22: 2, 3: 2, 23: 3, 24: 3,
+                  8: 4, 9: 5}.get(node_id, 1)
         row = order % 3 if node_id < LORA_NODE_ID else 3 + node_id - LORA_NODE_ID  # LoRAs below the prompts
         nodes.append({
             "id": node_id, "type": cls, "pos": [60 + 420 * column, 80 + 200 * row], "size": [380, 160],

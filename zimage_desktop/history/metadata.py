@@ -75,8 +75,23 @@ def a1111_parameters(request: GenerationRequest, model: dict[str, Any]) -> str:
         hashes = ", ".join(f"{ref.name}: {ref.sha256_10}" for ref in request.loras if ref.sha256_10)
         if hashes:
             fields.append(f"Lora hashes: {json.dumps(hashes, ensure_ascii=False)}")
+    fields.extend(_a1111_controls(request, model))
     fields.append(f"Version: zimage-desktop {__version__}")
     return f"{prompt}\n" + ", ".join(fields)
+
+
+def _a1111_controls(request: GenerationRequest, model: dict[str, Any]) -> list[str]:
+    """A1111's ControlNet extension's fields: ``ControlNet 0: "Module: canny, Model: …, Weight: …"``."""
+    known = model.get("controls")
+    known = known if isinstance(known, list) else []
+    out = []
+    for i, control in enumerate(request.controls):
+        info = known[i] if i < len(known) and isinstance(known[i], dict) else {}
+        name = str(info.get("name") or "Z-Image-Turbo-Fun-Controlnet-Union")
+        out.append(f"ControlNet {i}: " + json.dumps(
+            f"Module: {control.kind}, Model: {name}, Weight: {control.strength:g}, "
+            f"Guidance Start: {control.start:g}, Guidance End: {control.end:g}", ensure_ascii=False))
+    return out
 
 
 def _a1111_value(value: str) -> str:

@@ -13,6 +13,7 @@ from ..errors import UserFacingError
 from ..messages import clause, joined, msg
 from ..errors_os import describe_os_error
 from ..fsutil import write_exclusive
+from .control_inputs import keep_control_inputs
 from .metadata import build_pnginfo
 from .store import THUMB_SIZE, HistoryStore
 
@@ -78,6 +79,7 @@ def save_generated(image: GeneratedImage, paths: Paths, store: HistoryStore | No
     image without a row (found by ``history check``), never a row without its image. Each image
     gets a file of its own: an existing file is never replaced."""
     wanted = Path(target) if target is not None else default_image_path(paths, image.seed)
+    image = keep_control_inputs(image, paths)
     path, problem = write_image_file(image, wanted, paths)
     thumb = None
     history_id = None

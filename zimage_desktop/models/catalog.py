@@ -18,7 +18,7 @@ from ..errors import BadInputError
 from ..messages import msg
 
 SOURCE_KINDS = ("hf", "modelscope")
-ALLOWED_ROOTS = ("diffusion_models", "text_encoders", "vae", "configs", "vae_approx")
+ALLOWED_ROOTS = ("diffusion_models", "text_encoders", "vae", "configs", "vae_approx", "model_patches", "depth")
 
 
 @dataclass(frozen=True)

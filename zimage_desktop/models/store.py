@@ -19,7 +19,8 @@ from .catalog import Catalog, Component
 from .hashing import HashCache
 
 EXTRA_PATHS_FILE = mf.EXTRA_PATHS_FILE
-KIND_FOLDER = {"transformer": "diffusion_models", "text_encoder": "text_encoders", "vae": "vae"}
+KIND_FOLDER = {"transformer": "diffusion_models", "text_encoder": "text_encoders", "vae": "vae",
+               "controlnet": "model_patches"}
 IMPORT_MODES = ("hardlink", "symlink", "reference")
 COMFY_SECTION = "zimage_desktop"
 
@@ -82,11 +83,16 @@ def scan(models_dir: Path, catalog: Catalog, hash_cache: HashCache, verify: bool
 
 
 def recognise(path: Path) -> str | None:
-    """"transformer", "text_encoder" or "vae" for a Z-Image file, judged by its tensors; else None."""
+    """"transformer", "text_encoder", "vae" or "controlnet" (ControlNet Union) for a Z-Image file,
+    judged by its tensors; else None."""
+    from ..engine.controlnet_files import is_controlnet
+
     try:
         index = mf.read_index(path)
     except ModelFilesError:
         return None
+    if is_controlnet(index):
+        return "controlnet"
     config_dir = mf.shipped_config_dir()
     try:
         if mf.classify_transformer(index, lambda arch: mf.component_config(None, "transformer", arch.id), path.name):
@@ -247,7 +253,8 @@ def comfyui_snippet(models_dir: Path) -> str:
     """The section that lets ComfyUI see our models folder."""
     base = Path(models_dir).expanduser().resolve().as_posix()
     return (f"{COMFY_SECTION}:\n    base_path: {json.dumps(base)}\n    diffusion_models: diffusion_models\n"
-            "    unet: diffusion_models\n    text_encoders: text_encoders\n    clip: text_encoders\n    vae: vae\n")
+            "    unet: diffusion_models\n    text_encoders: text_encoders\n    clip: text_encoders\n    vae: vae\n"
+            "    model_patches: model_patches\n")
 
 
 def write_comfyui_config(comfy_root: Path, models_dir: Path) -> Path:

@@ -108,6 +108,7 @@ class HistoryActions(QObject):
             from ..poster.compose import PosterSpec
 
             self.window.poster.set_spec(PosterSpec.from_dict(poster), prompt=record.request.prompt)
+            self.window.poster.glyphs.apply(record.request.controls)
             self.window.mode_tabs.setCurrentIndex(1)
         self.next_parent_id = record.id
 

@@ -86,6 +86,8 @@ class MainWindow(QMainWindow):
         form.tokens.models_dir = lambda: self.settings.models_path(self.paths)
         form.loras.models_dir = form.tokens.models_dir
         form.loras.refresh()
+        form.control.models_dir = lambda: self.settings.models_path(self.paths)
+        form.control.canvas_image = lambda: self.history.last_image
         self.generate_button = QPushButton()
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self._main_action)

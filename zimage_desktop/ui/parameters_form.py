@@ -74,6 +74,10 @@ class ParametersForm(QWidget):
         self.loras = LoraPanel()
         self.loras.setObjectName("loraPanel")
         self.loras.insert_text.connect(self._insert_word)
+        from .control_panel import ControlPanel
+
+        self.control = ControlPanel()
+        self.control.output_size = lambda: (self.width_spin.value(), self.height_spin.value())
 
         size_row = QHBoxLayout()
         size_row.addWidget(self.width_spin)
@@ -101,6 +105,7 @@ class ParametersForm(QWidget):
         form.addRow(self.labels["count"], self.count_spin)
         form.addRow(self.labels["loras"])
         form.addRow(self.loras)
+        form.addRow(self.control)
         form.addRow(self.model_button)
         # narrow sidebar: labels go above their fields instead of squeezing them
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -122,6 +127,7 @@ class ParametersForm(QWidget):
             "Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)"))
         self.enhance_panel.retranslate()
         self.loras.retranslate()
+        self.control.retranslate()
         self.model_button.setText(self.tr("Models…"))
         self._update_count()
 
@@ -170,7 +176,8 @@ class ParametersForm(QWidget):
         sampler, scheduler = self.sampling.values()
         return dict(width=self.width_spin.value(), height=self.height_spin.value(), steps=self.steps_spin.value(),
                     seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
-                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler, loras=self.loras.values())
+                    count=self.count_spin.value(), sampler=sampler, scheduler=scheduler, loras=self.loras.values(),
+                    controls=self.control.controls())
 
     def apply(self, request: GenerationRequest) -> None:
         """Fill the form from a past request (history, or a dropped PNG): one image, its seed."""
@@ -184,6 +191,7 @@ class ParametersForm(QWidget):
         self.seed_random.setChecked(False)
         self.seed_spin.setValue(request.seed)
         self.count_spin.setValue(1)
+        self.control.apply(request)
         self.loras.apply(request.loras)
 
     def _insert_word(self, word: str) -> None:

@@ -92,6 +92,9 @@ class PosterPanel(QWidget):
         self.warnings.setObjectName("posterWarnings")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(WARNING_STYLE)
+        from .glyph_control import GlyphControl
+
+        self.glyphs = GlyphControl()
         self.variants = QSpinBox()
         self.variants.setObjectName("posterVariantsSpin")
         self.variants.setRange(1, 16)
@@ -122,6 +125,7 @@ class PosterPanel(QWidget):
         form.addRow(self.prompt)
         form.addRow(self.token_count)
         form.addRow(self.warnings)
+        form.addRow(self.glyphs)
         form.addRow(gen_row)
         for widget in (self.headline, self.subtitle, self.cta, self.small_print, self.colours):
             widget.textChanged.connect(lambda _: self.update_prompt())
@@ -152,6 +156,7 @@ class PosterPanel(QWidget):
 
     def retranslate(self) -> None:
         zh = self.language.startswith("zh")
+        self.glyphs.retranslate()
         for key, text in (("template", self.tr("Template")), ("format", self.tr("Format")), ("describe", self.tr("Describe in")),
                           ("headline", self.tr("Headline")), ("subtitle", self.tr("Subtitle")),
                           ("body", self.tr("Body lines")), ("cta", self.tr("Call to action")),
@@ -294,8 +299,10 @@ class PosterPanel(QWidget):
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
         spec = self.spec()
         fmt = FORMATS[spec.format]
+        # the poster templates live in <data>/poster_templates: glyph images go to <data>/history/inputs
+        controls = self.glyphs.control(spec, fmt.width, fmt.height, self.user_dir.parent)
         return self.builder().new(self.prompt.toPlainText(), width=fmt.width, height=fmt.height, seed=seed,
-                                  count=self.variants.value(),
+                                  count=self.variants.value(), controls=controls,
                                   extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
     def _too_long(self, tokens: int, exact: bool) -> str:

@@ -53,6 +53,73 @@
     </message>
 </context>
 <context>
+    <name>ControlPanel</name>
+    <message>
+        <source>Control (ControlNet Union)</source>
+        <translation>控制（ControlNet）</translation>
+    </message>
+    <message>
+        <source>Edges (canny)</source>
+        <translation>边缘（Canny）</translation>
+    </message>
+    <message>
+        <source>Greyscale</source>
+        <translation>灰度</translation>
+    </message>
+    <message>
+        <source>Scribble</source>
+        <translation>涂鸦</translation>
+    </message>
+    <message>
+        <source>Depth</source>
+        <translation>深度</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <source>Strength</source>
+        <translation>强度</translation>
+    </message>
+    <message>
+        <source>Steps (from – to)</source>
+        <translation>作用步数（从 – 到）</translation>
+    </message>
+    <message>
+        <source>File…</source>
+        <translation>文件…</translation>
+    </message>
+    <message>
+        <source>From canvas</source>
+        <translation>取自画布</translation>
+    </message>
+    <message>
+        <source>Fraction of the steps where the control starts</source>
+        <translation>控制开始时所处的步数比例</translation>
+    </message>
+    <message>
+        <source>Fraction of the steps where the control ends</source>
+        <translation>控制结束时所处的步数比例</translation>
+    </message>
+    <message>
+        <source>Control image</source>
+        <translation>控制图</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation>图片 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
+    </message>
+    <message>
+        <source>The canvas has no picture yet.</source>
+        <translation>画布上还没有图片。</translation>
+    </message>
+</context>
+<context>
     <name>EnhanceFlow</name>
     <message>
         <source>The enhanced scene is in the Scene field; the poster prompt was composed again.</source>
@@ -269,6 +336,33 @@
         <translation>
             <numerusform>已导出 %n 张图片。</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>GlyphControl</name>
+    <message>
+        <source>Glyph control</source>
+        <translation>字形控制</translation>
+    </message>
+    <message>
+        <source>Draw the texts with this font as a control image, so the model draws these exact characters (needs the ControlNet Union add-on)</source>
+        <translation>用此字体把文字绘制成控制图，让模型画出完全相同的字形（需要 ControlNet 扩展模型）</translation>
+    </message>
+    <message>
+        <source>Font file…</source>
+        <translation>字体文件…</translation>
+    </message>
+    <message>
+        <source>Strength of the glyph control</source>
+        <translation>字形控制的强度</translation>
+    </message>
+    <message>
+        <source>Font file</source>
+        <translation>字体文件</translation>
+    </message>
+    <message>
+        <source>Fonts (*.ttf *.otf *.ttc *.otc)</source>
+        <translation>字体 (*.ttf *.otf *.ttc *.otc)</translation>
     </message>
 </context>
 <context>
