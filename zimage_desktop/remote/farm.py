@@ -152,6 +152,16 @@ class Farm:
                 self._cond.wait(timeout=0.5 if left is None else min(left, 0.5))
         return True
 
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Wait until every engine has been asked for its queue once (idle, or sitting out)."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while any(e.name not in self._idle and e.name not in self._down_until for e in self.engines):
+                if time.monotonic() > end:
+                    return False
+                self._cond.wait(timeout=0.2)
+        return True
+
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
@@ -177,10 +187,19 @@ class Farm:
             with self._cond:
                 self._idle.add(engine.name)
                 self._cond.notify_all()
+                reprobe = False
                 while not self._stopping and not (self._queue and self._my_turn(engine, order)):
+                    down = self._down_until.get(engine.name)
+                    if down is not None and down <= time.monotonic():  # back after its pause? ask it first
+                        del self._down_until[engine.name]
+                        reprobe = True
+                        break
                     self._cond.wait(timeout=1.0)
                 if self._stopping:
                     return
+                if reprobe:
+                    self._idle.discard(engine.name)
+                    continue
                 self._idle.discard(engine.name)
                 job = self._queue.popleft()
                 job.engine = engine.name
@@ -195,7 +214,9 @@ class Farm:
         try:
             length = engine.queue_length()
         except RemoteError:
-            self._down_until[engine.name] = time.monotonic() + self.backoff_s
+            with self._cond:
+                self._down_until[engine.name] = time.monotonic() + self.backoff_s
+                self._cond.notify_all()
             return
         self._queue_len[engine.name] = length
 
