@@ -238,3 +238,25 @@ def test_server_killed_mid_job_the_other_makes_the_same_picture_once(kit, local)
     assert made.seed == 31337
     reference = local.run(req).images[0]
     assert np.abs(pixels(made.image) - pixels(reference.image)).max() <= 1
+
+
+def test_cli_generate_on_a_named_engine_and_info_engines(kit, tmp_path, capsys):
+    from zimage_desktop.cli import main
+    from zimage_desktop.config import Paths
+    from zimage_desktop.remote import engines
+
+    data = tmp_path / "data"
+    engines.save(Paths(data), engines.EngineList((engines.ServerEntry("studio", kit["a"].url),), ("studio", "local")))
+    assert main(["info", "--engines", "--json", "--data-dir", str(data)]) == 0
+    row = json.loads(capsys.readouterr().out)["engines"][0]
+    assert row["name"] == "studio" and row["version"] == "0.12.1" and row["gguf"] is True
+    assert row["job_files"]["transformer"] == "zimage_tiny_bf16.safetensors"
+    out = tmp_path / "fox.png"
+    code = main(["generate", "--prompt", "a fox", "--width", "64", "--height", "64", "--steps", "2", "--seed", "5",
+                 "--engine", "studio", "--out", str(out), "--data-dir", str(data)])
+    assert code == 0, capsys.readouterr().err
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["engine"]["name"] == "studio" and line["seed"] == 5 and out.exists()
+    assert main(["history", "list", "--json", "--data-dir", str(data)]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["seed"] for r in rows] == [5]

@@ -175,3 +175,43 @@ def test_model_files_are_chosen_from_what_the_server_offers():
         choose_files("s", {"UNETLoader": ("sdxl.safetensors",)}, {})
     gguf_only = dict(offered, UNETLoader=(), UnetLoaderGGUF=("z_image_turbo-Q4_K_M.gguf",))
     assert choose_files("s", gguf_only, {})["transformer"].endswith(".gguf")
+
+
+def test_cli_unknown_engine_and_dead_server_are_one_line(tmp_path, capsys):
+    from zimage_desktop.cli import main
+    from zimage_desktop.devkit.comfy_kit import free_port
+
+    data = str(tmp_path / "data")
+    assert main(["generate", "--prompt", "x", "--engine", "nope", "--data-dir", data]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no engine named nope" in err
+    dead = f"http://127.0.0.1:{free_port()}"
+    assert main(["generate", "--prompt", "x", "--width", "256", "--height", "256", "--engine", dead,
+                 "--data-dir", data]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be reached" in err
+
+
+def test_info_engines_reports_each_server_in_one_line(broken, tmp_path, capsys):
+    from zimage_desktop.cli import main
+    from zimage_desktop.config import Paths
+    from zimage_desktop.remote import engines
+
+    server, handler = broken
+    handler.mode = "comfy"
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    data = tmp_path / "data"
+    engines.save(Paths(data), engines.EngineList((engines.ServerEntry("gpu-box", url),
+                                                  engines.ServerEntry("gone", "http://127.0.0.1:9")), ()),
+                 tokens={"gpu-box": "abc"})
+    assert main(["info", "--engines", "--data-dir", str(data)]) == 1  # one server failed
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("local: this computer")
+    assert out[1].startswith(f"gpu-box  {url}: ComfyUI 0.12.1, cuda:0 RTX")
+    assert "transformer z_image_turbo_bf16.safetensors" in out[2]
+    assert any(line.startswith("gone  http://127.0.0.1:9: gone cannot be reached") for line in out)
+    stored = (data / "engines.json").read_text()
+    if engines.token_storage() == "plain":
+        assert '"token": "abc"' in stored and any("plain text" in line for line in out)
+    else:
+        assert "abc" not in stored

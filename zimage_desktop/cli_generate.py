@@ -64,7 +64,8 @@ def output_paths(out: str | None, seeds: list[int]) -> list[Path | None]:
 
 def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
                       preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
-                      enhance: bool = False) -> int:
+                      enhance: bool = False, engine: Any = None) -> int:
+    """Generate with the local engine, or with ``engine`` (a ComfyUI server: ``remote.engine``)."""
     from .engine.generator import Generator
     from .history.saving import save_generated
     from .models.hashing import HashCache
@@ -74,9 +75,13 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     check_output_paths(targets)
     if record_history or None in targets:
         check_data_folder(paths.data, paths.images)
-    check_device(device)
-    generator = Generator(models_dir, device=device, previews=preview_dir is not None,
-                          hash_cache=HashCache(paths.hash_cache))
+    if engine is None:
+        check_device(device)
+        generator = Generator(models_dir, device=device, previews=preview_dir is not None,
+                              hash_cache=HashCache(paths.hash_cache))
+    else:
+        generator = engine
+        engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs
     if enhance:
         from .cli_enhance import enhance_for_generate
 
@@ -115,6 +120,8 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
             "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
             "model": image.model.get("name"),
         }
+        if image.model.get("engine"):
+            record["engine"] = image.model["engine"]
         print(json.dumps(record, ensure_ascii=False), flush=True)
 
     try:
