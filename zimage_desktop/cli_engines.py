@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .config import Paths
 from .errors import UserFacingError
@@ -30,7 +31,7 @@ def test_server(entry: engine_list.ServerEntry) -> tuple[ServerReport, dict[str,
 
 def print_engines(paths: Paths, as_json: bool, language: str) -> int:
     engines = engine_list.load(paths)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in engines.ordered():
         if name == engine_list.LOCAL:
             rows.append({"name": name, "kind": "local", "enabled": engines.local_enabled})

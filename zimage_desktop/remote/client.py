@@ -275,7 +275,9 @@ class ComfyClient:
                                       server=self.name, reason=_history_error(status)))
         refs: list[dict[str, str]] = []
         outputs = entry.get("outputs")
-        for node_id in sorted(outputs, key=str)[:1000] if isinstance(outputs, dict) else []:
+        if not isinstance(outputs, dict):
+            outputs = {}
+        for node_id in sorted(outputs, key=str)[:1000]:
             node = outputs[node_id]
             for image in (node.get("images") or [])[:MAX_OUTPUT_IMAGES] if isinstance(node, dict) else []:
                 ref = _image_ref(image)
