@@ -111,7 +111,8 @@ def main() -> int:
               f"{r['per_min']:.1f} | {r['per_min'] / one['per_min']:.2f} | "
               + ", ".join(f"{k} {v}" for k, v in sorted(r["where"].items())) + " |")
     print(f"fault run: {fault['requeued']} job(s) given back by the killed server, failures: {fault['failed'] or 0}")
-    ok = fault["requeued"] >= 1 and all(r["finished"] and r["lost"] == 0 and r["duplicates"] == 0 and not r["failed"] for r in (one, many, fault))
+    ok = fault["requeued"] >= 1 and all(r["finished"] and r["lost"] == 0 and r["duplicates"] == 0 and not r["failed"]
+                                        for r in (one, many, fault))
     print("all jobs done once:", "yes" if ok else "NO")
     return 0 if ok else 1
 
