@@ -210,7 +210,7 @@ def test_execution_error_is_one_sentence_naming_the_server(kit):
 
 
 def test_server_killed_mid_job_the_other_makes_the_same_picture_once(kit, local):
-    """Last in this file: it kills server b."""
+    """It kills server b: the tests after it use server a only."""
     rec = Recorder()
     killed = threading.Event()
     events = rec.events()
@@ -260,3 +260,38 @@ def test_cli_generate_on_a_named_engine_and_info_engines(kit, tmp_path, capsys):
     assert main(["history", "list", "--json", "--data-dir", str(data)]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [r["seed"] for r in rows] == [5]
+
+
+def test_window_sends_a_job_to_the_first_engine_and_saves_what_the_server_made(kit, tiny_models, tmp_path, qtbot):
+    """The window with a server first in Settings ▸ Engines: the job runs there, the queue says where,
+    and the history gets the image with the server's name."""
+    import shutil
+
+    from zimage_desktop.app import run_app
+    from zimage_desktop.config import Paths
+    from zimage_desktop.remote import engines
+    from zimage_desktop.ui.worker import ImageDone, JobFinished, JobStarted
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copytree(tiny_models.comfy, data / "models")
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    engines.save(Paths(data), engines.EngineList((engines.ServerEntry("kit-a", kit["a"].url),), ("kit-a", "local")))
+    window = run_app(str(data), exec_loop=False)
+    try:
+        events: list[object] = []
+        for worker in window.remote_engines.workers:
+            worker.worker_event.connect(events.append)
+        qtbot.waitUntil(lambda: "kit-a#1" in window.controller._waiting, timeout=30_000)
+        window.controller.submit(request(2024, steps=2))
+        qtbot.waitUntil(lambda: any(isinstance(e, JobFinished) for e in events), timeout=300_000)
+        started = next(e for e in events if isinstance(e, JobStarted))
+        assert started.engine == "kit-a"
+        assert "[kit-a]" in window.queue.current_label.toolTip()
+        done = next(e for e in events if isinstance(e, ImageDone))
+        from PIL import Image
+
+        with Image.open(done.path) as png:
+            assert json.loads(png.text["zimage"])["model"]["engine"]["name"] == "kit-a"
+    finally:
+        window.close()
