@@ -21,6 +21,7 @@ from .controller import GenerationController, Job
 from .worker import Failed, ImageDone, JobCancelled, JobFinished, JobStarted, StepDone, failure, rgb_to_qimage
 
 BACKOFF_S = 15.0
+BUSY_POLL_S = 2.0
 
 
 def remaining_job(job: Job, done: set[int]) -> Job | None:
@@ -55,6 +56,16 @@ class RemoteWorker(QThread):
     def run(self) -> None:
         name = self.key
         while not self._stop.is_set():
+            # A server busy with someone else's work is not free: this computer or another server
+            # takes the next job meanwhile. A server that does not answer sits out.
+            try:
+                busy = self.engine.queue_length() > 0
+            except RemoteError:
+                self._stop.wait(BACKOFF_S)
+                continue
+            if busy:
+                self._stop.wait(BUSY_POLL_S)
+                continue
             taken = self.controller.next_job_for(name)
             if taken is None:
                 return
