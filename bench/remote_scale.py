@@ -55,16 +55,18 @@ def run(servers: list[comfy_kit.KitServer], jobs: int, steps: int, size: int, se
 
     victim = f"server-{len(servers)}"
     events = FarmEvents(image=image, started=started, failed=lambda job, e, why: failed.append(str(why)),
-                        requeued=lambda job, e, why: requeued.append(e))
+                        requeued=lambda job, e, why: (requeued.append(e), print(f"  {e} gave a job back: {why}",
+                                                                               file=sys.stderr)))
     engines = [RemoteEngine(ServerConfig(f"server-{i + 1}", s.url, timeout_s=30), previews=False)
                for i, s in enumerate(servers)]
-    farm = Farm(engines, events, backoff_s=3600)
+    # a server that failed sits out 5 s, then is asked again (a dead one keeps failing that question)
+    farm = Farm(engines, events, backoff_s=5)
     farm.wait_ready()
     started = time.monotonic()
     for i in range(jobs):
         farm.submit(GenerationRequest(prompt=f"benchmark job {i}", width=size, height=size, steps=steps,
                                       seed=seed0 + i))
-    finished = farm.join(timeout=3600)
+    finished = farm.join(timeout=1800)
     seconds = time.monotonic() - started
     farm.stop()
     counts = Counter(seeds)
@@ -81,6 +83,9 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=64, help="image side (the kit's VAE has the real size)")
     parser.add_argument("--work", help="folder for weights and servers (default: a temp folder)")
     args = parser.parse_args()
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # servers are stopped in the finally below
     python = comfy_kit.kit_python()
     if python is None:
         print(f"skipped: {comfy_kit.why_missing()}", file=sys.stderr)
@@ -88,9 +93,11 @@ def main() -> int:
     request_module.MIN_SIDE = min(request_module.MIN_SIDE, args.size)  # tiny images: the kit's CPU servers
     work = Path(args.work or tempfile.mkdtemp(prefix="remote-scale-"))
     models = comfy_kit.build_weights(python, work / "models")
-    servers = [comfy_kit.KitServer(python, models, work / f"server-{i + 1}", preview="none").start()
+    servers = [comfy_kit.KitServer(python, models, work / f"server-{i + 1}", preview="none")
                for i in range(args.servers)]
     try:
+        for server in servers:
+            server.start()
         t0 = time.monotonic()
         for server in servers:
             server.wait_ready()

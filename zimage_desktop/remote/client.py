@@ -85,7 +85,6 @@ class ComfyClient:
         self.server = server
         self.http = Http(server)
         self.silence_s = silence_s
-        self.client_id = uuid.uuid4().hex
 
     @property
     def name(self) -> str:
@@ -161,14 +160,17 @@ class ComfyClient:
         for item in uploads:
             self.upload(item)
         prompt_id = str(uuid.uuid4())
+        # A client id per job: ComfyUI forgets a client id when its old socket's close is handled,
+        # which can come after the next job's socket with the same id connected (its messages lost).
+        client_id = uuid.uuid4().hex
         try:
-            ws = websocket.create_connection(self.server.ws_url(self.client_id), timeout=self.server.timeout_s,
+            ws = websocket.create_connection(self.server.ws_url(client_id), timeout=self.server.timeout_s,
                                              header=self.server.auth_headers(), enable_multithread=False)
         except (OSError, websocket.WebSocketException) as exc:
             raise ServerUnavailable(msg("remote.unreachable", "{server} cannot be reached ({reason}).",
                                         server=self.name, reason=str(exc)[:200] or type(exc).__name__)) from None
         try:
-            payload: dict[str, Any] = {"prompt": graph, "client_id": self.client_id, "prompt_id": prompt_id}
+            payload: dict[str, Any] = {"prompt": graph, "client_id": client_id, "prompt_id": prompt_id}
             if previews:
                 payload["extra_data"] = {"preview_method": "auto"}
             self.http.post_json("/prompt", payload)
