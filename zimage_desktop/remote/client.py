@@ -246,9 +246,7 @@ class ComfyClient:
                                           server=self.name, reason=_error_reason(body)))
             elif kind == "execution_interrupted":
                 return JobOutcome(cancelled=True)
-            elif kind == "executing" and body.get("node") is None:
-                return JobOutcome()
-            elif kind == "execution_success":
+            elif kind == "executing" and body.get("node") is None:  # sent after the history is written
                 return JobOutcome()
 
     def _known(self, prompt_id: str) -> bool:
@@ -267,8 +265,13 @@ class ComfyClient:
         return isinstance(history, dict) and prompt_id in history
 
     def _download(self, prompt_id: str) -> list[bytes]:
-        history = self.http.get_json(f"/history/{prompt_id}")
-        entry = history.get(prompt_id) if isinstance(history, dict) else None
+        entry = None
+        for wait in (0.0, 0.2, 0.5, 1.0, 2.0):  # the history is written as the prompt ends: a moment's grace
+            time.sleep(wait)
+            history = self.http.get_json(f"/history/{prompt_id}")
+            entry = history.get(prompt_id) if isinstance(history, dict) else None
+            if entry is not None:
+                break
         if not isinstance(entry, dict):
             raise ServerUnavailable(msg("remote.lost_job", "{server} no longer has the job.", server=self.name))
         status = entry.get("status")
