@@ -176,9 +176,9 @@ class Farm:
 
     def _my_turn(self, engine: Any, order: int) -> bool:
         """Whether ``engine`` is the idle engine the next job should go to."""
-        now = time.monotonic()
+        # a server that sat out takes work again only after its own thread asked it (``_serve``)
         ranked = sorted((self._queue_len.get(e.name, 0), i) for i, e in enumerate(self.engines)
-                        if e.name in self._idle and self._down_until.get(e.name, 0) <= now)
+                        if e.name in self._idle and e.name not in self._down_until)
         return bool(ranked) and ranked[0][1] == order
 
     def _serve(self, engine: Any, order: int) -> None:
