@@ -94,3 +94,14 @@ def test_lora_switch_bench_runs():
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     assert "change the strength" in proc.stdout and "1 transformer load(s)" in proc.stdout
+
+
+def test_remote_scale_bench_runs(tmp_path):
+    from zimage_desktop.devkit import comfy_kit
+
+    if comfy_kit.kit_python() is None:
+        pytest.skip(comfy_kit.why_missing())
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "remote_scale.py"), "--servers", "2", "--jobs", "4",
+                           "--work", str(tmp_path)], capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "all jobs done once: yes" in proc.stdout and "| 2 servers, one killed halfway | 4/4 | 0 | 0 |" in proc.stdout

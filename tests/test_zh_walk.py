@@ -108,6 +108,16 @@ def _settings(win) -> list[QWidget]:
     return [SettingsDialog(win.paths, win.settings, win.machine, win)]
 
 
+def _engines(win) -> list[QWidget]:
+    """Settings ▸ Engines with a server selected (its fields, buttons and the token-storage note)."""
+    from zimage_desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(win.paths, win.settings, win.machine, win)
+    dialog.tabs.setCurrentWidget(dialog.engines)
+    dialog.engines.add.click()
+    return [dialog]
+
+
 def _viewer(win) -> list[QWidget]:
     gallery = win.gallery
     gallery.view.setCurrentIndex(gallery.model.index(0))
@@ -179,7 +189,8 @@ def _frozen_label(text: str) -> QWidget:
 
 
 SCENES: dict[str, Callable[[QMainWindow], list[QWidget]]] = {
-    "main window": _main_window, "model manager": _model_manager, "settings": _settings, "viewer": _viewer,
+    "main window": _main_window, "model manager": _model_manager, "settings": _settings, "engines": _engines,
+    "viewer": _viewer,
     "error box": _error_box, "enhance panel": _enhance_panel, "gallery menu": _gallery_menu, "first run": _first_run,
     "edit panel": _edit_panel,
 }

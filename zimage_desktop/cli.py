@@ -61,6 +61,7 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--no-history", action="store_true", help="do not record the images in the history")
     gen.add_argument("--lora", action="append", type=lora_arg, default=[], metavar="NAME[:STRENGTH]",
                      help="apply the LoRA loras/NAME.safetensors (strength -2…2, default 1); repeatable")
+    gen.add_argument("--engine", help="run on a ComfyUI server: its name in the Engines settings, or its URL")
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
     from .cli_control import add_control_arguments
@@ -83,6 +84,8 @@ def build_parser() -> ArgumentParser:
     info.add_argument("--width", type=int_arg, default=1024, help="image width the memory prediction is for")
     info.add_argument("--height", type=int_arg, default=1024, help="image height the memory prediction is for")
     info.add_argument("--device", type=device_arg, default=None, help="plan for this device (cuda:N: GPU N)")
+    info.add_argument("--engines", action="store_true",
+                      help="test the configured ComfyUI servers (version, device, queue, model files)")
 
     from . import cli_history, cli_models
 
@@ -180,8 +183,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
+    remote = None
+    if args.engine:
+        from .remote.engine import RemoteEngine
+
+        if args.enhance:
+            raise BadInputError(msg("remote.enhance_is_local", "--enhance runs on this computer; leave out --engine "
+                                    "or --enhance."))
+        from .remote.engines import resolve
+
+        remote = RemoteEngine(resolve(paths, args.engine), previews=preview_dir is not None)
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
-                             record_history=not args.no_history, enhance=args.enhance)
+                             record_history=not args.no_history, enhance=args.enhance, engine=remote)
 
 
 def _typed_transformer(name: str | None) -> str | None:
@@ -209,6 +222,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .engine.planner import make_plan
 
     paths = Paths.resolve(args.data_dir)
+    if args.engines:
+        from .cli_engines import print_engines
+
+        return print_engines(paths, args.json, args.language)
     settings = Settings.load(paths)
     models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     machine = probe()

@@ -92,7 +92,8 @@ def output_paths(out: str | None, seeds: list[int]) -> list[Path | None]:
 
 def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
                       preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
-                      enhance: bool = False) -> int:
+                      enhance: bool = False, engine: Any = None) -> int:
+    """Generate with the local engine, or with ``engine`` (a ComfyUI server: ``remote.engine``)."""
     from .engine.generator import Generator
     from .history.saving import save_generated
     from .models.hashing import HashCache
@@ -102,7 +103,8 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     check_output_paths(targets)
     if record_history or None in targets:
         check_data_folder(paths.data, paths.images)
-    check_device(device)
+    if engine is None:
+        check_device(device)
     if preview_dir is not None:
         check_folder_writable(preview_dir, msg("cli_generate.the_previews", "the step previews"))
     if enhance:
@@ -113,8 +115,12 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         from .history.edit_inputs import keep_edit_inputs, name_edit_inputs
 
         request = keep_edit_inputs(request, paths.data) if record_history else name_edit_inputs(request)
-    generator = Generator(models_dir, device=device, previews=preview_dir is not None,
-                          hash_cache=HashCache(paths.hash_cache))
+    if engine is None:
+        generator = Generator(models_dir, device=device, previews=preview_dir is not None,
+                              hash_cache=HashCache(paths.hash_cache))
+    else:
+        generator = engine
+        engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs
     if enhance:
         from .cli_enhance import enhance_for_generate
 
@@ -155,6 +161,8 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
             # The plan's predicted peak for this image's size: compare with what a profiler measures.
             "predicted_peak_gib": image.model.get("predicted_peak_gib"),
         }
+        if image.model.get("engine"):
+            record["engine"] = image.model["engine"]
         print(json.dumps(record, ensure_ascii=False), flush=True)
 
     try:

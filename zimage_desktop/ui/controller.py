@@ -36,6 +36,7 @@ class EnhanceJob:
 
 
 RELOAD = "reload"  # next_work's answer when the model must be (re)loaded first
+LOCAL_ENGINE = "local"
 
 
 class GenerationController(QObject):
@@ -53,6 +54,11 @@ class GenerationController(QObject):
         self._running_enhance: int | None = None
         self._preview_free = threading.Event()
         self._preview_free.set()
+        # Engines (ui/remote_worker.py): rank by the user's order; who waits for work now; a
+        # cancel "epoch" that every running remote job watches (Cancel stops them all).
+        self._ranks: dict[str, int] = {LOCAL_ENGINE: 0}
+        self._waiting: set[str] = set()
+        self._cancel_epoch = 0
 
     # -- the window's side ---------------------------------------------------------------
 
@@ -60,7 +66,7 @@ class GenerationController(QObject):
         with self._cond:
             job = Job(next(self._ids), request, parent_id)
             self._queue.append(job)
-            self._cond.notify()
+            self._cond.notify_all()
         self._announce()
         return job.id
 
@@ -69,7 +75,7 @@ class GenerationController(QObject):
         replaces one that has not started)."""
         with self._cond:
             job = self._enhance = EnhanceJob(next(self._ids), idea, seed, max_new_tokens)
-            self._cond.notify()
+            self._cond.notify_all()
         return job.id
 
     def cancel_enhance(self) -> None:
@@ -96,26 +102,28 @@ class GenerationController(QObject):
     def cancel_current(self) -> None:
         with self._cond:
             self._cancel_current = True
+            self._cancel_epoch += 1
 
     def cancel_all(self) -> None:
         with self._cond:
             self._queue.clear()
             self._enhance = None
             self._cancel_current = True
+            self._cancel_epoch += 1
         self._announce()
 
     def request_reload(self) -> None:
         """Load the model again (settings or model files changed) before the next job."""
         with self._cond:
             self._reload = True
-            self._cond.notify()
+            self._cond.notify_all()
 
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
             self._queue.clear()
             self._cancel_current = True
-            self._cond.notify()
+            self._cond.notify_all()
 
     def preview_shown(self) -> None:
         self._preview_free.set()
@@ -132,8 +140,11 @@ class GenerationController(QObject):
     def next_work(self) -> Job | EnhanceJob | str | None:
         """Block until there is work: RELOAD, an EnhanceJob, the next Job, or None when stopping."""
         with self._cond:
-            while not self._queue and not self._stopping and not self._reload and self._enhance is None:
+            self._waiting.add(LOCAL_ENGINE)
+            while not self._stopping and not self._reload and self._enhance is None and not (
+                    self._queue and self._turn_of(LOCAL_ENGINE)):
                 self._cond.wait()
+            self._waiting.discard(LOCAL_ENGINE)
             if self._stopping:
                 return None
             self._cancel_current = False
@@ -151,6 +162,50 @@ class GenerationController(QObject):
 
     def is_cancelled(self) -> bool:
         return self._cancel_current or self._stopping
+
+    # -- engines (this computer and ComfyUI servers) -----------------------------------------
+
+    def set_engine_order(self, ranks: dict[str, int]) -> None:
+        """{engine name: place in the user's order}; "local" is this computer (absent: it takes no jobs)."""
+        with self._cond:
+            self._ranks = dict(ranks)
+            self._cond.notify_all()
+
+    def _turn_of(self, engine: str) -> bool:
+        """The job goes to the first engine in the user's order among those waiting for work."""
+        if engine not in self._ranks:
+            return False
+        return min(self._waiting & set(self._ranks), key=lambda n: self._ranks[n]) == engine
+
+    def next_job_for(self, engine: str) -> tuple[Job, int] | None:
+        """Block until ``engine`` should take the next job: (job, cancel epoch), or None when stopping."""
+        with self._cond:
+            self._waiting.add(engine)
+            self._cond.notify_all()
+            while not self._stopping and engine in self._ranks and not (self._queue and self._turn_of(engine)):
+                self._cond.wait(timeout=1.0)
+            self._waiting.discard(engine)
+            if self._stopping or engine not in self._ranks:  # closing, or the engine was removed
+                return None
+            job = self._queue.popleft()
+            epoch = self._cancel_epoch
+        self._announce()
+        return job, epoch
+
+    def leave(self, engine: str) -> None:
+        """``engine`` takes no work for now (a server that sits out after a fault)."""
+        with self._cond:
+            self._waiting.discard(engine)
+
+    def give_back(self, job: Job) -> None:
+        """A job an engine could not finish goes first in the queue (its remaining seeds)."""
+        with self._cond:
+            self._queue.appendleft(job)
+            self._cond.notify_all()
+        self._announce()
+
+    def job_cancelled(self, epoch: int) -> bool:
+        return self._stopping or self._cancel_epoch != epoch
 
     def take_preview_slot(self) -> bool:
         """True (once) when the window has shown the last preview and can take another."""

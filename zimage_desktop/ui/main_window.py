@@ -65,6 +65,10 @@ class MainWindow(QMainWindow):
             self._handlers[kind] = self._on_enhance_event
         self.retranslate()
         worker.worker_event.connect(self.on_worker_event)
+        from .remote_engines import RemoteEngines
+
+        self.remote_engines = RemoteEngines(paths, controller, self)  # ComfyUI servers from Settings ▸ Engines
+        self.remote_engines.start(self.on_worker_event, self.queue.on_worker_event)
         store.changed.connect(self._setting_changed)
         self.prompt.setFocus()
 
@@ -402,6 +406,8 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.paths, self.settings, self.machine, self)
         if dialog.exec():
             self.store.update(**dialog.changes())
+            if dialog.engines.save():  # the engine list changed: its workers start again
+                self.remote_engines.start(self.on_worker_event, self.queue.on_worker_event)
 
     def closeEvent(self, event) -> None:
         self._closing = True
@@ -411,6 +417,7 @@ class MainWindow(QMainWindow):
         # with the window already gone from the screen.
         self.hide()
         self.worker.stop(WORKER_STOP_MS)
+        self.remote_engines.stop()
         if getattr(self, "_model_dialog", None) is not None:
             self._model_dialog.shutdown()
         if self.gallery is not None:

@@ -102,6 +102,10 @@ class QueuePanel(QWidget):
         """Follow the worker's events to show the running job's progress."""
         events.connect(self._on_event)
 
+    def on_worker_event(self, e: WorkerEvent) -> None:
+        """The same for events of another worker (a ComfyUI server's, ui/remote_worker.py)."""
+        self._on_event(e)
+
     def retranslate(self) -> None:
         self.title.setText(translate("MainWindow", "Queue"))
         self.up.setText(translate("MainWindow", "Up"))
@@ -119,6 +123,8 @@ class QueuePanel(QWidget):
         if isinstance(e, JobStarted) and e.request is not None:
             self.running = e.job_id
             prompt = " ".join(e.request.prompt.split())
+            if e.engine:  # where it runs: a ComfyUI server's name
+                prompt = translate("MainWindow", "[%1] ").replace("%1", e.engine) + prompt
             self.current_label.setToolTip(prompt)
             self.current_label.setText(self.fontMetrics().elidedText(
                 prompt, Qt.TextElideMode.ElideRight, max(80, self.width())))

@@ -1,11 +1,12 @@
-"""Settings: language, theme, folders, device and memory profile, previews, download source and token."""
+"""Settings: language, theme, folders, device and memory profile, previews, download source and token;
+the Engines page (this computer and ComfyUI servers, ui/engines_page.py)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QPushButton, QTableWidget, QTableWidgetItem,
+    QPushButton, QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
@@ -17,7 +18,8 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.paths, self.settings, self.machine = paths, settings, machine
-        form = QFormLayout(self)
+        general = QWidget()
+        form = QFormLayout(general)
         self.language = QComboBox()
         for code in ("system", "zh_CN", "en"):
             self.language.addItem("", code)
@@ -87,11 +89,22 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        from .engines_page import EnginesPage
+
+        self.engines = EnginesPage(paths)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.addTab(general, "")
+        self.tabs.addTab(self.engines, "")
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.tabs)
+        outer.addWidget(buttons)
         self.retranslate()
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Settings"))
+        self.tabs.setTabText(0, self.tr("General"))
+        self.tabs.setTabText(1, self.tr("Engines"))
         for combo, texts in ((self.language, (self.tr("Follow the system"), "简体中文", "English")),
                              (self.theme, (self.tr("Follow the system"), self.tr("Light"), self.tr("Dark"))),
                              (self.device, (self.tr("Automatic"), "NVIDIA CUDA", "Apple MPS", "CPU")),

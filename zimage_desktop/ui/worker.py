@@ -61,6 +61,7 @@ class JobStarted(WorkerEvent):
     total: int = 0  # steps per image
     image_count: int = 0
     request: GenerationRequest | None = None
+    engine: str = ""  # a ComfyUI server's name; "" for this computer
 
 
 @dataclass(frozen=True)
