@@ -377,7 +377,8 @@ class Generator:
             done = time.perf_counter()
             timings = {"encode_s": round(encoded - started, 4), "denoise_s": round(done - encoded, 4),
                        "decode_s": 0.0, "total_s": round(done - started, 4)}
-            return GeneratedImage(request=req, image=picture, timings=timings, model=model, notes=tuple(notes))
+            return GeneratedImage(request=req, image=picture, timings=timings, model=self._image_model(req),
+                                  notes=tuple(notes))
         latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         if req.controls:
@@ -410,13 +411,7 @@ class Generator:
             "decode_s": round(done - denoised, 4),
             "total_s": round(done - started, 4),
         }
-        plan = self.plan
-        assert plan is not None
-        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False)
-        # Read after the image: the background hashing (started at the first call) has had the
-        # whole image to finish.
-        model = {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
-                                                 "transformer_form": plan.transformer_form}}
+        model = self._image_model(req)
         if not req.controls:
             return GeneratedImage(request=req, image=image, timings=timings, model=model)
         prepared, file = self._control_run
@@ -424,6 +419,15 @@ class Generator:
                                        "sha256": self.hash_cache.sha256(file.path)}])
         return GeneratedImage(request=req, image=image, timings=timings, model=model,
                               notes=tuple(self._control_notes), control_images=(prepared,))
+
+    def _image_model(self, req: GenerationRequest) -> dict:
+        """The files that made an image and the plan's predicted peak for its size. Read after the
+        image: the background hashing (started at the first call) has had the whole image to finish."""
+        plan = self.plan
+        assert plan is not None
+        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False)
+        return {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
+                                                            "transformer_form": plan.transformer_form}}
 
     def _denoise_controlled(self, req: GenerationRequest, embeds: torch.Tensor, latents: torch.Tensor,
                             sigmas: list[float], step_done) -> torch.Tensor:

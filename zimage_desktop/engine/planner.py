@@ -16,7 +16,7 @@ from typing import Mapping
 
 from ..errors import BadInputError
 from .devices import GpuInfo, MachineInfo
-from .residency import Component, Residency
+from .residency import PHASES, Component, Residency
 
 GIB = 1024**3
 
@@ -452,7 +452,9 @@ def edit_peaks(plan: MemoryPlan) -> tuple[float, float]:
     peaks, raised where the encode pass outgrows the denoise/decode phases, plus the buffers."""
     widen = 2.0 if plan.compute_dtype == "float32" else 1.0
     encode = ENCODE_ACT_GIB[plan.vae_tiling] * widen
-    phases = max(DENOISE_ACT_GIB, DECODE_ACT_GIB[plan.vae_tiling]) * widen
+    by_name = {phase.name: phase for phase in PHASES}  # the residency table's own activations at 1024²
+    phases = max(by_name["denoise"].activations(1024 * 1024, False, widen),
+                 by_name["decode"].activations(1024 * 1024, plan.vae_tiling, widen))
     extra = max(0.0, encode - phases) + EDIT_BUFFERS_GIB
     if plan.device == "cpu":
         return 0.0, round(plan.predicted_ram_gib + extra, 2)

@@ -112,7 +112,8 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
                       {"model": (22, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
                       [("LATENT", "LATENT")]))
         return nodes + [_with_samples(decode, 3)]
-    segments = [(a, b, m) for a, b, m in ((0, first, model_source), (first, last, 22), (last, request.steps, model_source)) if b > a]
+    spans = ((0, first, model_source), (first, last, 22), (last, request.steps, model_source))
+    segments = [(a, b, m) for a, b, m in spans if b > a]
     previous: tuple[int, int, str] = (13, 0, "LATENT")
     node_id = 3
     for number, (a, b, source) in enumerate(segments):
