@@ -30,6 +30,7 @@ from .model_files import ModelSet, provides, resolve_model_set
 from .placement import apply_plan
 from .planner import MemoryPlan, lighter_profile, make_plan
 from .preview import LatentPreviewer
+from .progress import RunClock, StageCallback, StageTimes
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
 from .sampling import sampler_installed, schedule
@@ -98,6 +99,7 @@ class Generator:
         self._force_fp32 = False  # set for the session after an fp16/bf16 overflow
         self._previewer = LatentPreviewer()
         self._model_info: dict | None = None
+        self.stage_times = StageTimes()  # measured, for the next run's estimate of the time left
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -208,36 +210,42 @@ class Generator:
     # -- generating ------------------------------------------------------------------------
 
     def run(self, request: GenerationRequest, on_step: StepCallback | None = None,
-            is_cancelled: CancelCheck | None = None, on_image: ImageCallback | None = None) -> GenerationResult:
+            is_cancelled: CancelCheck | None = None, on_image: ImageCallback | None = None,
+            on_stage: StageCallback | None = None) -> GenerationResult:
         """Make ``request.count`` images; stops between steps when ``is_cancelled()`` turns true.
 
         Out of GPU memory frees the pipeline and raises OutOfMemoryError naming a lighter
         profile. Non-finite latents stop the image at the step they appear and it is made again
-        once in float32 (which then stays for the session)."""
+        once in float32 (which then stays for the session). ``on_stage`` hears each image's
+        encoding, decoding and saving begin; every event's ETA covers the whole run."""
         cancelled = is_cancelled or (lambda: False)
         self.ensure_loaded(request.transformer, request.profile)
         images: list[GeneratedImage] = []
+        clock = RunClock(request.count, request.steps, request.width * request.height, self.stage_times)
+        stage = on_stage or (lambda event: None)
         for index, seed in enumerate(request.seeds):
             if cancelled():
                 return GenerationResult(request, tuple(images), cancelled=True)
             single = request.for_seed(seed)
-            image = self._run_guarded(single, index, request.count, on_step, cancelled)
+            image = self._run_guarded(single, index, request.count, on_step, cancelled, clock, stage)
             if image is None:
                 return GenerationResult(request, tuple(images), cancelled=True)
             images.append(image)
             if on_image is not None:
+                stage(clock.event("saving", index))
                 on_image(image)
+            clock.finish()
         return GenerationResult(request, tuple(images))
 
     def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
-                     cancelled: CancelCheck) -> GeneratedImage | None:
+                     cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:
         notes: list[str] = []
         for attempt in range(2):
             assert self.plan is not None
             plan = self.plan
             out_of_memory = False
             try:
-                image = self._run_one(req, index, count, on_step, cancelled, self.model_info())
+                image = self._run_one(req, index, count, on_step, cancelled, self.model_info(), clock, stage)
             except torch.OutOfMemoryError:
                 out_of_memory = True
             except _NonFinite as exc:
@@ -263,15 +271,17 @@ class Generator:
         return None
 
     def _run_one(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
-                 cancelled: CancelCheck, model: dict) -> GeneratedImage | None:
+                 cancelled: CancelCheck, model: dict, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:
         pipe = self.pipe
         assert pipe is not None and self.prompts is not None
         assert self.model_set is not None
         arch = self.model_set.architecture
         device = pipe._execution_device
+        stage(clock.event("encoding", index))
         started = time.perf_counter()
         embeds = self.prompts.encode(req.prompt).to(device=device, dtype=self.dtype)
         encoded = time.perf_counter()
+        clock.begin("step", index)
         latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         state: dict = {"bad_step": 0}
@@ -282,13 +292,13 @@ class Generator:
                 state["bad_step"] = i + 1
                 pipeline._interrupt = True
                 return {}
+            elapsed = time.perf_counter() - encoded
+            clock.step_done(i + 1, elapsed)
             if on_step is not None:
                 preview = None
                 if self.previews:
                     preview = self._previewer.to_rgb(pipeline.scheduler.denoised)
-                elapsed = time.perf_counter() - encoded
-                eta = elapsed / (i + 1) * (req.steps - i - 1)
-                on_step(StepEvent(index, count, i + 1, req.steps, req.seed, elapsed, eta, preview))
+                on_step(StepEvent(index, count, i + 1, req.steps, req.seed, elapsed, clock.eta_s(), preview))
             if cancelled():
                 pipeline._interrupt = True  # the pipeline skips the remaining steps
             return {}
@@ -310,6 +320,7 @@ class Generator:
             raise _NonFinite(state["bad_step"])
         if pipe.interrupt:
             return None
+        stage(clock.event("decoding", index))
         denoised = time.perf_counter()
         image = self._decode(out)
         done = time.perf_counter()

@@ -40,6 +40,7 @@ RELOAD = "reload"  # next_work's answer when the model must be (re)loaded first
 
 class GenerationController(QObject):
     queue_changed = Signal(tuple)  # tuple[Job, ...]: the waiting jobs, in order
+    stopping = Signal()  # stop() was called: the worker winds down
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +117,7 @@ class GenerationController(QObject):
             self._queue.clear()
             self._cancel_current = True
             self._cond.notify()
+        self.stopping.emit()
 
     def preview_shown(self) -> None:
         self._preview_free.set()

@@ -98,7 +98,7 @@ class PosterPanel(QWidget):
         self.variants.setValue(4)
         self.generate = QPushButton()
         self.generate.setObjectName("posterGenerateButton")
-        self.generate.clicked.connect(self._generate)
+        self.generate.clicked.connect(self.generate_now)
         gen_row = QHBoxLayout()
         gen_row.addWidget(self.variants)
         gen_row.addWidget(self.generate, 1)
@@ -303,7 +303,7 @@ class PosterPanel(QWidget):
                 self.tr("The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it."))
         return text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT))
 
-    def _generate(self) -> None:
+    def generate_now(self) -> None:
         tokens, exact = self.tokens.count(self.prompt.toPlainText())
         if tokens > TOKEN_LIMIT and exact:
             # the engine would refuse it anyway, after loading; said again on a language switch

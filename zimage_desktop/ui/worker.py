@@ -75,6 +75,17 @@ class StepDone(WorkerEvent):
 
 
 @dataclass(frozen=True)
+class StageChanged(WorkerEvent):
+    """A job's stage other than a step begins: loading, encoding, decoding or saving."""
+
+    kind: ClassVar[str] = "stage"
+    stage: str = ""
+    image_index: int = 0
+    image_count: int = 1
+    eta_s: float | None = None  # the whole job's time left; None while loading
+
+
+@dataclass(frozen=True)
 class ImageDone(WorkerEvent):
     kind: ClassVar[str] = "image"
     image: QImage | None = None
@@ -102,6 +113,7 @@ class Failed(WorkerEvent):
     message: str = ""
     details: str = ""  # a traceback, for unexpected errors only
     lighter_profile: str | None = None
+    ends_job: bool = False  # False for a problem the job goes on after (an image that could not be saved)
 
 
 @dataclass(frozen=True)
@@ -231,6 +243,12 @@ class GenerationWorker(QThread):
         generator = self.generator
         if generator is None:
             generator = self.generator = self._make_generator()
+        if generator.pipe is None:
+            self.worker_event.emit(StageChanged(job.id, stage="loading", image_count=req.count))
+
+        def on_stage(e) -> None:
+            self.worker_event.emit(StageChanged(job.id, stage=e.stage, image_index=e.image_index,
+                                                image_count=e.image_count, eta_s=e.eta_s))
 
         def on_step(e) -> None:
             preview = None
@@ -258,7 +276,7 @@ class GenerationWorker(QThread):
 
         try:
             result = generator.run(req, on_step=on_step, is_cancelled=self.controller.is_cancelled,
-                                   on_image=on_image)
+                                   on_image=on_image, on_stage=on_stage)
             done = JobCancelled if result.cancelled else JobFinished
             self.worker_event.emit(done(job.id, request=req))
         except Exception as exc:  # keep the thread alive whatever happens
@@ -269,10 +287,10 @@ def failure(exc: Exception, job_id: int = 0) -> Failed:
     """The event for an error that ends a job: one sentence for what users can act on (and the
     lighter profile after running out of GPU memory); a traceback only for the unexpected."""
     if isinstance(exc, OutOfMemoryError):
-        return Failed(job_id, message=exc.message, lighter_profile=exc.lighter_profile)
+        return Failed(job_id, message=exc.message, lighter_profile=exc.lighter_profile, ends_job=True)
     if isinstance(exc, UserFacingError):
-        return Failed(job_id, message=exc.message)
-    return Failed(job_id, message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc())
+        return Failed(job_id, message=exc.message, ends_job=True)
+    return Failed(job_id, message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc(), ends_job=True)
 
 
 def models_ready(models_dir: Path) -> bool:

@@ -1,0 +1,131 @@
+"""A new user's first hour in the window (issue 29): shortcuts from anywhere, honest progress,
+feedback on cancel and quit. On the tiny model, offscreen."""
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from zimage_desktop.app import run_app
+from zimage_desktop.engine.progress import RunClock
+
+
+@pytest.fixture
+def window(qtbot, data_with_models):
+    win = run_app(str(data_with_models), exec_loop=False)
+    qtbot.addWidget(win)
+    events = []
+    win.worker.worker_event.connect(events.append)
+    win.events = events
+    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in events), timeout=30000)
+    assert [e.kind for e in events if e.kind in ("loaded", "failed")] == ["loaded"]
+    yield win
+    win.close()
+
+
+def kinds(win):
+    return [e.kind for e in win.events]
+
+
+def custom_size(win, width, height):
+    win.size_combo.setCurrentIndex(win.size_combo.count() - 1)  # custom
+    win.width_spin.setValue(width)
+    win.height_spin.setValue(height)
+
+
+def test_ctrl_enter_queues_from_any_field_and_from_the_poster_tab(qtbot, window):
+    window.prompt.setPlainText("from the seed field")
+    submitted = []
+    window.controller.queue_changed.connect(lambda jobs: submitted.append(len(jobs)))
+    window.worker.controller.stop()  # nothing runs: the jobs stay in the queue where the test sees them
+    window.worker.wait(5000)
+    for field in (window.steps_spin, window.seed_spin):
+        field.setFocus()
+        qtbot.keyClick(field, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    queued = window.controller.queued()
+    assert [job.request.prompt for job in queued] == ["from the seed field"] * 2  # once per press, not twice
+    window.mode_tabs.setCurrentIndex(1)
+    window.poster.headline.setText("Grand opening")
+    window.poster.headline.setFocus()
+    qtbot.keyClick(window.poster.headline, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.poster.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    queued = window.controller.queued()
+    assert len(queued) == 4
+    assert all("Grand opening" in job.request.prompt and "poster" in job.request.extra for job in queued[2:])
+
+
+def test_progress_names_every_stage_and_counts_the_decode_in_the_time_left(qtbot, window):
+    custom_size(window, 256, 256)
+    window.count_spin.setValue(2)
+    window.prompt.setPlainText("stages")
+    statuses: list[str] = []
+    window.worker.worker_event.connect(lambda e: statuses.append(window.status.text()))
+    window.generate()
+    qtbot.waitUntil(lambda: "finished" in kinds(window), timeout=60000)
+    stages = [(e.stage, e.image_index) for e in window.events if e.kind == "stage"]
+    assert stages == [("encoding", 0), ("decoding", 0), ("saving", 0), ("encoding", 1), ("decoding", 1), ("saving", 1)]
+    # the last step of the first image still has a whole image, its decode and save to come
+    last_step_first = [e for e in window.events if e.kind == "step" and e.image_index == 0][-1]
+    decoding_second = [e for e in window.events if e.kind == "stage" and e.stage == "decoding"][1]
+    assert last_step_first.eta_s > decoding_second.eta_s > 0
+    assert any("decoding the image" in text for text in statuses)
+    assert any("Image 2/2 · step" in text for text in statuses)
+
+
+def test_a_new_job_in_the_queue_never_shows_the_last_jobs_final_step(qtbot, window):
+    window.prompt.setPlainText("first")
+    custom_size(window, 256, 256)
+    window.generate()
+    qtbot.waitUntil(lambda: "finished" in kinds(window), timeout=60000)
+    assert window.queue.current_progress.format() == "Image 1/1 · saving"  # the last stage of the last job
+    formats = []
+    window.worker.worker_event.connect(
+        lambda e: formats.append(window.queue.current_progress.format()) if e.kind == "started" else None)
+    window.prompt.setPlainText("second")
+    window.generate()
+    qtbot.waitUntil(lambda: kinds(window).count("finished") == 2, timeout=60000)
+    assert formats == ["Image 1/1 · starting"]
+
+
+def test_cancel_says_cancelling_at_once_and_quitting_hides_the_window_first(qtbot, window):
+    window.prompt.setPlainText("a long one")
+    custom_size(window, 1024, 1024)
+    window.count_spin.setValue(4)
+    window.generate()
+    qtbot.waitUntil(lambda: "step" in kinds(window), timeout=30000)
+    window.queue.cancel_all.click()
+    assert window.status.text() == "Cancelling…"
+    assert window.queue.current_progress.format() == "Cancelling…"
+    qtbot.waitUntil(lambda: "cancelled" in kinds(window), timeout=30000)
+    assert window.status.text() == "Cancelled."
+    window.prompt.setPlainText("quit during this one")
+    window.generate()
+    qtbot.waitUntil(lambda: kinds(window).count("step") > 3, timeout=30000)
+    seen = []
+    window.controller.stopping.connect(lambda: seen.append(window.isVisible()))
+    started = time.perf_counter()
+    window.close()
+    assert seen == [False]  # off the screen before the worker is asked to wind down
+    assert window.worker.wait(5000) and time.perf_counter() - started < 5
+
+
+def test_the_run_clock_counts_every_stage_of_every_image():
+    now = [0.0]
+    clock = RunClock(count=3, steps=8, pixels=1024 * 1024, clock=lambda: now[0])
+    clock.begin("encoding", 0)
+    now[0] = 1.0
+    clock.begin("step", 0)
+    for step in range(1, 9):
+        now[0] += 0.5
+        clock.step_done(step, step * 0.5)
+    at_last_step = clock.eta_s()
+    # before any decode was measured it is assumed to cost some steps, never nothing
+    assert at_last_step > 2 * (1.0 + 8 * 0.5)
+    clock.begin("decoding", 0)
+    now[0] += 10.0  # a slow VAE
+    clock.begin("saving", 0)
+    now[0] += 0.1
+    clock.finish()
+    clock.begin("encoding", 1)
+    # two images left, each 1 s encode + 4 s steps + 10 s decode + 0.1 s save
+    assert clock.eta_s() == pytest.approx(2 * 15.1, rel=0.01)
