@@ -129,3 +129,41 @@ def test_the_run_clock_counts_every_stage_of_every_image():
     clock.begin("encoding", 1)
     # two images left, each 1 s encode + 4 s steps + 10 s decode + 0.1 s save
     assert clock.eta_s() == pytest.approx(2 * 15.1, rel=0.01)
+
+
+def test_the_prompt_limit_comes_from_the_loaded_model_and_its_refusal_is_one_sentence(qtbot, data_with_models):
+    import json
+
+    config = data_with_models / "models" / "configs" / "z-image-turbo" / "text_encoder" / "config.json"
+    values = json.loads(config.read_text())
+    values["max_position_embeddings"] = 64  # an encoder that reads fewer positions than Z-Image's 512
+    config.write_text(json.dumps(values))
+    win = run_app(str(data_with_models), exec_loop=False)
+    qtbot.addWidget(win)
+    events = []
+    win.worker.worker_event.connect(events.append)
+    try:
+        qtbot.waitUntil(lambda: any(e.kind == "loaded" for e in events), timeout=30000)
+        qtbot.waitUntil(lambda: win.form.tokens.counter is not None and win.form.tokens.limit == 64, timeout=10000)
+        win.prompt.setPlainText("a red lantern over a quiet street at night, " * 8)
+        typed, room, exact = win.form.tokens.typed(win.prompt.toPlainText())
+        assert exact and typed > room and f"{typed} / {room} tokens" in win.form.count_label.text()
+        assert "c0392b" in win.form.count_label.styleSheet()
+        win.generate()
+        qtbot.waitUntil(lambda: any(e.kind == "failed" for e in events), timeout=30000)
+        failed = next(e for e in events if e.kind == "failed")
+        assert "64" in str(failed.message) and failed.details == ""
+        assert win.status.text() == str(failed.message) and "\n" not in win.status.text()
+    finally:
+        win.close()
+
+
+def test_an_unexpected_error_reaches_the_user_as_one_sentence_with_the_details_behind_it():
+    from zimage_desktop.ui.worker import failure
+
+    try:
+        [][481]
+    except IndexError as exc:
+        event = failure(exc, job_id=3)
+    assert "IndexError" not in str(event.message) and str(event.message).count(".") == 1
+    assert "IndexError" in event.details and "Traceback" in event.details and event.ends_job

@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
         if not self.readiness.usable:
             self.refresh_models_state()
         self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
+        self.form.tokens.set_limit(e.token_limit)
 
     def _on_started(self, e: JobStarted) -> None:
         if e.request is not None:

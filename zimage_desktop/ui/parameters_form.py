@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QL
 from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from ..engine.sizes import presets
 from .enhance_panel import EnhancePanel
-from .prompt_editor import TOKEN_LIMIT, PromptEdit
+from .prompt_editor import PromptEdit
 from .prompt_tokens import PromptTokens
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
@@ -119,11 +119,11 @@ class ParametersForm(QWidget):
 
     def _update_count(self) -> None:
         text = self.prompt.toPlainText()
-        tokens, exact = self.tokens.count(text)
+        tokens, room, exact = self.tokens.typed(text)  # what the user typed, not the chat template
         count = self.tr("%1 / %2 tokens") if exact else self.tr("≈%1 / %2 tokens")
         self.count_label.setText(self.tr("%n characters", "", len(text)) + " · " +
-                                 count.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
-        self.count_label.setStyleSheet("color: #c0392b;" if tokens > TOKEN_LIMIT else "")
+                                 count.replace("%1", str(tokens)).replace("%2", str(room)))
+        self.count_label.setStyleSheet("color: #c0392b;" if tokens > room else "")
 
     def _size_changed(self) -> None:
         data = self.size_combo.currentData()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
 
 from ..engine.request import GenerationRequest
 from ..engine.request_builder import RequestBuilder
-from ..engine.tokens import TOKEN_LIMIT
 from ..messages import render
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
@@ -274,12 +273,12 @@ class PosterPanel(QWidget):
     def _update_tokens(self) -> None:
         """The count under the prompt, on every change; over the limit also a warning above
         Generate, which then refuses (exact count) or asks (estimate)."""
-        tokens, exact = self.tokens.count(self.prompt.toPlainText())
+        tokens, room, exact = self.tokens.typed(self.prompt.toPlainText())
         text = self.tr("%1 / %2 tokens") if exact else self.tr("≈%1 / %2 tokens (estimated until the models are installed)")
-        self.token_count.setText(text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
-        over = tokens > TOKEN_LIMIT
+        self.token_count.setText(text.replace("%1", str(tokens)).replace("%2", str(room)))
+        over = tokens > room
         self.token_count.setStyleSheet(WARNING_STYLE if over else "")
-        problem = self._too_long(tokens, exact) if over else ""
+        problem = self._too_long(tokens, room, exact) if over else ""
         if problem != self._token_problem:
             self._token_problem = problem
             self._show_warnings()
@@ -298,18 +297,18 @@ class PosterPanel(QWidget):
                                   count=self.variants.value(),
                                   extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
-    def _too_long(self, tokens: int, exact: bool) -> str:
+    def _too_long(self, tokens: int, room: int, exact: bool) -> str:
         text = (self.tr("The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.") if exact else
                 self.tr("The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it."))
-        return text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT))
+        return text.replace("%1", str(tokens)).replace("%2", str(room))
 
     def generate_now(self) -> None:
-        tokens, exact = self.tokens.count(self.prompt.toPlainText())
-        if tokens > TOKEN_LIMIT and exact:
+        tokens, room, exact = self.tokens.typed(self.prompt.toPlainText())
+        if tokens > room and exact:
             # the engine would refuse it anyway, after loading; said again on a language switch
-            self.status.emit(lambda: self._too_long(tokens, exact))
+            self.status.emit(lambda: self._too_long(tokens, room, exact))
             return
-        if tokens > TOKEN_LIMIT:
+        if tokens > room:
             box = QMessageBox(QMessageBox.Icon.Question, self.tr("Long prompt"),
                               self._token_problem + "\n\n" + self.tr("The count is an estimate. Generate anyway?"),
                               QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)

@@ -52,6 +52,7 @@ class Loaded(WorkerEvent):
     kind: ClassVar[str] = "loaded"
     message: str = ""  # the plan's explanation (English, for logs)
     plan: MemoryPlan | None = None  # the window explains it in the UI language
+    token_limit: int = 0  # the loaded text encoder's prompt limit (0: not known)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,8 @@ class GenerationWorker(QThread):
             generator = self.generator = self._make_generator()
             generator.ensure_loaded(profile=self.settings.value.profile)
             plan = generator.plan
-            self.worker_event.emit(Loaded(message=plan.explanation if plan else "", plan=plan))
+            limit = generator.prompts.limit if generator.prompts is not None else 0
+            self.worker_event.emit(Loaded(message=plan.explanation if plan else "", plan=plan, token_limit=limit))
         except Exception as exc:  # keep the thread alive whatever happens
             self.worker_event.emit(failure(exc))
 
@@ -290,7 +292,10 @@ def failure(exc: Exception, job_id: int = 0) -> Failed:
         return Failed(job_id, message=exc.message, lighter_profile=exc.lighter_profile, ends_job=True)
     if isinstance(exc, UserFacingError):
         return Failed(job_id, message=exc.message, ends_job=True)
-    return Failed(job_id, message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc(), ends_job=True)
+    # Never a raw Python error in the window: one sentence, the traceback behind "Show Details…".
+    return Failed(job_id, message=msg("worker.unexpected_error", "Something unexpected went wrong and the job "
+                                      "stopped; the details below help a bug report."),
+                  details=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}", ends_job=True)
 
 
 def models_ready(models_dir: Path) -> bool:
