@@ -167,3 +167,25 @@ def test_an_unexpected_error_reaches_the_user_as_one_sentence_with_the_details_b
         event = failure(exc, job_id=3)
     assert "IndexError" not in str(event.message) and str(event.message).count(".") == 1
     assert "IndexError" in event.details and "Traceback" in event.details and event.ends_job
+
+
+def test_the_poster_tab_keeps_a_plain_generate_in_view_and_describes_in_the_ui_language(qtbot, window):
+    window.resize(1180, 760)
+    window.mode_tabs.setCurrentIndex(1)
+    poster = window.poster
+    qtbot.waitUntil(lambda: poster.generate_one.isVisible())
+    assert poster.describe_in.currentData() == "en"  # the English UI describes in English
+    box = poster.template
+    qtbot.waitUntil(lambda: box.width() > box.fontMetrics().horizontalAdvance(box.itemText(0)))  # not clipped
+    for button in (poster.generate_one, poster.generate):
+        bottom_right = button.mapTo(window, button.rect().bottomRight())
+        assert window.rect().contains(bottom_right) and button.width() >= button.minimumSizeHint().width()
+    poster.apply_template(0)
+    window.worker.controller.stop()  # keep what is queued in the queue
+    window.worker.wait(5000)
+    poster.generate_one.click()
+    assert [job.request.count for job in window.controller.queued()] == [1]
+    poster.describe_in.setCurrentIndex(poster.describe_in.findData("zh"))
+    poster.describe_in.activated.emit(poster.describe_in.currentIndex())  # as a user's pick
+    poster.set_language("en")
+    assert poster.describe_in.currentData() == "zh"  # a choice the user made stays

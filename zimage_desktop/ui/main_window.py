@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
     def generate_current(self) -> None:
         """Ctrl+Enter: what the visible tab would generate."""
         if self.mode_tabs.currentIndex() == 1:
-            self.poster.generate_now()
+            self.poster.generate_now(count=1)  # the plain Generate, as its button says
         else:
             self.generate()
 

@@ -9,7 +9,7 @@ from typing import Callable
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
-    QPushButton, QScrollArea, QSpinBox, QWidget,
+    QPushButton, QSpinBox, QWidget,
 )
 
 from ..engine.request import GenerationRequest
@@ -97,10 +97,13 @@ class PosterPanel(QWidget):
         self.variants.setValue(4)
         self.generate = QPushButton()
         self.generate.setObjectName("posterGenerateButton")
-        self.generate.clicked.connect(self.generate_now)
-        gen_row = QHBoxLayout()
-        gen_row.addWidget(self.variants)
-        gen_row.addWidget(self.generate, 1)
+        self.generate.clicked.connect(lambda: self.generate_now())
+        # one image, the plain action as on the prompt tab; "variants" makes the spin box's count
+        self.generate_one = QPushButton()
+        self.generate_one.setObjectName("posterGenerateOneButton")
+        self.generate_one.clicked.connect(lambda: self.generate_now(count=1))
+        self._count: int | None = None  # images of the pending submit: 1, or None for the variants' count
+        self._describe_chosen = False  # "Describe in" follows the UI language until the user picks one
         self.labels = {k: QLabel() for k in ("template", "format", "describe", "headline", "subtitle", "body", "cta",
                                              "small", "scene", "style", "layout", "font", "colours", "prompt")}
         form = QFormLayout(self)
@@ -121,7 +124,6 @@ class PosterPanel(QWidget):
         form.addRow(self.prompt)
         form.addRow(self.token_count)
         form.addRow(self.warnings)
-        form.addRow(gen_row)
         for widget in (self.headline, self.subtitle, self.cta, self.small_print, self.colours):
             widget.textChanged.connect(lambda _: self.update_prompt())
         for widget in (self.body, self.scene):
@@ -129,19 +131,35 @@ class PosterPanel(QWidget):
         for box in (self.style_box, self.layout_box, self.font_box, self.describe_in, self.format):
             box.currentIndexChanged.connect(lambda _: self.update_prompt())
         self.template.activated.connect(self._template_chosen)
+        self.describe_in.activated.connect(lambda _: setattr(self, "_describe_chosen", True))
+        self._follow_language()
         self.wheel_guard = guard_wheel(self)
         self.template.addItem("", None)  # "choose a template": the fields are not a template's
         self.retranslate()
         self.reload_templates()
 
-    def scroll_area(self) -> QScrollArea:
-        """The panel in a scroll area that scrolls vertically: rows wrap to its width, so a
-        horizontal bar appears only in a pane narrower than the form's minimum (about 280 px)."""
+    def scroll_area(self) -> QWidget:
+        """The tab's page: the panel in a scroll area that scrolls vertically (rows wrap to its
+        width, so a horizontal bar appears only in a pane narrower than the form's minimum, about
+        280 px), and under it the actions, always in view as on the prompt tab."""
+        from PySide6.QtWidgets import QVBoxLayout
+
         from .scroll_area import VerticalScrollArea
 
         scroll = VerticalScrollArea(self)  # also keeps the sidebar from being narrowed past the form
         scroll.setObjectName("posterScroll")
-        return scroll
+        page = QWidget()
+        page.setObjectName("posterPage")
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(scroll, 1)
+        actions = QHBoxLayout()
+        actions.setContentsMargins(6, 4, 6, 6)
+        actions.addWidget(self.generate_one, 2)
+        actions.addWidget(self.variants)
+        actions.addWidget(self.generate, 1)
+        column.addLayout(actions)
+        return page
 
     def showEvent(self, event) -> None:
         self.tokens.refresh()  # a stat: models may have arrived since the panel was last shown
@@ -162,8 +180,13 @@ class PosterPanel(QWidget):
         self.recompose.setText(self.tr("Compose again"))
         self.enhance_scene.setText(self.tr("Enhance the scene"))
         self.scene_panel.retranslate()
-        self.generate.setText(self.tr("Generate variants"))
-        self.template.setItemText(0, self.tr("— Choose a template —"))
+        self.generate.setText(self.tr("Variants"))
+        self.generate.setToolTip(self.tr("Generate this many variants, each with its own seed"))
+        self.generate_one.setText(self.tr("Generate  (Ctrl+Enter)"))
+        choose = self.tr("Choose a template…")
+        self.template.setItemText(0, choose)
+        self.template.setMinimumContentsLength(len(choose) + 2)  # never clipped to "— Choose a templ"
+        self._follow_language()
         self._update_tokens()
         for i in range(self.format.count()):
             self.format.setItemText(i, self._format_label(self.format.itemData(i), zh))
@@ -186,10 +209,15 @@ class PosterPanel(QWidget):
         untouched = (0 <= shown < len(self.templates) and not self._edited
                      and self.spec() == self.templates[shown].spec(self.language))
         self.language = language
+        self._follow_language()
         self.retranslate()
         self.reload_templates()
         if untouched:
             self.apply_template(shown)
+
+    def _follow_language(self) -> None:
+        if not self._describe_chosen:
+            self.describe_in.setCurrentIndex(self.describe_in.findData("zh" if self.language.startswith("zh") else "en"))
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -289,12 +317,12 @@ class PosterPanel(QWidget):
         self.warnings.setText(text)
         self.warnings.setVisible(bool(text))  # no empty gap above Generate
 
-    def request(self, seed: int | None = None) -> GenerationRequest:
+    def request(self, seed: int | None = None, count: int | None = None) -> GenerationRequest:
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
         spec = self.spec()
         fmt = FORMATS[spec.format]
         return self.builder().new(self.prompt.toPlainText(), width=fmt.width, height=fmt.height, seed=seed,
-                                  count=self.variants.value(),
+                                  count=self.variants.value() if count is None else count,
                                   extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
     def _too_long(self, tokens: int, room: int, exact: bool) -> str:
@@ -302,7 +330,9 @@ class PosterPanel(QWidget):
                 self.tr("The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it."))
         return text.replace("%1", str(tokens)).replace("%2", str(room))
 
-    def generate_now(self) -> None:
+    def generate_now(self, count: int | None = None) -> None:
+        """Queue the poster: ``count`` images, or as many variants as the spin box says."""
+        self._count = count
         tokens, room, exact = self.tokens.typed(self.prompt.toPlainText())
         if tokens > room and exact:
             # the engine would refuse it anyway, after loading; said again on a language switch
@@ -323,6 +353,6 @@ class PosterPanel(QWidget):
 
     def _submit(self) -> None:
         try:
-            self.generate_requested.emit(self.request())
+            self.generate_requested.emit(self.request(count=self._count))
         except Exception as exc:  # BadInputError: empty prompt etc.
             self.status.emit(exc)
