@@ -189,3 +189,62 @@ def test_the_poster_tab_keeps_a_plain_generate_in_view_and_describes_in_the_ui_l
     poster.describe_in.activated.emit(poster.describe_in.currentIndex())  # as a user's pick
     poster.set_language("en")
     assert poster.describe_in.currentData() == "zh"  # a choice the user made stays
+
+
+def test_the_history_says_what_is_there_when_empty_and_when_a_search_finds_nothing(qtbot, window):
+    gallery = window.gallery
+    assert gallery.model.rowCount() == 0
+    assert gallery.empty.isVisibleTo(window) and not gallery.view.isVisibleTo(window)
+    assert "No images yet" in gallery.empty.text() and "Ctrl+Enter" in gallery.empty.text()
+    window.prompt.setPlainText("a lighthouse")
+    custom_size(window, 256, 256)
+    window.generate()
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 1, timeout=60000)
+    assert gallery.view.isVisibleTo(window) and not gallery.empty.isVisibleTo(window)
+    gallery.search.setText("zebra")
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 0 and gallery.empty.isVisibleTo(window))
+    assert "“zebra”" in gallery.empty.text() and "clear the search" in gallery.empty.text()
+    gallery.search.clear()
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 1 and gallery.view.isVisibleTo(window))
+
+
+def test_a_live_switch_leaves_no_english_behind(qtbot, window):
+    import re
+
+    from PySide6.QtWidgets import QApplication
+
+    from zimage_desktop.ui.translations import Translations
+
+    panel = window.enhance_panel
+    panel.start("idea")
+    panel.finish("a rewritten idea", cancelled=True, restored=())
+    window.mode_tabs.setCurrentIndex(1)
+    window.poster.headline.setText("A very long headline that goes on and on for many many words indeed")
+    assert "Stopped early" in panel.note.text() and "headline" in window.poster.warnings.text()
+    schedule = window.form.sampling.schedule
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    window.language_requested.emit("zh_CN")
+    try:
+        qtbot.waitUntil(lambda: cjk.search(panel.note.text()) is not None)
+        assert not re.search(r"[A-Za-z]{4,}", panel.note.text())
+        assert cjk.search(window.poster.warnings.text()) and "headline" not in window.poster.warnings.text()
+        for i in range(schedule.count()):  # one language per entry: no "Simple 调度"
+            assert not re.search(r"^[A-Za-z]+ [\u4e00-\u9fff]", schedule.itemText(i)), schedule.itemText(i)
+        assert window.gallery.empty.text() and cjk.search(window.gallery.empty.text())
+    finally:
+        Translations.for_app(QApplication.instance()).apply("en")
+
+
+def test_a_half_filled_models_folder_names_what_is_missing(qtbot, data_with_models):
+    import shutil
+
+    shutil.rmtree(data_with_models / "models" / "text_encoders")  # everything but the text encoder
+    win = run_app(str(data_with_models), exec_loop=False)
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: "text encoder" in win.status.text(), timeout=20000)
+        assert "No model files yet" not in win.status.text()
+        assert "transformer" not in win.status.text() and "VAE" not in win.status.text()
+        assert win.generate_button.text() == "Get models…"
+    finally:
+        win.close()

@@ -360,7 +360,12 @@ class MainWindow(QMainWindow):
 
     def first_run(self) -> None:
         self.refresh_models_state()
-        self.status.say(lambda: self.tr("No model files yet: choose what to download."))
+        from ..models.readiness import PARTS
+
+        if set(self.readiness.missing) == set(PARTS):
+            self.status.say(lambda: self.tr("No model files yet: choose what to download."))
+        else:  # a half-filled folder: name what is missing, as the CLI does
+            self.status.say(self._what_is_missing)
         self.open_model_manager()
 
     def refresh_models_state(self) -> None:

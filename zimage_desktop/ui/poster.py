@@ -187,7 +187,9 @@ class PosterPanel(QWidget):
         self.template.setItemText(0, choose)
         self.template.setMinimumContentsLength(len(choose) + 2)  # never clipped to "— Choose a templ"
         self._follow_language()
+        self._token_problem = ""  # said again below, in the new language
         self._update_tokens()
+        self._show_warnings()
         for i in range(self.format.count()):
             self.format.setItemText(i, self._format_label(self.format.itemData(i), zh))
         for box, table, col in ((self.style_box, STYLES, 0), (self.font_box, FONTS, 0)):

@@ -207,6 +207,18 @@
         <translation>原样重新生成</translation>
     </message>
     <message>
+        <source>Nothing matches “%1”. Try other words, or clear the search and the filters.</source>
+        <translation>没有与“%1”匹配的图片。换个词试试，或清除搜索和筛选。</translation>
+    </message>
+    <message>
+        <source>No image matches these filters. Set them back to show every image.</source>
+        <translation>没有符合这些筛选条件的图片。恢复筛选即可显示全部图片。</translation>
+    </message>
+    <message>
+        <source>No images yet. Type what you want to see and press Ctrl+Enter: every image you make is kept here, with its prompt and seed.</source>
+        <translation>还没有图片。输入想看到的画面，按 Ctrl+Enter：生成的每张图片都会连同提示词和种子保存在这里。</translation>
+    </message>
+    <message>
         <source>Select two images to compare.</source>
         <translation>请选择两张图片进行对比。</translation>
     </message>
@@ -463,7 +475,7 @@
     </message>
     <message>
         <source>Image %1/%2 · step %3/%4</source>
-        <translation>第 %1/%2 张 · 第 %3/%4 步</translation>
+        <translation type="vanished">第 %1/%2 张 · 第 %3/%4 步</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -563,11 +575,11 @@
     </message>
     <message>
         <source>Generating…</source>
-        <translation>正在生成…</translation>
+        <translation type="vanished">正在生成…</translation>
     </message>
     <message>
         <source>Image %1/%2 · step %3/%4 · about %5 s left</source>
-        <translation>第 %1/%2 张 · 第 %3/%4 步 · 约剩 %5 秒</translation>
+        <translation type="vanished">第 %1/%2 张 · 第 %3/%4 步 · 约剩 %5 秒</translation>
     </message>
     <message>
         <source>Done: seed %1, saved to %2</source>
@@ -937,7 +949,7 @@
     <name>PosterPanel</name>
     <message>
         <source>— Choose a template —</source>
-        <translation>— 选择模板 —</translation>
+        <translation type="vanished">— 选择模板 —</translation>
     </message>
     <message>
         <source>%1 / %2 tokens</source>
@@ -1032,8 +1044,24 @@
         <translation>重新生成提示词</translation>
     </message>
     <message>
+        <source>Variants</source>
+        <translation>多个变体</translation>
+    </message>
+    <message>
+        <source>Generate this many variants, each with its own seed</source>
+        <translation>生成这么多个变体，每个使用各自的种子</translation>
+    </message>
+    <message>
+        <source>Generate  (Ctrl+Enter)</source>
+        <translation>生成  (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Choose a template…</source>
+        <translation>选择模板…</translation>
+    </message>
+    <message>
         <source>Generate variants</source>
-        <translation>生成多个变体</translation>
+        <translation type="vanished">生成多个变体</translation>
     </message>
     <message>
         <source>Save as template</source>
@@ -1042,6 +1070,49 @@
     <message>
         <source>Name:</source>
         <translation>名称：</translation>
+    </message>
+</context>
+<context>
+    <name>Progress</name>
+    <message>
+        <source>step %1/%2</source>
+        <translation>第 %1/%2 步</translation>
+    </message>
+    <message>
+        <source>starting</source>
+        <translation>准备开始</translation>
+    </message>
+    <message>
+        <source>loading the model</source>
+        <translation>正在加载模型</translation>
+    </message>
+    <message>
+        <source>reading the prompt</source>
+        <translation>正在读取提示词</translation>
+    </message>
+    <message>
+        <source>decoding the image</source>
+        <translation>正在解码图像</translation>
+    </message>
+    <message>
+        <source>saving</source>
+        <translation>正在保存</translation>
+    </message>
+    <message>
+        <source>about %1 s left</source>
+        <translation>约剩 %1 秒</translation>
+    </message>
+    <message>
+        <source>about %1 min left</source>
+        <translation>约剩 %1 分钟</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Image %1/%2</source>
+        <translation>第 %1/%2 张</translation>
     </message>
 </context>
 <context>
@@ -1056,11 +1127,11 @@
     </message>
     <message>
         <source>Simple schedule (ComfyUI)</source>
-        <translation>Simple 调度（ComfyUI）</translation>
+        <translation>简单调度（与 ComfyUI 相同）</translation>
     </message>
     <message>
         <source>Diffusers schedule</source>
-        <translation>Diffusers 调度</translation>
+        <translation>管线自带调度（Diffusers）</translation>
     </message>
     <message>
         <source>Euler is ComfyUI&apos;s Z-Image example; res multistep is its current template.</source>
