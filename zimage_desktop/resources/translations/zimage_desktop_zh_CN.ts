@@ -474,10 +474,6 @@
         <translation>全部取消</translation>
     </message>
     <message>
-        <source>Image %1/%2 · step %3/%4</source>
-        <translation type="vanished">第 %1/%2 张 · 第 %3/%4 步</translation>
-    </message>
-    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -572,14 +568,6 @@
     <message>
         <source>Model ready: %1</source>
         <translation>模型已就绪：%1</translation>
-    </message>
-    <message>
-        <source>Generating…</source>
-        <translation type="vanished">正在生成…</translation>
-    </message>
-    <message>
-        <source>Image %1/%2 · step %3/%4 · about %5 s left</source>
-        <translation type="vanished">第 %1/%2 张 · 第 %3/%4 步 · 约剩 %5 秒</translation>
     </message>
     <message>
         <source>Done: seed %1, saved to %2</source>
@@ -948,10 +936,6 @@
 <context>
     <name>PosterPanel</name>
     <message>
-        <source>— Choose a template —</source>
-        <translation type="vanished">— 选择模板 —</translation>
-    </message>
-    <message>
         <source>%1 / %2 tokens</source>
         <translation>%1 / %2 词元</translation>
     </message>
@@ -1058,10 +1042,6 @@
     <message>
         <source>Choose a template…</source>
         <translation>选择模板…</translation>
-    </message>
-    <message>
-        <source>Generate variants</source>
-        <translation type="vanished">生成多个变体</translation>
     </message>
     <message>
         <source>Save as template</source>
