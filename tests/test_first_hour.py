@@ -248,3 +248,32 @@ def test_a_half_filled_models_folder_names_what_is_missing(qtbot, data_with_mode
         assert win.generate_button.text() == "Get models…"
     finally:
         win.close()
+
+
+def test_the_model_manager_leads_with_one_recommended_download_and_says_where(qtbot, tmp_path):
+    import json
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en"}))
+    win = run_app(str(data), exec_loop=False)
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: getattr(win, "_model_dialog", None) is not None and win._model_dialog.isVisible(),
+                        timeout=20000)
+        dialog = win._model_dialog
+        first = dialog.recommended
+        if dialog.plan is None:  # while the computer is detected nothing can be started
+            assert not first.download.isEnabled() and not dialog.download_button.isEnabled()
+        qtbot.waitUntil(lambda: dialog.plan is not None, timeout=20000)
+        assert not dialog.table.isVisible() and not dialog.download_button.isVisible()  # the list waits behind a button
+        expected = sum(st.missing_bytes for cid, st in dialog.statuses.items() if cid in dialog.plan.needs)
+        assert first.download.isEnabled() and f"({expected / 1e9:.1f} GB)" in first.download.text()
+        assert first.download.text().startswith("Download the recommended set")
+        assert str(win.store.models_path()) in first.destination.text()
+        first.choose.click()
+        assert dialog.table.isVisible() and dialog.download_button.isVisible() and dialog.table.rowCount() > 3
+        first.choose.click()
+        assert not dialog.table.isVisible()
+    finally:
+        win.close()

@@ -661,10 +661,6 @@
         <translation>正在下载模型：%1% · 剩余 %2</translation>
     </message>
     <message>
-        <source>No download source can be reached. Check the internet connection (or the proxy or mirror address), then press Retry.</source>
-        <translation>无法连接任何下载源。请检查网络连接（或代理、镜像地址），然后点击“重试”。</translation>
-    </message>
-    <message>
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
@@ -763,6 +759,10 @@
     <message>
         <source>Resume</source>
         <translation>继续</translation>
+    </message>
+    <message>
+        <source>No download source can be reached (tried: %1). Check the internet connection (or the proxy or mirror address), then press Retry. From mainland China, ModelScope or a Hugging Face mirror usually answers: choose it under Source.</source>
+        <translation>无法连接任何下载源（已尝试：%1）。请检查网络连接（或代理、镜像地址），然后点击“重试”。在中国大陆，ModelScope 或 Hugging Face 镜像通常可以访问：请在“来源”中选择。</translation>
     </message>
     <message>
         <source>Download complete.</source>
@@ -1093,6 +1093,29 @@
     <message>
         <source>Image %1/%2</source>
         <translation>第 %1/%2 张</translation>
+    </message>
+</context>
+<context>
+    <name>RecommendedSet</name>
+    <message>
+        <source>Detecting this computer…</source>
+        <translation>正在检测这台电脑…</translation>
+    </message>
+    <message>
+        <source>Download the recommended set (%1 GB)</source>
+        <translation>下载推荐的模型组合（%1 GB）</translation>
+    </message>
+    <message>
+        <source>The recommended set is installed</source>
+        <translation>推荐的模型组合已安装</translation>
+    </message>
+    <message>
+        <source>Choose files…</source>
+        <translation>选择文件…</translation>
+    </message>
+    <message>
+        <source>Into the models folder: %1 (change it in Settings)</source>
+        <translation>保存到模型文件夹：%1（可在“设置”中更改）</translation>
     </message>
 </context>
 <context>
