@@ -21,8 +21,22 @@ if ($smi) {
     $why = "NVIDIA driver $driver, compute capability $cap`: $cuda"
 }
 Write-Host "PyTorch: $why"
-$commands = @("python -m pip install torch --index-url $index", "python -m pip install .")
+# Outside a virtual environment, make one: installs into a shared Python break other programs.
+$python = "python"
+$commands = @()
+$inVenv = (& python -c "import sys; print(sys.prefix != sys.base_prefix)") -eq "True"
+if (-not $inVenv) {
+    $venv = if ($env:ZIMAGE_VENV) { $env:ZIMAGE_VENV } else { Join-Path $env:LOCALAPPDATA "zimage-desktop\venv" }
+    Write-Host "Not in a virtual environment: installing into $venv"
+    if (-not (Test-Path (Join-Path $venv "Scripts\python.exe"))) { $commands += "python -m venv `"$venv`"" }
+    $python = "`"$(Join-Path $venv 'Scripts\python.exe')`""
+}
+# One retry and a 20 s timeout: an index that does not answer costs seconds, not minutes.
+$commands += @("& $python -m pip install torch --index-url $index --retries 1 --timeout 20",
+               "& $python -m pip install . --retries 1 --timeout 20")
 foreach ($c in $commands) {
     if ($DryRun) { Write-Host $c } else { Invoke-Expression $c; if ($LASTEXITCODE) { exit $LASTEXITCODE } }
 }
-Write-Host "Done: start the app with  zimage-desktop"
+$exe = if ($inVenv) { "zimage-desktop" } else { Join-Path $venv "Scripts\zimage-desktop.exe" }
+Write-Host "Done: start the app with  $exe"
+Write-Host "To try the window before the 8.5 GB download: $exe self-test --keep tiny, then point Settings > Models folder at tiny\models\comfy."
