@@ -277,3 +277,24 @@ def test_the_model_manager_leads_with_one_recommended_download_and_says_where(qt
         assert not dialog.table.isVisible()
     finally:
         win.close()
+
+
+def test_one_ram_figure_for_one_plan_in_settings_the_model_manager_and_the_cli(qtbot, window, capsys):
+    import re
+
+    from zimage_desktop.cli import main
+    from zimage_desktop.ui.settings_dialog import SettingsDialog
+
+    qtbot.waitUntil(lambda: window.machine is not None, timeout=20000)
+    models = window.store.models_path()
+    settings = SettingsDialog(window.paths, window.settings, window.machine, window)
+    window.open_model_manager()
+    figures = {
+        "settings": settings.plan_label.text(),
+        "model manager": window._model_dialog.explanation.text(),
+    }
+    assert main(["--data-dir", str(window.paths.data), "models", "plan", "--models", str(models)]) == 0
+    figures["cli"] = capsys.readouterr().out
+    ram = {where: re.findall(r"(\d+\.\d) GiB RAM", text) for where, text in figures.items()}
+    assert all(ram.values()) and len({found[-1] for found in ram.values()}) == 1, ram
+    settings.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -28,6 +30,8 @@ class SettingsDialog(QDialog):
             self.theme.addItem("", code)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         self.models_dir = QLineEdit(settings.models_dir or str(paths.default_models))
+        self.models_dir.setCursorPosition(0)
+        self.models_dir.setToolTip(self.models_dir.text())
         self.browse = QPushButton()
         self.browse.clicked.connect(self._browse)
         models_row = QHBoxLayout()
@@ -45,6 +49,7 @@ class SettingsDialog(QDialog):
         self.plan_label = QLabel()
         self.plan_label.setWordWrap(True)
         self.profile.currentIndexChanged.connect(self._explain)
+        self.models_dir.editingFinished.connect(self._explain)
         self.previews = QCheckBox()
         self.previews.setChecked(settings.previews)
         self.source = QComboBox()
@@ -112,13 +117,15 @@ class SettingsDialog(QDialog):
             self.models_dir.setText(folder)
 
     def _explain(self) -> None:
-        from ..engine.planner import make_plan
+        from ..engine.planner import plan_for_folder
         from .plan_text import explain_plan
 
         if self.machine is None:
             self.plan_label.setText(self.tr("Detecting this computer's graphics card and memory…"))
             return
-        self.plan_label.setText(explain_plan(make_plan(self.machine, override=self.profile.currentData())))
+        # the plan the model manager and `models plan` show: for the folder's files, not in general
+        folder = Path(self.models_dir.text()).expanduser()
+        self.plan_label.setText(explain_plan(plan_for_folder(self.machine, folder, self.profile.currentData())))
 
     def changes(self) -> dict:
         """The settings as the dialog shows them (saves a typed token right away, outside settings)."""
