@@ -298,3 +298,11 @@ def test_one_ram_figure_for_one_plan_in_settings_the_model_manager_and_the_cli(q
     ram = {where: re.findall(r"(\d+\.\d) GiB RAM", text) for where, text in figures.items()}
     assert all(ram.values()) and len({found[-1] for found in ram.values()}) == 1, ram
     settings.close()
+
+
+def test_models_without_a_subcommand_lists_instead_of_failing(tmp_path, capsys):
+    from zimage_desktop.cli import main
+
+    assert main(["--data-dir", str(tmp_path), "models"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Models folder:") and "Sets:" in out
