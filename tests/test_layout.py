@@ -229,7 +229,7 @@ def test_each_job_shows_its_own_progress_in_the_queue(qtbot, window):
     window.generate()
     queue = window.queue
     qtbot.waitUntil(lambda: queue.current.isVisible() and queue.current_progress.value() > 0
-                    and queue.list.count() == 1, timeout=30000)
+                    and "step" in queue.current_progress.text() and queue.list.count() == 1, timeout=30000)
     assert queue.current_progress.maximum() == 1000  # the job's time, all four images (progress_text.BAR_MAX)
     assert "Image 1/4" in queue.current_progress.text() and "step" in queue.current_progress.text()
     waiting = queue.list.item(0)

@@ -27,7 +27,7 @@ class StageEvent:
     stage: str
     image_index: int
     image_count: int
-    eta_s: float
+    eta_s: float | None  # None before any step was timed: no guess is better than a wrong one
     steps: int = 0
 
 
@@ -119,4 +119,5 @@ class RunClock:
 
     def event(self, stage: str, image_index: int) -> StageEvent:
         self.begin(stage, image_index)
-        return StageEvent(stage, image_index, self.count, self.eta_s(), self.steps)
+        timed = self._step_s is not None or self.known.step_s_per_mp is not None
+        return StageEvent(stage, image_index, self.count, self.eta_s() if timed else None, self.steps)
