@@ -25,8 +25,22 @@ Write-Host "PyTorch: $why"
 # app needs is installed, at the locked version; torch's build still comes from the index chosen above.
 $lock = "packaging\requirements-lock.txt"
 $torchPin = (Select-String -Path $lock -Pattern '^torch==' | Select-Object -First 1).Line.Split(" ")[0]
-$commands = @("python -m pip install $torchPin --index-url $index", "python -m pip install . --constraint $lock")
+# Outside a virtual environment, make one: installs into a shared Python break other programs.
+$python = "python"
+$commands = @()
+$inVenv = (& python -c "import sys; print(sys.prefix != sys.base_prefix)") -eq "True"
+if (-not $inVenv) {
+    $venv = if ($env:ZIMAGE_VENV) { $env:ZIMAGE_VENV } else { Join-Path $env:LOCALAPPDATA "zimage-desktop\venv" }
+    Write-Host "Not in a virtual environment: installing into $venv"
+    if (-not (Test-Path (Join-Path $venv "Scripts\python.exe"))) { $commands += "python -m venv `"$venv`"" }
+    $python = "`"$(Join-Path $venv 'Scripts\python.exe')`""
+}
+# One retry and a 20 s timeout: an index that does not answer costs seconds, not minutes.
+$commands += @("& $python -m pip install $torchPin --index-url $index --retries 1 --timeout 20",
+               "& $python -m pip install . --constraint $lock --retries 1 --timeout 20")
 foreach ($c in $commands) {
     if ($DryRun) { Write-Host $c } else { Invoke-Expression $c; if ($LASTEXITCODE) { exit $LASTEXITCODE } }
 }
-Write-Host "Done: start the app with  zimage-desktop"
+$exe = if ($inVenv) { "zimage-desktop" } else { Join-Path $venv "Scripts\zimage-desktop.exe" }
+Write-Host "Done: start the app with  $exe"
+Write-Host "To try the window before the 8.5 GB download: $exe self-test --keep tiny, then point Settings > Models folder at tiny\models\comfy."

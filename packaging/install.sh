@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
 # Install Z-Image Desktop from source with the right PyTorch for this machine, in one step:
-#   bash packaging/install.sh            (use --dry-run to only print what it would do)
+#   bash packaging/install.sh            (--dry-run only prints what it would do; --start opens the window after)
+# Outside a virtual environment it makes one (system Pythons refuse pip installs, PEP 668), in
+# $ZIMAGE_VENV or ~/.local/share/zimage-desktop/venv, and links the command into ~/.local/bin.
 # NVIDIA: the CUDA build the driver supports (Pascal GPUs get CUDA 12.6, newer builds dropped them);
 # AMD: the ROCm build; macOS: the default build (Apple MPS); otherwise the CPU build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 dry=""
-[ "${1:-}" = "--dry-run" ] && dry="echo"
+start=""
+for arg in "$@"; do
+    case "$arg" in
+        --dry-run) dry="echo" ;;
+        --start) start=1 ;;
+    esac
+done
+venv=""
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' 2>/dev/null; then
+    venv="${ZIMAGE_VENV:-$HOME/.local/share/zimage-desktop/venv}"
+    echo "Not in a virtual environment: installing into $venv"
+    if [ ! -x "$venv/bin/python" ]; then
+        $dry "$PYTHON" -m venv "$venv" || {
+            echo "Could not create a virtual environment; on Debian/Ubuntu: sudo apt install python3-venv" >&2
+            exit 1
+        }
+    fi
+    PYTHON="$venv/bin/python"
+fi
+# An index that does not answer costs seconds, not minutes of pip's default retries.
+quick=(--retries 1 --timeout 20)
 base="https://download.pytorch.org/whl"
 index=""
 why=""
@@ -40,9 +62,22 @@ lock=packaging/requirements-lock.txt
 torch_pin=$(grep -m1 '^torch==' "$lock" | cut -d' ' -f1)
 echo "PyTorch: $why"
 if [ -n "$index" ]; then
-    $dry "$PYTHON" -m pip install "$torch_pin" --index-url "$index"
+    $dry "$PYTHON" -m pip install "$torch_pin" --index-url "$index" "${quick[@]}" || {
+        echo "The PyTorch index $index did not answer; installing PyTorch from PyPI instead." >&2
+        $dry "$PYTHON" -m pip install "$torch_pin" "${quick[@]}"
+    }
 else
-    $dry "$PYTHON" -m pip install "$torch_pin"
+    $dry "$PYTHON" -m pip install "$torch_pin" "${quick[@]}"
 fi
-$dry "$PYTHON" -m pip install . --constraint "$lock"
-echo "Done: start the app with  zimage-desktop"
+$dry "$PYTHON" -m pip install . --constraint "$lock" "${quick[@]}"
+command_path="zimage-desktop"
+if [ -n "$venv" ]; then
+    $dry mkdir -p "$HOME/.local/bin"
+    $dry ln -sf "$venv/bin/zimage-desktop" "$HOME/.local/bin/zimage-desktop"
+    command_path="$HOME/.local/bin/zimage-desktop"
+fi
+echo "Done: start the app with  $command_path"
+echo "To try the window before the 8.5 GB download: $command_path self-test --keep ~/zimage-tiny, then point Settings ▸ Models folder at ~/zimage-tiny/models/comfy (noise, but every part of the window works)."
+if [ -n "$start" ]; then
+    $dry "$PYTHON" -m zimage_desktop
+fi

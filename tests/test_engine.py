@@ -78,7 +78,8 @@ def test_previews_once_per_step_with_latent_size(generators):
     for e in events:
         assert e.preview.shape == (384 // 8, 256 // 8, 3) and e.preview.dtype == np.uint8
         assert e.total_steps == 8 and e.eta_s >= 0
-    assert events[7].eta_s == 0
+    # the time left covers the decode and save still to come, and the second image
+    assert events[7].eta_s > events[15].eta_s > 0
     # The preview moves towards the final image: successive x0 estimates differ.
     assert not np.array_equal(events[0].preview, events[6].preview)
 

@@ -64,7 +64,11 @@ def assert_fits(qtbot, win):
     assert scroll.horizontalScrollBar().value() == 0
     assert scroll.verticalScrollBar().maximum() > 0  # the form is taller than the window: it scrolls down
     shown = [w for w in panel.findChildren(QWidget) if w.isVisibleTo(panel)]
-    assert panel.save_template in shown and panel.prompt in shown and panel.generate in shown
+    assert panel.save_template in shown and panel.prompt in shown
+    for button in (panel.generate, panel.generate_one):  # under the scroll area: always in view
+        assert button.isVisible() and button.width() >= button.minimumSizeHint().width()
+        corner = button.mapTo(win, QPoint(button.width(), button.height()))
+        assert corner.x() <= win.width() and corner.y() <= win.height()
 
 
 @pytest.mark.parametrize("size", [(1180, 760), (1600, 1000)])
@@ -88,12 +92,12 @@ def test_the_wheel_scrolls_the_form_unless_a_box_has_focus(qtbot, window):
     panel, bar = window.poster, scroll_of(window).verticalScrollBar()
     window.resize(1180, 760)
     qtbot.waitUntil(lambda: bar.maximum() > 0)
-    for box in (panel.format, panel.variants):
-        before = box.currentIndex() if box is panel.format else box.value()
+    for box in (panel.format, panel.layout_box):  # (the variants' count is outside the scrolling form now)
+        before = box.currentIndex()
         bar.setValue(0 if box is panel.format else bar.maximum() // 2)
         start = bar.value()
         wheel(box)
-        assert (box.currentIndex() if box is panel.format else box.value()) == before
+        assert box.currentIndex() == before
         assert bar.value() > start  # the form scrolled down instead
     box = panel.format
     window.activateWindow()
@@ -140,31 +144,33 @@ def test_the_token_count_is_live_exact_and_guards_generate(qtbot, window):
     qtbot.waitUntil(lambda: panel.tokens.counter is not None, timeout=10000)
     folder = window.settings.models_path(window.paths) / "configs" / "z-image-turbo" / "tokenizer"
     engine = PromptEncoder(AutoTokenizer.from_pretrained(str(folder), local_files_only=True), None, "tiny")
+    template = engine.token_count("")  # the chat template's share is not the user's
+    room = str(512 - template)
     panel.apply_template(0)
     first = panel.token_count.text()
-    assert first.startswith(f"{engine.token_count(panel.prompt.toPlainText())} / 512")  # what the engine counts
+    assert first.startswith(f"{engine.token_count(panel.prompt.toPlainText()) - template} / {room}")
     panel.headline.setText(panel.headline.text() + " 再加几个字 and a few words")
     assert panel.token_count.text() != first
-    assert panel.token_count.text().startswith(f"{engine.token_count(panel.prompt.toPlainText())} / 512")
-    assert "512" not in panel.warnings.text()
+    assert panel.token_count.text().startswith(f"{engine.token_count(panel.prompt.toPlainText()) - template} / {room}")
+    assert room not in panel.warnings.text()
     requests = []
     panel.generate_requested.connect(requests.append)
     panel.body.setPlainText("\n".join(f"第{i}行：春季新品全场优惠 spring offers" for i in range(40)))
     assert engine.token_count(panel.prompt.toPlainText()) > 512
-    assert "512" in panel.warnings.text() and panel.warnings.isVisibleTo(panel)
+    assert room in panel.warnings.text() and panel.warnings.isVisibleTo(panel)
     assert "c0392b" in panel.token_count.styleSheet()
     panel.generate.click()
-    assert requests == [] and "512" in window.status.text()  # refused before anything is queued
+    assert requests == [] and room in window.status.text()  # refused before anything is queued
     from zimage_desktop.ui.translations import Translations
 
     Translations.for_app(QApplication.instance()).apply("zh_CN")  # the refusal is said again in Chinese
     try:
-        qtbot.waitUntil(lambda: "512" in window.status.text() and "Z-Image" in window.status.text()
+        qtbot.waitUntil(lambda: room in window.status.text() and "Z-Image" in window.status.text()
                         and "tokens" not in window.status.text(), timeout=5000)
     finally:
         Translations.for_app(QApplication.instance()).apply("en")
     panel.body.setPlainText("第一行")
-    assert "512" not in panel.warnings.text() and panel.token_count.styleSheet() == ""
+    assert room not in panel.warnings.text() and panel.token_count.styleSheet() == ""
     panel.generate.click()
     assert len(requests) == 1
 
@@ -180,7 +186,7 @@ def test_without_models_the_count_is_an_estimate_and_generate_asks(qtbot, tmp_pa
     panel.generate_requested.connect(requests.append)
     panel.status.connect(window_status.append)
     panel.body.setPlainText("\n".join(f"第{i}行：春季新品全场优惠" for i in range(25)))
-    assert "512" in panel.warnings.text()
+    assert str(panel.tokens.typed("")[1]) in panel.warnings.text()  # the room the template leaves
     for answer, queued in ((QMessageBox.StandardButton.No, 0), (QMessageBox.StandardButton.Yes, 1)):
         panel.generate.click()
         box = panel.findChild(QMessageBox, "posterLongPromptBox")

@@ -188,11 +188,42 @@ def _frozen_label(text: str) -> QWidget:
     return QLabel(text)
 
 
+def _progress(win) -> list[QWidget]:
+    """Every stage a running job's status line and queue bar can name, and the cancelling one."""
+    from zimage_desktop.ui.progress_text import RunProgress
+
+    run = RunProgress()
+    run.image_count, run.total, run.eta_s = 3, 8, 125.0
+    texts = []
+    for stage in ("starting", "loading", "encoding", "step", "decoding", "saving"):
+        run.stage, run.step = stage, 4
+        texts.append(run.text())
+    run.cancelling = True
+    texts.append(run.text())
+    return [_frozen_label(text) for text in texts]
+
+
+def _empty_history(win) -> list[QWidget]:
+    """The history's empty states: no match for a search, and (filters only) no image."""
+    gallery = win.gallery
+    labels = []
+    for query in ("不存在的词", ""):
+        gallery.search.setText(query)
+        if not query:
+            gallery.fav_only.setChecked(True)
+        gallery._apply_search()
+        labels.append(_frozen_label(gallery.empty.text()))
+    gallery.fav_only.setChecked(False)
+    gallery._apply_search()
+    return labels
+
+
 SCENES: dict[str, Callable[[QMainWindow], list[QWidget]]] = {
     "main window": _main_window, "model manager": _model_manager, "settings": _settings, "engines": _engines,
     "viewer": _viewer,
     "error box": _error_box, "enhance panel": _enhance_panel, "gallery menu": _gallery_menu, "first run": _first_run,
     "edit panel": _edit_panel,
+    "progress": _progress, "empty history": _empty_history,
 }
 
 
@@ -289,3 +320,25 @@ def test_follow_the_system_on_a_chinese_system_gives_chinese_posters(qtbot, qapp
     finally:
         win.close()
         Translations.for_app(qapp).apply("en")
+
+
+def test_no_english_in_chinese_after_a_live_switch_to_english_and_back(zh_generated, qtbot):
+    """What was said in English while the UI was English is said again in Chinese after the switch back."""
+    win = zh_generated
+
+    def switch(language: str) -> None:
+        win.language_requested.emit(language)
+        qtbot.waitUntil(lambda: win.poster.language == language, timeout=5000)
+        qtbot.wait(100)  # the LanguageChange events
+
+    switch("en")
+    win.enhance_panel.start(PROMPT)  # notes and warnings first said in English
+    win.enhance_panel.finish("改写后的提示词", cancelled=True, restored=("新春特惠",))
+    win.poster.headline.setText("一个非常非常长的标题文字会让海报上的字更难以正确渲染出来的很长的标题")
+    assert "Stopped early" in win.enhance_panel.note.text() and win.poster.warnings.text()
+    switch("zh_CN")
+    for name, scene in SCENES.items():
+        widgets = scene(win)
+        qtbot.wait(50)
+        found = [(where, text) for w in widgets for where, text in texts_of(w) if english_words(text)]
+        assert not found, name + ":\n" + "\n".join(f"{where}: {text!r} -> {english_words(text)}" for where, text in found)

@@ -15,7 +15,10 @@ GB = 1e9
 
 def add_parser(sub, common) -> None:
     models = sub.add_parser("models", parents=[common], help="list, plan, download, verify or import model files")
-    msub = models.add_subparsers(dest="models_command", required=True, parser_class=type(models))
+    # `models` alone lists, as `models list` does (a newcomer's first try should not be an error)
+    msub = models.add_subparsers(dest="models_command", required=False, parser_class=type(models))
+    models.add_argument("--models", help="models folder (default: <data dir>/models)")
+    models.add_argument("--catalog", help="a catalog file of the same schema as the built-in one")
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument("--models", help="models folder (default: <data dir>/models)")
     shared.add_argument("--catalog", help="a catalog file of the same schema as the built-in one")
@@ -52,7 +55,7 @@ def _context(args):
 
 def run(args) -> int:
     return {"list": _list, "plan": _plan, "download": _download, "verify": _verify, "import": _import}[
-        args.models_command](args)
+        args.models_command or "list"](args)
 
 
 def _list(args) -> int:

@@ -113,10 +113,12 @@ def main() -> int:
             while getattr(win, "_model_dialog", None) is None or win._model_dialog.plan is None:
                 wait(100)
             dialog = win._model_dialog
-            dialog.resize(900, 520)
             wait(300)
-            shot(dialog, f"model-manager-{language}")
-            dialog.close_button.click()  # what a new user sees behind it: Get models, and why
+            shot(dialog, f"model-manager-{language}")  # the first view: one recommended download, and where
+            dialog.recommended.choose.click()  # the detailed list, behind "Choose files…"
+            wait(300)
+            shot(dialog, f"model-manager-files-{language}")
+            dialog.close_button.click()  # what a new user sees behind it: Get models, and why, and the empty history
             win.resize(*SIZES[0])
             win.generate()
             wait(300)

@@ -36,6 +36,7 @@ from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_
 from .placement import apply_plan
 from .planner import MemoryPlan, edit_tile_pixels, gpu_index_of, make_plan
 from .preview import LatentPreviewer
+from .progress import RunClock, StageCallback, StageTimes
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
 from .sampling import sampler_installed, schedule
@@ -119,6 +120,7 @@ class Generator:
         self._control_model: tuple | None = None  # (file key, ControlNetFile, model)
         self._control_notes: list[str] = []
         self._control_run: tuple = ()  # (preprocessed image, ControlNetFile) of the last controlled image
+        self.stage_times = StageTimes()  # measured, for the next run's estimate of the time left
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -247,13 +249,15 @@ class Generator:
     # -- generating ------------------------------------------------------------------------
 
     def run(self, request: GenerationRequest, on_step: StepCallback | None = None,
-            is_cancelled: CancelCheck | None = None, on_image: ImageCallback | None = None) -> GenerationResult:
+            is_cancelled: CancelCheck | None = None, on_image: ImageCallback | None = None,
+            on_stage: StageCallback | None = None) -> GenerationResult:
         """Make ``request.count`` images; stops between steps when ``is_cancelled()`` turns true.
 
         Out of memory of any kind (oom.py) frees the pipeline and raises OutOfMemoryError naming a
         lighter profile. Non-finite latents stop the image at the step they appear and it is made
         again once in float32 where the profile can afford it (for the rest of this request only:
-        the next request plans in its usual dtype again)."""
+        the next request plans in its usual dtype again). ``on_stage`` hears each image's encoding,
+        decoding and saving begin; every event's ETA covers the whole run."""
         cancelled = is_cancelled or (lambda: False)
         self._force_fp32 = False
         loras = resolve_loras(self.models_dir, request.prompt, request.loras, self.hash_cache)
@@ -264,20 +268,24 @@ class Generator:
         self.lora_patcher.apply([(path, ref.strength) for path, ref in loras])
         request = replace(request, loras=tuple(ref for _, ref in loras))
         images: list[GeneratedImage] = []
+        clock = RunClock(request.count, self._steps_per_image(request), request.width * request.height, self.stage_times)
+        stage = on_stage or (lambda event: None)
         for index, seed in enumerate(request.seeds):
             if cancelled():
                 return GenerationResult(request, tuple(images), cancelled=True)
             single = request.for_seed(seed)
-            image = self._run_guarded(single, index, request.count, on_step, cancelled)
+            image = self._run_guarded(single, index, request.count, on_step, cancelled, clock, stage)
             if image is None:
                 return GenerationResult(request, tuple(images), cancelled=True)
             images.append(image)
             if on_image is not None:
+                stage(clock.event("saving", index))
                 on_image(image)
+            clock.finish()
         return GenerationResult(request, tuple(images))
 
     def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
-                     cancelled: CancelCheck) -> GeneratedImage | None:
+                     cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:
         notes: list[str] = []
         for attempt in range(2):
             assert self.plan is not None
@@ -285,7 +293,7 @@ class Generator:
             out_of_memory = ""
             self._decode_notes = []
             try:
-                image = self._run_one(req, index, count, on_step, cancelled)
+                image = self._run_one(req, index, count, on_step, cancelled, clock, stage)
             except (RuntimeError, MemoryError) as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -314,6 +322,13 @@ class Generator:
             return image
         return None
 
+    def _steps_per_image(self, req: GenerationRequest) -> int:
+        """Denoising steps one image of ``req`` runs: an edit runs strength × steps, once per tile."""
+        if not req.is_edit:
+            return req.steps
+        assert self.plan is not None
+        return steps_run(req.steps, req.strength) * passes(req, self.tile_pixels or edit_tile_pixels(self.plan))
+
     def _check_fp32_affordable(self, req: GenerationRequest, step: int) -> None:
         """A float32 retry only where the profile's budget holds the float32 plan; else say so."""
         if self.plan_override is not None:
@@ -328,12 +343,13 @@ class Generator:
             raise UserFacingError(problem)
 
     def _run_one(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
-                 cancelled: CancelCheck) -> GeneratedImage | None:
+                 cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:
         pipe = self.pipe
         assert pipe is not None and self.prompts is not None
         assert self.model_set is not None
         arch = self.model_set.architecture
         device = pipe._execution_device
+        stage(clock.event("encoding", index))
         started = time.perf_counter()
         self._control_notes = []
         # A1111's <lora:name:0.8> tags are instructions, not words the model should read.
@@ -341,22 +357,23 @@ class Generator:
         encoded = time.perf_counter()
         assert self.plan is not None
         tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)
-        total = steps_run(req.steps, req.strength) * passes(req, tile_pixels) if req.is_edit else req.steps
+        total = self._steps_per_image(req)
         state: dict = {"bad_step": 0, "offset": 0, "stopped": False}
+        clock.begin("step", index)
 
         def step_done(i: int, current: torch.Tensor, scheduler) -> bool:
             """Previews, cancel and the overflow check after step i; False stops the loop."""
             if not all_finite(current):
                 state["bad_step"] = i + 1
                 return False
+            elapsed = time.perf_counter() - encoded
+            done = state["offset"] + i + 1  # steps of earlier passes (upscale tiles) count too
+            clock.step_done(done, elapsed)
             if on_step is not None:
                 preview = None
                 if self.previews:
                     preview = self._previewer.to_rgb(scheduler.denoised)
-                elapsed = time.perf_counter() - encoded
-                done = state["offset"] + i + 1  # steps of earlier passes (upscale tiles) count too
-                eta = elapsed / done * (total - done)
-                on_step(StepEvent(index, count, done, total, req.seed, elapsed, eta, preview))
+                on_step(StepEvent(index, count, done, total, req.seed, elapsed, clock.eta_s(), preview))
             if cancelled():
                 state["stopped"] = True
                 return False
@@ -402,6 +419,7 @@ class Generator:
             raise _NonFinite(state["bad_step"])
         if state["stopped"]:
             return None
+        stage(clock.event("decoding", index))
         denoised = time.perf_counter()
         image = self._decode(out)
         done = time.perf_counter()

@@ -30,6 +30,9 @@ class PromptEncoder:
         self.encoder_id = encoder_id
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], torch.Tensor] = OrderedDict()
+        # The loaded encoder's own limit when it reads fewer positions than Z-Image's 512.
+        positions = getattr(getattr(text_encoder, "config", None), "max_position_embeddings", None)
+        self.limit = min(MAX_TOKENS, positions) if isinstance(positions, int) and positions > 0 else MAX_TOKENS
 
     def chat_text(self, prompt: str) -> str:
         # Exactly what ZImagePipeline._encode_prompt feeds the tokenizer.
@@ -48,19 +51,23 @@ class PromptEncoder:
             self._cache.move_to_end(key)
             return cached if device is None else cached.to(device)
         ids = self.tokenizer(self.chat_text(prompt)).input_ids
-        if len(ids) > MAX_TOKENS:
+        if len(ids) > self.limit:
             raise BadInputError(
                 msg("prompts.prompt_tokens_long_z", "The prompt is {length} tokens long; Z-Image reads at most "
-                    "{limit}. Shorten it.", length=len(ids), limit=MAX_TOKENS)
+                    "{limit}. Shorten it.", length=len(ids), limit=self.limit)
             )
         run_device = device if device is not None else execution_device(self.text_encoder)
         input_ids = torch.tensor([ids], device=run_device)
-        with torch.inference_mode():
-            out = self.text_encoder(
-                input_ids=input_ids,
-                attention_mask=torch.ones_like(input_ids, dtype=torch.bool),
-                output_hidden_states=True,
-            )
+        try:
+            with torch.inference_mode():
+                out = self.text_encoder(
+                    input_ids=input_ids,
+                    attention_mask=torch.ones_like(input_ids, dtype=torch.bool),
+                    output_hidden_states=True,
+                )
+        except IndexError:  # a text encoder that reads fewer positions than its config says
+            raise BadInputError(msg("prompts.encoder_could_not_read", "The text encoder could not read this "
+                                    "prompt of {length} tokens; shorten it.", length=len(ids))) from None
         embeds = out.hidden_states[self.hidden_layer][0].detach()
         self._cache[key] = embeds
         if len(self._cache) > self.cache_size:

@@ -41,6 +41,7 @@ LOCAL_ENGINE = "local"
 
 class GenerationController(QObject):
     queue_changed = Signal(tuple)  # tuple[Job, ...]: the waiting jobs, in order
+    stopping = Signal()  # stop() was called: the worker winds down
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +125,7 @@ class GenerationController(QObject):
             self._queue.clear()
             self._cancel_current = True
             self._cond.notify_all()
+        self.stopping.emit()
 
     def preview_shown(self) -> None:
         self._preview_free.set()

@@ -39,6 +39,7 @@ class EnhancePanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("enhancePanel")
+        self._notes: tuple[bool, tuple[str, ...]] = (False, ())  # (stopped early, quotes put back)
         self.idea = ""
         self.streaming = False
         self.title = QLabel()
@@ -75,6 +76,7 @@ class EnhancePanel(QWidget):
         self.stop_button.setText(self.tr("Stop"))
         self.view.setPlaceholderText(self.tr("The enhanced prompt appears here as it is written."))
         self._show_title()
+        self._show_notes()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -94,6 +96,7 @@ class EnhancePanel(QWidget):
         self.view.setReadOnly(True)
         self.view.clear()
         self.note.clear()
+        self._notes = (False, ())
         self.accept_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self._show_title()
@@ -112,6 +115,13 @@ class EnhancePanel(QWidget):
         self.view.setReadOnly(False)
         self.stop_button.setEnabled(False)
         self.accept_button.setEnabled(bool(text.strip()))
+        self._notes = (cancelled, restored)
+        self._show_notes()
+        self._show_title()
+
+    def _show_notes(self) -> None:
+        """The notes on the last rewrite, in the UI language (again after a live switch)."""
+        cancelled, restored = self._notes
         notes = []
         if cancelled:
             notes.append(self.tr("Stopped early: the prompt may be cut short."))
@@ -119,7 +129,6 @@ class EnhancePanel(QWidget):
             notes.append(self.tr("Quoted text the rewrite had changed was put back: %1")
                          .replace("%1", ", ".join(f"“{t}”" for t in restored)))
         self.note.setText(" ".join(notes))
-        self._show_title()
 
     def failed(self) -> None:
         self.streaming = False

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from ..history import operations
 from ..history.store import HistoryRecord, HistoryStore
@@ -106,6 +106,15 @@ class GalleryView(QWidget):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
+        # what an empty gallery has to say: a first run, or a search that matches nothing
+        self.empty = QLabel()
+        self.empty.setObjectName("galleryEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setEnabled(False)  # drawn in the placeholder colour
+        layout.addWidget(self.empty, 1)
+        for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
+            signal.connect(self._show_empty)
         self.retranslate()
         self._update_enabled()
 
@@ -166,6 +175,22 @@ class GalleryView(QWidget):
             "favourite": self.tr("Favourite (F)"), "rerun": self.tr("Re-run exactly (R)"),
             "delete": self.tr("Delete (Del)"),
         }
+        self._show_empty()
+
+    def _show_empty(self, *_: object) -> None:
+        empty = self.model.rowCount() == 0
+        filtered = bool(self.search.text().strip() or self.fav_only.isChecked() or self.date_filter.currentData()
+                        or self.shape_filter.currentData())
+        if empty and filtered and self.search.text().strip():
+            self.empty.setText(self.tr("Nothing matches “%1”. Try other words, or clear the search and the filters.")
+                               .replace("%1", self.search.text().strip()))
+        elif empty and filtered:
+            self.empty.setText(self.tr("No image matches these filters. Set them back to show every image."))
+        elif empty:
+            self.empty.setText(self.tr("No images yet. Type what you want to see and press Ctrl+Enter: "
+                                       "every image you make is kept here, with its prompt and seed."))
+        self.view.setVisible(not empty)
+        self.empty.setVisible(empty)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:

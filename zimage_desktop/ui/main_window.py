@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout, QMainWindow, QMessageBox,
     QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
@@ -31,8 +31,9 @@ from .status_line import StatusLine, in_ui_language
 from .translations import current_language
 from .worker import (
     EnhanceDone, EnhanceStarted, EnhanceText, Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished,
-    JobStarted, Loaded, Loading, MachineProbed, StepDone, WorkerEvent,
+    JobStarted, Loaded, Loading, MachineProbed, StageChanged, StepDone, WorkerEvent,
 )
+from .progress_text import BAR_MAX, RunProgress
 
 if TYPE_CHECKING:
     from .gallery import GalleryView
@@ -59,7 +60,9 @@ class MainWindow(QMainWindow):
             MachineProbed: self._on_machine, Loading: self._on_loading, Loaded: self._on_loaded,
             JobStarted: self._on_started, StepDone: self._on_step, ImageDone: self._on_image,
             JobFinished: self._on_finished, JobCancelled: self._on_cancelled, Failed: self._on_failed,
+            StageChanged: self._on_stage,
         }
+        self.run = RunProgress()  # the running job's stage and time left
         self._build()
         for kind in (EnhanceStarted, EnhanceText, EnhanceDone):
             self._handlers[kind] = self._on_enhance_event
@@ -97,13 +100,14 @@ class MainWindow(QMainWindow):
         self.generate_button.clicked.connect(self._main_action)
         self.cancel_button = QPushButton()
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.clicked.connect(self.controller.cancel_current)
+        self.cancel_button.clicked.connect(self.cancel_current)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 2)
         buttons.addWidget(self.cancel_button, 1)
         self.queue = QueuePanel(self.controller)
         self.queue.track(self.worker.worker_event)
         self.queue_list, self.queue_remove = self.queue.list, self.queue.remove
+        self.queue.cancel_all.clicked.connect(self._cancelling)
         from .poster import PosterPanel
 
         self.poster = PosterPanel(self.paths.data / "poster_templates", current_language(), tokens=form.tokens)
@@ -144,7 +148,10 @@ class MainWindow(QMainWindow):
                                gallery=self.gallery)
         self._build_menus()
         self.setAcceptDrops(True)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.controller.cancel_current)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel_current)
+        # Ctrl+Enter queues from anywhere in the window: the prompt tab's request or the poster's.
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.generate_current)
         # Ctrl+E rewrites what the current tab describes: the prompt, or the poster's scene.
         QShortcut(QKeySequence("Ctrl+E"), self,
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
@@ -228,6 +235,13 @@ class MainWindow(QMainWindow):
         self.prompt.remember(request.prompt)
         self.submit(request, self.next_parent_id)
 
+    def generate_current(self) -> None:
+        """Ctrl+Enter: what the visible tab would generate."""
+        if self.mode_tabs.currentIndex() == 1:
+            self.poster.generate_now(count=1)  # the plain Generate, as its button says
+        else:
+            self.generate()
+
     def submit(self, request: GenerationRequest, parent_id: int | None) -> bool:
         """Queue a request from any part of the window (prompt, poster, gallery), unless the models
         folder cannot generate yet: then say what is missing instead of failing in the engine."""
@@ -285,23 +299,36 @@ class MainWindow(QMainWindow):
         if not self.readiness.usable:
             self.refresh_models_state()
         self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
+        self.form.tokens.set_limit(e.token_limit)
 
     def _on_started(self, e: JobStarted) -> None:
         if e.request is not None:
             self.canvas.job_started(e.request.width, e.request.height)
-        self.progress.setRange(0, e.total * e.image_count)
+        self.run.follow(e)
+        self.progress.setRange(0, BAR_MAX)
         self.progress.setValue(0)
-        self.status.say(lambda: self.tr("Generating…"))
+        self.status.say(self.run.text)
+
+    def _on_stage(self, e: WorkerEvent) -> None:
+        if self.run.follow(e) and not self.run.cancelling:
+            self.progress.setValue(self.run.bar())
+            self.status.say(self.run.text)
 
     def _on_step(self, e: StepDone) -> None:
         if e.preview is not None:
             self.preview.show_image(e.preview)
             self.controller.preview_shown()
-        self.progress.setRange(0, e.total * e.image_count)
-        self.progress.setValue(e.image_index * e.total + e.step)
-        self.status.say(lambda: self.tr("Image %1/%2 · step %3/%4 · about %5 s left")
-                        .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
-                        .replace("%3", str(e.step)).replace("%4", str(e.total)).replace("%5", f"{e.eta_s:.0f}"))
+        self._on_stage(e)
+
+    def cancel_current(self) -> None:
+        self.controller.cancel_current()
+        self._cancelling()
+
+    def _cancelling(self) -> None:
+        """Say at once that a cancel was heard: the engine stops only after its current step."""
+        if self.run.job_id is not None:
+            self.run.cancelling = True
+            self.status.say(self.run.text)
 
     def _on_image(self, e: ImageDone) -> None:
         self.history.last_image, self.history.last_path, self.form.last_seed = e.image, e.path, e.seed
@@ -313,9 +340,11 @@ class MainWindow(QMainWindow):
                         + (f" ({in_ui_language(e.message)})" if e.message else ""))
 
     def _on_finished(self, e: JobFinished) -> None:
+        self.run.job_id = None
         self.progress.setValue(self.progress.maximum())
 
     def _on_cancelled(self, e: JobCancelled) -> None:
+        self.run.job_id = None
         self.status.say(lambda: self.tr("Cancelled."))
         self.progress.setValue(0)
 
@@ -327,6 +356,8 @@ class MainWindow(QMainWindow):
         for flow in (self.enhancer, self.scene_enhancer):
             flow.failed(e)
         self.progress.setRange(0, 1)
+        if e.job_id == self.run.job_id and e.ends_job:
+            self.run.job_id = None
         self.show_error(e)
 
     def show_error(self, e: Failed) -> None:
@@ -362,7 +393,12 @@ class MainWindow(QMainWindow):
 
     def first_run(self) -> None:
         self.refresh_models_state()
-        self.status.say(lambda: self.tr("No model files yet: choose what to download."))
+        from ..models.readiness import PARTS
+
+        if set(self.readiness.missing) == set(PARTS):
+            self.status.say(lambda: self.tr("No model files yet: choose what to download."))
+        else:  # a half-filled folder: name what is missing, as the CLI does
+            self.status.say(self._what_is_missing)
         self.open_model_manager()
 
     def refresh_models_state(self) -> None:
@@ -416,6 +452,7 @@ class MainWindow(QMainWindow):
         # be interrupted; Qt aborts the process if a running thread is destroyed, so wait for it —
         # with the window already gone from the screen.
         self.hide()
+        QGuiApplication.sync()  # the window leaves the screen now, not after the wait
         self.worker.stop(WORKER_STOP_MS)
         self.remote_engines.stop()
         if getattr(self, "_model_dialog", None) is not None:

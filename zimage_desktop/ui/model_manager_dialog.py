@@ -83,7 +83,12 @@ class ModelManagerDialog(QDialog):
         self.plan: MemoryPlan | None = None
         self.statuses: dict = {}  # component id -> ComponentStatus, from the last scan
         self.catalog_path: Path | None = None  # None: the built-in catalog (like the CLI's --catalog)
-        self.resize(780, 520)
+        self.resize(640, 260)  # the first view; "Choose files…" makes room for the list
+        from .recommended_set import RecommendedSet
+
+        self.recommended = RecommendedSet()
+        self.recommended.download_requested.connect(self.download_recommended)
+        self.recommended.details_toggled.connect(self.show_details)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.explanation.setObjectName("planExplanation")
@@ -100,6 +105,9 @@ class ModelManagerDialog(QDialog):
         for code in ("hf", "mirror", "modelscope"):
             self.source.addItem("", code)
         self.source.setCurrentIndex(max(0, self.source.findData(store.value.download_source)))
+        if store.value.download_source == "hf" and current_language().startswith("zh"):
+            # the default untouched in a Chinese UI: mainland users often cannot reach Hugging Face
+            self.source.setCurrentIndex(self.source.findData("modelscope"))
         store.changed.connect(self._setting_changed)
         (self.download_button, self.pause_button, self.cancel_button, self.import_button, self.retry_button,
          self.close_button) = (QPushButton() for _ in range(6))
@@ -138,9 +146,11 @@ class ModelManagerDialog(QDialog):
         bottom.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.explanation)
+        layout.addWidget(self.recommended)
         layout.addWidget(self.table)
         layout.addWidget(self.totals)
         layout.addLayout(row)
+        self.show_details(False)
         layout.addWidget(self.file_label)
         layout.addWidget(self.total)
         layout.addLayout(status_row)
@@ -221,6 +231,7 @@ class ModelManagerDialog(QDialog):
         for column in (0, 2, 3):
             self.table.resizeColumnToContents(column)
         self.update_totals()
+        self._show_recommended()
 
     def update_totals(self) -> None:
         """What the selection downloads, what is already there, and whether the drive can take it."""
@@ -241,6 +252,35 @@ class ModelManagerDialog(QDialog):
                 .replace("%1", f"{(need + DISK_MARGIN - (free or 0)) / GB:.1f}").replace("%2", str(models_dir))
         self.totals.setText(text)
         self.totals.setStyleSheet("color: #c0392b;" if short else "")
+        # nothing to start while nothing is selected (as during the detection) or a download runs
+        self.download_button.setEnabled(bool(selected) and self.download_thread is None)
+
+    def show_details(self, shown: bool) -> None:
+        """The detailed list of files with its own download, behind "Choose files…"."""
+        for widget in (self.table, self.totals, self.download_button):
+            widget.setVisible(shown)
+        if shown:
+            self.resize(max(self.width(), 780), max(self.height(), 520))
+
+    def recommended_bytes(self) -> int | None:
+        """What the recommended set still lacks; None until the computer is detected."""
+        if self.plan is None:
+            return None
+        return sum(st.missing_bytes for cid, st in self.statuses.items() if cid in self.plan.needs)
+
+    def _show_recommended(self) -> None:
+        self.download_button.setEnabled(bool(self.selected_components()) and self.download_thread is None)
+        self.recommended.show_state(self.recommended_bytes(), str(self.settings.models_path(self.paths)),
+                                    busy=self.download_thread is not None)
+
+    def download_recommended(self) -> None:
+        if self.plan is None:
+            return
+        for item in (self.table.item(r, 0) for r in range(self.table.rowCount())):
+            wanted = item is not None and item.data(Qt.ItemDataRole.UserRole) in self.plan.needs
+            if item is not None:
+                item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
+        self.start_download()
 
     def selected_components(self) -> list[str]:
         items = [self.table.item(r, 0) for r in range(self.table.rowCount())]
@@ -278,7 +318,7 @@ class ModelManagerDialog(QDialog):
         self.download_thread.start()
 
     def _set_running(self, running: bool) -> None:
-        self.download_button.setEnabled(not running)
+        self._show_recommended()
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         if running:
@@ -332,8 +372,11 @@ class ModelManagerDialog(QDialog):
         self.pause_button.setText(self.tr("Pause"))
         self._set_running(False)
         if isinstance(error, SourcesUnreachable):  # offline: one message and a way to try again
-            self._tell(lambda: self.tr("No download source can be reached. Check the internet connection "
-                                       "(or the proxy or mirror address), then press Retry."))
+            tried = ", ".join(error.reasons)
+            self._tell(lambda: self.tr("No download source can be reached (tried: %1). Check the internet connection "
+                                       "(or the proxy or mirror address), then press Retry. From mainland China, "
+                                       "ModelScope or a Hugging Face mirror usually answers: choose it under Source.")
+                       .replace("%1", tried))
             self.status.setToolTip(in_ui_language(error))
             self.retry_button.show()
         elif error is not None:

@@ -133,11 +133,11 @@ class ParametersForm(QWidget):
 
     def _update_count(self) -> None:
         text = self.prompt.toPlainText()
-        tokens, exact = self.tokens.count(text)
+        tokens, room, exact = self.tokens.typed(text)  # what the user typed, not the chat template
         count = self.tr("%1 / %2 tokens") if exact else self.tr("≈%1 / %2 tokens")
         self.count_label.setText(self.tr("%n characters", "", len(text)) + " · " +
-                                 count.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
-        self.count_label.setStyleSheet("color: #c0392b;" if tokens > TOKEN_LIMIT else "")
+                                 count.replace("%1", str(tokens)).replace("%2", str(room)))
+        self.count_label.setStyleSheet("color: #c0392b;" if tokens > room else "")
 
     def _size_changed(self) -> None:
         data = self.size_combo.currentData()

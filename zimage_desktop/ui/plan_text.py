@@ -34,10 +34,10 @@ def explain_plan(plan: MemoryPlan) -> str:
     profile = PROFILES.get(plan.profile)
     budget = profile.budget_gib if profile else 0
     if plan.device == "cpu":
-        memory = translate("PlanText", "≈ %1 GiB RAM").replace("%1", f"{plan.predicted_ram_gib:.0f}")
+        memory = translate("PlanText", "≈ %1 GiB RAM").replace("%1", f"{plan.predicted_ram_gib:.1f}")
     else:
         memory = (translate("PlanText", "peak ≈ %1 GiB VRAM, %2 GiB RAM").replace("%1", f"{plan.predicted_vram_gib:.1f}")
-                  .replace("%2", f"{plan.predicted_ram_gib:.0f}"))
+                  .replace("%2", f"{plan.predicted_ram_gib:.1f}"))
     if budget and plan.predicted_vram_gib > budget:
         memory += " · " + translate("PlanText", "may not fit")
     return translate("PlanText", ", ").join(parts) + " — " + memory

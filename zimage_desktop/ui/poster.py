@@ -9,12 +9,11 @@ from typing import Callable
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
-    QPushButton, QScrollArea, QSpinBox, QWidget,
+    QPushButton, QSpinBox, QWidget,
 )
 
 from ..engine.request import GenerationRequest
 from ..engine.request_builder import RequestBuilder
-from ..engine.tokens import TOKEN_LIMIT
 from ..messages import render
 from ..poster.compose import FONTS, LAYOUTS, STYLES, PosterSpec, compose
 from ..poster.formats import FORMATS
@@ -101,10 +100,13 @@ class PosterPanel(QWidget):
         self.variants.setValue(4)
         self.generate = QPushButton()
         self.generate.setObjectName("posterGenerateButton")
-        self.generate.clicked.connect(self._generate)
-        gen_row = QHBoxLayout()
-        gen_row.addWidget(self.variants)
-        gen_row.addWidget(self.generate, 1)
+        self.generate.clicked.connect(lambda: self.generate_now())
+        # one image, the plain action as on the prompt tab; "variants" makes the spin box's count
+        self.generate_one = QPushButton()
+        self.generate_one.setObjectName("posterGenerateOneButton")
+        self.generate_one.clicked.connect(lambda: self.generate_now(count=1))
+        self._count: int | None = None  # images of the pending submit: 1, or None for the variants' count
+        self._describe_chosen = False  # "Describe in" follows the UI language until the user picks one
         self.labels = {k: QLabel() for k in ("template", "format", "describe", "headline", "subtitle", "body", "cta",
                                              "small", "scene", "style", "layout", "font", "colours", "prompt")}
         form = QFormLayout(self)
@@ -126,7 +128,6 @@ class PosterPanel(QWidget):
         form.addRow(self.token_count)
         form.addRow(self.warnings)
         form.addRow(self.glyphs)
-        form.addRow(gen_row)
         for widget in (self.headline, self.subtitle, self.cta, self.small_print, self.colours):
             widget.textChanged.connect(lambda _: self.update_prompt())
         for widget in (self.body, self.scene):
@@ -134,19 +135,35 @@ class PosterPanel(QWidget):
         for box in (self.style_box, self.layout_box, self.font_box, self.describe_in, self.format):
             box.currentIndexChanged.connect(lambda _: self.update_prompt())
         self.template.activated.connect(self._template_chosen)
+        self.describe_in.activated.connect(lambda _: setattr(self, "_describe_chosen", True))
+        self._follow_language()
         self.wheel_guard = guard_wheel(self)
         self.template.addItem("", None)  # "choose a template": the fields are not a template's
         self.retranslate()
         self.reload_templates()
 
-    def scroll_area(self) -> QScrollArea:
-        """The panel in a scroll area that scrolls vertically: rows wrap to its width, so a
-        horizontal bar appears only in a pane narrower than the form's minimum (about 280 px)."""
+    def scroll_area(self) -> QWidget:
+        """The tab's page: the panel in a scroll area that scrolls vertically (rows wrap to its
+        width, so a horizontal bar appears only in a pane narrower than the form's minimum, about
+        280 px), and under it the actions, always in view as on the prompt tab."""
+        from PySide6.QtWidgets import QVBoxLayout
+
         from .scroll_area import VerticalScrollArea
 
         scroll = VerticalScrollArea(self)  # also keeps the sidebar from being narrowed past the form
         scroll.setObjectName("posterScroll")
-        return scroll
+        page = QWidget()
+        page.setObjectName("posterPage")
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(scroll, 1)
+        actions = QHBoxLayout()
+        actions.setContentsMargins(6, 4, 6, 6)
+        actions.addWidget(self.generate_one, 2)
+        actions.addWidget(self.variants)
+        actions.addWidget(self.generate, 1)
+        column.addLayout(actions)
+        return page
 
     def showEvent(self, event) -> None:
         self.tokens.refresh()  # a stat: models may have arrived since the panel was last shown
@@ -168,9 +185,16 @@ class PosterPanel(QWidget):
         self.recompose.setText(self.tr("Compose again"))
         self.enhance_scene.setText(self.tr("Enhance the scene"))
         self.scene_panel.retranslate()
-        self.generate.setText(self.tr("Generate variants"))
-        self.template.setItemText(0, self.tr("— Choose a template —"))
+        self.generate.setText(self.tr("Variants"))
+        self.generate.setToolTip(self.tr("Generate this many variants, each with its own seed"))
+        self.generate_one.setText(self.tr("Generate  (Ctrl+Enter)"))
+        choose = self.tr("Choose a template…")
+        self.template.setItemText(0, choose)
+        self.template.setMinimumContentsLength(len(choose) + 2)  # never clipped to "— Choose a templ"
+        self._follow_language()
+        self._token_problem = ""  # said again below, in the new language
         self._update_tokens()
+        self._show_warnings()
         for i in range(self.format.count()):
             self.format.setItemText(i, self._format_label(self.format.itemData(i), zh))
         for box, table, col in ((self.style_box, STYLES, 0), (self.font_box, FONTS, 0)):
@@ -192,10 +216,15 @@ class PosterPanel(QWidget):
         untouched = (0 <= shown < len(self.templates) and not self._edited
                      and self.spec() == self.templates[shown].spec(self.language))
         self.language = language
+        self._follow_language()
         self.retranslate()
         self.reload_templates()
         if untouched:
             self.apply_template(shown)
+
+    def _follow_language(self) -> None:
+        if not self._describe_chosen:
+            self.describe_in.setCurrentIndex(self.describe_in.findData("zh" if self.language.startswith("zh") else "en"))
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -279,12 +308,12 @@ class PosterPanel(QWidget):
     def _update_tokens(self) -> None:
         """The count under the prompt, on every change; over the limit also a warning above
         Generate, which then refuses (exact count) or asks (estimate)."""
-        tokens, exact = self.tokens.count(self.prompt.toPlainText())
+        tokens, room, exact = self.tokens.typed(self.prompt.toPlainText())
         text = self.tr("%1 / %2 tokens") if exact else self.tr("≈%1 / %2 tokens (estimated until the models are installed)")
-        self.token_count.setText(text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT)))
-        over = tokens > TOKEN_LIMIT
+        self.token_count.setText(text.replace("%1", str(tokens)).replace("%2", str(room)))
+        over = tokens > room
         self.token_count.setStyleSheet(WARNING_STYLE if over else "")
-        problem = self._too_long(tokens, exact) if over else ""
+        problem = self._too_long(tokens, room, exact) if over else ""
         if problem != self._token_problem:
             self._token_problem = problem
             self._show_warnings()
@@ -295,28 +324,30 @@ class PosterPanel(QWidget):
         self.warnings.setText(text)
         self.warnings.setVisible(bool(text))  # no empty gap above Generate
 
-    def request(self, seed: int | None = None) -> GenerationRequest:
+    def request(self, seed: int | None = None, count: int | None = None) -> GenerationRequest:
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
         spec = self.spec()
         fmt = FORMATS[spec.format]
         # the poster templates live in <data>/poster_templates: glyph images go to <data>/history/inputs
         controls = self.glyphs.control(spec, fmt.width, fmt.height, self.user_dir.parent)
         return self.builder().new(self.prompt.toPlainText(), width=fmt.width, height=fmt.height, seed=seed,
-                                  count=self.variants.value(), controls=controls,
+                                  count=self.variants.value() if count is None else count, controls=controls,
                                   extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
 
-    def _too_long(self, tokens: int, exact: bool) -> str:
+    def _too_long(self, tokens: int, room: int, exact: bool) -> str:
         text = (self.tr("The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.") if exact else
                 self.tr("The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it."))
-        return text.replace("%1", str(tokens)).replace("%2", str(TOKEN_LIMIT))
+        return text.replace("%1", str(tokens)).replace("%2", str(room))
 
-    def _generate(self) -> None:
-        tokens, exact = self.tokens.count(self.prompt.toPlainText())
-        if tokens > TOKEN_LIMIT and exact:
+    def generate_now(self, count: int | None = None) -> None:
+        """Queue the poster: ``count`` images, or as many variants as the spin box says."""
+        self._count = count
+        tokens, room, exact = self.tokens.typed(self.prompt.toPlainText())
+        if tokens > room and exact:
             # the engine would refuse it anyway, after loading; said again on a language switch
-            self.status.emit(lambda: self._too_long(tokens, exact))
+            self.status.emit(lambda: self._too_long(tokens, room, exact))
             return
-        if tokens > TOKEN_LIMIT:
+        if tokens > room:
             box = QMessageBox(QMessageBox.Icon.Question, self.tr("Long prompt"),
                               self._token_problem + "\n\n" + self.tr("The count is an estimate. Generate anyway?"),
                               QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
@@ -331,6 +362,6 @@ class PosterPanel(QWidget):
 
     def _submit(self) -> None:
         try:
-            self.generate_requested.emit(self.request())
+            self.generate_requested.emit(self.request(count=self._count))
         except Exception as exc:  # BadInputError: empty prompt etc.
             self.status.emit(exc)

@@ -10,7 +10,9 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ..engine.token_counter import TokenCounter, find_tokenizer_file
-from ..engine.tokens import estimate_tokens
+from ..engine.tokens import TOKEN_LIMIT, estimate_tokens
+
+TEMPLATE_ESTIMATE = 10  # estimate_tokens' allowance for the chat template
 
 
 class PromptTokens(QObject):
@@ -21,6 +23,7 @@ class PromptTokens(QObject):
         super().__init__(parent)
         self.models_dir: Callable[[], Path | None] = lambda: None  # the window's current models folder
         self.counter: TokenCounter | None = None
+        self.limit = TOKEN_LIMIT  # the loaded model's limit once it is known (set_limit)
         self._key: tuple[str, int] | None = None  # the tokenizer file loaded or loading
         self._loaded.connect(self._on_loaded)
 
@@ -54,6 +57,22 @@ class PromptTokens(QObject):
         if key == self._key:  # not a stale load of a folder that changed since
             self.counter = counter
             self.changed.emit()
+
+    def set_limit(self, limit: int) -> None:
+        """The loaded text encoder's limit: what the engine will refuse, said before it has to."""
+        if limit > 0 and limit != self.limit:
+            self.limit = limit
+            self.changed.emit()
+
+    def typed(self, text: str) -> tuple[int, int, bool]:
+        """(tokens of what the user typed, tokens the limit leaves for them, exact): the chat
+        template's own tokens (about 17) count against the limit but are not the user's."""
+        template = self.counter.count("") if self.counter is not None else TEMPLATE_ESTIMATE
+        room = self.limit - template
+        if not text.strip():
+            return 0, room, self.counter is not None
+        total, exact = self.count(text)
+        return max(total - template, 0), room, exact
 
     def count(self, text: str) -> tuple[int, bool]:
         """(tokens, exact)."""

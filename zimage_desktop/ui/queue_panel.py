@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (
 )
 
 from .controller import GenerationController, Job
-from .worker import Failed, JobCancelled, JobFinished, JobStarted, StepDone, WorkerEvent
+from .progress_text import BAR_MAX, RunProgress
+from .worker import Failed, JobCancelled, JobFinished, JobStarted, WorkerEvent
 
 
 # lupdate collects translate("MainWindow", …): the strings keep their context from before the split
@@ -64,6 +65,7 @@ class QueuePanel(QWidget):
         self.controller = controller
         self.title = QLabel()
         self.running: int | None = None  # the id of the job that runs now
+        self.run = RunProgress()
         self.current = QWidget()
         self.current.setObjectName("queueCurrent")
         self.current_label = QLabel()
@@ -86,6 +88,7 @@ class QueuePanel(QWidget):
         self.down.clicked.connect(lambda: self._move_selected(1))
         self.remove.clicked.connect(self._remove_selected)
         self.cancel_all.clicked.connect(controller.cancel_all)
+        self.cancel_all.clicked.connect(self._cancelling)
         buttons = QHBoxLayout()
         for button in (self.up, self.down, self.remove, self.cancel_all):
             buttons.addWidget(button)
@@ -113,6 +116,13 @@ class QueuePanel(QWidget):
         self.remove.setText(translate("MainWindow", "Remove"))
         self.cancel_all.setText(translate("MainWindow", "Cancel all"))
         self.list.viewport().update()
+        if self.running is not None:
+            self.current_progress.setFormat(self.run.text(with_eta=False))
+
+    def _cancelling(self) -> None:
+        if self.running is not None:
+            self.run.cancelling = True
+            self.current_progress.setFormat(self.run.text(with_eta=False))
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -128,15 +138,15 @@ class QueuePanel(QWidget):
             self.current_label.setToolTip(prompt)
             self.current_label.setText(self.fontMetrics().elidedText(
                 prompt, Qt.TextElideMode.ElideRight, max(80, self.width())))
-            self.current_progress.setRange(0, max(1, e.total * e.image_count))
+            self.run.follow(e)
+            self.current_progress.setRange(0, BAR_MAX)
             self.current_progress.setValue(0)
+            self.current_progress.setFormat(self.run.text(with_eta=False))  # never the last job's "step 8/8"
             self.current.show()
-        elif isinstance(e, StepDone) and e.job_id == self.running:
-            self.current_progress.setRange(0, max(1, e.total * e.image_count))
-            self.current_progress.setValue(e.image_index * e.total + e.step)
-            self.current_progress.setFormat(translate("MainWindow", "Image %1/%2 · step %3/%4")
-                                            .replace("%1", str(e.image_index + 1)).replace("%2", str(e.image_count))
-                                            .replace("%3", str(e.step)).replace("%4", str(e.total)))
+        elif e.job_id == self.running and self.run.follow(e):
+            if not self.run.cancelling:
+                self.current_progress.setValue(self.run.bar())
+                self.current_progress.setFormat(self.run.text(with_eta=False))
             self.current.show()
         elif isinstance(e, (JobFinished, JobCancelled, Failed)) and e.job_id == self.running:
             # a failed save is reported mid-job: the next step shows the row again

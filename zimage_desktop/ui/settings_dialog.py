@@ -3,6 +3,8 @@ the Engines page (this computer and ComfyUI servers, ui/engines_page.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -30,6 +32,8 @@ class SettingsDialog(QDialog):
             self.theme.addItem("", code)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         self.models_dir = QLineEdit(settings.models_dir or str(paths.default_models))
+        self.models_dir.setCursorPosition(0)
+        self.models_dir.setToolTip(self.models_dir.text())
         self.browse = QPushButton()
         self.browse.clicked.connect(self._browse)
         models_row = QHBoxLayout()
@@ -59,6 +63,7 @@ class SettingsDialog(QDialog):
         self.residency.setMaximumHeight(190)
         self.profile.currentIndexChanged.connect(self._explain)
         self.device.currentIndexChanged.connect(self._explain)
+        self.models_dir.editingFinished.connect(self._explain)
         self.previews = QCheckBox()
         self.previews.setChecked(settings.previews)
         self.source = QComboBox()
@@ -138,7 +143,7 @@ class SettingsDialog(QDialog):
             self.models_dir.setText(folder)
 
     def _explain(self) -> None:
-        from ..engine.planner import gpu_index_of, make_plan
+        from ..engine.planner import gpu_index_of, plan_for_folder
         from ..errors import BadInputError
         from .plan_text import explain_plan, residency_cells
 
@@ -149,8 +154,10 @@ class SettingsDialog(QDialog):
         device, profile = self.device.currentData() or "auto", self.profile.currentData()
         if device in ("cpu", "mps") and profile == "auto":
             profile = device
+        # the plan the model manager and `models plan` show: for the folder's files, not in general
+        folder = Path(self.models_dir.text()).expanduser()
         try:
-            plan = make_plan(self.machine, override=profile, gpu_index=gpu_index_of(device))  # type: ignore[arg-type]
+            plan = plan_for_folder(self.machine, folder, profile, gpu_index_of(device))  # type: ignore[arg-type]
         except BadInputError as exc:  # a GPU index this machine does not have
             self.plan_label.setText(exc.render(self.settings.shown_language))
             self.residency.setRowCount(0)

@@ -53,6 +53,7 @@ class Loaded(WorkerEvent):
     kind: ClassVar[str] = "loaded"
     message: str = ""  # the plan's explanation (English, for logs)
     plan: MemoryPlan | None = None  # the window explains it in the UI language
+    token_limit: int = 0  # the loaded text encoder's prompt limit (0: not known)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,17 @@ class StepDone(WorkerEvent):
     eta_s: float = 0.0
     preview: QImage | None = None
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class StageChanged(WorkerEvent):
+    """A job's stage other than a step begins: loading, encoding, decoding or saving."""
+
+    kind: ClassVar[str] = "stage"
+    stage: str = ""
+    image_index: int = 0
+    image_count: int = 1
+    eta_s: float | None = None  # the whole job's time left; None while loading
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,7 @@ class Failed(WorkerEvent):
     message: str = ""
     details: str = ""  # a traceback, for unexpected errors only
     lighter_profile: str | None = None
+    ends_job: bool = False  # False for a problem the job goes on after (an image that could not be saved)
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,8 @@ class GenerationWorker(QThread):
             generator = self.generator = self._make_generator()
             generator.ensure_loaded(profile=self.settings.value.profile)
             plan = generator.plan
-            self.worker_event.emit(Loaded(message=plan.explanation if plan else "", plan=plan))
+            limit = generator.prompts.limit if generator.prompts is not None else 0
+            self.worker_event.emit(Loaded(message=plan.explanation if plan else "", plan=plan, token_limit=limit))
         except Exception as exc:  # keep the thread alive whatever happens
             self.worker_event.emit(failure(exc))
 
@@ -233,6 +247,12 @@ class GenerationWorker(QThread):
         generator = self.generator
         if generator is None:
             generator = self.generator = self._make_generator()
+        if generator.pipe is None:
+            self.worker_event.emit(StageChanged(job.id, stage="loading", image_count=req.count))
+
+        def on_stage(e) -> None:
+            self.worker_event.emit(StageChanged(job.id, stage=e.stage, image_index=e.image_index,
+                                                image_count=e.image_count, eta_s=e.eta_s))
 
         def on_step(e) -> None:
             preview = None
@@ -260,7 +280,7 @@ class GenerationWorker(QThread):
 
         try:
             result = generator.run(req, on_step=on_step, is_cancelled=self.controller.is_cancelled,
-                                   on_image=on_image)
+                                   on_image=on_image, on_stage=on_stage)
             done = JobCancelled if result.cancelled else JobFinished
             self.worker_event.emit(done(job.id, request=req))
         except Exception as exc:  # keep the thread alive whatever happens
@@ -271,11 +291,14 @@ def failure(exc: Exception, job_id: int = 0) -> Failed:
     """The event for an error that ends a job: one sentence for what users can act on (and the
     lighter profile after running out of GPU memory); a traceback only for the unexpected."""
     if isinstance(exc, OutOfMemoryError):
-        return Failed(job_id, message=exc.message, lighter_profile=exc.lighter_profile)
+        return Failed(job_id, message=exc.message, lighter_profile=exc.lighter_profile, ends_job=True)
     if isinstance(exc, UserFacingError):
-        return Failed(job_id, message=exc.message)
+        return Failed(job_id, message=exc.message, ends_job=True)
     logging.getLogger(__name__).error("unexpected error in job %d", job_id, exc_info=exc)  # to the app log
-    return Failed(job_id, message=f"{type(exc).__name__}: {exc}", details=traceback.format_exc())
+    # Never a raw Python error in the window: one sentence, the traceback behind "Show Details…".
+    return Failed(job_id, message=msg("worker.unexpected_error", "Something unexpected went wrong and the job "
+                                      "stopped; the details below help a bug report."),
+                  details=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}", ends_job=True)
 
 
 def models_ready(models_dir: Path) -> bool:

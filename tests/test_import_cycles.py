@@ -1,0 +1,115 @@
+"""No new import cycles (issue 29: the next contributor's first hour). Every ``import`` in the
+package, at module level or inside a function, is an edge; modules that reach each other form a
+cycle. Today's cycles are listed below so the test passes now: a cycle that is new, or that grew,
+fails it. Break one, and remove it from the list."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent / "zimage_desktop"
+
+# Known today (issue 29 names them); each is the set of modules (or packages) in one cycle.
+KNOWN_MODULE_CYCLES = [
+    {"cli_enhance", "cli_generate", "cli_history"},
+    {"ui.gallery", "ui.history_actions", "ui.main_window", "ui.viewer"},
+]
+KNOWN_PACKAGE_CYCLES = [
+    {"engine", "models"},  # the planner reads the catalog at import
+    {"cli_enhance", "cli_generate", "cli_history"},  # top-level modules count as packages here
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in ROOT.rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    stem = ".".join(base + ([node.module] if node.module else []))
+                elif node.module and node.module.startswith("zimage_desktop"):
+                    stem = node.module.removeprefix("zimage_desktop").lstrip(".")
+                else:
+                    continue
+                targets = [f"{stem}.{a.name}".lstrip(".") for a in node.names] + [stem]
+            elif isinstance(node, ast.Import):
+                targets = [a.name.removeprefix("zimage_desktop").lstrip(".") for a in node.names
+                           if a.name.startswith("zimage_desktop.")]
+            for target in targets:
+                if target in modules and target != name:
+                    graph[name].add(target)
+                    break
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components with more than one member (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    top = {name: name.split(".")[0] for name in graph}
+    packages: dict[str, set[str]] = {p: set() for p in top.values()}
+    for name, targets in graph.items():
+        packages[top[name]].update(top[t] for t in targets if top[t] != top[name])
+    return packages
+
+
+def new_cycles(found: list[set[str]], known: list[set[str]]) -> list[set[str]]:
+    return [c for c in found if not any(c <= k for k in known)]
+
+
+def test_no_new_import_cycles_between_modules():
+    assert new_cycles(cycles(import_graph()), KNOWN_MODULE_CYCLES) == []
+
+
+def test_no_new_import_cycles_between_packages():
+    assert new_cycles(cycles(package_graph(import_graph())), KNOWN_PACKAGE_CYCLES) == []
+
+
+def test_the_check_sees_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [{"a", "b", "c"}]
+    assert new_cycles(cycles(graph), []) == [{"a", "b", "c"}]
