@@ -404,7 +404,7 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     return f"{', '.join(parts)} — {label} ({memory})"
 
 
-def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto") -> MemoryPlan:
+def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu_index: int | None = None) -> MemoryPlan:
     """The plan for a models folder as it is (reads file headers only); the CLI and the model
     manager show this one."""
     from ..errors import UserFacingError
@@ -418,7 +418,7 @@ def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto") -> 
         forms, te_forms, sizes = found.available_forms, found.text_encoder_forms, dict(found.form_gib)
     except UserFacingError:
         pass
-    return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes)
+    return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes, gpu_index=gpu_index)
 
 
 LIGHTER = ("24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu")

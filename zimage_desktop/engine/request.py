@@ -235,7 +235,6 @@ class GenerationRequest:
                 raise BadInputError(msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a "
                                         "strength."))
             values["loras"] = tuple(LoraRef.from_value(v) for v in values["loras"])
-            values["transformer"] = PurePath(values["transformer"].replace("\\", "/")).name or None
         controls = values.get("controls", ())
         if not isinstance(controls, (list, tuple)):
             raise BadInputError(msg("request.controls_not_list", "The saved request's controls are not a list."))

@@ -14,7 +14,7 @@ from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from ..engine.sizes import presets
 from .enhance_panel import EnhancePanel
 from .lora_panel import LoraPanel
-from .prompt_editor import TOKEN_LIMIT, PromptEdit
+from .prompt_editor import PromptEdit
 from .prompt_tokens import PromptTokens
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
