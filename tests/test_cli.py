@@ -44,7 +44,8 @@ def test_self_test_command():
     proc = run_cli("self-test")
     assert proc.returncode == 0, proc.stderr
     assert "self-test passed" in proc.stdout
-    assert proc.stdout.count("ok ") == 3
+    assert proc.stdout.count("ok ") == 4  # the libraries, then the three model layouts
+    assert "ok   libraries:" in proc.stdout.splitlines()[0]
 
 
 def test_generate_count_previews_and_out_names(tiny_models, tmp_path, data_dir, capsys):
@@ -157,8 +158,8 @@ def test_info_shows_the_plan(tiny_models, data_dir, capsys):
     # GGUF encoder are what to download.
     assert plan["profile"] == "6gb" and plan["transformer_form"] == "Q8_0"
     assert "using Q8_0" in plan["warnings"][-1] and "(installed)" in plan["explanation"]
-    assert plan["needs"][:2] == ["transformer-gguf-q4_k_m", "text-encoder-gguf-q6_k"]
-    assert plan["missing"] == ["transformer-gguf-q4_k_m", "text-encoder-gguf-q6_k"]
+    assert plan["needs"][:2] == ["transformer-gguf-q3_k_s", "text-encoder-gguf-q6_k"]
+    assert plan["missing"] == ["transformer-gguf-q3_k_s", "text-encoder-gguf-q6_k"]
 
 
 def test_generate_with_a_profile(tiny_models, tmp_path, data_dir, capsys):

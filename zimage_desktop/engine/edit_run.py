@@ -33,7 +33,7 @@ from .editing import (
     masked_crop_box, outpaint_canvas, working_size,
 )
 from .request import GenerationRequest
-from .sampling import sampler_installed, schedule
+from .sampling import initial_latents, sampler_installed, schedule
 from .upscalers import pixel_upscale
 
 if TYPE_CHECKING:
@@ -102,7 +102,6 @@ class Sampling:
 def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: Image.Image | None, seed: int,
             sampling: Sampling) -> torch.Tensor | None:
     """One pass at ``image``'s size; the latents, or None when cancelled."""
-    from .generator import initial_latents
 
     pipe = edit_pipeline(gen, mask is not None)
     assert gen.model_set is not None

@@ -23,7 +23,6 @@ import torch
 from ..errors import BadInputError, UserFacingError
 from ..messages import msg
 from ..models.hashing import HashCache
-from .architectures import DEFAULT, Architecture
 from .devices import MachineInfo, probe
 from .edit_run import Sampling, passes, run_edit, steps_run
 from .guards import all_finite, install_fp16_guards
@@ -39,22 +38,13 @@ from .preview import LatentPreviewer
 from .progress import RunClock, StageCallback, StageTimes
 from .prompts import PromptEncoder
 from .request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
-from .sampling import sampler_installed, schedule
+from .sampling import initial_latents, sampler_installed, schedule
 
 log = logging.getLogger(__name__)
 
 StepCallback = Callable[[StepEvent], None]
 ImageCallback = Callable[[GeneratedImage], None]
 CancelCheck = Callable[[], bool]
-
-def initial_latents(seed: int, width: int, height: int, device: torch.device,
-                    arch: Architecture = DEFAULT) -> torch.Tensor:
-    """The starting noise of ZImagePipeline.prepare_latents for a CPU generator with this seed."""
-    from diffusers.utils.torch_utils import randn_tensor
-
-    generator = torch.Generator("cpu").manual_seed(seed)
-    shape = (1, arch.latent_channels, height // arch.vae_scale, width // arch.vae_scale)
-    return randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32).to(device)
 
 
 def component_dtypes(plan: MemoryPlan, compute: torch.dtype) -> tuple[torch.dtype, torch.dtype]:

@@ -29,6 +29,10 @@ REQUIRED: tuple[tuple[str, str], ...] = (
     ("accelerate.hooks", "CpuOffload"),
     ("safetensors.torch", "load_file"),
     ("gguf", "GGUFReader"),
+    ("cv2", "Canny"),  # control images (canny edges)
+    ("filelock", "FileLock"),  # history repair and downloads
+    ("websocket", "WebSocket"),  # remote ComfyUI engines
+    ("keyring", "get_password"),  # their access tokens
 )
 
 

@@ -17,20 +17,24 @@ model. Only safetensors are read; nothing is unpickled.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ModelFilesError
 from ..messages import msg
+from .tensor_index import read_safetensors_index, refuse_pickle
 
 if TYPE_CHECKING:
     import torch
 
 # A rank-256 LoRA of every Z-Image layer is about 1.3 GB in bf16; a file far above that is a model.
 MAX_LORA_BYTES = 2 * 1024**3
+LORA_SUFFIXES = (".safetensors",)
 PREFIXES = ("base_model.model.", "model.diffusion_model.", "diffusion_model.", "transformer.", "unet.")
 KOHYA_PREFIXES = ("lora_unet_", "lycoris_")
 # suffix → role; longest first so ".lora_A.default.weight" wins over ".weight"
@@ -59,6 +63,37 @@ OTHER_MODELS = (
     ("img_mlp", "Qwen-Image"), ("txt_mlp", "Qwen-Image"), ("img_mod", "Qwen-Image"),
     ("joint_blocks", "Stable Diffusion 3"), ("self_attn", "Wan"), ("cross_attn", "Wan"),
 )
+
+
+@dataclass(frozen=True)
+class LoraHeader:
+    shapes: dict[str, tuple[int, ...]]
+    metadata: dict[str, str]
+
+
+def read_lora_header(path: Path) -> LoraHeader:
+    """Tensor names and the ``__metadata__`` of a LoRA file; refuses pickles, other formats,
+    incomplete files and files far too big to be a LoRA."""
+    refuse_pickle(path)
+    if path.suffix.lower() not in LORA_SUFFIXES:
+        raise ModelFilesError(msg("lora.not_safetensors", "{name} is not a .safetensors file; LoRAs are read only "
+                                  "from .safetensors files.", name=path.name))
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ModelFilesError(msg("lora.unreadable", "{name} cannot be read ({exc}).", name=path.name,
+                                  exc=exc)) from None
+    if size > MAX_LORA_BYTES:
+        raise ModelFilesError(msg("lora.too_big", "{name} is {gib:.1f} GB, far larger than any LoRA; it is a model "
+                                  "or another kind of file.", name=path.name, gib=size / 1024**3))
+    index = read_safetensors_index(path)
+    metadata: dict[str, str] = {}
+    with path.open("rb") as fh:
+        (length,) = struct.unpack("<Q", fh.read(8))
+        raw = json.loads(fh.read(length)).get("__metadata__")
+    if isinstance(raw, dict):
+        metadata = {str(k): v for k, v in raw.items() if isinstance(v, str)}
+    return LoraHeader(dict(index.shapes), metadata)
 
 
 @dataclass
@@ -169,8 +204,6 @@ def classify_keys(keys: list[str], shapes: dict[str, tuple[int, int]]
 def read_lora(path: Path, shapes: dict[str, tuple[int, int]]) -> LoraWeights:
     """The LoRA in ``path`` for a transformer whose Linear layers have these (out, in) shapes."""
     from safetensors import safe_open
-
-    from .loras import read_lora_header
 
     header = read_lora_header(path)  # complete, a safetensors file, not too big
     keys = list(header.shapes)

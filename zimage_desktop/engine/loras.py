@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,9 @@ from typing import Any
 from ..errors import ModelFilesError
 from ..messages import msg
 from .request import LORA_STRENGTH_LIMIT, LoraRef
-from .tensor_index import read_safetensors_index, refuse_pickle
+from .lora_weights import LORA_SUFFIXES, has_lora_tensors, other_model, read_lora_header
 
 LORA_DIR = "loras"
-LORA_SUFFIXES = (".safetensors",)
 # The Civitai helpers' conventions for the picture beside a LoRA, best first.
 PREVIEW_SUFFIXES = (".preview.png", ".preview.jpg", ".preview.jpeg", ".preview.webp", ".png", ".jpg", ".jpeg",
                     ".webp")
@@ -26,12 +24,6 @@ MAX_TRIGGER_WORDS = 12
 # A1111's tag: <lora:name:0.8>, the strength optional (1); a third field (A1111's text-encoder
 # strength for the model-only form) is ignored.
 LORA_TAG = re.compile(r"<lora:([^:<>\n]+?)(?::([^:<>\n]*))?(?::[^<>\n]*)?>", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class LoraHeader:
-    shapes: dict[str, tuple[int, ...]]
-    metadata: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -47,33 +39,6 @@ class LoraFile:
     base_model: str = ""
     problem: str = ""  # why it cannot be used (read from the header), "" when it looks fine
     metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-
-def read_lora_header(path: Path) -> LoraHeader:
-    """Tensor names and the ``__metadata__`` of a LoRA file; refuses pickles, other formats,
-    incomplete files and files far too big to be a LoRA."""
-    from .lora_weights import MAX_LORA_BYTES
-
-    refuse_pickle(path)
-    if path.suffix.lower() not in LORA_SUFFIXES:
-        raise ModelFilesError(msg("lora.not_safetensors", "{name} is not a .safetensors file; LoRAs are read only "
-                                  "from .safetensors files.", name=path.name))
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ModelFilesError(msg("lora.unreadable", "{name} cannot be read ({exc}).", name=path.name,
-                                  exc=exc)) from None
-    if size > MAX_LORA_BYTES:
-        raise ModelFilesError(msg("lora.too_big", "{name} is {gib:.1f} GB, far larger than any LoRA; it is a model "
-                                  "or another kind of file.", name=path.name, gib=size / 1024**3))
-    index = read_safetensors_index(path)
-    metadata: dict[str, str] = {}
-    with path.open("rb") as fh:
-        (length,) = struct.unpack("<Q", fh.read(8))
-        raw = json.loads(fh.read(length)).get("__metadata__")
-    if isinstance(raw, dict):
-        metadata = {str(k): v for k, v in raw.items() if isinstance(v, str)}
-    return LoraHeader(dict(index.shapes), metadata)
 
 
 def trigger_words(metadata: dict[str, str], sidecar: dict[str, Any] | None = None) -> tuple[str, ...]:
@@ -150,8 +115,6 @@ def describe(path: Path, root: Path) -> LoraFile:
         header = read_lora_header(path)
     except ModelFilesError as exc:
         return LoraFile(path.stem, path, relative, size, preview=preview_for(path), problem=str(exc))
-    from .lora_weights import has_lora_tensors, other_model
-
     meta = header.metadata
     other = other_model(list(header.shapes), meta)
     base = meta.get("modelspec.architecture") or meta.get("ss_base_model_version") or ""

@@ -34,6 +34,7 @@ from diffusers.schedulers.scheduling_flow_match_euler_discrete import (
     FlowMatchEulerDiscreteScheduler, FlowMatchEulerDiscreteSchedulerOutput,
 )
 
+from .architectures import DEFAULT, Architecture
 from .request import SAMPLERS, SCHEDULERS
 
 TABLE_SIZE = 1000
@@ -138,3 +139,13 @@ def sampler_installed(pipe: Any, sampler: str) -> Iterator[ScheduledFlowSchedule
         yield pipe.scheduler
     finally:
         pipe.scheduler = own
+
+
+def initial_latents(seed: int, width: int, height: int, device: torch.device,
+                    arch: Architecture = DEFAULT) -> torch.Tensor:
+    """The starting noise of ZImagePipeline.prepare_latents for a CPU generator with this seed."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    generator = torch.Generator("cpu").manual_seed(seed)
+    shape = (1, arch.latent_channels, height // arch.vae_scale, width // arch.vae_scale)
+    return randn_tensor(shape, generator=generator, device=torch.device("cpu"), dtype=torch.float32).to(device)
