@@ -47,13 +47,16 @@ def run(servers: list[comfy_kit.KitServer], jobs: int, steps: int, size: int, se
             where[engine] += 1
 
     def started(job, engine):
-        # halfway, the victim dies while it runs a job (0.5 s into it): that job must run elsewhere
+        # about halfway, the victim dies while it holds a job (killed right after the job starts: on an
+        # idle machine a tiny job takes well under a second): that job must run elsewhere, once
         with lock:
-            if kill is not None and engine == victim and len(seeds) >= jobs // 2 and not killed.is_set():
+            if kill is not None and engine == victim and len(seeds) >= halfway and not killed.is_set():
                 killed.set()
-                threading.Timer(0.5, kill.kill9).start()
+                threading.Timer(0.05, kill.kill9).start()
 
     victim = f"server-{len(servers)}"
+    # the victim's next job after this many images; early enough that it still gets one with few jobs
+    halfway = max(1, jobs // 2 - len(servers))
     events = FarmEvents(image=image, started=started, failed=lambda job, e, why: failed.append(str(why)),
                         requeued=lambda job, e, why: (requeued.append(e), print(f"  {e} gave a job back: {why}",
                                                                                file=sys.stderr)))
