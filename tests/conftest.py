@@ -95,3 +95,20 @@ def catalog(hub, tiny_models):
     from zimage_desktop.models.catalog import parse_catalog
 
     return parse_catalog(tiny_catalog_data(tiny_models.comfy, hub))
+
+
+@pytest.fixture
+def window(qtbot, data_with_models):
+    """The main window on the tiny models, with the worker's model loaded; ``win.events`` collects the
+    worker's events. (Test modules that need another window define their own ``window``.)"""
+    from zimage_desktop.app import run_app
+
+    win = run_app(str(data_with_models), exec_loop=False)
+    qtbot.addWidget(win)
+    events = []
+    win.worker.worker_event.connect(events.append)
+    win.events = events
+    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in events), timeout=30000)
+    assert [e.kind for e in events if e.kind in ("loaded", "failed")] == ["loaded"], [e.message for e in events]
+    yield win
+    win.close()

@@ -14,18 +14,6 @@ from zimage_desktop.app import run_app
 from zimage_desktop.ui.outpaint_frame import Frame, frame_for_ratio, snap_side
 
 
-@pytest.fixture
-def window(qtbot, data_with_models):
-    win = run_app(str(data_with_models), exec_loop=False)
-    qtbot.addWidget(win)
-    events = []
-    win.worker.worker_event.connect(events.append)
-    win.events = events
-    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in events), timeout=30000)
-    yield win
-    win.close()
-
-
 def picture(width=256, height=256) -> QImage:
     image = QImage(width, height, QImage.Format.Format_RGB888)
     for y in range(height):

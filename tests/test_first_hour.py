@@ -10,19 +10,6 @@ from zimage_desktop.app import run_app
 from zimage_desktop.engine.progress import RunClock
 
 
-@pytest.fixture
-def window(qtbot, data_with_models):
-    win = run_app(str(data_with_models), exec_loop=False)
-    qtbot.addWidget(win)
-    events = []
-    win.worker.worker_event.connect(events.append)
-    win.events = events
-    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in events), timeout=30000)
-    assert [e.kind for e in events if e.kind in ("loaded", "failed")] == ["loaded"]
-    yield win
-    win.close()
-
-
 def kinds(win):
     return [e.kind for e in win.events]
 

@@ -4,24 +4,9 @@ import json
 import os
 import time
 
-import pytest
 from PySide6.QtCore import QTimer
 
 from zimage_desktop.app import run_app
-
-
-
-@pytest.fixture
-def window(qtbot, data_with_models):
-    win = run_app(str(data_with_models), exec_loop=False)
-    qtbot.addWidget(win)
-    events = []
-    win.worker.worker_event.connect(events.append)
-    win.events = events
-    qtbot.waitUntil(lambda: any(e.kind in ("loaded", "failed") for e in events), timeout=30000)
-    assert [e.kind for e in events if e.kind in ("loaded", "failed")] == ["loaded"], [e.message for e in events]
-    yield win
-    win.close()
 
 
 def use_size(win, width, height):
