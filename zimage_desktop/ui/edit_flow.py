@@ -10,7 +10,6 @@ A helper the window owns, like ``HistoryActions``: it reaches the window through
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..engine.request import MAX_SIDE, SIZE_MULTIPLE, GenerationRequest
 from ..errors import BadInputError, UserFacingError
+from .background_read import read_in_background
 from .edit_panel import IMG2IMG, INPAINT, OUTPAINT, RATIOS, UPSCALE, EditPanel
 from .edit_source import load_source, save_content_addressed, to_work_size
 from .mask_editor import BRUSH, ERASER, RECTANGLE, MaskEditor
@@ -166,17 +166,7 @@ class EditFlow(QObject):
     def open_file(self, path: str) -> None:
         """Read a file to edit on a thread (a large photo must not freeze the window)."""
         self._say(lambda: self.tr("Reading %1…").replace("%1", path.rsplit("/", 1)[-1]))
-        threading.Thread(target=self._read, args=(path,), name="read-edit-source", daemon=True).start()
-
-    def _read(self, path: str) -> None:
-        try:
-            result: object = load_source(path)
-        except UserFacingError as exc:
-            result = exc
-        try:
-            self.loaded.emit(path, result)
-        except RuntimeError:  # the window was closed meanwhile
-            pass
+        read_in_background("read-edit-source", path, load_source, self.loaded)
 
     def _file_loaded(self, path: str, result) -> None:
         if isinstance(result, UserFacingError):

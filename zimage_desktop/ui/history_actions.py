@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
 from ..errors import UserFacingError
+from .background_read import read_in_background
 from .status_line import in_ui_language
 
 if TYPE_CHECKING:
@@ -143,20 +143,8 @@ class HistoryActions(QObject):
                 self.window.edit.open_file(path)
                 return
             self._say(lambda: self.tr("Reading %1…").replace("%1", Path(path).name))
-            threading.Thread(target=self._read_dropped, args=(path,), name="read-dropped-png", daemon=True).start()
+            read_in_background("read-dropped-png", path, _read_png, self.dropped_read)
             return
-
-    def _read_dropped(self, path: str) -> None:
-        from ..history.metadata import read_png_metadata
-
-        try:
-            result: object = read_png_metadata(Path(path))
-        except UserFacingError as exc:
-            result = exc
-        try:
-            self.dropped_read.emit(path, result)
-        except RuntimeError:  # the window was closed meanwhile
-            pass
 
     def _show_dropped(self, path: str, found) -> None:
         if isinstance(found, UserFacingError):
@@ -187,3 +175,9 @@ class HistoryActions(QObject):
 
     def open_folder(self) -> None:
         reveal_folder(Path(self.last_path).parent if self.last_path else self.window.paths.images)
+
+
+def _read_png(path: str):
+    from ..history.metadata import read_png_metadata
+
+    return read_png_metadata(Path(path))
