@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from tests.test_ui import kinds, use_size, window  # noqa: F401,F811  (fixtures; data_with_models is in conftest)
+from tests.test_ui import kinds, use_size  # noqa: F401  (window and data_with_models are fixtures in conftest)
 from zimage_desktop.ui.controller import EnhanceJob, GenerationController
 from zimage_desktop.ui.enhance_panel import added_spans
 
