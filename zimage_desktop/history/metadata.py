@@ -13,7 +13,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PIL import Image, PngImagePlugin
 
@@ -25,6 +25,9 @@ from ..fsutil import atomic_open
 from .a1111 import parse_a1111, parse_fooocus
 from .comfy_export import api_prompt, workflow
 from .comfy_graph import parse_comfy_prompt, parse_comfy_workflow
+from .legacy_tools import (
+    DIFFUSERS_KEYS, is_ruined_fooocus, parse_diffusers_json, parse_dream, parse_ruined_fooocus, parse_sd_metadata,
+)
 from .other_tools import parse_invokeai, parse_novelai, parse_swarm
 from .png_text import read_png_text
 from .recall import RecallValues, to_request
@@ -222,8 +225,16 @@ def _disagreement(texts: dict[str, str], recalled: GenerationRequest, image_size
 def _parameters(text: str) -> RecallValues | None:
     if not text.lstrip().startswith("{"):
         return parse_a1111(text)
-    return parse_swarm(text) if '"sui_image_params"' in text else parse_fooocus(text)
+    if '"sui_image_params"' in text:
+        return parse_swarm(text)
+    return parse_ruined_fooocus(text) if is_ruined_fooocus(text) else parse_fooocus(text)
 
 
-_READERS = ((COMFY_PROMPT_KEY, parse_comfy_prompt), (A1111_KEY, _parameters), ("invokeai_metadata", parse_invokeai),
-            ("Comment", parse_novelai), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))
+def _diffusers_reader(key: str) -> Callable[[str], RecallValues | None]:
+    return lambda text: parse_diffusers_json(text, key)
+
+
+_READERS: tuple[tuple[str, Callable[[str], RecallValues | None]], ...] = (
+    (COMFY_PROMPT_KEY, parse_comfy_prompt), (A1111_KEY, _parameters), ("invokeai_metadata", parse_invokeai),
+    ("sd-metadata", parse_sd_metadata), ("Dream", parse_dream), ("Comment", parse_novelai),
+    *((key, _diffusers_reader(key)) for key in DIFFUSERS_KEYS), (COMFY_WORKFLOW_KEY, parse_comfy_workflow))

@@ -10,9 +10,10 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import BadInputError
+from .sampler_names import map_sampling
 
 from ..engine.request import (
-    DEFAULT_STEPS, MAX_LORAS, MAX_PROMPT_CHARS, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SAMPLERS, SCHEDULERS, SIZE_MULTIPLE,
+    DEFAULT_STEPS, MAX_LORAS, MAX_PROMPT_CHARS, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SIZE_MULTIPLE,
     GenerationRequest, LoraRef, snap_size,
 )
 
@@ -55,10 +56,6 @@ def as_int(value: Any) -> int | None:
         if digits.isascii() and digits.isdigit() and len(digits) <= 40:
             return int(sign + digits)
     return None
-
-
-def _name(value: str | None) -> str:
-    return (value or "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _loras(found: RecallValues) -> tuple[LoraRef, ...]:
@@ -133,18 +130,13 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
                          SIZE_MULTIPLE=SIZE_MULTIPLE, MIN_SIDE=MIN_SIDE, MAX_SIDE=MAX_SIDE))
     values["width"], values["height"] = snapped
 
-    sampler = _name(found.sampler)
-    if sampler in SAMPLERS:
+    sampler, scheduler, note = map_sampling(found.sampler, found.scheduler)
+    if sampler is not None:
         values["sampler"] = sampler
-    elif found.sampler:
-        notes.append(msg("recall.sampler_available_here_euler", "The sampler {sampler} is not available here; euler was used.",
-                         sampler=found.sampler))
-    scheduler = _name(found.scheduler)
-    if scheduler in SCHEDULERS:
+    if scheduler is not None:
         values["scheduler"] = scheduler
-    elif found.scheduler:
-        notes.append(msg("recall.schedule_available_here_simple", "The schedule {scheduler} is not available here; simple "
-                         "was used.", scheduler=found.scheduler))
+    if note:
+        notes.append(note)
     _recall_edit(found, values)
     return GenerationRequest(prompt=prompt, **values)
 
