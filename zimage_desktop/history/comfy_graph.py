@@ -16,6 +16,7 @@ import json
 from collections import deque
 from typing import Any
 
+from .comfy_sizes import picker_size
 from .recall import RecallValues
 
 Graph = dict[str, dict[str, Any]]
@@ -214,14 +215,27 @@ def positive_text(graph: Graph, start: Any) -> str | None:
     return None
 
 
+def _side(graph: Graph, value: Any, index: int) -> Any:
+    """A width (index 0) or height (1): a number, or followed to a primitive or a size picker."""
+    target = link_target(value, graph)
+    if target is not None:
+        picked = picker_size(_inputs(graph, target))
+        if picked is not None:
+            return picked[index]
+    return _scalar(graph, value, NUMBER_KEYS)
+
+
 def latent_size(graph: Graph, start: Any, notes: list[str]) -> tuple[Any, Any]:
     node_id = str(start[0]) if is_link(start, graph) else None
     for _ in range(MAX_DEPTH):
         if node_id is None:
             break
         inputs = _inputs(graph, node_id)
+        picked = picker_size(inputs)
+        if picked is not None:
+            return picked
         if "width" in inputs and "height" in inputs:
-            return _scalar(graph, inputs["width"], NUMBER_KEYS), _scalar(graph, inputs["height"], NUMBER_KEYS)
+            return _side(graph, inputs["width"], 0), _side(graph, inputs["height"], 1)
         if "pixels" in inputs:
             notes.append(msg("comfy_graph.image_was_made_from", "The image was made from an input image ({node_class}); it is "
                              "re-made from noise.", node_class=_class(graph, node_id)))
