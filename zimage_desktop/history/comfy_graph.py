@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 from .comfy_sizes import picker_size
+from .comfy_workflow import WIDGETS, workflow_to_graph  # noqa: F401  (WIDGETS: re-exported)
 from .recall import RecallValues
 
 Graph = dict[str, dict[str, Any]]
@@ -370,66 +371,6 @@ def model_loras(graph: Graph, start: Any) -> list[tuple[str, Any, str | None]]:
 
 def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-# The UI-format ``workflow`` keeps widget values as a list in the node's widget order; these are the
-# orders of the nodes that matter here (None: the seed's "control after generate" widget).
-WIDGETS: dict[str, tuple[str | None, ...]] = {
-    "KSampler": ("seed", None, "steps", "cfg", "sampler_name", "scheduler", "denoise"),
-    "KSamplerAdvanced": ("add_noise", "noise_seed", None, "steps", "cfg", "sampler_name", "scheduler",
-                         "start_at_step", "end_at_step", "return_with_leftover_noise"),
-    "SamplerCustom": ("add_noise", "noise_seed", None, "cfg"),
-    "RandomNoise": ("noise_seed", None),
-    "BasicScheduler": ("scheduler", "steps", "denoise"),
-    "KSamplerSelect": ("sampler_name",),
-    "CFGGuider": ("cfg",),
-    "CLIPTextEncode": ("text",),
-    "CLIPTextEncodeFlux": ("clip_l", "t5xxl", "guidance"),
-    "EmptyLatentImage": ("width", "height", "batch_size"),
-    "EmptySD3LatentImage": ("width", "height", "batch_size"),
-    "PrimitiveNode": ("value", None),
-    "LoraLoaderModelOnly": ("lora_name", "strength_model"),
-    "LoraLoader": ("lora_name", "strength_model", "strength_clip"),
-}
-
-
-def workflow_to_graph(text: str) -> Graph | None:
-    """An API-format graph from a flat UI-format workflow (links resolved, known widgets named)."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    nodes, links = (data.get("nodes"), data.get("links")) if isinstance(data, dict) else (None, None)
-    if not isinstance(nodes, list) or not isinstance(links, list):
-        return None
-    origin: dict[Any, list[Any]] = {}
-    for link in links:  # link ids are numbers; a list or dict in their place names no link
-        if isinstance(link, list) and len(link) >= 5 and _is_id(link[0]):
-            origin[link[0]] = [str(link[1]), link[2]]
-        elif isinstance(link, dict) and _is_id(link.get("id")):
-            origin[link["id"]] = [str(link.get("origin_id")), link.get("origin_slot", 0)]
-    graph: Graph = {}
-    nodes = [n for n in nodes if isinstance(n, dict) and isinstance(n.get("type"), str) and "id" in n]
-    known = {str(n["id"]) for n in nodes}
-    # links from outside (a subgraph's inputs) leave the widget value in place
-    origin = {k: v for k, v in origin.items() if v[0] in known}
-    for node in nodes:
-        inputs: dict[str, Any] = {}
-        values = node.get("widgets_values")
-        if isinstance(values, dict):
-            inputs.update(values)
-        elif isinstance(values, list):
-            inputs.update((name, v) for name, v in zip(WIDGETS.get(node["type"], ()), values) if name)
-        for slot in node.get("inputs") or []:
-            if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")) \
-                    and slot["link"] in origin:
-                inputs[slot["name"]] = origin[slot["link"]]
-        graph[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
-    return graph or None
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def parse_comfy_workflow(text: str) -> RecallValues | None:
