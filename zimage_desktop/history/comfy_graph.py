@@ -307,12 +307,11 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     if model is None and guider is not None:
         model = _inputs(graph, guider).get("model")
     found.loras = model_loras(graph, model)
+    found.width, found.height = latent_size(graph, inputs.get("latent_image"), found.notes)
     found.prompt = positive_text(graph, inputs.get("positive", inputs.get("guider")))
     if found.prompt is None:
         found.notes.append(msg("comfy_graph.positive_prompt_was_found", "No positive prompt was found on the sampler's "
                                "inputs."))
-        return found
-    found.width, found.height = latent_size(graph, inputs.get("latent_image"), found.notes)
     return found
 
 

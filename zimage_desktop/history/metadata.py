@@ -20,7 +20,7 @@ from PIL import Image, PngImagePlugin
 from .. import __version__
 from ..engine.request import GenerationRequest
 from ..errors import BadInputError
-from ..messages import msg
+from ..messages import joined, msg
 from ..fsutil import atomic_open
 from .a1111 import parse_a1111, parse_fooocus
 from .comfy_export import api_prompt, workflow
@@ -30,7 +30,7 @@ from .legacy_tools import (
 )
 from .other_tools import parse_invokeai, parse_novelai, parse_swarm
 from .png_text import read_png_text
-from .recall import RecallValues, to_request
+from .recall import FIELDS, RecallValues, field_label, known_values, to_request
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,10 @@ class RecalledParameters:
     # Another tool's image made from a source ("img2img" | "inpaint"): ``request`` carries its
     # strength as a text-to-image request, and the source image must be opened to edit again.
     edit_mode: str | None = None
+    # Partial recall: each field the file gave (recall.FIELDS keys) and the request keyword values
+    # for them, checked; kept also when no prompt was found, so seed, steps and size are not lost.
+    known: frozenset[str] = frozenset()
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def read_png_metadata(path: Path) -> RecalledParameters:
@@ -171,6 +175,7 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
             except (ValueError, KeyError, TypeError, RecursionError, BadInputError) as exc:
                 notes.append(msg("metadata.zimage_metadata_damaged", "The zimage metadata is damaged ({exc}).",
                                  exc=exc))
+    partial: RecalledParameters | None = None
     for key, reader in _READERS:
         raw = texts.get(key)
         if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS:
@@ -183,16 +188,24 @@ def parse_text_chunks(texts: dict[str, str], image_size: tuple[int, int] | None 
             continue
         if found is None:
             continue
+        values, known = known_values(found, image_size)
         try:
-            recalled = to_request(found, image_size)
+            recalled = GenerationRequest(**values) if "prompt" in values else None
         except BadInputError as exc:  # every field was checked; kept as a safety net
             found.notes.append(str(exc))
             recalled = None
         if recalled is not None:
             if key == COMFY_PROMPT_KEY:
                 notes.extend(_disagreement(texts, recalled, image_size))
-            return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes), found.edit_mode)
+            return RecalledParameters(found.source, recalled, {}, tuple(notes + found.notes), found.edit_mode,
+                                      frozenset(known), values)
         notes.extend(found.notes)
+        if partial is None and known - {"loras"}:
+            partial = RecalledParameters(found.source, None, {}, (), found.edit_mode, frozenset(known), values)
+    if partial is not None:
+        notes.append(msg("metadata.partial_recall", "No prompt was found; the {fields} found were taken and your "
+                         "prompt was kept.", fields=joined([field_label(f) for f in FIELDS if f in partial.known], ", ")))
+        return replace(partial, notes=tuple(notes))
     notes.append(msg("metadata.image_carries_generation_parameters", "The image carries no generation parameters this app "
                      "can read."))
     return RecalledParameters("none", None, {}, tuple(notes))

@@ -80,17 +80,42 @@ def _loras(found: RecallValues) -> tuple[LoraRef, ...]:
     return tuple(refs.values())
 
 
+# The fields a user can take over one by one (partial recall): request keys of each.
+FIELDS = {"prompt": ("prompt",), "seed": ("seed",), "steps": ("steps",), "size": ("width", "height"),
+          "sampler": ("sampler", "scheduler"), "loras": ("loras",)}
+
+
+def field_label(name: str) -> str:
+    """A field's name in a sentence, translated."""
+    labels = {"prompt": msg("recall.field_prompt", "prompt"), "seed": msg("recall.field_seed", "seed"),
+              "steps": msg("recall.field_steps", "steps"), "size": msg("recall.field_size", "size"),
+              "sampler": msg("recall.field_sampler", "sampler"), "loras": msg("recall.field_loras", "LoRAs")}
+    return labels.get(name, name)
+
+
 def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -> GenerationRequest | None:
     """The request these values describe, or None without a prompt; ``found.notes`` grows."""
+    values, _ = known_values(found, image_size)
+    if "prompt" not in values:
+        return None
+    return GenerationRequest(**values)
+
+
+def known_values(found: RecallValues, image_size: tuple[int, int] | None = None) -> tuple[dict[str, Any], set[str]]:
+    """The request's keyword arguments these values give, each checked (a bad or missing one is a
+    note and our default), and which of ``FIELDS`` the file itself gave — also without a prompt,
+    so that seed, steps and size are not lost with it (partial recall)."""
     notes = found.notes
     prompt = (found.prompt or "").strip()
-    if not prompt:
-        return None
-    if len(prompt) > MAX_PROMPT_CHARS:
-        notes.append(msg("recall.prompt_was_cut_characters", "The prompt was cut to {MAX_PROMPT_CHARS} of its {length} "
-                         "characters.", MAX_PROMPT_CHARS=MAX_PROMPT_CHARS, length=len(prompt)))
-        prompt = prompt[:MAX_PROMPT_CHARS]
     values: dict[str, Any] = {"loras": _loras(found)}
+    known = {"loras"} if values["loras"] else set()
+    if prompt:
+        if len(prompt) > MAX_PROMPT_CHARS:
+            notes.append(msg("recall.prompt_was_cut_characters", "The prompt was cut to {MAX_PROMPT_CHARS} of its "
+                             "{length} characters.", MAX_PROMPT_CHARS=MAX_PROMPT_CHARS, length=len(prompt)))
+            prompt = prompt[:MAX_PROMPT_CHARS]
+        values["prompt"] = prompt
+        known.add("prompt")
 
     seed = as_int(found.seed)
     if found.seed is None:
@@ -100,6 +125,7 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
                          seed=found.seed, MAX_SEED=MAX_SEED))
     else:
         values["seed"] = seed
+        known.add("seed")
 
     steps = as_int(found.steps)
     if found.steps is None:
@@ -111,9 +137,12 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
                          steps=found.steps, MAX_STEPS=MAX_STEPS, DEFAULT_STEPS=DEFAULT_STEPS))
     else:
         values["steps"] = steps
+        known.add("steps")
 
     width, height = as_int(found.width), as_int(found.height)
-    if width is None or height is None or width <= 0 or height <= 0:
+    if width is not None and height is not None and width > 0 and height > 0:
+        known.add("size")
+    else:
         if image_size is not None:
             width, height = image_size
             notes.append(msg("recall.image_size_was_found", "No image size was found; the picture's own {width}×{height} "
@@ -135,10 +164,12 @@ def to_request(found: RecallValues, image_size: tuple[int, int] | None = None) -
         values["sampler"] = sampler
     if scheduler is not None:
         values["scheduler"] = scheduler
+    if found.sampler or found.scheduler:
+        known.add("sampler")
     if note:
         notes.append(note)
     _recall_edit(found, values)
-    return GenerationRequest(prompt=prompt, **values)
+    return values, known
 
 
 def _recall_edit(found: RecallValues, values: dict[str, Any]) -> None:

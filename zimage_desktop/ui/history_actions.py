@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
@@ -52,6 +52,7 @@ class HistoryActions(QObject):
         self.next_parent_id: int | None = None  # the history image the next request descends from
         self.last_image: QImage | None = None
         self.last_path = ""
+        self.pick_fields = False  # the drop being read was made with Shift: the user picks the fields
         self.dropped_read.connect(self._show_dropped)  # first, so it runs before any later listener
 
     def _say(self, text) -> None:
@@ -143,6 +144,8 @@ class HistoryActions(QObject):
                 self.window.edit.open_file(path)
                 return
             self._say(lambda: self.tr("Reading %1…").replace("%1", Path(path).name))
+            # Shift while dropping: pick which settings to take (partial recall)
+            self.pick_fields = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             read_in_background("read-dropped-png", path, _read_png, self.dropped_read)
             return
 
@@ -151,13 +154,39 @@ class HistoryActions(QObject):
             self._say(found)
             return
         self.next_parent_id = None  # a file from outside the history has no lineage here
-        if found.request is None:
+        pick, self.pick_fields = self.pick_fields, False
+        if pick and found.known:
+            from .recall_fields import RecallFieldsDialog
+
+            dialog = RecallFieldsDialog(Path(path).name, found.known, found.values, found.notes, self.window)
+            if dialog.exec() == RecallFieldsDialog.DialogCode.Accepted:
+                self.apply_fields(found, dialog.chosen())
+            return
+        if found.request is None and found.known:  # no prompt: what is known is taken, the prompt kept
+            self.apply_fields(found, found.known)
+        elif found.request is None:
             self._say(lambda: self.tr("This image carries no parameters that can be restored.")
                             + "".join("  " + in_ui_language(n) for n in found.notes))
         else:
             self.window.apply_request(found.request, found.notes)
             if getattr(found.request, "mode", "txt2img") != "txt2img":  # an edit: its settings, and ask for the source
                 self.window.edit.recall(found.request)
+
+    def apply_fields(self, found, fields: set[str] | frozenset[str]) -> None:
+        """Only these fields of a read file into the form; its LoRAs matched in the loras folder."""
+        values, notes = dict(found.values), list(found.notes)
+        if "loras" in fields and values.get("loras"):
+            from ..engine.loras import match_loras
+            from ..models.hashing import HashCache
+
+            window = self.window
+            window.form.loras.refresh()
+            matched, missing = match_loras(window.settings.models_path(window.paths), tuple(values["loras"]),
+                                           HashCache(window.paths.hash_cache))
+            values["loras"] = matched
+            notes.extend(missing)
+        self.window.form.apply_fields(values, fields)
+        self._say(lambda: self.tr("Parameters restored.") + "".join("  " + in_ui_language(n) for n in notes))
 
     def save_as(self, name: str = "") -> None:
         if self.last_image is None:

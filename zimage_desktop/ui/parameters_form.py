@@ -179,13 +179,19 @@ class ParametersForm(QWidget):
                     count=self.count_spin.value(), sampler=sampler, scheduler=scheduler, loras=self.loras.values(),
                     controls=self.control.controls())
 
+    def select_size(self, width: int, height: int) -> None:
+        """The size list's entry for this size, else "Custom size…" with the sides as they are
+        (``findData`` cannot match the tuples the list holds: they are compared one by one)."""
+        index = next((i for i in range(self.size_combo.count() - 1)
+                      if tuple(self.size_combo.itemData(i) or ()) == (width, height)), self.size_combo.count() - 1)
+        self.size_combo.setCurrentIndex(index)
+        self.width_spin.setValue(width)
+        self.height_spin.setValue(height)
+
     def apply(self, request: GenerationRequest) -> None:
         """Fill the form from a past request (history, or a dropped PNG): one image, its seed."""
         self.prompt.setPlainText(request.prompt)
-        index = self.size_combo.findData((request.width, request.height))
-        self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
-        self.width_spin.setValue(request.width)
-        self.height_spin.setValue(request.height)
+        self.select_size(request.width, request.height)
         self.steps_spin.setValue(request.steps)
         self.sampling.set_values(request.sampler, request.scheduler)
         self.seed_random.setChecked(False)
@@ -193,6 +199,24 @@ class ParametersForm(QWidget):
         self.count_spin.setValue(1)
         self.control.apply(request)
         self.loras.apply(request.loras)
+
+    def apply_fields(self, values: dict[str, Any], fields: set[str] | frozenset[str]) -> None:
+        """Partial recall: only the chosen fields (``history.recall.FIELDS`` keys) from a file's
+        checked values; the rest of the form — the prompt, say — stays as the user had it."""
+        if "prompt" in fields and isinstance(values.get("prompt"), str):
+            self.prompt.setPlainText(values["prompt"])
+        if "size" in fields and "width" in values and "height" in values:
+            self.select_size(values["width"], values["height"])
+        if "steps" in fields and "steps" in values:
+            self.steps_spin.setValue(values["steps"])
+        if "sampler" in fields:
+            current = self.sampling.values()
+            self.sampling.set_values(values.get("sampler", current[0]), values.get("scheduler", current[1]))
+        if "seed" in fields and "seed" in values:
+            self.seed_random.setChecked(False)
+            self.seed_spin.setValue(values["seed"])
+        if "loras" in fields and values.get("loras"):
+            self.loras.apply(values["loras"])
 
     def _insert_word(self, word: str) -> None:
         """A LoRA's trigger word into the prompt at the cursor, separated by a comma."""
