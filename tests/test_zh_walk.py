@@ -137,6 +137,21 @@ def _error_box(win) -> list[QWidget]:
     return [box for box in win.findChildren(QMessageBox) if box.objectName() == "errorBox"]
 
 
+def _recall_fields(win) -> list[QWidget]:
+    from zimage_desktop.engine.request import LoraRef
+    from zimage_desktop.history.recall import field_label
+    from zimage_desktop.messages import joined, msg
+    from zimage_desktop.ui.recall_fields import RecallFieldsDialog
+
+    note = msg("metadata.partial_recall", "No prompt was found; the {fields} found were taken and your prompt was kept.",
+               fields=joined([field_label("seed"), field_label("size")], ", "))
+    values = {"prompt": PROMPT, "seed": 7, "steps": 9, "width": 1024, "height": 1024, "sampler": "euler",
+              "scheduler": "simple", "loras": (LoraRef("细节", 0.8),)}
+    dialog = RecallFieldsDialog("x.png", frozenset(values) | {"size", "loras"}, values, (note,), win)
+    dialog.show()
+    return [dialog]
+
+
 def _enhance_panel(win) -> list[QWidget]:
     win.enhance_panel.start(PROMPT)
     win.enhance_panel.show()
@@ -223,7 +238,7 @@ SCENES: dict[str, Callable[[QMainWindow], list[QWidget]]] = {
     "viewer": _viewer,
     "error box": _error_box, "enhance panel": _enhance_panel, "gallery menu": _gallery_menu, "first run": _first_run,
     "edit panel": _edit_panel,
-    "progress": _progress, "empty history": _empty_history,
+    "progress": _progress, "empty history": _empty_history, "recall fields": _recall_fields,
 }
 
 

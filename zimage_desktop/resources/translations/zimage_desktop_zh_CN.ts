@@ -929,6 +929,11 @@
 <context>
     <name>HistoryActions</name>
     <message>
+        <location filename="../../ui/history_actions.py" line="189" />
+        <source>Parameters restored.</source>
+        <translation>已恢复参数。</translation>
+    </message>
+    <message>
         <location filename="../../ui/history_actions.py" line="93" />
         <source>The history was damaged and has been rebuilt from %1 images; the damaged file was kept at %2.</source>
         <translation>历史数据库已损坏，已根据 %1 张图片重建；损坏的文件保留在 %2。</translation>
@@ -2146,6 +2151,49 @@
         <location filename="../../ui/progress_text.py" line="70" />
         <source>Image %1/%2</source>
         <translation>第 %1/%2 张</translation>
+    </message>
+</context>
+<context>
+    <name>RecallFieldsDialog</name>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>Restore parameters</source>
+        <translation>恢复参数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>Take these settings from %1:</source>
+        <translation>从 %1 中采用以下设置：</translation>
+    </message>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>Prompt: %1</source>
+        <translation>提示词：%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>Seed: %1</source>
+        <translation>种子：%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>Steps: %1</source>
+        <translation>步数：%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>Size: %1×%2</source>
+        <translation>尺寸：%1×%2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>Sampler: %1, %2</source>
+        <translation>采样器：%1，%2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/recall_fields.py" line="1" />
+        <source>LoRAs: %1</source>
+        <translation>LoRA：%1</translation>
     </message>
 </context>
 <context>
