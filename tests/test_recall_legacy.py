@@ -142,3 +142,31 @@ def test_labels_split_as_each_tool_writes_them():
     assert map_sampling("Res Multistep", "Simple") == ("res_multistep", "simple", None)
     sampler, schedule, note = map_sampling("euler", "karras")
     assert (sampler, schedule) == ("euler", None) and note is not None and "euler / karras" in note
+
+
+BASE_NOTE = "made with Z-Image, the base model"
+
+
+def test_the_base_model_is_named_as_such_from_each_tool(tmp_path):
+    a1111 = "a heron\nSteps: 50, Sampler: Euler, CFG scale: 4, Seed: 3, Size: 1024x1024, Model: z_image_bf16"
+    found = read_png_metadata(_png(tmp_path, {"parameters": a1111}, name="a.png"))
+    assert any(BASE_NOTE in n and "z_image_bf16" in n for n in found.notes), found.notes
+    graph = {"9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0]}},
+             "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0]}},
+             "3": {"class_type": "KSampler", "inputs": {"seed": 1, "steps": 50, "cfg": 4, "sampler_name": "euler",
+                                                        "scheduler": "simple", "model": ["11", 0],
+                                                        "positive": ["6", 0], "latent_image": ["5", 0]}},
+             "11": {"class_type": "ModelSamplingAuraFlow", "inputs": {"shift": 3, "model": ["16", 0]}},
+             "16": {"class_type": "UNETLoader", "inputs": {"unet_name": "z_image_bf16.safetensors",
+                                                           "weight_dtype": "default"}},
+             "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a heron"}},
+             "5": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 1}}}
+    found = read_png_metadata(_png(tmp_path, {"prompt": json.dumps(graph)}, name="c.png"))
+    assert any(BASE_NOTE in n and "z_image_bf16.safetensors" in n for n in found.notes), found.notes
+    graph["16"]["inputs"]["unet_name"] = "z_image_turbo_bf16.safetensors"
+    found = read_png_metadata(_png(tmp_path, {"prompt": json.dumps(graph)}, name="t.png"))
+    assert not any(BASE_NOTE in n for n in found.notes)
+    invoke = {"generation_mode": "txt2img", "positive_prompt": "a heron", "seed": 1, "steps": 28, "width": 1024,
+              "height": 1024, "cfg_scale": 4, "model": {"key": "k", "name": "Z-Image", "base": "z-image", "type": "main"}}
+    found = read_png_metadata(_png(tmp_path, {"invokeai_metadata": json.dumps(invoke)}, name="i.png"))
+    assert any(BASE_NOTE in n for n in found.notes), found.notes

@@ -118,6 +118,7 @@ def parse_a1111(text: str) -> RecallValues | None:
         found.notes.append(msg("a1111.size_could_read", "The size {size!r} could not be read.", size=size))
     found.sampler = fields.get("Sampler")
     found.scheduler = fields.get("Schedule type")
+    found.model = fields.get("Model")
     _note_cfg(found, fields.get("CFG scale"))
     if "Denoising strength" in fields:
         found.strength = fields["Denoising strength"]
@@ -180,5 +181,6 @@ def parse_fooocus(text: str) -> RecallValues | None:
         found.width, found.height = resolution
     found.sampler = data.get("sampler") if isinstance(data.get("sampler"), str) else None
     found.scheduler = data.get("scheduler") if isinstance(data.get("scheduler"), str) else None
+    found.model = data.get("base_model") if isinstance(data.get("base_model"), str) else None
     _note_cfg(found, data.get("guidance_scale"))
     return found

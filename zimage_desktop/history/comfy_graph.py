@@ -307,6 +307,7 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     if model is None and guider is not None:
         model = _inputs(graph, guider).get("model")
     found.loras = model_loras(graph, model)
+    found.model = model_name(graph, model)
     found.width, found.height = latent_size(graph, inputs.get("latent_image"), found.notes)
     found.prompt = positive_text(graph, inputs.get("positive", inputs.get("guider")))
     if found.prompt is None:
@@ -344,6 +345,21 @@ def _lora_entries(graph: Graph, inputs: dict[str, Any]) -> list[tuple[str, Any, 
         elif key.startswith("lora_") and isinstance(value, dict) and "lora" in value:
             add(value.get("lora"), value.get("strength", value.get("strengthTwo")), value.get("on", True))
     return found
+
+
+def model_name(graph: Graph, start: Any) -> str | None:
+    """The file the sampler's model was loaded from (UNETLoader, checkpoint and GGUF loaders),
+    following ``model`` links back through LoRA and patch nodes."""
+    node_id = link_target(start, graph)
+    for _ in range(MAX_DEPTH):
+        if node_id is None:
+            return None
+        inputs = _inputs(graph, node_id)
+        for key in ("unet_name", "ckpt_name", "model_name"):
+            if isinstance(inputs.get(key), str):
+                return inputs[key]
+        node_id = link_target(inputs.get("model"), graph)
+    return None
 
 
 def model_loras(graph: Graph, start: Any) -> list[tuple[str, Any, str | None]]:

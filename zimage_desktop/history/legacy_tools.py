@@ -140,6 +140,7 @@ def parse_ruined_fooocus(text: str) -> RecallValues | None:
                          sampler=data.get("sampler_name") if isinstance(data.get("sampler_name"), str) else None,
                          scheduler=data.get("scheduler") if isinstance(data.get("scheduler"), str) else None)
     found.loras = _ruined_loras(data.get("loras"))
+    found.model = data.get("base_model_name") if isinstance(data.get("base_model_name"), str) else None
     denoise = data.get("denoise")
     if isinstance(denoise, (int, float)) and not isinstance(denoise, bool) and denoise < 1:
         found.notes.append(msg("comfy_graph.denoise_was_used_image", "Denoise {denoise} was not used: the image is "

@@ -44,7 +44,8 @@ def parse_swarm(text: str) -> RecallValues | None:
         return None
     found = RecallValues("swarmui", prompt=params["prompt"], seed=params.get("seed"), steps=params.get("steps"),
                          width=params.get("width"), height=params.get("height"),
-                         sampler=_text(params.get("sampler")), scheduler=_text(params.get("scheduler")))
+                         sampler=_text(params.get("sampler")), scheduler=_text(params.get("scheduler")),
+                         model=_text(params.get("model")))
     return _drop_notes(found, params.get("negativeprompt"), params.get("cfgscale"))
 
 
@@ -57,6 +58,9 @@ def parse_invokeai(text: str) -> RecallValues | None:
     found = RecallValues("invokeai", prompt=data["positive_prompt"], seed=data.get("seed"), steps=data.get("steps"),
                          width=data.get("width"), height=data.get("height"),
                          scheduler=_text(data.get("scheduler")))
+    model = data.get("model")
+    if isinstance(model, dict):  # {"name": "Z-Image", "base": "z-image"}: the name says which one
+        found.model = _text(model.get("name"))
     if data.get("generation_mode") not in (None, "txt2img", "sdxl_txt2img", "flux_txt2img"):
         found.notes.append(msg("other_tools.not_text_to_image", "The image was made by {mode}; it is re-made from noise.",
                                mode=data.get("generation_mode")))

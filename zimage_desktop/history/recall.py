@@ -34,6 +34,7 @@ class RecallValues:
     scheduler: str | None = None
     strength: Any = None  # denoising strength of an image made from another image
     edit_mode: str | None = None  # "img2img" | "inpaint" when the tool says so
+    model: str | None = None  # the checkpoint/model name the tool recorded
     notes: list[str] = field(default_factory=list)
     # (name, strength, AutoV2 hash or None) of each LoRA, as the other tool named it
     loras: list[tuple[str, Any, str | None]] = field(default_factory=list)
@@ -169,7 +170,18 @@ def known_values(found: RecallValues, image_size: tuple[int, int] | None = None)
     if note:
         notes.append(note)
     _recall_edit(found, values)
+    _model_note(found)
     return values, known
+
+
+def _model_note(found: RecallValues) -> None:
+    """Z-Image (the base model, Tongyi-MAI/Z-Image) is named as such: its pictures use CFG and a
+    negative prompt and many steps, so Turbo re-makes them differently."""
+    name = (found.model or "").lower().replace("-", "_").replace(" ", "_")
+    if ("z_image" in name or "zimage" in name) and "turbo" not in name:
+        found.notes.append(msg("recall.base_model", "The image was made with Z-Image, the base model ({model}), not "
+                               "Z-Image-Turbo; it is re-made with Z-Image-Turbo and will look different.",
+                               model=str(found.model)[:80]))
 
 
 def _recall_edit(found: RecallValues, values: dict[str, Any]) -> None:
