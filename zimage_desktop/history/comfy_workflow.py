@@ -97,11 +97,19 @@ class _Flattener:
             if node_id == SUBGRAPH_INPUT or str(node_id) == str(SUBGRAPH_INPUT):
                 return outer.get(slot) if isinstance(slot, int) else None
             node = by_id.get(str(node_id))
-            if node is None or node.get("mode") == MUTED:
-                return None
-            if node["type"] == "Reroute":
+            hops = 0
+            while node is not None and node["type"] == "Reroute" and hops <= len(by_id):  # a chain, walked
                 slots = node.get("inputs") or []
-                return origin_of(slots[0].get("link")) if slots and isinstance(slots[0], dict) else None
+                entry = table.get(slots[0].get("link")) if slots and isinstance(slots[0], dict) \
+                    and _is_id(slots[0].get("link")) else None
+                if entry is None:
+                    return None
+                node_id, slot, hops = entry[0], entry[1], hops + 1
+                if str(node_id) == str(SUBGRAPH_INPUT):
+                    return outer.get(slot) if isinstance(slot, int) else None
+                node = by_id.get(str(node_id))
+            if node is None or node.get("mode") == MUTED or node["type"] == "Reroute":
+                return None
             definition = self._definition(node["type"])
             if definition is not None:
                 key = str(node["id"])
