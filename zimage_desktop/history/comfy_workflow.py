@@ -99,7 +99,7 @@ class _Flattener:
             node = by_id.get(str(node_id))
             hops = 0
             while node is not None and node["type"] == "Reroute" and hops <= len(by_id):  # a chain, walked
-                slots = node.get("inputs") or []
+                slots = _list(node.get("inputs"))
                 entry = table.get(slots[0].get("link")) if slots and isinstance(slots[0], dict) \
                     and _is_id(slots[0].get("link")) else None
                 if entry is None:
@@ -135,7 +135,7 @@ class _Flattener:
             for name in DYNAMIC_TEXT:
                 if isinstance(inputs.get(name), str):
                     inputs[name] = strip_comments(inputs[name])
-            for slot in node.get("inputs") or []:
+            for slot in _list(node.get("inputs")):
                 if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")):
                     found = origin_of(slot["link"])
                     if found is not None:  # else the widget value stays in place
@@ -156,8 +156,8 @@ class _Flattener:
         if node["type"] in self.open:
             return {}
         feeds: dict[int, Origin | None] = {}
-        names = [i.get("name") for i in definition.get("inputs") or [] if isinstance(i, dict)]
-        for index, slot in enumerate(node.get("inputs") or []):
+        names = [i.get("name") for i in _list(definition.get("inputs")) if isinstance(i, dict)]
+        for index, slot in enumerate(_list(node.get("inputs"))):
             if not isinstance(slot, dict):
                 continue
             position = names.index(slot.get("name")) if slot.get("name") in names else index
@@ -168,6 +168,10 @@ class _Flattener:
             return self.scope(inner, definition.get("links"), f"{prefix}{node['id']}:", feeds, depth + 1)
         finally:
             self.open.discard(node["type"])
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _nodes(nodes: Any) -> list[dict[str, Any]]:

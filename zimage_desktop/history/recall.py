@@ -50,7 +50,7 @@ def as_int(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] in "+-":
+        if text and text[0] in "+-":  # ("" in "+-" is true: an empty text must not get here)
             sign, digits = text[0], text[1:]
         else:
             sign, digits = "", text
