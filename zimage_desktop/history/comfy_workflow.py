@@ -78,12 +78,18 @@ class _Flattener:
         self.definitions = definitions
         self.graph: Graph = {}
         self.open: set[str] = set()  # definitions being expanded: one inside itself is left out
+        self.tables: dict[int, tuple[dict[Any, Any], dict[str, Any], Any]] = {}  # (the links kept alive)
+        self.widget_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.node_lists: dict[str, list[dict[str, Any]]] = {}
 
     def scope(self, nodes: list[dict[str, Any]], links: Any, prefix: str, outer: dict[int, Origin | None],
               depth: int) -> dict[int, Origin | None]:
         """Add one level's nodes; returns what feeds each of its output-node slots (-20)."""
-        table = _link_table(links)
-        by_id = {str(n["id"]): n for n in nodes}
+        # a definition's links and nodes are read once, however many instances it has
+        key = id(links)
+        if key not in self.tables:
+            self.tables[key] = (_link_table(links), {str(n["id"]): n for n in nodes}, links)
+        table, by_id, _ = self.tables[key]
         expanded: dict[str, dict[int, Origin | None]] = {}
         busy: set[str] = set()
 
@@ -126,15 +132,7 @@ class _Flattener:
             if definition is not None:
                 resolve(node["id"], 0)  # expands it (its inner nodes may be the only sampler)
                 continue
-            inputs: dict[str, Any] = {}
-            values = node.get("widgets_values")
-            if isinstance(values, dict):
-                inputs.update(values)
-            elif isinstance(values, list):
-                inputs.update((name, v) for name, v in zip(WIDGETS.get(node["type"], ()), values) if name)
-            for name in DYNAMIC_TEXT:
-                if isinstance(inputs.get(name), str):
-                    inputs[name] = strip_comments(inputs[name])
+            inputs = dict(self._widgets(node))
             for slot in _list(node.get("inputs")):
                 if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")):
                     found = origin_of(slot["link"])
@@ -146,6 +144,23 @@ class _Flattener:
             if str(target_id) == str(SUBGRAPH_OUTPUT) and isinstance(target_slot, int):
                 outputs[target_slot] = resolve(origin_id, origin_slot)
         return outputs
+
+    def _widgets(self, node: dict[str, Any]) -> dict[str, Any]:
+        """A node's widget values by name, comments stripped (once per node, not per instance)."""
+        cached = self.widget_cache.get(id(node))
+        if cached is not None:
+            return cached[1]
+        inputs: dict[str, Any] = {}
+        values = node.get("widgets_values")
+        if isinstance(values, dict):
+            inputs.update(values)
+        elif isinstance(values, list):
+            inputs.update((name, v) for name, v in zip(WIDGETS.get(node["type"], ()), values) if name)
+        for name in DYNAMIC_TEXT:
+            if isinstance(inputs.get(name), str):
+                inputs[name] = strip_comments(inputs[name])
+        self.widget_cache[id(node)] = (node, inputs)
+        return inputs
 
     def _definition(self, node_type: str) -> dict[str, Any] | None:
         return self.definitions.get(node_type)
@@ -162,7 +177,9 @@ class _Flattener:
                 continue
             position = names.index(slot.get("name")) if slot.get("name") in names else index
             feeds[position] = origin_of(slot.get("link"))
-        inner = _nodes(definition.get("nodes"))
+        inner = self.node_lists.get(node["type"])
+        if inner is None:
+            inner = self.node_lists[node["type"]] = _nodes(definition.get("nodes"))
         self.open.add(node["type"])
         try:
             return self.scope(inner, definition.get("links"), f"{prefix}{node['id']}:", feeds, depth + 1)
