@@ -174,3 +174,16 @@ def test_subgraphs_naming_each_other_stay_small():
     workflow = {"nodes": [node(1, a, [])], "links": [], "definitions": {"subgraphs": defs}}
     graph = workflow_to_graph(json.dumps(workflow))
     assert len(graph) <= 8
+
+
+def test_a_legacy_group_node_is_named_not_guessed(tmp_path):
+    """ComfyUI's old group nodes (type ``workflow>NAME``, defined in ``extra.groupNodes``): the prompt
+    outside them is read, and a note says the group's inside was not."""
+    workflow = _flat_workflow("a paper crane")
+    workflow["nodes"].append(node(70, "workflow>Upscale", [2, "nearest-exact"], inputs=[("image", "IMAGE", None)]))
+    workflow["extra"]["groupNodes"] = {"Upscale": {"nodes": [{"type": "ImageScaleBy", "index": 0,
+                                                               "widgets_values": ["nearest-exact", 2]}],
+                                                    "links": [], "external": []}}
+    found, values = _recall(tmp_path, workflow)
+    assert values == ("a paper crane", 77, 9, 832, 1216)
+    assert any("old group node Upscale" in n for n in found.notes), found.notes

@@ -390,7 +390,10 @@ def _text_or_none(value: Any) -> str | None:
 
 def parse_comfy_workflow(text: str) -> RecallValues | None:
     """The same walk over a ``workflow`` chunk, for images that carry no ``prompt`` graph."""
-    graph = workflow_to_graph(text)
+    notes: list[str] = []
+    graph = workflow_to_graph(text, notes)
     if graph is None:
         return None
-    return recall_from_graph(graph, "comfyui-workflow")
+    found = recall_from_graph(graph, "comfyui-workflow")
+    found.notes[:0] = notes
+    return found

@@ -9,7 +9,9 @@
   into their inner nodes, named ``outer:inner`` like ComfyUI's execution ids; inner links from the
   subgraph's input node (id -10) come from what feeds the instance's input, and links out of the
   instance come from the inner node wired to the output node (id -20);
-- the ``groups`` list is boxes drawn around nodes (a title, a rectangle): it changes nothing.
+- the ``groups`` list is boxes drawn around nodes (a title, a rectangle): it changes nothing;
+- legacy group nodes (``extra.groupNodes``, type ``workflow>NAME``) are not expanded (ComfyUI
+  replaced them with subgraphs): a note names them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from ..messages import msg
 
 Graph = dict[str, dict[str, Any]]
 Origin = list[Any]  # [node id, output slot]
@@ -196,8 +200,9 @@ def _nodes(nodes: Any) -> list[dict[str, Any]]:
         if isinstance(nodes, list) else []
 
 
-def workflow_to_graph(text: str) -> Graph | None:
-    """An API-format graph from a UI-format workflow (links resolved, known widgets named)."""
+def workflow_to_graph(text: str, notes: list[str] | None = None) -> Graph | None:
+    """An API-format graph from a UI-format workflow (links resolved, known widgets named); a
+    legacy group node, which is not expanded, is named in ``notes``."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
@@ -210,6 +215,12 @@ def workflow_to_graph(text: str) -> Graph | None:
     for definition in subgraphs if isinstance(subgraphs, list) else []:
         if isinstance(definition, dict) and isinstance(definition.get("id"), str):
             definitions[definition["id"]] = definition
+    legacy = sorted({n["type"].split(">", 1)[-1].split("/", 1)[-1] for n in _nodes(nodes)
+                     if n["type"].startswith(("workflow>", "workflow/"))})
+    if legacy and notes is not None:  # as comfy-cli does: said, not guessed
+        notes.append(msg("comfy_workflow.group_node", "The workflow uses the old group node {names}, whose inside "
+                         "was not read; in ComfyUI, convert it to a subgraph and save the image again.",
+                         names=", ".join(legacy)[:200]))
     flattener = _Flattener(definitions)
     flattener.scope(_nodes(nodes), links, "", {}, 0)
     return flattener.graph or None
