@@ -68,7 +68,9 @@ def test_odd_comfyui_node_and_link_ids_are_read():
                           {"id": 6, "type": "CLIPTextEncode", "inputs": [], "widgets_values": ["links gone odd"]}],
                 "links": [[[9, 1], 6, 0, 3, 1, "CONDITIONING"], {"id": {"x": 1}, "origin_id": 6}, [7, 6, 0, 3, 0, "C"]]}
     found = parse_text_chunks({"workflow": json.dumps(workflow)})
-    assert found.request is None and found.source == "none"  # no usable link: no prompt, and no crash
+    # no usable link: no prompt, and no crash; the sampler's own seed and steps are kept (partial recall)
+    assert found.request is None and found.known == {"seed", "steps", "sampler"}
+    assert (found.values["seed"], found.values["steps"]) == (5, 6)
     assert any("No positive prompt" in n for n in found.notes)
 
 
