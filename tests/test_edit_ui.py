@@ -369,17 +369,3 @@ def test_a_dropped_edited_png_fills_the_edit_tab_and_asks_for_its_source(qtbot, 
     assert window.mode_tabs.currentWidget() is window.edit.page and window.edit.work is None
     assert panel.current_mode() == "img2img" and panel.strength.value() == 40
     assert panel.prompt.toPlainText() == "a lighthouse at dusk" and "open its source image" in window.status.text()
-
-
-def test_inputs_of_past_edits_are_forgotten_after_a_day(tmp_path):
-    import os
-    import time
-
-    from zimage_desktop.ui.edit_flow import forget_old_inputs
-
-    old, new = tmp_path / "old.png", tmp_path / "new.png"
-    for path in (old, new):
-        path.write_bytes(b"png")
-    os.utime(old, (time.time() - 2 * 86400, time.time() - 2 * 86400))
-    forget_old_inputs(tmp_path)
-    assert not old.exists() and new.exists()
