@@ -18,7 +18,7 @@ from zimage_desktop.engine.request import ControlRef, GeneratedImage, Generation
 from zimage_desktop.history.edit_inputs import keep_edit_inputs
 from zimage_desktop.history.input_store import (file_sha256, forget_unused, inputs_folder, keep_file,
                                                 migrate_inputs, unused_inputs)
-from zimage_desktop.history.operations import forget_unused_inputs, restore, trash
+from zimage_desktop.history.operations import forget_unused_inputs, inputs_of, restore, trash
 from zimage_desktop.history.saving import save_generated
 from zimage_desktop.history.store import HistoryStore
 
@@ -179,3 +179,18 @@ def test_a_torn_write_in_the_store_is_never_taken_for_an_input(tmp_path):
                                                  source=str(tmp_path / "a.png")), paths.data)
     assert Path(request.source).read_bytes() == (tmp_path / "a.png").read_bytes()
     assert unused_inputs(paths.data, set()) == [Path(request.source)]
+
+
+def test_a_delete_leaves_the_inputs_a_queued_job_still_needs(tmp_path):
+    paths = Paths(tmp_path / "data")
+    store = HistoryStore(paths.history_db)
+    _picture(9).save(tmp_path / "a.png")
+    made = keep_edit_inputs(GenerationRequest(prompt="x", width=256, height=256, seed=1, mode="img2img",
+                                              source=str(tmp_path / "a.png")), paths.data)
+    saved = save_generated(GeneratedImage(made, _picture(10, 256), {}, MODEL), paths, store)
+    queued = made.for_seed(2)  # the same edit again, waiting in the window's queue
+    trash(store, [store.get(saved.history_id)], paths.data / "trash", inputs_of([queued]))
+    assert Path(made.source).is_file()  # the queued job can still read its source
+    trash(store, [], paths.data / "trash", inputs_of([]))
+    assert not Path(made.source).exists()  # once nothing needs it, it leaves
+    store.close()

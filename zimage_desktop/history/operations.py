@@ -10,7 +10,9 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Collection, Iterable
+
+from ..engine.request import GenerationRequest
 
 from ..fsutil import write_exclusive
 from .input_store import TRASH_NAME, find_in, forget_unused, hashes_in_row, inputs_folder, unused_inputs
@@ -26,8 +28,10 @@ class Trashed:
     original: Path | None  # None when the file was already gone
 
 
-def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path) -> list[Trashed]:
-    """Move the images into ``trash_dir`` (inside the data folder) and remove their rows."""
+def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path,
+          in_use: Collection[str] = ()) -> list[Trashed]:
+    """Move the images into ``trash_dir`` (inside the data folder) and remove their rows. ``in_use``: the
+    sha256 of inputs that jobs still waiting in the queue need (they stay in the store)."""
     trash_dir.mkdir(parents=True, exist_ok=True)
     done = []
     for record in records:
@@ -37,17 +41,25 @@ def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path) ->
             shutil.move(str(source), trashed)
         store.delete(record.id)
         done.append(Trashed(record, trashed, source if trashed.exists() else None))
-    _set_aside_unused_inputs(store, trash_dir)
+    _set_aside_unused_inputs(store, trash_dir, set(in_use))
     return done
 
 
-def _set_aside_unused_inputs(store: HistoryStore, trash_dir: Path) -> None:
+def _set_aside_unused_inputs(store: HistoryStore, trash_dir: Path, in_use: set[str]) -> None:
     """Sources, masks and control images no row uses any more leave with the last entry that used them (into the
     trash, so that undo can bring them back)."""
     aside = trash_dir / TRASH_NAME
-    for path in unused_inputs(store.db_path.parent, store.input_hashes()):
+    for path in unused_inputs(store.db_path.parent, store.input_hashes() | in_use):
         aside.mkdir(parents=True, exist_ok=True)
         shutil.move(str(path), aside / path.name)
+
+
+def inputs_of(requests: Iterable[GenerationRequest]) -> set[str]:
+    """The sha256 of the stored inputs these (queued) requests name."""
+    found: set[str] = set()
+    for request in requests:
+        found |= hashes_in_row(request.to_json(), "{}")
+    return found
 
 
 def forget_unused_inputs(store: HistoryStore) -> list[Path]:
