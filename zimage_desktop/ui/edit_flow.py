@@ -107,16 +107,20 @@ class EditFlow(QObject):
     def _say(self, text) -> None:
         self.window.status.say(text)
 
-    def forget_unfinished(self) -> None:
-        """Inputs of edits never finished (unused for a day) leave the history's store; once, when the
-        window has its history."""
-        from ..history.operations import forget_unused_inputs
+    def attach_history(self) -> None:
+        """Once the window has its history: inputs of edits never finished (unused for a day) leave the
+        history's store, and a gallery delete leaves there the inputs queued jobs still need."""
+        from ..history.operations import forget_unused_inputs, inputs_of
 
-        if self.window.gallery is not None:
-            try:
-                forget_unused_inputs(self.window.gallery.store)
-            except (OSError, UserFacingError):  # a read-only history: nothing to tidy
-                pass
+        gallery = self.window.gallery
+        if gallery is None:
+            return
+        controller = self.window.controller
+        gallery.inputs_in_use = lambda: inputs_of(job.request for job in controller.queued())
+        try:
+            forget_unused_inputs(gallery.store)
+        except (OSError, UserFacingError):  # a read-only history: nothing to tidy
+            pass
 
     # -- opening an image --------------------------------------------------------------------
 

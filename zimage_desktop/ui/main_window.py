@@ -144,11 +144,7 @@ class MainWindow(QMainWindow):
         col.addWidget(self.progress)
         col.addWidget(self.status)
         self.history.build_gallery()
-        self.edit.forget_unfinished()
-        if self.gallery is not None:  # a delete leaves the inputs of queued jobs in the history's store
-            from ..history.operations import inputs_of
-
-            self.gallery.inputs_in_use = lambda: inputs_of(job.request for job in self.controller.queued())
+        self.edit.attach_history()
         self.panes = MainPanes(self, self.paths.window_state, tabs=self.mode_tabs, queue=self.queue, center=center,
                                gallery=self.gallery)
         self._build_menus()
