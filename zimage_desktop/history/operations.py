@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import IO, Collection, Iterable
 
 from ..engine.request import GenerationRequest
-
 from ..fsutil import write_exclusive
 from .input_store import TRASH_NAME, find_in, forget_unused, hashes_in_row, inputs_folder, unused_inputs
 from .store import HistoryRecord, HistoryStore

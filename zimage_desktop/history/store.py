@@ -383,9 +383,10 @@ class HistoryStore:
         preprocessed control image (``model["controls"][i]["prepared"]``, a stored file name)."""
         from .input_store import hashes_in_row
 
+        # every request names "source_sha256": null; only rows with a hash written out are read
         found: set[str] = set()
         with self._reading() as conn:
-            rows = conn.execute("SELECT request_json, model_json FROM images WHERE request_json LIKE '%sha256%' "
+            rows = conn.execute("SELECT request_json, model_json FROM images WHERE request_json LIKE '%sha256\": \"%' "
                                 "OR model_json LIKE '%prepared%'").fetchall()
         for request_text, model_text in rows:
             found.update(hashes_in_row(request_text, model_text))
@@ -404,4 +405,3 @@ class HistoryStore:
         folder = Path(images_dir)
         orphans = sorted(p for p in folder.rglob("*.png") if p.resolve() not in known) if folder.is_dir() else []
         return missing, orphans
-
