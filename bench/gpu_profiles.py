@@ -10,6 +10,8 @@ re-generating), seconds for an image with a new prompt (encoding, and any swap i
 encoding alone, the VAE decode, peak allocated and peak reserved VRAM (a card must hold the
 reserved peak plus the CUDA context), and the load time. Timings are synchronised. The first row
 is plain diffusers (bf16, everything on the GPU, its own padded prompt encoding), uncapped.
+After each profile's row come its edit rows ("24gb img2img", "24gb inpaint": the same size, the
+prompt cached, the allocator's cache emptied first), checked against engine/edit_plan.edit_peaks.
 
 gguf-py writes Q8_0 and Q4_0 but no K-quants, so Q4_0 stands in for Q4_K_M (4.5 vs ~4.8 bits per
 weight) and for the Q6_K/Q5_K/Q3_K the 8gb/6gb/4gb plans prefer (the table says which form ran).
@@ -202,6 +204,57 @@ def measure(gen, size: int, cuda: bool) -> dict:
             "reserved_gib": torch.cuda.max_memory_reserved() / gib if cuda else float("nan")}
 
 
+EDIT_MODES = (("img2img", 0.6), ("inpaint", 1.0))  # strength: 5 of 8 steps; a whole redraw of the mask
+
+
+def edit_inputs(work: Path, size: int) -> tuple[Path, Path]:
+    """A random source picture and a mask (the middle third) of ``size``², written once."""
+    import numpy as np
+    from PIL import Image
+
+    source, mask = work / f"edit-source-{size}.png", work / f"edit-mask-{size}.png"
+    if not source.exists():
+        rng = np.random.default_rng(0)
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(source)
+        m = np.zeros((size, size), np.uint8)
+        m[size // 3:2 * size // 3, size // 3:2 * size // 3] = 255
+        Image.fromarray(m).save(mask)
+    return source, mask
+
+
+def measure_edits(gen, size: int, cuda: bool, work: Path) -> dict[str, dict | str]:
+    """Image-to-image and inpaint at ``size``² on the loaded generator (prompt cached), each with the
+    allocator's cache emptied and its peaks reset first, so the row is the edit's own peak."""
+    from zimage_desktop.engine.request import GenerationRequest
+
+    source, mask = edit_inputs(work, size)
+    rows: dict[str, dict | str] = {}
+    gib = 1024**3
+    for mode, strength in EDIT_MODES:
+        gc.collect()
+        if cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        req = GenerationRequest(prompt=PROMPT_WARM, width=size, height=size, seed=4, mode=mode, source=str(source),
+                                mask=str(mask) if mode == "inpaint" else None, strength=strength)
+        try:
+            _sync(cuda)
+            t = time.perf_counter()
+            gen.run(req)
+            _sync(cuda)
+            seconds = time.perf_counter() - t
+        except Exception as exc:  # out of memory under the cap, or a failure worth seeing in the table
+            rows[mode] = f"{type(exc).__name__}: {str(exc)[:80]}"
+            continue
+        assert gen.model_set is not None
+        rows[mode] = {"load_s": float("nan"), "s_per_image": seconds, "new_prompt_s": float("nan"),
+                      "encode_s": float("nan"), "decode_s": float("nan"),  # an edit's timings lump the decode in
+                      "form": gen.model_set.transformer_form, "dtype": str(gen.dtype).replace("torch.", ""),
+                      "alloc_gib": torch.cuda.max_memory_allocated() / gib if cuda else float("nan"),
+                      "reserved_gib": torch.cuda.max_memory_reserved() / gib if cuda else float("nan")}
+    return rows
+
+
 def baseline_diffusers(models: Path, size: int, device: str) -> dict:
     """Plain diffusers: bf16 (fp32 on CPU) pipeline fully on the device, its own padded encoding."""
     from zimage_desktop.engine.loader import load_pipeline
@@ -281,9 +334,12 @@ def print_row(name: str, explanation: str, r: dict | str, base: dict | None, che
         return
     # Like with like: each "new prompt" image encodes a prompt it has not seen, ours and diffusers'.
     ratio = f" ({r['new_prompt_s'] / base['new_prompt_s']:.2f}×)" if base and r is not base else ""
-    print(f"| {name} | {r['form']} {r['dtype']} | {r['alloc_gib']:.2f} | {r['reserved_gib']:.2f} | "
-          f"{r['s_per_image']:.2f} | {r['new_prompt_s']:.2f}{ratio} | {r['encode_s']:.3f} | {r['decode_s']:.3f} | "
-          f"{r['load_s']:.1f} | {check} | {explanation} |", flush=True)
+    def f(key: str, digits: int) -> str:  # "–" for what a row does not measure (NaN)
+        return f"{r[key]:.{digits}f}" if r[key] == r[key] else "–"
+
+    print(f"| {name} | {r['form']} {r['dtype']} | {f('alloc_gib', 2)} | {f('reserved_gib', 2)} | "
+          f"{f('s_per_image', 2)} | {f('new_prompt_s', 2)}{ratio} | {f('encode_s', 3)} | {f('decode_s', 3)} | "
+          f"{f('load_s', 1)} | {check} | {explanation} |", flush=True)
 
 
 def main() -> int:
@@ -294,10 +350,12 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=0, help="image side (default 1024; 256 with --tiny)")
     parser.add_argument("--work", help="folder for the random model files (kept between runs)")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-edits", action="store_true", help="skip the image-to-image and inpaint rows")
     args = parser.parse_args()
 
     from diffusers.utils import logging as dlog
 
+    from zimage_desktop.engine.edit_plan import edit_peaks
     from zimage_desktop.engine.generator import Generator
     from zimage_desktop.engine.model_files import resolve_model_set
     from zimage_desktop.engine.planner import make_plan
@@ -360,6 +418,13 @@ def main() -> int:
         check = verdict(result, plan.predicted_peaks(size, size, enhance=False)[0], context)
         failed += check.endswith("NO")
         print_row(name, plan.explanation, result, base, check)
+        if not isinstance(result, str) and not args.no_edits:
+            edit_vram = edit_peaks(plan, size, size)[0]
+            for mode, row in measure_edits(gen, size, cuda, work).items():
+                check = verdict(row, edit_vram, context)
+                failed += check.endswith("NO")
+                print_row(f"{name} {mode}", f"{mode}, strength {dict(EDIT_MODES)[mode]:g}: "
+                          f"predicted {edit_vram:.2f} GiB (engine/edit_plan.py)", row, None, check)
         gen.unload()
         del gen
     print(f"\ntotal {time.perf_counter() - t0:.0f} s", flush=True)

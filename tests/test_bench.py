@@ -33,9 +33,11 @@ def _gpu_bench(work, *args: str) -> list[str]:
 
 
 def test_gpu_profiles_bench_runs_tiny_on_cpu_in_two_parts(tmp_path):
-    assert _gpu_bench(tmp_path, "--part", "1") == ["diffusers bf16 (baseline)", "24gb", "16gb", "12gb"]
-    built = {p: p.stat().st_mtime_ns for p in (tmp_path / "models").rglob("*.*") if p.is_file()}
-    assert _gpu_bench(tmp_path, "--part", "2") == ["8gb", "6gb", "4gb"]
+    edits = lambda p: [p, f"{p} img2img", f"{p} inpaint"]  # noqa: E731  # each profile's edit rows run too
+    assert _gpu_bench(tmp_path, "--part", "1") == ["diffusers bf16 (baseline)", *edits("24gb"), *edits("16gb"),
+                                                   *edits("12gb")]
+    built = {p: p.stat().st_mtime_ns for p in (tmp_path / "models").rglob("*.*") if p.is_file() and "edit-" not in p.name}
+    assert _gpu_bench(tmp_path, "--part", "2", "--no-edits") == ["8gb", "6gb", "4gb"]
     # The second part reuses the files (and their hashes) of the first.
     assert {p: p.stat().st_mtime_ns for p in built} == built
     assert (tmp_path / "sha256.json").exists()

@@ -15,7 +15,8 @@ from zimage_desktop.config import Paths
 from zimage_desktop.engine.request import GenerationRequest, GeneratedImage
 from zimage_desktop.engine.sampling import simple_sigmas
 from zimage_desktop.history.comfy_export import api_prompt, comfy_input_image, ksampler_steps, workflow
-from zimage_desktop.history.edit_inputs import inputs_folder, keep_edit_inputs
+from zimage_desktop.history.edit_inputs import keep_edit_inputs
+from zimage_desktop.history.input_store import inputs_folder
 from zimage_desktop.history.metadata import a1111_parameters, parse_text_chunks
 from zimage_desktop.history.operations import restore, trash
 from zimage_desktop.history.saving import save_generated

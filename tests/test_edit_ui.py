@@ -371,15 +371,79 @@ def test_a_dropped_edited_png_fills_the_edit_tab_and_asks_for_its_source(qtbot, 
     assert panel.prompt.toPlainText() == "a lighthouse at dusk" and "open its source image" in window.status.text()
 
 
-def test_inputs_of_past_edits_are_forgotten_after_a_day(tmp_path):
-    import os
-    import time
+def _run_and_wait(qtbot, window, rows: int):
+    qtbot.waitUntil(lambda: window.gallery.model.rowCount() == rows or "failed" in [e.kind for e in window.events],
+                    timeout=90000)
+    assert "failed" not in [e.kind for e in window.events], [e.message for e in window.events if e.kind == "failed"]
+    return window.gallery.model.rows[0]
 
-    from zimage_desktop.ui.edit_flow import forget_old_inputs
 
-    old, new = tmp_path / "old.png", tmp_path / "new.png"
-    for path in (old, new):
-        path.write_bytes(b"png")
-    os.utime(old, (time.time() - 2 * 86400, time.time() - 2 * 86400))
-    forget_old_inputs(tmp_path)
-    assert not old.exists() and new.exists()
+def _pixels(path):
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+def test_fix_the_text_img2img_and_upscale_from_the_window_and_rerun_exactly(qtbot, window):
+    """Every remaining mode end to end on the tiny kit: "Fix the text" on a poster (one action, the poster's
+    words verbatim, the rest of the poster untouched), image-to-image and upscale from the Edit tab, and
+    "Re-run exactly" of an edit entry giving the same pixels."""
+    import numpy as np
+
+    poster = _make_poster(qtbot, window, 'A poster, headline "Spring Sale"', 11,
+                          dict(headline="Spring Sale", subtitle="Everything 50% off", language="en"))
+    panel = window.edit.panel
+    window.gallery.select_only(window.gallery.model.index(0))
+    window.gallery.commands["edit"].trigger()
+    panel.text_role.setCurrentIndex(0)  # the headline
+    panel.fix_button.click()  # readies the rectangle
+    window.preview.set_zoom(None)
+    drag(qtbot, window, [(48, 32), (208, 80)])
+    panel.fix_button.click()  # the one action: queued with the poster's own words
+    fixed = _run_and_wait(qtbot, window, 2)
+    request = fixed.request
+    assert request.mode == "inpaint" and request.only_masked and request.strength == 1.0
+    assert '"Spring Sale"' in request.prompt and request.extra["fix_text"] == "headline"
+    assert request.extra["poster"]["headline"] == "Spring Sale" and fixed.parent_id == poster.id
+    before, after = _pixels(poster.path), _pixels(fixed.path)
+    blur = request.mask_blur
+    region = np.zeros(before.shape[:2], bool)
+    region[32 - blur - 1:80 + blur + 2, 48 - blur - 1:208 + blur + 2] = True  # the rectangle, grown by the feather
+    assert after.shape == before.shape and np.array_equal(after[~region], before[~region])
+    assert np.abs(after[region] - before[region]).mean() > 1  # the text area was drawn anew
+    from zimage_desktop.history.input_store import inputs_folder
+
+    kept = inputs_folder(window.paths.data)  # the window writes its inputs once, into the history's store
+    assert Path(request.source).parent == kept and Path(request.mask).parent == kept
+    assert not (window.paths.data / "edit_inputs").exists() and not (window.paths.data / "edit-inputs").exists()
+
+    # image-to-image from the gallery's Edit, then "Re-run exactly" of that entry
+    window.gallery.select_only(window.gallery.model.index(1))  # the poster
+    window.gallery.commands["edit"].trigger()
+    panel.set_mode("img2img")
+    panel.strength.setValue(50)
+    panel.prompt.setPlainText("a poster in watercolour")
+    qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
+    changed = _run_and_wait(qtbot, window, 3)
+    assert (changed.request.mode, changed.request.strength, changed.parent_id) == ("img2img", 0.5, poster.id)
+    changed_px = _pixels(changed.path)
+    assert changed_px.shape == before.shape and np.abs(changed_px - before).mean() > 1
+    window.gallery.select_only(window.gallery.model.index(0))
+    window.gallery.commands["rerun"].trigger()
+    again = _run_and_wait(qtbot, window, 4)
+    assert again.request.mode == "img2img" and np.array_equal(_pixels(again.path), changed_px)
+
+    # upscale ×2 of the poster: twice the pixels, close to the source at low strength, and re-run exactly
+    window.gallery.select_only(window.gallery.model.index(3))  # the poster
+    window.gallery.commands["edit"].trigger()
+    panel.set_mode("upscale")
+    panel.scale_2.setChecked(True)
+    panel.strength.setValue(20)
+    qtbot.mouseClick(panel.edit_button, Qt.MouseButton.LeftButton)
+    big = _run_and_wait(qtbot, window, 5)
+    big_px = _pixels(big.path)
+    assert big.request.mode == "upscale" and big_px.shape[:2] == (512, 512) and big.parent_id == poster.id
+    window.gallery.select_only(window.gallery.model.index(0))
+    window.gallery.commands["rerun"].trigger()
+    assert np.array_equal(_pixels(_run_and_wait(qtbot, window, 6).path), big_px)

@@ -28,6 +28,7 @@ from PIL import Image
 
 from ..errors import BadInputError
 from ..messages import msg
+from .edit_plan import tile_side
 from .editing import (
     MODEL_PIXELS, OutpaintGeometry, composite, feathered_mask, load_mask, load_source_image, mask_bbox,
     masked_crop_box, outpaint_canvas, working_size,
@@ -135,10 +136,6 @@ def passes(req: GenerationRequest, tile_pixels: int) -> int:
     if req.mode != "upscale" or req.width * req.height <= tile_pixels:
         return 1
     return len(tile_boxes((req.width, req.height), tile_side(tile_pixels)))
-
-
-def tile_side(tile_pixels: int) -> int:
-    return max(256, int(math.sqrt(tile_pixels)) // 16 * 16)
 
 
 def tile_boxes(size: tuple[int, int], side: int, overlap: int = TILE_OVERLAP) -> list[tuple[int, int, int, int]]:

@@ -33,7 +33,8 @@ from .model_files import ModelSet, provides, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id, file_roles
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
 from .placement import apply_plan
-from .planner import MemoryPlan, edit_tile_pixels, gpu_index_of, make_plan
+from .edit_plan import edit_tile_pixels
+from .planner import MemoryPlan, gpu_index_of, make_plan
 from .preview import LatentPreviewer
 from .progress import RunClock, StageCallback, StageTimes
 from .prompts import PromptEncoder

@@ -16,7 +16,7 @@ from typing import Mapping
 
 from ..errors import BadInputError
 from .devices import GpuInfo, MachineInfo
-from .residency import PHASES, Component, Residency
+from .residency import Component, Residency
 
 GIB = 1024**3
 
@@ -438,32 +438,3 @@ def reference_plan(device: str = "cpu", compute_dtype: str = "float32") -> Memor
         text_encoder="device", offload="none", vae_tiling=False, vae_slicing=False, predicted_vram_gib=0.0,
         predicted_ram_gib=0.0, explanation="reference: all components resident, no offload", needs=(),
     )
-
-
-# Editing (issue 21). The VAE encoder's activations at 1024² (whole, or in 512-pixel tiles on
-# the profiles that tile) happen in a phase of their own, before denoising; the source, noise
-# and mask latents and the source/mask/canvas pictures are small beside them.
-ENCODE_ACT_GIB = {True: 0.3, False: 1.3}
-EDIT_BUFFERS_GIB = 0.05
-
-
-def edit_peaks(plan: MemoryPlan) -> tuple[float, float]:
-    """(VRAM, RAM) peaks in GiB of an img2img or inpaint at 1024² under ``plan``: the plan's own
-    peaks, raised where the encode pass outgrows the denoise/decode phases, plus the buffers."""
-    widen = 2.0 if plan.compute_dtype == "float32" else 1.0
-    encode = ENCODE_ACT_GIB[plan.vae_tiling] * widen
-    by_name = {phase.name: phase for phase in PHASES}  # the residency table's own activations at 1024²
-    phases = max(by_name["denoise"].activations(1024 * 1024, False, widen),
-                 by_name["decode"].activations(1024 * 1024, plan.vae_tiling, widen))
-    extra = max(0.0, encode - phases) + EDIT_BUFFERS_GIB
-    if plan.device == "cpu":
-        return 0.0, round(plan.predicted_ram_gib + extra, 2)
-    ram = plan.predicted_ram_gib + EDIT_BUFFERS_GIB + (extra if plan.device == "mps" else 0.0)
-    return round(plan.predicted_vram_gib + extra, 2), round(ram, 2)
-
-
-def edit_tile_pixels(plan: MemoryPlan) -> int:
-    """The most pixels one edit pass works on before an upscale is done in tiles: 2048² where
-    the whole model stays resident on a GPU (24/16/12 GB), the model's 1024² elsewhere."""
-    resident = plan.device != "cpu" and plan.offload == "none" and plan.profile in ("24gb", "16gb", "12gb", "reference")
-    return 2048 * 2048 if resident else 1024 * 1024

@@ -1,19 +1,15 @@
-"""Control images kept with the history, content-addressed: ``<data>/history/inputs/<sha256>.png``.
+"""Control images kept with the history, in its one input store (``input_store``: ``<data>/history/inputs/``).
 
 A request names its control image by path while it is made; when the image is saved, the user's
 file is copied in as PNG and the request records its sha256 (and the stored path), so re-making
 the image months later does not depend on the user's file staying where it was. The preprocessed
 control image (what the ControlNet saw: canny edges, glyphs …) is kept the same way; the ComfyUI
-graph's LoadImage names it, so the graph reproduces the picture without our preprocessing.
-
-Note for the merger: there is no shared input store yet; editing sources may want to share this
-folder (same naming: sha256 of the stored PNG bytes).
+graph's LoadImage names it, so the graph reproduces the picture without our preprocessing. Both
+leave with the last entry that uses them (``HistoryStore.input_hashes`` counts them).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,33 +18,16 @@ from PIL import Image
 
 from ..config import Paths
 from ..engine.request import ControlRef, GeneratedImage, GenerationRequest
-from ..fsutil import write_exclusive
+from .input_store import find, inputs_folder, keep_image
 
 
 def inputs_dir(paths: Paths) -> Path:
-    return paths.data / "history" / "inputs"
+    return inputs_folder(paths.data)
 
 
 def store_image(image: Image.Image, paths: Paths) -> tuple[str, Path]:
-    """(sha256, path) of ``image`` as a PNG in the inputs folder; written once per content."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    data = buffer.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
-    target = inputs_dir(paths) / f"{sha}.png"
-    def write(fh) -> None:
-        fh.write(data)
-
-    if not target.is_file():
-        try:
-            write_exclusive(target, write)
-        except FileExistsError:
-            pass
-    return sha, target
-
-
-def _stored_path(paths: Paths, sha: str) -> Path:
-    return inputs_dir(paths) / f"{sha}.png"
+    """(sha256, path) of ``image`` as a PNG in the input store; written once per content."""
+    return keep_image(image, paths.data)
 
 
 def keep_control_inputs(image: GeneratedImage, paths: Paths) -> GeneratedImage:
@@ -86,8 +65,8 @@ def restore_control_inputs(request: GenerationRequest, paths: Paths) -> Generati
     controls = []
     for control in request.controls:
         if (not control.image or not Path(control.image).is_file()) and control.image_sha256:
-            stored = _stored_path(paths, control.image_sha256)
-            if stored.is_file():
+            stored = find(control.image_sha256, paths.data)
+            if stored is not None:
                 control = replace(control, image=str(stored))
         controls.append(control)
     return replace(request, controls=tuple(controls))

@@ -6,13 +6,15 @@ command line (or a test) can do the same and nothing depends on a window being o
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Collection, Iterable
 
+from ..engine.request import GenerationRequest
 from ..fsutil import write_exclusive
-from .edit_inputs import FOLDER_NAME, find, inputs_folder, unused_inputs
+from .input_store import TRASH_NAME, find_in, forget_unused, hashes_in_row, inputs_folder, unused_inputs
 from .store import HistoryRecord, HistoryStore
 
 
@@ -25,8 +27,10 @@ class Trashed:
     original: Path | None  # None when the file was already gone
 
 
-def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path) -> list[Trashed]:
-    """Move the images into ``trash_dir`` (inside the data folder) and remove their rows."""
+def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path,
+          in_use: Collection[str] = ()) -> list[Trashed]:
+    """Move the images into ``trash_dir`` (inside the data folder) and remove their rows. ``in_use``: the
+    sha256 of inputs that jobs still waiting in the queue need (they stay in the store)."""
     trash_dir.mkdir(parents=True, exist_ok=True)
     done = []
     for record in records:
@@ -36,24 +40,41 @@ def trash(store: HistoryStore, records: list[HistoryRecord], trash_dir: Path) ->
             shutil.move(str(source), trashed)
         store.delete(record.id)
         done.append(Trashed(record, trashed, source if trashed.exists() else None))
-    _set_aside_unused_inputs(store, trash_dir)
+    _set_aside_unused_inputs(store, trash_dir, set(in_use))
     return done
 
 
-def _set_aside_unused_inputs(store: HistoryStore, trash_dir: Path) -> None:
-    """Sources and masks no row uses any more leave with the last entry that used them (into the
+def _set_aside_unused_inputs(store: HistoryStore, trash_dir: Path, in_use: set[str]) -> None:
+    """Sources, masks and control images no row uses any more leave with the last entry that used them (into the
     trash, so that undo can bring them back)."""
-    aside = trash_dir / FOLDER_NAME
-    for path in unused_inputs(store.db_path.parent, store.edit_hashes()):
+    aside = trash_dir / TRASH_NAME
+    for path in unused_inputs(store.db_path.parent, store.input_hashes() | in_use):
         aside.mkdir(parents=True, exist_ok=True)
         shutil.move(str(path), aside / path.name)
+
+
+def inputs_of(requests: Iterable[GenerationRequest]) -> set[str]:
+    """The sha256 of the stored inputs these (queued) requests name."""
+    found: set[str] = set()
+    for request in requests:
+        found |= hashes_in_row(request.to_json(), "{}")
+    return found
+
+
+def forget_unused_inputs(store: HistoryStore) -> list[Path]:
+    """Delete the inputs no row uses that were last kept over a day ago (edits never finished); the window
+    does it once when it opens."""
+    data = store.db_path.parent
+    if not unused_inputs(data, set()):
+        return []  # an empty store: no need to read the rows
+    return forget_unused(data, store.input_hashes())
 
 
 def restore(store: HistoryStore, item: Trashed) -> int:
     """Undo one ``trash``: the file back where it was, the row back (with a new id)."""
     record = item.record
-    for sha in filter(None, (record.request.source_sha256, record.request.mask_sha256)):
-        kept = find(sha, item.trashed.parent / FOLDER_NAME)
+    for sha in hashes_in_row(record.request.to_json(), json.dumps(record.model)):
+        kept = find_in(sha, item.trashed.parent / TRASH_NAME)
         if kept is not None:
             home = inputs_folder(store.db_path.parent)
             home.mkdir(parents=True, exist_ok=True)

@@ -166,6 +166,20 @@ class HistoryStore:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self.fts = self._enable_fts()
+        self._migrate_inputs()
+
+    def _migrate_inputs(self) -> None:
+        """Inputs kept by older versions in ``<data>/edit-inputs`` and ``<data>/edit_inputs`` move into the
+        one store beside this database (rows name them by sha256, so no row changes)."""
+        from .input_store import migrate_inputs
+
+        try:
+            moved = migrate_inputs(self.db_path.parent)
+        except OSError as exc:  # a read-only or full folder: the old files stay readable where they are
+            log.warning("could not move old edit inputs into the history's store: %s", exc)
+            return
+        if moved:
+            log.info("moved %d edit inputs into %s", moved, self.db_path.parent)
 
     def _error(self, exc: sqlite3.Error, doing: str) -> HistoryError:
         reason = describe_sqlite_error(exc)
@@ -364,17 +378,18 @@ class HistoryStore:
             current = record.parent_id
         return chain[::-1]
 
-    def edit_hashes(self) -> set[str]:
-        """The sha256 of every source and mask a row names (rows of text-to-image have none)."""
+    def input_hashes(self) -> set[str]:
+        """The sha256 of every input a row uses: an edit's source and mask, a control's image and the
+        preprocessed control image (``model["controls"][i]["prepared"]``, a stored file name)."""
+        from .input_store import hashes_in_row
+
+        # every request names "source_sha256": null; only rows with a hash written out are read
         found: set[str] = set()
         with self._reading() as conn:
-            rows = conn.execute("SELECT request_json FROM images WHERE request_json LIKE '%_sha256\": \"%'").fetchall()
-        for (text,) in rows:
-            try:
-                data = json.loads(text)
-            except ValueError:
-                continue
-            found.update(v for k in ("source_sha256", "mask_sha256") if isinstance(v := data.get(k), str))
+            rows = conn.execute("SELECT request_json, model_json FROM images WHERE request_json LIKE '%sha256\": \"%' "
+                                "OR model_json LIKE '%prepared%'").fetchall()
+        for request_text, model_text in rows:
+            found.update(hashes_in_row(request_text, model_text))
         return found
 
     def image_paths(self) -> dict[int, Path]:

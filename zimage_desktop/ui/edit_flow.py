@@ -1,7 +1,7 @@
 """Editing from the window: "Edit" on the canvas result, a gallery item or a dropped file puts the image on
 the canvas with the Edit tab; the mask editor and the outpaint frame work on it; ``request()`` turns what the
 user set into an image-to-image, inpaint, outpaint or upscale ``GenerationRequest`` (the source and the mask
-written as content-addressed PNGs under the data folder, which the history then keeps), and "Fix the text"
+written as content-addressed PNGs into the history's input store, ``history/input_store.py``), and "Fix the text"
 builds the inpaint that redraws a poster's own words.
 
 A helper the window owns, like ``HistoryActions``: it reaches the window through ``preview``, ``canvas``,
@@ -10,9 +10,7 @@ A helper the window owns, like ``HistoryActions``: it reaches the window through
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from ..history.store import HistoryRecord
     from .main_window import MainWindow
 
-INPUTS_KEPT_S = 24 * 3600
 FIX_TEXT_STRENGTH = 1.0  # the selected text is drawn anew; the feathered paste keeps the rest
 
 
@@ -80,7 +77,6 @@ class EditFlow(QObject):
         p.target_width.valueChanged.connect(lambda _: self._show_result_size())
         p.retranslated.connect(self._retranslate)
         self.page = prompt_page(self.panel, _row(p.edit_button))
-        forget_old_inputs(window.paths.data / "edit_inputs")
         self._shortcuts()
 
     def _shortcuts(self) -> None:
@@ -110,6 +106,21 @@ class EditFlow(QObject):
 
     def _say(self, text) -> None:
         self.window.status.say(text)
+
+    def attach_history(self) -> None:
+        """Once the window has its history: inputs of edits never finished (unused for a day) leave the
+        history's store, and a gallery delete leaves there the inputs queued jobs still need."""
+        from ..history.operations import forget_unused_inputs, inputs_of
+
+        gallery = self.window.gallery
+        if gallery is None:
+            return
+        controller = self.window.controller
+        gallery.inputs_in_use = lambda: inputs_of(job.request for job in controller.queued())
+        try:
+            forget_unused_inputs(gallery.store)
+        except (OSError, UserFacingError):  # a read-only history: nothing to tidy
+            pass
 
     # -- opening an image --------------------------------------------------------------------
 
@@ -266,7 +277,7 @@ class EditFlow(QObject):
                                         "drop a file on the canvas."))
         p = self.panel
         mode = overrides.pop("mode", p.current_mode())
-        folder = self.window.paths.data / "edit_inputs"
+        folder = self.window.paths.data  # the history's input store, which keeps them for the entry
         source = self.frame.scaled_source() if mode == OUTPAINT else self.work
         source_path, source_sha = save_content_addressed(source, folder)
         fields: dict[str, Any] = dict(mode=mode, source=str(source_path), source_sha256=source_sha,
@@ -354,18 +365,6 @@ class EditFlow(QObject):
             self._pick_tool(RECTANGLE)
             self.window.preview.setFocus()
         self._queue(self.fix_text_request)
-
-
-def forget_old_inputs(folder: Path, max_age_s: float = INPUTS_KEPT_S) -> None:
-    """The inputs written for past edits: the history keeps its own copies and the queue does not outlive
-    the app, so files older than a day are no longer needed."""
-    now = time.time()
-    for path in folder.glob("*.png") if folder.is_dir() else ():
-        try:
-            if now - path.stat().st_mtime > max_age_s:
-                path.unlink()
-        except OSError:
-            pass
 
 
 def _row(button):

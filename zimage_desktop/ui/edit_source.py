@@ -1,10 +1,9 @@
 """Reading an image to edit (a dropped or opened PNG/JPEG/WebP) as the picture a person sees — through the
 engine's reader, so the window edits exactly what the engine would read — and bringing it to a size the
-model takes (multiples of 16, 256 … 2048 px a side); saving the edit's inputs content-addressed."""
+model takes (multiples of 16, 256 … 2048 px a side); saving the edit's inputs in the history's input store."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QSize, Qt
@@ -44,17 +43,13 @@ def to_work_size(image: QImage) -> QImage:
     return image.scaled(target, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
 
-def save_content_addressed(image: QImage, folder: Path) -> tuple[Path, str]:
-    """``image`` as a PNG named by its sha256 in ``folder`` (written once): (path, sha256)."""
+def save_content_addressed(image: QImage, data_dir: Path) -> tuple[Path, str]:
+    """``image`` as a PNG in the history's input store (named by its sha256, written once): (path, sha256).
+    The history keeps it from there, so the window writes no second copy."""
+    from ..history.input_store import keep_png_bytes
+
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs want bytes, the binding a str
-    data = bytes(buffer.data().data())
-    digest = hashlib.sha256(data).hexdigest()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{digest}.png"
-    if not path.exists():
-        part = path.with_suffix(".part")
-        part.write_bytes(data)
-        part.replace(path)
-    return path, digest
+    sha, path = keep_png_bytes(bytes(buffer.data().data()), data_dir)
+    return path, sha

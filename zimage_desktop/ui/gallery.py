@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
@@ -51,6 +52,8 @@ class GalleryView(QWidget):
         self.store = store
         self.paths = paths  # config.Paths, for thumbnails of imported images
         self.trash_dir = trash_dir
+        # the sha256 of inputs queued jobs still need (the window sets it): a delete never takes them
+        self.inputs_in_use: Callable[[], set[str]] = set
         self.undo_stack: list[list[operations.Trashed]] = []  # one entry per delete, however many images
         self.model = GalleryModel(store)
         self.search = QLineEdit()
@@ -257,7 +260,7 @@ class GalleryView(QWidget):
         if not records:
             return
         row = self.view.currentIndex().row()
-        self.undo_stack.append(operations.trash(self.store, records, self.trash_dir))
+        self.undo_stack.append(operations.trash(self.store, records, self.trash_dir, self.inputs_in_use()))
         self.model.remove_records({r.id for r in records})
         if self.model.rowCount():  # the next image is selected, so Del can go on
             self.select_only(self.model.index(max(0, min(row, self.model.rowCount() - 1))))

@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         col.addWidget(self.progress)
         col.addWidget(self.status)
         self.history.build_gallery()
+        self.edit.attach_history()
         self.panes = MainPanes(self, self.paths.window_state, tabs=self.mode_tabs, queue=self.queue, center=center,
                                gallery=self.gallery)
         self._build_menus()
