@@ -1,0 +1,174 @@
+"""A ControlNet Union 2.x in the edit modes: "Fix the text" draws the glyphs inside the mask and
+leaves the rest of the picture alone; the control context is ComfyUI's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from zimage_desktop.devkit import comfy_kit
+from zimage_desktop.devkit.controlnet import write_tiny_controlnet
+from zimage_desktop.engine.editing import feathered_mask
+from zimage_desktop.engine.request import ControlRef, GenerationRequest
+from zimage_desktop.errors import BadInputError
+
+SIZE = 256
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_models, tmp_path_factory):
+    from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.planner import reference_plan
+
+    root = tmp_path_factory.mktemp("control-inpaint") / "models"
+    shutil.copytree(tiny_models.comfy, root)
+    write_tiny_controlnet(root, "2.1")
+    return Generator(root, device="cpu", plan=reference_plan("cpu"))
+
+
+@pytest.fixture(scope="module")
+def files(generator, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fix-text")
+    source = generator.run(GenerationRequest(prompt="a poster", width=SIZE, height=SIZE, steps=2, seed=4)).images[0]
+    source.image.save(folder / "source.png")
+    mask = Image.new("L", (SIZE, SIZE), 0)
+    mask.paste(255, (64, 96, 192, 160))
+    mask.save(folder / "mask.png")
+    glyphs = Image.new("RGB", (SIZE, SIZE), "black")  # what the glyph renderer makes: white text edges
+    ImageDraw.Draw(glyphs).text((72, 110), "SALE 50%", fill="white")
+    glyphs.save(folder / "glyphs.png")
+    return folder
+
+
+def _request(files, weight: float, mode: str = "inpaint", **more) -> GenerationRequest:
+    """``weight``: the control's strength (below 0: no control)."""
+    controls = (ControlRef("canny", str(files / "glyphs.png"), None, weight, 0.0, 1.0),) if weight >= 0 else ()
+    fields = dict(prompt="a poster with the words SALE 50%", width=SIZE, height=SIZE, steps=2, seed=9, mode=mode,
+                  source=str(files / "source.png"), strength=1.0, controls=controls)
+    if mode == "inpaint":
+        fields["mask"] = str(files / "mask.png")
+    fields.update(more)
+    return GenerationRequest(**fields)  # type: ignore[arg-type]
+
+
+def _pixels(image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+def test_inpaint_with_control_keeps_the_outside_and_strength_zero_is_plain_inpaint(generator, files):
+    plain = generator.run(_request(files, -1)).images[0]
+    zero = generator.run(_request(files, 0.0)).images[0]
+    controlled = generator.run(_request(files, 1.0)).images[0]
+    assert np.array_equal(_pixels(zero.image), _pixels(plain.image))  # bit for bit
+    source = _pixels(Image.open(files / "source.png"))
+    outside = np.asarray(feathered_mask(Image.open(files / "mask.png"), 8)) == 0
+    out = _pixels(controlled.image)
+    assert np.array_equal(out[outside], source[outside])
+    assert np.abs(out[~outside] - _pixels(plain.image)[~outside]).mean() > 0.5  # the glyphs changed the inside
+    # the image's record names the ControlNet and keeps the control image it followed
+    assert controlled.model["controls"][0]["version"] == "2.1"
+    assert controlled.control_images and controlled.control_images[0].size == (SIZE, SIZE)
+
+
+def test_only_masked_and_img2img_take_the_control_too(generator, files):
+    crop = generator.run(_request(files, 1.0, only_masked=True, only_masked_padding=16)).images[0]
+    source = _pixels(Image.open(files / "source.png"))
+    outside = np.asarray(feathered_mask(Image.open(files / "mask.png"), 8)) == 0
+    assert np.array_equal(_pixels(crop.image)[outside], source[outside])
+    plain = generator.run(_request(files, -1, mode="img2img", strength=0.5)).images[0]
+    with_control = generator.run(_request(files, 1.0, mode="img2img", strength=0.5)).images[0]
+    assert np.abs(_pixels(with_control.image) - _pixels(plain.image)).mean() > 0.5
+
+
+def test_union_1_cannot_inpaint_one_sentence(tiny_models, files, tmp_path):
+    from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.planner import reference_plan
+
+    root = tmp_path / "models"
+    shutil.copytree(tiny_models.comfy, root)
+    write_tiny_controlnet(root, "1.0")
+    gen = Generator(root, device="cpu", plan=reference_plan("cpu"))
+    with pytest.raises(BadInputError, match=r"Union 1\.0, which has no inpaint input") as err:
+        gen.run(_request(files, 1.0))
+    assert "\n" not in str(err.value)
+
+
+def test_upscale_with_a_control_is_refused_in_one_sentence(files):
+    with pytest.raises(BadInputError, match="not with upscaling"):
+        _request(files, 1.0, mode="upscale", upscale=2.0, width=512, height=512, strength=0.4)
+
+
+COMFY_SIDE = r'''
+import json, sys
+import numpy as np, torch
+from PIL import Image
+sys.path.insert(0, sys.argv[1])
+import comfy.sd, comfy.utils
+from comfy_extras.nodes_model_patch import ZImageControlPatch
+
+work = sys.argv[3]
+vae = comfy.sd.VAE(sd=comfy.utils.load_torch_file(sys.argv[2]))
+def image(name):
+    return torch.from_numpy(np.asarray(Image.open(f"{work}/{name}").convert("RGB"), dtype=np.float32) / 255)[None]
+mask = torch.from_numpy(np.asarray(Image.open(f"{work}/mask.png"), dtype=np.float32) / 255)[None]
+# ZImageFunControlnet.diffsynth_controlnet's own steps before it builds the patch
+mask = 1.0 - mask.unsqueeze(1).unsqueeze(2)
+patch = ZImageControlPatch.__new__(ZImageControlPatch)
+patch.vae, patch.mask, patch.is_inpaint = vae, mask, True
+out = patch.encode_latent_cond(image("control.png"), image("inpaint.png"))
+np.save(f"{work}/comfy.npy", out.float().numpy())
+'''
+
+
+@pytest.mark.comfy
+@pytest.mark.skipif(comfy_kit.kit_python() is None, reason=comfy_kit.why_missing())
+def test_inpaint_context_equals_comfyuis_own_encoding(tmp_path_factory, tmp_path):
+    """Same VAE weights (the kit's), same pixels and mask: our context and ComfyUI's
+    ``ZImageControlPatch.encode_latent_cond`` agree channel by channel."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    from zimage_desktop.engine.control_inpaint import inpaint_context
+    from zimage_desktop.engine.controlnet_files import identify
+    from zimage_desktop.engine.model_files import shipped_config_dir
+
+    python = comfy_kit.kit_python()
+    assert python is not None
+    kit = comfy_kit.build_weights(python, tmp_path_factory.mktemp("kit-weights"))
+    vae_file = kit / json.loads((kit / "tiny_zimage.json").read_text())["files"]["vae"]
+    rng = np.random.default_rng(3)
+    control = Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    inpaint = Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    mask = Image.new("L", (96, 64), 0)
+    mask.paste(255, (20, 12, 61, 45))  # not on the latent grid: "nearest" and the rounding matter
+    for name, picture in (("control.png", control), ("inpaint.png", inpaint), ("mask.png", mask)):
+        picture.save(tmp_path / name)
+    run = subprocess.run([str(python), "-c", COMFY_SIDE, str(comfy_kit.kit_dir() / "ComfyUI"), str(vae_file),
+                          str(tmp_path)], capture_output=True, text=True, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    theirs = torch.from_numpy(np.load(tmp_path / "comfy.npy"))
+
+    from safetensors.torch import load_file
+
+    vae = AutoencoderKL.from_config(AutoencoderKL.load_config(shipped_config_dir() / "vae"))
+    vae.load_state_dict({k: v.float() for k, v in load_file(str(vae_file)).items()})
+    union = identify(write_tiny_controlnet(tmp_path / "m", "2.1"))
+
+    class VaeOnly:  # all inpaint_context needs of a pipeline: its VAE
+        pass
+
+    pipe = VaeOnly()
+    pipe.vae = vae  # type: ignore[attr-defined]
+    ours = inpaint_context(pipe, union, control, inpaint, Image.open(tmp_path / "mask.png"))[:, :, 0]
+    assert ours.shape == theirs.shape == (1, 33, 8, 12)
+    assert torch.equal(ours[:, 16], theirs[:, 16])  # the mask channel, exactly
+    for part in (slice(0, 16), slice(17, 33)):  # the two latents, within float tolerance
+        assert torch.allclose(ours[:, part], theirs[:, part], atol=2e-3, rtol=1e-3), (
+            (ours[:, part] - theirs[:, part]).abs().max())
