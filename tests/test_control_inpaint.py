@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,11 +108,14 @@ import json, sys
 import numpy as np, torch
 from PIL import Image
 sys.path.insert(0, sys.argv[1])
+work, vae_file = sys.argv[3], sys.argv[2]
+import comfy.options
+comfy.options.enable_args_parsing()
+sys.argv = ["comfy", "--cpu"]  # as ComfyUI's main.py reads its options: on the CPU here
 import comfy.sd, comfy.utils
 from comfy_extras.nodes_model_patch import ZImageControlPatch
 
-work = sys.argv[3]
-vae = comfy.sd.VAE(sd=comfy.utils.load_torch_file(sys.argv[2]))
+vae = comfy.sd.VAE(sd=comfy.utils.load_torch_file(vae_file))
 def image(name):
     return torch.from_numpy(np.asarray(Image.open(f"{work}/{name}").convert("RGB"), dtype=np.float32) / 255)[None]
 mask = torch.from_numpy(np.asarray(Image.open(f"{work}/mask.png"), dtype=np.float32) / 255)[None]
@@ -172,3 +174,38 @@ def test_inpaint_context_equals_comfyuis_own_encoding(tmp_path_factory, tmp_path
     for part in (slice(0, 16), slice(17, 33)):  # the two latents, within float tolerance
         assert torch.allclose(ours[:, part], theirs[:, part], atol=2e-3, rtol=1e-3), (
             (ours[:, part] - theirs[:, part]).abs().max())
+
+
+@pytest.mark.parametrize("start,end", [(0.0, 1.0), (0.25, 1.0), (0.0, 0.75), (0.75, 1.0)])
+def test_comfy_graph_of_fix_the_text_feeds_the_source_and_mask_to_the_inpaint_input(start, end):
+    """The inpaint graph: ZImageFunControlnet takes the loaded source (IMAGE) and its alpha (MASK)
+    as ComfyUI defines its inputs; the sampler runs the edit's steps, the patched model those of
+    the control's range."""
+    from tests.test_control import COMFY, NODE_SOURCES, _comfy_inputs
+
+    from zimage_desktop.history.comfy_export import api_prompt
+
+    if not COMFY.is_dir():
+        pytest.skip("ComfyUI's source is not in shared/peers")
+    sources = dict(NODE_SOURCES, VAEEncode="nodes.py", SetLatentNoiseMask="nodes.py")
+    req = GenerationRequest(prompt="poster", steps=8, seed=3, mode="inpaint", source="/x/s.png", mask="/x/m.png",
+                            source_sha256="c" * 64, mask_sha256="d" * 64, strength=0.5,
+                            controls=(ControlRef("canny", "/x/a.png", "a" * 64, 0.8, start, end),))
+    graph = api_prompt(req, {"controls": [{"name": "Union-2.1.safetensors", "prepared": "b.png"}]})
+    for node in graph.values():
+        if node["class_type"] in sources:
+            required, optional = _comfy_inputs(sources[node["class_type"]], node["class_type"])
+            assert required <= set(node["inputs"]) <= required | optional, node
+    patch = next(n for n in graph.values() if n["class_type"] == "ZImageFunControlnet")
+    loaded = next(k for k, n in graph.items() if n["class_type"] == "LoadImage" and n["inputs"]["image"] != "b.png")
+    assert patch["inputs"]["inpaint_image"] == [loaded, 0] and patch["inputs"]["mask"] == [loaded, 1]
+    samplers = [n for n in graph.values() if n["class_type"].startswith("KSampler")]
+    if (max(4, round(start * 8)), round(end * 8)) == (4, 8):  # strength 0.5 of 8 steps: the last 4, as KSampler's denoise says
+        assert [(s["inputs"]["steps"], s["inputs"]["denoise"]) for s in samplers] == [(4, 0.5)]
+    else:
+        spans = sorted((s["inputs"]["start_at_step"], s["inputs"]["end_at_step"], s["inputs"]["model"][0])
+                       for s in samplers)
+        assert spans[0][0] == 4 and spans[-1][1] == 8
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        patched = [(a, b) for a, b, m in spans if m == "22"]
+        assert patched == [(max(4, round(start * 8)), round(end * 8))]
