@@ -88,9 +88,10 @@ class EditFlow(QObject):
         to the thumbnails only, keeps undoing deletes there."""
         canvas = self.window.canvas
         keys: tuple[tuple[Any, Any], ...] = (
-            ("[", self.mask.smaller), ("]", self.mask.bigger),
-            (QKeySequence.StandardKey.Undo, self.mask.undo_stack.undo),
-            (QKeySequence.StandardKey.Redo, self.mask.undo_stack.redo), ("Ctrl+Shift+Z", self.mask.undo_stack.redo),
+            ("[", lambda: self._layer().smaller()), ("]", lambda: self._layer().bigger()),
+            (QKeySequence.StandardKey.Undo, lambda: self._layer().undo_stack.undo()),
+            (QKeySequence.StandardKey.Redo, lambda: self._layer().undo_stack.redo()),
+            ("Ctrl+Shift+Z", lambda: self._layer().undo_stack.redo()),
             ("B", lambda: self._pick_tool(BRUSH)), ("X", lambda: self._pick_tool(ERASER)),
             ("R", lambda: self._pick_tool(RECTANGLE)), ("Ctrl+Return", self.submit),
         )
@@ -208,8 +209,13 @@ class EditFlow(QObject):
         preview.show_image(self.frame.shown if mode == OUTPAINT else self.work)
         self._show_result_size()
 
+    def _layer(self) -> MaskEditor:
+        """The layer the canvas keys act on: the Control section's scribble while it is drawn, else the mask."""
+        scribble = self.window.form.control.scribble
+        return scribble if scribble is not None and scribble.active else self.mask
+
     def _pick_tool(self, tool: str) -> None:
-        self.mask.set_tool(tool)
+        self._layer().set_tool(tool)
 
     def _sync_tool(self) -> None:
         button = self.panel.tool_buttons.get(self.mask.tool)
