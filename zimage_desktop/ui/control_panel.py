@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.request import MAX_CONTROL_STRENGTH, ControlRef, GenerationRequest
 from ..errors import UserFacingError
+from .scribble_layer import ScribbleLayer
 
 USER_KINDS = ("canny", "grey", "scribble", "depth")
 PREVIEW_SIDE = 160
@@ -53,7 +54,7 @@ class ControlPanel(QGroupBox):
         self.from_canvas.setObjectName("controlFromCanvasButton")
         self.from_canvas.clicked.connect(self._take_canvas)
         # Drawing a scribble on the canvas (ui/scribble_layer.py), once the window attaches its canvas.
-        self.scribble = None
+        self.scribble: ScribbleLayer | None = None
         self.draw = QPushButton()
         self.draw.setObjectName("controlDrawButton")
         self.draw.setCheckable(True)
@@ -126,11 +127,9 @@ class ControlPanel(QGroupBox):
 
     def attach_canvas(self, view) -> None:
         """The canvas (a PreviewView) the scribble is drawn on."""
-        from .scribble_layer import ScribbleLayer
-
-        self.scribble = ScribbleLayer(view, self)
-        self.scribble.saved.connect(self._scribble_saved)
-        stack = self.scribble.undo_stack
+        layer = self.scribble = ScribbleLayer(view, self)
+        layer.saved.connect(self._scribble_saved)
+        stack = layer.undo_stack
         self.draw_undo.clicked.connect(stack.undo)
         self.draw_redo.clicked.connect(stack.redo)
         stack.canUndoChanged.connect(self.draw_undo.setEnabled)
