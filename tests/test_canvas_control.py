@@ -52,3 +52,70 @@ def test_a_scribble_drawn_on_the_canvas_is_the_control_image_and_undoes(qtbot, w
     before = control.scribble.undo_stack.count()
     drag(qtbot, window, [(40, 200), (200, 200)])
     assert control.scribble.undo_stack.count() == before
+
+
+def _text_in(render, box) -> bool:
+    left, top, right, bottom = box
+    return bool(np.asarray(render.filled)[top:bottom, left:right].any())
+
+
+def test_poster_text_boxes_move_with_the_mouse_and_keys_and_the_glyph_map_follows(qtbot, window, tmp_path):
+    from tests.test_edit_ui import at
+    from tests.test_ui_control import LATIN
+
+    from zimage_desktop.poster.glyphs import layout_boxes, load_font, render_glyphs
+
+    if not LATIN.is_file():
+        import pytest
+
+        pytest.skip("no DejaVu Sans on this machine")
+    poster, glyphs = window.poster, window.poster.glyphs
+    poster.headline.setText("SALE")
+    poster.subtitle.setText("")
+    glyphs.enabled.setChecked(True)
+    glyphs.font_box.insertItem(0, LATIN.name, str(LATIN))
+    glyphs.font_box.setCurrentIndex(0)
+    spec, width, height = poster.page()
+    glyphs.boxes_button.setChecked(True)
+    editor = glyphs.editor
+    assert editor.active and "headline" in editor.boxes
+    window.preview.set_zoom(None)
+    window.preview.show_image(window.preview.image)  # the canvas shows a picture of the poster's size
+    left, top, right, bottom = (round(f * s) for f, s in zip(layout_boxes(spec.layout)["headline"],
+                                                              (width, height, width, height)))
+    centre = ((left + right) / 2, (top + bottom) / 2)
+    # drag the headline box down by a third of the picture
+    qtbot.mousePress(window.preview.viewport(), Qt.MouseButton.LeftButton, pos=at(window, *centre))
+    qtbot.mouseMove(window.preview.viewport(), at(window, centre[0], centre[1] + height / 3))
+    qtbot.mouseRelease(window.preview.viewport(), Qt.MouseButton.LeftButton, pos=at(window, centre[0], centre[1] + height / 3))
+    moved = glyphs.moved["headline"]
+    assert abs(moved[1] * height - (top + height / 3)) <= 3 and abs(moved[0] * width - left) <= 3
+    (control,) = glyphs.control(spec, width, height, tmp_path)
+    drawn = np.asarray(Image.open(control.image).convert("L"))
+    new_box = tuple(round(f * s) for f, s in zip(moved, (width, height, width, height)))
+    assert drawn[new_box[1]:new_box[3], new_box[0]:new_box[2]].any()  # the glyphs are where the box is now
+    assert not drawn[top:bottom, left:right].any()  # and no longer where it was
+    render = render_glyphs(spec, width, height, load_font(LATIN), LATIN.name, glyphs.moved)
+    assert _text_in(render, new_box)
+    # the canvas shows the glyph map at the new place
+    shown = window.preview.image
+    assert shown.size().width() == width and shown.pixelColor(0, 0).red() == 0
+
+    # arrow keys nudge, Shift ten pixels; Ctrl+Z undoes them one by one, then the drag
+    qtbot.keyClick(window.preview, Qt.Key.Key_Right)
+    qtbot.keyClick(window.preview, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    after = glyphs.moved["headline"]
+    assert round((after[0] - moved[0]) * width) == 1 and round((after[1] - moved[1]) * height) == 10
+    qtbot.keyClick(window.preview, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.preview, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert glyphs.moved["headline"] == moved
+    qtbot.keyClick(window.preview, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "headline" not in glyphs.moved  # back at the layout's place
+
+    # the corner handle resizes
+    corner = at(window, right - 1, bottom - 1)
+    qtbot.mousePress(window.preview.viewport(), Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.mouseMove(window.preview.viewport(), at(window, right - 1 - width / 4, bottom - 1))
+    qtbot.mouseRelease(window.preview.viewport(), Qt.MouseButton.LeftButton, pos=at(window, right - 1 - width / 4, bottom - 1))
+    resized = glyphs.moved["headline"]
+    assert abs(resized[0] * width - left) <= 1 and abs(resized[2] * width - (right - width / 4)) <= 3

@@ -324,6 +324,12 @@ class PosterPanel(QWidget):
         self.warnings.setText(text)
         self.warnings.setVisible(bool(text))  # no empty gap above Generate
 
+    def page(self) -> tuple[PosterSpec, int, int]:
+        """The poster as it stands and its picture's size (for the text boxes on the canvas)."""
+        spec = self.spec()
+        fmt = FORMATS[spec.format]
+        return spec, fmt.width, fmt.height
+
     def request(self, seed: int | None = None, count: int | None = None) -> GenerationRequest:
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""
         spec = self.spec()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Signal
+from PySide6.QtCore import QObject, QSize, Signal, Slot
 from PySide6.QtGui import QColor, QImage
 
 from .mask_editor import MaskEditor
@@ -27,7 +27,7 @@ class ScribbleLayer(MaskEditor):
         self.overlay_color, self.overlay_opacity = STROKES, 0.9
         self.size = DEFAULT_WIDTH
         self.path = Path(tempfile.mkdtemp(prefix="zimage-scribble-")) / "scribble.png"
-        self.undo_stack.indexChanged.connect(lambda _: self._save())
+        self.undo_stack.indexChanged.connect(self._save)  # a method: disconnected when the layer goes
 
     def begin(self, output: QSize) -> None:
         """Turn drawing on: over the canvas's picture, else a black page of ``output``; a
@@ -47,7 +47,8 @@ class ScribbleLayer(MaskEditor):
         self.active = False
         self.view.label.update()
 
-    def _save(self) -> None:
+    @Slot(int)
+    def _save(self, _index: int = 0) -> None:
         if self.mask is not None:
             self.mask.save(str(self.path))
             self.saved.emit(str(self.path))
