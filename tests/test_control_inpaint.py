@@ -124,7 +124,7 @@ mask = 1.0 - mask.unsqueeze(1).unsqueeze(2)
 patch = ZImageControlPatch.__new__(ZImageControlPatch)
 patch.vae, patch.mask, patch.is_inpaint = vae, mask, True
 out = patch.encode_latent_cond(image("control.png"), image("inpaint.png"))
-np.save(f"{work}/comfy.npy", out.float().numpy())
+np.save(f"{work}/comfy.npy", out.detach().float().numpy())
 '''
 
 
@@ -153,7 +153,8 @@ def test_inpaint_context_equals_comfyuis_own_encoding(tmp_path_factory, tmp_path
         picture.save(tmp_path / name)
     run = subprocess.run([str(python), "-c", COMFY_SIDE, str(comfy_kit.kit_dir() / "ComfyUI"), str(vae_file),
                           str(tmp_path)], capture_output=True, text=True, timeout=300,
-                         env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+                         env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1",
+                              "PYTHONPATH": str(comfy_kit.kit_dir() / "shim")})  # the kit's torchvision stand-in
     assert run.returncode == 0, run.stderr[-3000:]
     theirs = torch.from_numpy(np.load(tmp_path / "comfy.npy"))
 
