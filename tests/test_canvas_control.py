@@ -119,3 +119,41 @@ def test_poster_text_boxes_move_with_the_mouse_and_keys_and_the_glyph_map_follow
     qtbot.mouseRelease(window.preview.viewport(), Qt.MouseButton.LeftButton, pos=at(window, right - 1 - width / 4, bottom - 1))
     resized = glyphs.moved["headline"]
     assert abs(resized[0] * width - left) <= 1 and abs(resized[2] * width - (right - width / 4)) <= 3
+
+
+def test_fix_the_text_with_glyph_control_draws_the_words_into_the_selection(qtbot, window):
+    """"Fix the text" with the poster panel's glyph control on: the request carries a glyph control
+    image with the chosen text's edges inside the selected rectangle and nothing outside it."""
+    from tests.test_edit_ui import _make_poster
+    from tests.test_ui_control import LATIN
+
+    if not LATIN.is_file():
+        import pytest
+
+        pytest.skip("no DejaVu Sans on this machine")
+    record = _make_poster(qtbot, window, 'A poster, headline "GRAND OPENING"', 7,
+                          dict(headline="GRAND OPENING", subtitle="today only", language="en"))
+    glyphs = window.poster.glyphs
+    glyphs.enabled.setChecked(True)
+    glyphs.font_box.insertItem(0, LATIN.name, str(LATIN))
+    glyphs.font_box.setCurrentIndex(0)
+    window.gallery.select_only(window.gallery.model.index(0))
+    window.gallery.commands["edit"].trigger()
+    edit, panel = window.edit, window.edit.panel
+    assert edit.record.id == record.id
+    panel.text_role.setCurrentIndex(0)  # the headline
+    panel.set_mode("inpaint")
+    edit._pick_tool("rectangle")
+    drag(qtbot, window, [(40, 100), (216, 140)])
+    request = edit.fix_text_request()
+    (control,) = request.controls
+    assert control.kind == "glyph" and control.strength == glyphs.strength.value()
+    edges = np.asarray(Image.open(control.image).convert("L"))
+    assert edges.shape == (256, 256)
+    inside = edges[100:141, 40:217]
+    assert inside.any()
+    outside = edges.copy()
+    outside[100:141, 40:217] = 0
+    assert not outside.any()
+    glyphs.enabled.setChecked(False)
+    assert edit.fix_text_request().controls == ()
