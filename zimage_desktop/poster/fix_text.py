@@ -4,6 +4,8 @@ language — for an inpaint of the region the user selected."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .compose import FONTS, ROLES, STYLES, PosterSpec, quote
 
 FIXABLE = ("headline", "subtitle", "cta", "small_print")
@@ -33,7 +35,7 @@ def fix_text_prompt(spec: PosterSpec, role: str, text: str | None = None) -> str
 
 
 def fix_text_glyphs(spec: PosterSpec, role: str, text: str | None, size: tuple[int, int],
-                    box: tuple[int, int, int, int], font, font_name: str = ""):
+                    box: tuple[int, int, int, int], font: Any, font_name: str = "") -> Any:
     """The glyph control for "Fix the text": the chosen text alone, drawn with ``font`` into the
     selected ``box`` (pixels: left, top, right, bottom) of a picture of ``size`` — the edge map the
     inpainting ControlNet follows, so the redrawn region carries exactly these characters.
@@ -44,7 +46,8 @@ def fix_text_glyphs(spec: PosterSpec, role: str, text: str | None, size: tuple[i
 
     words = text if text is not None else dict(spec.texts()).get(role, "")
     key = role if role in FIXABLE else "body"
-    alone = replace(PosterSpec(), layout=spec.layout, **{key: (words,) if key == "body" else words})
+    fields: dict[str, Any] = {key: (words,) if key == "body" else words}
+    alone = replace(PosterSpec(), layout=spec.layout, **fields)
     width, height = size
     fractions = (box[0] / width, box[1] / height, box[2] / width, box[3] / height)
     return render_glyphs(alone, width, height, font, font_name, {key: fractions})
