@@ -119,6 +119,10 @@ def test_poster_text_boxes_move_with_the_mouse_and_keys_and_the_glyph_map_follow
     qtbot.mouseRelease(window.preview.viewport(), Qt.MouseButton.LeftButton, pos=at(window, right - 1 - width / 4, bottom - 1))
     resized = glyphs.moved["headline"]
     assert abs(resized[0] * width - left) <= 1 and abs(resized[2] * width - (right - width / 4)) <= 3
+    # another layout: its own boxes, the moved ones are forgotten
+    layouts = window.poster.layout_box
+    layouts.setCurrentIndex((layouts.currentIndex() + 1) % layouts.count())
+    assert glyphs.moved == {} and editor.boxes == layout_boxes(layouts.currentData())
 
 
 def test_fix_the_text_with_glyph_control_draws_the_words_into_the_selection(qtbot, window):

@@ -91,6 +91,12 @@ class GlyphControl(QWidget):
         editor.changed.connect(self._boxes_changed)
         self._sync()
 
+    def reset_boxes(self) -> None:
+        """The layout's own boxes again (a new layout): moved boxes belonged to the old one."""
+        self.moved = {}
+        if self.editor is not None and self.editor.active:
+            self._edit_boxes(True)
+
     def _edit_boxes(self, on: bool) -> None:
         from ..poster.glyphs import layout_boxes
 

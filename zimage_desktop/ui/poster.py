@@ -94,6 +94,7 @@ class PosterPanel(QWidget):
         from .glyph_control import GlyphControl
 
         self.glyphs = GlyphControl()
+        self.layout_box.currentIndexChanged.connect(lambda _: self.glyphs.reset_boxes())  # boxes of another layout
         self.variants = QSpinBox()
         self.variants.setObjectName("posterVariantsSpin")
         self.variants.setRange(1, 16)
