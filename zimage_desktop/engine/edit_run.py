@@ -18,6 +18,7 @@ feathered mask, so every pixel outside the feathered border is the source's, exa
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -101,8 +102,9 @@ class Sampling:
 
 
 def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: Image.Image | None, seed: int,
-            sampling: Sampling) -> torch.Tensor | None:
-    """One pass at ``image``'s size; the latents, or None when cancelled."""
+            sampling: Sampling, control: Image.Image | None = None) -> torch.Tensor | None:
+    """One pass at ``image``'s size; the latents, or None when cancelled. ``control``: the
+    request's control image at ``image``'s size (engine/control_inpaint.py adds its hints)."""
 
     pipe = edit_pipeline(gen, mask is not None)
     assert gen.model_set is not None
@@ -120,7 +122,7 @@ def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: 
     if mask is not None:
         pipe.prepared = (latents, noise, source)
         kwargs["mask_image"] = mask
-    with sampler_installed(pipe, req.sampler):
+    with sampler_installed(pipe, req.sampler), _control_hints(gen, req, pipe, control, image, mask, start):
         out = pipe(image=image, strength=req.strength, prompt_embeds=[sampling.embeds], height=height, width=width,
                    num_inference_steps=req.steps, sigmas=sigmas, guidance_scale=arch.guidance_scale, latents=latents,
                    output_type="latent", callback_on_step_end=sampling.on_step_end,
@@ -129,6 +131,23 @@ def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: 
         pipe.prepared = None
     sampling.state["offset"] += steps_run(req.steps, req.strength)
     return None if pipe.interrupt else out
+
+
+def _control_hints(gen: "Generator", req: GenerationRequest, pipe: Any, control: Image.Image | None,
+                   image: Image.Image, mask: Image.Image | None, first_step: int) -> Any:
+    """The ControlNet's hints on the pipeline's transformer, or nothing to do without a control."""
+    if control is None or not req.controls:
+        return nullcontext()
+    from . import control_inpaint as ci
+    from .controlnet import active_steps, control_context
+
+    file, model = gen._controlnet(inpaint=mask is not None)
+    ref = req.controls[0]
+    # Image-to-image has nothing to inpaint: the text-to-image context (ComfyUI's node with an image only).
+    context = (control_context(gen.pipe, file, control) if mask is None
+               else ci.inpaint_context(gen.pipe, file, control, image, mask))
+    return ci.controlled(pipe.transformer, model, context, ref.strength, active_steps(req.steps, ref.start, ref.end),
+                         first_step)
 
 
 def passes(req: GenerationRequest, tile_pixels: int) -> int:
@@ -172,7 +191,7 @@ def run_edit(gen: "Generator", req: GenerationRequest, sampling: Sampling,
     if req.mode == "img2img":
         work = source if source.size == (req.width, req.height) else source.resize(
             (req.width, req.height), Image.Resampling.LANCZOS)
-        latents = denoise(gen, req, work, None, req.seed, sampling)
+        latents = denoise(gen, req, work, None, req.seed, sampling, _control_image(gen, req, work.size))
         return None if latents is None else (gen._decode(latents), found)
     if req.mode == "upscale":
         big, more = pixel_upscale(source, (req.width, req.height), gen.models_dir / "upscale_models", req.upscale)
@@ -205,13 +224,29 @@ def _inpaint(gen: "Generator", req: GenerationRequest, canvas: Image.Image, hard
     work = crop if crop.size == size else crop.resize(size, Image.Resampling.LANCZOS)
     # The model redraws everything the feathered edge touches; the composite decides how much shows.
     model_mask = alpha.crop(box).point(lambda v: 255 if v else 0).resize(size, Image.Resampling.NEAREST)
-    latents = denoise(gen, req, work, model_mask, req.seed, sampling)
+    control = _control_image(gen, req, canvas.size)
+    if control is not None:
+        control = control.crop(box)
+        control = control if control.size == size else control.resize(size, Image.Resampling.LANCZOS)
+    latents = denoise(gen, req, work, model_mask, req.seed, sampling, control)
     if latents is None:
         return None
     made = gen._decode(latents)
     full = canvas.copy()
     full.paste(made if made.size == crop.size else made.resize(crop.size, Image.Resampling.LANCZOS), box[:2])
     return composite(canvas, full, alpha)
+
+
+def _control_image(gen: "Generator", req: GenerationRequest, size: tuple[int, int]) -> Image.Image | None:
+    """The request's preprocessed control image at the edit's output size (None without one);
+    the generator keeps it and its file for the image's record."""
+    if not req.controls:
+        return None
+    prepared = gen.control_image(req.controls[0], *size)
+    file, _ = gen._controlnet(inpaint=req.mode != "img2img")
+    gen._control_notes = [prepared.note] if prepared.note else []
+    gen._control_run = (prepared.image, file)
+    return prepared.image
 
 
 def _tiled_img2img(gen: "Generator", req: GenerationRequest, image: Image.Image, sampling: Sampling,

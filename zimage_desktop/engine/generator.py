@@ -385,8 +385,7 @@ class Generator:
             done = time.perf_counter()
             timings = {"encode_s": round(encoded - started, 4), "denoise_s": round(done - encoded, 4),
                        "decode_s": 0.0, "total_s": round(done - started, 4)}
-            return GeneratedImage(request=req, image=picture, timings=timings, model=self._image_model(req),
-                                  notes=tuple(notes))
+            return self._result(req, picture, timings, notes)
         latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         if req.controls:
@@ -420,14 +419,18 @@ class Generator:
             "decode_s": round(done - denoised, 4),
             "total_s": round(done - started, 4),
         }
+        return self._result(req, image, timings, [])
+
+    def _result(self, req: GenerationRequest, image, timings: dict, notes: list[str]) -> GeneratedImage:
+        """The image with its record: the files that made it, and the control it followed."""
         model = self._image_model(req)
         if not req.controls:
-            return GeneratedImage(request=req, image=image, timings=timings, model=model)
+            return GeneratedImage(request=req, image=image, timings=timings, model=model, notes=tuple(notes))
         prepared, file = self._control_run
         model = dict(model, controls=[{"name": file.path.name, "version": file.version,
                                        "sha256": self.hash_cache.sha256(file.path)}])
         return GeneratedImage(request=req, image=image, timings=timings, model=model,
-                              notes=tuple(self._control_notes), control_images=(prepared,))
+                              notes=tuple(notes) + tuple(self._control_notes), control_images=(prepared,))
 
     def _image_model(self, req: GenerationRequest) -> dict:
         """The files that made an image and the plan's predicted peak for its size. Read after the
@@ -468,7 +471,11 @@ class Generator:
         from .controlnet_files import pick_controlnet
 
         assert self.pipe is not None and self.dtype is not None
-        file = pick_controlnet(self.models_dir, inpaint)
+        file = pick_controlnet(self.models_dir)
+        if inpaint:  # the newest installed file is 1.0: no 2.x to inpaint with
+            from .control_inpaint import check_inpaints
+
+            check_inpaints(file)
         key = (file.path, file.path.stat().st_mtime_ns, id(self.pipe))
         if self._control_model is None or self._control_model[0] != key:
             from .control_plan import place_controlnet

@@ -337,10 +337,10 @@ def validate(req: GenerationRequest) -> list[str]:
                                 n=MAX_CONTROLS))
         for control in req.controls:
             problems.extend(control.problems())
-        if req.controls and getattr(req, "mode", "txt2img") != "txt2img":
-            # The edit modes run diffusers' img2img/inpaint loops, which take no control hints yet.
-            problems.append(msg("request.controls_edit_modes", "A control image works with text to image only, not "
-                                "with editing; remove the control or start from text."))
+        if req.controls and getattr(req, "mode", "txt2img") == "upscale":
+            # An upscale runs in tiles, each a crop the one control image would have to follow.
+            problems.append(msg("request.controls_upscale", "A control image works with text to image, "
+                                "image to image, inpaint and outpaint, not with upscaling; remove the control."))
     if not isinstance(req.extra, dict):
         problems.append(msg("request.request_s_extra_fields", "The request's extra fields must be a JSON object."))
     problems.extend(validate_edit(req))

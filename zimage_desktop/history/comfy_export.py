@@ -99,20 +99,25 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     known = model.get("controls")
     info = known[0] if isinstance(known, list) and known and isinstance(known[0], dict) else {}
     image_name = str(info.get("prepared") or (f"{control.image_sha256}.png" if control.image_sha256 else "control.png"))
+    inputs: dict[str, Any] = {"model": (model_source, 0, "MODEL"), "model_patch": (20, 0, "MODEL_PATCH"),
+                              "vae": (17, 0, "VAE"), "image": (21, 0, "IMAGE")}
+    if request.mode in ("inpaint", "outpaint"):  # Union 2.x's inpaint input: the source and its mask
+        inputs.update(inpaint_image=(10, 0, "IMAGE"), mask=(10, 1, "MASK"))
     nodes: list[_NodeSpec] = [
         (20, "ModelPatchLoader", [str(info.get("name") or CONTROLNET_FILE)], {}, [("MODEL_PATCH", "MODEL_PATCH")]),
         (21, "LoadImage", [image_name, "image"], {}, [("IMAGE", "IMAGE"), ("MASK", "MASK")]),
-        (22, "ZImageFunControlnet", [control.strength],
-         {"model": (model_source, 0, "MODEL"), "model_patch": (20, 0, "MODEL_PATCH"), "vae": (17, 0, "VAE"),
-          "image": (21, 0, "IMAGE")}, [("MODEL", "MODEL")]),
+        (22, "ZImageFunControlnet", [control.strength], inputs, [("MODEL", "MODEL")]),
     ]
-    first, last = round(control.start * request.steps), round(control.end * request.steps)
-    if (first, last) == (0, request.steps):
-        nodes.append((3, "KSampler", [request.seed, "fixed", request.steps, 1, request.sampler, scheduler, 1],
+    # An edit runs the last steps of the schedule (edit_run.steps_run); the control's range is of all steps.
+    begin = request.steps - ksampler_steps(request)[0] if request.is_edit else 0
+    first, last = (max(begin, round(f * request.steps)) for f in (control.start, control.end))
+    if (first, last) == (begin, request.steps):
+        steps, denoise = ksampler_steps(request)
+        nodes.append((3, "KSampler", [request.seed, "fixed", steps, 1, request.sampler, scheduler, denoise],
                       {"model": (22, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
                       [("LATENT", "LATENT")]))
         return nodes + [_with_samples(decode, 3)]
-    spans = ((0, first, model_source), (first, last, 22), (last, request.steps, model_source))
+    spans = ((begin, first, model_source), (first, last, 22), (last, request.steps, model_source))
     segments = [(a, b, m) for a, b, m in spans if b > a]
     previous: tuple[int, int, str] = (13, 0, "LATENT")
     node_id = 3

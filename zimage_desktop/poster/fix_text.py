@@ -4,6 +4,8 @@ language — for an inpaint of the region the user selected."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .compose import FONTS, ROLES, STYLES, PosterSpec, quote
 
 FIXABLE = ("headline", "subtitle", "cta", "small_print")
@@ -30,3 +32,22 @@ def fix_text_prompt(spec: PosterSpec, role: str, text: str | None = None) -> str
     colour = f" in {colours}" if colours else ""
     return (f"The {en_name} {quote(words)} on {style[1]} poster, {en_size}, set in {font_en}{colour}; every "
             f"letter spelled exactly and crisp, blending naturally with the surrounding picture.")
+
+
+def fix_text_glyphs(spec: PosterSpec, role: str, text: str | None, size: tuple[int, int],
+                    box: tuple[int, int, int, int], font: Any, font_name: str = "") -> Any:
+    """The glyph control for "Fix the text": the chosen text alone, drawn with ``font`` into the
+    selected ``box`` (pixels: left, top, right, bottom) of a picture of ``size`` — the edge map the
+    inpainting ControlNet follows, so the redrawn region carries exactly these characters.
+    BadInputError names a character the font cannot draw."""
+    from dataclasses import replace
+
+    from .glyphs import render_glyphs
+
+    words = text if text is not None else dict(spec.texts()).get(role, "")
+    key = role if role in FIXABLE else "body"
+    fields: dict[str, Any] = {key: (words,) if key == "body" else words}
+    alone = replace(PosterSpec(), layout=spec.layout, **fields)
+    width, height = size
+    fractions = (box[0] / width, box[1] / height, box[2] / width, box[3] / height)
+    return render_glyphs(alone, width, height, font, font_name, {key: fractions})

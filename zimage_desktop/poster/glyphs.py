@@ -114,13 +114,19 @@ def _fit(font: ImageFont.FreeTypeFont, text: str, width: int, height: int) -> Im
     return best
 
 
+def layout_boxes(layout: str) -> dict[str, Box]:
+    """The boxes of a layout (fractions of the picture), one per role."""
+    return dict(BOXES.get(layout, BOXES["headline_top"]))
+
+
 def render_glyphs(spec: PosterSpec, width: int, height: int, font: ImageFont.FreeTypeFont,
-                  font_name: str = "") -> GlyphRender:
-    """The poster's texts at its layout's boxes; BadInputError naming any character the font lacks."""
+                  font_name: str = "", moved: dict[str, Box] | None = None) -> GlyphRender:
+    """The poster's texts at its layout's boxes — or where the user moved them (``moved``, role →
+    box in fractions); BadInputError naming any character the font lacks."""
     import cv2
 
     check_font(font, spec, font_name or str(font.path))
-    boxes = BOXES.get(spec.layout, BOXES["headline_top"])
+    boxes = {**layout_boxes(spec.layout), **(moved or {})}
     filled = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(filled)
     placed: dict[str, tuple[int, int, int, int]] = {}

@@ -11,14 +11,16 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QToolButton,
 )
 
 from ..engine.request import MAX_CONTROL_STRENGTH, ControlRef, GenerationRequest
 from ..errors import UserFacingError
+from .scribble_layer import ScribbleLayer
 
 USER_KINDS = ("canny", "grey", "scribble", "depth")
 PREVIEW_SIDE = 160
@@ -51,6 +53,17 @@ class ControlPanel(QGroupBox):
         self.from_canvas = QPushButton()
         self.from_canvas.setObjectName("controlFromCanvasButton")
         self.from_canvas.clicked.connect(self._take_canvas)
+        # Drawing a scribble on the canvas (ui/scribble_layer.py), once the window attaches its canvas.
+        self.scribble: ScribbleLayer | None = None
+        self.draw = QPushButton()
+        self.draw.setObjectName("controlDrawButton")
+        self.draw.setCheckable(True)
+        self.draw.toggled.connect(self._draw_toggled)
+        self.draw_undo, self.draw_redo = QToolButton(), QToolButton()
+        self.draw_undo.setObjectName("controlDrawUndo")
+        self.draw_redo.setObjectName("controlDrawRedo")
+        for button in (self.draw_undo, self.draw_redo):
+            button.setEnabled(False)
         self.strength, self.start, self.end = QDoubleSpinBox(), QDoubleSpinBox(), QDoubleSpinBox()
         for spin, name, top, value in ((self.strength, "controlStrength", MAX_CONTROL_STRENGTH, 0.75),
                                        (self.start, "controlStart", 1.0, 0.0), (self.end, "controlEnd", 1.0, 1.0)):
@@ -70,6 +83,10 @@ class ControlPanel(QGroupBox):
         file_row.addWidget(self.file, 1)
         file_row.addWidget(self.browse)
         file_row.addWidget(self.from_canvas)
+        draw_row = QHBoxLayout()
+        draw_row.addWidget(self.draw, 1)
+        draw_row.addWidget(self.draw_undo)
+        draw_row.addWidget(self.draw_redo)
         range_row = QHBoxLayout()
         range_row.addWidget(self.start)
         range_row.addWidget(QLabel("–"))
@@ -79,6 +96,7 @@ class ControlPanel(QGroupBox):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow(self.labels["kind"], self.kind)
         form.addRow(self.labels["image"], file_row)
+        form.addRow("", draw_row)
         form.addRow(self.labels["strength"], self.strength)
         form.addRow(self.labels["range"], range_row)
         form.addRow(self.preview)
@@ -99,8 +117,38 @@ class ControlPanel(QGroupBox):
             self.labels[key].setText(text)
         self.browse.setText(self.tr("File…"))
         self.from_canvas.setText(self.tr("From canvas"))
+        self.draw.setText(self.tr("Draw a scribble on the canvas"))
+        self.draw.setToolTip(self.tr("White strokes on black: the brush draws, X erases, [ and ] change the pen, "
+                                     "Ctrl+Z undoes a stroke"))
+        self.draw_undo.setText(self.tr("Undo"))
+        self.draw_redo.setText(self.tr("Redo"))
         self.start.setToolTip(self.tr("Fraction of the steps where the control starts"))
         self.end.setToolTip(self.tr("Fraction of the steps where the control ends"))
+
+    def attach_canvas(self, view) -> None:
+        """The canvas (a PreviewView) the scribble is drawn on."""
+        layer = self.scribble = ScribbleLayer(view, self)
+        layer.saved.connect(self._scribble_saved)
+        stack = layer.undo_stack
+        self.draw_undo.clicked.connect(stack.undo)
+        self.draw_redo.clicked.connect(stack.redo)
+        stack.canUndoChanged.connect(self.draw_undo.setEnabled)
+        stack.canRedoChanged.connect(self.draw_redo.setEnabled)
+
+    def _draw_toggled(self, on: bool) -> None:
+        if self.scribble is None:
+            return
+        if not on:
+            self.scribble.end()
+            return
+        self.setChecked(True)
+        self.kind.setCurrentIndex(self.kind.findData("scribble"))
+        self.scribble.begin(QSize(*self.output_size()))
+
+    def _scribble_saved(self, path: str) -> None:
+        self.kind.setCurrentIndex(self.kind.findData("scribble"))
+        self.file.setText(path)
+        self.update_preview()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Control image"), "",

@@ -5,12 +5,16 @@ database; ``poster.glyphs.font_files`` maps a family to its file for Pillow."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
-from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtGui import QFontDatabase, QImage
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QPushButton, QToolButton, QWidget,
+)
 
 from ..engine.request import MAX_CONTROL_STRENGTH, ControlRef
 from ..poster.compose import PosterSpec
+from .glyph_boxes import GlyphBoxEditor
 
 DEFAULT_STRENGTH = 0.75
 
@@ -49,6 +53,16 @@ class GlyphControl(QWidget):
         row.addWidget(self.font_box, 1)
         row.addWidget(self.pick)
         row.addWidget(self.strength)
+        # The text boxes moved on the canvas (ui/glyph_boxes.py): role → box, fractions of the picture.
+        self.moved: dict[str, tuple[float, float, float, float]] = {}
+        self.page: Callable[[], tuple[PosterSpec, int, int]] | None = None  # the poster panel's spec and size
+        self.editor: GlyphBoxEditor | None = None
+        self.boxes_button = QToolButton()
+        self.boxes_button.setObjectName("posterGlyphBoxes")
+        self.boxes_button.setCheckable(True)
+        self.boxes_button.setEnabled(False)
+        self.boxes_button.toggled.connect(self._edit_boxes)
+        row.addWidget(self.boxes_button)
         self.enabled.toggled.connect(self._sync)
         self._sync()
         self.retranslate()
@@ -59,10 +73,66 @@ class GlyphControl(QWidget):
                                         "these exact characters (needs the ControlNet Union add-on)"))
         self.pick.setText(self.tr("Font file…"))
         self.strength.setToolTip(self.tr("Strength of the glyph control"))
+        self.boxes_button.setText(self.tr("Move texts"))
+        self.boxes_button.setToolTip(self.tr("Move and resize the text boxes on the canvas: drag a box or its corner; "
+                                             "arrow keys nudge (Shift: 10 px); Ctrl+Z undoes"))
 
     def _sync(self) -> None:
         for widget in (self.font_box, self.pick, self.strength):
             widget.setEnabled(self.enabled.isChecked())
+        self.boxes_button.setEnabled(self.enabled.isChecked() and self.editor is not None)
+        if not self.enabled.isChecked():
+            self.boxes_button.setChecked(False)
+
+    def attach_canvas(self, view, page: Callable[[], tuple[PosterSpec, int, int]]) -> None:
+        """The canvas the boxes are moved on, and the poster panel's (spec, width, height)."""
+        self.page = page
+        editor = self.editor = GlyphBoxEditor(view, self)
+        editor.changed.connect(self._boxes_changed)
+        self._sync()
+
+    def reset_boxes(self) -> None:
+        """The layout's own boxes again (a new layout): moved boxes belonged to the old one."""
+        self.moved = {}
+        if self.editor is not None and self.editor.active:
+            self._edit_boxes(True)
+
+    def _edit_boxes(self, on: bool) -> None:
+        from ..poster.glyphs import layout_boxes
+
+        editor = self.editor
+        if editor is None or self.page is None:
+            return
+        editor.active = on
+        if on:
+            spec, _, _ = self.page()
+            editor.start({**layout_boxes(spec.layout), **self.moved})
+        editor.view.label.update()
+
+    def _boxes_changed(self, boxes: dict) -> None:
+        """The glyph map follows the boxes: kept for the next control image, and shown on the canvas."""
+        from ..poster.glyphs import layout_boxes
+
+        if self.page is None or self.editor is None:
+            return
+        spec, width, height = self.page()
+        original = layout_boxes(spec.layout)
+        self.moved = {role: box for role, box in boxes.items() if original.get(role) != box}
+        filled = self._render(spec, width, height)
+        if filled is not None:
+            self.editor.view.show_image(filled)
+
+    def _render(self, spec: PosterSpec, width: int, height: int) -> QImage | None:
+        """The texts as drawn at the boxes (white on black), or None when the font cannot draw them."""
+        from ..errors import UserFacingError
+        from ..poster.glyphs import load_font, render_glyphs, resolve_font
+
+        try:
+            path, index = resolve_font(self.font_choice())
+            filled = render_glyphs(spec, width, height, load_font(path, index=index), path.name, self.moved).filled
+        except UserFacingError:
+            return None
+        return QImage(filled.tobytes(), width, height, width, QImage.Format.Format_Grayscale8).copy()
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Font file"), "",
@@ -85,7 +155,7 @@ class GlyphControl(QWidget):
         from ..poster.glyphs import load_font, render_glyphs, resolve_font
 
         path, index = resolve_font(self.font_choice())
-        rendered = render_glyphs(spec, width, height, load_font(path, index=index), path.name)
+        rendered = render_glyphs(spec, width, height, load_font(path, index=index), path.name, self.moved)
         sha, stored = store_image(rendered.control, Paths(data_dir))
         return (ControlRef("glyph", str(stored), sha, round(self.strength.value(), 2)),)
 

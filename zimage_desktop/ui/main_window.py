@@ -133,6 +133,8 @@ class MainWindow(QMainWindow):
         from .edit_flow import EditFlow
 
         self.edit = EditFlow(self)  # the Edit tab and the mask/outpaint tools on the canvas
+        self.form.control.attach_canvas(self.preview)  # the scribble drawn on the canvas
+        self.poster.glyphs.attach_canvas(self.preview, self.poster.page)  # the text boxes moved on the canvas
         self.mode_tabs.addTab(self.edit.page, "")
         self.canvas.edit_requested.connect(self.edit.edit_canvas_result)
         self.progress = QProgressBar()

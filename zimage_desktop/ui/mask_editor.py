@@ -71,6 +71,7 @@ class MaskEditor(QObject):
         self.size = DEFAULT_SIZE
         self.active = False  # tools act on the canvas (inpaint mode)
         self.overlay_visible = True
+        self.overlay_color, self.overlay_opacity = OVERLAY, OVERLAY_OPACITY  # the scribble layer has its own
         self._overlay: tuple[int, QImage] | None = None
         self._stroke_before: QImage | None = None
         self._stroke_rect = QRect()
@@ -215,10 +216,10 @@ class MaskEditor(QObject):
             key = self.mask.cacheKey()
             if self._overlay is None or self._overlay[0] != key:
                 tinted = QImage(self.mask.size(), QImage.Format.Format_ARGB32)
-                tinted.fill(OVERLAY)
+                tinted.fill(self.overlay_color)
                 tinted.setAlphaChannel(self.mask)
                 self._overlay = key, tinted
-            painter.setOpacity(OVERLAY_OPACITY)
+            painter.setOpacity(self.overlay_opacity)
             painter.drawImage(rect, self._overlay[1])
             painter.setOpacity(1.0)
         scale = rect.width() / self.mask.width()

@@ -94,6 +94,7 @@ class PosterPanel(QWidget):
         from .glyph_control import GlyphControl
 
         self.glyphs = GlyphControl()
+        self.layout_box.currentIndexChanged.connect(lambda _: self.glyphs.reset_boxes())  # boxes of another layout
         self.variants = QSpinBox()
         self.variants.setObjectName("posterVariantsSpin")
         self.variants.setRange(1, 16)
@@ -323,6 +324,12 @@ class PosterPanel(QWidget):
         text = "\n".join(lines + [self._token_problem] if self._token_problem else lines)
         self.warnings.setText(text)
         self.warnings.setVisible(bool(text))  # no empty gap above Generate
+
+    def page(self) -> tuple[PosterSpec, int, int]:
+        """The poster as it stands and its picture's size (for the text boxes on the canvas)."""
+        spec = self.spec()
+        fmt = FORMATS[spec.format]
+        return spec, fmt.width, fmt.height
 
     def request(self, seed: int | None = None, count: int | None = None) -> GenerationRequest:
         """The poster job; ``seed`` None draws one. The window sets ``builder`` (settings' profile)."""

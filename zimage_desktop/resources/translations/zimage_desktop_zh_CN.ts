@@ -76,6 +76,26 @@
 <context>
     <name>ControlPanel</name>
     <message>
+        <location filename="../../ui/control_panel.py" line="1" />
+        <source>Draw a scribble on the canvas</source>
+        <translation>在画布上画涂鸦</translation>
+    </message>
+    <message>
+        <location filename="../../ui/control_panel.py" line="1" />
+        <source>White strokes on black: the brush draws, X erases, [ and ] change the pen, Ctrl+Z undoes a stroke</source>
+        <translation>黑底白线：画笔绘制，X 擦除，[ 和 ] 调整笔粗细，Ctrl+Z 撤销一笔</translation>
+    </message>
+    <message>
+        <location filename="../../ui/control_panel.py" line="1" />
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location filename="../../ui/control_panel.py" line="1" />
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
         <location filename="../../ui/control_panel.py" line="92" />
         <source>Control (ControlNet Union)</source>
         <translation>控制（ControlNet）</translation>
@@ -895,6 +915,16 @@
 </context>
 <context>
     <name>GlyphControl</name>
+    <message>
+        <location filename="../../ui/glyph_control.py" line="1" />
+        <source>Move texts</source>
+        <translation>移动文字</translation>
+    </message>
+    <message>
+        <location filename="../../ui/glyph_control.py" line="1" />
+        <source>Move and resize the text boxes on the canvas: drag a box or its corner; arrow keys nudge (Shift: 10 px); Ctrl+Z undoes</source>
+        <translation>在画布上移动和缩放文字框：拖动文字框或其右下角；方向键微调（按住 Shift：10 像素）；Ctrl+Z 撤销</translation>
+    </message>
     <message>
         <location filename="../../ui/glyph_control.py" line="57" />
         <source>Glyph control</source>
@@ -2389,6 +2419,19 @@
         <location filename="../../ui/settings_dialog.py" line="151" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
+    </message>
+</context>
+<context>
+    <name>GlyphBoxEditor</name>
+    <message>
+        <location filename="../../ui/glyph_boxes.py" line="1" />
+        <source>Move a text box</source>
+        <translation>移动文字框</translation>
+    </message>
+    <message>
+        <location filename="../../ui/glyph_boxes.py" line="1" />
+        <source>Resize a text box</source>
+        <translation>调整文字框大小</translation>
     </message>
 </context>
 </TS>

@@ -1,0 +1,102 @@
+"""A control graph from our PNGs, run end to end in the unmodified ComfyUI of the kit: the kit's
+tiny weights, a tiny ControlNet Union 2.1 of the kit's width in the server's
+``models/model_patches``, and the preprocessed control image in its ``input/``. The picture
+ComfyUI makes is compared with ours from the same files (run under ``flock /work/heavy.lock``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from zimage_desktop.devkit import comfy_kit
+from zimage_desktop.engine import request as request_module
+
+pytestmark = [
+    pytest.mark.comfy, pytest.mark.skipif(comfy_kit.kit_python() is None, reason=comfy_kit.why_missing()),
+    # Written in round 21 but never run: /work/heavy.lock stayed taken until the deadline. Remove this
+    # mark, run it once under `flock /work/heavy.lock` and record the measured difference.
+    pytest.mark.skip(reason="not yet run once against the kit's ComfyUI (see the comment above)"),
+]
+KIT_DIT = {"dim": 1152, "n_heads": 9, "n_kv_heads": 9}  # the kit's README
+
+
+def _start(python: Path, models: Path, work: Path, hook: Path) -> tuple[subprocess.Popen, str]:
+    port = comfy_kit.free_port()
+    ready = work / "ready-url"
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(hook))
+    proc = subprocess.Popen([str(python), str(comfy_kit.kit_dir() / "start_server.py"), "--port", str(port),
+                             "--models", str(models), "--workdir", str(work), "--tiny", "--ready-file", str(ready),
+                             "--timeout", "400"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    deadline = time.monotonic() + 420
+    while not (ready.exists() and ready.read_text().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the kit's ComfyUI did not start")
+        time.sleep(0.5)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeypatch):
+    from bench.comfyui_control_graph import SITECUSTOMIZE, run_graph
+
+    from zimage_desktop.devkit.controlnet import write_tiny_controlnet
+    from zimage_desktop.engine.control_images import open_source, prepare
+    from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.planner import reference_plan
+    from zimage_desktop.engine.request import ControlRef, GenerationRequest
+    from zimage_desktop.history.comfy_export import api_prompt
+
+    monkeypatch.setattr(request_module, "MIN_SIDE", 64)
+    python = comfy_kit.kit_python()
+    assert python is not None
+    kit = comfy_kit.build_weights(python, tmp_path / "kit")
+    local = comfy_kit.local_models(kit, tmp_path / "local")
+    patch = write_tiny_controlnet(local, "2.1", transformer=KIT_DIT)
+    work = tmp_path / "work"
+    (work / "models" / "model_patches").mkdir(parents=True)
+    shutil.copy(patch, work / "models" / "model_patches" / patch.name)
+    drawing = tmp_path / "drawing.png"
+    picture = Image.new("RGB", (64, 64), "white")
+    ImageDraw.Draw(picture).ellipse((10, 10, 54, 50), fill="black")
+    picture.save(drawing)
+    (work / "input").mkdir()
+    prepare("canny", open_source(drawing), 64, 64).image.save(work / "input" / "control.png")
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE)
+
+    ours = Generator(local, device="cpu", plan=reference_plan("cpu"))
+    facts = json.loads((kit / "tiny_zimage.json").read_text())["files"]
+    model = {"roles": {"transformer": Path(facts["dit"]).name, "text_encoder": Path(facts["te"]).name,
+                       "vae": Path(facts["vae"]).name}, "controls": [{"name": patch.name, "prepared": "control.png"}]}
+    proc, base = _start(python, kit, work, hook)
+    try:
+        pictures = {}
+        for strength in (1.0, 0.0):
+            req = GenerationRequest(prompt="a round logo", width=64, height=64, steps=2, seed=5,
+                                    controls=(ControlRef("canny", str(drawing), None, strength),))
+            theirs = np.asarray(Image.open(io.BytesIO(run_graph(base, api_prompt(req, model), timeout=600)))
+                                .convert("RGB"), dtype=np.int16)
+            mine = np.asarray(ours.run(req).images[0].image.convert("RGB"), dtype=np.int16)
+            pictures[strength] = (theirs, mine)
+            diff = np.abs(theirs - mine)
+            print(f"strength {strength}: ComfyUI vs ours: max {diff.max()}, mean {diff.mean():.3f} grey levels")
+            assert diff.max() <= 2, diff.max()
+        # and the control did something in ComfyUI too
+        assert np.abs(pictures[1.0][0] - pictures[0.0][0]).mean() > 0.5
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
