@@ -129,7 +129,7 @@ class RemoteEngine:
                 on_step(StepEvent(index, len(seeds), step, total, seed, elapsed, eta, preview[0]))
                 preview[0] = None
 
-            inputs = prepare_inputs(single, self.models_dir)
+            inputs = prepare_inputs(single, self.models_dir, self.name)
             record = _with_inputs(model, inputs.model)
             graph = _server_loras(api_prompt(single, record), model.get("server_loras") or {})
             outcome = self.client.run(graph, uploads + inputs.uploads, on_progress=progress,

@@ -113,7 +113,7 @@ def check_files(server: str, request: GenerationRequest, offered: dict[str, tupl
     return out
 
 
-def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None) -> JobInputs:
+def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, server: str = "") -> JobInputs:
     """The uploads of a single-image request and how to finish the server's picture."""
     from PIL import Image
 
@@ -151,8 +151,8 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None) -
         upload = png_upload(comfy_input_image(work))
     else:
         if request.only_masked:
-            raise MissingOnServer(msg("remote.only_masked_local", "“Only the masked area” runs on this computer only; "
-                                  "the job stays here."))
+            raise MissingOnServer(msg("remote.only_masked_local", "“Only the masked area” runs on this computer "
+                                      "only, not on {server}.", server=server))
         if request.mode == "outpaint":
             from ..engine.editing import outpaint_canvas
 
