@@ -137,6 +137,24 @@ def run_farm(engines, req: GenerationRequest) -> Events:
     return events
 
 
+def test_uploads_named_by_content_are_kept_once_and_never_overwritten(kit):
+    """ComfyUI's /upload/image without overwrite (server.py image_upload): the same name and
+    content is kept as it is; another picture under a taken name is renamed, never replaces it."""
+    from zimage_desktop.remote.client import ComfyClient, Upload
+    from zimage_desktop.remote.job_inputs import png_upload
+
+    client = ComfyClient(ServerConfig("kit-a", kit["a"].url, timeout_s=20))
+    first = png_upload(Image.new("RGB", (8, 8), (1, 2, 3)))
+    assert client.upload(first) == first.name
+    assert client.upload(first) == first.name  # a second job with the same input: one file
+    clash = Upload(first.name, png_upload(Image.new("RGB", (8, 8), (9, 9, 9))).png)
+    renamed = client.upload(clash)
+    assert renamed != first.name and renamed.endswith(" (1).png")
+    _, kept = client.http.request("GET", "/view", query={"filename": first.name, "type": "input", "subfolder": ""},
+                                  limit=1 << 20)
+    assert kept == first.png
+
+
 def test_inpaint_on_a_server_keeps_the_pixels_outside_the_mask_and_matches_local(kit, local, pictures):
     from zimage_desktop.engine.editing import feathered_mask
 
