@@ -192,7 +192,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                     "or --enhance."))
         from .remote.engines import resolve
 
-        remote = RemoteEngine(resolve(paths, args.engine), previews=preview_dir is not None)
+        remote = RemoteEngine(resolve(paths, args.engine), previews=preview_dir is not None, models_dir=models_dir)
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
                              record_history=not args.no_history, enhance=args.enhance, engine=remote)
 

@@ -121,6 +121,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     else:
         generator = engine
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs
+        engine.job_files(request)  # and the job's LoRAs and ControlNet: one sentence naming what it lacks
     if enhance:
         from .cli_enhance import enhance_for_generate
 

@@ -71,7 +71,7 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
         *loras,
         (6, "CLIPTextEncode", [prompt_tags(request.prompt)[0]], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
         (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
-        *latent_nodes(request),
+        *latent_nodes(request, model),
         *_sampling(request, model, model_source),
         (9, "SaveImage", [SAVE_PREFIX], {"images": (8, 0, "IMAGE")}, []),
     ]
@@ -238,10 +238,14 @@ def comfy_input_image(picture, mask=None):
     return image
 
 
-def latent_nodes(request: GenerationRequest) -> list[_NodeSpec]:
+def latent_nodes(request: GenerationRequest, model: dict[str, Any] | None = None) -> list[_NodeSpec]:
+    """``model["edit_input"]``, when given, is the name the LoadImage reads instead of
+    ``input_image_name`` (a ComfyUI server's upload, named by content: remote/job_inputs.py)."""
     if not request.is_edit:
         return [(13, "EmptySD3LatentImage", [request.width, request.height, 1], {}, [("LATENT", "LATENT")])]
-    nodes: list[_NodeSpec] = [(10, "LoadImage", [input_image_name(request), "image"], {},
+    named = (model or {}).get("edit_input")
+    image = named if isinstance(named, str) and named else input_image_name(request)
+    nodes: list[_NodeSpec] = [(10, "LoadImage", [image, "image"], {},
                                [("IMAGE", "IMAGE"), ("MASK", "MASK")])]
     pixels = (10, 0, "IMAGE")
     if request.mode == "upscale":

@@ -118,6 +118,19 @@ class ComfyClient:
                 if isinstance(choices, list) else ()
         return files, "UnetLoaderGGUF" in files
 
+    def listed_files(self, cls: str, key: str) -> tuple[str, ...]:
+        """The file names one loader node offers (``/object_info/{cls}``'s choices for ``key``;
+        empty when the server has no such node)."""
+        info = self.http.get_json(f"/object_info/{cls}")
+        node = info.get(cls) if isinstance(info, dict) else None
+        try:
+            choices = node["input"]["required"][key][0] if isinstance(node, dict) else []
+        except (KeyError, TypeError, IndexError):
+            choices = []
+        if not isinstance(choices, list):
+            return ()
+        return tuple(c[:MAX_NAME_CHARS] for c in choices[:10_000] if isinstance(c, str))
+
     def report(self) -> ServerReport:
         """The "Test" button: never raises; a failure is the report's ``error`` sentence."""
         try:
@@ -139,7 +152,9 @@ class ComfyClient:
     # -- running a graph -------------------------------------------------------------------
 
     def upload(self, item: Upload) -> str:
-        body, ctype = multipart({"overwrite": "true", "type": "input"}, "image", item.name, item.png)
+        # No overwrite: our names are the content's sha256, so a file of that name is the same
+        # picture (ComfyUI keeps it) and a clash with someone else's file is renamed, never replaced.
+        body, ctype = multipart({"type": "input"}, "image", item.name, item.png)
         _, data = self.http.request("POST", "/upload/image", body=body, content_type=ctype)
         answer = self.http._json("/upload/image", 200, data)
         name = answer.get("name") if isinstance(answer, dict) else None
@@ -157,8 +172,10 @@ class ComfyClient:
         import websocket  # websocket-client; imported here so the rest of the app never needs it
 
         started = time.monotonic()
-        for item in uploads:
-            self.upload(item)
+        renamed = {item.name: self.upload(item) for item in uploads}
+        renamed = {ours: theirs for ours, theirs in renamed.items() if ours != theirs}
+        if renamed:  # the server stored an input under another name: the graph reads that one
+            graph = {node_id: _renamed_inputs(node, renamed) for node_id, node in graph.items()}
         prompt_id = str(uuid.uuid4())
         # A client id per job: ComfyUI forgets a client id when its old socket's close is handled,
         # which can come after the next job's socket with the same id connected (its messages lost).
@@ -298,6 +315,16 @@ class ComfyClient:
                                     server=self.name))
             images.append(data)
         return images
+
+
+def _renamed_inputs(node: Any, renamed: dict[str, str]) -> Any:
+    if not isinstance(node, dict) or node.get("class_type") != "LoadImage":
+        return node
+    inputs = dict(node.get("inputs") or {})
+    image = inputs.get("image")
+    if isinstance(image, str) and image in renamed:
+        inputs["image"] = renamed[image]
+    return {**node, "inputs": inputs}
 
 
 def _int(value: Any) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +21,7 @@ from ..history.comfy_export import api_prompt
 from ..messages import msg
 from .client import ComfyClient, Upload
 from .http import BadAnswer, RemoteJobFailed, ServerConfig
+from .job_inputs import FILE_LOADERS, check_files, prepare_inputs, wanted_files
 
 ROLE_LOADERS = {"transformer": ("UNETLoader", "UnetLoaderGGUF"), "text_encoder": ("CLIPLoader", "CLIPLoaderGGUF"),
                 "vae": ("VAELoader",)}
@@ -65,8 +67,9 @@ class RemoteEngine:
     kind = "comfyui"
 
     def __init__(self, server: ServerConfig, *, wanted_files: dict[str, str] | None = None, previews: bool = True,
-                 silence_s: float | None = None) -> None:
+                 silence_s: float | None = None, models_dir: Path | None = None) -> None:
         self.server = server
+        self.models_dir = models_dir  # this computer's models (a depth control's estimator)
         self.client = ComfyClient(server) if silence_s is None else ComfyClient(server, silence_s)
         self.wanted = dict(wanted_files or {})
         self.previews = previews
@@ -96,12 +99,19 @@ class RemoteEngine:
         """The graph our PNG of this single-image request carries: the one that runs."""
         return api_prompt(request, self.model_info())
 
+    def job_files(self, request: GenerationRequest) -> dict[str, Any]:
+        """The server's names of the LoRA and ControlNet files ``request`` needs (MissingOnServer
+        names the first one it lacks); asked per job: files come and go on a server."""
+        wanted = wanted_files(request)
+        offered = {kind: self.client.listed_files(*FILE_LOADERS[kind]) for kind, names in wanted.items() if names}
+        return check_files(self.name, request, offered, self.wanted.get("controlnet")) if offered else {}
+
     def run(self, request: GenerationRequest, on_step: Callable[[StepEvent], None] | None = None,
             is_cancelled: Callable[[], bool] | None = None,
             on_image: Callable[[GeneratedImage], None] | None = None, *, uploads: tuple[Upload, ...] = (),
             skip_seeds: frozenset[int] = frozenset()) -> GenerationResult:
         cancelled = is_cancelled or (lambda: False)
-        model = self.model_info()
+        model = {**self.model_info(), **self.job_files(request)}
         seeds = [s for s in request.seeds if s not in skip_seeds]
         done: list[GeneratedImage] = []
         for index, seed in enumerate(seeds):
@@ -119,13 +129,17 @@ class RemoteEngine:
                 on_step(StepEvent(index, len(seeds), step, total, seed, elapsed, eta, preview[0]))
                 preview[0] = None
 
-            outcome = self.client.run(api_prompt(single, model), uploads, on_progress=progress,
+            inputs = prepare_inputs(single, self.models_dir, self.name)
+            record = _with_inputs(model, inputs.model)
+            graph = _server_loras(api_prompt(single, record), model.get("server_loras") or {})
+            outcome = self.client.run(graph, uploads + inputs.uploads, on_progress=progress,
                                       on_preview=lambda data: preview.__setitem__(0, _decode_preview(data)),
                                       is_cancelled=cancelled, previews=self.previews and on_step is not None)
             if outcome.cancelled:
                 return GenerationResult(request, tuple(done), cancelled=True)
-            image = self._image(outcome.images[0], single)
-            made = GeneratedImage(single, image, {"total_s": round(outcome.seconds, 3)}, model)
+            image = inputs.finish(self._image(outcome.images[0], single))
+            made = GeneratedImage(single, image, {"total_s": round(outcome.seconds, 3)}, record, notes=inputs.notes,
+                                  control_images=inputs.control_images)
             done.append(made)
             if on_image is not None:
                 on_image(made)
@@ -144,6 +158,24 @@ class RemoteEngine:
         except (OSError, Image.DecompressionBombError, ValueError):
             raise BadAnswer(msg("remote.not_png", "{server} sent something that is not a PNG image.",
                                 server=self.name)) from None
+
+
+def _with_inputs(model: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """The model record with a job's uploads: the edit input's name, the control image's name
+    beside the server's ControlNet file."""
+    record = {**model, **{k: v for k, v in inputs.items() if k != "controls"}}
+    if "controls" in inputs:
+        files = model.get("controls") or [{}]
+        record["controls"] = [{**files[0], **inputs["controls"][0]}]
+    return record
+
+
+def _server_loras(graph: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The LoRA loaders with the server's names for our files (a subfolder, another case)."""
+    for node in graph.values():
+        if node.get("class_type") == "LoraLoaderModelOnly" and node["inputs"].get("lora_name") in names:
+            node["inputs"]["lora_name"] = names[node["inputs"]["lora_name"]]
+    return graph
 
 
 def _decode_preview(data: bytes) -> Any:

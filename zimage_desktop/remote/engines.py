@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from ..config import Paths
 from ..errors import BadInputError
 from ..fsutil import atomic_open
-from ..messages import msg
-from .http import ServerConfig
+from ..messages import Message, msg
+from .http import ServerConfig, is_lan, is_loopback
 
 LOCAL = "local"  # the entry that stands for this computer in the order
 KEYRING_SERVICE = "zimage-desktop-comfyui"
@@ -165,3 +165,23 @@ def resolve(paths: Paths, value: str) -> ServerConfig:
         raise BadInputError(msg("remote.no_such_engine", "There is no engine named {name} (configured: {names}); give "
                                 "a server's name or its http(s):// address.", name=value, names=names))
     return server_config(entry)
+
+
+def token_problem(entry: ServerEntry, token_set: bool | None = None) -> Message | None:
+    """Why this server is not used, in one sentence: a token that would go over plain HTTP to a
+    host that is not loopback and not allowed (``token_set``: a token typed but not saved yet)."""
+    if not (entry.has_token if token_set is None else token_set):
+        return None
+    try:
+        ServerConfig(entry.name, entry.url, token="set", header=entry.header, insecure_hosts=entry.insecure_hosts)
+    except BadInputError as exc:
+        return exc.message if isinstance(exc.message, Message) else None
+    return None
+
+
+def may_allow_plain_http(url: str) -> bool:
+    """Whether the user may allow a token over plain HTTP to this address (a LAN host, not loopback:
+    loopback needs no permission, and an address outside the network never gets one)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return parts.scheme == "http" and is_lan(host) and not is_loopback(host)

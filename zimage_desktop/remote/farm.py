@@ -18,13 +18,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ..engine.request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
 from ..errors import UserFacingError
 from ..messages import msg
 from .http import RemoteError
+from .job_inputs import MissingOnServer
 
 DEFAULT_BACKOFF_S = 15.0
 
@@ -68,15 +69,15 @@ class FarmJob:
     attempts: list[tuple[str, str]] = field(default_factory=list)  # (engine, why it gave the job back)
     engine: str = ""  # where it runs now ("" while waiting)
     cancelled: bool = False
+    avoid: set[str] = field(default_factory=set)  # engines that lack a file it needs (a LoRA …)
 
     @property
     def remaining(self) -> GenerationRequest | None:
         seeds = [s for s in self.request.seeds if s not in self.done_seeds]
         if not seeds:
             return None
-        data = self.request.to_dict()
-        data.update(seed=seeds[0], count=1)
-        return GenerationRequest.from_dict(data)
+        # replace, not a to_dict round trip: that drops an edit's source and mask files
+        return replace(self.request, seed=seeds[0], count=1)
 
 
 @dataclass
@@ -177,8 +178,9 @@ class Farm:
     def _my_turn(self, engine: Any, order: int) -> bool:
         """Whether ``engine`` is the idle engine the next job should go to."""
         # a server that sat out takes work again only after its own thread asked it (``_serve``)
+        avoid = self._queue[0].avoid if self._queue else set()
         ranked = sorted((self._queue_len.get(e.name, 0), i) for i, e in enumerate(self.engines)
-                        if e.name in self._idle and e.name not in self._down_until)
+                        if e.name in self._idle and e.name not in self._down_until and e.name not in avoid)
         return bool(ranked) and ranked[0][1] == order
 
     def _serve(self, engine: Any, order: int) -> None:
@@ -227,10 +229,8 @@ class Farm:
             self.events.finished(job, name, False)
             return
         remaining = [s for s in job.request.seeds if s not in job.done_seeds]
-        data = job.request.to_dict()
-        data.update(seed=remaining[0], count=len(remaining))
         # the remaining seeds run in one go when they follow on (the usual case), else one by one
-        consecutive = GenerationRequest.from_dict(data)
+        consecutive = replace(job.request, seed=remaining[0], count=len(remaining))
         batch = consecutive if consecutive.seeds == remaining else request
         self.events.started(job, name)
 
@@ -244,6 +244,9 @@ class Farm:
         try:
             result = engine.run(batch, on_step=lambda e: self.events.step(job, name, e),
                                 is_cancelled=lambda: job.cancelled or self._stopping, on_image=on_image)
+        except MissingOnServer as exc:
+            self._elsewhere(engine, job, exc.message)
+            return
         except RemoteError as exc:
             if not exc.retriable:
                 self.events.failed(job, name, exc.message)
@@ -264,6 +267,22 @@ class Farm:
                 self._queue.appendleft(job)
         else:
             self.events.finished(job, name, False)
+
+    def _elsewhere(self, engine: Any, job: FarmJob, reason: str) -> None:
+        """The server lacks a file the job needs: another engine takes it (this computer among them
+        when the user's list has it); when none is left, the job fails with the reason."""
+        with self._cond:
+            job.avoid.add(engine.name)
+            job.engine = ""
+            if job.cancelled or self._stopping:
+                self.events.finished(job, engine.name, True)
+                return
+            if all(e.name in job.avoid for e in self.engines):
+                self.events.failed(job, engine.name, reason)
+                return
+            self._queue.appendleft(job)
+            self._cond.notify_all()
+        self.events.requeued(job, engine.name, reason)
 
     def _give_back(self, engine: Any, job: FarmJob, reason: str) -> None:
         with self._cond:

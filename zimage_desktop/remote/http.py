@@ -55,6 +55,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# Private (RFC 1918, ULA), link-local, and 100.64/10 (carrier-grade NAT space, where VPN meshes
+# such as Tailscale put a user's own machines). Not ipaddress's is_private: it also counts the
+# documentation and reserved ranges.
+LAN_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                        "169.254.0.0/16", "100.64.0.0/10", "fc00::/7", "fe80::/10"))
+LAN_SUFFIXES = (".local", ".lan", ".home.arpa", ".internal", ".localdomain", ".home")
+
+
+def is_lan(host: str) -> bool:
+    """Loopback, a private or link-local address, or a name that only a local network resolves
+    (no dot, or .local/.lan/.home.arpa …): the hosts a user may allow a token over plain HTTP to."""
+    host = host.strip("[]").lower().rstrip(".")
+    if is_loopback(host):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return bool(host) and ("." not in host or host.endswith(LAN_SUFFIXES))
+    return any(address in network for network in LAN_NETWORKS if network.version == address.version)
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """One ComfyUI server as the user configured it. ``token`` goes in ``header`` (``Authorization``
@@ -76,6 +97,10 @@ class ServerConfig:
             raise BadInputError(msg("remote.url_query", "The server address {url} must not have a query or fragment.",
                                     url=self.url))
         if self.token and not self.token_allowed:
+            if not is_lan(parts.hostname):
+                raise BadInputError(msg("remote.token_needs_https_public", "The access token for {name} is sent only "
+                                        "over HTTPS to {host}, an address outside your network: use https://.",
+                                        name=self.name, host=parts.hostname))
             raise BadInputError(msg("remote.token_needs_https", "The access token for {name} is sent only over HTTPS, to "
                                     "this computer, or to a host you allowed; {host} is none of these.",
                                     name=self.name, host=parts.hostname))
@@ -92,7 +117,8 @@ class ServerConfig:
     def token_allowed(self) -> bool:
         parts = urlsplit(self.url)
         host = parts.hostname or ""
-        return parts.scheme == "https" or is_loopback(host) or host in self.insecure_hosts
+        # plain HTTP with a token: only to loopback, or to a LAN host the user allowed by name
+        return parts.scheme == "https" or is_loopback(host) or (host in self.insecure_hosts and is_lan(host))
 
     @property
     def base_path(self) -> str:

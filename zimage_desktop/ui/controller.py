@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -23,6 +23,7 @@ class Job:
     id: int
     request: GenerationRequest
     parent_id: int | None = None  # history id this re-runs or varies (lineage)
+    avoid: frozenset[str] = frozenset()  # engines that lack a file it needs (a LoRA on a server)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class GenerationController(QObject):
         self._ranks: dict[str, int] = {LOCAL_ENGINE: 0}
         self._waiting: set[str] = set()
         self._cancel_epoch = 0
+        self._running: dict[int, str] = {}  # job id → the engine running it
+        self._cancelled_jobs: set[int] = set()  # running jobs whose own Cancel was pressed
 
     # -- the window's side ---------------------------------------------------------------
 
@@ -105,6 +108,23 @@ class GenerationController(QObject):
             self._cancel_current = True
             self._cancel_epoch += 1
 
+    def cancel_job(self, job_id: int) -> None:
+        """Stop one running job (the others go on); a waiting one is simply removed."""
+        with self._cond:
+            engine = self._running.get(job_id)
+            if engine is None:
+                self._queue = deque(j for j in self._queue if j.id != job_id)
+            elif engine == LOCAL_ENGINE:
+                self._cancel_current = True
+            else:
+                self._cancelled_jobs.add(job_id)
+        self._announce()
+
+    def running_jobs(self) -> dict[int, str]:
+        """{job id: engine} of the jobs that run now."""
+        with self._cond:
+            return dict(self._running)
+
     def cancel_all(self) -> None:
         with self._cond:
             self._queue.clear()
@@ -143,6 +163,7 @@ class GenerationController(QObject):
         """Block until there is work: RELOAD, an EnhanceJob, the next Job, or None when stopping."""
         with self._cond:
             self._waiting.add(LOCAL_ENGINE)
+            self._finished(LOCAL_ENGINE)
             while not self._stopping and not self._reload and self._enhance is None and not (
                     self._queue and self._turn_of(LOCAL_ENGINE)):
                 self._cond.wait()
@@ -159,6 +180,7 @@ class GenerationController(QObject):
                 self._running_enhance = enhance.id
                 return enhance
             job = self._queue.popleft()
+            self._running[job.id] = LOCAL_ENGINE
         self._announce()
         return job
 
@@ -174,15 +196,24 @@ class GenerationController(QObject):
             self._cond.notify_all()
 
     def _turn_of(self, engine: str) -> bool:
-        """The job goes to the first engine in the user's order among those waiting for work."""
-        if engine not in self._ranks:
+        """The job goes to the first engine in the user's order among those waiting for work (and
+        not among those that lack a file the job needs)."""
+        if engine not in self._ranks or not self._queue:
             return False
-        return min(self._waiting & set(self._ranks), key=lambda n: self._ranks[n]) == engine
+        candidates = (self._waiting & set(self._ranks)) - self._queue[0].avoid
+        return bool(candidates) and min(candidates, key=lambda n: self._ranks[n]) == engine
+
+    def _finished(self, engine: str) -> None:
+        """``engine`` asks for work: the job it ran is over."""
+        for job_id in [j for j, e in self._running.items() if e == engine]:
+            del self._running[job_id]
+            self._cancelled_jobs.discard(job_id)
 
     def next_job_for(self, engine: str) -> tuple[Job, int] | None:
         """Block until ``engine`` should take the next job: (job, cancel epoch), or None when stopping."""
         with self._cond:
             self._waiting.add(engine)
+            self._finished(engine)
             self._cond.notify_all()
             while not self._stopping and engine in self._ranks and not (self._queue and self._turn_of(engine)):
                 self._cond.wait(timeout=1.0)
@@ -190,6 +221,7 @@ class GenerationController(QObject):
             if self._stopping or engine not in self._ranks:  # closing, or the engine was removed
                 return None
             job = self._queue.popleft()
+            self._running[job.id] = engine
             epoch = self._cancel_epoch
         self._announce()
         return job, epoch
@@ -198,16 +230,31 @@ class GenerationController(QObject):
         """``engine`` takes no work for now (a server that sits out after a fault)."""
         with self._cond:
             self._waiting.discard(engine)
+            self._finished(engine)
 
     def give_back(self, job: Job) -> None:
         """A job an engine could not finish goes first in the queue (its remaining seeds)."""
         with self._cond:
+            self._running.pop(job.id, None)
             self._queue.appendleft(job)
             self._cond.notify_all()
         self._announce()
 
-    def job_cancelled(self, epoch: int) -> bool:
-        return self._stopping or self._cancel_epoch != epoch
+    def give_elsewhere(self, job: Job, engine: str) -> bool:
+        """``engine`` lacks a file ``job`` needs: it goes first in the queue for the other engines;
+        False (and not queued) when every engine in the user's order lacks it."""
+        with self._cond:
+            self._running.pop(job.id, None)
+            job = replace(job, avoid=job.avoid | {engine})
+            if set(self._ranks) <= job.avoid:
+                return False
+            self._queue.appendleft(job)
+            self._cond.notify_all()
+        self._announce()
+        return True
+
+    def job_cancelled(self, epoch: int, job_id: int | None = None) -> bool:
+        return self._stopping or self._cancel_epoch != epoch or job_id in self._cancelled_jobs
 
     def take_preview_slot(self) -> bool:
         """True (once) when the window has shown the last preview and can take another."""

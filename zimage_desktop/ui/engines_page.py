@@ -72,12 +72,17 @@ class EnginesPage(QWidget):
         self.result.setObjectName("engineTestResult")
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.token_note = QLabel()  # a token that would go over plain HTTP: why the server is not used
+        self.token_note.setObjectName("engineTokenNote")
+        self.token_note.setWordWrap(True)
+        self.token_note.hide()
         self.storage = QLabel()
         self.storage.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         layout.addLayout(self.form)
+        layout.addWidget(self.token_note)
         layout.addWidget(self.result)
         layout.addWidget(self.storage)
         self.tested.connect(self._tested)
@@ -98,7 +103,25 @@ class EnginesPage(QWidget):
             item.setText(self.tr("This computer"))
             return
         entry = self.entries[name]
-        item.setText(f"{entry.name} — {entry.url}" + ("" if entry.enabled else self.tr(" (off)")))
+        unused = engine_list.token_problem(entry, self._token_set(entry)) is not None
+        item.setText(f"{entry.name} — {entry.url}" + ("" if entry.enabled else self.tr(" (off)"))
+                     + (self.tr(" (not used: token over plain HTTP)") if unused else ""))
+
+    def _token_set(self, entry: engine_list.ServerEntry) -> bool:
+        typed = self.tokens.get(entry.name)
+        return entry.has_token if typed is None else bool(typed)
+
+    def _show_token_note(self) -> None:
+        """One sentence when the selected server's token would go over plain HTTP (the server is
+        not used then), and the "allow" box only where a user may allow it: a LAN address."""
+        entry = self._selected()
+        problem = engine_list.token_problem(entry, self._token_set(entry)) if entry else None
+        self.token_note.setText(in_ui_language(problem) if problem else "")
+        self.token_note.setVisible(problem is not None)
+        self.insecure.setEnabled(entry is not None and engine_list.may_allow_plain_http(entry.url))
+        item = self.list.currentItem()
+        if item is not None and entry is not None:
+            self._label(item)
 
     def _selected(self) -> engine_list.ServerEntry | None:
         item = self.list.currentItem()
@@ -124,6 +147,7 @@ class EnginesPage(QWidget):
         for widget in (self.name, self.url, self.header, self.token, self.insecure, self.enabled):
             widget.blockSignals(False)
         self.result.setText("")
+        self._show_token_note()
 
     def _add_server(self) -> None:
         base, n = self.tr("ComfyUI server"), 1
@@ -179,12 +203,14 @@ class EnginesPage(QWidget):
             item.setData(NAME_ROLE, name)
             self._label(item)
             self.dirty = True
+        self._show_token_note()
 
     def _store_token(self, text: str) -> None:
         entry = self._selected()
         if entry is not None:
             self.tokens[entry.name] = text.strip()
             self.dirty = True
+            self._show_token_note()
 
     # -- test --------------------------------------------------------------------------------
 
@@ -256,8 +282,11 @@ class EnginesPage(QWidget):
                              if engine_list.token_storage() == "keyring" else
                              self.tr("No system keyring was found: access tokens are stored in plain text in %1.")
                              .replace("%1", str(self.paths.data / "engines.json")))
+        self.insecure.setToolTip(self.tr("Only for an address on your own network; elsewhere use https://."))
         for i in range(self.list.count()):
             self._label(self.list.item(i))
+        if self.list.currentItem() is not None:
+            self._show_token_note()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:

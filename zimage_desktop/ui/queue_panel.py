@@ -1,4 +1,5 @@
-"""The queue: the running job with its own progress bar, then the waiting jobs (each row with its
+"""The queue: every running job (this computer's and each ComfyUI server's) on its own line with
+where it runs, its own progress bar and its own Cancel, then the waiting jobs (each row with its
 size, count and an empty progress track), with up, down, remove and cancel-all over the
 GenerationController."""
 
@@ -8,7 +9,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QPersistentMod
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QStyle, QStyledItemDelegate,
-    QStyleOptionViewItem, QVBoxLayout, QWidget,
+    QStyleOptionViewItem, QToolButton, QVBoxLayout, QWidget,
 )
 
 from .controller import GenerationController, Job
@@ -58,26 +59,79 @@ class JobDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+class RunningRow(QWidget):
+    """One running job: where it runs and its prompt, its own progress bar, its own Cancel."""
+
+    def __init__(self, job_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("queueRunning")
+        self.job_id = job_id
+        self.engine = ""
+        self.run = RunProgress()
+        self.label = QLabel()
+        self.label.setObjectName("queueCurrentLabel")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("queueCurrentProgress")
+        self.progress.setMaximumHeight(self.fontMetrics().height())
+        self.progress.setRange(0, BAR_MAX)
+        self.cancel = QToolButton()
+        self.cancel.setObjectName("queueCancelJob")
+        self.cancel.setText("✕")
+        self.cancel.setAutoRaise(True)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.label, 1)
+        top.addWidget(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.progress)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.cancel.setToolTip(translate("MainWindow", "Cancel this job"))
+        self.cancel.setAccessibleName(translate("MainWindow", "Cancel this job"))
+        self.show_progress()
+
+    def start(self, e: JobStarted, width: int) -> None:
+        assert e.request is not None
+        self.engine = e.engine
+        prompt = " ".join(e.request.prompt.split())
+        if e.engine:  # where it runs: a ComfyUI server's name
+            prompt = translate("MainWindow", "[%1] ").replace("%1", e.engine) + prompt
+        self.label.setToolTip(prompt)
+        self.label.setText(self.fontMetrics().elidedText(prompt, Qt.TextElideMode.ElideRight, max(80, width - 40)))
+        self.run = RunProgress()
+        self.run.follow(e)
+        self.progress.setValue(0)
+        self.cancel.setEnabled(True)
+        self.show_progress()  # never the last job's "step 8/8"
+
+    def show_progress(self) -> None:
+        if not self.run.cancelling:
+            self.progress.setValue(self.run.bar())
+        self.progress.setFormat(self.run.text(with_eta=False))
+
+    def cancelling(self) -> None:
+        self.run.cancelling = True
+        self.cancel.setEnabled(False)
+        self.show_progress()
+
+
 class QueuePanel(QWidget):
     def __init__(self, controller: GenerationController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("queuePanel")
         self.controller = controller
         self.title = QLabel()
-        self.running: int | None = None  # the id of the job that runs now
-        self.run = RunProgress()
+        self.rows: dict[int, RunningRow] = {}  # the jobs that run now (this computer and each server)
+        self._latest = RunningRow(0)  # the row of the job started last (kept after it ends)
         self.current = QWidget()
         self.current.setObjectName("queueCurrent")
-        self.current_label = QLabel()
-        self.current_label.setObjectName("queueCurrentLabel")
-        self.current_progress = QProgressBar()
-        self.current_progress.setObjectName("queueCurrentProgress")
-        self.current_progress.setMaximumHeight(self.fontMetrics().height())
-        current = QVBoxLayout(self.current)
-        current.setContentsMargins(0, 0, 0, 0)
-        current.setSpacing(2)
-        current.addWidget(self.current_label)
-        current.addWidget(self.current_progress)
+        self._running_layout = QVBoxLayout(self.current)
+        self._running_layout.setContentsMargins(0, 0, 0, 0)
+        self._running_layout.setSpacing(4)
         self.current.hide()
         self.list = QListWidget()
         self.list.setObjectName("queueList")
@@ -101,6 +155,19 @@ class QueuePanel(QWidget):
         controller.queue_changed.connect(self.show_jobs)
         self.retranslate()
 
+    # The row of the job started last (the only one without servers): what the window's tests read.
+    @property
+    def running(self) -> int | None:
+        return self._latest.job_id if self._latest.job_id in self.rows else None
+
+    @property
+    def current_label(self) -> QLabel:
+        return self._latest.label
+
+    @property
+    def current_progress(self) -> QProgressBar:
+        return self._latest.progress
+
     def track(self, events: SignalInstance) -> None:
         """Follow the worker's events to show the running job's progress."""
         events.connect(self._on_event)
@@ -116,43 +183,63 @@ class QueuePanel(QWidget):
         self.remove.setText(translate("MainWindow", "Remove"))
         self.cancel_all.setText(translate("MainWindow", "Cancel all"))
         self.list.viewport().update()
-        if self.running is not None:
-            self.current_progress.setFormat(self.run.text(with_eta=False))
+        for row in self.rows.values():
+            row.retranslate()
 
     def _cancelling(self) -> None:
-        if self.running is not None:
-            self.run.cancelling = True
-            self.current_progress.setFormat(self.run.text(with_eta=False))
+        for row in self.rows.values():
+            row.cancelling()
+
+    def cancel_job(self, job_id: int) -> None:
+        """The Cancel of one running row: that job stops, the others go on."""
+        row = self.rows.get(job_id)
+        if row is not None:
+            row.cancelling()
+        self.controller.cancel_job(job_id)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
 
+    def _row(self, job_id: int) -> RunningRow:
+        row = self.rows.get(job_id)
+        if row is None:
+            row = self.rows[job_id] = RunningRow(job_id, self.current)
+            row.cancel.clicked.connect(lambda: self.cancel_job(job_id))
+            self._running_layout.addWidget(row)
+        return row
+
+    def _drop(self, job_id: int) -> None:
+        row = self.rows.pop(job_id, None)
+        if row is not None:
+            self._running_layout.removeWidget(row)
+            row.hide()
+            if row is not self._latest:
+                row.deleteLater()
+        self.current.setVisible(any(not r.isHidden() for r in self.rows.values()))
+
     def _on_event(self, e: WorkerEvent) -> None:
         if isinstance(e, JobStarted) and e.request is not None:
-            self.running = e.job_id
-            prompt = " ".join(e.request.prompt.split())
-            if e.engine:  # where it runs: a ComfyUI server's name
-                prompt = translate("MainWindow", "[%1] ").replace("%1", e.engine) + prompt
-            self.current_label.setToolTip(prompt)
-            self.current_label.setText(self.fontMetrics().elidedText(
-                prompt, Qt.TextElideMode.ElideRight, max(80, self.width())))
-            self.run.follow(e)
-            self.current_progress.setRange(0, BAR_MAX)
-            self.current_progress.setValue(0)
-            self.current_progress.setFormat(self.run.text(with_eta=False))  # never the last job's "step 8/8"
+            if self._latest.job_id not in self.rows and self._latest.parent() is not None:
+                self._latest.deleteLater()  # the last finished job's row, kept until now
+            row = self._latest = self._row(e.job_id)
+            row.start(e, self.width())
+            row.show()
             self.current.show()
-        elif e.job_id == self.running and self.run.follow(e):
-            if not self.run.cancelling:
-                self.current_progress.setValue(self.run.bar())
-                self.current_progress.setFormat(self.run.text(with_eta=False))
+        elif e.job_id in self.rows and self.rows[e.job_id].run.follow(e):
+            row = self.rows[e.job_id]
+            row.show_progress()
+            row.show()  # a failed save is reported mid-job: the next step shows the row again
             self.current.show()
-        elif isinstance(e, (JobFinished, JobCancelled, Failed)) and e.job_id == self.running:
-            # a failed save is reported mid-job: the next step shows the row again
-            self.current.hide()
-            if not isinstance(e, Failed):
-                self.running = None
+        elif isinstance(e, (JobFinished, JobCancelled)) and e.job_id in self.rows:
+            self._drop(e.job_id)
+        elif isinstance(e, Failed) and e.job_id in self.rows:
+            if e.job_id in self.controller.running_jobs():
+                self.rows[e.job_id].hide()
+                self.current.setVisible(any(not r.isHidden() for r in self.rows.values()))
+            else:  # the job ended there (or went back to the queue)
+                self._drop(e.job_id)
 
     def selected_job(self) -> int | None:
         item = self.list.currentItem()

@@ -7,7 +7,7 @@ import itertools
 
 from PySide6.QtCore import QObject, SignalInstance
 
-from ..config import Paths
+from ..config import Paths, Settings
 from ..errors import UserFacingError
 from ..remote import engines as engine_list
 from ..remote.engine import RemoteEngine
@@ -32,6 +32,7 @@ class RemoteEngines(QObject):
         generation = next(self._generation)
         ranks: dict[str, int] = {}
         self.problems = []
+        models_dir = Settings.load(self.paths).models_path(self.paths)  # a depth control's estimator
         for rank, name in enumerate(engines.ordered()):
             if name == engine_list.LOCAL:
                 if engines.local_enabled:
@@ -41,7 +42,7 @@ class RemoteEngines(QObject):
             if entry is None or not entry.enabled:
                 continue
             try:
-                engine = RemoteEngine(engine_list.server_config(entry))
+                engine = RemoteEngine(engine_list.server_config(entry), models_dir=models_dir)
             except UserFacingError as exc:
                 self.problems.append(exc.message)
                 continue

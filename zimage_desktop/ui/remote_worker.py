@@ -8,15 +8,16 @@ sits out a while; images already saved are never made again.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from PySide6.QtCore import QThread, Signal
 
 from ..config import Paths
-from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
 from ..messages import clause, msg
 from ..remote.engine import RemoteEngine
 from ..remote.http import RemoteError
+from ..remote.job_inputs import MissingOnServer
 from .controller import GenerationController, Job
 from .worker import Failed, ImageDone, JobCancelled, JobFinished, JobStarted, StepDone, failure, rgb_to_qimage
 
@@ -29,13 +30,11 @@ def remaining_job(job: Job, done: set[int]) -> Job | None:
     seeds = [s for s in job.request.seeds if s not in done]
     if not seeds:
         return None
-    data = job.request.to_dict()
-    data.update(seed=seeds[0], count=len(seeds))
-    request = GenerationRequest.from_dict(data)
+    # replace, not a to_dict round trip: that drops an edit's source and mask files
+    request = replace(job.request, seed=seeds[0], count=len(seeds))
     if request.seeds != seeds:  # not consecutive (a wrap at 2^64): one at a time
-        data.update(count=1)
-        request = GenerationRequest.from_dict(data)
-    return Job(job.id, request, job.parent_id)
+        request = replace(request, count=1)
+    return replace(job, request=request)
 
 
 class RemoteWorker(QThread):
@@ -118,8 +117,16 @@ class RemoteWorker(QThread):
             self.worker_event.emit(ImageDone(job.id, image=qimage, path=saved, seed=image.seed, request=image.request))
 
         try:
-            result = self.engine.run(req, on_step=on_step, is_cancelled=lambda: self.controller.job_cancelled(epoch),
-                                     on_image=on_image)
+            result = self.engine.run(req, on_step=on_step, on_image=on_image,
+                                     is_cancelled=lambda: self.controller.job_cancelled(epoch, job.id))
+        except MissingOnServer as exc:  # another engine (this computer, if the user's list has it) may have it
+            rest = remaining_job(job, done)
+            if rest is not None and self.controller.give_elsewhere(rest, self.key):
+                self.worker_event.emit(Failed(job.id, message=msg(
+                    "remote.job_elsewhere", "{reason} The job goes to another engine.", reason=exc.message)))
+            else:
+                self.worker_event.emit(failure(exc, job.id))
+            return True
         except RemoteError as exc:
             rest = remaining_job(job, done)
             if exc.retriable and rest is not None:

@@ -607,6 +607,16 @@
         <translation>使用此引擎</translation>
     </message>
     <message>
+        <location filename="../../ui/engines_page.py" line="1"/>
+        <source> (not used: token over plain HTTP)</source>
+        <translation>（未使用：令牌将通过明文 HTTP 发送）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/engines_page.py" line="1"/>
+        <source>Only for an address on your own network; elsewhere use https://.</source>
+        <translation>仅适用于您自己网络中的地址；其他地址请使用 https://。</translation>
+    </message>
+    <message>
         <location filename="../../ui/engines_page.py" line="254" />
         <source>Jobs go to the first free engine in this order.</source>
         <translation>任务按此顺序交给第一个空闲的引擎。</translation>
@@ -1288,6 +1298,11 @@
         <location filename="../../ui/queue_panel.py" line="117" />
         <source>Cancel all</source>
         <translation>全部取消</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queue_panel.py" line="1"/>
+        <source>Cancel this job</source>
+        <translation>取消此任务</translation>
     </message>
     <message>
         <location filename="../../ui/queue_panel.py" line="137" />
