@@ -300,6 +300,10 @@ class MainWindow(QMainWindow):
             self.refresh_models_state()
         self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
         self.form.tokens.set_limit(e.token_limit)
+        if e.plan is not None:  # a slow plan offers the draft sizes first
+            from ..engine.sizes import drafts_useful
+
+            self.form.size_combo.set_drafts(drafts_useful(e.plan.device, e.plan.offload))
 
     def _on_started(self, e: JobStarted) -> None:
         if e.request is not None:
