@@ -355,11 +355,24 @@ class MainWindow(QMainWindow):
     def _on_enhance_event(self, e: WorkerEvent) -> None:
         for flow in (self.enhancer, self.scene_enhancer):
             flow.handle(e)
+        # the window's bar follows the rewrite too, instead of sitting at "0%"
+        if isinstance(e, EnhanceStarted):
+            self.progress.setRange(0, 0)
+        elif isinstance(e, EnhanceText) and e.tokens:
+            panel = self.scene_enhancer.panel if self.scene_enhancer.owns(e) else self.enhance_panel
+            self.progress.setRange(0, max(panel.max_tokens, e.tokens))
+            self.progress.setValue(e.tokens)
+            self.progress.setFormat(panel.progress.format())
+        elif isinstance(e, EnhanceDone):
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.resetFormat()
 
     def _on_failed(self, e: Failed) -> None:
         for flow in (self.enhancer, self.scene_enhancer):
             flow.failed(e)
         self.progress.setRange(0, 1)
+        self.progress.resetFormat()
         if e.job_id == self.run.job_id and e.ends_job:
             self.run.job_id = None
         self.show_error(e)
