@@ -77,9 +77,10 @@ def _list(args) -> int:
 def _list_loras(models_dir: Path, language: str) -> None:
     """The LoRAs in loras/: name, size, trigger words (or why one cannot be used)."""
     from .engine.loras import scan_loras
+    from .model_folders import folder
 
     loras = scan_loras(models_dir)
-    print(f"LoRAs ({len(loras)} in {models_dir / 'loras'}):")
+    print(f"LoRAs ({len(loras)} in {folder(models_dir, 'lora')}):")
     for lora in loras:
         words = ", ".join(lora.trigger_words)
         detail = f"unusable: {render(lora.problem, language)}" if lora.problem else (

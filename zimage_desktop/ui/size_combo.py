@@ -32,8 +32,7 @@ class SizeCombo(QComboBox):
     # -- content ------------------------------------------------------------------------
 
     def _fill(self) -> None:
-        current = self.chosen() if self.count() else DEFAULT_SIZE
-        custom = self.count() > 0 and current is None
+        chosen = self.chosen() if self.count() else DEFAULT_SIZE
         self.blockSignals(True)
         model = QStandardItemModel(self)
         self._presets = {}
@@ -54,10 +53,10 @@ class SizeCombo(QComboBox):
         self.setModel(model)  # the old model was the combo's child: setModel deletes it
         self.retranslate()
         self.blockSignals(False)
-        if custom:
+        if chosen is None:
             self.select_custom()
         else:
-            self.select(*current)
+            self.select(*chosen)
 
     def set_drafts(self, on: bool) -> None:
         """Offer the draft sizes (a slow plan) or not; the chosen size stays chosen."""
