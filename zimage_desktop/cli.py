@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .config import Paths, Settings
-from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDULERS
+from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, DEFAULT_STEPS, SAMPLERS, SCHEDULERS
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
 from .messages import msg, render, resolve_language
@@ -48,7 +48,7 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--transformer", help="transformer file to use (in diffusion_models/ or a path)")
     gen.add_argument("--width", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
     gen.add_argument("--height", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
-    gen.add_argument("--steps", type=int_arg, default=8)
+    gen.add_argument("--steps", type=int_arg, default=DEFAULT_STEPS)
     gen.add_argument("--seed", type=int_arg, default=None, help="first seed (random when left out)")
     gen.add_argument("--count", type=int_arg, default=1, help="images, with seeds seed, seed+1, …")
     gen.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help="as ComfyUI names it")

@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
-from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
+from ..engine.request import DEFAULT_STEPS, MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from .enhance_panel import EnhancePanel
 from .lora_panel import LoraPanel
 from .prompt_editor import PromptEdit
@@ -50,7 +50,7 @@ class ParametersForm(QWidget):
         self.steps_spin = QSpinBox()
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
-        self.steps_spin.setValue(8)
+        self.steps_spin.setValue(DEFAULT_STEPS)
         self.sampling = SamplingControls()
         self.seed_spin = SeedEdit()
         self.seed_spin.setObjectName("seedSpin")
