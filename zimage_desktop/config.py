@@ -57,6 +57,11 @@ class Paths:
         return self.data / "window-state.json"
 
     @property
+    def session(self) -> Path:
+        """What the window had in hand when it closed (the prompt), restored on the next start."""
+        return self.data / "session.json"
+
+    @property
     def logs(self) -> Path:
         """The windowed app's rotating log (app_log.py), opened from Help → Open log folder."""
         return self.data / "logs"

@@ -17,6 +17,7 @@ from ..engine.request_builder import RequestBuilder
 from ..errors import BadInputError
 from ..models.readiness import Readiness, check_models
 from .history_actions import HistoryActions
+from .last_session import LastSession
 from .parameters_form import ParametersForm
 from .canvas import CanvasPanel
 from .preview_view import PreviewView
@@ -67,6 +68,9 @@ class MainWindow(QMainWindow):
         for kind in (EnhanceStarted, EnhanceText, EnhanceDone):
             self._handlers[kind] = self._on_enhance_event
         self.retranslate()
+        self.session = LastSession(paths.session, self)  # the last prompt and image, back after a restart
+        self.session.image_read.connect(self._show_last_image)
+        self._restore_session()
         worker.worker_event.connect(self.on_worker_event)
         from .remote_engines import RemoteEngines
 
@@ -156,6 +160,24 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+E"), self,
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
 
+    def _restore_session(self) -> None:
+        """The prompt left in the box at the last close, and the newest image on the canvas."""
+        prompt = self.session.prompt()
+        if prompt and not self.prompt.toPlainText():
+            self.prompt.setPlainText(prompt)
+            self.prompt.moveCursor(self.prompt.textCursor().MoveOperation.End)
+        newest = self.gallery.store.page(0, 1) if self.gallery is not None else []
+        if newest:
+            self._last_record = newest[0]
+            self.session.read_image(str(newest[0].path))
+
+    def _show_last_image(self, path: str, image: QImage | None) -> None:
+        if image is None or self.history.last_image is not None:  # gone, or a new image came first
+            return
+        self.history.last_image, self.history.last_path = image, path
+        self.form.last_seed = self._last_record.request.seed  # "Reuse last" works after a restart too
+        self.canvas.set_result(image)
+
     def _selected_history_image(self) -> QImage | None:
         records = self.gallery.selected() if self.gallery is not None else []
         if not records:
@@ -233,6 +255,7 @@ class MainWindow(QMainWindow):
             self.status.say(exc)
             return
         self.prompt.remember(request.prompt)
+        self.session.save(request.prompt)
         self.submit(request, self.next_parent_id)
 
     def generate_current(self) -> None:
@@ -464,6 +487,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._closing = True
+        self.session.save(self.prompt.toPlainText())
         self.panes.save()
         # The worker ends after its current step, or after a model load or hardware probe that cannot
         # be interrupted; Qt aborts the process if a running thread is destroyed, so wait for it —
