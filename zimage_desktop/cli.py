@@ -241,6 +241,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     except UserFacingError as exc:
         models.update(installed=False, problem=exc.message)
     from .engine.planner import gpu_index_of
+    from .model_folders import has_configs
     from .engine.request import GenerationRequest, validate
 
     problems = validate(GenerationRequest(prompt="the size of an image", width=args.width, height=args.height))
@@ -252,7 +253,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         profile = device
     plan = make_plan(machine, forms, profile,
                      have_text_encoder=models["installed"], have_vae=models["installed"], present_te_forms=te_forms,
-                     installed_gib=sizes, gpu_index=gpu_index_of(device))
+                     installed_gib=sizes, gpu_index=gpu_index_of(device),
+                     have_configs=has_configs(models_dir) or (models_dir / "model_index.json").is_file())
     table = plan.table()
     vram, ram = table.peaks(args.width, args.height)
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
