@@ -51,7 +51,8 @@ class MainWindow(QMainWindow):
                  worker: GenerationWorker) -> None:
         super().__init__()
         self.paths, self.store, self.controller, self.worker = paths, store, controller, worker
-        self.history = HistoryActions(self)
+        self.history = HistoryActions(paths, self)
+        self._connect_history()
         self.dropped_read = self.history.dropped_read
         self.shown_after_s = 0.0  # set by app.run_app
         self.machine: object | None = None  # MachineInfo, probed by the worker thread
@@ -159,6 +160,31 @@ class MainWindow(QMainWindow):
         # Ctrl+E rewrites what the current tab describes: the prompt, or the poster's scene.
         QShortcut(QKeySequence("Ctrl+E"), self,
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
+
+    def _connect_history(self) -> None:
+        """What HistoryActions asks of the window (it knows nothing of the window's parts)."""
+        h = self.history
+        h.status.connect(lambda text: self.status.say(text))
+        h.apply_requested.connect(self.apply_request)
+        h.poster_requested.connect(self._restore_poster)
+        h.rerun_requested.connect(lambda record, vary: self.submit(self.requests().rerun(record.request, vary), record.id))
+        h.edit_requested.connect(lambda record: self.edit.edit_record(record))
+        h.edit_file_requested.connect(lambda path: self.edit.open_file(path))
+        h.edit_recall_requested.connect(lambda request: self.edit.recall(request))
+        h.compare_requested.connect(lambda: self.canvas.compare_with_history())
+        h.lora_dropped.connect(self._offer_lora)
+
+    def _restore_poster(self, request: GenerationRequest) -> None:
+        from ..poster.compose import PosterSpec
+
+        self.poster.set_spec(PosterSpec.from_dict(request.extra["poster"]), prompt=request.prompt)
+        self.poster.glyphs.apply(request.controls)
+        self.mode_tabs.setCurrentIndex(1)
+
+    def _offer_lora(self, path) -> None:
+        said = self.form.loras.offer_import(path)
+        if said:
+            self.status.say(lambda: said)
 
     def _restore_session(self) -> None:
         """The prompt left in the box at the last close, and the newest image on the canvas."""
@@ -294,7 +320,8 @@ class MainWindow(QMainWindow):
         self.history.drag_enter(event)
 
     def dropEvent(self, event) -> None:
-        self.history.drop(event)
+        canvas = self.canvas
+        self.history.drop(event, canvas.rect().contains(canvas.mapFrom(self, event.position().toPoint())))
 
     # -- worker events --------------------------------------------------------------------
 
