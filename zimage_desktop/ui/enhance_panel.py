@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
 ADDED = QColor(200, 240, 200)
 # The rewrite's box shows this many lines and scrolls: a 300-token rewrite must not push the size
 # and steps out of a 760-pixel-high window.
-VIEW_LINES = 6
+VIEW_LINES = 4
 _WORDS = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
