@@ -174,3 +174,17 @@ def test_generate_with_a_profile(tiny_models, tmp_path, data_dir, capsys):
 def test_unknown_profile_is_bad_input(tiny_models, data_dir, capsys):
     assert main(["generate", "--models", str(tiny_models.gguf), "--prompt", "a", "--profile", "3gb"]) == 2
     assert "Unknown profile" in capsys.readouterr().err
+
+
+def test_info_names_the_configs_among_what_to_download(comfy_copy, data_dir, capsys):
+    """Issue 29 item 15: without the configs (the tokenizer) nothing loads, so `info` must say to get them."""
+    import shutil
+
+    assert main(["info"]) == 0  # an empty models folder: everything, the configs included
+    out = capsys.readouterr().out
+    assert "to download:" in out and "configs" in out.split("to download:")[1]
+    shutil.rmtree(comfy_copy / "configs")
+    assert main(["info", "--json", "--models", str(comfy_copy)]) == 0
+    assert "configs" in json.loads(capsys.readouterr().out)["plan"]["missing"]
+    assert main(["models", "plan", "--models", str(comfy_copy)]) == 0
+    assert "configs" in capsys.readouterr().out

@@ -290,7 +290,7 @@ def test_inpaint_from_the_window_keeps_every_pixel_outside_the_mask(qtbot, kit_w
     window = kit_window
 
     window.prompt.setPlainText("a red cat")
-    window.size_combo.setCurrentIndex(window.size_combo.count() - 1)
+    window.size_combo.select_custom()
     window.width_spin.setValue(256)
     window.height_spin.setValue(256)
     window.seed_random.setChecked(False)

@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent / "zimage_desktop"
 # Known today (issue 29 names them); each is the set of modules (or packages) in one cycle.
 KNOWN_MODULE_CYCLES = [
     {"cli_enhance", "cli_generate", "cli_history"},
-    {"ui.gallery", "ui.history_actions", "ui.viewer"},  # main_window left it: its imports there are for types only
 ]
 KNOWN_PACKAGE_CYCLES = [
     {"engine", "models"},  # the planner reads the catalog at import

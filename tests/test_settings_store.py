@@ -17,7 +17,7 @@ def test_load_replaces_unknown_enum_values_with_defaults(tmp_path):
     paths.settings_file.write_text(json.dumps({"device": "tpu", "profile": "3gb", "language": "fr",
                                                "download_source": "ftp", "previews": False}))
     s = Settings.load(paths)
-    assert (s.device, s.profile, s.language, s.download_source) == ("auto", "auto", "system", "hf")
+    assert (s.device, s.profile, s.language, s.download_source) == ("auto", "auto", "system", "auto")
     assert s.previews is False  # valid values stay
 
 

@@ -10,7 +10,7 @@ from zimage_desktop.app import run_app
 
 
 def use_size(win, width, height):
-    win.size_combo.setCurrentIndex(win.size_combo.count() - 1)  # custom
+    win.size_combo.select_custom()  # custom
     win.width_spin.setValue(width)
     win.height_spin.setValue(height)
 

@@ -273,7 +273,7 @@ def zh_generated(zh_window):
 
     wait_for("loaded")
     win.prompt.setPlainText(PROMPT)
-    win.size_combo.setCurrentIndex(win.size_combo.count() - 1)
+    win.size_combo.select_custom()
     win.width_spin.setValue(256)
     win.height_spin.setValue(256)
     win.steps_spin.setValue(2)

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .config import Paths, Settings
-from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, SAMPLERS, SCHEDULERS
+from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, DEFAULT_STEPS, SAMPLERS, SCHEDULERS
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
 from .messages import msg, render, resolve_language
@@ -48,7 +48,7 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--transformer", help="transformer file to use (in diffusion_models/ or a path)")
     gen.add_argument("--width", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
     gen.add_argument("--height", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
-    gen.add_argument("--steps", type=int_arg, default=8)
+    gen.add_argument("--steps", type=int_arg, default=DEFAULT_STEPS)
     gen.add_argument("--seed", type=int_arg, default=None, help="first seed (random when left out)")
     gen.add_argument("--count", type=int_arg, default=1, help="images, with seeds seed, seed+1, …")
     gen.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help="as ComfyUI names it")
@@ -241,6 +241,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     except UserFacingError as exc:
         models.update(installed=False, problem=exc.message)
     from .engine.planner import gpu_index_of
+    from .model_folders import has_configs
     from .engine.request import GenerationRequest, validate
 
     problems = validate(GenerationRequest(prompt="the size of an image", width=args.width, height=args.height))
@@ -252,7 +253,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         profile = device
     plan = make_plan(machine, forms, profile,
                      have_text_encoder=models["installed"], have_vae=models["installed"], present_te_forms=te_forms,
-                     installed_gib=sizes, gpu_index=gpu_index_of(device))
+                     installed_gib=sizes, gpu_index=gpu_index_of(device),
+                     have_configs=has_configs(models_dir) or (models_dir / "model_index.json").is_file())
     table = plan.table()
     vram, ram = table.peaks(args.width, args.height)
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from .config import Paths, Settings
+from .engine.request import DEFAULT_STEPS
 from .errors import BadInputError
 from .messages import msg
 
@@ -49,7 +50,7 @@ def add_upscale_parser(sub, common: argparse.ArgumentParser) -> None:
     up.add_argument("--strength", type=float_arg, default=0.3, help="refinement strength (default 0.3)")
     up.add_argument("--prompt", help="what the picture shows (default: the prompt in its metadata)")
     up.add_argument("--seed", type=int, default=None)
-    up.add_argument("--steps", type=int, default=8)
+    up.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     up.add_argument("--models", help="models folder (upscale models in its upscale_models/)")
     up.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
     up.add_argument("--profile", default=None)

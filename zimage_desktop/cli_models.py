@@ -28,7 +28,8 @@ def add_parser(sub, common) -> None:
     dl = msub.add_parser("download", parents=[common, shared], help="download model sets or components")
     dl.add_argument("names", nargs="*", help="set (e.g. 6gb) or component ids; default: what `models plan` says")
     dl.add_argument("--profile", default=None, help="plan for this profile when no names are given")
-    dl.add_argument("--source", choices=("hf", "modelscope"), default=None, help="try this source first")
+    dl.add_argument("--source", choices=("auto", "hf", "modelscope"), default=None,
+                    help="try this source first (auto: the one that answers fastest; default: the settings, auto)")
     dl.add_argument("--endpoint", help="Hugging Face-compatible mirror, e.g. https://hf-mirror.com")
     dl.add_argument("--modelscope-endpoint", help=argparse.SUPPRESS)
     dl.add_argument("--concurrency", type=int, default=2)
@@ -77,9 +78,10 @@ def _list(args) -> int:
 def _list_loras(models_dir: Path, language: str) -> None:
     """The LoRAs in loras/: name, size, trigger words (or why one cannot be used)."""
     from .engine.loras import scan_loras
+    from .model_folders import folder
 
     loras = scan_loras(models_dir)
-    print(f"LoRAs ({len(loras)} in {models_dir / 'loras'}):")
+    print(f"LoRAs ({len(loras)} in {folder(models_dir, 'lora')}):")
     for lora in loras:
         words = ", ".join(lora.trigger_words)
         detail = f"unusable: {render(lora.problem, language)}" if lora.problem else (
@@ -163,7 +165,7 @@ def _download(args) -> int:
     paths, settings, models_dir, catalog, cache = _context(args)
     # checked before planning or touching the disk: a typo in the address is bad input (exit 2)
     sources = source_config(settings, paths, endpoint=args.endpoint,
-                            source=args.source or "hf",
+                            source=args.source,
                             modelscope_endpoint=args.modelscope_endpoint)
     names = args.names
     if not names:

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from .config import Paths, Settings
+from .engine.request import DEFAULT_STEPS
 from .poster.compose import LAYOUTS, STYLES, PosterSpec, compose
 from .poster.formats import FORMATS
 
@@ -34,7 +35,7 @@ def add_parser(sub, common) -> None:
     p.add_argument("--models")
     p.add_argument("--seed", type=int_arg, default=None)
     p.add_argument("--count", type=int_arg, default=1)
-    p.add_argument("--steps", type=int_arg, default=8)
+    p.add_argument("--steps", type=int_arg, default=DEFAULT_STEPS)
     p.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
     p.add_argument("--out", help="a .png path or a folder")
     p.add_argument("--no-history", action="store_true")

@@ -57,6 +57,11 @@ class Paths:
         return self.data / "window-state.json"
 
     @property
+    def session(self) -> Path:
+        """What the window had in hand when it closed (the prompt), restored on the next start."""
+        return self.data / "session.json"
+
+    @property
     def logs(self) -> Path:
         """The windowed app's rotating log (app_log.py), opened from Help → Open log folder."""
         return self.data / "logs"
@@ -70,7 +75,7 @@ def _choices() -> dict[str, tuple[str, ...]]:
     from .engine.planner import PROFILE_NAMES  # pure: no torch
 
     return {"device": ("auto", "cuda", "mps", "cpu", *(f"cuda:{i}" for i in range(16))), "profile": PROFILE_NAMES,
-            "language": ("system", "zh_CN", "en"), "download_source": ("hf", "mirror", "modelscope"),
+            "language": ("system", "zh_CN", "en"), "download_source": ("auto", "hf", "mirror", "modelscope"),
             "theme": ("system", "light", "dark")}
 
 
@@ -88,7 +93,8 @@ class Settings:
     profile: str = "auto"
     previews: bool = True
     language: str = "system"  # "system" | "zh_CN" | "en"
-    download_source: str = "hf"  # "hf" | "mirror" | "modelscope"
+    # "auto": the source that answers fastest (the language/region a hint) | "hf" | "mirror" | "modelscope"
+    download_source: str = "auto"
     hf_mirror: str = "https://hf-mirror.com"
     # Off: the Hugging Face token goes to huggingface.co only. On: also to the mirror above (HTTPS only).
     hf_token_to_mirror: bool = False

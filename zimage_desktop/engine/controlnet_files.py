@@ -22,9 +22,10 @@ from pathlib import Path
 
 from ..errors import ModelFilesError
 from ..messages import msg
+from ..model_folders import CONTROLNETS
 from .tensor_index import TensorIndex, read_index
 
-CONTROLNET_DIR = "model_patches"
+CONTROLNET_DIR = CONTROLNETS
 SIGNATURE = "control_all_x_embedder.2-1.weight"
 VERSIONS = ("1.0", "2.0", "2.1")
 # ComfyUI spreads the control layers over the 30 transformer layers: every round(30 / n)-th one.

@@ -37,6 +37,7 @@ from .editing import (
 from .request import GenerationRequest
 from .sampling import initial_latents, sampler_installed, schedule
 from .upscalers import pixel_upscale
+from ..model_folders import UPSCALERS
 
 if TYPE_CHECKING:
     from .generator import Generator
@@ -194,7 +195,7 @@ def run_edit(gen: "Generator", req: GenerationRequest, sampling: Sampling,
         latents = denoise(gen, req, work, None, req.seed, sampling, _control_image(gen, req, work.size))
         return None if latents is None else (gen._decode(latents), found)
     if req.mode == "upscale":
-        big, more = pixel_upscale(source, (req.width, req.height), gen.models_dir / "upscale_models", req.upscale)
+        big, more = pixel_upscale(source, (req.width, req.height), gen.models_dir / UPSCALERS, req.upscale)
         found.extend(more)
         made = _tiled_img2img(gen, req, big, sampling, tile_pixels)
         return None if made is None else (made, found)

@@ -256,12 +256,25 @@ class PromptEnhancer:
         return ids + encode(after, add_special_tokens=False).input_ids
 
     def enhance(self, idea: str, sampling: Sampling | None = None, on_text: TextCallback | None = None,
-                is_cancelled: CancelCheck | None = None, language: str | None = None) -> Enhanced:
+                is_cancelled: CancelCheck | None = None, language: str | None = None,
+                on_tokens: Callable[[int], None] | None = None) -> Enhanced:
+        """``on_tokens`` hears how many tokens are written so far (progress against max_new_tokens);
+        ``on_text`` the text they add (a token that ends in half a character adds none yet)."""
         idea = check_idea(idea, MAX_IDEA_CHARS)
         sampling = sampling or Sampling()
         lang = language or language_of(idea)
         stream = TextStream(self.tokenizer, on_text) if on_text is not None else None
-        done = decode(self.lm, self.prompt_ids(idea, lang), self.stop_ids, sampling, stream, is_cancelled)
+        written = 0
+
+        def on_token(token: int) -> None:
+            nonlocal written
+            written += 1
+            if stream is not None:
+                stream(token)
+            if on_tokens is not None:
+                on_tokens(written)
+
+        done = decode(self.lm, self.prompt_ids(idea, lang), self.stop_ids, sampling, on_token, is_cancelled)
         if stream is not None:
             stream.flush()
         raw = self.tokenizer.decode(list(done.token_ids), skip_special_tokens=True)

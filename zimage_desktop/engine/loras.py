@@ -15,8 +15,9 @@ from ..errors import ModelFilesError
 from ..messages import msg
 from .request import LORA_STRENGTH_LIMIT, LoraRef
 from .lora_weights import LORA_SUFFIXES, has_lora_tensors, other_model, read_lora_header
+from ..model_folders import LORAS
 
-LORA_DIR = "loras"
+LORA_DIR = LORAS
 # The Civitai helpers' conventions for the picture beside a LoRA, best first.
 PREVIEW_SUFFIXES = (".preview.png", ".preview.jpg", ".preview.jpeg", ".preview.webp", ".png", ".jpg", ".jpeg",
                     ".webp")

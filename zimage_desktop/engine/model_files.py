@@ -23,6 +23,8 @@ from .file_kinds import (  # noqa: F401  (re-exported: the model manager and tes
     provides, transformer_form,
 )
 from .gguf_encoder import text_encoder_form
+from .. import model_folders
+from ..model_folders import TEXT_ENCODERS, TRANSFORMERS, VAES
 from .tensor_index import (  # noqa: F401  (re-exported: the loader and the model manager use them)
     PICKLE_SUFFIXES, TensorIndex, read_gguf_index, read_index, read_safetensors_index, read_sharded_index,
     refuse_pickle, resident_gib,
@@ -194,7 +196,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
                                   models_dir=models_dir))
 
     def config_dir_for(arch: Architecture) -> Path | None:
-        folder = models_dir / "configs" / arch.id
+        folder = model_folders.config_dir(models_dir, arch.id)
         return folder if folder.is_dir() else None
 
     forms: dict[Path, str] = {}
@@ -215,7 +217,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         gib[path] = resident_gib(index, path)
         return found[1]
 
-    tr_dir = models_dir / "diffusion_models"
+    tr_dir = models_dir / TRANSFORMERS
     if transformer is not None:
         path = Path(transformer)
         if not path.is_absolute():
@@ -265,7 +267,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         sizes["te:" + te_forms[path]] = max(sizes.get("te:" + te_forms[path], 0.0), resident_gib(index, path))
         return te_formats[path]
 
-    te_dir = models_dir / "text_encoders"
+    te_dir = models_dir / TEXT_ENCODERS
     te_candidates, te_pickles = _weight_candidates(te_dir)
     te_roots = [te_dir, *_extra_dirs(te_dir)]
     te_candidates = [p for p in te_candidates if p.parent in te_roots]
@@ -282,7 +284,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     if preferred and te_forms[te_path] != prefer_text_encoder:
         te_path, te_format = preferred[0], te_formats[preferred[0]]
 
-    vae_dir = models_dir / "vae"
+    vae_dir = models_dir / VAES
     vae_candidates, vae_pickles = _weight_candidates(vae_dir)
     vae_path, vae_style = _pick(
         msg("model_files.kind_vae", "FLUX.1 VAE"), vae_dir, vae_candidates, vae_pickles,
@@ -293,7 +295,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     if tokenizer_dir is None or not tokenizer_dir.is_dir():
         raise ModelFilesError(
             msg("model_files.tokenizer_missing_put_tokenizer", "The tokenizer is missing: put the tokenizer/ folder of "
-                "Tongyi-MAI/Z-Image-Turbo into {folder}.", folder=models_dir / 'configs' / arch.id)
+                "Tongyi-MAI/Z-Image-Turbo into {folder}.", folder=model_folders.config_dir(models_dir, arch.id))
         )
     return ModelSet(
         form="single_files",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..messages import msg
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 from ..errors import BadInputError
@@ -270,7 +271,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
               override: str = "auto", have_text_encoder: bool = True, have_vae: bool = True,
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
               installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
-              gpu_index: int | None = None, lora_gib: float = 0.0) -> MemoryPlan:
+              gpu_index: int | None = None, lora_gib: float = 0.0, have_configs: bool = True) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -283,7 +284,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ``compute_dtype`` replaces the machine's (the engine re-plans in float32 after an overflow,
     which may need a lighter form to fit). ``gpu_index`` picks the CUDA GPU (default: the one
     with the most memory); that card alone decides profile, dtype and placement.
-    ``lora_gib`` is the size of the LoRA files in use.
+    ``lora_gib`` is the size of the LoRA files in use. ``have_configs``: the small configs component
+    (the tokenizer) is in the models folder; without it, it is named among what to download.
     """
     gpu = chosen_gpu(machine, gpu_index)
     index = gpu.index if gpu is not None else 0
@@ -349,6 +351,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         missing.append(te_component)
     if not have_vae:
         missing.append("vae")
+    if not have_configs:
+        missing.append("configs")
     reason = ("the best that fits" if form == candidates[0] else "the best installed that fits" if form in candidates
               else "installed" if form in present_forms else "")
     return MemoryPlan(
@@ -418,7 +422,10 @@ def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu
         forms, te_forms, sizes = found.available_forms, found.text_encoder_forms, dict(found.form_gib)
     except UserFacingError:
         pass
-    return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes, gpu_index=gpu_index)
+    from ..model_folders import has_configs
+
+    return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes, gpu_index=gpu_index,
+                     have_configs=has_configs(models_dir) or (Path(models_dir) / "model_index.json").is_file())
 
 
 LIGHTER = ("24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu")

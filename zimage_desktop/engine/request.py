@@ -11,12 +11,13 @@ from typing import Any
 
 from ..errors import BadInputError
 from ..messages import msg
+from .architectures import DEFAULT
 from .edit_checks import validate_edit
 
 SIZE_MULTIPLE = 16
 MIN_SIDE = 256
 MAX_SIDE = 2048
-DEFAULT_STEPS = 8
+DEFAULT_STEPS = DEFAULT.default_steps  # the one place: the model's own fact, in architectures.py
 MAX_STEPS = 100
 MAX_COUNT = 64
 # Z-Image's text encoder sees at most 512 tokens; one token is at least one character for

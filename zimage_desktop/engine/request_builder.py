@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, ControlRef, GenerationRequest, LoraRef, random_seed
+from .request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, DEFAULT_STEPS, ControlRef, GenerationRequest, LoraRef, random_seed
 
 # diffusers' default for image-to-image; inpaint and outpaint redraw their area from noise.
 IMG2IMG_STRENGTH = 0.6
@@ -30,7 +30,7 @@ def _source_size(source: str | Path) -> tuple[int, int]:
 class RequestBuilder:
     profile: str = "auto"  # the memory profile chosen in Settings
 
-    def new(self, prompt: str, *, width: int, height: int, steps: int = 8, seed: int | None = None,
+    def new(self, prompt: str, *, width: int, height: int, steps: int = DEFAULT_STEPS, seed: int | None = None,
             count: int = 1, sampler: str = DEFAULT_SAMPLER, scheduler: str = DEFAULT_SCHEDULER,
             extra: dict[str, Any] | None = None, original_prompt: str = "",
             loras: tuple[LoraRef, ...] = (), controls: tuple[ControlRef, ...] = (),

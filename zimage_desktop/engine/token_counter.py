@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .model_files import CONFIG_NAME
+from ..model_folders import tokenizer_dir
 
 # What Qwen3's chat template makes of one user message with a generation prompt and thinking
 # enabled: what ``PromptEncoder.chat_text`` feeds the tokenizer (tests compare the two counts).
@@ -20,7 +21,7 @@ CHAT_SUFFIX = "<|im_end|>\n<|im_start|>assistant\n"
 def find_tokenizer_file(models_dir: Path) -> Path | None:
     """``tokenizer.json`` of a ComfyUI-style folder's configs or of a diffusers pipeline folder."""
     models_dir = Path(models_dir)
-    for folder in (models_dir / "configs" / CONFIG_NAME / "tokenizer", models_dir / "tokenizer"):
+    for folder in (tokenizer_dir(models_dir, CONFIG_NAME), models_dir / "tokenizer"):
         if (folder / "tokenizer.json").is_file():
             return folder / "tokenizer.json"
     return None

@@ -16,9 +16,10 @@ from typing import Any
 from ..engine.architectures import ARCHITECTURES, DEFAULT
 from ..errors import BadInputError
 from ..messages import msg
+from ..model_folders import catalog_roots
 
 SOURCE_KINDS = ("hf", "modelscope")
-ALLOWED_ROOTS = ("diffusion_models", "text_encoders", "vae", "configs", "vae_approx", "model_patches", "depth")
+ALLOWED_ROOTS = catalog_roots()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Callable
@@ -34,10 +35,10 @@ from .download_events import (  # noqa: F401  (re-exported: callers import them 
 )
 from .hashing import HashCache
 from .http import MAX_REDIRECTS, RedirectRefused, ScopedSession
-from .reachability import probe_sources
+from .reachability import measure_sources
 from .sources import (
     HF_ADDRESS, MODELSCOPE_ADDRESS,
-    SourceConfig, file_url, host_of, request_headers, scrub, sha256_from_headers, token_refusal, validate_endpoint,
+    SourceConfig, file_url, host_of, rank_sources, request_headers, scrub, sha256_from_headers, token_refusal, validate_endpoint,
 )
 from .part_lock import claim_part
 from .throughput import RateLimiter, Sink, Speed
@@ -72,6 +73,7 @@ class Downloader:
                  hash_cache: HashCache | None = None, open_part: Callable[[Path, str], IO[bytes]] | None = None) -> None:
         self.models_dir = Path(models_dir)
         self.sources = sources or SourceConfig()
+        self._hinted = self.sources.order  # with sources.auto, the hint; each probe ranks the sources again
         self.concurrency = max(1, concurrency)
         self.stall_timeout = stall_timeout
         self.connect_timeout = connect_timeout
@@ -221,10 +223,20 @@ class Downloader:
             return
         self._emit(DownloadEvent("checking", "", message=msg("download.checking",
                                                                    "Checking the connection to the download sources…")))
-        reasons = {kind: why for kind, why in probe_sources(urls, self.probe_timeout).items() if why}
+        measured = measure_sources(urls, self.probe_timeout)
+        reasons = {kind: why for kind, (_, why) in measured.items() if why}
         if len(reasons) == len(urls):
             raise SourcesUnreachable({self.sources.name(kind): why for kind, why in reasons.items()})
         self._unreachable = set(reasons)
+        if self.sources.auto:  # the source that answers fastest first; the language/region hint breaks near ties
+            answered = {kind: seconds for kind, (seconds, why) in measured.items() if not why}
+            ranked = rank_sources(self._hinted, answered)
+            self.sources = replace(self.sources, order=ranked + tuple(k for k in self._hinted if k not in ranked))
+            first = ranked[0]
+            message = msg("download.source_chosen", "Downloading from {source}: it answered fastest ({ms} ms).",
+                          source=self.sources.name(first), ms=f"{answered[first] * 1000:.0f}")
+            report.messages.append(message)
+            self._emit(DownloadEvent("notice", "", source=self.sources.name(first), message=message))
         for kind, why in reasons.items():
             message = msg("download.source_skipped", "{source} cannot be reached ({reason}); using the other sources.",
                           source=self.sources.name(kind), reason=why)

@@ -37,31 +37,44 @@ def _no_answer(host: str, timeout: float) -> str:
 
 def why_unreachable(url: str, timeout: float) -> str | None:
     """None when a TCP connection to the source (or its proxy) opens within ``timeout``; else why not."""
+    return _connect(url, timeout)[1]
+
+
+def _connect(url: str, timeout: float) -> tuple[float, str | None]:
+    """(seconds the connection took, None) or (0, why it could not be made)."""
     host, port = address_for(url)
+    started = time.perf_counter()
     try:
         with socket.create_connection((host, port), timeout=timeout):
-            return None
+            return time.perf_counter() - started, None
     except socket.gaierror:
-        return msg("reach.name_not_found", "the name {host} could not be looked up", host=host)
+        return 0.0, msg("reach.name_not_found", "the name {host} could not be looked up", host=host)
     except ConnectionRefusedError:
-        return msg("reach.refused", "{host} refused the connection", host=host)
+        return 0.0, msg("reach.refused", "{host} refused the connection", host=host)
     except TimeoutError:
-        return _no_answer(host, timeout)
+        return 0.0, _no_answer(host, timeout)
     except OSError as exc:
-        return msg("reach.os_error", "{host}: {reason}", host=host, reason=exc.strerror or exc)
+        return 0.0, msg("reach.os_error", "{host}: {reason}", host=host, reason=exc.strerror or exc)
 
 
 def probe_sources(urls: dict[str, str], timeout: float) -> dict[str, str | None]:
-    """For each source (key) one URL it serves; returns why each cannot be reached (None: it can).
+    """For each source (key) one URL it serves; returns why each cannot be reached (None: it can)."""
+    return {key: why for key, (_, why) in measure_sources(urls, timeout).items()}
+
+
+def measure_sources(urls: dict[str, str], timeout: float) -> dict[str, tuple[float, str | None]]:
+    """For each source (key) one URL it serves: (seconds its connection took, None), or (0, why it
+    cannot be reached). The time to connect is the round trip to the nearest server of the source —
+    what tells a mainland connection to ModelScope from one that crosses the border to Hugging Face.
     All probes run at once; any still running after ``timeout`` (e.g. a hanging name lookup)
     counts as unreachable, so the answer comes within ``timeout`` plus a little."""
-    results: dict[str, str | None] = {}
+    results: dict[str, tuple[float, str | None]] = {}
     lock = threading.Lock()
 
     def probe(key: str, url: str) -> None:
-        why = why_unreachable(url, timeout)
+        answer = _connect(url, timeout)
         with lock:
-            results[key] = why
+            results[key] = answer
 
     threads = [threading.Thread(target=probe, args=item, daemon=True, name=f"probe-{item[0]}")
                for item in urls.items()]
@@ -72,5 +85,5 @@ def probe_sources(urls: dict[str, str], timeout: float) -> dict[str, str | None]
         thread.join(max(0.0, deadline - time.monotonic()))
     with lock:
         finished = dict(results)
-    return {key: finished[key] if key in finished else _no_answer(address_for(url)[0], timeout)
+    return {key: finished[key] if key in finished else (0.0, _no_answer(address_for(url)[0], timeout))
             for key, url in urls.items()}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..engine import model_files as mf
 from ..errors import UserFacingError
+from ..model_folders import has_configs
 from .store import KIND_FOLDER
 
 # The parts a models folder needs, in the order the loader looks for them.
@@ -44,7 +45,7 @@ def check_models(models_dir: Path) -> Readiness:
 
 def _has(models_dir: Path, part: str) -> bool:
     if part == "configs":  # the loader needs the tokenizer; the rest falls back to the shipped configs
-        return (models_dir / "configs" / mf.CONFIG_NAME / "tokenizer").is_dir()
+        return has_configs(models_dir, mf.CONFIG_NAME)
     folder = models_dir / KIND_FOLDER[part]
     weights, _ = mf._weight_candidates(folder)
     return bool(weights) or (part == "text_encoder" and folder.is_dir() and any(p.is_dir() for p in folder.iterdir()))

@@ -12,6 +12,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 from urllib.parse import quote, urlsplit
 
 from ..errors import BadInputError
@@ -34,11 +35,14 @@ class SourceConfig:
     hf_token: str | None = None
     # Hosts besides huggingface.co that the user allowed to receive the token (a mirror they trust).
     token_hosts: frozenset[str] = frozenset()
+    # "Automatic": ``order`` is only the hint (language/region); the download puts the source that
+    # answers, and answers fastest, first (``rank_sources``).
+    auto: bool = False
 
     def __repr__(self) -> str:  # never show the token
         return (f"SourceConfig(order={self.order}, hf_endpoint={scrub(self.hf_endpoint)!r}, "
                 f"modelscope_endpoint={scrub(self.modelscope_endpoint)!r}, hf_token={'set' if self.hf_token else None}, "
-                f"token_hosts={sorted(self.token_hosts)})")
+                f"token_hosts={sorted(self.token_hosts)}, auto={self.auto})")
 
     def name(self, kind: str) -> str:
         if kind == "hf" and self.hf_endpoint.rstrip("/") != HF_ENDPOINT:
@@ -116,15 +120,50 @@ def sha256_from_headers(headers) -> str | None:
     return None
 
 
+# A source must connect this much faster than the one the language/region hint puts before it to
+# jump ahead: round trips within one region differ by tens of milliseconds, across the border from
+# mainland China by hundreds, so a near tie keeps the hint's order.
+HINT_MARGIN_S = 0.1
+CHINA_TIMEZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "Asia/Urumqi",
+                             "Asia/Kashgar", "PRC"})
+
+
+def in_mainland_china(language: str, env: Mapping[str, str] | None = None) -> bool:
+    """The hint: a Chinese (simplified) UI, a zh_CN locale or a mainland time zone. Only a hint — the
+    probe decides; a Hong Kong or Taiwan locale reaches Hugging Face well and is not counted."""
+    env = os.environ if env is None else env
+    if language == "zh_CN":
+        return True
+    locale = env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG") or ""
+    return locale.replace("-", "_").startswith("zh_CN") or env.get("TZ", "").lstrip(":") in CHINA_TIMEZONES
+
+
+def hint_order(language: str, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    return ("modelscope", "hf") if in_mainland_china(language, env) else ("hf", "modelscope")
+
+
+def rank_sources(hinted: Sequence[str], seconds: Mapping[str, float], margin: float = HINT_MARGIN_S) -> tuple[str, ...]:
+    """The sources that answered (``seconds``: how long each took to connect), fastest first; each
+    place down the hint's order costs ``margin``, so the hint decides near ties. Sources that did not
+    answer are left out."""
+    place = {kind: i for i, kind in enumerate(hinted)}
+    answered = [kind for kind in hinted if kind in seconds] + sorted(set(seconds) - set(hinted))
+    return tuple(sorted(answered, key=lambda kind: seconds[kind] + margin * place.get(kind, len(hinted))))
+
+
 def source_config(settings, paths, endpoint: str | None = None, source: str | None = None,
                   modelscope_endpoint: str | None = None) -> SourceConfig:
     """The sources for the CLI and the model manager from the settings. The token may go to the
-    mirror named in the settings only when the user switched that on; never to another endpoint."""
+    mirror named in the settings only when the user switched that on; never to another endpoint.
+    "auto" (the default) orders the sources by the language/region hint and lets the download's
+    probe put the one that answers fastest first."""
     code = source or settings.download_source
     hf_endpoint = endpoint or (settings.hf_mirror if code == "mirror" else None) or os.environ.get("HF_ENDPOINT") \
         or HF_ENDPOINT
     token_hosts = frozenset({host_of(settings.hf_mirror)} - {""}) if settings.hf_token_to_mirror else frozenset()
-    return SourceConfig(order=("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope"),
+    order = hint_order(settings.shown_language) if code == "auto" else \
+        ("modelscope", "hf") if code == "modelscope" else ("hf", "modelscope")
+    return SourceConfig(order=order, auto=code == "auto",
                         hf_endpoint=validate_endpoint(hf_endpoint, HF_ADDRESS),
                         modelscope_endpoint=validate_endpoint(modelscope_endpoint or os.environ.get("MODELSCOPE_ENDPOINT")
                                                               or MODELSCOPE_ENDPOINT, MODELSCOPE_ADDRESS),

@@ -14,13 +14,13 @@ from pathlib import Path
 from ..engine import model_files as mf
 from ..errors import BadInputError, ModelFilesError
 from ..messages import msg
+from ..model_folders import FOLDERS, LORAS, comfy_paths, has_configs
 from ..fsutil import atomic_open
 from .catalog import Catalog, Component
 from .hashing import HashCache
 
 EXTRA_PATHS_FILE = mf.EXTRA_PATHS_FILE
-KIND_FOLDER = {"transformer": "diffusion_models", "text_encoder": "text_encoders", "vae": "vae",
-               "controlnet": "model_patches"}
+KIND_FOLDER = {kind: FOLDERS[kind].name for kind in ("transformer", "text_encoder", "vae", "controlnet")}
 IMPORT_MODES = ("hardlink", "symlink", "reference")
 COMFY_SECTION = "zimage_desktop"
 
@@ -176,7 +176,7 @@ def import_folder(source: Path, models_dir: Path, mode: str = "hardlink", max_de
                                       msg("models_store.hardlinked", "{kind}, hardlink {target}", kind=kind, target=target))
     if mode == "reference":
         save_extra_paths(models_dir, extra)
-    if not (models_dir / "configs" / mf.CONFIG_NAME / "tokenizer").is_dir():
+    if not has_configs(models_dir, mf.CONFIG_NAME):
         report.notes.append(msg("models_store.small_configs_component_tokenizer", "The small 'configs' component (tokenizer, 16 "
                                 "MB) is still needed: zimage-desktop models download configs"))
     return report
@@ -185,8 +185,8 @@ def import_folder(source: Path, models_dir: Path, mode: str = "hardlink", max_de
 def _lora_relative(relative: Path) -> Path | None:
     """The path inside a ``loras`` folder (ComfyUI's), or None for a file elsewhere."""
     parts = relative.parts
-    if "loras" in parts[:-1]:
-        return Path(*parts[parts.index("loras") + 1:])
+    if LORAS in parts[:-1]:
+        return Path(*parts[parts.index(LORAS) + 1:])
     return None
 
 
@@ -202,7 +202,7 @@ def _adopt_lora(path: Path, models_dir: Path, relative: Path, mode: str, report:
     if mode == "reference":
         # our loras/ is one folder: a reference is a symbolic link there (ComfyUI sees it too)
         mode = "symlink"
-    target = models_dir / "loras" / relative
+    target = models_dir / LORAS / relative
     if target.exists() or target.is_symlink():
         same = target.exists() and os.path.samefile(target, path)
         report.skipped[str(path)] = (msg("models_store.already_imported", "already imported") if same
@@ -252,9 +252,8 @@ def save_extra_paths(models_dir: Path, extra: dict[str, list[str]]) -> None:
 def comfyui_snippet(models_dir: Path) -> str:
     """The section that lets ComfyUI see our models folder."""
     base = Path(models_dir).expanduser().resolve().as_posix()
-    return (f"{COMFY_SECTION}:\n    base_path: {json.dumps(base)}\n    diffusion_models: diffusion_models\n"
-            "    unet: diffusion_models\n    text_encoders: text_encoders\n    clip: text_encoders\n    vae: vae\n"
-            "    model_patches: model_patches\n")
+    return f"{COMFY_SECTION}:\n    base_path: {json.dumps(base)}\n" + "".join(
+        f"    {key}: {name}\n" for key, name in comfy_paths().items())
 
 
 def write_comfyui_config(comfy_root: Path, models_dir: Path) -> Path:

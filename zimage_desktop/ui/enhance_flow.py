@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QPlainTextEdit
 from ..engine.request import random_seed
 from .controller import GenerationController
 from .enhance_panel import EnhancePanel
-from .worker import EnhanceDone, EnhanceText, Failed
+from .worker import EnhanceDone, EnhanceStarted, EnhanceText, Failed
 
 # A rewrite edited this lightly is still a rewrite of the same idea; below it, the prompt is the
 # user's own again and no original is recorded.
@@ -35,7 +35,10 @@ class EnhanceFlow(QObject):
 
     def handle(self, event) -> None:
         """An enhancer event from the worker; events of other rewrites are ignored."""
-        if isinstance(event, EnhanceText):
+        if isinstance(event, EnhanceStarted):
+            if self.owns(event):
+                self.panel.set_tokens(0, event.max_tokens)
+        elif isinstance(event, EnhanceText):
             self._on_text(event)
         elif isinstance(event, EnhanceDone):
             self._on_done(event)
@@ -74,7 +77,9 @@ class EnhanceFlow(QObject):
 
     def _on_text(self, e: EnhanceText) -> None:
         if self.owns(e):
-            self.panel.append(e.text)
+            if e.text:
+                self.panel.append(e.text)
+            self.panel.set_tokens(e.tokens)
 
     def _on_done(self, e: EnhanceDone) -> None:
         if not self.owns(e):

@@ -6,11 +6,16 @@ from __future__ import annotations
 import difflib
 import re
 
+import time
+
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 ADDED = QColor(200, 240, 200)
+# The rewrite's box shows this many lines and scrolls: a 300-token rewrite must not push the size
+# and steps out of a 760-pixel-high window.
+VIEW_LINES = 4
 _WORDS = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
@@ -48,6 +53,15 @@ class EnhancePanel(QWidget):
         self.view = QPlainTextEdit()
         self.view.setObjectName("enhanceView")
         self.view.setReadOnly(True)
+        margins = self.view.contentsMargins()
+        text_height = self.view.fontMetrics().lineSpacing() * VIEW_LINES + 2 * int(self.view.document().documentMargin())
+        self.view.setFixedHeight(text_height + margins.top() + margins.bottom() + 2 * self.view.frameWidth())
+        # Honest progress: busy until the first token (the encoder may be loading), then tokens
+        # written against the most the rewrite may take; it usually ends earlier, at the chat's end.
+        self.progress = QProgressBar()
+        self.progress.setObjectName("enhanceProgress")
+        self.progress.hide()
+        self.tokens, self.max_tokens, self.started = 0, 0, 0.0
         self.note = QLabel()
         self.note.setObjectName("enhanceNote")
         self.note.setWordWrap(True)
@@ -64,7 +78,8 @@ class EnhancePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.view)
         layout.addWidget(self.note)
         layout.addLayout(buttons)
         self.retranslate()
@@ -77,6 +92,7 @@ class EnhancePanel(QWidget):
         self.view.setPlaceholderText(self.tr("The enhanced prompt appears here as it is written."))
         self._show_title()
         self._show_notes()
+        self._show_progress()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -90,8 +106,33 @@ class EnhancePanel(QWidget):
             self.title.setText(self.tr("Enhanced prompt: edit it if you like, then use it or discard it. "
                                        "Shaded words were added."))
 
-    def start(self, idea: str) -> None:
+    def _show_progress(self) -> None:
+        if not self.streaming:
+            self.progress.hide()
+            return
+        self.progress.show()
+        if not self.tokens:
+            self.progress.setRange(0, 0)  # busy: the encoder loads or reads the idea
+            self.progress.setFormat(self.tr("Reading the idea…"))
+            return
+        self.progress.setRange(0, max(self.max_tokens, self.tokens))
+        self.progress.setValue(self.tokens)
+        seconds = time.monotonic() - self.started
+        self.progress.setFormat(self.tr("%1 tokens written · %2 s").replace("%1", str(self.tokens))
+                                .replace("%2", f"{seconds:.0f}"))
+
+    def set_tokens(self, tokens: int, max_tokens: int = 0) -> None:
+        """Progress: ``tokens`` written of at most ``max_tokens`` (0: keep the last limit)."""
+        if max_tokens:
+            self.max_tokens = max_tokens
+        if tokens and not self.tokens:
+            self.started = time.monotonic()  # the time shown counts the writing, not the loading
+        self.tokens = tokens
+        self._show_progress()
+
+    def start(self, idea: str, max_tokens: int = 0) -> None:
         self.idea = idea
+        self.tokens, self.max_tokens = 0, max_tokens or self.max_tokens
         self.streaming = True
         self.view.setReadOnly(True)
         self.view.clear()
@@ -100,6 +141,7 @@ class EnhancePanel(QWidget):
         self.accept_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self._show_title()
+        self._show_progress()
         self.show()
 
     def append(self, piece: str) -> None:
@@ -107,6 +149,7 @@ class EnhancePanel(QWidget):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(piece)
         self.view.setTextCursor(cursor)
+        self.view.ensureCursorVisible()  # the box scrolls with the writing
 
     def finish(self, text: str, cancelled: bool, restored: tuple[str, ...]) -> None:
         self.streaming = False
@@ -118,6 +161,7 @@ class EnhancePanel(QWidget):
         self._notes = (cancelled, restored)
         self._show_notes()
         self._show_title()
+        self._show_progress()
 
     def _show_notes(self) -> None:
         """The notes on the last rewrite, in the UI language (again after a live switch)."""
@@ -132,6 +176,7 @@ class EnhancePanel(QWidget):
 
     def failed(self) -> None:
         self.streaming = False
+        self._show_progress()
         self.hide()
 
     def text(self) -> str:
@@ -155,5 +200,6 @@ class EnhancePanel(QWidget):
         if self.streaming:
             self.stop_requested.emit()
         self.streaming = False
+        self._show_progress()
         self.hide()
         self.discarded.emit()

@@ -351,7 +351,7 @@ class GalleryView(QWidget):
         self.model.pool.shutdown(wait=True, cancel_futures=True)
 
     def _open_folder(self) -> None:
-        from .history_actions import reveal_folder
+        from .file_dialogs import reveal_folder
 
         records = self.selected()
         if records:

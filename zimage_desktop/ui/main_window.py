@@ -17,6 +17,7 @@ from ..engine.request_builder import RequestBuilder
 from ..errors import BadInputError
 from ..models.readiness import Readiness, check_models
 from .history_actions import HistoryActions
+from .last_session import LastSession
 from .parameters_form import ParametersForm
 from .canvas import CanvasPanel
 from .preview_view import PreviewView
@@ -50,7 +51,8 @@ class MainWindow(QMainWindow):
                  worker: GenerationWorker) -> None:
         super().__init__()
         self.paths, self.store, self.controller, self.worker = paths, store, controller, worker
-        self.history = HistoryActions(self)
+        self.history = HistoryActions(paths, self)
+        self._connect_history()
         self.dropped_read = self.history.dropped_read
         self.shown_after_s = 0.0  # set by app.run_app
         self.machine: object | None = None  # MachineInfo, probed by the worker thread
@@ -67,6 +69,9 @@ class MainWindow(QMainWindow):
         for kind in (EnhanceStarted, EnhanceText, EnhanceDone):
             self._handlers[kind] = self._on_enhance_event
         self.retranslate()
+        self.session = LastSession(paths.session, self)  # the last prompt and image, back after a restart
+        self.session.image_read.connect(self._show_last_image)
+        self._restore_session()
         worker.worker_event.connect(self.on_worker_event)
         from .remote_engines import RemoteEngines
 
@@ -159,6 +164,50 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+E"), self,
                   lambda: (self.scene_enhancer if self.mode_tabs.currentIndex() == 1 else self.enhancer).enhance())
 
+    def _connect_history(self) -> None:
+        """What HistoryActions asks of the window (it knows nothing of the window's parts)."""
+        h = self.history
+        h.status.connect(lambda text: self.status.say(text))
+        h.apply_requested.connect(self.apply_request)
+        h.poster_requested.connect(self._restore_poster)
+        h.rerun_requested.connect(lambda record, vary: self.submit(self.requests().rerun(record.request, vary), record.id))
+        h.edit_requested.connect(lambda record: self.edit.edit_record(record))
+        h.edit_file_requested.connect(lambda path: self.edit.open_file(path))
+        h.edit_recall_requested.connect(lambda request: self.edit.recall(request))
+        h.compare_requested.connect(lambda: self.canvas.compare_with_history())
+        h.lora_dropped.connect(self._offer_lora)
+        h.fields_requested.connect(self.apply_fields)
+
+    def _restore_poster(self, request: GenerationRequest) -> None:
+        from ..poster.compose import PosterSpec
+
+        self.poster.set_spec(PosterSpec.from_dict(request.extra["poster"]), prompt=request.prompt)
+        self.poster.glyphs.apply(request.controls)
+        self.mode_tabs.setCurrentIndex(1)
+
+    def _offer_lora(self, path) -> None:
+        said = self.form.loras.offer_import(path)
+        if said:
+            self.status.say(lambda: said)
+
+    def _restore_session(self) -> None:
+        """The prompt left in the box at the last close, and the newest image on the canvas."""
+        prompt = self.session.prompt()
+        if prompt and not self.prompt.toPlainText():
+            self.prompt.setPlainText(prompt)
+            self.prompt.moveCursor(self.prompt.textCursor().MoveOperation.End)
+        newest = self.gallery.store.page(0, 1) if self.gallery is not None else []
+        if newest:
+            self._last_record = newest[0]
+            self.session.read_image(str(newest[0].path))
+
+    def _show_last_image(self, path: str, image: QImage | None) -> None:
+        if image is None or self.history.last_image is not None:  # gone, or a new image came first
+            return
+        self.history.last_image, self.history.last_path = image, path
+        self.form.last_seed = self._last_record.request.seed  # "Reuse last" works after a restart too
+        self.canvas.set_result(image)
+
     def _selected_history_image(self) -> QImage | None:
         records = self.gallery.selected() if self.gallery is not None else []
         if not records:
@@ -209,21 +258,36 @@ class MainWindow(QMainWindow):
         text = self.prompt.toPlainText()
         return self.requests().new(text, original_prompt=self.enhancer.original_for(text), **self.form.values())
 
-    def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
-        """Fill the editor from a past request (history, or a dropped PNG); its LoRAs are looked up
-        in the loras folder by name, else by hash, and the missing ones named."""
-        from dataclasses import replace
-
+    def _match_loras(self, loras: tuple) -> tuple[tuple, tuple[str, ...]]:
+        """Recalled LoRAs looked up in the loras folder by name, else by hash; the missing ones named."""
         from ..engine.loras import match_loras
         from ..models.hashing import HashCache
 
+        self.form.loras.refresh()
+        found, missing = match_loras(self.settings.models_path(self.paths), tuple(loras), HashCache(self.paths.hash_cache))
+        return found, tuple(missing)
+
+    def apply_request(self, request: GenerationRequest, notes: tuple[str, ...] = ()) -> None:
+        """Fill the editor from a past request (history, or a dropped PNG), its LoRAs matched here."""
+        from dataclasses import replace
+
         if request.loras:
-            self.form.loras.refresh()
-            found, missing = match_loras(self.settings.models_path(self.paths), request.loras,
-                                         HashCache(self.paths.hash_cache))
-            request, notes = replace(request, loras=found), tuple(notes) + tuple(missing)
+            found, missing = self._match_loras(request.loras)
+            request, notes = replace(request, loras=found), tuple(notes) + missing
         self.form.apply(request)
         self.enhancer.remember(request.prompt, request.original_prompt)
+        self._say_restored(notes)
+
+    def apply_fields(self, found, fields: frozenset[str]) -> None:
+        """Partial recall: only the chosen fields of a read file into the form."""
+        values, notes = dict(found.values), tuple(found.notes)
+        if "loras" in fields and values.get("loras"):
+            values["loras"], missing = self._match_loras(values["loras"])
+            notes += missing
+        self.form.apply_fields(values, fields)
+        self._say_restored(notes)
+
+    def _say_restored(self, notes: tuple[str, ...]) -> None:
         self.status.say(lambda: self.tr("Parameters restored.") + "".join("  " + in_ui_language(n) for n in notes))
 
     def generate(self) -> None:
@@ -236,6 +300,7 @@ class MainWindow(QMainWindow):
             self.status.say(exc)
             return
         self.prompt.remember(request.prompt)
+        self.session.save(request.prompt)
         self.submit(request, self.next_parent_id)
 
     def generate_current(self) -> None:
@@ -274,7 +339,8 @@ class MainWindow(QMainWindow):
         self.history.drag_enter(event)
 
     def dropEvent(self, event) -> None:
-        self.history.drop(event)
+        canvas = self.canvas
+        self.history.drop(event, canvas.rect().contains(canvas.mapFrom(self, event.position().toPoint())))
 
     # -- worker events --------------------------------------------------------------------
 
@@ -303,6 +369,10 @@ class MainWindow(QMainWindow):
             self.refresh_models_state()
         self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
         self.form.tokens.set_limit(e.token_limit)
+        if e.plan is not None:  # a slow plan offers the draft sizes first
+            from ..engine.sizes import drafts_useful
+
+            self.form.size_combo.set_drafts(drafts_useful(e.plan.device, e.plan.offload))
 
     def _on_started(self, e: JobStarted) -> None:
         if e.request is not None:
@@ -354,11 +424,24 @@ class MainWindow(QMainWindow):
     def _on_enhance_event(self, e: WorkerEvent) -> None:
         for flow in (self.enhancer, self.scene_enhancer):
             flow.handle(e)
+        # the window's bar follows the rewrite too, instead of sitting at "0%"
+        if isinstance(e, EnhanceStarted):
+            self.progress.setRange(0, 0)
+        elif isinstance(e, EnhanceText) and e.tokens:
+            panel = self.scene_enhancer.panel if self.scene_enhancer.owns(e) else self.enhance_panel
+            self.progress.setRange(0, max(panel.max_tokens, e.tokens))
+            self.progress.setValue(e.tokens)
+            self.progress.setFormat(panel.progress.format())
+        elif isinstance(e, EnhanceDone):
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.resetFormat()
 
     def _on_failed(self, e: Failed) -> None:
         for flow in (self.enhancer, self.scene_enhancer):
             flow.failed(e)
         self.progress.setRange(0, 1)
+        self.progress.resetFormat()
         if e.job_id == self.run.job_id and e.ends_job:
             self.run.job_id = None
         self.show_error(e)
@@ -450,6 +533,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._closing = True
+        self.session.save(self.prompt.toPlainText())
         self.panes.save()
         # The worker ends after its current step, or after a model load or hardware probe that cannot
         # be interrupted; Qt aborts the process if a running thread is destroyed, so wait for it —

@@ -102,7 +102,7 @@ class ModelManagerDialog(QDialog):
         self.totals.setWordWrap(True)
         self.source = QComboBox()
         self.source.setObjectName("sourceCombo")
-        for code in ("hf", "mirror", "modelscope"):
+        for code in ("auto", "hf", "mirror", "modelscope"):
             self.source.addItem("", code)
         self.source.setCurrentIndex(max(0, self.source.findData(store.value.download_source)))
         if store.value.download_source == "hf" and current_language().startswith("zh"):
@@ -163,7 +163,7 @@ class ModelManagerDialog(QDialog):
         self.setWindowTitle(self.tr("Model manager"))
         self.table.setHorizontalHeaderLabels([self.tr("Get"), self.tr("Component"), self.tr("Size"), self.tr("State")])
         mirror = self.tr("Hugging Face mirror (%1)").replace("%1", self.settings.hf_mirror)
-        for i, text in enumerate((self.tr("Hugging Face"), mirror,
+        for i, text in enumerate((self.tr("Automatic (the fastest that answers)"), self.tr("Hugging Face"), mirror,
                                   self.tr("ModelScope (China)"))):
             self.source.setItemText(i, text)
         self.source_label.setText(self.tr("Source:"))

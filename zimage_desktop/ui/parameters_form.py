@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
-from ..engine.request import MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
-from ..engine.sizes import presets
+from ..engine.request import DEFAULT_STEPS, MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from .enhance_panel import EnhancePanel
 from .lora_panel import LoraPanel
 from .prompt_editor import PromptEdit
 from .prompt_tokens import PromptTokens
 from .sampling_controls import SamplingControls
 from .seed_edit import SeedEdit
+from .size_combo import SizeCombo
 
 
 class ParametersForm(QWidget):
@@ -33,11 +33,7 @@ class ParametersForm(QWidget):
         self.enhance_button = QPushButton()
         self.enhance_button.setObjectName("enhanceButton")
         self.enhance_panel = EnhancePanel()
-        self.size_combo = QComboBox()
-        self.size_combo.setObjectName("sizeCombo")
-        for p in presets():
-            self.size_combo.addItem(f"{p.tier} · {p.label}", (p.width, p.height))
-        self.size_combo.addItem("", None)  # custom, labelled in retranslate
+        self.size_combo = SizeCombo()
         self.size_combo.currentIndexChanged.connect(self._size_changed)
         self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
         for spin, name in ((self.width_spin, "widthSpin"), (self.height_spin, "heightSpin")):
@@ -54,7 +50,7 @@ class ParametersForm(QWidget):
         self.steps_spin = QSpinBox()
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
-        self.steps_spin.setValue(8)
+        self.steps_spin.setValue(DEFAULT_STEPS)
         self.sampling = SamplingControls()
         self.seed_spin = SeedEdit()
         self.seed_spin.setObjectName("seedSpin")
@@ -115,7 +111,7 @@ class ParametersForm(QWidget):
         self.prompt.setPlaceholderText(self.tr(
             "Describe the image. For text in the picture, put the exact words in quotes and say font, "
             "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
-        self.size_combo.setItemText(self.size_combo.count() - 1, self.tr("Custom size…"))
+        self.size_combo.retranslate()
         for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
                           ("sampler", self.tr("Sampler")), ("seed", self.tr("Seed")), ("count", self.tr("Images")),
                           ("loras", self.tr("LoRAs"))):
@@ -140,11 +136,11 @@ class ParametersForm(QWidget):
         self.count_label.setStyleSheet("color: #c0392b;" if tokens > room else "")
 
     def _size_changed(self) -> None:
-        data = self.size_combo.currentData()
+        data = self.size_combo.chosen()
         custom = data is None
         self.width_spin.setEnabled(custom)
         self.height_spin.setEnabled(custom)
-        if not custom:
+        if data is not None:
             self.width_spin.setValue(data[0])
             self.height_spin.setValue(data[1])
             self.size_note.clear()
@@ -171,7 +167,7 @@ class ParametersForm(QWidget):
 
     def values(self) -> dict[str, Any]:
         """The keyword arguments of ``RequestBuilder.new`` that this form holds (seed None: random)."""
-        if self.size_combo.currentData() is None:
+        if self.size_combo.is_custom():
             self.snap_custom()
         sampler, scheduler = self.sampling.values()
         return dict(width=self.width_spin.value(), height=self.height_spin.value(), steps=self.steps_spin.value(),
@@ -180,11 +176,8 @@ class ParametersForm(QWidget):
                     controls=self.control.controls())
 
     def select_size(self, width: int, height: int) -> None:
-        """The size list's entry for this size, else "Custom size…" with the sides as they are
-        (``findData`` cannot match the tuples the list holds: they are compared one by one)."""
-        index = next((i for i in range(self.size_combo.count() - 1)
-                      if tuple(self.size_combo.itemData(i) or ()) == (width, height)), self.size_combo.count() - 1)
-        self.size_combo.setCurrentIndex(index)
+        """The size list's entry for this size, else "Custom size…" with the sides as they are."""
+        self.size_combo.select(width, height)
         self.width_spin.setValue(width)
         self.height_spin.setValue(height)
 

@@ -67,7 +67,7 @@ class SettingsDialog(QDialog):
         self.previews = QCheckBox()
         self.previews.setChecked(settings.previews)
         self.source = QComboBox()
-        for code in ("hf", "mirror", "modelscope"):
+        for code in ("auto", "hf", "mirror", "modelscope"):
             self.source.addItem("", code)
         self.source.setCurrentIndex(max(0, self.source.findData(settings.download_source)))
         self.mirror = QLineEdit(settings.hf_mirror)
@@ -113,8 +113,8 @@ class SettingsDialog(QDialog):
         for combo, texts in ((self.language, (self.tr("Follow the system"), "简体中文", "English")),
                              (self.theme, (self.tr("Follow the system"), self.tr("Light"), self.tr("Dark"))),
                              (self.device, (self.tr("Automatic"), "NVIDIA CUDA", "Apple MPS", "CPU")),
-                             (self.source, (self.tr("Hugging Face"), self.tr("Hugging Face mirror"),
-                                            self.tr("ModelScope (China)")))):
+                             (self.source, (self.tr("Automatic (the fastest that answers)"), self.tr("Hugging Face"),
+                                            self.tr("Hugging Face mirror"), self.tr("ModelScope (China)")))):
             for i, text in enumerate(texts):
                 combo.setItemText(i, text)
         self.profile.setItemText(max(0, self.profile.findData("auto")), self.tr("Automatic"))

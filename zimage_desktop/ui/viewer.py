@@ -139,7 +139,7 @@ class ImageViewer(QDialog):
 
     def save_as(self, name: str = "") -> str:
         """A copy of the PNG, its metadata included."""
-        from .history_actions import ask_save_name
+        from .file_dialogs import ask_save_name
 
         source = Path(self.shown().path)
         name = name or ask_save_name(self, source.name)

@@ -123,12 +123,14 @@ class Failed(WorkerEvent):
 class EnhanceStarted(WorkerEvent):
     kind: ClassVar[str] = "enhance_started"
     idea: str = ""
+    max_tokens: int = 0  # the most tokens the rewrite may take (its progress bar's end)
 
 
 @dataclass(frozen=True)
 class EnhanceText(WorkerEvent):
     kind: ClassVar[str] = "enhance_text"
-    text: str = ""  # the next piece of the rewrite
+    text: str = ""  # the next piece of the rewrite ("" with a token that ended in half a character)
+    tokens: int = 0  # tokens written so far
 
 
 @dataclass(frozen=True)
@@ -212,15 +214,25 @@ class GenerationWorker(QThread):
         from ..engine.enhance import Sampling
         from ..engine.enhance_session import enhancer_for
 
-        self.worker_event.emit(EnhanceStarted(job.id, idea=job.idea))
+        self.worker_event.emit(EnhanceStarted(job.id, idea=job.idea, max_tokens=job.max_new_tokens))
+        pending = [""]  # text of the current token, sent with its count
+
+        def on_text(piece: str) -> None:
+            pending[0] += piece
+
+        def on_tokens(count: int) -> None:
+            self.worker_event.emit(EnhanceText(job.id, text=pending[0], tokens=count))
+            pending[0] = ""
+
         try:
             if self.generator is None:
                 self.generator = self._make_generator()
             self.generator.ensure_loaded(profile=self.settings.value.profile)
             result = enhancer_for(self.generator).enhance(
                 job.idea, Sampling(max_new_tokens=job.max_new_tokens, seed=job.seed),
-                on_text=lambda piece: self.worker_event.emit(EnhanceText(job.id, text=piece)),
-                is_cancelled=self.controller.is_cancelled)
+                on_text=on_text, on_tokens=on_tokens, is_cancelled=self.controller.is_cancelled)
+            if pending[0]:  # the end flushed a last half character
+                self.worker_event.emit(EnhanceText(job.id, text=pending[0], tokens=result.tokens))
             self.worker_event.emit(EnhanceDone(job.id, idea=job.idea, text=result.text,
                                                cancelled=result.stop == "cancelled",
                                                restored_quotes=result.restored_quotes, tokens=result.tokens,

@@ -702,6 +702,16 @@
         <source>Quoted text the rewrite had changed was put back: %1</source>
         <translation>扩写改动了引号中的文字，已恢复原文：%1</translation>
     </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="1" />
+        <source>Reading the idea…</source>
+        <translation>正在读取构思…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/enhance_panel.py" line="1" />
+        <source>%1 tokens written · %2 s</source>
+        <translation>已写 %1 个词元 · %2 秒</translation>
+    </message>
 </context>
 <context>
     <name>GalleryView</name>
@@ -1733,6 +1743,11 @@
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
     </message>
+    <message>
+        <location filename="../../ui/model_manager_dialog.py" line="1" />
+        <source>Automatic (the fastest that answers)</source>
+        <translation>自动（选响应最快的）</translation>
+    </message>
 </context>
 <context>
     <name>ParametersForm</name>
@@ -2434,6 +2449,69 @@
         <location filename="../../ui/settings_dialog.py" line="151" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="1" />
+        <source>Automatic (the fastest that answers)</source>
+        <translation>自动（选响应最快的）</translation>
+    </message>
+</context>
+<context>
+    <name>SizeCombo</name>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>Custom size…</source>
+        <translation>自定义尺寸…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>Draft — quick looks on a slow machine</source>
+        <translation>草稿：慢机器上快速预览</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>Square</source>
+        <translation>方形</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>Landscape</source>
+        <translation>横向</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>Portrait</source>
+        <translation>纵向</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>photo</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>screen</source>
+        <translation>屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>phone</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>cinema</source>
+        <translation>电影</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>banner</source>
+        <translation>横幅</translation>
+    </message>
+    <message>
+        <location filename="../../ui/size_combo.py" line="1" />
+        <source>slower</source>
+        <translation>较慢</translation>
     </message>
 </context>
 <context>
