@@ -113,7 +113,7 @@ def child_encoder(models: str) -> None:
                       "load_s": seconds, "params": sum(p.numel() for p in model.parameters())}))
 
 
-def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu") -> dict:
+def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu", lock: str = "") -> dict:
     """`generate --device cpu --profile P` in a fresh process; its peak RSS from the kernel's
     accounting, and the plan's own predicted peak from its JSON line (the residency table, for
     this size, as the app computed it: nothing rescaled here)."""
@@ -124,7 +124,9 @@ def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = 
                "print(json.dumps({'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-2000:], "
                "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
+    # One profile per process; with --lock, one full-size run at a time on a shared machine.
+    prefix = ["flock", lock] if lock else []
+    proc = subprocess.run([*prefix, sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "ZIMAGE_DESKTOP_DATA": str(out.parent)})
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - started
@@ -135,6 +137,22 @@ def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = 
     return result
 
 
+def predicted_before_run(models: Path, profile: str, size: int) -> tuple[float, float]:
+    """(the plan's predicted RAM peak at this size, what the CPU run will hold at least: every
+    component's installed size plus the process) — to skip a run that would not fit the machine."""
+    from zimage_desktop.engine.devices import probe
+    from zimage_desktop.engine.model_files import resolve_model_set
+    from zimage_desktop.engine.planner import make_plan
+    from zimage_desktop.engine.residency import PROCESS_RAM_GIB
+
+    found = resolve_model_set(models)
+    plan = make_plan(probe(), found.available_forms, profile, present_te_forms=found.text_encoder_forms,
+                     installed_gib=dict(found.form_gib))
+    _, ram = plan.predicted_peaks(size, size, enhance=False)
+    held = sum(c.gib for c in plan.table().components) + PROCESS_RAM_GIB
+    return ram, held
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", default=None)
@@ -143,7 +161,11 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--child-encoder", default=None)
-    parser.add_argument("--profiles", default="cpu,8gb",
+    parser.add_argument("--lock", default="", help="run each generate child under `flock LOCK` (shared machines)")
+    parser.add_argument("--max-gib", type=float, default=16.0, help="skip a profile whose run would need more RAM")
+    parser.add_argument("--no-encoder-check", action="store_true", help="skip the GGUF encoder load measurement")
+    parser.add_argument("--results", default=None, help="append each profile's measurement as a JSON line here")
+    parser.add_argument("--profiles", default="cpu,8gb,24gb,4gb,6gb,16gb,12gb,mps",
                         help="profiles to run on the CPU (a GPU profile's RAM side: its swaps and copies)")
     args = parser.parse_args()
     if args.child_encoder:
@@ -158,11 +180,15 @@ def main() -> int:
     for name, size in files.items():
         print(f"  {name}: {size / 1e9:.2f} GB")
 
-    enc = json.loads(subprocess.run([sys.executable, __file__, "--child-encoder", str(models)], capture_output=True,
-                                    text=True, check=True).stdout.strip().splitlines()[-1])
-    ratio = enc["anon_bytes"] / enc["file_bytes"]
-    print(f"\nGGUF encoder load: +{enc['anon_bytes'] / gib:.2f} GiB anonymous for a {enc['file_bytes'] / gib:.2f} GiB "
-          f"file = {ratio:.2f}× (target ≤ 1.25×), {enc['load_s']:.1f} s")
+    if args.no_encoder_check:
+        enc = None
+    else:
+        enc = json.loads(subprocess.run([sys.executable, __file__, "--child-encoder", str(models)], capture_output=True,
+                                        text=True, check=True).stdout.strip().splitlines()[-1])
+    if enc is not None:
+        ratio = enc["anon_bytes"] / enc["file_bytes"]
+        print(f"\nGGUF encoder load: +{enc['anon_bytes'] / gib:.2f} GiB anonymous for a {enc['file_bytes'] / gib:.2f} GiB "
+              f"file = {ratio:.2f}× (target ≤ 1.25×), {enc['load_s']:.1f} s")
 
     (work / "out").mkdir(exist_ok=True)
     rows = [("GGUF Q4_K_M transformer + GGUF Q6_K encoder", models)]
@@ -183,7 +209,15 @@ def main() -> int:
     failures = 0
     for label, folder in rows:
         for profile in args.profiles.split(","):
-            r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile)
+            expected, held = predicted_before_run(folder, profile, args.size)
+            if max(expected, held) > args.max_gib:
+                print(f"| {label} | {profile} | {expected:.2f} | skipped: needs about {max(expected, held):.1f} GiB, "
+                      f"over --max-gib {args.max_gib:g} | – | – | – | – | – |", flush=True)
+                continue
+            r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile, args.lock)
+            if args.results:
+                with open(args.results, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"files": label, "profile": profile, "size": args.size, **r}) + "\n")
             if r["rc"] != 0:
                 print(f"| {label} | {profile} | – | failed: "
                       f"{r['err'].strip().splitlines()[-1] if r['err'].strip() else r['rc']} | – | – | – | – | – |", flush=True)
