@@ -67,6 +67,8 @@ def test_model_manager_shows_the_plans_residency_table_in_both_languages(qtbot, 
     assert float(rows["RAM GiB"][-1]) == round(plan.predicted_ram_gib, 1)
     assert f"{plan.predicted_ram_gib:.1f} GiB RAM" in dialog.explanation.text()
     assert "moved to the GPU only to encode" in dialog.residency.toolTip()
+    # 16 GB of RAM under a 20 GiB peak (both swap members and loading): the planner's warning shows.
+    assert plan.predicted_ram_gib > 16 and "GiB of RAM" in dialog.explanation.text()
 
     translations = Translations.for_app(QApplication.instance())
     try:
@@ -75,5 +77,6 @@ def test_model_manager_shows_the_plans_residency_table_in_both_languages(qtbot, 
         zh_headers = dialog.residency.cell_texts()[0]
         assert "峰值" in zh_headers and "存储形式" in zh_headers and "Peak" not in zh_headers
         assert float(_rows(dialog.residency)["内存 GiB"][-1]) == round(plan.predicted_ram_gib, 1)
+        assert "GiB of RAM" not in dialog.explanation.text()  # the warning too is in Chinese
     finally:
         translations.apply("en")

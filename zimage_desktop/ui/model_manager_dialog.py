@@ -213,8 +213,10 @@ class ModelManagerDialog(QDialog):
             self.explanation.setText(self.tr("Detecting this computer's graphics card and memory…"))
             self.residency.setToolTip("")
         else:
-            self.explanation.setText(self.tr("Recommended for this computer (%1): %2")
-                                     .replace("%1", plan.profile).replace("%2", plan_memory(plan)))
+            # The planner's warnings (more RAM than the machine has, over the GPU budget) follow the table.
+            self.explanation.setText("\n".join([self.tr("Recommended for this computer (%1): %2")
+                                                 .replace("%1", plan.profile).replace("%2", plan_memory(plan)),
+                                                 *(in_ui_language(w) for w in plan.warnings)]))
             self.residency.setToolTip(explain_plan(plan))
         catalog = self._catalog()
         status = scan(models_dir, catalog, HashCache(self.paths.hash_cache))

@@ -70,8 +70,9 @@ def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024) -> 
         rows.append([names.get(c.name, c.name), form, f"{c.gib:.2f}", load,
                      *(places[where[p][c.name]] for p in where), ""])
     vram, ram = table.peaks(width, height)
-    rows.append([translate("PlanText", "VRAM GiB"), "", "", f"{memory['load'][0]:.1f}",
-                 *(f"{memory[p][0]:.1f}" for p in where), f"{vram:.1f}"])
+    if table.accelerator:  # a CPU plan has no VRAM row to show
+        rows.append([translate("PlanText", "VRAM GiB"), "", "", f"{memory['load'][0]:.1f}",
+                     *(f"{memory[p][0]:.1f}" for p in where), f"{vram:.1f}"])
     rows.append([translate("PlanText", "RAM GiB"), "", "", f"{memory['load'][1]:.1f}",
                  *(f"{memory[p][1]:.1f}" for p in where), f"{ram:.1f}"])
     return headers, rows

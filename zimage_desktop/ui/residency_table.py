@@ -17,7 +17,6 @@ class ResidencyTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.verticalHeader().hide()
-        self.setMaximumHeight(190)
 
     def show_plan(self, plan: MemoryPlan | None, width: int = 1024, height: int = 1024) -> None:
         """Fill the table for ``plan`` at this image size (nothing when there is no plan yet)."""
@@ -32,7 +31,11 @@ class ResidencyTable(QTableWidget):
             for c, text in enumerate(row):
                 self.setItem(r, c, QTableWidgetItem(text))
         self.resizeColumnsToContents()
+        self.resizeRowsToContents()
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Tall enough for every row (five at most): a table that scrolls hides the peaks.
+        height = self.horizontalHeader().sizeHint().height() + sum(self.rowHeight(r) for r in range(self.rowCount()))
+        self.setFixedHeight(height + 2 * self.frameWidth() + 2)
 
     def clear_plan(self) -> None:
         self.setRowCount(0)
