@@ -7,9 +7,13 @@ and a small tokenizer — then, each in a fresh process:
 
 - loads the GGUF encoder alone and reads the anonymous memory it adds (target ≤ 1.25× the file);
 - runs ``zimage-desktop generate --device cpu --profile P`` at 256², 1 step for each profile
-  (``--profiles cpu,8gb``: the CPU plan, and the RAM side of a swap plan) and reads the peak RSS
+  (``--profiles``, default every profile: each one's real load and hooks, on the CPU) and reads the peak RSS
   (ru_maxrss), next to the predicted peak RAM the app printed for that image (the plan's residency
-  table at that size); exits 1 when one is more than 10 % off (full size only).
+  table at that size, for the device that ran: on the CPU a GPU profile swaps and pins nothing, so
+  its GPU-side RAM terms are printed beside it but cannot be measured here); exits 1 when one is
+  more than 10 % off (full size only). Each profile is a fresh process (``--lock FILE`` runs each
+  under ``flock FILE`` on a shared machine); one whose run would need more than ``--max-gib`` is
+  skipped and says so.
 
 K-quant blocks come from the test kit's quantizer (zimage_desktop/devkit/kquants.py) applied to a
 random 64-row slab per tensor, repeated to the full shape: the file layout, types and sizes are
@@ -113,7 +117,7 @@ def child_encoder(models: str) -> None:
                       "load_s": seconds, "params": sum(p.numel() for p in model.parameters())}))
 
 
-def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu") -> dict:
+def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu", lock: str = "") -> dict:
     """`generate --device cpu --profile P` in a fresh process; its peak RSS from the kernel's
     accounting, and the plan's own predicted peak from its JSON line (the residency table, for
     this size, as the app computed it: nothing rescaled here)."""
@@ -124,7 +128,9 @@ def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = 
                "print(json.dumps({'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-2000:], "
                "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
+    # One profile per process; with --lock, one full-size run at a time on a shared machine.
+    prefix = ["flock", lock] if lock else []
+    proc = subprocess.run([*prefix, sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "ZIMAGE_DESKTOP_DATA": str(out.parent)})
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - started
@@ -135,6 +141,23 @@ def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = 
     return result
 
 
+def predicted_before_run(models: Path, profile: str, size: int) -> tuple[float, float, str]:
+    """(the plan's predicted RAM peak at this size on the CPU — what the run holds, and what the
+    app will print —, the same plan's RAM peak on its own device, that device), from the app's
+    planner for this folder: to skip a run that would not fit the machine, and to show the GPU
+    figure this machine cannot measure."""
+    from zimage_desktop.engine.devices import probe
+    from zimage_desktop.engine.model_files import resolve_model_set
+    from zimage_desktop.engine.planner import make_plan
+
+    found = resolve_model_set(models)
+    plan = make_plan(probe(), found.available_forms, profile, present_te_forms=found.text_encoder_forms,
+                     installed_gib=dict(found.form_gib))
+    _, on_cpu = plan.predicted_peaks(size, size, enhance=False, device="cpu")
+    _, own = plan.predicted_peaks(size, size, enhance=False)
+    return on_cpu, own, plan.device_name
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", default=None)
@@ -143,7 +166,11 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--child-encoder", default=None)
-    parser.add_argument("--profiles", default="cpu,8gb",
+    parser.add_argument("--lock", default="", help="run each generate child under `flock LOCK` (shared machines)")
+    parser.add_argument("--max-gib", type=float, default=16.0, help="skip a profile whose run would need more RAM")
+    parser.add_argument("--no-encoder-check", action="store_true", help="skip the GGUF encoder load measurement")
+    parser.add_argument("--results", default=None, help="append each profile's measurement as a JSON line here")
+    parser.add_argument("--profiles", default="cpu,8gb,24gb,4gb,6gb,16gb,12gb,mps",
                         help="profiles to run on the CPU (a GPU profile's RAM side: its swaps and copies)")
     args = parser.parse_args()
     if args.child_encoder:
@@ -158,11 +185,15 @@ def main() -> int:
     for name, size in files.items():
         print(f"  {name}: {size / 1e9:.2f} GB")
 
-    enc = json.loads(subprocess.run([sys.executable, __file__, "--child-encoder", str(models)], capture_output=True,
-                                    text=True, check=True).stdout.strip().splitlines()[-1])
-    ratio = enc["anon_bytes"] / enc["file_bytes"]
-    print(f"\nGGUF encoder load: +{enc['anon_bytes'] / gib:.2f} GiB anonymous for a {enc['file_bytes'] / gib:.2f} GiB "
-          f"file = {ratio:.2f}× (target ≤ 1.25×), {enc['load_s']:.1f} s")
+    if args.no_encoder_check:
+        enc = None
+    else:
+        enc = json.loads(subprocess.run([sys.executable, __file__, "--child-encoder", str(models)], capture_output=True,
+                                        text=True, check=True).stdout.strip().splitlines()[-1])
+    if enc is not None:
+        ratio = enc["anon_bytes"] / enc["file_bytes"]
+        print(f"\nGGUF encoder load: +{enc['anon_bytes'] / gib:.2f} GiB anonymous for a {enc['file_bytes'] / gib:.2f} GiB "
+              f"file = {ratio:.2f}× (target ≤ 1.25×), {enc['load_s']:.1f} s")
 
     (work / "out").mkdir(exist_ok=True)
     rows = [("GGUF Q4_K_M transformer + GGUF Q6_K encoder", models)]
@@ -176,17 +207,28 @@ def main() -> int:
                 (old / "diffusion_models" / f.name).symlink_to(f)
             (old / "text_encoders" / "qwen_3_4b.safetensors").symlink_to(work / "qwen3_4b_random_bf16.safetensors")
         rows.append(("GGUF Q4_K_M transformer + bf16 encoder (old recipe)", old))
-    print(f"\n| files | profile (form that ran) | predicted peak RAM GiB (table, {args.size}²) | measured peak RSS GiB "
-          f"(`generate --device cpu`, {args.size}², {args.steps} step) | measured / predicted | within 10 % | "
+    print(f"\n| files | profile (form that ran) | predicted peak RAM GiB (the app's table for the CPU, {args.size}²) | "
+          f"measured peak RSS GiB (`generate --device cpu`, {args.size}², {args.steps} step) | measured / predicted | "
+          "within 10 % | the plan's own device: its predicted RAM peak (not measurable here) | "
           "encode s | step s | decode s |")
-    print("|---|---|---:|---:|---:|---|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---|---|---:|---:|---:|")
     failures = 0
     for label, folder in rows:
         for profile in args.profiles.split(","):
-            r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile)
+            on_cpu, own, own_device = predicted_before_run(folder, profile, args.size)
+            gpu_side = "–" if own_device == "cpu" else f"{own_device}: {own:.2f}"
+            if on_cpu > args.max_gib:
+                print(f"| {label} | {profile} | {on_cpu:.2f} | skipped: needs about {on_cpu:.1f} GiB, "
+                      f"over --max-gib {args.max_gib:g} | – | – | {gpu_side} | – | – | – |", flush=True)
+                continue
+            r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile, args.lock)
+            if args.results:
+                with open(args.results, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"files": label, "profile": profile, "size": args.size, **r}) + "\n")
             if r["rc"] != 0:
                 print(f"| {label} | {profile} | – | failed: "
-                      f"{r['err'].strip().splitlines()[-1] if r['err'].strip() else r['rc']} | – | – | – | – | – |", flush=True)
+                      f"{r['err'].strip().splitlines()[-1] if r['err'].strip() else r['rc']} | – | – | {gpu_side} | "
+                      "– | – | – |", flush=True)
                 failures += 1
                 continue
             t, pred = r.get("timings", {}), r["predicted"]
@@ -194,9 +236,10 @@ def main() -> int:
             ratio = measured / pred["ram"]
             ok = abs(ratio - 1) <= 0.10
             failures += 0 if ok or args.tiny else 1  # tiny models are all process overhead: no verdict
-            print(f"| {label} | {profile} ({pred['transformer_form']}) | {pred['ram']:.2f} | {measured:.2f} | "
-                  f"{ratio:.2f} | {'yes' if ok else 'NO'} | {t.get('encode_s', 0):.1f} | "
-                  f"{t.get('denoise_s', 0) / max(1, args.steps):.1f} | {t.get('decode_s', 0):.1f} |", flush=True)
+            print(f"| {label} | {profile} ({pred['transformer_form']}, table on {pred.get('device', '?')}) | "
+                  f"{pred['ram']:.2f} | {measured:.2f} | {ratio:.2f} | {'yes' if ok else 'NO'} | {gpu_side} | "
+                  f"{t.get('encode_s', 0):.1f} | {t.get('denoise_s', 0) / max(1, args.steps):.1f} | "
+                  f"{t.get('decode_s', 0):.1f} |", flush=True)
     return 1 if failures else 0
 
 

@@ -1,5 +1,6 @@
 """The benchmarks run (briefly) in CI so they cannot rot; their numbers live in docs/PERFORMANCE.md."""
 
+import json
 import os
 import subprocess
 import sys
@@ -74,12 +75,27 @@ def test_metadata_parse_bench_runs():
 
 
 def test_recipe_ram_bench_runs_tiny(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_ram.py"), "--tiny", "--work", str(tmp_path)],
+    results = tmp_path / "results.jsonl"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "recipe_ram.py"), "--tiny", "--work", str(tmp_path),
+                           "--profiles", "cpu,4gb", "--results", str(results)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "GGUF encoder load:" in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.startswith("| GGUF Q4_K_M transformer"))
     assert "failed" not in row
+    # The bench compares with the app's own prediction for the device that ran, nothing rescaled:
+    # the 4gb plan run on the CPU pins and swaps nothing, so its figure is the CPU table's.
+    from zimage_desktop.engine.devices import probe
+    from zimage_desktop.engine.model_files import resolve_model_set
+    from zimage_desktop.engine.planner import make_plan
+
+    found = resolve_model_set(tmp_path / "models")
+    for line in results.read_text().splitlines():
+        r = json.loads(line)
+        plan = make_plan(probe(), found.available_forms, r["profile"], present_te_forms=found.text_encoder_forms,
+                         installed_gib=dict(found.form_gib))
+        assert r["predicted"]["ram"] == plan.predicted_peaks(256, 256, enhance=False, device="cpu")[1]
+        assert r["predicted"]["device"] == "cpu" and r["predicted"]["vram"] == 0.0 and r["maxrss_kib"] > 0
 
 
 def test_enhance_speed_bench_runs():

@@ -33,3 +33,50 @@ def test_a_saved_gpu_choice_survives_loading(tmp_path):
     assert Settings.load(paths).device == "cuda:1"
     Settings(device="gpu-one").save(paths)
     assert Settings.load(paths).device == "auto"
+
+
+def _rows(table) -> dict[str, list[str]]:
+    return {row[0]: row for row in table.cell_texts()[1:]}
+
+
+def test_model_manager_shows_the_plans_residency_table_in_both_languages(qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from zimage_desktop.engine.planner import plan_for_folder
+    from zimage_desktop.ui.model_manager_dialog import ModelManagerDialog
+    from zimage_desktop.ui.settings_store import SettingsStore
+    from zimage_desktop.ui.translations import Translations
+
+    paths = Paths.resolve(tmp_path)
+    store = SettingsStore(paths, Settings(profile="16gb"))
+    one_gpu = MachineInfo(gpus=(GpuInfo(0, "RTX 4080", 16 * G, 16 * G, (8, 9), True),), total_ram=16 * G)
+    dialog = ModelManagerDialog(paths, store, one_gpu)
+    qtbot.addWidget(dialog)
+    plan = plan_for_folder(one_gpu, store.models_path(), "16gb")
+    table = plan.table()
+    rows = _rows(dialog.residency)
+    headers = dialog.residency.cell_texts()[0]
+    # One row per component with its form, its size as held and where it is in each phase.
+    encoder, transformer = rows["Text encoder"], rows["Transformer"]
+    assert encoder[1] == table.component("text_encoder").form and transformer[1] == table.component("transformer").form
+    assert float(transformer[2]) == round(table.component("transformer").gib, 2)
+    assert encoder[headers.index("Encode")] == "CUDA:0" and encoder[headers.index("Denoise")] == "RAM"  # the swap
+    assert transformer[headers.index("Encode")] == "RAM" and transformer[headers.index("Denoise")] == "CUDA:0"
+    # The peaks are the plan's own (what the planner warns with), not a second estimate.
+    assert float(rows["VRAM GiB"][-1]) == round(plan.predicted_vram_gib, 1)
+    assert float(rows["RAM GiB"][-1]) == round(plan.predicted_ram_gib, 1)
+    assert f"{plan.predicted_ram_gib:.1f} GiB RAM" in dialog.explanation.text()
+    assert "moved to the GPU only to encode" in dialog.residency.toolTip()
+    # 16 GB of RAM under a 20 GiB peak (both swap members and loading): the planner's warning shows.
+    assert plan.predicted_ram_gib > 16 and "GiB of RAM" in dialog.explanation.text()
+
+    translations = Translations.for_app(QApplication.instance())
+    try:
+        translations.apply("zh_CN")
+        qtbot.waitUntil(lambda: "文本编码器" in _rows(dialog.residency), timeout=5000)
+        zh_headers = dialog.residency.cell_texts()[0]
+        assert "峰值" in zh_headers and "存储形式" in zh_headers and "Peak" not in zh_headers
+        assert float(_rows(dialog.residency)["内存 GiB"][-1]) == round(plan.predicted_ram_gib, 1)
+        assert "GiB of RAM" not in dialog.explanation.text()  # the warning too is in Chinese
+    finally:
+        translations.apply("en")

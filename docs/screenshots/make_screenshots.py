@@ -44,6 +44,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from zimage_desktop.app import run_app
+    from zimage_desktop.engine.devices import GpuInfo, MachineInfo
     from zimage_desktop.devkit.tiny import build_tiny_models
 
     def wait(ms: int) -> None:
@@ -115,6 +116,13 @@ def main() -> int:
             dialog = win._model_dialog
             wait(300)
             shot(dialog, f"model-manager-{language}")  # the first view: one recommended download, and where
+            # The residency table of a GPU plan (a pretend RTX 4080 16 GB, 16 GB RAM): the swap ring.
+            machine = dialog.machine
+            dialog.set_machine(MachineInfo(gpus=(GpuInfo(0, "RTX 4080", 16 * 1024**3, 16 * 1024**3, (8, 9), True),),
+                                           total_ram=16 * 1024**3))
+            wait(300)
+            shot(dialog, f"model-manager-16gb-{language}")
+            dialog.set_machine(machine)
             dialog.recommended.choose.click()  # the detailed list, behind "Choose files…"
             wait(300)
             shot(dialog, f"model-manager-files-{language}")

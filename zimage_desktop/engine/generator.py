@@ -437,9 +437,12 @@ class Generator:
         image: the background hashing (started at the first call) has had the whole image to finish."""
         plan = self.plan
         assert plan is not None
-        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False)
+        # For the device the pipeline runs on: a GPU profile run on the CPU holds everything in RAM.
+        ran_on = str(self.device) if self.device is not None else None
+        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False, device=ran_on)
         return {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
-                                                            "transformer_form": plan.transformer_form}}
+                                                            "transformer_form": plan.transformer_form,
+                                                            "device": ran_on or plan.device_name}}
 
     def _denoise_controlled(self, req: GenerationRequest, embeds: torch.Tensor, latents: torch.Tensor,
                             sigmas: list[float], step_done) -> torch.Tensor:

@@ -136,16 +136,20 @@ class MemoryPlan:
         """The torch device this plan runs on: "cuda:N", "mps" or "cpu"."""
         return device_name(self.device, self.gpu_index)
 
-    def table(self) -> Residency:
-        """The residency table of this plan (placement builds the hooks from it)."""
-        return build_table(self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
+    def table(self, device: str | None = None) -> Residency:
+        """The residency table of this plan (placement builds the hooks from it). ``device``: the
+        device the pipeline really runs on where that is not the plan's own — a GPU profile run on
+        the CPU (``--device cpu --profile 8gb``) keeps every weight in RAM, swaps nothing and pins
+        nothing, so its table says "cpu" everywhere."""
+        return build_table(device or self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
                            self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
                            self.text_encoder_dtype)
 
-    def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True) -> tuple[float, float]:
+    def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True,
+                        device: str | None = None) -> tuple[float, float]:
         """(VRAM, RAM) peak in GiB for an image of this size (with the prompt enhancer's phase, or
-        without it for an image made from the prompt as typed)."""
-        return self.table().peaks(width, height, () if enhance else ("enhance",))
+        without it for an image made from the prompt as typed), on ``device`` (default: the plan's)."""
+        return self.table(device).peaks(width, height, () if enhance else ("enhance",))
 
 
 def chosen_gpu(machine: MachineInfo, gpu_index: int | None = None) -> GpuInfo | None:

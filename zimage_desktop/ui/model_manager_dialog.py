@@ -23,7 +23,8 @@ from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
 from .status_line import StatusLine, in_ui_language
 from .translations import current_language
-from .plan_text import explain_plan
+from .plan_text import explain_plan, plan_memory
+from .residency_table import ResidencyTable
 from ..errors import UserFacingError
 
 GB = 1e9
@@ -83,7 +84,7 @@ class ModelManagerDialog(QDialog):
         self.plan: MemoryPlan | None = None
         self.statuses: dict = {}  # component id -> ComponentStatus, from the last scan
         self.catalog_path: Path | None = None  # None: the built-in catalog (like the CLI's --catalog)
-        self.resize(640, 260)  # the first view; "Choose files…" makes room for the list
+        self.resize(720, 420)  # the first view; "Choose files…" makes room for the list
         from .recommended_set import RecommendedSet
 
         self.recommended = RecommendedSet()
@@ -92,6 +93,9 @@ class ModelManagerDialog(QDialog):
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.explanation.setObjectName("planExplanation")
+        # The plan as its residency table (the one Settings shows): per component where it lives,
+        # its form and size, and the predicted VRAM/RAM peaks; the sentence is its tooltip.
+        self.residency = ResidencyTable()
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("componentTable")
         self.table.verticalHeader().setVisible(False)
@@ -146,6 +150,7 @@ class ModelManagerDialog(QDialog):
         bottom.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.explanation)
+        layout.addWidget(self.residency)
         layout.addWidget(self.recommended)
         layout.addWidget(self.table)
         layout.addWidget(self.totals)
@@ -203,11 +208,16 @@ class ModelManagerDialog(QDialog):
 
         models_dir = self.settings.models_path(self.paths)
         plan = self.plan = plan_for_folder(self.machine, models_dir, self.settings.profile) if self.machine else None
+        self.residency.show_plan(plan)
         if plan is None:
             self.explanation.setText(self.tr("Detecting this computer's graphics card and memory…"))
+            self.residency.setToolTip("")
         else:
-            self.explanation.setText(self.tr("Recommended for this computer (%1): %2")
-                                     .replace("%1", plan.profile).replace("%2", explain_plan(plan)))
+            # The planner's warnings (more RAM than the machine has, over the GPU budget) follow the table.
+            self.explanation.setText("\n".join([self.tr("Recommended for this computer (%1): %2")
+                                                 .replace("%1", plan.profile).replace("%2", plan_memory(plan)),
+                                                 *(in_ui_language(w) for w in plan.warnings)]))
+            self.residency.setToolTip(explain_plan(plan))
         catalog = self._catalog()
         status = scan(models_dir, catalog, HashCache(self.paths.hash_cache))
         self.statuses = {st.component.id: st for st in status}

@@ -31,21 +31,27 @@ def explain_plan(plan: MemoryPlan) -> str:
         parts.append(translate("PlanText", "float16 compute (float32 if it overflows)"))
     elif plan.compute_dtype == "float32":
         parts.append(translate("PlanText", "float32 compute"))
-    profile = PROFILES.get(plan.profile)
-    budget = profile.budget_gib if profile else 0
+    memory = plan_memory(plan)
+    return translate("PlanText", ", ").join(parts) + " — " + memory
+
+
+def plan_memory(plan: MemoryPlan) -> str:
+    """The plan's predicted peaks in a few words ("peak ≈ 6.8 GiB VRAM, 10.2 GiB RAM")."""
     if plan.device == "cpu":
         memory = translate("PlanText", "≈ %1 GiB RAM").replace("%1", f"{plan.predicted_ram_gib:.1f}")
     else:
         memory = (translate("PlanText", "peak ≈ %1 GiB VRAM, %2 GiB RAM").replace("%1", f"{plan.predicted_vram_gib:.1f}")
                   .replace("%2", f"{plan.predicted_ram_gib:.1f}"))
-    if budget and plan.predicted_vram_gib > budget:
+    profile = PROFILES.get(plan.profile)
+    if profile and profile.budget_gib and plan.predicted_vram_gib > profile.budget_gib:
         memory += " · " + translate("PlanText", "may not fit")
-    return translate("PlanText", ", ").join(parts) + " — " + memory
+    return memory
 
 
 def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024) -> tuple[list[str], list[list[str]]]:
-    """The plan's residency table for display: headers (component, form, then one per phase) and
-    rows (one per component saying where it is in each phase, then predicted VRAM and RAM)."""
+    """The plan's residency table for display: headers (component, form, size, load, one per phase,
+    peak) and rows: one per component (its form and size as held, where it is while loading and in
+    each phase), then the predicted VRAM and RAM per phase with their peaks."""
     table = plan.table()
     where = table.where()
     memory = table.phase_memory(width, height)
@@ -55,11 +61,18 @@ def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024) -> 
               "denoise": translate("PlanText", "Denoise"), "decode": translate("PlanText", "Decode")}
     places = {"device": table.device.upper() if table.accelerator else "CPU", "ram": translate("PlanText", "RAM"),
               "stream": translate("PlanText", "streamed"), "cpu": "CPU"}
-    headers = ["", translate("PlanText", "Load"), *(phases.get(p, p) for p in where)]
+    headers = ["", translate("PlanText", "Form"), translate("PlanText", "Size GiB"), translate("PlanText", "Load"),
+               *(phases.get(p, p) for p in where), translate("PlanText", "Peak")]
     rows = []
     for c in table.components:
-        held = f"{c.form} {c.gib:.1f} GiB" + (" · " + translate("PlanText", "pinned") if c.pinned else "")
-        rows.append([names.get(c.name, c.name), held, *(places[where[p][c.name]] for p in where)])
-    rows.append([translate("PlanText", "VRAM GiB"), "", *(f"{memory[p][0]:.1f}" for p in where)])
-    rows.append([translate("PlanText", "RAM GiB"), f"{memory['load'][1]:.1f}", *(f"{memory[p][1]:.1f}" for p in where)])
+        form = c.form + (" · " + translate("PlanText", "pinned") if c.pinned else "")
+        load = translate("PlanText", "RAM") + (f" ×{c.load_copies}" if c.load_copies > 1 and table.accelerator else "")
+        rows.append([names.get(c.name, c.name), form, f"{c.gib:.2f}", load,
+                     *(places[where[p][c.name]] for p in where), ""])
+    vram, ram = table.peaks(width, height)
+    if table.accelerator:  # a CPU plan has no VRAM row to show
+        rows.append([translate("PlanText", "VRAM GiB"), "", "", f"{memory['load'][0]:.1f}",
+                     *(f"{memory[p][0]:.1f}" for p in where), f"{vram:.1f}"])
+    rows.append([translate("PlanText", "RAM GiB"), "", "", f"{memory['load'][1]:.1f}",
+                 *(f"{memory[p][1]:.1f}" for p in where), f"{ram:.1f}"])
     return headers, rows

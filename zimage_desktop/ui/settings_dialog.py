@@ -8,11 +8,12 @@ from pathlib import Path
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QPushButton, QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..config import Paths, Settings
 from ..engine.planner import PROFILE_NAMES
+from .residency_table import ResidencyTable
 
 
 class SettingsDialog(QDialog):
@@ -56,11 +57,7 @@ class SettingsDialog(QDialog):
         self.plan_label = QLabel()
         self.plan_label.setWordWrap(True)
         # The plan's residency table: where each component is in each phase, and the peaks.
-        self.residency = QTableWidget()
-        self.residency.setObjectName("residencyTable")
-        self.residency.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.residency.verticalHeader().hide()
-        self.residency.setMaximumHeight(190)
+        self.residency = ResidencyTable()
         self.profile.currentIndexChanged.connect(self._explain)
         self.device.currentIndexChanged.connect(self._explain)
         self.models_dir.editingFinished.connect(self._explain)
@@ -145,11 +142,11 @@ class SettingsDialog(QDialog):
     def _explain(self) -> None:
         from ..engine.planner import gpu_index_of, plan_for_folder
         from ..errors import BadInputError
-        from .plan_text import explain_plan, residency_cells
+        from .plan_text import explain_plan
 
         if self.machine is None:
             self.plan_label.setText(self.tr("Detecting this computer's graphics card and memory…"))
-            self.residency.setRowCount(0)
+            self.residency.clear_plan()
             return
         device, profile = self.device.currentData() or "auto", self.profile.currentData()
         if device in ("cpu", "mps") and profile == "auto":
@@ -160,17 +157,10 @@ class SettingsDialog(QDialog):
             plan = plan_for_folder(self.machine, folder, profile, gpu_index_of(device))  # type: ignore[arg-type]
         except BadInputError as exc:  # a GPU index this machine does not have
             self.plan_label.setText(exc.render(self.settings.shown_language))
-            self.residency.setRowCount(0)
+            self.residency.clear_plan()
             return
         self.plan_label.setText(explain_plan(plan))
-        headers, rows = residency_cells(plan)
-        self.residency.setColumnCount(len(headers))
-        self.residency.setHorizontalHeaderLabels(headers)
-        self.residency.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                self.residency.setItem(r, c, QTableWidgetItem(text))
-        self.residency.resizeColumnsToContents()
+        self.residency.show_plan(plan)
 
     def changes(self) -> dict:
         """The settings as the dialog shows them (saves a typed token right away, outside settings)."""

@@ -1847,6 +1847,21 @@
 <context>
     <name>PlanText</name>
     <message>
+        <location filename="../../ui/plan_text.py" line="64" />
+        <source>Form</source>
+        <translation>存储形式</translation>
+    </message>
+    <message>
+        <location filename="../../ui/plan_text.py" line="64" />
+        <source>Size GiB</source>
+        <translation>大小 GiB</translation>
+    </message>
+    <message>
+        <location filename="../../ui/plan_text.py" line="64" />
+        <source>Peak</source>
+        <translation>峰值</translation>
+    </message>
+    <message>
         <location filename="../../ui/plan_text.py" line="14" />
         <source>bf16 transformer</source>
         <translation>bf16 主模型</translation>
