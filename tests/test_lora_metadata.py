@@ -118,7 +118,7 @@ def test_recall_finds_loras_by_name_or_hash_and_names_the_missing(tmp_path):
     tl.write_sdxl(models / "loras" / "sub" / "renamed.safetensors")  # any file: only its hash matters here
     cache = HashCache()
     sha = cache.sha256(models / "loras" / "sub" / "renamed.safetensors")[:10]
-    tl.write_lokr(models / "loras" / "byname.safetensors")
+    tl.write_lokr_tucker(models / "loras" / "byname.safetensors")
     kept, notes = match_loras(models, (LoraRef("byname", 0.3), LoraRef("old_name", 0.9, sha),
                                        LoraRef("gone", 1.0, "ffffffffff")), cache)
     assert [(r.name, r.strength) for r in kept] == [("byname", 0.3), ("renamed", 0.9)]

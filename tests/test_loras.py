@@ -161,7 +161,7 @@ def test_bad_files_are_one_sentence_each(kit, tmp_path):
     nan[0, 0] = float("nan")
     save_file({"lora_unet_layers_0_attention_to_q.lora_down.weight": nan,
                "lora_unet_layers_0_attention_to_q.lora_up.weight": torch.ones(96, 4)}, str(loras / "nan.safetensors"))
-    tl.write_lokr(loras / "lokr.safetensors")
+    tl.write_lokr_tucker(loras / "lokr.safetensors")
     tl.write_sdxl(loras / "sdxl.safetensors")
     huge = loras / "huge.safetensors"
     shutil.copy(loras / "shape.safetensors", huge)

@@ -153,3 +153,48 @@ def local_models(kit_models: Path, target: Path) -> Path:
     config["chat_template"] = CHAT_TEMPLATE
     (tokenizer / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
     return target
+
+
+
+# Runs in the kit's venv: ComfyUI's own weight adapters (comfy/weight_adapter) on LoRA files, each
+# module prefix's weight change at strength 1 computed by ``calculate_weight`` on a zero weight.
+_ADAPTER_SCRIPT = r"""
+import json, sys
+import comfy.cli_args
+comfy.cli_args.args.cpu = True
+import torch
+import comfy.weight_adapter as weight_adapter
+from safetensors.torch import load_file, save_file
+jobs = json.loads(open(sys.argv[1]).read())
+out = {}
+for n, (path, shapes) in enumerate(jobs):
+    lora = load_file(path)
+    for prefix, shape in shapes.items():
+        alpha = lora[prefix + ".alpha"].item() if prefix + ".alpha" in lora else None
+        dora = lora.get(prefix + ".dora_scale")
+        for cls in weight_adapter.adapters:
+            adapter = cls.load(prefix, lora, alpha, dora, set())
+            if adapter is not None:
+                weight = torch.zeros(shape, dtype=torch.float32)
+                delta = adapter.calculate_weight(weight, prefix, 1.0, 1.0, None, lambda a: a)
+                out[f"{n}/{prefix}"] = delta.contiguous()
+                break
+save_file(out, sys.argv[2])
+"""
+
+
+def comfy_weight_deltas(python: Path, jobs: list[tuple[Path, dict[str, tuple[int, int]]]], workdir: Path
+                        ) -> list[dict]:
+    """For each (LoRA file, {module prefix: weight (out, in)}): {prefix: ΔW at strength 1} as
+    ComfyUI's weight adapters compute it, in one process of the kit's venv."""
+    from safetensors.torch import load_file
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    jobs_file, out = workdir / "adapter-jobs.json", workdir / "adapter-deltas.safetensors"
+    jobs_file.write_text(json.dumps([[str(path), shapes] for path, shapes in jobs]))
+    comfy = kit_dir() / "ComfyUI"
+    env = dict(os.environ, PYTHONPATH=f"{comfy}{os.pathsep}{kit_dir() / 'shim'}", OMP_NUM_THREADS="1")
+    subprocess.run([str(python), "-c", _ADAPTER_SCRIPT, str(jobs_file), str(out)], cwd=str(comfy), env=env,
+                   check=True, timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = load_file(str(out))
+    return [{key.split("/", 1)[1]: t for key, t in found.items() if key.startswith(f"{n}/")} for n in range(len(jobs))]

@@ -5,7 +5,13 @@ layout, alpha in ``lora_adapter_metadata``). The other layouts take that LoRA's 
 them under the names the other tools use: ai-toolkit (``diffusion_model.`` + diffusers names,
 lora_A/B), diffusion-pipe / ComfyUI (``diffusion_model.`` + the original module names, fused
 ``qkv``, lora_A/B + alpha), musubi/ComfyUI down/up (+ alpha), kohya (``lora_unet_`` with
-underscores, lora_down/up + alpha), and two kinds that must be refused (LyCORIS LoKr, an SDXL LoRA).
+underscores, lora_down/up + alpha), and kinds that must be refused (a Tucker LoKr, an SDXL LoRA).
+
+``write_lycoris`` writes LoHa and LoKr files the way LyCORIS saves them: one prefix per Linear
+module (``lycoris_`` + the diffusers module path with underscores, SimpleTuner's layout, or kohya's
+``lora_unet_`` + ComfyUI's module names with the fused ``qkv``), the factors ``hada_w1_a/_b``,
+``hada_w2_a/_b`` or ``lokr_w1[_a/_b]``, ``lokr_w2[_a/_b]``, and an ``alpha`` scalar; LoKr splits each
+side as LyCORIS' ``factorization`` does (the divisor nearest √n, small factor in ``w1``).
 """
 
 from __future__ import annotations
@@ -125,12 +131,87 @@ def write_peft_state(state: dict[str, torch.Tensor], path: Path, rank: int, alph
     return path
 
 
-def write_lokr(path: Path) -> Path:
+def factorization(n: int) -> tuple[int, int]:
+    """(m, n/m) with m the largest divisor of n not above √n (LyCORIS' ``factorization(n, -1)``)."""
+    m = max(d for d in range(1, int(n ** 0.5) + 1) if n % d == 0)
+    return m, n // m
+
+
+LYCORIS_KINDS = ("loha", "lokr", "lokr_full", "lokr_both")
+
+
+def write_lycoris(shapes: dict[str, tuple[int, int]], path: Path, kind: str, naming: str = "lycoris",
+                  rank: int = 4, alpha: float = 2.0, seed: int = 3, magnitude: float = 0.3,
+                  dtype: torch.dtype = torch.bfloat16) -> dict[str, list[str]]:
+    """A LoHa (``kind`` loha) or LoKr (lokr: full w1, decomposed w2; lokr_full: both full, alpha
+    ignored; lokr_both: both decomposed) on the attention and feed-forward layers of every block.
+    ``shapes`` maps our (diffusers) Linear module names to (out, in); ``naming`` is ``lycoris``
+    (diffusers names) or ``kohya`` (ComfyUI names, fused qkv). Returns {file prefix: the modules of
+    ours it changes, in row order}."""
     from safetensors.torch import save_file
 
-    save_file({"lycoris_layers_0_attention_qkv.lokr_w1": torch.randn(4, 4),
-               "lycoris_layers_0_attention_qkv.lokr_w2": torch.randn(72, 24),
-               "lycoris_layers_0_attention_qkv.alpha": torch.tensor(4.0)}, str(path))
+    g = torch.Generator().manual_seed(seed)
+
+    def rand(*shape: int) -> torch.Tensor:
+        return (torch.randn(shape, generator=g) * magnitude).to(dtype)
+
+    modules: dict[str, tuple[int, int]] = {}
+    targets: dict[str, list[str]] = {}
+    for name, (out, inp) in shapes.items():
+        if not name.startswith("layers.") or not name.endswith(TARGETS):
+            continue
+        ours = [name]
+        if naming == "kohya":
+            if name.endswith((".to_k", ".to_v")):
+                continue
+            if name.endswith(".to_q"):
+                base = name[: -len(".to_q")]
+                ours = [f"{base}.to_{p}" for p in "qkv"]
+                name, out = base + ".qkv", sum(shapes[o][0] for o in ours)
+            prefix = "lora_unet_" + _comfy_module(name).replace(".", "_")
+        else:
+            prefix = "lycoris_" + name.replace(".", "_")
+        modules[prefix], targets[prefix] = (out, inp), ours
+    state: dict[str, torch.Tensor] = {}
+    for prefix, (out, inp) in sorted(modules.items()):
+        if kind == "loha":
+            state.update({f"{prefix}.hada_w1_a": rand(out, rank), f"{prefix}.hada_w1_b": rand(rank, inp),
+                          f"{prefix}.hada_w2_a": rand(out, rank), f"{prefix}.hada_w2_b": rand(rank, inp)})
+        else:
+            (out_m, out_n), (in_m, in_n) = factorization(out), factorization(inp)
+            if kind == "lokr_both":
+                state.update({f"{prefix}.lokr_w1_a": rand(out_m, rank), f"{prefix}.lokr_w1_b": rand(rank, in_m)})
+            else:
+                state[f"{prefix}.lokr_w1"] = rand(out_m, in_m)
+            if kind == "lokr_full":
+                state[f"{prefix}.lokr_w2"] = rand(out_n, in_n) / 2
+            else:
+                state.update({f"{prefix}.lokr_w2_a": rand(out_n, rank), f"{prefix}.lokr_w2_b": rand(rank, in_n)})
+        state[f"{prefix}.alpha"] = torch.tensor(float(alpha))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path))
+    return targets
+
+
+def write_lokr_tucker(path: Path) -> Path:
+    """A convolution-style LoKr (with ``lokr_t2``): refused on Z-Image's Linear layers."""
+    from safetensors.torch import save_file
+
+    save_file({"lycoris_layers_0_attention_to_q.lokr_w1": torch.randn(8, 8),
+               "lycoris_layers_0_attention_to_q.lokr_w2_a": torch.randn(4, 12),
+               "lycoris_layers_0_attention_to_q.lokr_w2_b": torch.randn(4, 12),
+               "lycoris_layers_0_attention_to_q.lokr_t2": torch.randn(4, 4, 1, 1),
+               "lycoris_layers_0_attention_to_q.alpha": torch.tensor(4.0)}, str(path))
+    return path
+
+
+def write_dora(path: Path) -> Path:
+    """A kohya LoRA with DoRA magnitudes (``dora_scale``): refused with a sentence."""
+    from safetensors.torch import save_file
+
+    key = "lora_unet_layers_0_attention_to_q"
+    save_file({f"{key}.lora_down.weight": torch.randn(4, 96), f"{key}.lora_up.weight": torch.randn(96, 4),
+               f"{key}.dora_scale": torch.rand(96, 1), f"{key}.alpha": torch.tensor(4.0)}, str(path))
     return path
 
 

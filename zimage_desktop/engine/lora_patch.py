@@ -1,7 +1,8 @@
 """LoRAs on a loaded transformer, on the fly, whatever its weights are stored in.
 
 Each Linear layer a LoRA changes gets one forward hook that adds ``Σ sᵢ·scaleᵢ·upᵢ(downᵢ(x))`` to
-the layer's own output — the way ComfyUI-GGUF patches quantized layers and PEFT's unmerged LoRA
+the layer's own output (for LoHa/LoKr, ``engine/lycoris.py``'s change of the same shape) —
+the way ComfyUI-GGUF patches quantized layers and PEFT's unmerged LoRA
 layers compute. The base weights are never written: bf16, FP8 (cast per layer by diffusers'
 layerwise casting) and GGUF (``GGUFLinear`` dequantizes per call) all stay as loaded, no second
 copy of the transformer exists, and changing the set or the strengths only swaps the list the
@@ -19,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .lora_weights import LoraLayer, LoraWeights, linear_shapes, read_lora
+from .lora_weights import AnyLayer, LoraWeights, linear_shapes, read_lora
 
 log = logging.getLogger(__name__)
 CACHED_FILES = 8
@@ -33,7 +34,7 @@ class LoraPatcher:
         self.shapes = linear_shapes(transformer)
         self._modules = dict(transformer.named_modules())
         self._hooks: dict[str, Any] = {}
-        self._active: dict[str, list[tuple[LoraLayer, float]]] = {}
+        self._active: dict[str, list[tuple[AnyLayer, float]]] = {}
         self._files: OrderedDict[tuple[str, int, int], LoraWeights] = OrderedDict()
         self._on_device: dict[tuple[int, torch.device, torch.dtype], torch.Tensor] = {}
         self.applied: tuple[tuple[str, float], ...] = ()
@@ -57,7 +58,7 @@ class LoraPatcher:
 
     def apply(self, loras: list[tuple[Path, float]]) -> None:
         """Make exactly these LoRAs (file, strength) active; an empty list removes every hook."""
-        active: dict[str, list[tuple[LoraLayer, float]]] = {}
+        active: dict[str, list[tuple[AnyLayer, float]]] = {}
         for path, strength in loras:
             if strength == 0:
                 continue
@@ -95,14 +96,14 @@ class LoraPatcher:
             parts = self._active.get(name)
             if not parts or not args:
                 return output
-            x = args[0]
-            dtype = output.dtype
+            x = args[0].to(output.dtype)
+
+            def moved(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+                return self._moved(tensor, x.device, dtype)
+
             delta = None
             for layer, strength in parts:
-                down = self._moved(layer.down, x.device, dtype)
-                up = self._moved(layer.up, x.device, dtype)
-                change = torch.nn.functional.linear(torch.nn.functional.linear(x.to(dtype), down), up)
-                change = change * (layer.scale * strength)
+                change = layer.change(x, moved) * (layer.scale * strength)
                 delta = change if delta is None else delta + change
             return output if delta is None else output + delta
 

@@ -9,8 +9,10 @@ Layouts read (the names Z-Image LoRAs circulate with):
   matrix is split into q/k/v rows; ``attention.out``; ``final_layer``; ``x_embedder``);
 - kohya / sd-scripts: ``lora_unet_layers_N_attention_to_q.lora_down.weight`` + ``.alpha`` (module
   paths with underscores, matched against our own module names written the same way).
-LoKr and LoHa (LyCORIS) files are refused with a sentence: their weight product cannot be applied
-beside a quantized layer without a dense copy of each matrix. A LoRA for another model (SDXL,
+LyCORIS LoHa and LoKr files (``hada_w*``, ``lokr_w*`` under any of these names, ``lycoris_`` too) are
+read by ``engine/lycoris.py``; DoRA (``dora_scale``), LoCon's Tucker ``lora_mid`` and the convolution-only
+Tucker factors of LoHa/LoKr are refused with a sentence (DoRA rescales the base weight by its own
+norm, which a hook beside a quantized layer cannot do without dequantizing it). A LoRA for another model (SDXL,
 FLUX, Qwen-Image, Wan, SD3, SD 1.5) is recognised from its key names and refused, naming that
 model. Only safetensors are read; nothing is unpickled.
 """
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ModelFilesError
 from ..messages import msg
+from .lycoris import LOHA_ROLES, LOKR_ROLES, TUCKER_ROLES, LohaLayer, LokrLayer, is_loha, is_lokr, read_lycoris
 from .tensor_index import read_safetensors_index, refuse_pickle
 
 if TYPE_CHECKING:
@@ -44,10 +47,7 @@ SUFFIXES = (
     (".lora_down.weight", "down"), (".lora_up.weight", "up"),
     (".lora.down.weight", "down"), (".lora.up.weight", "up"),
     (".alpha", "alpha"), (".lora_mid.weight", "mid"), (".dora_scale", "dora"),
-    (".hada_w1_a", "loha"), (".hada_w1_b", "loha"), (".hada_w2_a", "loha"), (".hada_w2_b", "loha"),
-    (".hada_t1", "loha"), (".hada_t2", "loha"),
-    (".lokr_w1", "lokr"), (".lokr_w2", "lokr"), (".lokr_w1_a", "lokr"), (".lokr_w1_b", "lokr"),
-    (".lokr_w2_a", "lokr"), (".lokr_w2_b", "lokr"), (".lokr_t2", "lokr"),
+    *((f".{role}", role) for role in LOHA_ROLES + LOKR_ROLES + TUCKER_ROLES),
     (".diff", "diff"), (".diff_b", "diff"), (".lora_B.bias", "bias"), (".lora_up.bias", "bias"),
 )
 # Ours → ComfyUI's (the original Z-Image code's) module names; its fused "qkv" is split into three.
@@ -104,11 +104,29 @@ class LoraLayer:
     up: "torch.Tensor"  # (out, rank)
     scale: float
 
+    def tensors(self) -> tuple["torch.Tensor", ...]:
+        return (self.down, self.up)
+
+    def dense(self) -> "torch.Tensor":
+        """ΔW at strength 1, in float32 (for checks against other tools)."""
+        return (self.up.float() @ self.down.float()) * self.scale
+
+    def change(self, x: "torch.Tensor", moved) -> "torch.Tensor":
+        """The layer's output change for input ``x`` before ``scale``; ``moved(t, dtype)`` is ``t`` on
+        x's device (cached by the patcher)."""
+        import torch
+
+        down, up = moved(self.down, x.dtype), moved(self.up, x.dtype)
+        return torch.nn.functional.linear(torch.nn.functional.linear(x, down), up)
+
+
+AnyLayer = LoraLayer | LohaLayer | LokrLayer
+
 
 @dataclass
 class LoraWeights:
     name: str
-    layers: dict[str, list[LoraLayer]]  # module name → its changes (q/k/v of a fused qkv share a down)
+    layers: dict[str, list[AnyLayer]]  # module name → its changes (q/k/v of a fused qkv share a down)
     unmatched: list[str] = field(default_factory=list)  # keys that fit no layer (applied without them)
 
     @property
@@ -117,7 +135,7 @@ class LoraWeights:
         total = 0
         for parts in self.layers.values():
             for part in parts:
-                for t in (part.down, part.up):
+                for t in part.tensors():
                     if id(t) not in seen:
                         seen.add(id(t))
                         total += t.numel() * t.element_size()
@@ -209,13 +227,18 @@ def read_lora(path: Path, shapes: dict[str, tuple[int, int]]) -> LoraWeights:
     keys = list(header.shapes)
     groups, unmatched, roles = classify_keys(keys, shapes)
     name = path.stem
-    for role, label in (("lokr", "LoKr"), ("loha", "LoHa"), ("mid", "LoCon (Tucker)"), ("dora", "DoRA"),
+    if "dora" in roles:
+        raise ModelFilesError(msg("lora.dora_unsupported", "{name} is a DoRA file (its dora_scale rescales the "
+                                  "model's own weights), which this app does not apply; use a plain LoRA, LoHa or "
+                                  "LoKr file.", name=path.name))
+    for role, label in (("hada_t1", "LoHa (Tucker)"), ("lokr_t2", "LoKr (Tucker)"), ("mid", "LoCon (Tucker)"),
                         ("diff", "full-weight difference")):
         if role in roles:
             raise ModelFilesError(msg("lora.kind_unsupported", "{name} is a {kind} file; only plain LoRA files "
                                       "(down/up or A/B matrices) can be applied here.", name=path.name, kind=label))
     pairs = {m: g for m, g in groups.items() if "down" in g and "up" in g}
-    if not pairs:
+    lycoris = {m: g for m, g in groups.items() if m not in pairs and (is_loha(g) or is_lokr(g))}
+    if not pairs and not lycoris:
         other = other_model(keys, header.metadata)
         if other:
             raise ModelFilesError(msg("lora.other_model", "{name} is a LoRA for {model}, not for Z-Image; it cannot "
@@ -229,8 +252,12 @@ def read_lora(path: Path, shapes: dict[str, tuple[int, int]]) -> LoraWeights:
                                   keys=sample))
     aliases = module_aliases(shapes)
     peft_alpha = _peft_alpha(header.metadata)
-    layers: dict[str, list[LoraLayer]] = {}
+    layers: dict[str, list[AnyLayer]] = {}
     with safe_open(str(path), framework="pt") as fh:
+        for module, group in lycoris.items():
+            targets = aliases[module]
+            for target, layer in read_lycoris(path, fh, module, group, targets, shapes[targets[0][0]][1], _finite):
+                layers.setdefault(target, []).append(layer)
         for module, group in pairs.items():
             down, up = fh.get_tensor(group["down"]), fh.get_tensor(group["up"])
             alpha = fh.get_tensor(group["alpha"]) if "alpha" in group else None
@@ -243,7 +270,7 @@ def read_lora(path: Path, shapes: dict[str, tuple[int, int]]) -> LoraWeights:
                 layers.setdefault(target, []).append(LoraLayer(down, up[start:start + rows], scale))
                 start += rows
     for module, group in groups.items():
-        if module not in pairs:
+        if module not in pairs and module not in lycoris:
             unmatched.extend(group.values())
     return LoraWeights(name, layers, unmatched)
 
