@@ -161,3 +161,29 @@ def test_spandrel_imports_beside_a_broken_torchvision_and_never_shadows_a_workin
     else:
         assert "normalize from: torchvision.transforms.functional" in done.stdout
     assert "normalize: 2.0" in done.stdout
+
+
+def test_cli_upscale_with_a_model_records_it_in_the_png_and_the_comfy_graph(comfy_copy, tmp_path, capsys):
+    import json
+
+    from zimage_desktop.cli import main
+
+    model = write_upscaler(comfy_copy / "upscale_models" / "2x-tiny.pth", esrgan_state_dict(2, "new", seed=1),
+                           wrap=True)
+    source = tmp_path / "src.png"
+    _source((128, 128)).save(source)
+    out = tmp_path / "big.png"
+    assert main(["--data-dir", str(tmp_path / "d"), "upscale", str(source), "--scale", "2", "--strength", "0.3",
+                 "--steps", "2", "--prompt", "a lake", "--models", str(comfy_copy), "--device", "cpu",
+                 "--no-history", "--out", str(out)]) == 0
+    png = Image.open(out)
+    assert png.size == (256, 256)
+    assert json.loads(png.text["zimage"])["request"]["upscale_model"] == model.name
+    graph = json.loads(png.text["prompt"])
+    loader = next(n for n in graph.values() if n["class_type"] == "UpscaleModelLoader")
+    assert loader["inputs"]["model_name"] == model.name
+    capsys.readouterr()
+    assert main(["--data-dir", str(tmp_path / "d"), "upscale", str(source), "--scale", "2", "--models", str(comfy_copy),
+                 "--upscale-model", "4x-absent.pth", "--device", "cpu", "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "4x-absent.pth is not in" in err and not (tmp_path / "x.png").exists()
