@@ -6,7 +6,11 @@ Each mode re-makes what ``engine/edit_run.py`` does:
 - img2img: LoadImage → VAEEncode.
 - inpaint: LoadImage of the source with the mask as alpha (LoadImage's MASK = 1 − alpha) →
   VAEEncode → SetLatentNoiseMask with the mask grown by the feather (GrowMask, square corners: the
-  pixels our model mask covers). After VAEDecode, ImageCompositeMasked puts the result on the
+  pixels our model mask covers), made constant per 8×8 latent cell (``_latent_grid``) so that
+  ComfyUI's bilinear sampling of it picks the latent cells our nearest sampling picks. With a binary
+  latent mask, ComfyUI's blending (noised source into the model's input, clean source into its
+  output, per model call: ``KSamplerX0Inpaint``) and diffusers' (noised source after each step) give
+  the same Euler steps. After VAEDecode, ImageCompositeMasked puts the result on the
   source through our feathered edge, built from core nodes the way ``editing.feathered_mask``
   builds it (grow by blur/2, Gaussian σ = blur/4, never below the painted mask, 0 beyond the grown
   mask), so every pixel outside the feather is the source's, in ComfyUI too.
@@ -39,7 +43,7 @@ WIDGET_NAMES: dict[str, tuple[str | None, ...]] = {
     "ImageBlur": ("blur_radius", "sigma"), "MaskComposite": ("x", "y", "operation"),
     "CropMask": ("x", "y", "width", "height"), "ImageCrop": ("width", "height", "x", "y"),
     "ImageCompositeMasked": ("x", "y", "resize_source"), "UpscaleModelLoader": ("model_name",),
-    "ImageUpscaleWithModel": (),
+    "ImageUpscaleWithModel": (), "SolidMask": ("value", "width", "height"),
 }
 IMAGE = [("IMAGE", "IMAGE")]
 MASK = [("MASK", "MASK")]
@@ -55,21 +59,42 @@ def input_image_name(request: GenerationRequest) -> str:
 
 
 def crop_geometry(request: GenerationRequest) -> tuple[tuple[int, int, int, int], tuple[int, int]] | None:
-    """(box, working size) of "only the masked area", from the request's mask file as the engine
-    computes them; None when the mask file cannot be read (the graph then works on the whole picture)."""
+    """(box, working size) of an inpaint as the engine computes them from the request's files: the
+    box around the mask with "only the masked area", else the whole source; the size the model
+    works at. None when the files cannot be read (the graph then assumes the source is
+    ``width``×``height``, as the request builder makes it for sources within the size bounds)."""
     from ..engine.editing import feathered_mask, load_mask, load_source_image, mask_bbox, masked_crop_box, working_size
     from ..errors import UserFacingError
 
-    if not (request.only_masked and request.mask and request.source):
+    if request.mode != "inpaint" or not (request.mask and request.source):
         return None
     try:
         source, _ = load_source_image(request.source)
+        if not request.only_masked:
+            return (0, 0, *source.size), (request.width, request.height)
         hard, _ = load_mask(request.mask, source.size)
         alpha = feathered_mask(hard, request.mask_blur)
         box = masked_crop_box(mask_bbox(alpha), source.size, request.only_masked_padding)
     except (OSError, UserFacingError):
         return None
     return box, working_size(box[2] - box[0], box[3] - box[1], request.width * request.height)
+
+
+def _latent_grid(mask: Link, size: tuple[int, int]) -> tuple[list[NodeSpec], Link]:
+    """The model mask made constant over each 8×8 latent cell, the cell taking its top-left pixel:
+    ComfyUI samples the mask bilinearly at the cell's centre, our engine takes the top-left pixel
+    (nearest); on a block-constant mask both are that pixel. SolidMask + MaskComposite shift the
+    mask by 4 px so that ImageScale's nearest-exact (centre) sampling lands on pixel 8i."""
+    width, height = size
+    return [
+        (70, "SolidMask", [0.0, width + 4, height + 4], {}, MASK),
+        (71, "MaskComposite", [4, 4, "add"], {"destination": (70, 0, "MASK"), "source": mask}, MASK),
+        (72, "MaskToImage", [], {"mask": (71, 0, "MASK")}, IMAGE),
+        (73, "ImageCrop", [width, height, 0, 0], {"image": (72, 0, "IMAGE")}, IMAGE),
+        (74, "ImageScale", ["nearest-exact", width // 8, height // 8, "disabled"], {"image": (73, 0, "IMAGE")}, IMAGE),
+        (75, "ImageScale", ["nearest-exact", width, height, "disabled"], {"image": (74, 0, "IMAGE")}, IMAGE),
+        (76, "ImageToMask", ["red"], {"image": (75, 0, "IMAGE")}, MASK),
+    ], (76, 0, "MASK")
 
 
 def _feather(hard: Link, blur: int) -> tuple[list[NodeSpec], Link, Link]:
@@ -116,18 +141,24 @@ def latent_nodes(request: GenerationRequest) -> list[NodeSpec]:
         pixels, hard = (32, 0, "IMAGE"), (32, 1, "MASK")
     feather, model_mask, _ = _feather(hard, request.mask_blur)
     nodes += feather
-    crop = crop_geometry(request) if request.mode == "inpaint" else None
+    crop = crop_geometry(request)
+    size = (request.width, request.height)
     if crop is not None:
-        (x0, y0, x1, y1), (w, h) = crop
-        nodes += [
-            (33, "ImageCrop", [x1 - x0, y1 - y0, x0, y0], {"image": pixels}, IMAGE),
-            (34, "ImageScale", ["lanczos", w, h, "disabled"], {"image": (33, 0, "IMAGE")}, IMAGE),
-            (35, "CropMask", [x0, y0, x1 - x0, y1 - y0], {"mask": model_mask}, MASK),
-            (36, "MaskToImage", [], {"mask": (35, 0, "MASK")}, IMAGE),
-            (37, "ImageScale", ["nearest-exact", w, h, "disabled"], {"image": (36, 0, "IMAGE")}, IMAGE),
-            (38, "ImageToMask", ["red"], {"image": (37, 0, "IMAGE")}, MASK),
-        ]
-        pixels, model_mask = (34, 0, "IMAGE"), (38, 0, "MASK")
+        (x0, y0, x1, y1), size = crop
+        if (x0, y0) != (0, 0) or request.only_masked:
+            nodes += [(33, "ImageCrop", [x1 - x0, y1 - y0, x0, y0], {"image": pixels}, IMAGE),
+                      (35, "CropMask", [x0, y0, x1 - x0, y1 - y0], {"mask": model_mask}, MASK)]
+            pixels, model_mask = (33, 0, "IMAGE"), (35, 0, "MASK")
+        if size != (x1 - x0, y1 - y0):
+            nodes += [
+                (34, "ImageScale", ["lanczos", *size, "disabled"], {"image": pixels}, IMAGE),
+                (36, "MaskToImage", [], {"mask": model_mask}, IMAGE),
+                (37, "ImageScale", ["nearest-exact", *size, "disabled"], {"image": (36, 0, "IMAGE")}, IMAGE),
+                (38, "ImageToMask", ["red"], {"image": (37, 0, "IMAGE")}, MASK),
+            ]
+            pixels, model_mask = (34, 0, "IMAGE"), (38, 0, "MASK")
+    grid, model_mask = _latent_grid(model_mask, size)
+    nodes += grid
     return nodes + [
         (11, "VAEEncode", [], {"pixels": pixels, "vae": (17, 0, "VAE")}, LATENT),
         (13, "SetLatentNoiseMask", [], {"samples": (11, 0, "LATENT"), "mask": model_mask}, LATENT),
@@ -144,14 +175,17 @@ def output_nodes(request: GenerationRequest) -> tuple[list[NodeSpec], Link]:
     else:
         canvas, hard = (10, 0, "IMAGE"), (10, 1, "MASK")
     _, _, alpha = _feather(hard, request.mask_blur)
-    crop = crop_geometry(request) if request.mode == "inpaint" else None
+    crop = crop_geometry(request)
     nodes: list[NodeSpec] = []
     made, x, y = DECODED, 0, 0
     if crop is not None:
-        (x, y, x1, y1), _ = crop
-        nodes += [(60, "ImageScale", ["lanczos", x1 - x, y1 - y, "disabled"], {"image": DECODED}, IMAGE),
-                  (61, "CropMask", [x, y, x1 - x, y1 - y], {"mask": alpha}, MASK)]
-        made, alpha = (60, 0, "IMAGE"), (61, 0, "MASK")
+        (x, y, x1, y1), size = crop
+        if size != (x1 - x, y1 - y):
+            nodes.append((60, "ImageScale", ["lanczos", x1 - x, y1 - y, "disabled"], {"image": DECODED}, IMAGE))
+            made = (60, 0, "IMAGE")
+        if (x, y) != (0, 0) or request.only_masked:
+            nodes.append((61, "CropMask", [x, y, x1 - x, y1 - y], {"mask": alpha}, MASK))
+            alpha = (61, 0, "MASK")
     nodes.append((62, "ImageCompositeMasked", [x, y, False], {"destination": canvas, "source": made, "mask": alpha},
                   IMAGE))
     return nodes, (62, 0, "IMAGE")
