@@ -80,6 +80,18 @@ def crop_geometry(request: GenerationRequest) -> tuple[tuple[int, int, int, int]
     return box, working_size(box[2] - box[0], box[3] - box[1], request.width * request.height)
 
 
+def _source_size(request: GenerationRequest) -> tuple[int, int] | None:
+    from PIL import Image
+
+    try:
+        with Image.open(request.source or "") as image:
+            width, height = image.size
+            turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # load_source_image turns it upright
+    except (OSError, ValueError):
+        return None
+    return (height, width) if turned else (width, height)
+
+
 def _latent_grid(mask: Link, size: tuple[int, int]) -> tuple[list[NodeSpec], Link]:
     """The model mask made constant over each 8×8 latent cell, the cell taking its top-left pixel:
     ComfyUI samples the mask bilinearly at the cell's centre, our engine takes the top-left pixel
@@ -135,9 +147,10 @@ def latent_nodes(request: GenerationRequest) -> list[NodeSpec]:
         assert request.outpaint is not None
         left, top, right, bottom = request.outpaint
         inner = (request.width - left - right, request.height - top - bottom)
-        nodes.append((14, "ImageScale", ["lanczos", *inner, "disabled"], {"image": pixels}, IMAGE))
-        nodes.append((32, "ImagePadForOutpaint", [left, top, right, bottom, 0], {"image": (14, 0, "IMAGE")},
-                      IMAGE + MASK))
+        if _source_size(request) != inner:  # ComfyUI's lanczos rounds through 8 bits: only when needed
+            nodes.append((14, "ImageScale", ["lanczos", *inner, "disabled"], {"image": pixels}, IMAGE))
+            pixels = (14, 0, "IMAGE")
+        nodes.append((32, "ImagePadForOutpaint", [left, top, right, bottom, 0], {"image": pixels}, IMAGE + MASK))
         pixels, hard = (32, 0, "IMAGE"), (32, 1, "MASK")
     feather, model_mask, _ = _feather(hard, request.mask_blur)
     nodes += feather
