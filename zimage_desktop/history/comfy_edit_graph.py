@@ -113,12 +113,13 @@ def _feather(hard: Link, blur: int) -> tuple[list[NodeSpec], Link, Link]:
     """(nodes, model mask, composite mask) from the painted mask, as ``editing.feathered_mask``."""
     if blur <= 0:
         return [], hard, hard
-    sigma = blur / 4
+    sigma = blur / 4  # in pixels, as editing.feathered_mask; ImageBlur's sigma is in units of its radius
+    radius = min(31, max(1, math.ceil(3 * sigma)))
     return [
         (50, "GrowMask", [blur, False], {"mask": hard}, MASK),
         (51, "GrowMask", [blur // 2, False], {"mask": hard}, MASK),
         (52, "MaskToImage", [], {"mask": (51, 0, "MASK")}, IMAGE),
-        (53, "ImageBlur", [min(31, max(1, math.ceil(3 * sigma))), round(min(10.0, max(0.1, sigma)), 2)],
+        (53, "ImageBlur", [radius, round(min(10.0, max(0.1, sigma / radius)), 2)],
          {"image": (52, 0, "IMAGE")}, IMAGE),
         (54, "ImageToMask", ["red"], {"image": (53, 0, "IMAGE")}, MASK),
         (55, "MaskComposite", [0, 0, "add"], {"destination": (54, 0, "MASK"), "source": hard}, MASK),
