@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -168,3 +169,13 @@ def test_the_crop_of_only_the_masked_area_is_the_engines(pictures):
     assert graph["33"]["inputs"] | {"image": None} == {"width": box[2] - box[0], "height": box[3] - box[1],
                                                        "x": box[0], "y": box[1], "image": None}
     assert graph["62"]["inputs"]["x"] == box[0] and graph["62"]["inputs"]["y"] == box[1]
+
+
+def test_the_graphs_feather_stays_within_a_few_levels_of_ours():
+    """bench/comfy_feather.py: ComfyUI's node arithmetic with the widget values our graph writes."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "comfy_feather.py"
+    done = subprocess.run([sys.executable, str(script), "--limit", "6"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
