@@ -35,6 +35,8 @@ def kit(tmp_path_factory):
 
     python = comfy_kit.kit_python()
     assert python is not None
+    patch = pytest.MonkeyPatch()
+    patch.setattr(request_module, "MIN_SIDE", 64)  # the module's fixture runs before the autouse one
     root = tmp_path_factory.mktemp("comfy-edit")
     models = comfy_kit.build_weights(python, root / "models")
     server = comfy_kit.KitServer(python, models, root / "server").start()
@@ -50,6 +52,7 @@ def kit(tmp_path_factory):
         yield {"server": server, "local": local, "root": root}
     finally:
         server.stop()
+        patch.undo()
 
 
 def _png(image: Image.Image) -> bytes:
