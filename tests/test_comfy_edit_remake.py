@@ -88,7 +88,7 @@ def test_inpaint_graph_remakes_our_picture_in_comfyui(kit):
     found = _report("inpaint", diff, outside)
     assert np.array_equal(ours[outside], np.asarray(source, dtype=np.int16)[outside])
     assert found["outside_max"] <= 1  # ComfyUI's SaveImage truncates float·255 where we keep the bytes
-    assert found["inside_mean"] < 12  # measured: see docs/ARCHITECTURE.md "Re-making edits in ComfyUI"
+    assert found["inside_mean"] < 2 and found["inside_max"] <= 4  # measured 0.90 / 3 (docs/ARCHITECTURE.md)
 
 
 def test_outpaint_graph_remakes_our_picture_in_comfyui(kit):
@@ -103,6 +103,6 @@ def test_outpaint_graph_remakes_our_picture_in_comfyui(kit):
     hard[:, geometry.offset[0]:] = 0
     outside = _dilate(hard, 8) == 0
     found = _report("outpaint", diff, outside)
-    assert np.array_equal(ours[outside], np.asarray(source, dtype=np.int16)[:, 8:])
+    assert np.array_equal(ours[:, 40:], np.asarray(source, dtype=np.int16)[:, 8:])
     assert found["outside_max"] <= 1
-    assert found["inside_mean"] < 12
+    assert found["inside_mean"] < 2 and found["inside_max"] <= 4  # measured 0.83 / 2
