@@ -193,6 +193,30 @@ def test_upscale_and_image_to_image_requests(window):
     assert "mask is empty" in window.status.text() and window.queue_list.count() == 0
 
 
+def test_the_upscale_panel_picks_a_model_from_the_folder(window):
+    folder = window.settings.models_path(window.paths) / "upscale_models"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("4x-UltraSharp.pth", "2x-Real.safetensors", "notes.txt"):
+        (folder / name).write_bytes(b"x")
+    window.edit.open_image(picture(256, 256))
+    panel = window.edit.panel
+    panel.prompt.setPlainText("a lake")
+    panel.set_mode("upscale")
+    combo = panel.findChild(type(panel.upscale_model), "editUpscaleModel")
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Lanczos (no model)", "2x-Real.safetensors",
+                                                                  "4x-UltraSharp.pth"]
+    assert window.edit.request().upscale_model == "2x-Real.safetensors"  # the first, as the CLI's default
+    combo.setCurrentIndex(2)
+    (folder / "1x-new.pth").write_bytes(b"x")
+    panel.set_mode("img2img")
+    panel.set_mode("upscale")  # the list is read again; the choice stays
+    assert combo.count() == 4 and window.edit.request().upscale_model == "4x-UltraSharp.pth"
+    combo.setCurrentIndex(0)
+    assert window.edit.request().upscale_model == ""
+    window.edit.recall(window.edit.request())
+    assert combo.currentIndex() == 0
+
+
 def test_dropped_photo_is_opened_upright_for_editing(qtbot, window, tmp_path):
     from PIL import Image
     from PySide6.QtCore import QMimeData, QUrl

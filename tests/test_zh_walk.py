@@ -35,6 +35,7 @@ ALLOWED = {
     "res", "multistep", "simple",  # ComfyUI's sampler and schedule names, as users meet them there
     "controlnet", "canny", "z-image-turbo-fun-controlnet-union",  # the control add-on and the edge detector
     "noto", "sans", "serif", "mono",  # the system's CJK font families (glyph control), names as installed
+    "esrgan", "lanczos",  # the upscaler family and the resampling filter, names as ComfyUI shows them
 }
 PROMPT = "一只红猫 a red cat"  # what the user typed: their words may be English
 
@@ -43,7 +44,7 @@ def english_words(text: str) -> list[str]:
     """The English words in ``text`` that are not names, units, paths, file names or typed prompts."""
     text = text.replace(PROMPT, " ")
     text = re.sub(r"\S*[/\\]\S*", " ", text)  # paths and URLs
-    text = re.sub(r"\S+\.(png|jpg|json|safetensors|gguf|yaml|txt)\b", " ", text, flags=re.I)  # file names
+    text = re.sub(r"\S+\.(png|jpg|json|safetensors|gguf|yaml|txt|pth)\b", " ", text, flags=re.I)  # file names
     text = re.sub(r"%\d|%n", " ", text)
     text = re.sub(r"--[\w-]+|\b\w+_\w+\b|\b[\w-]+\.(co|com|cn|io|org)\b", " ", text)  # options, variables, hosts
     words = re.findall(r"[A-Za-z][A-Za-z0-9_.'’-]*[A-Za-z0-9]|[A-Za-z]{2,}", text)

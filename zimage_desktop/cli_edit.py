@@ -52,6 +52,8 @@ def add_upscale_parser(sub, common: argparse.ArgumentParser) -> None:
     up.add_argument("--seed", type=int, default=None)
     up.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     up.add_argument("--models", help="models folder (upscale models in its upscale_models/)")
+    up.add_argument("--upscale-model", metavar="FILE", help="the upscale model's file name in upscale_models/ "
+                    "(default: the first there), or 'none' for Lanczos")
     up.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default=None)
     up.add_argument("--profile", default=None)
     up.add_argument("--out", required=True, help="the .png to write")
@@ -107,13 +109,24 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     prompt = args.prompt or _prompt_of(Path(args.file).expanduser())
     builder = RequestBuilder(args.profile or settings.profile)
     source = Path(args.file).expanduser()
+    models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     request = builder.upscale(prompt, source, scale=args.scale, strength=args.strength, seed=args.seed,
-                              steps=args.steps, source_entry=history_id_of(source, paths))
+                              steps=args.steps, source_entry=history_id_of(source, paths),
+                              upscale_model=_upscale_model(args.upscale_model, models_dir))
     if not str(args.out).lower().endswith(".png"):
         raise BadInputError(msg("cli_edit.out_png", "--out must name a .png file."))
-    models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     return generate_to_files(request, models_dir, output_paths(args.out, request.seeds), paths,
                              args.device or settings.device, None, record_history=not args.no_history)
+
+
+def _upscale_model(name: str | None, models_dir: Path) -> str:
+    """The model file the request records (so the PNG and "re-run" name it): "" for Lanczos."""
+    from .engine.upscalers import LANCZOS, upscale_model_file
+
+    if name is not None and name.lower() == "none":
+        return LANCZOS
+    found = upscale_model_file(models_dir / "upscale_models", name)  # a name not there: one sentence
+    return found.name if found is not None else LANCZOS
 
 
 def _prompt_of(path: Path) -> str:

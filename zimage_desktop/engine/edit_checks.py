@@ -69,6 +69,11 @@ def validate_edit(req: Any) -> list[str]:
     if req.mode == "upscale" and (not _is_number(req.upscale) or not MIN_UPSCALE <= req.upscale <= MAX_UPSCALE):
         problems.append(msg("edit.upscale_range", "The upscale factor must be between {low:g} and {high:g}, not "
                             "{value!r}.", low=MIN_UPSCALE, high=MAX_UPSCALE, value=req.upscale))
+    model_name = getattr(req, "upscale_model", None)
+    if model_name is not None and (not isinstance(model_name, str) or "/" in model_name or "\\" in model_name
+                                   or model_name in (".", "..") or len(model_name) > 255):
+        problems.append(msg("edit.upscale_model_name", "The upscale model must be a file name in upscale_models/, "
+                            "not {value!r}.", value=model_name))
     return problems
 
 

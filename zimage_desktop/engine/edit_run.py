@@ -158,6 +158,12 @@ def passes(req: GenerationRequest, tile_pixels: int) -> int:
     return len(tile_boxes((req.width, req.height), tile_side(tile_pixels)))
 
 
+def upscaler_tile(tile_pixels: int) -> int:
+    """The upscale model's tile side: a ×4 ESRGAN holds 64 channels at 4× the tile's side (1 GiB of
+    float32 per feature map for a 512 tile), so profiles that tile their edit pass use 256."""
+    return 512 if tile_pixels >= 2048 * 2048 else 256
+
+
 def tile_boxes(size: tuple[int, int], side: int, overlap: int = TILE_OVERLAP) -> list[tuple[int, int, int, int]]:
     """Tiles of at most ``side``² covering ``size`` with ``overlap`` pixels between neighbours."""
     def starts(length: int) -> list[int]:
@@ -195,7 +201,8 @@ def run_edit(gen: "Generator", req: GenerationRequest, sampling: Sampling,
         latents = denoise(gen, req, work, None, req.seed, sampling, _control_image(gen, req, work.size))
         return None if latents is None else (gen._decode(latents), found)
     if req.mode == "upscale":
-        big, more = pixel_upscale(source, (req.width, req.height), gen.models_dir / UPSCALERS, req.upscale)
+        big, more = pixel_upscale(source, (req.width, req.height), gen.models_dir / UPSCALERS, req.upscale,
+                                  req.upscale_model, upscaler_tile(tile_pixels))
         found.extend(more)
         made = _tiled_img2img(gen, req, big, sampling, tile_pixels)
         return None if made is None else (made, found)

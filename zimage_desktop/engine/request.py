@@ -164,6 +164,8 @@ class GenerationRequest:
     only_masked: bool = False  # crop around the mask, work at the model's resolution, paste back
     only_masked_padding: int = 32
     upscale: float = 1.0  # pixel scale for mode "upscale" (1.5, 2 …; the target size is width/height)
+    # The file in upscale_models/ that enlarges the pixels: None = the first there, "" = Lanczos.
+    upscale_model: str | None = None
     source_entry: int | None = None  # lineage: the history id the source came from, if any
     # LoRAs applied to the transformer, in order (engine/loras.py).
     loras: tuple[LoraRef, ...] = ()

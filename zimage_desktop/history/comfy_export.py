@@ -12,6 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.request import GenerationRequest
+from .comfy_edit_graph import WIDGET_NAMES as EDIT_WIDGET_NAMES
+from .comfy_edit_graph import input_image_name as input_image_name  # re-exported: callers name it here
+from .comfy_edit_graph import latent_nodes, output_nodes
 
 # ComfyUI's names of the official files (what a diffusers-folder install corresponds to).
 OFFICIAL_FILES = {"transformer": "z_image_turbo_bf16.safetensors", "text_encoder": "qwen_3_4b.safetensors",
@@ -61,6 +64,7 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
     loras, model_source = _lora_chain(request)
     gguf_unet = files["transformer"].endswith(".gguf")
     gguf_clip = files["text_encoder"].endswith(".gguf")
+    finish, final = output_nodes(request)
     return [
         (16, "UnetLoaderGGUF" if gguf_unet else "UNETLoader",
          [files["transformer"]] if gguf_unet else [files["transformer"], "default"], {}, [("MODEL", "MODEL")]),
@@ -73,7 +77,8 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
         (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
         *latent_nodes(request, model),
         *_sampling(request, model, model_source),
-        (9, "SaveImage", [SAVE_PREFIX], {"images": (8, 0, "IMAGE")}, []),
+        *finish,
+        (9, "SaveImage", [SAVE_PREFIX], {"images": final}, []),
     ]
 
 
@@ -193,10 +198,7 @@ def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any
             "links": links, "groups": [], "config": {}, "extra": {}, "version": 0.4}
 
 
-# -- edits (issue 21) ------------------------------------------------------------------------
-# img2img: LoadImage → VAEEncode → KSampler; inpaint/outpaint: the same with SetLatentNoiseMask,
-# the mask travelling as the loaded image's alpha (ComfyUI's LoadImage gives MASK = 1 − alpha);
-# upscale: LoadImage → ImageScale (lanczos) → VAEEncode. Node 13 is always the KSampler's latent.
+# -- edits (issue 21): the nodes are in comfy_edit_graph.py -------------------------------------
 
 
 def ksampler_steps(request: GenerationRequest) -> tuple[int, float]:
@@ -218,17 +220,10 @@ def ksampler_steps(request: GenerationRequest) -> tuple[int, float]:
     return run, denoise
 
 
-def input_image_name(request: GenerationRequest) -> str:
-    """The file name the graph's LoadImage reads (put ``comfy_input_image`` there in ComfyUI's input/)."""
-    source = (request.source_sha256 or "source")[:16]
-    mask = f"-mask-{request.mask_sha256[:8]}" if request.mode == "inpaint" and request.mask_sha256 else ""
-    kind = "-canvas" if request.mode == "outpaint" else ""
-    return f"zimage-{source}{kind}{mask}.png"
-
-
 def comfy_input_image(picture, mask=None):
-    """The picture for LoadImage: RGB, or RGBA with alpha = 255 − mask (white mask = may change),
-    which ComfyUI's LoadImage turns back into the mask."""
+    """The picture for LoadImage: RGB (img2img, outpaint, upscale: the source itself), or for inpaint
+    RGBA with alpha = 255 − mask (white mask = may change), which ComfyUI's LoadImage turns back
+    into the mask."""
     from PIL import ImageOps
 
     if mask is None:
@@ -238,28 +233,4 @@ def comfy_input_image(picture, mask=None):
     return image
 
 
-def latent_nodes(request: GenerationRequest, model: dict[str, Any] | None = None) -> list[_NodeSpec]:
-    """``model["edit_input"]``, when given, is the name the LoadImage reads instead of
-    ``input_image_name`` (a ComfyUI server's upload, named by content: remote/job_inputs.py)."""
-    if not request.is_edit:
-        return [(13, "EmptySD3LatentImage", [request.width, request.height, 1], {}, [("LATENT", "LATENT")])]
-    named = (model or {}).get("edit_input")
-    image = named if isinstance(named, str) and named else input_image_name(request)
-    nodes: list[_NodeSpec] = [(10, "LoadImage", [image, "image"], {},
-                               [("IMAGE", "IMAGE"), ("MASK", "MASK")])]
-    pixels = (10, 0, "IMAGE")
-    if request.mode == "upscale":
-        nodes.append((14, "ImageScale", ["lanczos", request.width, request.height, "disabled"],
-                      {"image": (10, 0, "IMAGE")}, [("IMAGE", "IMAGE")]))
-        pixels = (14, 0, "IMAGE")
-    masked = request.mode in ("inpaint", "outpaint")
-    encode_id = 11 if masked else 13
-    nodes.append((encode_id, "VAEEncode", [], {"pixels": pixels, "vae": (17, 0, "VAE")}, [("LATENT", "LATENT")]))
-    if masked:
-        nodes.append((13, "SetLatentNoiseMask", [], {"samples": (11, 0, "LATENT"), "mask": (10, 1, "MASK")},
-                      [("LATENT", "LATENT")]))
-    return nodes
-
-
-_WIDGET_NAMES.update({"LoadImage": ("image", None), "VAEEncode": (), "SetLatentNoiseMask": (),
-                      "ImageScale": ("upscale_method", "width", "height", "crop")})
+_WIDGET_NAMES.update(EDIT_WIDGET_NAMES)

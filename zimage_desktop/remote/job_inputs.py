@@ -168,12 +168,10 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, s
             hard, mask_notes = load_mask(request.mask, source.size)
             inputs.notes += tuple(mask_notes)
         alpha = feathered_mask(hard, request.mask_blur)
-        # The model redraws everything the feathered edge touches (as the local engine does); the
-        # composite decides how much shows, and leaves the rest the source's own pixels.
-        size = (request.width, request.height)
-        work = canvas if canvas.size == size else canvas.resize(size, Image.Resampling.LANCZOS)
-        model_mask = alpha.point(lambda v: 255 if v else 0).resize(size, Image.Resampling.NEAREST)
-        upload = png_upload(comfy_input_image(work, model_mask))
+        # The uploaded file is what the PNG's own graph reads in ComfyUI's input/ (the graph pads,
+        # feathers and composites itself: history/comfy_edit_graph.py); the composite below leaves
+        # the pixels outside the mask the source's own, past ComfyUI's 8-bit rounding.
+        upload = png_upload(comfy_input_image(source, hard if request.mode == "inpaint" else None))
 
         def finish(made: Any) -> Any:
             full = made if made.size == canvas.size else made.resize(canvas.size, Image.Resampling.LANCZOS)

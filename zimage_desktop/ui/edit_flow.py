@@ -49,6 +49,7 @@ class EditFlow(QObject):
         self.loaded.connect(self._file_loaded)
         p = self.panel
         p.mode.currentIndexChanged.connect(self.show_work)
+        p.mode.currentIndexChanged.connect(lambda _: self.list_upscale_models())
         p.open_button.clicked.connect(self.ask_file)
         p.show_source_button.clicked.connect(self.show_work)
         p.edit_button.clicked.connect(self.submit)
@@ -189,6 +190,16 @@ class EditFlow(QObject):
         self.open_image(image, None, name)
         self._say(lambda: " ".join([self.tr("Editing %1.").replace("%1", name), *(in_ui_language(n) for n in notes)]))
 
+    def list_upscale_models(self, chosen: str | None = None) -> None:
+        """The Upscale model list from the models folder (read when the upscale mode shows: a file
+        the user just copied there appears)."""
+        from ..engine.upscale_files import upscale_model_files
+
+        if self.panel.current_mode() != UPSCALE and chosen is None:
+            return
+        folder = self.window.settings.models_path(self.window.paths) / "upscale_models"
+        self.panel.set_upscale_models([path.name for path in upscale_model_files(folder)], chosen)
+
     def recall(self, request: GenerationRequest) -> None:
         """A dropped picture that was made by editing: the Edit tab gets its mode, strength and options,
         and the user is asked for the source image (a path written in a file is never opened)."""
@@ -201,6 +212,7 @@ class EditFlow(QObject):
         p.padding.setValue(request.only_masked_padding)
         if request.mode == UPSCALE:
             (p.scale_15 if request.upscale == 1.5 else p.scale_2 if request.upscale == 2 else p.scale_target).setChecked(True)
+            self.list_upscale_models(request.upscale_model)
         self.window.mode_tabs.setCurrentWidget(self.page)
         p.open_button.setFocus()
         mode = p.mode.currentText()
@@ -299,7 +311,7 @@ class EditFlow(QObject):
         elif mode == OUTPAINT:
             fields.update(outpaint=self.frame.frame.sides, mask_blur=p.feather.value())
         elif mode == UPSCALE:
-            fields.update(upscale=self.upscale_factor())
+            fields.update(upscale=self.upscale_factor(), upscale_model=p.upscale_model_name())
         fields.update(overrides)
         mode_for_size = p.current_mode()
         if mode != mode_for_size:

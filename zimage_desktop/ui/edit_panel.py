@@ -149,9 +149,20 @@ class EditPanel(QWidget):
         self.target_width.setSingleStep(16)
         self.target_width.setValue(MAX_SIDE)
         self.target_width.setSuffix(" px")
-        up_row = QHBoxLayout(self.upscale_group)
+        self.upscale_model_title = QLabel()
+        self.upscale_model = QComboBox()  # the files in models/upscale_models/ (set_upscale_models)
+        self.upscale_model.setObjectName("editUpscaleModel")
+        self.upscale_model.addItem("", "")
+        self.upscale_model_title.setBuddy(self.upscale_model)
+        up_col = QVBoxLayout(self.upscale_group)
+        up_row = QHBoxLayout()
         for widget in (self.scale_15, self.scale_2, self.scale_target, self.target_width):
             up_row.addWidget(widget)
+        up_col.addLayout(up_row)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.upscale_model_title)
+        model_row.addWidget(self.upscale_model, 1)
+        up_col.addLayout(model_row)
 
         self.text_group = QGroupBox()
         self.text_group.setObjectName("editFixTextGroup")
@@ -200,6 +211,23 @@ class EditPanel(QWidget):
     def strength_value(self) -> float:
         return self.strength.value() / 100
 
+    def set_upscale_models(self, names: list[str], chosen: str | None = None) -> None:
+        """List the upscale model files after "Lanczos"; keep the user's choice while it is there,
+        else pick ``chosen`` or the first model (what the CLI uses by default)."""
+        keep = self.upscale_model.currentData() if chosen is None and self.upscale_model.count() > 1 else chosen
+        self.upscale_model.blockSignals(True)
+        while self.upscale_model.count() > 1:
+            self.upscale_model.removeItem(1)
+        for name in names:
+            self.upscale_model.addItem(name, name)
+        index = self.upscale_model.findData(keep) if keep is not None else -1
+        self.upscale_model.setCurrentIndex(index if index >= 0 else (1 if names else 0))
+        self.upscale_model.blockSignals(False)
+
+    def upscale_model_name(self) -> str:
+        """The chosen file name, or "" for Lanczos."""
+        return str(self.upscale_model.currentData() or "")
+
     def _mode_changed(self) -> None:
         mode = self.current_mode()
         self.mask_group.setVisible(mode == INPAINT)
@@ -246,6 +274,10 @@ class EditPanel(QWidget):
             title.setText(text)
         self.upscale_group.setTitle(self.tr("Upscale"))
         self.scale_target.setText(self.tr("Width:"))
+        self.upscale_model_title.setText(self.tr("&Model:"))
+        self.upscale_model.setItemText(0, self.tr("Lanczos (no model)"))
+        self.upscale_model.setToolTip(self.tr("An ESRGAN-family upscaler from the models folder's upscale_models/ "
+                                              "enlarges the pixels before the refining pass"))
         self.text_group.setTitle(self.tr("Fix the text"))
         self.text_hint.setText(self.tr("Drag a rectangle over the wrong text, then press the button: it is redrawn "
                                        "with the poster's own words."))

@@ -498,6 +498,21 @@
         <source>Edit  (Ctrl+Enter)</source>
         <translation>编辑  (Ctrl+Enter)</translation>
     </message>
+    <message>
+        <location filename="../../ui/edit_panel.py" line="277" />
+        <source>&amp;Model:</source>
+        <translation>模型(&amp;M)：</translation>
+    </message>
+    <message>
+        <location filename="../../ui/edit_panel.py" line="278" />
+        <source>Lanczos (no model)</source>
+        <translation>Lanczos（不用模型）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/edit_panel.py" line="279" />
+        <source>An ESRGAN-family upscaler from the models folder's upscale_models/ enlarges the pixels before the refining pass</source>
+        <translation>先用模型文件夹 upscale_models/ 中的 ESRGAN 系列放大模型放大像素，再做细化</translation>
+    </message>
 </context>
 <context>
     <name>EnginesPage</name>
