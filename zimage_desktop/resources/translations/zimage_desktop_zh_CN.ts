@@ -76,102 +76,102 @@
 <context>
     <name>ControlPanel</name>
     <message>
-        <location filename="../../ui/control_panel.py" line="1" />
+        <location filename="../../ui/control_panel.py" line="120" />
         <source>Draw a scribble on the canvas</source>
         <translation>在画布上画涂鸦</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="1" />
+        <location filename="../../ui/control_panel.py" line="121" />
         <source>White strokes on black: the brush draws, X erases, [ and ] change the pen, Ctrl+Z undoes a stroke</source>
         <translation>黑底白线：画笔绘制，X 擦除，[ 和 ] 调整笔粗细，Ctrl+Z 撤销一笔</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="1" />
+        <location filename="../../ui/control_panel.py" line="123" />
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="1" />
+        <location filename="../../ui/control_panel.py" line="124" />
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="92" />
+        <location filename="../../ui/control_panel.py" line="110" />
         <source>Control (ControlNet Union)</source>
         <translation>控制（ControlNet）</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="93" />
+        <location filename="../../ui/control_panel.py" line="111" />
         <source>Edges (canny)</source>
         <translation>边缘（Canny）</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="93" />
+        <location filename="../../ui/control_panel.py" line="111" />
         <source>Greyscale</source>
         <translation>灰度</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="93" />
+        <location filename="../../ui/control_panel.py" line="111" />
         <source>Scribble</source>
         <translation>涂鸦</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="94" />
+        <location filename="../../ui/control_panel.py" line="112" />
         <source>Depth</source>
         <translation>深度</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="97" />
+        <location filename="../../ui/control_panel.py" line="115" />
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="97" />
+        <location filename="../../ui/control_panel.py" line="115" />
         <source>Image</source>
         <translation>图片</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="97" />
+        <location filename="../../ui/control_panel.py" line="115" />
         <source>Strength</source>
         <translation>强度</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="98" />
+        <location filename="../../ui/control_panel.py" line="116" />
         <source>Steps (from – to)</source>
         <translation>作用步数（从 – 到）</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="100" />
+        <location filename="../../ui/control_panel.py" line="118" />
         <source>File…</source>
         <translation>文件…</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="101" />
+        <location filename="../../ui/control_panel.py" line="119" />
         <source>From canvas</source>
         <translation>取自画布</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="102" />
+        <location filename="../../ui/control_panel.py" line="125" />
         <source>Fraction of the steps where the control starts</source>
         <translation>控制开始时所处的步数比例</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="103" />
+        <location filename="../../ui/control_panel.py" line="126" />
         <source>Fraction of the steps where the control ends</source>
         <translation>控制结束时所处的步数比例</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="106" />
+        <location filename="../../ui/control_panel.py" line="154" />
         <source>Control image</source>
         <translation>控制图</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="107" />
+        <location filename="../../ui/control_panel.py" line="155" />
         <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
         <translation>图片 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
     </message>
     <message>
-        <location filename="../../ui/control_panel.py" line="116" />
+        <location filename="../../ui/control_panel.py" line="164" />
         <source>The canvas has no picture yet.</source>
         <translation>画布上还没有图片。</translation>
     </message>
@@ -179,102 +179,102 @@
 <context>
     <name>EditFlow</name>
     <message>
-        <location filename="../../ui/edit_flow.py" line="136" />
+        <location filename="../../ui/edit_flow.py" line="149" />
         <source>Editing %1 (%2×%3)</source>
         <translation>正在编辑 %1（%2×%3）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="136" />
+        <location filename="../../ui/edit_flow.py" line="149" />
         <source>an image</source>
         <translation>一张图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="143" />
+        <location filename="../../ui/edit_flow.py" line="156" />
         <source>The image file of #%1 cannot be read.</source>
         <translation>#%1 的图片文件无法读取。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="151" />
+        <location filename="../../ui/edit_flow.py" line="164" />
         <source>Nothing to edit yet: generate an image, or drop one on the canvas.</source>
         <translation>还没有可编辑的图片：先生成一张，或把图片拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="161" />
+        <location filename="../../ui/edit_flow.py" line="174" />
         <source>Open an image to edit</source>
         <translation>打开要编辑的图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="162" />
+        <location filename="../../ui/edit_flow.py" line="175" />
         <source>Images</source>
         <translation>图片</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="168" />
+        <location filename="../../ui/edit_flow.py" line="181" />
         <source>Reading %1…</source>
         <translation>正在读取 %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="188" />
+        <location filename="../../ui/edit_flow.py" line="191" />
         <source>Editing %1.</source>
         <translation>正在编辑 %1。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="205" />
+        <location filename="../../ui/edit_flow.py" line="219" />
         <source>This picture was made with %1 (strength %2): open its source image to edit it the same way.</source>
         <translation>这张图是用 %1 生成的（强度 %2）：打开它的原图，即可按同样方式再编辑。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="265" />
+        <location filename="../../ui/edit_flow.py" line="284" />
         <source>Result: %1×%2</source>
         <translation>结果：%1×%2</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="267" />
+        <location filename="../../ui/edit_flow.py" line="286" />
         <source>(larger than %1 px: choose a smaller size)</source>
         <translation>（超过 %1 px：请选小一些的尺寸）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="275" />
+        <location filename="../../ui/edit_flow.py" line="294" />
         <source>Open an image to edit first: Edit on the canvas or a gallery image, or drop a file on the canvas.</source>
         <translation>请先打开要编辑的图片：点画布或历史图片上的“编辑”，或把文件拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="287" />
+        <location filename="../../ui/edit_flow.py" line="306" />
         <source>The mask is empty: paint the area that may change.</source>
         <translation>蒙版是空的：请涂出允许改动的区域。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="341" />
+        <location filename="../../ui/edit_flow.py" line="360" />
         <source>Headline</source>
         <translation>主标题</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="341" />
+        <location filename="../../ui/edit_flow.py" line="360" />
         <source>Subtitle</source>
         <translation>副标题</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="341" />
+        <location filename="../../ui/edit_flow.py" line="360" />
         <source>Body text</source>
         <translation>正文</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="342" />
+        <location filename="../../ui/edit_flow.py" line="361" />
         <source>Button text</source>
         <translation>按钮文字</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="342" />
+        <location filename="../../ui/edit_flow.py" line="361" />
         <source>Small print</source>
         <translation>底部说明</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="354" />
+        <location filename="../../ui/edit_flow.py" line="373" />
         <source>"Fix the text" works on posters made in the Poster tab.</source>
         <translation>“修正文字”只适用于在“海报”页生成的海报。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_flow.py" line="356" />
+        <location filename="../../ui/edit_flow.py" line="375" />
         <source>Drag a rectangle over the text on the canvas first, then press Fix the text.</source>
         <translation>请先在画布上拖出一个矩形框住文字，再点“修正文字”。</translation>
     </message>
@@ -282,219 +282,219 @@
 <context>
     <name>EditPanel</name>
     <message>
-        <location filename="../../ui/edit_panel.py" line="211" />
+        <location filename="../../ui/edit_panel.py" line="239" />
         <source>Open an image…</source>
         <translation>打开图片…</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="212" />
+        <location filename="../../ui/edit_panel.py" line="240" />
         <source>Show the source</source>
         <translation>显示原图</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="213" />
+        <location filename="../../ui/edit_panel.py" line="241" />
         <source>Show the image being edited again (after a result replaced it)</source>
         <translation>重新显示正在编辑的图片（结果图替换它之后）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="214" />
+        <location filename="../../ui/edit_panel.py" line="242" />
         <source>What the changed area should show:</source>
         <translation>改动区域应当画出什么：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="215" />
+        <location filename="../../ui/edit_panel.py" line="243" />
         <source>Describe the picture; for inpainting, what goes into the mask.</source>
         <translation>描述画面；局部重绘时，描述蒙版里要画的内容。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="216" />
+        <location filename="../../ui/edit_panel.py" line="244" />
         <source>Mode:</source>
         <translation>模式：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="217" />
+        <location filename="../../ui/edit_panel.py" line="245" />
         <source>Image to image</source>
         <translation>图生图</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="217" />
+        <location filename="../../ui/edit_panel.py" line="245" />
         <source>Inpaint (change the masked area)</source>
         <translation>局部重绘（改动蒙版区域）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="218" />
+        <location filename="../../ui/edit_panel.py" line="246" />
         <source>Outpaint (extend the picture)</source>
         <translation>扩图（向外扩展画面）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="218" />
-        <location filename="../../ui/edit_panel.py" line="247" />
+        <location filename="../../ui/edit_panel.py" line="246" />
+        <location filename="../../ui/edit_panel.py" line="275" />
         <source>Upscale</source>
         <translation>放大</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="220" />
+        <location filename="../../ui/edit_panel.py" line="248" />
         <source>Strength:</source>
         <translation>重绘强度：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="221" />
+        <location filename="../../ui/edit_panel.py" line="249" />
         <source>How much may change: low keeps the source, 1 redraws it entirely</source>
         <translation>允许改动多少：低则保留原图，1 则完全重画</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="222" />
+        <location filename="../../ui/edit_panel.py" line="250" />
         <source>Mask: paint where the picture may change</source>
         <translation>蒙版：涂出允许改动的地方</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="223" />
+        <location filename="../../ui/edit_panel.py" line="251" />
         <source>Brush</source>
         <translation>画笔</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="223" />
+        <location filename="../../ui/edit_panel.py" line="251" />
         <source>Paint the mask (B)</source>
         <translation>涂画蒙版（B）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="224" />
+        <location filename="../../ui/edit_panel.py" line="252" />
         <source>Eraser</source>
         <translation>橡皮</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="224" />
+        <location filename="../../ui/edit_panel.py" line="252" />
         <source>Erase the mask (X)</source>
         <translation>擦除蒙版（X）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="225" />
+        <location filename="../../ui/edit_panel.py" line="253" />
         <source>Rectangle</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="226" />
+        <location filename="../../ui/edit_panel.py" line="254" />
         <source>Drag a rectangle onto the mask (R); with Alt held it erases</source>
         <translation>在蒙版上拖出矩形（R）；按住 Alt 则擦除</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="229" />
+        <location filename="../../ui/edit_panel.py" line="257" />
         <source>Brush size:</source>
         <translation>笔刷大小：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="230" />
+        <location filename="../../ui/edit_panel.py" line="258" />
         <source>[ smaller, ] bigger</source>
         <translation>[ 变小，] 变大</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="231" />
+        <location filename="../../ui/edit_panel.py" line="259" />
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="232" />
+        <location filename="../../ui/edit_panel.py" line="260" />
         <source>Undo the last stroke (Ctrl+Z)</source>
         <translation>撤销上一笔（Ctrl+Z）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="233" />
+        <location filename="../../ui/edit_panel.py" line="261" />
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="234" />
+        <location filename="../../ui/edit_panel.py" line="262" />
         <source>Redo (Ctrl+Shift+Z)</source>
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="235" />
+        <location filename="../../ui/edit_panel.py" line="263" />
         <source>Invert</source>
         <translation>反选</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="236" />
+        <location filename="../../ui/edit_panel.py" line="264" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="237" />
+        <location filename="../../ui/edit_panel.py" line="265" />
         <source>Show the mask</source>
         <translation>显示蒙版</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="238" />
+        <location filename="../../ui/edit_panel.py" line="266" />
         <source>Feather:</source>
         <translation>羽化：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="239" />
+        <location filename="../../ui/edit_panel.py" line="267" />
         <source>How softly the new pixels blend into the old ones at the mask's edge</source>
         <translation>蒙版边缘新旧像素过渡的柔和程度</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="240" />
+        <location filename="../../ui/edit_panel.py" line="268" />
         <source>Only the masked area (redraw it at full detail)</source>
         <translation>仅重绘蒙版区域（以完整细节重画）</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="241" />
+        <location filename="../../ui/edit_panel.py" line="269" />
         <source>Crop around the mask, work at the model's resolution, paste back</source>
         <translation>裁出蒙版周围区域，按模型分辨率重绘后贴回</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="242" />
+        <location filename="../../ui/edit_panel.py" line="270" />
         <source>Padding:</source>
         <translation>外扩边距：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="243" />
+        <location filename="../../ui/edit_panel.py" line="271" />
         <source>Outpaint</source>
         <translation>扩图</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="244" />
+        <location filename="../../ui/edit_panel.py" line="272" />
         <source>Drag the canvas edges, or pick the format to extend to:</source>
         <translation>拖动画布边缘，或选择要扩展到的比例：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="245" />
+        <location filename="../../ui/edit_panel.py" line="273" />
         <source>Left</source>
         <translation>左</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="245" />
+        <location filename="../../ui/edit_panel.py" line="273" />
         <source>Top</source>
         <translation>上</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="245" />
+        <location filename="../../ui/edit_panel.py" line="273" />
         <source>Right</source>
         <translation>右</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="245" />
+        <location filename="../../ui/edit_panel.py" line="273" />
         <source>Bottom</source>
         <translation>下</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="248" />
+        <location filename="../../ui/edit_panel.py" line="276" />
         <source>Width:</source>
         <translation>宽度：</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="249" />
-        <location filename="../../ui/edit_panel.py" line="252" />
+        <location filename="../../ui/edit_panel.py" line="281" />
+        <location filename="../../ui/edit_panel.py" line="284" />
         <source>Fix the text</source>
         <translation>修正文字</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="250" />
+        <location filename="../../ui/edit_panel.py" line="282" />
         <source>Drag a rectangle over the wrong text, then press the button: it is redrawn with the poster's own words.</source>
         <translation>拖出矩形框住写错的文字，再点按钮：按海报原本的文字重新绘制。</translation>
     </message>
     <message>
-        <location filename="../../ui/edit_panel.py" line="253" />
+        <location filename="../../ui/edit_panel.py" line="285" />
         <source>Edit  (Ctrl+Enter)</source>
         <translation>编辑  (Ctrl+Enter)</translation>
     </message>
@@ -517,132 +517,132 @@
 <context>
     <name>EnginesPage</name>
     <message>
-        <location filename="../../ui/engines_page.py" line="98" />
+        <location filename="../../ui/engines_page.py" line="103" />
         <source>This computer</source>
         <translation>本机</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="101" />
+        <location filename="../../ui/engines_page.py" line="107" />
         <source> (off)</source>
         <translation>（已关闭）</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="120" />
+        <location filename="../../ui/engines_page.py" line="143" />
         <source>stored — type to replace</source>
         <translation>已保存 — 输入新值以替换</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="121" />
+        <location filename="../../ui/engines_page.py" line="144" />
         <source>optional</source>
         <translation>可选</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="129" />
+        <location filename="../../ui/engines_page.py" line="153" />
         <source>ComfyUI server</source>
         <translation>ComfyUI 服务器</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="200" />
+        <location filename="../../ui/engines_page.py" line="226" />
         <source>Asking %1…</source>
         <translation>正在询问 %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="211" />
+        <location filename="../../ui/engines_page.py" line="237" />
         <source>ComfyUI %1 · %2 · %3 GiB (%4 free) · queue %5 · ComfyUI-GGUF: %6</source>
         <translation>ComfyUI %1 · %2 · %3 GiB（空闲 %4）· 队列 %5 · ComfyUI-GGUF：%6</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="214" />
+        <location filename="../../ui/engines_page.py" line="240" />
         <source>yes</source>
         <translation>有</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="214" />
+        <location filename="../../ui/engines_page.py" line="240" />
         <source>no</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="215" />
+        <location filename="../../ui/engines_page.py" line="241" />
         <source>Model files: %1</source>
         <translation>模型文件：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="244" />
+        <location filename="../../ui/engines_page.py" line="270" />
         <source>Add server</source>
         <translation>添加服务器</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="245" />
+        <location filename="../../ui/engines_page.py" line="271" />
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="246" />
+        <location filename="../../ui/engines_page.py" line="272" />
         <source>Up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="247" />
+        <location filename="../../ui/engines_page.py" line="273" />
         <source>Down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="248" />
+        <location filename="../../ui/engines_page.py" line="274" />
         <source>Test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="249" />
+        <location filename="../../ui/engines_page.py" line="275" />
         <source>Name</source>
         <translation>名称</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="249" />
+        <location filename="../../ui/engines_page.py" line="275" />
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="250" />
+        <location filename="../../ui/engines_page.py" line="276" />
         <source>Token header</source>
         <translation>令牌请求头</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="250" />
+        <location filename="../../ui/engines_page.py" line="276" />
         <source>Access token</source>
         <translation>访问令牌</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="252" />
+        <location filename="../../ui/engines_page.py" line="278" />
         <source>Allow the token over plain HTTP to this host (trusted network only)</source>
         <translation>允许通过普通 HTTP 向此主机发送令牌（仅限可信网络）</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="253" />
+        <location filename="../../ui/engines_page.py" line="279" />
         <source>Use this engine</source>
         <translation>使用此引擎</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="1"/>
+        <location filename="../../ui/engines_page.py" line="108" />
         <source> (not used: token over plain HTTP)</source>
         <translation>（未使用：令牌将通过明文 HTTP 发送）</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="1"/>
+        <location filename="../../ui/engines_page.py" line="285" />
         <source>Only for an address on your own network; elsewhere use https://.</source>
         <translation>仅适用于您自己网络中的地址；其他地址请使用 https://。</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="254" />
+        <location filename="../../ui/engines_page.py" line="280" />
         <source>Jobs go to the first free engine in this order.</source>
         <translation>任务按此顺序交给第一个空闲的引擎。</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="255" />
+        <location filename="../../ui/engines_page.py" line="281" />
         <source>Access tokens are kept in the system keyring.</source>
         <translation>访问令牌保存在系统密钥环中。</translation>
     </message>
     <message>
-        <location filename="../../ui/engines_page.py" line="257" />
+        <location filename="../../ui/engines_page.py" line="283" />
         <source>No system keyring was found: access tokens are stored in plain text in %1.</source>
         <translation>未找到系统密钥环：访问令牌以明文保存在 %1 中。</translation>
     </message>
@@ -650,27 +650,27 @@
 <context>
     <name>EnhanceFlow</name>
     <message>
-        <location filename="../../ui/enhance_flow.py" line="91" />
+        <location filename="../../ui/enhance_flow.py" line="96" />
         <source>The enhanced scene is in the Scene field; the poster prompt was composed again.</source>
         <translation>扩写后的场景已放入“场景”栏，海报提示词已重新组合。</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_flow.py" line="46" />
+        <location filename="../../ui/enhance_flow.py" line="49" />
         <source>Write a short idea first, then press Enhance (Ctrl+E).</source>
         <translation>请先写下简短的想法，再按“扩写”（Ctrl+E）。</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_flow.py" line="53" />
+        <location filename="../../ui/enhance_flow.py" line="56" />
         <source>Enhancing the prompt with the text encoder…</source>
         <translation>正在用文本编码器扩写提示词…</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_flow.py" line="84" />
+        <location filename="../../ui/enhance_flow.py" line="89" />
         <source>Enhanced in %1 s. Use it, edit it or discard it.</source>
         <translation>扩写完成，用时 %1 秒。可以使用、修改或放弃。</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_flow.py" line="93" />
+        <location filename="../../ui/enhance_flow.py" line="98" />
         <source>The enhanced prompt is in the prompt box; your own words are kept with the image.</source>
         <translation>扩写后的提示词已放入输入框；你的原话会随图片一起保存。</translation>
     </message>
@@ -678,52 +678,52 @@
 <context>
     <name>EnhancePanel</name>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="74" />
+        <location filename="../../ui/enhance_panel.py" line="89" />
         <source>Use this prompt</source>
         <translation>使用此提示词</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="75" />
+        <location filename="../../ui/enhance_panel.py" line="90" />
         <source>Discard</source>
         <translation>放弃</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="76" />
+        <location filename="../../ui/enhance_panel.py" line="91" />
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="77" />
+        <location filename="../../ui/enhance_panel.py" line="92" />
         <source>The enhanced prompt appears here as it is written.</source>
         <translation>扩写的提示词会在这里逐字出现。</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="88" />
+        <location filename="../../ui/enhance_panel.py" line="104" />
         <source>Enhancing…</source>
         <translation>正在扩写…</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="90" />
+        <location filename="../../ui/enhance_panel.py" line="106" />
         <source>Enhanced prompt: edit it if you like, then use it or discard it. Shaded words were added.</source>
         <translation>扩写后的提示词：可以先修改，再使用或放弃。底色标出的是新增的词。</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="127" />
+        <location filename="../../ui/enhance_panel.py" line="171" />
         <source>Stopped early: the prompt may be cut short.</source>
         <translation>已提前停止：提示词可能不完整。</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="129" />
+        <location filename="../../ui/enhance_panel.py" line="173" />
         <source>Quoted text the rewrite had changed was put back: %1</source>
         <translation>扩写改动了引号中的文字，已恢复原文：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="1" />
+        <location filename="../../ui/enhance_panel.py" line="116" />
         <source>Reading the idea…</source>
         <translation>正在读取构思…</translation>
     </message>
     <message>
-        <location filename="../../ui/enhance_panel.py" line="1" />
+        <location filename="../../ui/enhance_panel.py" line="121" />
         <source>%1 tokens written · %2 s</source>
         <translation>已写 %1 个词元 · %2 秒</translation>
     </message>
@@ -731,217 +731,217 @@
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../ui/gallery.py" line="328" />
+        <location filename="../../ui/gallery.py" line="331" />
         <source>Image copied.</source>
         <translation>图片已复制。</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="155" />
+        <location filename="../../ui/gallery.py" line="158" />
         <source>★ Favourites</source>
         <translation>★ 收藏</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="156" />
+        <location filename="../../ui/gallery.py" line="159" />
         <source>Show only favourites</source>
         <translation>只显示收藏</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="158" />
+        <location filename="../../ui/gallery.py" line="161" />
         <source>Add a folder of PNGs (this app, A1111/Forge, ComfyUI) to the history</source>
         <translation>把一个文件夹里的 PNG（本程序、A1111/Forge、ComfyUI 生成的）加入历史</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="159" />
+        <location filename="../../ui/gallery.py" line="162" />
         <source>More</source>
         <translation>更多</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="167" />
+        <location filename="../../ui/gallery.py" line="170" />
         <source>Copy image</source>
         <translation>复制图片</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="175" />
+        <location filename="../../ui/gallery.py" line="178" />
         <source>Favourite (F)</source>
         <translation>收藏 (F)</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="175" />
+        <location filename="../../ui/gallery.py" line="178" />
         <source>Re-run exactly (R)</source>
         <translation>原样重新生成 (R)</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="176" />
+        <location filename="../../ui/gallery.py" line="179" />
         <source>Delete (Del)</source>
         <translation>删除 (Del)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/gallery.py" line="276" />
+        <location filename="../../ui/gallery.py" line="279" />
         <source>Restored %n image(s).</source>
         <translation>
             <numerusform>已恢复 %n 张图片。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="154" />
+        <location filename="../../ui/gallery.py" line="157" />
         <source>Search prompts (中文 or English)…</source>
         <translation>搜索提示词（中文或英文）…</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="161" />
+        <location filename="../../ui/gallery.py" line="164" />
         <source>Any time</source>
         <translation>任何时间</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="161" />
+        <location filename="../../ui/gallery.py" line="164" />
         <source>Today</source>
         <translation>今天</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="161" />
+        <location filename="../../ui/gallery.py" line="164" />
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="161" />
+        <location filename="../../ui/gallery.py" line="164" />
         <source>Last 30 days</source>
         <translation>最近 30 天</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="163" />
+        <location filename="../../ui/gallery.py" line="166" />
         <source>Any shape</source>
         <translation>任意比例</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="163" />
+        <location filename="../../ui/gallery.py" line="166" />
         <source>Square</source>
         <translation>方形</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="163" />
+        <location filename="../../ui/gallery.py" line="166" />
         <source>Landscape</source>
         <translation>横向</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="163" />
+        <location filename="../../ui/gallery.py" line="166" />
         <source>Portrait</source>
         <translation>纵向</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="165" />
+        <location filename="../../ui/gallery.py" line="168" />
         <source>Compare two</source>
         <translation>对比两张</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="166" />
+        <location filename="../../ui/gallery.py" line="169" />
         <source>Compare with the image on the canvas</source>
         <translation>与画布上的图片对比</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="167" />
+        <location filename="../../ui/gallery.py" line="170" />
         <source>Use parameters</source>
         <translation>使用参数</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="168" />
+        <location filename="../../ui/gallery.py" line="171" />
         <source>Re-run exactly</source>
         <translation>原样重新生成</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="169" />
+        <location filename="../../ui/gallery.py" line="172" />
         <source>Edit (inpaint, outpaint, upscale…)</source>
         <translation>编辑（局部重绘、扩图、放大…）</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="185" />
+        <location filename="../../ui/gallery.py" line="188" />
         <source>Nothing matches “%1”. Try other words, or clear the search and the filters.</source>
         <translation>没有与“%1”匹配的图片。换个词试试，或清除搜索和筛选。</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="188" />
+        <location filename="../../ui/gallery.py" line="191" />
         <source>No image matches these filters. Set them back to show every image.</source>
         <translation>没有符合这些筛选条件的图片。恢复筛选即可显示全部图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="190" />
+        <location filename="../../ui/gallery.py" line="193" />
         <source>No images yet. Type what you want to see and press Ctrl+Enter: every image you make is kept here, with its prompt and seed.</source>
         <translation>还没有图片。输入想看到的画面，按 Ctrl+Enter：生成的每张图片都会连同提示词和种子保存在这里。</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="295" />
+        <location filename="../../ui/gallery.py" line="298" />
         <source>Select two images to compare.</source>
         <translation>请选择两张图片进行对比。</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="299" />
+        <location filename="../../ui/gallery.py" line="302" />
         <source>Compare</source>
         <translation>对比</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="336" />
+        <location filename="../../ui/gallery.py" line="339" />
         <source>Import images from folder</source>
         <translation>从文件夹导入图片</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="341" />
+        <location filename="../../ui/gallery.py" line="344" />
         <source>Imported %1 images; skipped %2 without usable parameters.</source>
         <translation>已导入 %1 张图片；跳过 %2 张没有可用参数的图片。</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="165" />
+        <location filename="../../ui/gallery.py" line="168" />
         <source>View</source>
         <translation>查看</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="165" />
+        <location filename="../../ui/gallery.py" line="168" />
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="157" />
         <location filename="../../ui/gallery.py" line="160" />
+        <location filename="../../ui/gallery.py" line="163" />
         <source>Import…</source>
         <translation>导入…</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="168" />
+        <location filename="../../ui/gallery.py" line="171" />
         <source>Vary (new seed)</source>
         <translation>变体（新种子）</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="170" />
+        <location filename="../../ui/gallery.py" line="173" />
         <source>★ Favourite</source>
         <translation>★ 收藏</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="170" />
+        <location filename="../../ui/gallery.py" line="173" />
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="170" />
+        <location filename="../../ui/gallery.py" line="173" />
         <source>Undo delete</source>
         <translation>撤销删除</translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="171" />
+        <location filename="../../ui/gallery.py" line="174" />
         <source>Open folder</source>
         <translation>打开文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/gallery.py" line="265" />
+        <location filename="../../ui/gallery.py" line="268" />
         <source>Deleted %n image(s); Undo brings them back.</source>
         <translation>
             <numerusform>已删除 %n 张图片；“撤销删除”可恢复。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/gallery.py" line="317" />
+        <location filename="../../ui/gallery.py" line="320" />
         <source>Export to folder</source>
         <translation>导出到文件夹</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/gallery.py" line="321" />
+        <location filename="../../ui/gallery.py" line="324" />
         <source>Exported %n image(s).</source>
         <translation>
             <numerusform>已导出 %n 张图片。</numerusform>
@@ -949,44 +949,58 @@
     </message>
 </context>
 <context>
+    <name>GlyphBoxEditor</name>
+    <message>
+        <location filename="../../ui/glyph_boxes.py" line="93" />
+        <location filename="../../ui/glyph_boxes.py" line="152" />
+        <source>Move a text box</source>
+        <translation>移动文字框</translation>
+    </message>
+    <message>
+        <location filename="../../ui/glyph_boxes.py" line="152" />
+        <source>Resize a text box</source>
+        <translation>调整文字框大小</translation>
+    </message>
+</context>
+<context>
     <name>GlyphControl</name>
     <message>
-        <location filename="../../ui/glyph_control.py" line="1" />
+        <location filename="../../ui/glyph_control.py" line="76" />
         <source>Move texts</source>
         <translation>移动文字</translation>
     </message>
     <message>
-        <location filename="../../ui/glyph_control.py" line="1" />
+        <location filename="../../ui/glyph_control.py" line="77" />
         <source>Move and resize the text boxes on the canvas: drag a box or its corner; arrow keys nudge (Shift: 10 px); Ctrl+Z undoes</source>
         <translation>在画布上移动和缩放文字框：拖动文字框或其右下角；方向键微调（按住 Shift：10 像素）；Ctrl+Z 撤销</translation>
     </message>
     <message>
-        <location filename="../../ui/glyph_control.py" line="57" />
+        <location filename="../../ui/glyph_control.py" line="71" />
         <source>Glyph control</source>
         <translation>字形控制</translation>
     </message>
     <message>
-        <location filename="../../ui/glyph_control.py" line="58" />
+        <location filename="../../ui/glyph_control.py" line="72" />
         <source>Draw the texts with this font as a control image, so the model draws these exact characters (needs the ControlNet Union add-on)</source>
         <translation>用此字体把文字绘制成控制图，让模型画出完全相同的字形（需要 ControlNet 扩展模型）</translation>
     </message>
     <message>
-        <location filename="../../ui/glyph_control.py" line="60" />
+        <location filename="../../ui/glyph_control.py" line="74" />
         <source>Font file…</source>
         <translation>字体文件…</translation>
     </message>
     <message>
-        <location filename="../../ui/glyph_control.py" line="61" />
+        <location filename="../../ui/glyph_control.py" line="75" />
         <source>Strength of the glyph control</source>
         <translation>字形控制的强度</translation>
     </message>
     <message>
-        <location filename="../../ui/glyph_control.py" line="68" />
+        <location filename="../../ui/glyph_control.py" line="138" />
         <source>Font file</source>
         <translation>字体文件</translation>
     </message>
     <message>
-        <location filename="../../ui/glyph_control.py" line="69" />
+        <location filename="../../ui/glyph_control.py" line="139" />
         <source>Fonts (*.ttf *.otf *.ttc *.otc)</source>
         <translation>字体 (*.ttf *.otf *.ttc *.otc)</translation>
     </message>
@@ -994,39 +1008,34 @@
 <context>
     <name>HistoryActions</name>
     <message>
-        <location filename="../../ui/history_actions.py" line="189" />
-        <source>Parameters restored.</source>
-        <translation>已恢复参数。</translation>
-    </message>
-    <message>
-        <location filename="../../ui/history_actions.py" line="93" />
+        <location filename="../../ui/history_actions.py" line="92" />
         <source>The history was damaged and has been rebuilt from %1 images; the damaged file was kept at %2.</source>
         <translation>历史数据库已损坏，已根据 %1 张图片重建；损坏的文件保留在 %2。</translation>
     </message>
     <message>
-        <location filename="../../ui/history_actions.py" line="85" />
+        <location filename="../../ui/history_actions.py" line="84" />
         <source>History: %1 images are missing on disk, %2 images are not in the history (nothing was deleted; see `zimage-desktop history check`).</source>
         <translation>历史：%1 张图片的文件已不在磁盘上，%2 张图片不在历史中（未删除任何内容；详见 `zimage-desktop history check`）。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/history_actions.py" line="82" />
+        <location filename="../../ui/history_actions.py" line="81" />
         <source>%n image(s) saved just before the app stopped were added to the history.</source>
         <translation>
             <numerusform>已将应用停止前刚保存的 %n 张图片加入历史。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/history_actions.py" line="167" />
+        <location filename="../../ui/history_actions.py" line="159" />
         <source>This image carries no parameters that can be restored.</source>
         <translation>这张图片没有可恢复的参数。</translation>
     </message>
     <message>
-        <location filename="../../ui/history_actions.py" line="39" />
+        <location filename="../../ui/file_dialogs.py" line="27" />
         <source>Save image as</source>
         <translation>图片另存为</translation>
     </message>
     <message>
-        <location filename="../../ui/history_actions.py" line="145" />
+        <location filename="../../ui/history_actions.py" line="137" />
         <source>Reading %1…</source>
         <translation>正在读取 %1…</translation>
     </message>
@@ -1255,82 +1264,83 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="224" />
+        <location filename="../../ui/main_window.py" line="291" />
         <source>Parameters restored.</source>
         <translation>已恢复参数。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="412" />
+        <location filename="../../ui/main_window.py" line="498" />
         <source>Get models…</source>
         <translation>获取模型…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="182" />
+        <location filename="../../ui/main_window.py" line="234" />
         <source>Z-Image Desktop</source>
         <translation>Z-Image 桌面版</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="183" />
+        <location filename="../../ui/main_window.py" line="235" />
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="184" />
+        <location filename="../../ui/main_window.py" line="236" />
         <source>Poster</source>
         <translation>海报</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="113" />
+        <location filename="../../ui/queue_panel.py" line="180" />
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="412" />
+        <location filename="../../ui/main_window.py" line="498" />
         <source>Generate  (Ctrl+Enter)</source>
         <translation>生成  (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="188" />
+        <location filename="../../ui/main_window.py" line="240" />
         <source>Cancel  (Esc)</source>
         <translation>取消  (Esc)</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="26" />
+        <location filename="../../ui/queue_panel.py" line="27" />
         <source>steps</source>
         <translation>步</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="49" />
+        <location filename="../../ui/queue_panel.py" line="50" />
         <source>waiting</source>
         <translation>等待中</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="114" />
+        <location filename="../../ui/queue_panel.py" line="181" />
         <source>Up</source>
         <translation>上移</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="115" />
+        <location filename="../../ui/queue_panel.py" line="182" />
         <source>Down</source>
         <translation>下移</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="116" />
+        <location filename="../../ui/queue_panel.py" line="183" />
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="117" />
+        <location filename="../../ui/queue_panel.py" line="184" />
         <source>Cancel all</source>
         <translation>全部取消</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="1"/>
+        <location filename="../../ui/queue_panel.py" line="93" />
+        <location filename="../../ui/queue_panel.py" line="94" />
         <source>Cancel this job</source>
         <translation>取消此任务</translation>
     </message>
     <message>
-        <location filename="../../ui/queue_panel.py" line="137" />
+        <location filename="../../ui/queue_panel.py" line="102" />
         <source>[%1] </source>
         <translation>[%1] </translation>
     </message>
@@ -1446,57 +1456,57 @@
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="190" />
+        <location filename="../../ui/main_window.py" line="242" />
         <source>Your image appears here, step by step.</source>
         <translation>图片会在这里逐步显现。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="192" />
+        <location filename="../../ui/main_window.py" line="244" />
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="293" />
+        <location filename="../../ui/main_window.py" line="362" />
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="298" />
+        <location filename="../../ui/main_window.py" line="367" />
         <source>Model ready: %1</source>
         <translation>模型已就绪：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="185" />
+        <location filename="../../ui/main_window.py" line="237" />
         <source>Edit</source>
         <translation>编辑</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="338" />
+        <location filename="../../ui/main_window.py" line="411" />
         <source>Done: seed %1, saved to %2</source>
         <translation>完成：种子 %1，已保存到 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="339" />
+        <location filename="../../ui/main_window.py" line="412" />
         <source>(not saved)</source>
         <translation>（未保存）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="348" />
+        <location filename="../../ui/main_window.py" line="421" />
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="368" />
+        <location filename="../../ui/main_window.py" line="454" />
         <source>Something went wrong</source>
         <translation>出错了</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="374" />
+        <location filename="../../ui/main_window.py" line="460" />
         <source>Use the %1 profile</source>
         <translation>改用 %1 档位</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="399" />
+        <location filename="../../ui/main_window.py" line="485" />
         <source>No model files yet: choose what to download.</source>
         <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>
@@ -1504,27 +1514,27 @@
 <context>
     <name>MaskEditor</name>
     <message>
-        <location filename="../../ui/mask_editor.py" line="126" />
+        <location filename="../../ui/mask_editor.py" line="127" />
         <source>Invert the mask</source>
         <translation>反选蒙版</translation>
     </message>
     <message>
-        <location filename="../../ui/mask_editor.py" line="129" />
+        <location filename="../../ui/mask_editor.py" line="130" />
         <source>Clear the mask</source>
         <translation>清空蒙版</translation>
     </message>
     <message>
-        <location filename="../../ui/mask_editor.py" line="142" />
+        <location filename="../../ui/mask_editor.py" line="143" />
         <source>Rectangle</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../../ui/mask_editor.py" line="205" />
+        <location filename="../../ui/mask_editor.py" line="206" />
         <source>Erase</source>
         <translation>擦除</translation>
     </message>
     <message>
-        <location filename="../../ui/mask_editor.py" line="205" />
+        <location filename="../../ui/mask_editor.py" line="206" />
         <source>Brush stroke</source>
         <translation>画笔笔画</translation>
     </message>
@@ -1532,234 +1542,234 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="37" />
+        <location filename="../../ui/model_manager_dialog.py" line="38" />
         <source>Use “Get models…” to download them or to use the files of an existing ComfyUI folder.</source>
         <translation>请点击“获取模型…”下载，或使用现有 ComfyUI 文件夹中的文件。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="40" />
+        <location filename="../../ui/model_manager_dialog.py" line="41" />
         <source>the transformer (diffusion model)</source>
         <translation>扩散模型</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="41" />
+        <location filename="../../ui/model_manager_dialog.py" line="42" />
         <source>the text encoder</source>
         <translation>文本编码器</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="42" />
+        <location filename="../../ui/model_manager_dialog.py" line="43" />
         <source>the VAE</source>
         <translation>VAE</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="43" />
+        <location filename="../../ui/model_manager_dialog.py" line="44" />
         <source>the configuration files</source>
         <translation>配置文件</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="44" />
+        <location filename="../../ui/model_manager_dialog.py" line="45" />
         <source>Cannot generate yet: the models folder lacks %1.</source>
         <translation>暂时无法生成：模型文件夹缺少%1。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="45" />
+        <location filename="../../ui/model_manager_dialog.py" line="46" />
         <source>, </source>
         <translation>、</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="46" />
+        <location filename="../../ui/model_manager_dialog.py" line="47" />
         <source>Cannot generate yet: %1</source>
         <translation>暂时无法生成：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="173" />
+        <location filename="../../ui/model_manager_dialog.py" line="178" />
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="174" />
+        <location filename="../../ui/model_manager_dialog.py" line="179" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="246" />
+        <location filename="../../ui/model_manager_dialog.py" line="256" />
         <source>Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB</source>
         <translation>已选：需下载 %1 GB · 模型文件夹中已有 %2 GB · 所在磁盘可用 %3 GB</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="251" />
+        <location filename="../../ui/model_manager_dialog.py" line="261" />
         <source>Not enough free space: %1 GB more are needed on the drive of %2.</source>
         <translation>磁盘空间不足：%2 所在磁盘还需要 %1 GB。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="317" />
+        <location filename="../../ui/model_manager_dialog.py" line="327" />
         <source>Preparing the download…</source>
         <translation>正在准备下载…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="353" />
+        <location filename="../../ui/model_manager_dialog.py" line="363" />
         <source>Checking the connection to the download sources…</source>
         <translation>正在检查与下载源的连接…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="361" />
+        <location filename="../../ui/model_manager_dialog.py" line="371" />
         <source>%1 of %2 GB · %3 MB/s · %4 left · %5</source>
         <translation>%1 / %2 GB · %3 MB/s · 剩余 %4 · %5</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="365" />
+        <location filename="../../ui/model_manager_dialog.py" line="375" />
         <source>Downloading models: %1% · %2 left</source>
         <translation>正在下载模型：%1% · 剩余 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="163" />
+        <location filename="../../ui/model_manager_dialog.py" line="168" />
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="164" />
+        <location filename="../../ui/model_manager_dialog.py" line="169" />
         <source>Get</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="164" />
+        <location filename="../../ui/model_manager_dialog.py" line="169" />
         <source>Component</source>
         <translation>组件</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="164" />
+        <location filename="../../ui/model_manager_dialog.py" line="169" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="164" />
+        <location filename="../../ui/model_manager_dialog.py" line="169" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="166" />
+        <location filename="../../ui/model_manager_dialog.py" line="171" />
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="165" />
+        <location filename="../../ui/model_manager_dialog.py" line="170" />
         <source>Hugging Face mirror (%1)</source>
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="167" />
+        <location filename="../../ui/model_manager_dialog.py" line="172" />
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="169" />
+        <location filename="../../ui/model_manager_dialog.py" line="174" />
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="170" />
+        <location filename="../../ui/model_manager_dialog.py" line="175" />
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="171" />
-        <location filename="../../ui/model_manager_dialog.py" line="342" />
-        <location filename="../../ui/model_manager_dialog.py" line="372" />
+        <location filename="../../ui/model_manager_dialog.py" line="176" />
+        <location filename="../../ui/model_manager_dialog.py" line="352" />
+        <location filename="../../ui/model_manager_dialog.py" line="382" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="172" />
+        <location filename="../../ui/model_manager_dialog.py" line="177" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="175" />
+        <location filename="../../ui/model_manager_dialog.py" line="180" />
         <source>Use files from an existing ComfyUI folder…</source>
         <translation>使用已有 ComfyUI 文件夹中的模型…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="207" />
+        <location filename="../../ui/model_manager_dialog.py" line="213" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="209" />
+        <location filename="../../ui/model_manager_dialog.py" line="217" />
         <source>Recommended for this computer (%1): %2</source>
         <translation>本机推荐（%1）：%2</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="225" />
+        <location filename="../../ui/model_manager_dialog.py" line="235" />
         <source>installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="225" />
+        <location filename="../../ui/model_manager_dialog.py" line="235" />
         <source>verified</source>
         <translation>已校验</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="226" />
+        <location filename="../../ui/model_manager_dialog.py" line="236" />
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="226" />
+        <location filename="../../ui/model_manager_dialog.py" line="236" />
         <source>partly downloaded</source>
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="227" />
+        <location filename="../../ui/model_manager_dialog.py" line="237" />
         <source>incomplete</source>
         <translation>不完整</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="227" />
+        <location filename="../../ui/model_manager_dialog.py" line="237" />
         <source>wrong size</source>
         <translation>大小不对</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="228" />
+        <location filename="../../ui/model_manager_dialog.py" line="238" />
         <source>damaged</source>
         <translation>已损坏</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="303" />
+        <location filename="../../ui/model_manager_dialog.py" line="313" />
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="358" />
+        <location filename="../../ui/model_manager_dialog.py" line="368" />
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="345" />
+        <location filename="../../ui/model_manager_dialog.py" line="355" />
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="376" />
+        <location filename="../../ui/model_manager_dialog.py" line="386" />
         <source>No download source can be reached (tried: %1). Check the internet connection (or the proxy or mirror address), then press Retry. From mainland China, ModelScope or a Hugging Face mirror usually answers: choose it under Source.</source>
         <translation>无法连接任何下载源（已尝试：%1）。请检查网络连接（或代理、镜像地址），然后点击“重试”。在中国大陆，ModelScope 或 Hugging Face 镜像通常可以访问：请在“来源”中选择。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="386" />
+        <location filename="../../ui/model_manager_dialog.py" line="396" />
         <source>Download complete.</source>
         <translation>下载完成。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="393" />
+        <location filename="../../ui/model_manager_dialog.py" line="403" />
         <source>Choose the ComfyUI models folder</source>
         <translation>选择 ComfyUI 的 models 文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="401" />
+        <location filename="../../ui/model_manager_dialog.py" line="411" />
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
     </message>
     <message>
-        <location filename="../../ui/model_manager_dialog.py" line="1" />
+        <location filename="../../ui/model_manager_dialog.py" line="171" />
         <source>Automatic (the fastest that answers)</source>
         <translation>自动（选响应最快的）</translation>
     </message>
@@ -1767,94 +1777,89 @@
 <context>
     <name>ParametersForm</name>
     <message>
-        <location filename="../../ui/parameters_form.py" line="116" />
+        <location filename="../../ui/parameters_form.py" line="112" />
         <source>Describe the image. For text in the picture, put the exact words in quotes and say font, colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中</source>
         <translation>描述你想要的画面。需要在图中出现的文字请放在引号里，并说明字体、颜色和位置，例如：标题文字“新春特惠”，金色粗体，居中</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="118" />
-        <source>Custom size…</source>
-        <translation>自定义尺寸…</translation>
-    </message>
-    <message>
-        <location filename="../../ui/parameters_form.py" line="119" />
+        <location filename="../../ui/parameters_form.py" line="115" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="119" />
+        <location filename="../../ui/parameters_form.py" line="115" />
         <source>Width × height</source>
         <translation>宽 × 高</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="119" />
+        <location filename="../../ui/parameters_form.py" line="115" />
         <source>Steps</source>
         <translation>步数</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="120" />
+        <location filename="../../ui/parameters_form.py" line="116" />
         <source>Sampler</source>
         <translation>采样器</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="120" />
+        <location filename="../../ui/parameters_form.py" line="116" />
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="120" />
+        <location filename="../../ui/parameters_form.py" line="116" />
         <source>Images</source>
         <translation>张数</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="121" />
+        <location filename="../../ui/parameters_form.py" line="117" />
         <source>LoRAs</source>
         <translation>LoRA</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="123" />
+        <location filename="../../ui/parameters_form.py" line="119" />
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="124" />
+        <location filename="../../ui/parameters_form.py" line="120" />
         <source>Reuse last</source>
         <translation>沿用上次</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="125" />
+        <location filename="../../ui/parameters_form.py" line="121" />
         <source>Enhance  (Ctrl+E)</source>
         <translation>扩写  (Ctrl+E)</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="127" />
+        <location filename="../../ui/parameters_form.py" line="123" />
         <source>Rewrite the idea into a detailed prompt with the text encoder already on disk (offline)</source>
         <translation>用已下载的文本编码器把想法扩写成详细的提示词（离线）</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="131" />
+        <location filename="../../ui/parameters_form.py" line="127" />
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="137" />
+        <location filename="../../ui/parameters_form.py" line="133" />
         <source>%1 / %2 tokens</source>
         <translation>%1 / %2 词元</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/parameters_form.py" line="138" />
+        <location filename="../../ui/parameters_form.py" line="134" />
         <source>%n characters</source>
         <translation>
             <numerusform>%n 个字符</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="137" />
+        <location filename="../../ui/parameters_form.py" line="133" />
         <source>≈%1 / %2 tokens</source>
         <translation>≈%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../ui/parameters_form.py" line="160" />
+        <location filename="../../ui/parameters_form.py" line="156" />
         <source>Adjusted %1×%2 to %3×%4: sides must be multiples of 16 between 256 and 2048.</source>
         <translation>已将 %1×%2 调整为 %3×%4：边长须为 16 的倍数，范围 256 到 2048。</translation>
     </message>
@@ -1872,7 +1877,7 @@
         <translation>大小 GiB</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="64" />
+        <location filename="../../ui/plan_text.py" line="65" />
         <source>Peak</source>
         <translation>峰值</translation>
     </message>
@@ -1957,87 +1962,88 @@
         <translation>float32 计算</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="37" />
+        <location filename="../../ui/plan_text.py" line="41" />
         <source>≈ %1 GiB RAM</source>
         <translation>约 %1 GiB 内存</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="39" />
+        <location filename="../../ui/plan_text.py" line="43" />
         <source>peak ≈ %1 GiB VRAM, %2 GiB RAM</source>
         <translation>峰值约 %1 GiB 显存、%2 GiB 内存</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="42" />
+        <location filename="../../ui/plan_text.py" line="47" />
         <source>may not fit</source>
         <translation>可能放不下</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="43" />
+        <location filename="../../ui/plan_text.py" line="35" />
         <source>, </source>
         <translation>，</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="52" />
+        <location filename="../../ui/plan_text.py" line="58" />
         <source>Text encoder</source>
         <translation>文本编码器</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="52" />
+        <location filename="../../ui/plan_text.py" line="58" />
         <source>Transformer</source>
         <translation>变换器</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="53" />
+        <location filename="../../ui/plan_text.py" line="59" />
         <source>VAE</source>
         <translation>VAE</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="54" />
+        <location filename="../../ui/plan_text.py" line="60" />
         <source>Enhance</source>
         <translation>扩写</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="54" />
+        <location filename="../../ui/plan_text.py" line="60" />
         <source>Encode</source>
         <translation>编码</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="55" />
+        <location filename="../../ui/plan_text.py" line="61" />
         <source>Denoise</source>
         <translation>去噪</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="55" />
+        <location filename="../../ui/plan_text.py" line="61" />
         <source>Decode</source>
         <translation>解码</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="58" />
+        <location filename="../../ui/plan_text.py" line="64" />
         <source>Load</source>
         <translation>加载</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="56" />
+        <location filename="../../ui/plan_text.py" line="62" />
+        <location filename="../../ui/plan_text.py" line="69" />
         <source>RAM</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="57" />
+        <location filename="../../ui/plan_text.py" line="63" />
         <source>streamed</source>
         <translation>流式</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="61" />
+        <location filename="../../ui/plan_text.py" line="68" />
         <source>pinned</source>
         <translation>锁页</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="63" />
+        <location filename="../../ui/plan_text.py" line="74" />
         <source>VRAM GiB</source>
         <translation>显存 GiB</translation>
     </message>
     <message>
-        <location filename="../../ui/plan_text.py" line="64" />
+        <location filename="../../ui/plan_text.py" line="76" />
         <source>RAM GiB</source>
         <translation>内存 GiB</translation>
     </message>
@@ -2045,147 +2051,147 @@
 <context>
     <name>PosterPanel</name>
     <message>
-        <location filename="../../ui/poster.py" line="312" />
+        <location filename="../../ui/poster.py" line="313" />
         <source>%1 / %2 tokens</source>
         <translation>%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="312" />
+        <location filename="../../ui/poster.py" line="313" />
         <source>≈%1 / %2 tokens (estimated until the models are installed)</source>
         <translation>≈%1 / %2 词元（安装模型前为估算值）</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="338" />
+        <location filename="../../ui/poster.py" line="345" />
         <source>The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.</source>
         <translation>提示词有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短后再生成。</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="339" />
+        <location filename="../../ui/poster.py" line="346" />
         <source>The prompt is about %1 tokens long; Z-Image reads at most %2. Shorten it.</source>
         <translation>提示词约有 %1 个词元，Z-Image 最多只读取 %2 个。请缩短。</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="351" />
+        <location filename="../../ui/poster.py" line="358" />
         <source>Long prompt</source>
         <translation>提示词过长</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="352" />
+        <location filename="../../ui/poster.py" line="359" />
         <source>The count is an estimate. Generate anyway?</source>
         <translation>这个数目是估算值。仍要生成吗？</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="186" />
+        <location filename="../../ui/poster.py" line="187" />
         <source>Enhance the scene</source>
         <translation>扩写场景</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="177" />
+        <location filename="../../ui/poster.py" line="178" />
         <source>Template</source>
         <translation>模板</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="177" />
+        <location filename="../../ui/poster.py" line="178" />
         <source>Format</source>
         <translation>尺寸格式</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="177" />
+        <location filename="../../ui/poster.py" line="178" />
         <source>Describe in</source>
         <translation>描述语言</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="178" />
+        <location filename="../../ui/poster.py" line="179" />
         <source>Headline</source>
         <translation>主标题</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="178" />
+        <location filename="../../ui/poster.py" line="179" />
         <source>Subtitle</source>
         <translation>副标题</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="179" />
+        <location filename="../../ui/poster.py" line="180" />
         <source>Body lines</source>
         <translation>正文（每行一条）</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="179" />
+        <location filename="../../ui/poster.py" line="180" />
         <source>Call to action</source>
         <translation>行动号召</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="180" />
+        <location filename="../../ui/poster.py" line="181" />
         <source>Small print</source>
         <translation>底部说明</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="180" />
+        <location filename="../../ui/poster.py" line="181" />
         <source>Scene</source>
         <translation>画面内容</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="180" />
+        <location filename="../../ui/poster.py" line="181" />
         <source>Style</source>
         <translation>风格</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="181" />
+        <location filename="../../ui/poster.py" line="182" />
         <source>Layout</source>
         <translation>版式</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="181" />
+        <location filename="../../ui/poster.py" line="182" />
         <source>Font feel</source>
         <translation>字体感觉</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="181" />
+        <location filename="../../ui/poster.py" line="182" />
         <source>Colours</source>
         <translation>配色</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="182" />
+        <location filename="../../ui/poster.py" line="183" />
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="184" />
+        <location filename="../../ui/poster.py" line="185" />
         <source>Save as template…</source>
         <translation>另存为模板…</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="185" />
+        <location filename="../../ui/poster.py" line="186" />
         <source>Compose again</source>
         <translation>重新生成提示词</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="188" />
+        <location filename="../../ui/poster.py" line="189" />
         <source>Variants</source>
         <translation>多个变体</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="189" />
+        <location filename="../../ui/poster.py" line="190" />
         <source>Generate this many variants, each with its own seed</source>
         <translation>生成这么多个变体，每个使用各自的种子</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="190" />
+        <location filename="../../ui/poster.py" line="191" />
         <source>Generate  (Ctrl+Enter)</source>
         <translation>生成  (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="191" />
+        <location filename="../../ui/poster.py" line="192" />
         <source>Choose a template…</source>
         <translation>选择模板…</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="258" />
+        <location filename="../../ui/poster.py" line="259" />
         <source>Save as template</source>
         <translation>另存为模板</translation>
     </message>
     <message>
-        <location filename="../../ui/poster.py" line="258" />
+        <location filename="../../ui/poster.py" line="259" />
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
@@ -2246,42 +2252,42 @@
 <context>
     <name>RecallFieldsDialog</name>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="20" />
         <source>Restore parameters</source>
         <translation>恢复参数</translation>
     </message>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="22" />
         <source>Take these settings from %1:</source>
         <translation>从 %1 中采用以下设置：</translation>
     </message>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="46" />
         <source>Prompt: %1</source>
         <translation>提示词：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="47" />
         <source>Seed: %1</source>
         <translation>种子：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="48" />
         <source>Steps: %1</source>
         <translation>步数：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="49" />
         <source>Size: %1×%2</source>
         <translation>尺寸：%1×%2</translation>
     </message>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="51" />
         <source>Sampler: %1, %2</source>
         <translation>采样器：%1，%2</translation>
     </message>
     <message>
-        <location filename="../../ui/recall_fields.py" line="1" />
+        <location filename="../../ui/recall_fields.py" line="53" />
         <source>LoRAs: %1</source>
         <translation>LoRA：%1</translation>
     </message>
@@ -2329,11 +2335,13 @@
     <message>
         <location filename="../../ui/sampling_controls.py" line="38" />
         <source>Simple schedule (ComfyUI)</source>
-        <translation>简单调度（与 ComfyUI 相同）</translation></message>
+        <translation>简单调度（与 ComfyUI 相同）</translation>
+    </message>
     <message>
         <location filename="../../ui/sampling_controls.py" line="38" />
         <source>Diffusers schedule</source>
-        <translation>管线自带调度（Diffusers）</translation></message>
+        <translation>管线自带调度（Diffusers）</translation>
+    </message>
     <message>
         <location filename="../../ui/sampling_controls.py" line="42" />
         <source>Euler is ComfyUI's Z-Image example; res multistep is its current template.</source>
@@ -2348,140 +2356,140 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="125" />
+        <location filename="../../ui/settings_dialog.py" line="122" />
         <source>Off: the token goes to huggingface.co only. Turn on only for a mirror you trust with your account.</source>
         <translation>关闭时令牌只发送给 huggingface.co。仅当你信任此镜像可以使用你的账号时才打开。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="124" />
+        <location filename="../../ui/settings_dialog.py" line="121" />
         <source>Also send the Hugging Face token to this mirror (HTTPS only)</source>
         <translation>也把 Hugging Face 令牌发送给此镜像（仅限 HTTPS）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110" />
+        <location filename="../../ui/settings_dialog.py" line="107" />
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="113" />
-        <location filename="../../ui/settings_dialog.py" line="114" />
+        <location filename="../../ui/settings_dialog.py" line="110" />
+        <location filename="../../ui/settings_dialog.py" line="111" />
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="121" />
+        <location filename="../../ui/settings_dialog.py" line="118" />
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="122" />
+        <location filename="../../ui/settings_dialog.py" line="119" />
         <source>Start the app with --data-dir or ZIMAGE_DESKTOP_DATA to move it.</source>
         <translation>用 --data-dir 或 ZIMAGE_DESKTOP_DATA 启动即可更换位置。</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="115" />
-        <location filename="../../ui/settings_dialog.py" line="120" />
+        <location filename="../../ui/settings_dialog.py" line="112" />
+        <location filename="../../ui/settings_dialog.py" line="117" />
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="123" />
+        <location filename="../../ui/settings_dialog.py" line="120" />
         <source>Show a preview after every step</source>
         <translation>每一步都显示预览</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="116" />
+        <location filename="../../ui/settings_dialog.py" line="113" />
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="111" />
+        <location filename="../../ui/settings_dialog.py" line="108" />
         <source>General</source>
         <translation>常规</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="112" />
+        <location filename="../../ui/settings_dialog.py" line="109" />
         <source>Engines</source>
         <translation>引擎</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="114" />
+        <location filename="../../ui/settings_dialog.py" line="111" />
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="114" />
+        <location filename="../../ui/settings_dialog.py" line="111" />
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="116" />
+        <location filename="../../ui/settings_dialog.py" line="114" />
         <source>Hugging Face mirror</source>
         <translation>Hugging Face 镜像</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="117" />
+        <location filename="../../ui/settings_dialog.py" line="114" />
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="127" />
+        <location filename="../../ui/settings_dialog.py" line="124" />
         <source>optional; stored readable only by you</source>
         <translation>可选；仅你本人可读</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="128" />
+        <location filename="../../ui/settings_dialog.py" line="125" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="128" />
-        <location filename="../../ui/settings_dialog.py" line="141" />
+        <location filename="../../ui/settings_dialog.py" line="125" />
+        <location filename="../../ui/settings_dialog.py" line="138" />
         <source>Models folder</source>
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="128" />
+        <location filename="../../ui/settings_dialog.py" line="125" />
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="129" />
+        <location filename="../../ui/settings_dialog.py" line="126" />
         <source>Data folder</source>
         <translation>数据文件夹</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="129" />
+        <location filename="../../ui/settings_dialog.py" line="126" />
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="130" />
+        <location filename="../../ui/settings_dialog.py" line="127" />
         <source>Memory profile</source>
         <translation>显存档位</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="130" />
+        <location filename="../../ui/settings_dialog.py" line="127" />
         <source>Download source</source>
         <translation>下载来源</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="131" />
+        <location filename="../../ui/settings_dialog.py" line="128" />
         <source>Mirror address</source>
         <translation>镜像地址</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="131" />
+        <location filename="../../ui/settings_dialog.py" line="128" />
         <source>Hugging Face token</source>
         <translation>Hugging Face 令牌</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="151" />
+        <location filename="../../ui/settings_dialog.py" line="148" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="1" />
+        <location filename="../../ui/settings_dialog.py" line="113" />
         <source>Automatic (the fastest that answers)</source>
         <translation>自动（选响应最快的）</translation>
     </message>
@@ -2489,72 +2497,59 @@
 <context>
     <name>SizeCombo</name>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="98" />
         <source>Custom size…</source>
         <translation>自定义尺寸…</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="94" />
         <source>Draft — quick looks on a slow machine</source>
         <translation>草稿：慢机器上快速预览</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="94" />
         <source>Square</source>
         <translation>方形</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="95" />
         <source>Landscape</source>
         <translation>横向</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="95" />
         <source>Portrait</source>
         <translation>纵向</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="96" />
         <source>photo</source>
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="96" />
         <source>screen</source>
         <translation>屏幕</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="96" />
         <source>phone</source>
         <translation>手机</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="97" />
         <source>cinema</source>
         <translation>电影</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="97" />
         <source>banner</source>
         <translation>横幅</translation>
     </message>
     <message>
-        <location filename="../../ui/size_combo.py" line="1" />
+        <location filename="../../ui/size_combo.py" line="106" />
         <source>slower</source>
         <translation>较慢</translation>
-    </message>
-</context>
-<context>
-    <name>GlyphBoxEditor</name>
-    <message>
-        <location filename="../../ui/glyph_boxes.py" line="1" />
-        <source>Move a text box</source>
-        <translation>移动文字框</translation>
-    </message>
-    <message>
-        <location filename="../../ui/glyph_boxes.py" line="1" />
-        <source>Resize a text box</source>
-        <translation>调整文字框大小</translation>
     </message>
 </context>
 </TS>
