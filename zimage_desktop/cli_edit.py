@@ -10,6 +10,7 @@ from .config import Paths, Settings
 from .engine.request import DEFAULT_STEPS
 from .errors import BadInputError
 from .messages import msg
+from .model_folders import UPSCALERS
 
 
 def float_arg(value: str) -> float:
@@ -125,7 +126,7 @@ def _upscale_model(name: str | None, models_dir: Path) -> str:
 
     if name is not None and name.lower() == "none":
         return LANCZOS
-    found = upscale_model_file(models_dir / "upscale_models", name)  # a name not there: one sentence
+    found = upscale_model_file(models_dir / UPSCALERS, name)  # a name not there: one sentence
     return found.name if found is not None else LANCZOS
 
 

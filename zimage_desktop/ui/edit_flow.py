@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from ..engine.request import MAX_SIDE, SIZE_MULTIPLE, GenerationRequest
 from ..errors import BadInputError, UserFacingError
+from ..model_folders import UPSCALERS
 from .background_read import read_in_background
 from .edit_panel import IMG2IMG, INPAINT, OUTPAINT, RATIOS, UPSCALE, EditPanel
 from .edit_source import load_source, save_content_addressed, to_work_size
@@ -197,7 +198,7 @@ class EditFlow(QObject):
 
         if self.panel.current_mode() != UPSCALE and chosen is None:
             return
-        folder = self.window.settings.models_path(self.window.paths) / "upscale_models"
+        folder = self.window.settings.models_path(self.window.paths) / UPSCALERS
         self.panel.set_upscale_models([path.name for path in upscale_model_files(folder)], chosen)
 
     def recall(self, request: GenerationRequest) -> None:
