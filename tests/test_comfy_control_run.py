@@ -22,9 +22,6 @@ from zimage_desktop.engine import request as request_module
 
 pytestmark = [
     pytest.mark.comfy, pytest.mark.skipif(comfy_kit.kit_python() is None, reason=comfy_kit.why_missing()),
-    # Written in round 21 but never run: /work/heavy.lock stayed taken until the deadline. Remove this
-    # mark, run it once under `flock /work/heavy.lock` and record the measured difference.
-    pytest.mark.skip(reason="not yet run once against the kit's ComfyUI (see the comment above)"),
 ]
 KIT_DIT = {"dim": 1152, "n_heads": 9, "n_kv_heads": 9}  # the kit's README
 

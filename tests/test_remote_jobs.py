@@ -253,7 +253,7 @@ def test_queue_panel_shows_each_job_on_each_server_and_cancels_one(kit, qtbot, t
     remotes.start(panel.on_worker_event, events.append)
     try:
         ids = [controller.submit(GenerationRequest(prompt=f"job {i}", width=64, height=64, steps=steps, seed=i))
-               for i, steps in ((0, 150), (1, 150), (2, 2))]
+               for i, steps in ((0, 100), (1, 100), (2, 2))]
         qtbot.waitUntil(lambda: len(panel.rows) == 2 and all("step" in r.progress.text() for r in panel.rows.values()),
                         timeout=300_000)
         assert sorted(r.label.toolTip() for r in panel.rows.values()) == ["[kit-a] job 0", "[kit-b] job 1"]
@@ -267,7 +267,7 @@ def test_queue_panel_shows_each_job_on_each_server_and_cancels_one(kit, qtbot, t
         qtbot.waitUntil(lambda: any(isinstance(e, JobFinished) and e.job_id == ids[2] for e in events), timeout=300_000)
         assert [e.engine for e in events if isinstance(e, JobStarted) and e.job_id == ids[2]] == [freed]
         assert not any(isinstance(e, JobCancelled) and e.job_id == ids[0] for e in events)
-        if ids[0] in panel.rows:  # still running (150 steps): its own Cancel ends it too
+        if ids[0] in panel.rows:  # still running (100 steps): its own Cancel ends it too
             qtbot.mouseClick(panel.rows[ids[0]].cancel, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: not panel.rows and not panel.current.isVisible(), timeout=120_000)
     finally:

@@ -117,7 +117,7 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, s
     """The uploads of a single-image request and how to finish the server's picture."""
     from PIL import Image
 
-    from ..engine.editing import OutpaintGeometry, composite, feathered_mask, load_mask, load_source_image
+    from ..engine.editing import OutpaintGeometry, feathered_mask, load_mask, load_source_image
 
     inputs = JobInputs()
     if request.controls:
@@ -173,9 +173,14 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, s
         # the pixels outside the mask the source's own, past ComfyUI's 8-bit rounding.
         upload = png_upload(comfy_input_image(source, hard if request.mode == "inpaint" else None))
 
+        touched = alpha.point(lambda v: 255 if v else 0)
+
         def finish(made: Any) -> Any:
+            # The graph has already pasted the result through the feathered edge; compositing again
+            # would pull the edge toward the source. Only the pixels the edge never reaches are set back
+            # to the source's own bytes (ComfyUI's SaveImage rounds them down by up to one level).
             full = made if made.size == canvas.size else made.resize(canvas.size, Image.Resampling.LANCZOS)
-            return composite(canvas, full, alpha)
+            return Image.composite(full, canvas.convert(full.mode), touched)
 
         inputs.finish = finish
     inputs.uploads += (upload,)
