@@ -256,7 +256,8 @@ def test_queue_panel_shows_each_job_on_each_server_and_cancels_one(kit, qtbot, t
                for i, steps in ((0, 100), (1, 100), (2, 2))]
         qtbot.waitUntil(lambda: len(panel.rows) == 2 and all("step" in r.progress.text() for r in panel.rows.values()),
                         timeout=300_000)
-        assert sorted(r.label.toolTip() for r in panel.rows.values()) == ["[kit-a] job 0", "[kit-b] job 1"]
+        shown = sorted(r.label.toolTip() for r in panel.rows.values())  # which server takes which job is a race
+        assert shown in (["[kit-a] job 0", "[kit-b] job 1"], ["[kit-a] job 1", "[kit-b] job 0"]), shown
         assert panel.current.isVisible() and panel.list.count() == 1
         started = {e.job_id: e.engine for e in events if isinstance(e, JobStarted)}
         freed = started[ids[1]]
