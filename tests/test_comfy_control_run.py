@@ -45,8 +45,10 @@ def _start(python: Path, models: Path, work: Path, hook: Path) -> tuple[subproce
 
 @pytest.mark.xfail(strict=True, reason=(
     "Measured on the kit (1 main layer, tiny Union 2.1): strength 0 equals ComfyUI within 1 level, strength 1 "
-    "differs by mean 34 / max 205 levels. Suspected: ComfyUI carries the control context from its refiner "
-    "control blocks into the main control layers and places layers by round(30 / n) — not yet traced; issue 23."))
+    "differs by mean 34 / max 205 levels. Traced: diffusers' ZImageControlNetModel (ours, as VideoX-Fun) runs the "
+    "control layers over [control image tokens + caption tokens] and adds each hint to the caption tokens too; "
+    "ComfyUI's ZImageControlPatch runs them over the image tokens only (pe of the image part) and adds hints to "
+    "the image tokens only. Issue 23: follow ComfyUI in our hint function."))
 def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeypatch):
     from bench.comfyui_control_graph import SITECUSTOMIZE, run_graph
 
