@@ -48,7 +48,8 @@ def _start(python: Path, models: Path, work: Path, hook: Path) -> tuple[subproce
     "differs by mean 34 / max 205 levels. Traced: diffusers' ZImageControlNetModel (ours, as VideoX-Fun) runs the "
     "control layers over [control image tokens + caption tokens] and adds each hint to the caption tokens too; "
     "ComfyUI's ZImageControlPatch runs them over the image tokens only (pe of the image part) and adds hints to "
-    "the image tokens only. Issue 23: follow ComfyUI in our hint function."))
+    "the image tokens only; and for 2.1 files ComfyUI adds the refiner-control hints to the transformer's own "
+    "noise-refiner output, where diffusers uses them only inside the ControlNet. Issue 23: follow ComfyUI."))
 def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeypatch):
     from bench.comfyui_control_graph import SITECUSTOMIZE, run_graph
 
