@@ -106,3 +106,21 @@ def test_outpaint_graph_remakes_our_picture_in_comfyui(kit):
     assert np.array_equal(ours[:, 40:], np.asarray(source, dtype=np.int16)[:, 8:])
     assert found["outside_max"] <= 1
     assert found["inside_mean"] < 2 and found["inside_max"] <= 4  # measured 0.83 / 2
+
+
+def test_only_the_masked_area_remakes_our_picture_in_comfyui(kit):
+    """The crop, work size and paste of "only the masked area" (ImageCrop/CropMask/ImageScale and the
+    composite at the box) on a server, through the remote engine as a job is sent."""
+    root = kit["root"]
+    request = GenerationRequest(prompt="a red boat", width=64, height=64, steps=2, seed=7, mode="inpaint",
+                                source=str(root / "source.png"), mask=str(root / "mask.png"), strength=1.0,
+                                mask_blur=4, only_masked=True, only_masked_padding=8)
+    source, mask = Image.open(root / "source.png"), Image.open(root / "mask.png")
+    ours, theirs = _both(kit, request, comfy_input_image(source, mask))
+    diff = np.abs(ours - theirs).max(axis=2)
+    outside = np.asarray(feathered_mask(mask, 4)) == 0
+    found = _report("only masked", diff, outside)
+    assert np.array_equal(ours[outside], np.asarray(source, dtype=np.int16)[outside])
+    assert np.array_equal(theirs[outside], np.asarray(source, dtype=np.int16)[outside])
+    assert np.abs(ours - np.asarray(source, dtype=np.int16)).max(axis=2)[~outside].mean() > 2  # it was redrawn
+    assert found["inside_mean"] < 2 and found["inside_max"] <= 4

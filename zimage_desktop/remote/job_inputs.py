@@ -150,9 +150,6 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, s
             size, Image.Resampling.LANCZOS)
         upload = png_upload(comfy_input_image(work))
     else:
-        if request.only_masked:
-            raise MissingOnServer(msg("remote.only_masked_local", "“Only the masked area” runs on this computer "
-                                      "only, not on {server}.", server=server))
         if request.mode == "outpaint":
             from ..engine.editing import outpaint_canvas
 
