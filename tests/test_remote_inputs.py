@@ -57,25 +57,35 @@ def test_inpaint_uploads_the_mask_as_alpha_and_keeps_the_source_outside_it(pictu
     image = decoded(upload)
     source = np.asarray(Image.open(pictures / "src.png"))
     reach = np.asarray(feathered_mask(Image.open(pictures / "mask.png"), 6)) > 0
+    hard = np.asarray(Image.open(pictures / "mask.png")) > 0
     assert image.mode == "RGBA" and np.array_equal(np.asarray(image)[..., :3], source)
-    # ComfyUI's LoadImage: MASK = 1 − alpha; the model may redraw the feathered edge's whole reach
-    assert np.array_equal(np.asarray(image.getchannel("A")) == 0, reach)
+    # ComfyUI's LoadImage: MASK = 1 − alpha; the painted mask, as the PNG's own graph reads it (the graph
+    # grows and feathers it itself: history/comfy_edit_graph.py)
+    assert np.array_equal(np.asarray(image.getchannel("A")) == 0, hard)
     graph = api_prompt(req, {"edit_input": upload.name})
     assert graph["10"]["inputs"]["image"] == upload.name and graph["13"]["class_type"] == "SetLatentNoiseMask"
     made = Image.fromarray(np.full((SIZE, SIZE, 3), 7, np.uint8))
     finished = np.asarray(inputs.finish(made))
     assert np.array_equal(finished[~reach], source[~reach])  # outside the mask: the source's own pixels
-    hard = np.asarray(Image.open(pictures / "mask.png")) > 0
-    assert (finished[hard] == 7).all()
+    assert (finished[reach] == 7).all()  # inside: the server's picture as its graph pasted it
 
 
-def test_two_different_edits_of_one_source_never_share_an_upload_name(pictures):
+def test_uploads_share_a_name_only_when_their_bytes_are_the_same(pictures):
+    """Names are the content's sha256: two edits whose inputs differ never overwrite each other's file
+    on a server; two that upload the same bytes (the same source, outpainted twice) share one file."""
     common = dict(prompt="p", seed=1, strength=0.6, source=str(pictures / "src.png"))
-    names = {prepare_inputs(GenerationRequest(width=SIZE + 64 * i, height=SIZE, mode="outpaint",
-                                              outpaint=(64 * i, 0, 0, 0), **common)).uploads[0].name
-             for i in (1, 2)}
-    names.add(prepare_inputs(GenerationRequest(width=SIZE, height=SIZE, mode="img2img", **common)).uploads[0].name)
-    assert len(names) == 3
+    outpaints = {prepare_inputs(GenerationRequest(width=SIZE + 64 * i, height=SIZE, mode="outpaint",
+                                                  outpaint=(64 * i, 0, 0, 0), **common)).uploads[0] for i in (1, 2)}
+    assert len({u.name for u in outpaints}) == 1 and len({u.png for u in outpaints}) == 1
+    other_mask = np.zeros((SIZE, SIZE), np.uint8)
+    other_mask[0:32, 0:32] = 255
+    Image.fromarray(other_mask, "L").save(pictures / "mask2.png")
+    uploads = [prepare_inputs(GenerationRequest(width=SIZE, height=SIZE, mode="inpaint", mask=str(pictures / m),
+                                                **common)).uploads[0] for m in ("mask.png", "mask2.png")]
+    uploads.append(prepare_inputs(GenerationRequest(width=SIZE + 64, height=SIZE, mode="img2img",
+                                                    **common)).uploads[0])
+    uploads.append(next(iter(outpaints)))
+    assert len({u.png for u in uploads}) == 4 and len({u.name for u in uploads}) == 4
 
 
 def test_img2img_uploads_the_source_at_the_output_size(pictures):
