@@ -171,14 +171,13 @@ def test_inpaint_on_a_server_keeps_the_pixels_outside_the_mask_and_matches_local
     here = pixels(local.run(req).images[0].image)
     other = pixels(local.run(replace(req, seed=78)).images[0].image)
     diff, apart = np.abs(remote - here), np.abs(other - here)
-    # ComfyUI blends the kept latent in before each model call (KSamplerX0Inpaint) and scales the
-    # mask to the latent bilinearly; diffusers' inpaint loop blends after each step. So inside the
-    # mask the pictures are not equal to a grey level like text-to-image; measured on the kit's
-    # random weights (docs/PERFORMANCE.md): far closer to the local picture than another seed is.
+    # The graph is the PNG's own (history/comfy_edit_graph.py: the mask grown and made constant per
+    # latent cell, the result pasted through our feather); measured: max 1 level, as text-to-image.
     print(f"inpaint remote vs local: max {diff.max()}, mean {diff[inside].mean():.2f} inside the mask; "
           f"another seed: mean {apart[inside].mean():.2f}")
     assert diff[outside].max() == 0
-    assert diff[inside].mean() < 0.5 * apart[inside].mean()
+    assert diff.max() <= 1, diff.max()
+    assert apart[inside].mean() > 2  # the seed matters: the comparison can tell pictures apart
     assert made.model["edit_input"].endswith(".png") and len(made.model["edit_input"]) == 68  # sha256 name
     assert made.model["engine"]["name"] == "kit-a"
 
