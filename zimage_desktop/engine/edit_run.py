@@ -27,12 +27,10 @@ import torch
 from diffusers import ZImageImg2ImgPipeline, ZImageInpaintPipeline
 from PIL import Image
 
-from ..errors import BadInputError
-from ..messages import msg
 from .edit_plan import tile_side
 from .editing import (
-    MODEL_PIXELS, OutpaintGeometry, composite, feathered_mask, load_mask, load_source_image, mask_bbox,
-    masked_crop_box, outpaint_canvas, working_size,
+    MODEL_PIXELS, canvas_and_mask, composite, feathered_mask, mask_bbox, masked_crop_box,
+    request_source, working_size,
 )
 from .request import GenerationRequest
 from .sampling import initial_latents, sampler_installed, schedule
@@ -190,10 +188,7 @@ def _ramp(length: int, before: int, after: int) -> torch.Tensor:
 def run_edit(gen: "Generator", req: GenerationRequest, sampling: Sampling,
              tile_pixels: int) -> tuple[Image.Image, list[str]] | None:
     """The finished picture of an edit request and notes about its inputs (None when cancelled)."""
-    if not req.source:
-        raise BadInputError(msg("edit.source_needed", "This {mode} needs its source image, which is not in the "
-                                "history any more; open the picture to edit again.", mode=req.mode))
-    source, notes = load_source_image(req.source)
+    source, notes = request_source(req)
     found = list(notes)
     if req.mode == "img2img":
         work = source if source.size == (req.width, req.height) else source.resize(
@@ -206,16 +201,8 @@ def run_edit(gen: "Generator", req: GenerationRequest, sampling: Sampling,
         found.extend(more)
         made = _tiled_img2img(gen, req, big, sampling, tile_pixels)
         return None if made is None else (made, found)
-    if req.mode == "outpaint":
-        assert req.outpaint is not None
-        canvas, hard = outpaint_canvas(source, OutpaintGeometry((req.width, req.height), req.outpaint))
-    else:
-        if not req.mask:
-            raise BadInputError(msg("edit.mask_needed", "This inpaint needs its mask, which is not in the history any "
-                                    "more; paint the mask again."))
-        canvas = source
-        hard, mask_notes = load_mask(req.mask, source.size)
-        found.extend(mask_notes)
+    canvas, hard, mask_notes = canvas_and_mask(req, source)
+    found.extend(mask_notes)
     made = _inpaint(gen, req, canvas, hard, sampling)
     return None if made is None else (made, found)
 

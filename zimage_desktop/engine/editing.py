@@ -29,7 +29,7 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from ..errors import BadInputError
 from ..messages import Message, msg
-from .request import MAX_SIDE, MIN_SIDE, SIZE_MULTIPLE, snap_size
+from .request import MAX_SIDE, MIN_SIDE, SIZE_MULTIPLE, GenerationRequest, snap_size
 
 # 64 MP: a 8192² scan opens; a decompression bomb does not (and Pillow's own limit is higher).
 MAX_SOURCE_PIXELS = 8192 * 8192
@@ -273,3 +273,25 @@ def outpaint_canvas(source: Image.Image, geometry: OutpaintGeometry) -> tuple[Im
     mask = Image.new("L", geometry.size, 255)
     mask.paste(0, (left, top, left + inner.width, top + inner.height))
     return filled, mask
+
+
+def request_source(req: GenerationRequest) -> tuple[Image.Image, tuple[str, ...]]:
+    """An edit request's source picture (upright, RGB) and notes; one sentence when the history lost it."""
+    if not req.source:
+        raise BadInputError(msg("edit.source_needed", "This {mode} needs its source image, which is not in the "
+                                "history any more; open the picture to edit again.", mode=req.mode))
+    return load_source_image(req.source)
+
+
+def canvas_and_mask(req: GenerationRequest, source: Image.Image) -> tuple[Image.Image, Image.Image, tuple[str, ...]]:
+    """What an inpaint or outpaint works on: the canvas (the source, or the source on the larger
+    outpaint canvas), its painted mask (white = may change) and notes about the mask."""
+    if req.mode == "outpaint":
+        assert req.outpaint is not None
+        canvas, hard = outpaint_canvas(source, OutpaintGeometry((req.width, req.height), req.outpaint))
+        return canvas, hard, ()
+    if not req.mask:
+        raise BadInputError(msg("edit.mask_needed", "This inpaint needs its mask, which is not in the history any "
+                                "more; paint the mask again."))
+    hard, notes = load_mask(req.mask, source.size)
+    return source, hard, notes

@@ -117,7 +117,7 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, s
     """The uploads of a single-image request and how to finish the server's picture."""
     from PIL import Image
 
-    from ..engine.editing import OutpaintGeometry, feathered_mask, load_mask, load_source_image
+    from ..engine.editing import canvas_and_mask, feathered_mask, request_source
 
     inputs = JobInputs()
     if request.controls:
@@ -137,12 +137,7 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, s
         inputs.notes = (prepared.note,) if prepared.note else ()
     if not request.is_edit:
         return inputs
-    if not request.source:
-        from ..errors import BadInputError
-
-        raise BadInputError(msg("edit.source_needed", "This {mode} needs its source image, which is not in the "
-                                "history any more; open the picture to edit again.", mode=request.mode))
-    source, notes = load_source_image(request.source)
+    source, notes = request_source(request)
     inputs.notes += tuple(notes)
     if request.mode in ("img2img", "upscale"):
         size = (request.width, request.height)
@@ -150,20 +145,8 @@ def prepare_inputs(request: GenerationRequest, models_dir: Path | None = None, s
             size, Image.Resampling.LANCZOS)
         upload = png_upload(comfy_input_image(work))
     else:
-        if request.mode == "outpaint":
-            from ..engine.editing import outpaint_canvas
-
-            assert request.outpaint is not None
-            canvas, hard = outpaint_canvas(source, OutpaintGeometry((request.width, request.height), request.outpaint))
-        else:
-            if not request.mask:
-                from ..errors import BadInputError
-
-                raise BadInputError(msg("edit.mask_needed", "This inpaint needs its mask, which is not in the history "
-                                        "any more; paint the mask again."))
-            canvas = source
-            hard, mask_notes = load_mask(request.mask, source.size)
-            inputs.notes += tuple(mask_notes)
+        canvas, hard, mask_notes = canvas_and_mask(request, source)
+        inputs.notes += tuple(mask_notes)
         alpha = feathered_mask(hard, request.mask_blur)
         # The uploaded file is what the PNG's own graph reads in ComfyUI's input/ (the graph pads,
         # feathers and composites itself: history/comfy_edit_graph.py); the composite below leaves
