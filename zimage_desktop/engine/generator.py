@@ -28,6 +28,7 @@ from .edit_run import Sampling, passes, run_edit, steps_run
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
 from .lora_patch import LoraPatcher
+from .lora_plan import LoraApplication, choose_lora_application, lora_room
 from .loras import loras_gib, prompt_tags, resolve_loras
 from .model_files import ModelSet, provides, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id, file_roles
@@ -255,8 +256,11 @@ class Generator:
         self.lora_gib = loras_gib([path for path, _ in loras])
         self.ensure_loaded(request.transformer, request.profile)
         assert self.lora_patcher is not None
-        # The set and the strengths change without reloading the transformer (hooks, engine/lora_patch.py).
-        self.lora_patcher.apply([(path, ref.strength) for path, ref in loras])
+        # The set and the strengths change without reloading the transformer: merged where the plan has
+        # room for the originals of the layers they change, else hooks (engine/lora_patch.py).
+        applied = self.lora_patcher.apply([(path, ref.strength) for path, ref in loras], self._lora_decide())
+        if applied is not None:
+            log.info("%d LoRA(s): %s", len(loras), applied.reason)
         request = replace(request, loras=tuple(ref for _, ref in loras))
         images: list[GeneratedImage] = []
         clock = RunClock(request.count, self._steps_per_image(request), request.width * request.height, self.stage_times)
@@ -274,6 +278,14 @@ class Generator:
                 on_image(image)
             clock.finish()
         return GenerationResult(request, tuple(images))
+
+    def _lora_decide(self) -> Callable[[float], LoraApplication]:
+        """Merge or hooks, from the room the plan leaves for a set's backup (engine/lora_plan.py)."""
+        if self.machine is None:
+            self.machine = probe()
+        assert self.plan is not None and self.model_set is not None
+        room = lora_room(self.plan, self.machine, self.model_set.transformer_form, str(self.device))
+        return lambda backup_gib: choose_lora_application(room, backup_gib)
 
     def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
                      cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:

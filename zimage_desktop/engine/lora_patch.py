@@ -9,6 +9,10 @@ copy of the transformer exists, and changing the set or the strengths only swaps
 hooks read. Strength 0 (or no LoRA) leaves a layer's output untouched bit for bit. The LoRA
 matrices are read once per file (cached by path, size and mtime) and copied to the compute
 device once per set.
+
+Where the plan has room for a copy of the layers a set changes (``engine/lora_plan.py`` decides,
+``apply``'s ``decide``), the set is merged into the weights instead (``engine/lora_merge.py``):
+no per-call rank-r cost, and the copy restores the base weights bit for bit.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
+from .lora_merge import WeightMerger
+from .lora_plan import LoraApplication, not_mergeable
 from .lora_weights import AnyLayer, LoraWeights, linear_shapes, read_lora
 
 log = logging.getLogger(__name__)
@@ -38,6 +44,9 @@ class LoraPatcher:
         self._files: OrderedDict[tuple[str, int, int], LoraWeights] = OrderedDict()
         self._on_device: dict[tuple[int, torch.device, torch.dtype], torch.Tensor] = {}
         self.applied: tuple[tuple[str, float], ...] = ()
+        self.merger = WeightMerger(self._modules)
+        self.application: LoraApplication | None = None  # how the current set is applied (None: no set)
+        self._merged: tuple[tuple[int, float], ...] | None = None  # the set the weights hold, None: originals
         self.files_read = 0  # for tests and the benchmark: what switching costs
 
     def load(self, path: Path) -> LoraWeights:
@@ -56,8 +65,11 @@ class LoraPatcher:
             self._files.popitem(last=False)
         return weights
 
-    def apply(self, loras: list[tuple[Path, float]]) -> None:
-        """Make exactly these LoRAs (file, strength) active; an empty list removes every hook."""
+    def apply(self, loras: list[tuple[Path, float]],
+              decide: Callable[[float], LoraApplication] | None = None) -> LoraApplication | None:
+        """Make exactly these LoRAs (file, strength) active; an empty list removes every hook and
+        restores merged weights. ``decide(backup_gib)`` says whether a set is merged (the plan's
+        room for the originals of the layers it changes); without it, hooks."""
         active: dict[str, list[tuple[AnyLayer, float]]] = {}
         for path, strength in loras:
             if strength == 0:
@@ -67,13 +79,31 @@ class LoraPatcher:
         key = tuple((str(p), float(s)) for p, s in loras)
         if key != self.applied:
             self._on_device.clear()
-        self._active = active
+        application = None
+        if active and decide is not None:
+            bad = self.merger.first_unmergeable(list(active))
+            application = not_mergeable(*bad) if bad else decide(self.merger.backup_bytes(list(active)) / 1024**3)
+        hooked = active
+        # What the weights would hold: each file's layers (by identity: a rewritten file is a new one)
+        # and strength.
+        holds = tuple((id(self.load(p)), float(s)) for p, s in loras if s != 0)
+        if application is not None and application.merged:
+            if self._merged != holds:  # a fresh merge from the originals: strengths never stack
+                self.merger.merge(active, application.backup)
+                self._merged = holds
+            hooked = {}
+        elif self._merged is not None:
+            self.merger.restore()
+            self._merged = None
+        self.application = application if active else None
+        self._active = hooked
         self.applied = key
-        for name in [n for n in self._hooks if n not in active]:
+        for name in [n for n in self._hooks if n not in hooked]:
             self._hooks.pop(name).remove()
-        for name in active:
+        for name in hooked:
             if name not in self._hooks:
                 self._hooks[name] = self._modules[name].register_forward_hook(self._hook_for(name))
+        return self.application
 
     def remove(self) -> None:
         self.apply([])

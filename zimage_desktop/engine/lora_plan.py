@@ -1,0 +1,121 @@
+"""How a LoRA set is applied under a MemoryPlan: merged into the weights, or by hooks on the fly.
+
+A pure function of the plan, the machine and the size of the weights the set changes (no torch).
+
+Merging (``engine/lora_merge.py``) writes ``W + Σ sᵢ·ΔWᵢ`` into the transformer's own weights, so
+a step costs what it costs without a LoRA; getting the base picture back exactly needs the
+original tensors of every layer the set touches — the *backup*. For a LoRA on every layer that is
+about the whole transformer again, so a set is merged only where the plan leaves room for its
+backup: on the GPU beside the weights when the profile's budget has it, else in (pinned) RAM.
+Everything else keeps the hooks (``engine/lora_patch.py``):
+- GGUF and FP8 transformers: there is no bf16 weight to merge into;
+- a transformer streamed to the GPU layer by layer (group offload) or swapped in and out per stage:
+  its weights move between devices under the offload hooks, so a merge would be written into a copy
+  that is replaced;
+- no room for the backup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..messages import msg
+from .devices import MachineInfo
+from .planner import GIB, PROFILES, MemoryPlan, chosen_gpu
+
+MERGE_FORMS = ("bf16",)  # stored in a float dtype torch computes in (bf16; fp32/fp16 compute copies)
+VRAM_MARGIN_GIB = 0.25  # kept free on the GPU for the merge's own fp32 row of one layer and fragmentation
+RAM_SHARE = {"cpu": 0.9, "cuda": 0.9, "mps": 0.7}  # the planner's RAM limits (unified memory on Apple)
+
+
+@dataclass(frozen=True)
+class LoraApplication:
+    """Which way a LoRA set goes onto the transformer, and why (a sentence for `info`, the log
+    and the image's record)."""
+
+    mode: str  # "merge" | "hooks"
+    backup: str  # where the originals are kept while merged: "device" | "pinned" | "cpu"; "" with hooks
+    backup_gib: float  # the originals of the layers the set changes
+    reason: str
+    vram_gib: float = 0.0  # the plan's peaks with the backup counted
+    ram_gib: float = 0.0
+
+    @property
+    def merged(self) -> bool:
+        return self.mode == "merge"
+
+    def to_dict(self) -> dict:
+        return {"mode": self.mode, "backup": self.backup, "backup_gib": round(self.backup_gib, 3),
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class LoraRoom:
+    """Room the plan leaves for a merged set's backup, or why no set is ever merged under it."""
+
+    vram_gib: float  # free under the profile's budget after its peak (0 off the GPU)
+    ram_gib: float  # free under the RAM limit after the plan's RAM peak
+    peaks: tuple[float, float]
+    device: str
+    never: str = ""  # why this plan keeps the hooks whatever the set's size ("" when a set may merge)
+
+
+def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | None = None,
+              device: str | None = None) -> LoraRoom:
+    """The room for backups under ``plan`` on the device that really runs it (``device``, as for
+    ``MemoryPlan.table``); ``transformer_form`` is the loaded file's form where it differs from the
+    plan's (a fixed plan used with an FP8 or GGUF file)."""
+    table = plan.table(device)
+    vram, ram = table.peaks()
+    form = transformer_form or plan.transformer_form
+    mode = next(c.mode for c in table.components if c.name == "transformer")
+    never = ""
+    if form not in MERGE_FORMS:
+        never = msg("lora_plan.quantized", "LoRAs are applied on the fly: the {form} transformer has no bf16 weights "
+                    "to merge them into.", form=form)
+    elif mode == "stream":
+        never = msg("lora_plan.streamed", "LoRAs are applied on the fly: the transformer is streamed to the GPU layer "
+                    "by layer, so merged weights would not stay.")
+    elif mode == "swap":
+        never = msg("lora_plan.swapped", "LoRAs are applied on the fly: the transformer is swapped in and out of the "
+                    "GPU, so merged weights would not stay.")
+    kind = table.device.split(":", 1)[0]
+    free_vram = 0.0
+    if kind == "cuda":
+        profile = PROFILES.get(plan.profile)
+        budget = profile.budget_gib if profile is not None else 0.0
+        gpu = chosen_gpu(machine, plan.gpu_index) if machine.gpus else None
+        if not budget and gpu is not None:
+            budget = gpu.total_vram / GIB * 0.9
+        free_vram = max(0.0, budget - vram - VRAM_MARGIN_GIB)
+    ram_limit = machine.total_ram / GIB * RAM_SHARE.get(kind, 0.9)
+    return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never)
+
+
+def choose_lora_application(room: LoraRoom, backup_gib: float) -> LoraApplication:
+    """Merge when the plan allows it and the backup of ``backup_gib`` fits: on the GPU first
+    (restoring is a device copy), else in RAM (pinned for a CUDA device); otherwise hooks."""
+    vram, ram = room.peaks
+    if room.never:
+        return LoraApplication("hooks", "", backup_gib, room.never, vram, ram)
+    on_gpu = room.device.startswith("cuda")
+    if on_gpu and backup_gib <= room.vram_gib:
+        return LoraApplication("merge", "device", backup_gib, msg(
+            "lora_plan.merged_device", "LoRAs are merged into the weights; the original {gib:.2f} GiB of the layers "
+            "they change are kept on the GPU to restore them exactly.", gib=backup_gib), vram + backup_gib, ram)
+    if backup_gib <= room.ram_gib:
+        return LoraApplication("merge", "pinned" if on_gpu else "cpu", backup_gib, msg(
+            "lora_plan.merged_ram", "LoRAs are merged into the weights; the original {gib:.2f} GiB of the layers they "
+            "change are kept in RAM to restore them exactly.", gib=backup_gib), vram, ram + backup_gib)
+    return LoraApplication("hooks", "", backup_gib, msg(
+        "lora_plan.no_room", "LoRAs are applied on the fly: a copy of the {gib:.2f} GiB of weights they change does "
+        "not fit beside this plan ({vram:.2f} GiB free on the GPU, {ram:.2f} GiB in RAM).",
+        gib=backup_gib, vram=room.vram_gib, ram=room.ram_gib), vram, ram)
+
+
+def not_mergeable(layer: str, dtype: str) -> LoraApplication:
+    """A loaded layer that is not plain float weights (a quantized or FP8 storage the plan did not
+    say): hooks, whatever the plan said."""
+    return LoraApplication("hooks", "", 0.0, msg(
+        "lora_plan.weights_not_plain", "LoRAs are applied on the fly: layer {layer} holds {dtype} weights, not plain "
+        "floating-point ones.", layer=layer, dtype=dtype))
