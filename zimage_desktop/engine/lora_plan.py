@@ -9,9 +9,9 @@ about the whole transformer again, so a set is merged only where the plan leaves
 backup: on the GPU beside the weights when the profile's budget has it, else in (pinned) RAM.
 Everything else keeps the hooks (``engine/lora_patch.py``):
 - GGUF and FP8 transformers: there is no bf16 weight to merge into;
-- a transformer streamed to the GPU layer by layer (group offload) or swapped in and out per stage:
-  its weights move between devices under the offload hooks, so a merge would be written into a copy
-  that is replaced;
+- a transformer streamed to the GPU layer by layer (group offload): its weights are swapped for
+  (pinned) CPU copies under the offload hooks, so a merge would be written into a copy that is
+  replaced; one swapped in and out per stage: the GPU has no room that stays free for a backup;
 - no room for the backup.
 """
 
@@ -78,7 +78,7 @@ def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | No
                     "by layer, so merged weights would not stay.")
     elif mode == "swap":
         never = msg("lora_plan.swapped", "LoRAs are applied on the fly: the transformer is swapped in and out of the "
-                    "GPU, so merged weights would not stay.")
+                    "GPU, so no room stays free for a copy of the weights they change.")
     kind = table.device.split(":", 1)[0]
     free_vram = 0.0
     if kind == "cuda":

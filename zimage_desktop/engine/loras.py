@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import ModelFilesError
 from ..messages import msg
 from .request import LORA_STRENGTH_LIMIT, LoraRef
+from .lycoris import loha_call_bytes
 from .lora_weights import LORA_SUFFIXES, has_lora_tensors, other_model, read_lora_header
 from ..model_folders import LORAS
 
@@ -226,8 +227,17 @@ def resolve_loras(models_dir: Path, prompt: str, loras: tuple[LoraRef, ...], has
 
 
 def loras_gib(paths: list[Path]) -> float:
-    """What the planner adds for these LoRA files (held once on the CPU, once where they compute)."""
-    return sum(p.stat().st_size for p in paths if p.is_file()) / 1024**3
+    """What the planner adds for these LoRA files: the files (held once on the CPU, once where they
+    compute) and the largest ΔW a LoHa hook builds in one call (``lycoris.loha_call_bytes``; one
+    layer at a time, so the largest of the set, not the sum)."""
+    files = sum(p.stat().st_size for p in paths if p.is_file())
+    transient = 0
+    for path in paths:
+        try:
+            transient = max(transient, loha_call_bytes(read_lora_header(path).shapes))
+        except ModelFilesError:  # reading the file for real says what is wrong with it
+            continue
+    return (files + transient) / 1024**3
 
 
 def match_loras(models_dir: Path, loras: tuple[LoraRef, ...], hash_cache: Any

@@ -94,6 +94,28 @@ class LokrLayer:
         return out if self.rows is None else out[..., self.rows[0]:self.rows[1]]
 
 
+# LohaLayer.change holds (w1a @ w1b), (w2a @ w2b) and their product, all float32, at once.
+LOHA_CALL_COPIES = 3
+
+
+def loha_call_bytes(shapes: dict[str, tuple[int, ...]]) -> int:
+    """The largest transient a LoHa hook allocates in one forward call, from a file's header: its
+    biggest layer's ΔW (out × in) in float32, three times over (``change``). A fused qkv's hook builds
+    q, k and v one at a time, a third of the rows each. LoKr is applied factored (its transient is
+    the size of the layer's output, an activation), so it adds nothing here."""
+    biggest = 0
+    for key, shape in shapes.items():
+        if not key.endswith(".hada_w1_a") or len(shape) != 2:
+            continue
+        stem = key[: -len("hada_w1_a")]
+        w1b = shapes.get(stem + "hada_w1_b")
+        if w1b is None or len(w1b) != 2:
+            continue
+        rows = shape[0] // 3 if stem.rstrip("._").endswith("qkv") else shape[0]
+        biggest = max(biggest, rows * w1b[1])
+    return biggest * 4 * LOHA_CALL_COPIES
+
+
 def is_loha(group: dict[str, str]) -> bool:
     return all(role in group for role in LOHA_ROLES)
 
