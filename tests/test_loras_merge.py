@@ -233,3 +233,17 @@ def test_planner_counts_a_full_size_loha_layer(tmp_path):
     without = make_plan(machine, {"Q8_0"}, "cpu").predicted_ram_gib
     assert make_plan(machine, {"Q8_0"}, "cpu", lora_gib=figure).predicted_ram_gib == pytest.approx(without + figure,
                                                                                                      abs=0.011)
+
+
+def test_info_says_how_loras_are_applied(tiny_models, data_dir, capsys):
+    import json
+
+    from zimage_desktop.cli import main
+
+    assert main(["info", "--json", "--models", str(tiny_models.gguf), "--profile", "cpu"]) == 0
+    assert "no bf16 weights" in json.loads(capsys.readouterr().out)["loras"]
+    assert main(["info", "--json", "--models", str(tiny_models.comfy), "--profile", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["plan"]["transformer_form"] == "bf16" and "merged into the weights when" in report["loras"]
+    assert main(["info", "--models", str(tiny_models.comfy), "--profile", "4gb", "--device", "cpu"]) == 0
+    assert "LoRAs" in capsys.readouterr().out

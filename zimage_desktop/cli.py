@@ -257,13 +257,17 @@ def cmd_info(args: argparse.Namespace) -> int:
                      have_configs=has_configs(models_dir) or (models_dir / "model_index.json").is_file())
     table = plan.table()
     vram, ram = table.peaks(args.width, args.height)
+    from .engine.lora_plan import describe_room, lora_room
+
+    lora_text = describe_room(lora_room(plan, machine))
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
               "plan": asdict(plan),
               "residency": {"device": table.device, "components": table.rows(),
                             "phases": {k: {"vram_gib": v, "ram_gib": r}
                                        for k, (v, r) in table.phase_memory(args.width, args.height).items()},
                             "cuda_context_gib": table.context},
-              "prediction": {"width": args.width, "height": args.height, "vram_gib": vram, "ram_gib": ram}}
+              "prediction": {"width": args.width, "height": args.height, "vram_gib": vram, "ram_gib": ram},
+              "loras": render(lora_text, args.language)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
@@ -287,6 +291,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"Residency on {table.device} (GiB; {args.width}×{args.height}):")
     print("  " + table.format(args.width, args.height).replace("\n", "\n  "))
     print(f"  predicted peak: {vram:.2f} GiB VRAM, {ram:.2f} GiB RAM")
+    print(f"  {render(lora_text, args.language)}")
     for warning in plan.warnings:
         print(f"  note: {render(warning, args.language)}")
     if plan.missing:

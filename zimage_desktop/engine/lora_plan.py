@@ -92,6 +92,16 @@ def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | No
     return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never)
 
 
+def describe_room(room: LoraRoom) -> str:
+    """What ``info`` says about LoRAs under a plan: never merged and why, or how much room a set's
+    originals have."""
+    if room.never:
+        return room.never
+    return msg("lora_plan.room", "LoRAs are merged into the weights when a copy of the layers they change fits "
+               "({vram:.2f} GiB free on the GPU, {ram:.2f} GiB in RAM; a LoRA on every layer needs about the "
+               "transformer's size); otherwise they are applied on the fly.", vram=room.vram_gib, ram=room.ram_gib)
+
+
 def choose_lora_application(room: LoraRoom, backup_gib: float) -> LoraApplication:
     """Merge when the plan allows it and the backup of ``backup_gib`` fits: on the GPU first
     (restoring is a device copy), else in RAM (pinned for a CUDA device); otherwise hooks."""
