@@ -10,7 +10,7 @@
    LoRA by hooks (a machine without room for the backup) and merged (one with room).
 
 Imports: torch, diffusers, safetensors, peft and the project.
-Usage: python bench/lora_merge.py [--rank 32] [--tokens 288] [--size 256] [--threads N]
+Usage: python bench/lora_merge.py [--rank 32] [--tokens 288] [--size 256] [--threads N] [--part block|small|both]
 """
 
 from __future__ import annotations
@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=288)  # a 256² image (16×16 latent patches) + 32 text
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--part", choices=("block", "small", "both"), default="both")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -178,8 +179,10 @@ def main() -> None:
     dlog.set_verbosity_error()
     print(f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
-        real_block(args.rank, args.tokens, Path(tmp))
-        small_model(args.size, Path(tmp))
+        if args.part in ("block", "both"):
+            real_block(args.rank, args.tokens, Path(tmp))
+        if args.part in ("small", "both"):
+            small_model(args.size, Path(tmp))
 
 
 if __name__ == "__main__":
