@@ -247,3 +247,24 @@ def test_info_says_how_loras_are_applied(tiny_models, data_dir, capsys):
     assert report["plan"]["transformer_form"] == "bf16" and "merged into the weights when" in report["loras"]
     assert main(["info", "--models", str(tiny_models.comfy), "--profile", "4gb", "--device", "cpu"]) == 0
     assert "LoRAs" in capsys.readouterr().out
+
+
+def test_a_float32_retry_keeps_the_loras(roomy, kit):
+    """An overflow reloads the transformer in float32; the retried image still has the request's LoRAs."""
+    from dataclasses import replace
+
+    def overflow_in_bf16(pipe):
+        def hook(module, args, out):
+            return torch.full_like(out, float("inf")) if out.dtype == torch.bfloat16 else out
+        pipe.transformer.layers[0].register_forward_hook(hook)
+
+    plan = replace(reference_plan("cpu"), compute_dtype="bfloat16", fp16_retry_fp32=True)
+    gen = Generator(kit["bf16"], device="cpu", plan=plan, machine=ROOMY)
+    gen.on_loaded.append(overflow_in_bf16)
+    loras = (LoraRef("style", 0.8),)
+    image = gen.run(GenerationRequest(**SMALL, loras=loras)).images[0]
+    assert "overflowed" in image.notes[0] and gen.dtype == torch.float32
+    assert gen.lora_patcher.application.merged
+    with_lora = run(roomy, loras=loras)
+    assert np.abs(pixels(image.image) - with_lora).mean() <= 1.0
+    assert np.abs(run(roomy) - with_lora).mean() > 2

@@ -109,6 +109,7 @@ class Generator:
         self.tile_pixels: int | None = None
         self.lora_patcher: LoraPatcher | None = None
         self.lora_gib = 0.0  # the current request's LoRA files, counted by the planner
+        self._lora_pairs: list[tuple[Path, float]] = []  # the current request's (file, strength)
         self._control_model: tuple | None = None  # (file key, ControlNetFile, model)
         self._control_notes: list[str] = []
         self._control_run: tuple = ()  # (preprocessed image, ControlNetFile) of the last controlled image
@@ -258,9 +259,8 @@ class Generator:
         assert self.lora_patcher is not None
         # The set and the strengths change without reloading the transformer: merged where the plan has
         # room for the originals of the layers they change, else hooks (engine/lora_patch.py).
-        applied = self.lora_patcher.apply([(path, ref.strength) for path, ref in loras], self._lora_decide())
-        if applied is not None:
-            log.info("%d LoRA(s): %s", len(loras), applied.reason)
+        self._lora_pairs = [(path, ref.strength) for path, ref in loras]
+        self._apply_loras()
         request = replace(request, loras=tuple(ref for _, ref in loras))
         images: list[GeneratedImage] = []
         clock = RunClock(request.count, self._steps_per_image(request), request.width * request.height, self.stage_times)
@@ -278,6 +278,13 @@ class Generator:
                 on_image(image)
             clock.finish()
         return GenerationResult(request, tuple(images))
+
+    def _apply_loras(self) -> None:
+        """The request's LoRAs onto the loaded transformer (again after a float32 reload)."""
+        assert self.lora_patcher is not None
+        applied = self.lora_patcher.apply(self._lora_pairs, self._lora_decide())
+        if applied is not None:
+            log.info("%d LoRA(s): %s", len(self._lora_pairs), applied.reason)
 
     def _lora_decide(self) -> Callable[[float], LoraApplication]:
         """Merge or hooks, from the room the plan leaves for a set's backup (engine/lora_plan.py)."""
@@ -314,6 +321,7 @@ class Generator:
                 log.warning("non-finite latents at step %d in %s; retrying in float32", exc.step, self.dtype)
                 self._force_fp32 = True
                 self.ensure_loaded(req.transformer, req.profile)
+                self._apply_loras()  # a reload brings a new transformer without them
                 continue
             if out_of_memory:
                 # Only here, after the except block: while it runs, its traceback still holds the
