@@ -221,7 +221,7 @@ class Generator:
             files = [{"name": p.name, "sha256": known[p] or ""} for p in paths]
             if not all(known.values()):
                 self._hasher.start([p for p in paths if not known[p]])
-            info = {
+            info: dict[str, Any] = {
                 "name": self.model_set.display_name,
                 "arch": self.model_set.arch,
                 "form": self.model_set.form,
@@ -233,6 +233,9 @@ class Generator:
                 "transformer_form": self.plan.transformer_form if self.plan else "",
                 "roles": file_roles(self.model_set),  # for the ComfyUI graph in the PNG
             }
+            shift = getattr(getattr(getattr(self.pipe, "scheduler", None), "config", None), "shift", None)
+            if isinstance(shift, (int, float)):
+                info["shift"] = float(shift)  # the graph's ModelSamplingAuraFlow
             if all(known.values()):
                 self._model_info = info
             return info

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..messages import msg
 
 import json
+import re
 from collections import deque
 from typing import Any
 
@@ -206,6 +207,9 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     steps = inputs.get("steps")
     if steps is None and sigmas is not None:
         steps = _inputs(graph, sigmas).get("steps")
+    if steps is None and sigmas is not None and isinstance(_inputs(graph, sigmas).get("sigmas"), str):
+        # ManualSigmas: the steps are its values less the final one (its own regular expression)
+        steps = max(0, len(re.findall(r"[-+]?(?:\d*\.*\d+)", _inputs(graph, sigmas)["sigmas"])) - 1) or None
     found.steps = _scalar(graph, steps, NUMBER_KEYS)
 
     name = inputs.get("sampler_name")
