@@ -75,20 +75,19 @@ def text_value(graph: Graph, value: Any, depth: int = 0, memo: dict[str, str | N
     pending: dict[str, _Parts] = {}
     stack = [root]
     while stack:
-        node_id = stack[-1]
+        node_id = stack.pop()
         if node_id in memo:
-            stack.pop()
-        elif node_id in pending:  # its inputs are done: make its text
-            stack.pop()
-            memo[node_id] = _node_text(graph, pending.pop(node_id), memo)
-        else:
-            pending[node_id] = parts = _text_parts(graph, node_id)
-            for v in (parts[0] or []) + parts[2]:
-                if isinstance(v, list) and len(v) == 2 and isinstance(v[0], (str, int)) \
-                        and not isinstance(v[0], bool):
-                    source = str(v[0])
-                    if source in graph and source not in memo and source not in pending:
-                        stack.append(source)
+            continue
+        parts = pending.pop(node_id, None)
+        if parts is not None:  # its inputs are done: make its text
+            memo[node_id] = _node_text(parts, memo)
+            continue
+        pending[node_id] = parts = _text_parts(graph, node_id)
+        stack.append(node_id)  # again, after its inputs
+        for v in (parts[0] or []) + parts[2]:
+            source = _source(v)
+            if source is not None and source in graph and source not in memo and source not in pending:
+                stack.append(source)
     return memo.get(root)
 
 
@@ -103,29 +102,61 @@ def _is_join(cls: str, known: dict[str, bool] = {}) -> bool:  # noqa: B006  (a c
     return found
 
 
+_Layout = tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]
+_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}  # per (input names, joins?): graphs repeat a few layouts
+
+
+def _layout(names: tuple[Any, ...], join: bool) -> _Layout:
+    """Which of these input names (any case, the first of a case-folded pair kept) are the joined
+    parts (sorted), the delimiters (best first) and the text inputs (best first)."""
+    lowered: dict[str, Any] = {}
+    for name in names:
+        lowered.setdefault(str(name).lower(), name)
+    texts = tuple(lowered[k] for k in sorted(lowered.keys() & _TEXT_RANK, key=_TEXT_RANK.__getitem__))
+    if not join:
+        return None, (), texts
+    delimiters = tuple(lowered[k] for k in DELIMITER_KEYS if k in lowered)
+    parts = tuple(lowered[k] for k in sorted(lowered) if k.startswith(("string", "text")) and k not in DELIMITER_KEYS)
+    return parts, delimiters, texts
+
+
 def _text_parts(graph: Graph, node_id: str) -> _Parts:
     """A node's joined parts (None unless it joins), its delimiter and its text inputs, best first."""
     node = graph[node_id]
-    inputs = _lowered(node["inputs"])
-    texts = [inputs[k] for k in sorted(inputs.keys() & _TEXT_RANK, key=_TEXT_RANK.__getitem__)]
-    if not _is_join(node["class_type"]):
+    inputs = node["inputs"]
+    key = (*inputs, _is_join(node["class_type"]))
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[key] = _layout(key[:-1], key[-1])
+    part_names, delimiter_names, text_names = layout
+    texts = [inputs[k] for k in text_names]
+    if part_names is None:
         return None, "", texts
-    delimiter = ""
-    for key in DELIMITER_KEYS:
-        if isinstance(inputs.get(key), str):
-            delimiter = inputs[key]
-            break
-    parts = [inputs[k] for k in sorted(inputs) if k.startswith(("string", "text")) and k not in DELIMITER_KEYS]
-    return parts, delimiter, texts
+    delimiter = next((inputs[k] for k in delimiter_names if isinstance(inputs[k], str)), "")
+    return [inputs[k] for k in part_names], delimiter, texts
 
 
-def _node_text(graph: Graph, node_parts: _Parts, memo: dict[str, str | None]) -> str | None:
+def _source(value: Any) -> str | None:
+    """The node id a link names (not checked against the graph), or None for a literal."""
+    if type(value) is list and len(value) == 2:
+        first = value[0]
+        if type(first) is str:
+            return first
+        if type(first) is int:
+            return str(first)
+    return None
+
+
+def _node_text(node_parts: _Parts, memo: dict[str, str | None]) -> str | None:
     parts, delimiter, texts = node_parts
 
     def read(value: Any) -> str | None:
         if isinstance(value, str):
             return value
-        return memo.get(str(value[0])) if is_link(value, graph) else None
+        source = _source(value)
+        return None if source is None else memo.get(source)
 
     found: list[str] = []
     length = 0
