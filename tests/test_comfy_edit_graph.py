@@ -52,6 +52,8 @@ def _classic(tree, found):
                             inputs[k.value] = (kind, spec or {}, options if kind == "COMBO" else None)
             if isinstance(item, ast.Assign) and getattr(item.targets[0], "id", "") == "RETURN_TYPES":
                 returns = tuple(e.attr if isinstance(e, ast.Attribute) else _literal(e) for e in item.value.elts)
+        if not returns:  # inherited (ModelSamplingAuraFlow from ModelSamplingSD3)
+            returns = next((found[b.id][1] for b in cls.bases if isinstance(b, ast.Name) and b.id in found), ())
         found[cls.name] = (inputs, returns)
 
 
@@ -86,6 +88,8 @@ def definitions():
         text = path.read_text(encoding="utf-8")
         if "define_schema" in text:
             _schema(ast.parse(text), found)
+        else:  # classic nodes outside nodes.py (ModelSamplingAuraFlow)
+            _classic(ast.parse(text), found)
     return found
 
 

@@ -14,8 +14,8 @@ from zimage_desktop.history.metadata import parse_text_chunks, read_png_metadata
 from zimage_desktop.history.recall import to_request
 
 TEMPLATE = json.loads((Path(__file__).parent / "fixtures" / "z_image_turbo_template.json").read_text("utf-8"))
-OFFICIAL_EXAMPLE = ["CLIPLoader", "CLIPTextEncode", "CLIPTextEncode", "EmptySD3LatentImage", "KSampler", "SaveImage",
-                    "UNETLoader", "VAEDecode", "VAELoader"]
+OFFICIAL_EXAMPLE = ["CLIPLoader", "CLIPTextEncode", "ConditioningZeroOut", "EmptySD3LatentImage", "KSampler",
+                    "ModelSamplingAuraFlow", "SaveImage", "UNETLoader", "VAEDecode", "VAELoader"]
 MODEL = {"name": "z_image_turbo_bf16", "hash": "2407613050",
          "roles": {"transformer": "z_image_turbo_bf16.safetensors", "text_encoder": "qwen_3_4b.safetensors",
                    "vae": "ae.safetensors"}}
@@ -103,3 +103,35 @@ def test_sd_parsers_still_reads_prompt_seed_and_steps(tmp_path):
         comfy = ComfyUIParser().parse({"prompt": img.text["prompt"], "workflow": img.text["workflow"]})
     assert [p.value for p in comfy.prompts] == [req.prompt]
     assert comfy.samplers[0].parameters["seed"] == req.seed and comfy.samplers[0].parameters["steps"] == 9
+
+
+def test_graph_carries_our_shift_and_zeroes_the_missing_negative():
+    graph = api_prompt(REQUEST, {**MODEL, "shift": 4.5})
+    assert graph["12"] == {"class_type": "ModelSamplingAuraFlow", "inputs": {"shift": 4.5, "model": ["16", 0]},
+                           "_meta": {"title": "ModelSamplingAuraFlow"}}
+    assert graph["3"]["inputs"]["model"] == ["12", 0]
+    assert graph["7"]["class_type"] == "ConditioningZeroOut" and graph["7"]["inputs"] == {"conditioning": ["6", 0]}
+    assert graph["3"]["inputs"]["negative"] == ["7", 0]
+    assert api_prompt(REQUEST, MODEL)["12"]["inputs"]["shift"] == 3  # the scheduler config's, as the template
+
+
+def test_the_diffusers_schedule_travels_exactly_as_manual_sigmas():
+    import re
+
+    import torch
+
+    from zimage_desktop.engine.sampling import schedule
+
+    nine = GenerationRequest(prompt="a fox", seed=5, steps=9, scheduler="diffusers")
+    graph = api_prompt(nine, MODEL)
+    assert graph["3"]["class_type"] == "SamplerCustom" and graph["25"]["inputs"] == {"sampler_name": "euler"}
+    text = graph["26"]["inputs"]["sigmas"]
+    # ManualSigmas' own parsing: its regular expression, then a float32 tensor
+    parsed = torch.FloatTensor([float(v) for v in re.findall(r"[-+]?(?:\d*\.*\d+)", text)])
+    assert parsed.tolist() == torch.tensor([*schedule("diffusers", 9, 3.0), 0.0], dtype=torch.float32).tolist()
+    assert parsed.tolist() != torch.tensor([*schedule("simple", 9, 3.0), 0.0], dtype=torch.float32).tolist()
+    found = recall_from_graph(graph, "comfyui")
+    assert (found.seed, found.steps, found.prompt) == (5, 9, "a fox")
+    # 8 steps divide 1000: "simple" is the same schedule, so the plain KSampler stays
+    eight = api_prompt(GenerationRequest(prompt="a fox", seed=5, steps=8, scheduler="diffusers"), MODEL)
+    assert eight["3"]["class_type"] == "KSampler" and eight["3"]["inputs"]["scheduler"] == "simple"

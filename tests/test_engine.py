@@ -10,6 +10,7 @@ from zimage_desktop.engine.generator import Generator, initial_latents
 from zimage_desktop.engine.loader import load_pipeline
 from zimage_desktop.engine.model_files import resolve_model_set
 from zimage_desktop.engine.planner import reference_plan
+from zimage_desktop.engine.prompts import float32_compute
 from zimage_desktop.engine.request import GenerationRequest
 
 SMALL = dict(width=256, height=256)
@@ -62,8 +63,9 @@ def test_engine_matches_plain_pipeline(generators):
     pipe = gen.pipe
     embeds = gen.prompts.encode(req.prompt)
     same_embeds = pipe(prompt_embeds=[embeds], height=256, width=256, num_inference_steps=8, guidance_scale=0.0,
-                       generator=torch.Generator("cpu").manual_seed(7)).images[0]
-    assert np.array_equal(ours, pixels(same_embeds))
+                       generator=torch.Generator("cpu").manual_seed(7), output_type="np").images[0]
+    # made 8-bit as ComfyUI's SaveImage does (engine/pixels): truncated, where diffusers rounds
+    assert np.array_equal(ours, np.clip(255. * same_embeds, 0, 255).astype(np.uint8))
     pipe.register_modules(text_encoder=gen.prompts.text_encoder)  # the engine holds it outside the pipeline
     padded = pipe(req.prompt, height=256, width=256, num_inference_steps=8, guidance_scale=0.0,
                   generator=torch.Generator("cpu").manual_seed(7)).images[0]
@@ -145,9 +147,35 @@ def test_pad_free_embeddings_equal_padded(generators, prompt):
     gen = generators["diffusers"]
     gen.ensure_loaded()
     ours = gen.prompts.encode(prompt)
-    padded, _ = gen.pipe.encode_prompt(prompt, device=torch.device("cpu"), do_classifier_free_guidance=False)
+    with float32_compute(gen.prompts.text_encoder):  # the same compute as ours, padded
+        padded, _ = gen.pipe.encode_prompt(prompt, device=torch.device("cpu"), do_classifier_free_guidance=False)
     assert ours.shape == padded[0].shape
     assert (ours - padded[0]).abs().max().item() <= 1e-5
+
+
+def test_the_encoder_computes_in_float32_like_comfyui_and_stays_bf16(generators):
+    """ComfyUI keeps the bf16 weights and computes in float32 (SDClipModel.forward, dtype=float32):
+    our embeddings equal a float32 copy's, differ from bf16 compute, and the weights stay bf16."""
+    import copy
+
+    from zimage_desktop.engine.prompts import PromptEncoder
+
+    gen = generators["diffusers"]
+    gen.ensure_loaded()
+    encoder = copy.deepcopy(gen.prompts.text_encoder).to(torch.bfloat16)  # as the plan holds it
+    prompts = PromptEncoder(gen.prompts.tokenizer, encoder, "bf16 copy")
+    text = "a lighthouse at dusk, 灯塔"
+    ours = prompts.encode(text)
+    assert ours.dtype == torch.float32
+    assert {p.dtype for p in encoder.parameters()} == {torch.bfloat16}  # memory as planned
+    wide = copy.deepcopy(encoder).float()  # the same bf16 values, widened
+    ids = torch.tensor([prompts.tokenizer(prompts.chat_text(text)).input_ids])
+    with torch.inference_mode():
+        reference = wide(input_ids=ids, output_hidden_states=True).hidden_states[-2][0]
+        narrow = encoder(input_ids=ids, output_hidden_states=True).hidden_states[-2][0].float()
+    scale = reference.abs().max().item()
+    assert (ours - reference).abs().max().item() <= 1e-5 * scale
+    assert (narrow - reference).abs().max().item() > 1e-3 * scale  # what bf16 compute was off by
 
 
 def test_too_many_tokens_is_a_clear_error(generators):

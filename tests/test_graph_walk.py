@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from zimage_desktop.history.comfy_graph import parse_comfy_prompt
+from zimage_desktop.history.comfy_graph import parse_comfy_prompt, parse_comfy_workflow
+from zimage_desktop.history.comfy_workflow import MAX_EXPANDED
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import graph_walk  # noqa: E402
@@ -23,3 +24,44 @@ def test_big_graphs_are_read_in_linear_time(shape, nodes):
     assert found is not None and (found.seed, found.steps, found.width, found.height) == (7, 8, 1024, 768)
     assert found.prompt == "a lighthouse at dusk"
     assert elapsed < 3.0, f"{shape}: {elapsed:.1f} s (a quadratic walk takes tens of seconds here)"
+
+
+def test_joins_that_read_one_node_twice_stay_linear_and_are_cut():
+    """Each join reads the one before twice: 21 levels took 21 s and made an 8 MB prompt before
+    each node was read once and a join was cut."""
+    text = json.dumps(graph_walk.SHAPES["string joins"](5000))
+    started = time.perf_counter()
+    found = parse_comfy_prompt(text)
+    elapsed = time.perf_counter() - started
+    assert found is not None and found.seed == 7
+    assert found.prompt is not None and found.prompt.startswith("a lighthouse at dusk, a lighthouse at dusk")
+    assert elapsed < 3.0
+
+
+def test_a_short_join_chain_reads_exactly():
+    text = json.dumps(graph_walk.SHAPES["string joins"](10))  # j0, j1, j2: three levels of doubling
+    found = parse_comfy_prompt(text)
+    assert found is not None and found.prompt == ", ".join(["a lighthouse at dusk"] * 4)
+
+
+def test_nested_subgraphs_follow_the_saved_picture_not_every_instance():
+    """2^16 instances of a 5,000-node file: the path to the saved image is expanded, the instances
+    nothing reads from are not (a sampler was already met)."""
+    text = json.dumps(graph_walk.SHAPES["workflow nesting"](5000))
+    started = time.perf_counter()
+    found = parse_comfy_workflow(text)
+    elapsed = time.perf_counter() - started
+    assert found is not None and (found.seed, found.steps, found.width, found.height) == (7, 8, 1024, 768)
+    assert found.prompt == "a lighthouse at dusk"
+    assert elapsed < 3.0
+
+
+def test_nesting_without_a_sampler_stops_at_the_limit_with_a_note():
+    data = graph_walk.SHAPES["workflow nesting"](5000)
+    innermost = data["definitions"]["subgraphs"][-1]
+    innermost["nodes"] = [n for n in innermost["nodes"] if n["type"] != "KSampler"]
+    started = time.perf_counter()
+    found = parse_comfy_workflow(json.dumps(data))
+    assert time.perf_counter() - started < 3.0
+    assert found is not None and found.seed is None
+    assert any(str(MAX_EXPANDED) in note for note in found.notes), found.notes

@@ -64,9 +64,9 @@ def test_comfy_graph_chains_lora_loaders_as_comfyui_defines_them():
         assert sorted(node["inputs"]) == sorted(names) and returns == ("MODEL",)
         strength = node["inputs"]["strength_model"]
         assert options["strength_model"]["min"] <= strength <= options["strength_model"]["max"]
-    # loader → style → detail → sampler; the prompt the encoder sees has no tag
+    # loader → style → detail → ModelSamplingAuraFlow → sampler; the prompt the encoder sees has no tag
     assert loras[0]["inputs"]["model"] == ["16", 0] and loras[1]["inputs"]["model"] == ["40", 0]
-    assert graph["3"]["inputs"]["model"] == ["41", 0]
+    assert graph["12"]["inputs"]["model"] == ["41", 0] and graph["3"]["inputs"]["model"] == ["12", 0]
     assert graph["6"]["inputs"]["text"] == "a fox in snow"
     for found in (recall_from_graph(graph, "comfyui"),
                   recall_from_graph(workflow_to_graph(json.dumps(workflow(REQUEST, MODEL))), "comfyui-workflow")):

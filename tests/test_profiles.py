@@ -269,3 +269,39 @@ def test_fp16_guards_never_turn_nan_into_a_number(many_forms):
     gen.on_loaded.append(broken)
     image = gen.run(replace(REQ, transformer="tiny_zimage_bf16.safetensors")).images[0]
     assert "overflowed at step 1" in image.notes[0] and gen.dtype == torch.float32
+
+
+@pytest.mark.parametrize("kind", ["fp8_scaled", "fp8_weight_scale"])
+def test_scaled_fp8_weights_keep_the_files_own_error(tmp_path, kind):
+    """The layer computes with the file's own weight fp8·scale: its error against the original is
+    the file's quantization error, not the double rounding of re-quantizing the product to e4m3
+    (3.7 % against 2.6 % in issue 25). The weight stays fp8 in memory."""
+    from safetensors.torch import load_file
+
+    original = build_tiny_pipeline(seed=0)
+    path = write_comfy_folder(original, tmp_path / kind, transformer=kind)
+    stored = load_file(str(path))
+    key = next(k for k in stored if k.endswith("layers.0.feed_forward.w1.weight"))
+    scale = stored[next(k for k in stored if k.startswith(key[: -len("weight")]) and "scale" in k)].float()
+    own = stored[key].float() * scale  # what the file means
+    twice = own.to(torch.float8_e4m3fn).float()  # the product rounded to e4m3 again
+
+    gen = Generator(tmp_path / kind, device="cpu", plan=reference_plan())
+    gen.ensure_loaded()
+    layer = gen.pipe.transformer.layers[0].feed_forward.w1
+    assert layer.weight.dtype == torch.float8_e4m3fn
+    with torch.no_grad():
+        eye = torch.eye(layer.in_features, dtype=gen.dtype)
+        out = layer(eye).float()
+        if layer.bias is not None:
+            out = out - layer.bias.float()
+    effective = out.T  # row i of x·Wᵀ with x = I is column i of Wᵀ
+
+    reference = original.transformer.layers[0].feed_forward.w1.weight.detach().float()
+
+    def error(w):
+        return float((w - reference).norm() / reference.norm())
+
+    assert error(effective) <= error(own) * 1.01 + 1e-4
+    assert error(twice) > error(own) * 1.1  # the double rounding this replaces is measurably worse
+    assert float((effective - own).abs().max()) <= 1e-2 * float(own.abs().max())

@@ -70,7 +70,9 @@ def reference_image(gen, prompt: str, seed: int, steps: int, sampler: str, width
         previous = (s, denoised)
     vae = pipe.vae
     decoded = vae.decode(x.to(vae.dtype) / vae.config.scaling_factor + vae.config.shift_factor, return_dict=False)[0]
-    return np.asarray(pipe.image_processor.postprocess(decoded, output_type="pil")[0], dtype=np.int16)
+    # ComfyUI's VAE.decode (float32, then (x + 1) / 2 clamped) and SaveImage (truncation)
+    unit = torch.clamp((decoded.float() + 1.0) / 2.0, min=0.0, max=1.0)[0].permute(1, 2, 0).numpy()
+    return np.clip(255. * unit, 0, 255).astype(np.uint8).astype(np.int16)
 
 
 @pytest.mark.parametrize("steps, sampler", [(8, "euler"), (9, "euler"), (8, "res_multistep"), (9, "res_multistep")])

@@ -22,7 +22,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
 import torch
 from diffusers import ZImageImg2ImgPipeline, ZImageInpaintPipeline
 from PIL import Image
@@ -32,6 +31,7 @@ from .editing import (
     MODEL_PIXELS, canvas_and_mask, composite, feathered_mask, mask_bbox, masked_crop_box,
     request_source, working_size,
 )
+from .pixels import to_8bit
 from .request import GenerationRequest
 from .sampling import initial_latents, sampler_installed, schedule
 from .upscalers import pixel_upscale
@@ -258,7 +258,7 @@ def _tiled_img2img(gen: "Generator", req: GenerationRequest, image: Image.Image,
         latents = denoise(gen, req, image.crop(box), None, (req.seed + index) % 2**64, sampling)
         if latents is None:
             return None
-        tile = torch.from_numpy(np.asarray(gen._decode(latents), dtype=np.float32))
+        tile = gen._decode_unit(latents)[0].permute(1, 2, 0)  # blended before any rounding
         left, top, right, bottom = box
         before_x = TILE_OVERLAP if left else 0
         after_x = TILE_OVERLAP if right < image.width else 0
@@ -267,8 +267,7 @@ def _tiled_img2img(gen: "Generator", req: GenerationRequest, image: Image.Image,
         w = (_ramp(bottom - top, before_y, after_y)[:, None] * _ramp(right - left, before_x, after_x)[None, :])[..., None]
         total[top:bottom, left:right] += tile * w
         weight[top:bottom, left:right] += w
-    pixels = (total / weight).round().clamp(0, 255).to(torch.uint8).numpy()
-    return Image.fromarray(pixels, "RGB")
+    return to_8bit((total / weight).numpy())
 
 
 __all__ = ["MODEL_PIXELS", "Sampling", "denoise", "edit_pipeline", "passes", "run_edit", "steps_run", "tile_boxes"]

@@ -33,6 +33,7 @@ from .loras import loras_gib, prompt_tags, resolve_loras
 from .model_files import ModelSet, provides, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id, file_roles
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
+from .pixels import to_8bit, unit_pixels
 from .placement import apply_plan
 from .edit_plan import edit_tile_pixels
 from .planner import MemoryPlan, gpu_index_of, make_plan
@@ -222,7 +223,7 @@ class Generator:
             files = [{"name": p.name, "sha256": known[p] or ""} for p in paths]
             if not all(known.values()):
                 self._hasher.start([p for p in paths if not known[p]])
-            info = {
+            info: dict[str, Any] = {
                 "name": self.model_set.display_name,
                 "arch": self.model_set.arch,
                 "form": self.model_set.form,
@@ -234,6 +235,9 @@ class Generator:
                 "transformer_form": self.plan.transformer_form if self.plan else "",
                 "roles": file_roles(self.model_set),  # for the ComfyUI graph in the PNG
             }
+            shift = getattr(getattr(getattr(self.pipe, "scheduler", None), "config", None), "shift", None)
+            if isinstance(shift, (int, float)):
+                info["shift"] = float(shift)  # the graph's ModelSamplingAuraFlow
             if all(known.values()):
                 self._model_info = info
             return info
@@ -513,7 +517,12 @@ class Generator:
         return self._control_model[1], self._control_model[2]
 
     def _decode(self, latents: torch.Tensor):
-        """Exactly the pipeline's own decode, done by us so a cancelled run skips it."""
+        """The pipeline's own decode, done by us so a cancelled run skips it, made 8-bit as
+        ComfyUI's SaveImage makes it (``engine/pixels``)."""
+        return to_8bit(self._decode_unit(latents))
+
+    def _decode_unit(self, latents: torch.Tensor) -> torch.Tensor:
+        """The decoded picture in [0, 1] float32 (1×3×H×W), before any rounding."""
         pipe = self.pipe
         assert pipe is not None
         vae = pipe.vae
@@ -531,9 +540,8 @@ class Generator:
                 decoded = vae.decode(latents.to(torch.float32), return_dict=False)[0]
         if not all_finite(decoded):
             raise _NonFinite(0)
-        image = pipe.image_processor.postprocess(decoded, output_type="pil")[0]
         pipe.maybe_free_model_hooks()
-        return image
+        return unit_pixels(decoded)
 
 
 def _same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:

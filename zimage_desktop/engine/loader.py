@@ -16,6 +16,7 @@ import torch
 from ..errors import ModelFilesError
 from ..messages import msg
 from .architectures import diffusers_class, transformers_class
+from .fp8_scales import Ranges, attach_scales, split_scales
 from .model_files import ModelSet, component_config_path, read_index, shipped_config_dir
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,11 @@ def _config_root(ms: ModelSet, component: str) -> Path:
 
 
 def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dtype, strip: str = "",
-                          keep_fp8: bool = False):
+                          keep_fp8: bool = False, scales: Ranges | None = None):
     """Instantiate on the meta device, then take the tensors from the (mmapped) files.
 
-    With ``keep_fp8`` float8 tensors stay float8 (no upcast of the whole model in RAM)."""
+    With ``keep_fp8`` float8 tensors stay float8 (no upcast of the whole model in RAM); a scaled
+    FP8 file's scales are added to ``scales`` (engine/fp8_scales.py)."""
     from accelerate import init_empty_weights
     from safetensors.torch import load_file
 
@@ -50,7 +52,11 @@ def _load_meta_and_assign(model_cls, config, files: list[Path], dtype: torch.dty
     state: dict[str, torch.Tensor] = {}
     for file in files:
         tensors = load_file(str(file))
-        for key, value in (unscale_fp8(tensors, file.name) if keep_fp8 else tensors).items():
+        if keep_fp8:
+            found = split_scales(tensors, file.name, dtype)
+            if scales is not None:
+                scales.extend(found)
+        for key, value in tensors.items():
             if strip and key.startswith(strip):
                 key = key[len(strip):]
             if value.is_floating_point() and not (keep_fp8 and value.element_size() == 1):
@@ -105,62 +111,31 @@ def _load_fp8_transformer(ms: ModelSet, dtype: torch.dtype):
     assert ms.transformer is not None
     root = _config_root(ms, "transformer")
     config = ZImageTransformer2DModel.load_config(str(root), subfolder="transformer", local_files_only=True)
+    scales: Ranges = []
     if ms.transformer_keys != "comfy":
-        model = _load_meta_and_assign(ZImageTransformer2DModel, config, [ms.transformer], dtype, keep_fp8=True)
-        return _upcast_layerwise_skipped(model, dtype)
-    # ComfyUI keys: convert (fused qkv is split along rows, which fp8 tensors allow), then assign.
-    from accelerate import init_empty_weights
+        model = _load_meta_and_assign(ZImageTransformer2DModel, config, [ms.transformer], dtype, keep_fp8=True,
+                                      scales=scales)
+    else:
+        # ComfyUI keys: convert (fused qkv is split along rows, which fp8 tensors allow), then assign.
+        from accelerate import init_empty_weights
 
-    state = convert_z_image_transformer_checkpoint_to_diffusers(unscale_fp8(load_file(str(ms.transformer)),
-                                                                            ms.transformer.name))
-    with init_empty_weights(include_buffers=False):
-        model = ZImageTransformer2DModel.from_config(config)
-    state = {k: v if v.element_size() == 1 or not v.is_floating_point() else v.to(dtype) for k, v in state.items()}
-    model.load_state_dict(state, assign=True, strict=True)
-    return _upcast_layerwise_skipped(model.eval(), dtype)
-
-
-SCALE_SUFFIXES = (".scale_weight", ".weight_scale")  # ComfyUI's scaled FP8, older and newer files
-SCALE_MARKERS = ("scaled_fp8", ".input_scale", ".comfy_quant")
-
-
-def unscale_fp8(state: dict[str, torch.Tensor], name: str = "transformer") -> dict[str, torch.Tensor]:
-    """Apply the per-layer scales of a ComfyUI *scaled* FP8 file (real weight = fp8 × scale) and
-    drop its markers, giving plain float8 weights like the other FP8 files. Read as plain, a scaled
-    file loads without an error and makes a wrong picture (MODEL_FACTS), so this runs for every FP8
-    file; a plain one has nothing to change."""
-    scales = {}
-    for key in [k for k in state if k.endswith(SCALE_SUFFIXES)]:
-        suffix = next(s for s in SCALE_SUFFIXES if key.endswith(s))
-        scales[key[: -len(suffix)] + ".weight"] = state.pop(key)
-    for key in [k for k in state if k.endswith(SCALE_MARKERS)]:
-        del state[key]
-    if scales:
-        _check_scales(state, scales, name)
-    for key, scale in scales.items():
-        weight = state[key]
-        state[key] = (weight.to(torch.float32) * scale.to(torch.float32)).to(weight.dtype)
-    return state
+        state = load_file(str(ms.transformer))
+        scales = split_scales(state, ms.transformer.name, dtype)
+        state = convert_z_image_transformer_checkpoint_to_diffusers(state)
+        with init_empty_weights(include_buffers=False):
+            model = ZImageTransformer2DModel.from_config(config)
+        state = {k: v if v.element_size() == 1 or not v.is_floating_point() else v.to(dtype) for k, v in state.items()}
+        model.load_state_dict(state, assign=True, strict=True)
+        model = model.eval()
+    attach_scales(model, scales, dtype, _skip_patterns(model), ms.transformer.name)
+    return _upcast_layerwise_skipped(model, dtype)
 
 
-def _check_scales(state: dict[str, torch.Tensor], scales: dict[str, torch.Tensor], name: str) -> None:
-    """A scaled file whose scales are missing, not finite or not positive loads silently and makes
-    a wrong picture: refused instead, in one sentence."""
-    def refuse(layer: str, problem: str) -> ModelFilesError:
-        return ModelFilesError(msg("loader.fp8_scale_bad", "{name} is a scaled FP8 file, but the scale of {layer} is "
-                                   "{problem}; the file is damaged — download it again.", name=name,
-                                   layer=layer.removesuffix(".weight"), problem=problem))
+def _skip_patterns(model) -> tuple[str, ...]:
+    """The modules layerwise casting leaves in the compute dtype (as enable_layerwise_casting)."""
+    from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN
 
-    for key, scale in scales.items():
-        if key not in state:
-            raise refuse(key, msg("loader.fp8_scale_orphan", "there without its weight"))
-        if not scale.is_floating_point() or not bool(torch.isfinite(scale.float()).all()):
-            raise refuse(key, msg("loader.fp8_scale_not_finite", "not a finite number"))
-        if not bool((scale.float() > 0).all()):
-            raise refuse(key, msg("loader.fp8_scale_not_positive", "zero or negative"))
-    for key, weight in state.items():
-        if key.endswith(".weight") and weight.dtype == torch.float8_e4m3fn and weight.ndim == 2 and key not in scales:
-            raise refuse(key, msg("loader.fp8_scale_missing", "missing"))
+    return tuple(DEFAULT_SKIP_MODULES_PATTERN) + tuple(model._skip_layerwise_casting_patterns or ())
 
 
 def _upcast_layerwise_skipped(model, dtype: torch.dtype):
@@ -168,9 +143,7 @@ def _upcast_layerwise_skipped(model, dtype: torch.dtype):
     weights; an fp8 file may store them in fp8 too. Same patterns as enable_layerwise_casting."""
     import re
 
-    from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN
-
-    patterns = tuple(DEFAULT_SKIP_MODULES_PATTERN) + tuple(model._skip_layerwise_casting_patterns or ())
+    patterns = _skip_patterns(model)
     for name, module in model.named_modules():
         if name and any(re.search(p, name) for p in patterns):
             for param in module.parameters(recurse=False):

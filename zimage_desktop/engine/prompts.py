@@ -5,13 +5,24 @@ is causal, so the hidden states of the real tokens do not depend on what follows
 just the real tokens gives the same embeddings (tests prove it against the pipeline's own
 ``encode_prompt``) at a fraction of the cost. Results are cached by (prompt, encoder id) so
 re-generating a prompt skips the text encoder entirely.
+
+The encoder computes in float32 on every device, as ComfyUI's does (``SDClipModel.forward`` passes
+``dtype=torch.float32`` and the embeddings come out in float32; its ``manual_cast`` layers cast each
+bf16 weight to the input's dtype for that one call; ``CLIP.__init__`` sets the compute dtype to
+float32): the weights stay as held (bf16 — the plan's memory figures do not change), one layer's
+weight is widened at a time. On a 36-layer encoder bf16 compute is the first place a picture
+drifts from ComfyUI's. The prompt enhancer, which ComfyUI does not have, is not affected.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 from ..errors import BadInputError
 from ..messages import msg
@@ -19,6 +30,37 @@ from .architectures import DEFAULT
 from .placement import execution_device
 
 MAX_TOKENS = 512
+COMPUTE_DTYPE = torch.float32  # ComfyUI's, on the CPU and on GPUs alike
+
+
+class _WeightsToInputDtype(TorchFunctionMode):
+    """Inside: a linear layer whose weight is narrower than its input computes in the input's
+    dtype, the weight cast for that call only (ComfyUI's ``cast_bias_weight``). Works under any
+    offload hook, since it acts where the layer multiplies, not on the module."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if func is F.linear and len(args) >= 2 and args[0].dtype != args[1].dtype \
+                and args[0].dtype == COMPUTE_DTYPE and args[1].is_floating_point():
+            x, weight, *rest = args
+            bias = rest[0] if rest else kwargs.pop("bias", None)
+            return func(x, weight.to(x.dtype), None if bias is None else bias.to(x.dtype))
+        return func(*args, **kwargs)
+
+
+@contextmanager
+def float32_compute(text_encoder: torch.nn.Module) -> Iterator[None]:
+    """The encoder computes in float32 inside (its embeddings widened, its layers cast per call)."""
+    lookup = getattr(text_encoder, "get_input_embeddings", None)
+    embeddings = lookup() if callable(lookup) else None
+    handle = embeddings.register_forward_hook(lambda _m, _i, out: out.to(COMPUTE_DTYPE)) \
+        if isinstance(embeddings, torch.nn.Module) else None
+    try:
+        with _WeightsToInputDtype():
+            yield
+    finally:
+        if handle is not None:
+            handle.remove()
 
 
 class PromptEncoder:
@@ -59,7 +101,7 @@ class PromptEncoder:
         run_device = device if device is not None else execution_device(self.text_encoder)
         input_ids = torch.tensor([ids], device=run_device)
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), float32_compute(self.text_encoder):
                 out = self.text_encoder(
                     input_ids=input_ids,
                     attention_mask=torch.ones_like(input_ids, dtype=torch.bool),

@@ -21,6 +21,7 @@ from PIL import Image
 
 from ..errors import BadInputError
 from ..messages import msg
+from .pixels import to_8bit
 from .upscale_files import LANCZOS, SUFFIXES, upscale_model_file, upscale_model_files
 
 __all__ = ["LANCZOS", "SUFFIXES", "load_upscaler", "pixel_upscale", "run_tiled", "upscale_model_file",
@@ -114,6 +115,5 @@ def run_tiled(model: Any, image: Image.Image, tile: int = TILE, margin: int = MA
 
 
 def to_image(pixels: torch.Tensor) -> Image.Image:
-    """A 1×3×H×W tensor in [0, 1] as an 8-bit RGB picture (rounded)."""
-    array = (pixels[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-    return Image.fromarray(array, "RGB")
+    """A 1×3×H×W tensor in [0, 1] as an 8-bit RGB picture, truncated as ComfyUI's SaveImage."""
+    return to_8bit(pixels)

@@ -1,9 +1,10 @@
 """Our images open in ComfyUI: the ``prompt`` (API) and ``workflow`` (UI) graphs of a request.
 
-The graph is ComfyUI's official Z-Image example — UNETLoader, CLIPLoader (lumina2), VAELoader,
-a positive and a negative CLIPTextEncode, EmptySD3LatentImage, KSampler, VAEDecode, SaveImage —
-with our prompt, seed, steps, size, sampler and schedule and our model files' names. The
-negative is empty: at CFG 1 ComfyUI does not use it, and we never had one. GGUF files load through
+The graph is ComfyUI's official Z-Image template — UNETLoader, ModelSamplingAuraFlow (our shift),
+CLIPLoader (lumina2), VAELoader, CLIPTextEncode with ConditioningZeroOut as the negative,
+EmptySD3LatentImage, KSampler, VAEDecode, SaveImage — with our prompt, seed, steps, size, sampler
+and schedule and our model files' names. ZImagePipeline's own schedule ("diffusers"), where it
+differs from "simple", goes as ManualSigmas into a SamplerCustom (KSamplerSelect for the sampler). GGUF files load through
 ComfyUI-GGUF's loader nodes, as ComfyUI users of those files do.
 """
 
@@ -35,6 +36,32 @@ def model_files(model: dict[str, Any]) -> dict[str, str]:
 
 
 LORA_NODE_ID = 40  # the first LoraLoaderModelOnly; the official example's ids end at 18
+MODEL_SAMPLING_ID = 12  # ModelSamplingAuraFlow (11 in the template; 11 is our inpaint's VAEEncode)
+SAMPLER_SELECT_ID, MANUAL_SIGMAS_ID = 25, 26  # the diffusers schedule: SamplerCustom's sampler and sigmas
+DEFAULT_SHIFT = 3.0  # Z-Image-Turbo's scheduler config; an image's model info carries the one used
+
+
+def model_shift(model: dict[str, Any]) -> float:
+    """The flow shift the picture was sampled with (ModelSamplingAuraFlow's ``shift``; a whole
+    number is written as one, as the official template writes 3)."""
+    shift = model.get("shift")
+    value = float(shift) if isinstance(shift, (int, float)) and not isinstance(shift, bool) and shift > 0 \
+        else DEFAULT_SHIFT
+    return int(value) if value.is_integer() else value
+
+
+def manual_sigmas(request: GenerationRequest, model: dict[str, Any]) -> str | None:
+    """ZImagePipeline's own schedule ("diffusers") as ManualSigmas' text, when ComfyUI's schedulers
+    do not give it: "simple" equals it only when the steps divide 1000 (sgm_uniform, normal and the
+    others differ too). Printed with 10 decimals (≥ 9 significant digits), so the float32 values come back exactly."""
+    if request.scheduler != "diffusers":
+        return None
+    from ..engine.sampling import schedule
+
+    ours = schedule("diffusers", request.steps, model_shift(model))
+    if ours == schedule("simple", request.steps, model_shift(model)):
+        return None
+    return ", ".join(f"{sigma:.10f}" for sigma in [*ours, 0.0])
 
 
 def lora_file_name(name: str) -> str:
@@ -73,10 +100,13 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
          [("CLIP", "CLIP")]),
         (17, "VAELoader", [files["vae"]], {}, [("VAE", "VAE")]),
         *loras,
+        (MODEL_SAMPLING_ID, "ModelSamplingAuraFlow", [model_shift(model)], {"model": (model_source, 0, "MODEL")},
+         [("MODEL", "MODEL")]),
         (6, "CLIPTextEncode", [prompt_tags(request.prompt)[0]], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
-        (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
+        # no negative prompt: the official template's zeroed positive (what ComfyUI gives the sampler)
+        (7, "ConditioningZeroOut", [], {"conditioning": (6, 0, "CONDITIONING")}, [("CONDITIONING", "CONDITIONING")]),
         *latent_nodes(request, model),
-        *_sampling(request, model, model_source),
+        *_sampling(request, model, MODEL_SAMPLING_ID),
         *finish,
         (9, "SaveImage", [SAVE_PREFIX], {"images": final}, []),
     ]
@@ -89,9 +119,22 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     """KSampler on the model, or — with a control — on ZImageFunControlnet's patched model
     (ModelPatchLoader + LoadImage of the preprocessed control image). A control over part of the
     steps splits the sampling into KSamplerAdvanced segments, the patched model for its steps."""
-    scheduler = "simple"  # ComfyUI has no "diffusers" schedule; equal to simple when steps divide 1000
+    # ComfyUI has no "diffusers" schedule: it is "simple" when the steps divide 1000, else ManualSigmas
+    # through SamplerCustom (text to image; an edit's or a control's KSampler keeps "simple").
+    scheduler = "simple"
     conditioning = {"positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING")}
     decode: _NodeSpec = (8, "VAEDecode", [], {"vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")])
+    sigmas = manual_sigmas(request, model)
+    if not request.controls and not request.is_edit and sigmas is not None:
+        return [
+            (SAMPLER_SELECT_ID, "KSamplerSelect", [request.sampler], {}, [("SAMPLER", "SAMPLER")]),
+            (MANUAL_SIGMAS_ID, "ManualSigmas", [sigmas], {}, [("SIGMAS", "SIGMAS")]),
+            (3, "SamplerCustom", [True, request.seed, "fixed", 1],
+             {"model": (model_source, 0, "MODEL"), **conditioning, "sampler": (SAMPLER_SELECT_ID, 0, "SAMPLER"),
+              "sigmas": (MANUAL_SIGMAS_ID, 0, "SIGMAS"), "latent_image": (13, 0, "LATENT")},
+             [("output", "LATENT"), ("denoised_output", "LATENT")]),
+            _with_samples(decode, 3),
+        ]
     if not request.controls:
         return [
             (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], 1, request.sampler, scheduler,
@@ -151,6 +194,8 @@ _WIDGET_NAMES: dict[str, tuple[str | None, ...]] = {
     "EmptySD3LatentImage": ("width", "height", "batch_size"),
     "KSampler": ("seed", None, "steps", "cfg", "sampler_name", "scheduler", "denoise"),
     "VAEDecode": (), "SaveImage": ("filename_prefix",), "LoraLoaderModelOnly": ("lora_name", "strength_model"),
+    "ModelSamplingAuraFlow": ("shift",), "ConditioningZeroOut": (), "KSamplerSelect": ("sampler_name",),
+    "ManualSigmas": ("sigmas",), "SamplerCustom": ("add_noise", "noise_seed", None, "cfg"),
     "ModelPatchLoader": ("name",), "LoadImage": ("image", None), "ZImageFunControlnet": ("strength",),
     "KSamplerAdvanced": ("add_noise", "noise_seed", None, "steps", "cfg", "sampler_name", "scheduler",
                          "start_at_step", "end_at_step", "return_with_leftover_noise"),
@@ -181,8 +226,8 @@ def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any
             incoming.setdefault(node_id, {})[name] = link_id
     nodes = []
     for order, (node_id, cls, values, inputs, outputs) in enumerate(specs):
-        column = {16: 0, 18: 0, 17: 0, 10: 0, 20: 0, 14: 1, 11: 1, 21: 1, 6: 1, 7: 1, 13: 1, 22: 2, 3: 2, 23: 3, 24: 3,
-                  8: 4, 9: 5}.get(node_id, 1)
+        column = {16: 0, 18: 0, 17: 0, 10: 0, 20: 0, 14: 1, 11: 1, 21: 1, 6: 1, 7: 2, 13: 1, 22: 2, 3: 3, 23: 3, 24: 3,
+                  12: 1, 25: 2, 26: 2, 8: 4, 9: 5}.get(node_id, 1)
         row = order % 3 if node_id < LORA_NODE_ID else 3 + node_id - LORA_NODE_ID  # LoRAs below the prompts
         nodes.append({
             "id": node_id, "type": cls, "pos": [60 + 420 * column, 80 + 200 * row], "size": [380, 160],

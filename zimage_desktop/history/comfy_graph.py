@@ -13,36 +13,19 @@ from __future__ import annotations
 from ..messages import msg
 
 import json
+import re
 from collections import deque
 from typing import Any
 
 from .comfy_sizes import picker_size
+from .comfy_text import (  # noqa: F401  (re-exported)
+    MAX_DEPTH, NUMBER_KEYS, POSITIVE_KEYS, TEXT_KEYS, Graph, _class, _inputs, is_link, link_target, positive_text,
+    text_value)
 from .comfy_workflow import WIDGETS, workflow_to_graph  # noqa: F401  (WIDGETS: re-exported)
 from .recall import RecallValues
 
-Graph = dict[str, dict[str, Any]]
-
 OUTPUT_CLASSES = ("SaveImage", "PreviewImage")
 SAMPLER_CLASSES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
-# Inputs that hold a prompt, best first: a wildcard encoder's result before its template, FLUX's
-# T5 text before its CLIP-L text, Lumina 2's user prompt before its system prompt.
-TEXT_KEYS = ("populated_text", "text", "text_g", "t5xxl", "user_prompt", "prompt", "clip_l", "string", "text_l",
-             "value", "wildcard_text", "positive")  # last: loaders that take the prompt as text (Efficiency)
-# Conditioning inputs on the positive path, best first (never "negative", "cond2", "uncond").
-POSITIVE_KEYS = ("positive", "guider", "conditioning", "conditioning_to", "conditioning_1", "cond1", "cond",
-                 "conditioning_from", "conditioning_2", "base_positive")
-NUMBER_KEYS = ("value", "int", "seed", "noise_seed", "number", "steps", "Number")
-MAX_DEPTH = 64
-
-
-def is_link(value: Any, graph: Graph) -> bool:
-    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
-            and not isinstance(value[0], bool) and str(value[0]) in graph)
-
-
-def link_target(value: Any, graph: Graph) -> str | None:
-    """The node a link input comes from, or None for a literal value."""
-    return str(value[0]) if is_link(value, graph) else None
 
 
 def load_graph(text: str) -> Graph | None:
@@ -57,18 +40,14 @@ def load_graph(text: str) -> Graph | None:
     return graph or None
 
 
-def _class(graph: Graph, node_id: str) -> str:
-    return graph[node_id]["class_type"]
-
-
-def _inputs(graph: Graph, node_id: str) -> dict[str, Any]:
-    return graph[node_id]["inputs"]
+def _is_sampler_node(node: dict[str, Any]) -> bool:
+    inputs = node["inputs"]
+    return node["class_type"] in SAMPLER_CLASSES or (
+        "latent_image" in inputs and ("positive" in inputs or "guider" in inputs))
 
 
 def is_sampler(graph: Graph, node_id: str) -> bool:
-    inputs = _inputs(graph, node_id)
-    return _class(graph, node_id) in SAMPLER_CLASSES or (
-        "latent_image" in inputs and ("positive" in inputs or "guider" in inputs))
+    return _is_sampler_node(graph[node_id])
 
 
 def _upstream(graph: Graph, node_id: str) -> list[str]:
@@ -86,7 +65,7 @@ def _nearest_sampler(graph: Graph, start_links: list[str], seen: set[str] | None
         if node_id in seen:
             continue
         seen.add(node_id)
-        if is_sampler(graph, node_id):
+        if _is_sampler_node(graph[node_id]):
             return node_id
         queue.extend(_upstream(graph, node_id))
     return None
@@ -101,10 +80,17 @@ def _output_rank(cls: str) -> int:
 
 
 def _outputs(graph: Graph) -> list[str]:
-    ranked = sorted((_output_rank(_class(graph, n)), _node_order(n), n) for n in graph)
-    outputs = [n for rank, _, n in ranked if rank < 2]
-    if outputs:
-        return outputs
+    ranks: dict[str, int] = {}  # per class name: a graph has few classes and many nodes
+    ranked = []
+    for node_id, node in graph.items():
+        cls = node["class_type"]
+        rank = ranks.get(cls)
+        if rank is None:
+            rank = ranks[cls] = _output_rank(cls)
+        if rank < 2:
+            ranked.append((rank, _node_order(node_id), node_id))
+    if ranked:
+        return [n for _, _, n in sorted(ranked)]
     used = {u for n in graph for u in _upstream(graph, n)}
     return [n for n in sorted(graph, key=_node_order) if n not in used]
 
@@ -127,7 +113,10 @@ def find_sampler(graph: Graph, notes: list[str]) -> str | None:
     chain, in_chain = [sampler], {sampler}
     while True:
         latent = link_target(_inputs(graph, chain[-1]).get("latent_image"), graph)
-        before = _nearest_sampler(graph, [latent]) if latent is not None else None
+        if latent is not None and _is_sampler_node(graph[latent]):
+            before: str | None = latent  # the usual refining pass: no search needed
+        else:
+            before = _nearest_sampler(graph, [latent]) if latent is not None else None
         if before is None or before in in_chain:
             break
         chain.append(before)
@@ -136,7 +125,7 @@ def find_sampler(graph: Graph, notes: list[str]) -> str | None:
         notes.append(msg("comfy_graph.image_was_refined_by", "The image was refined by {passes} more sampler pass(es); the "
                          "first pass (node {node}) was recalled and is re-made without them.",
                          passes=len(chain) - 1, node=chain[-1]))
-    others = sum(1 for n in graph if is_sampler(graph, n)) - len(chain)
+    others = sum(1 for node in graph.values() if _is_sampler_node(node)) - len(chain)
     if others > 0:
         notes.append(msg("comfy_graph.workflow_other_sampler_s", "The workflow has {others} other sampler(s); the one that "
                          "feeds the saved image was used.", others=others))
@@ -158,62 +147,6 @@ def _scalar(graph: Graph, value: Any, keys: tuple[str, ...], depth: int = 0) -> 
 
 def _linked(graph: Graph, node_id: str, key: str) -> str | None:
     return link_target(_inputs(graph, node_id).get(key), graph)
-
-
-JOIN_WORDS = ("concat", "join", "combine")  # StringConcatenate, Text Concatenate, JoinStrings …
-DELIMITER_KEYS = ("delimiter", "separator", "delim", "sep")
-
-
-def _lowered(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Input names as keys in lower case (custom nodes write ``Text``, ``STRING``), first one kept."""
-    out: dict[str, Any] = {}
-    for key, value in inputs.items():
-        out.setdefault(str(key).lower(), value)
-    return out
-
-
-def text_value(graph: Graph, value: Any, depth: int = 0) -> str | None:
-    """The text behind an input: a literal, or followed through string nodes — primitives and
-    text boxes by their text input (any case), joining nodes by joining their parts with their
-    delimiter, as ComfyUI's StringConcatenate does (``delimiter.join((string_a, string_b))``)."""
-    if isinstance(value, str):
-        return value
-    if not is_link(value, graph) or depth > MAX_DEPTH:
-        return None
-    node_id = str(value[0])
-    inputs = _lowered(_inputs(graph, node_id))
-    if any(word in _class(graph, node_id).lower() for word in JOIN_WORDS):
-        delimiter = next((inputs[k] for k in DELIMITER_KEYS if isinstance(inputs.get(k), str)), "")
-        parts = [text_value(graph, inputs[k], depth + 1) for k in sorted(inputs)
-                 if k.startswith(("string", "text")) and k not in DELIMITER_KEYS]
-        found = [p for p in parts if p]
-        if found:
-            return delimiter.join(found)
-    for key in TEXT_KEYS:
-        if key in inputs:
-            text = text_value(graph, inputs[key], depth + 1)
-            if text is not None:
-                return text
-    return None
-
-
-def positive_text(graph: Graph, start: Any) -> str | None:
-    """Depth-first along positive conditioning links until a node with a text input."""
-    seen: set[str] = set()
-    stack = [str(start[0])] if is_link(start, graph) else []
-    while stack and len(seen) < 4 * MAX_DEPTH:
-        node_id = stack.pop()
-        if node_id in seen:
-            continue
-        seen.add(node_id)
-        inputs = _lowered(_inputs(graph, node_id))
-        for key in TEXT_KEYS:
-            text = text_value(graph, inputs.get(key))
-            if isinstance(text, str) and text.strip():
-                return text
-        nxt = [str(inputs[k][0]) for k in POSITIVE_KEYS if is_link(inputs.get(k), graph)]
-        stack.extend(reversed(nxt))  # the best key is looked at first
-    return None
 
 
 def _side(graph: Graph, value: Any, index: int) -> Any:
@@ -274,6 +207,9 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     steps = inputs.get("steps")
     if steps is None and sigmas is not None:
         steps = _inputs(graph, sigmas).get("steps")
+    if steps is None and sigmas is not None and isinstance(_inputs(graph, sigmas).get("sigmas"), str):
+        # ManualSigmas: the steps are its values less the final one (its own regular expression)
+        steps = max(0, len(re.findall(r"[-+]?(?:\d*\.*\d+)", _inputs(graph, sigmas)["sigmas"])) - 1) or None
     found.steps = _scalar(graph, steps, NUMBER_KEYS)
 
     name = inputs.get("sampler_name")

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections import deque
+from functools import partial
+from typing import Any, Callable
 
 from ..messages import msg
 
@@ -27,8 +29,12 @@ Origin = list[Any]  # [node id, output slot]
 
 SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20
 VIRTUAL = ("Note", "MarkdownNote", "Reroute")
+SAMPLER_TYPES = ("SamplerCustom", "SamplerCustomAdvanced")  # and every type named *KSampler*
 MUTED = 2
 MAX_NESTING = 16
+# Nested subgraphs multiply (a definition with two instances of one with two instances …): the
+# nodes inside instances stop growing here, with a note, so a small file cannot expand without end.
+MAX_EXPANDED = 20_000
 # Widgets ComfyUI declares with dynamicPrompts (nodes.py, comfy_extras/*): comments are stripped.
 DYNAMIC_TEXT = ("text", "clip_l", "clip_g", "t5xxl", "prompt", "user_prompt", "llama", "bert", "mt5xl")
 _COMMENTS = re.compile(r"/\*[\s\S]*?\*/|//.*")
@@ -77,77 +83,123 @@ def _link_table(links: Any) -> dict[Any, tuple[Any, Any, Any, Any]]:
     return table
 
 
+# Where a link comes from, read once per definition (reroutes followed): ("input", slot) from the
+# subgraph's input node, ("node", id) a plain node, ("instance", node) a subgraph's instance.
+_Source = tuple[str, Any, Any]
+
+
+class _Level:
+    """One definition's (or the top level's) nodes and links, read once for all its instances: the
+    link table, each link's source past reroutes, and each kept node's widgets and linked inputs."""
+
+    def __init__(self, flattener: _Flattener, nodes: list[dict[str, Any]], links: Any) -> None:
+        self.kept = (nodes, links)  # kept alive: the cache is keyed by their ids
+        self.table = _link_table(links)
+        self.by_id = {str(n["id"]): n for n in nodes}
+        self.sources: dict[Any, _Source | None] = {}
+        self.plan: list[tuple[dict[str, Any], bool, dict[str, Any], list[tuple[str, Any]]]] = []
+        for node in nodes:
+            if node["type"] in VIRTUAL or node.get("mode") == MUTED:
+                continue
+            if flattener._definition(node["type"]) is not None:
+                self.plan.append((node, True, {}, []))
+                continue
+            slots = [(slot["name"], slot["link"]) for slot in _list(node.get("inputs"))
+                     if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link"))]
+            self.plan.append((node, False, flattener._widgets(node), slots))
+        self.outputs = [(o_id, o_slot, t_slot) for o_id, o_slot, t_id, t_slot in self.table.values()
+                        if str(t_id) == str(SUBGRAPH_OUTPUT) and isinstance(t_slot, int)]
+        self.definition_of = flattener._definition
+
+    def source(self, node_id: Any, slot: Any) -> _Source | None:
+        """What feeds (node, slot) once reroutes are passed; None when nothing does."""
+        hops = 0
+        while True:
+            if node_id == SUBGRAPH_INPUT or str(node_id) == str(SUBGRAPH_INPUT):
+                return ("input", slot, None) if isinstance(slot, int) else None
+            node = self.by_id.get(str(node_id))
+            if node is None:
+                return None
+            if node["type"] != "Reroute":
+                if node.get("mode") == MUTED:
+                    return None
+                break
+            slots = _list(node.get("inputs"))
+            entry = self.table.get(slots[0].get("link")) if slots and isinstance(slots[0], dict) \
+                and _is_id(slots[0].get("link")) else None
+            hops += 1
+            if entry is None or hops > len(self.by_id):  # a loop of reroutes feeds nothing
+                return None
+            node_id, slot = entry[0], entry[1]
+        if self.definition_of(node["type"]) is not None:
+            return ("instance", node, slot)
+        return ("node", str(node["id"]), slot)
+
+    def link_source(self, link_id: Any) -> _Source | None:
+        if link_id in self.sources:
+            return self.sources[link_id]
+        entry = self.table.get(link_id) if _is_id(link_id) else None
+        found = self.sources[link_id] = None if entry is None else self.source(entry[0], entry[1])
+        return found
+
+
 class _Flattener:
     def __init__(self, definitions: dict[str, dict[str, Any]]) -> None:
         self.definitions = definitions
         self.graph: Graph = {}
         self.open: set[str] = set()  # definitions being expanded: one inside itself is left out
-        self.tables: dict[int, tuple[dict[Any, Any], dict[str, Any], Any]] = {}  # (the links kept alive)
+        self.levels: dict[tuple[int, int], _Level] = {}
         self.widget_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.node_lists: dict[str, list[dict[str, Any]]] = {}
+        self.budget = MAX_EXPANDED  # inner nodes still to add: nesting can multiply instances
+        # Instances nothing at their level reads from: expanded after everything that feeds an
+        # output, and only while no sampler was met (their inner nodes may hold the only one).
+        self.deferred: deque[tuple[frozenset[str], Callable[[], Any]]] = deque()  # (the open definitions, …)
+        self.has_sampler = False
 
     def scope(self, nodes: list[dict[str, Any]], links: Any, prefix: str, outer: dict[int, Origin | None],
               depth: int) -> dict[int, Origin | None]:
         """Add one level's nodes; returns what feeds each of its output-node slots (-20)."""
-        # a definition's links and nodes are read once, however many instances it has
-        key = id(links)
-        if key not in self.tables:
-            self.tables[key] = (_link_table(links), {str(n["id"]): n for n in nodes}, links)
-        table, by_id, _ = self.tables[key]
+        key = (id(nodes), id(links))
+        level = self.levels.get(key)
+        if level is None:  # a definition's links and nodes are read once, however many instances it has
+            level = self.levels[key] = _Level(self, nodes, links)
         expanded: dict[str, dict[int, Origin | None]] = {}
         busy: set[str] = set()
 
-        def origin_of(link_id: Any) -> Origin | None:
-            entry = table.get(link_id) if _is_id(link_id) else None
-            if entry is None:
+        def origin(found: _Source | None) -> Origin | None:
+            if found is None:
                 return None
-            return resolve(entry[0], entry[1])
+            kind, what, slot = found
+            if kind == "node":
+                return [prefix + what, slot]
+            if kind == "input":
+                return outer.get(what)
+            key = str(what["id"])
+            if key not in expanded and key not in busy and depth < MAX_NESTING:
+                busy.add(key)
+                expanded[key] = self.instance(what, self._definition(what["type"]) or {}, prefix,
+                                              lambda link: origin(level.link_source(link)), depth)
+            return expanded.get(key, {}).get(slot) if isinstance(slot, int) else None
 
-        def resolve(node_id: Any, slot: Any) -> Origin | None:
-            if node_id == SUBGRAPH_INPUT or str(node_id) == str(SUBGRAPH_INPUT):
-                return outer.get(slot) if isinstance(slot, int) else None
-            node = by_id.get(str(node_id))
-            hops = 0
-            while node is not None and node["type"] == "Reroute" and hops <= len(by_id):  # a chain, walked
-                slots = _list(node.get("inputs"))
-                entry = table.get(slots[0].get("link")) if slots and isinstance(slots[0], dict) \
-                    and _is_id(slots[0].get("link")) else None
-                if entry is None:
-                    return None
-                node_id, slot, hops = entry[0], entry[1], hops + 1
-                if str(node_id) == str(SUBGRAPH_INPUT):
-                    return outer.get(slot) if isinstance(slot, int) else None
-                node = by_id.get(str(node_id))
-            if node is None or node.get("mode") == MUTED or node["type"] == "Reroute":
-                return None
-            definition = self._definition(node["type"])
-            if definition is not None:
-                key = str(node["id"])
-                if key not in expanded and key not in busy and depth < MAX_NESTING:
-                    busy.add(key)
-                    expanded[key] = self.instance(node, definition, prefix, origin_of, depth)
-                return expanded.get(key, {}).get(slot) if isinstance(slot, int) else None
-            return [prefix + str(node["id"]), slot]
-
-        for node in nodes:
-            if node["type"] in VIRTUAL or node.get("mode") == MUTED:
+        graph = self.graph
+        for node, is_instance, widgets, slots in level.plan:
+            if is_instance:
+                self.deferred.append((frozenset(self.open), partial(origin, ("instance", node, 0))))
                 continue
-            definition = self._definition(node["type"])
-            if definition is not None:
-                resolve(node["id"], 0)  # expands it (its inner nodes may be the only sampler)
-                continue
-            inputs = dict(self._widgets(node))
-            for slot in _list(node.get("inputs")):
-                if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")):
-                    found = origin_of(slot["link"])
-                    if found is not None:  # else the widget value stays in place
-                        inputs[slot["name"]] = found
-            self.graph[prefix + str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
-        outputs: dict[int, Origin | None] = {}
-        for origin_id, origin_slot, target_id, target_slot in table.values():
-            if str(target_id) == str(SUBGRAPH_OUTPUT) and isinstance(target_slot, int):
-                outputs[target_slot] = resolve(origin_id, origin_slot)
-        return outputs
+            if prefix:
+                if self.budget <= 0:
+                    break
+                self.budget -= 1
+            if node["type"] in SAMPLER_TYPES or "KSampler" in node["type"]:
+                self.has_sampler = True
+            inputs = dict(widgets)
+            for name, link in slots:
+                found = origin(level.link_source(link))
+                if found is not None:  # else the widget value stays in place
+                    inputs[name] = found
+            graph[prefix + str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
+        return {t_slot: origin(level.source(o_id, o_slot)) for o_id, o_slot, t_slot in level.outputs}
 
     def _widgets(self, node: dict[str, Any]) -> dict[str, Any]:
         """A node's widget values by name, comments stripped (once per node, not per instance)."""
@@ -223,4 +275,11 @@ def workflow_to_graph(text: str, notes: list[str] | None = None) -> Graph | None
                          names=", ".join(legacy)[:200]))
     flattener = _Flattener(definitions)
     flattener.scope(_nodes(nodes), links, "", {}, 0)
+    while flattener.deferred and not flattener.has_sampler and flattener.budget > 0:
+        inside, expand = flattener.deferred.popleft()
+        flattener.open = set(inside)  # as when it was met: a definition inside itself stays out
+        expand()
+    if flattener.budget <= 0 and notes is not None:
+        notes.append(msg("comfy_workflow.too_many_nodes", "The workflow's subgraphs expand to more than {count} "
+                         "nodes; only the first {count} were read.", count=MAX_EXPANDED))
     return flattener.graph or None
