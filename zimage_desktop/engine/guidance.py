@@ -52,6 +52,17 @@ def effective_cfg(arch: Architecture, request: "GenerationRequest") -> float:
     return float(arch.default_cfg if request.cfg is None else request.cfg)
 
 
+def recorded(request: "GenerationRequest", model: dict[str, Any]) -> tuple[float, str]:
+    """(CFG scale, negative prompt) an image was really sampled with, for the metadata other tools
+    read (A1111 text, the ComfyUI graph): Turbo's images say CFG 1 and no negative, whatever the
+    request held (our own JSON keeps the request as given). ``model`` is the image's model record."""
+    from .architectures import ARCHITECTURES, DEFAULT
+
+    arch = ARCHITECTURES.get(str(model.get("arch")), DEFAULT)
+    cfg = effective_cfg(arch, request)
+    return cfg, request.negative_prompt if cfg > 1.0 else ""
+
+
 def diffusers_guidance_scale(cfg: float) -> float:
     """ZImagePipeline's ``guidance_scale`` for a ComfyUI/A1111 CFG scale (0: no negative branch)."""
     return max(0.0, cfg - 1.0)
@@ -64,9 +75,9 @@ def uses_negative_branch(arch: Architecture, request: "GenerationRequest") -> bo
 
 
 def resolved(arch: Architecture, request: "GenerationRequest") -> "GenerationRequest":
-    """The request as the image was made: a model default filled in, so the image's metadata says
-    the CFG it really used. Turbo's requests keep what the user gave (None: the model's own)."""
-    if arch.uses_cfg and request.cfg is None:
+    """The request as the image was made: the model's default CFG filled in (Turbo's 1), so the
+    image's metadata says the CFG it used; a CFG the user gave Turbo is kept as given."""
+    if request.cfg is None:
         return replace(request, cfg=arch.default_cfg)
     return request
 

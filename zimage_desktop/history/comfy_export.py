@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.guidance import recorded
 from ..engine.request import GenerationRequest
 from .comfy_edit_graph import WIDGET_NAMES as EDIT_WIDGET_NAMES
 from .comfy_edit_graph import input_image_name as input_image_name  # re-exported: callers name it here
@@ -74,7 +75,8 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
         (17, "VAELoader", [files["vae"]], {}, [("VAE", "VAE")]),
         *loras,
         (6, "CLIPTextEncode", [prompt_tags(request.prompt)[0]], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
-        (7, "CLIPTextEncode", [""], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
+        (7, "CLIPTextEncode", [recorded(request, model)[1]], {"clip": (18, 0, "CLIP")},
+         [("CONDITIONING", "CONDITIONING")]),
         *latent_nodes(request, model),
         *_sampling(request, model, model_source),
         *finish,
@@ -90,11 +92,13 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     (ModelPatchLoader + LoadImage of the preprocessed control image). A control over part of the
     steps splits the sampling into KSamplerAdvanced segments, the patched model for its steps."""
     scheduler = "simple"  # ComfyUI has no "diffusers" schedule; equal to simple when steps divide 1000
+    used = recorded(request, model)[0]
+    cfg: float | int = int(used) if used.is_integer() else used  # 1, as ComfyUI's templates write it
     conditioning = {"positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING")}
     decode: _NodeSpec = (8, "VAEDecode", [], {"vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")])
     if not request.controls:
         return [
-            (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], 1, request.sampler, scheduler,
+            (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], cfg, request.sampler, scheduler,
                              ksampler_steps(request)[1]],
              {"model": (model_source, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
              [("LATENT", "LATENT")]),
@@ -118,7 +122,7 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     first, last = (max(begin, round(f * request.steps)) for f in (control.start, control.end))
     if (first, last) == (begin, request.steps):
         steps, denoise = ksampler_steps(request)
-        nodes.append((3, "KSampler", [request.seed, "fixed", steps, 1, request.sampler, scheduler, denoise],
+        nodes.append((3, "KSampler", [request.seed, "fixed", steps, cfg, request.sampler, scheduler, denoise],
                       {"model": (22, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
                       [("LATENT", "LATENT")]))
         return nodes + [_with_samples(decode, 3)]
@@ -130,7 +134,7 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
         node_id = 3 if number == 0 else 22 + number
         final = number == len(segments) - 1
         nodes.append((node_id, "KSamplerAdvanced",
-                      ["enable" if number == 0 else "disable", request.seed, "fixed", request.steps, 1, request.sampler,
+                      ["enable" if number == 0 else "disable", request.seed, "fixed", request.steps, cfg, request.sampler,
                        scheduler, a, b, "disable" if final else "enable"],
                       {"model": (source, 0, "MODEL"), **conditioning, "latent_image": previous},
                       [("LATENT", "LATENT")]))
