@@ -39,16 +39,10 @@ def cfg_arg(value: str) -> float:
 
 def model_default_steps(models_dir: Path, transformer: str | None) -> int:
     """The default step count of the model these files are (50 for Z-Image base, 8 for Turbo):
-    file headers only. Where the files cannot be read yet, Turbo's; the run then says what is wrong."""
-    from .engine.architectures import DEFAULT
-    from .errors import BadInputError, UserFacingError
+    file headers only; Turbo's where the files cannot be read yet."""
+    from .engine.model_files import installed_architecture
 
-    try:
-        from .engine.model_files import resolve_model_set
-
-        return resolve_model_set(models_dir, transformer).architecture.default_steps
-    except (BadInputError, UserFacingError, OSError, ValueError):
-        return DEFAULT.default_steps
+    return installed_architecture(models_dir, transformer).default_steps
 
 
 def device_arg(value: str) -> str:

@@ -348,3 +348,15 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
     return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
                     available_forms=frozenset(provides(form)), text_encoder_forms=frozenset({"bf16"}),
                     form_gib=tuple(sorted(sizes.items())), arch=arch.id)
+
+
+def installed_architecture(models_dir: Path, transformer: str | None = None) -> Architecture:
+    """The registered model the models folder's files are (headers only): what the window shows
+    fields for and the CLI takes default steps from. Turbo's entry where the files cannot be
+    read yet (the run then says what is wrong)."""
+    from ..errors import BadInputError, UserFacingError
+
+    try:
+        return resolve_model_set(models_dir, transformer).architecture
+    except (BadInputError, UserFacingError, OSError, ValueError):
+        return DEFAULT
