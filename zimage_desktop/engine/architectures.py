@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 class Architecture:
     id: str  # the catalog's "model" key and the configs/<id>/ folder name
     title: str
+    hub_repo: str  # the publisher's Hugging Face / ModelScope repository (configs, tokenizer)
     # diffusers / transformers class names, imported by name when loading
     pipeline_class: str
     transformer_class: str
@@ -71,6 +72,7 @@ FLUX_VAE_RGB_BIAS = (-0.0329, -0.0718, -0.0851)
 Z_IMAGE_TURBO = Architecture(
     id="z-image-turbo",
     title="Z-Image-Turbo",
+    hub_repo="Tongyi-MAI/Z-Image-Turbo",
     pipeline_class="ZImagePipeline",
     transformer_class="ZImageTransformer2DModel",
     text_encoder_class="Qwen3Model",
@@ -101,6 +103,7 @@ Z_IMAGE_BASE = replace(
     Z_IMAGE_TURBO,
     id="z-image-base",
     title="Z-Image",
+    hub_repo="Tongyi-MAI/Z-Image",
     file_name_hints=("base", "z_image_bf16", "z_image_fp8", "z_image-q", "z-image-q", "z_image_q", "z-image_"),
     guidance_scale=4.0,
     default_steps=50,
