@@ -201,7 +201,8 @@ def _recall_guidance(found: RecallValues, values: dict[str, Any], known: set[str
                                "model's own was used.", cfg=str(found.cfg)[:40], limit=MAX_CFG))
         return
     values["cfg"] = cfg
-    known.add("guidance")
+    if cfg != 1.0:  # CFG 1 without a negative is no guidance: nothing to take over on its own
+        known.add("guidance")
 
 
 def _model_note(found: RecallValues) -> None:
