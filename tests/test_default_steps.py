@@ -35,9 +35,14 @@ def test_every_default_is_the_models(qtbot):
 
     assert DEFAULT_STEPS == DEFAULT.default_steps
     parser = build_parser()
-    for argv in (["generate", "--prompt", "x"], ["poster", "--title", "x"], ["upscale", "in.png", "--out", "o.png"]):
+    for argv in (["poster", "--title", "x"], ["upscale", "in.png", "--out", "o.png"]):
         args = parser.parse_args(argv)
         assert args.steps == DEFAULT.default_steps, argv
+    # generate takes the default of the model its files are (Z-Image base: 50), Turbo's without files.
+    from zimage_desktop.cli_generate import model_default_steps
+
+    assert parser.parse_args(["generate", "--prompt", "x"]).steps is None
+    assert model_default_steps(PACKAGE / "no-models-here", None) == DEFAULT.default_steps
     form = ParametersForm()
     qtbot.addWidget(form)
     assert form.steps_spin.value() == DEFAULT.default_steps

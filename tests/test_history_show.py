@@ -50,3 +50,15 @@ def test_show_json_is_unchanged(data_dir, capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown["id"] == child and shown["created"] == CREATED and shown["seed"] == 2**64 - 1
     assert shown["request"]["extra"]["poster"]["headline"] == "新春特惠"
+
+
+def test_show_names_the_negative_prompt_and_cfg_without_terminal_controls(data_dir, capsys):
+    store = HistoryStore(Paths(data_dir).history_db)
+    request = GenerationRequest(prompt="a lighthouse", seed=1, negative_prompt="blurry\x1b]0;owned\x07, 水印", cfg=4.5)
+    image = store.add(request, data_dir / "c.png", created=CREATED)
+    store.close()
+    assert main(["history", "show", str(image)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    negative = next(row for row in lines if row.startswith("negative"))
+    assert "\x1b" not in negative and "\x07" not in negative and "水印" in negative
+    assert any(row.split() == ["cfg", "4.5"] for row in lines)

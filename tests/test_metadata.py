@@ -47,7 +47,8 @@ def test_reads_a1111_images(tmp_path):
     assert back.source == "a1111"
     assert back.request.prompt == "masterpiece, 一只猫\nsecond line"
     assert (back.request.seed, back.request.steps, back.request.width, back.request.height) == (123, 20, 832, 1216)
-    assert any("negative prompt" in n for n in back.notes)
+    # Kept for a model that uses them (Z-Image base); Turbo says at run time that it does not.
+    assert (back.request.negative_prompt, back.request.cfg) == ("ugly", 7.0)
 
 
 def test_damaged_zimage_chunk_falls_back_with_a_note(tmp_path):

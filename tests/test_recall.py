@@ -223,8 +223,9 @@ def test_a1111_with_a_15_digit_seed_and_an_odd_size_keeps_the_steps(tmp_path):
     assert got == ("masterpiece, a panda in a bamboo forest", 123456789012345, 28, 992, 992)
     assert back.request.loras == (LoraRef("detail", 0.5, "1b2c3d4e5f"),)
     joined = " ".join(back.notes)
-    assert "1000×1000 was snapped to 992×992" in joined and "negative prompt" in joined
-    assert "DPM++ 2M" in joined and "Karras" in joined and "CFG scale 7" in joined
+    assert "1000×1000 was snapped to 992×992" in joined
+    assert "DPM++ 2M" in joined and "Karras" in joined
+    assert (back.request.negative_prompt, back.request.cfg) == ("lowres, bad anatomy", 7.0)
 
 
 def test_a1111_fields_quoted_values_and_commas():
@@ -274,7 +275,7 @@ def test_our_parameters_text_names_sampler_and_schedule_and_reads_back(sampler, 
     from zimage_desktop.history.recall import to_request
 
     req = GenerationRequest(prompt="a cat", seed=2**64 - 1, steps=9, width=1152, height=896, sampler=sampler,
-                            scheduler=scheduler)
+                            scheduler=scheduler, cfg=1.0)  # a made image records the CFG it used
     text = a1111_parameters(req, {"name": "z_image_turbo_bf16.safetensors"})
     assert ("Schedule type: Simple" in text) == (scheduler == "simple")
     found = parse_a1111(text)

@@ -80,7 +80,7 @@ def test_swarmui_parameters(tmp_path):
     r = found.request
     assert found.source == "swarmui" and r is not None and r.prompt == "a red kite over the dunes"
     assert (r.seed, r.steps, r.width, r.height, r.sampler, r.scheduler) == (305223794, 9, 768, 1024, "euler", "simple")
-    assert any("negative prompt was dropped" in n for n in found.notes)
+    assert (r.negative_prompt, r.cfg) == ("blurry", 1.0)
 
 
 def test_invokeai_metadata(tmp_path):
@@ -93,7 +93,7 @@ def test_invokeai_metadata(tmp_path):
     r = found.request
     assert found.source == "invokeai" and r is not None and r.prompt == "a tea house in the rain"
     assert (r.seed, r.steps, r.width, r.height) == (1234, 8, 1024, 768)
-    assert any("CFG 4.5 was not used" in n for n in found.notes)
+    assert (r.negative_prompt, r.cfg) == ("", 4.5)
 
 
 def test_novelai_comment(tmp_path):

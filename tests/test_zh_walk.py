@@ -183,6 +183,14 @@ def _first_run(win) -> list[QWidget]:
         win._show_main_action()
 
 
+def _guidance_fields(win) -> list[QWidget]:
+    """The negative prompt and CFG fields as Z-Image (the base model) shows them."""
+    from zimage_desktop.engine.architectures import Z_IMAGE_BASE
+
+    win.form.guidance.set_model(Z_IMAGE_BASE)  # fields only: the window's steps stay as they are
+    return [win.form.guidance]
+
+
 def _edit_panel(win) -> list[QWidget]:
     """The Edit tab on the generated image, with a poster's "Fix the text" shown, in every mode."""
     from PySide6.QtGui import QImage
@@ -240,6 +248,7 @@ SCENES: dict[str, Callable[[QMainWindow], list[QWidget]]] = {
     "error box": _error_box, "enhance panel": _enhance_panel, "gallery menu": _gallery_menu, "first run": _first_run,
     "edit panel": _edit_panel,
     "progress": _progress, "empty history": _empty_history, "recall fields": _recall_fields,
+    "guidance fields": _guidance_fields,
 }
 
 

@@ -21,7 +21,8 @@ from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, DEFAULT_STEPS, S
 from .errors import BadInputError, UserFacingError
 from .errors_os import describe_failure
 from .messages import msg, render, resolve_language
-from .cli_generate import device_arg, generate_to_files, int_arg, lora_arg, output_paths
+from .cli_generate import (cfg_arg, device_arg, generate_to_files, int_arg, lora_arg, model_default_steps,
+                           output_paths)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -48,7 +49,12 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--transformer", help="transformer file to use (in diffusion_models/ or a path)")
     gen.add_argument("--width", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
     gen.add_argument("--height", type=int_arg, default=None, help="default 1024 (an edit: the source's)")
-    gen.add_argument("--steps", type=int_arg, default=DEFAULT_STEPS)
+    gen.add_argument("--steps", type=int_arg, default=None,
+                     help=f"default: the model's own ({DEFAULT_STEPS} for Z-Image-Turbo, 50 for Z-Image)")
+    gen.add_argument("--negative", default="", metavar="TEXT",
+                     help="negative prompt (models with CFG, such as Z-Image; Z-Image-Turbo ignores it)")
+    gen.add_argument("--cfg", type=cfg_arg, default=None, metavar="X",
+                     help="CFG scale as ComfyUI counts it, 1 = none (default: the model's own; Turbo ignores it)")
     gen.add_argument("--seed", type=int_arg, default=None, help="first seed (random when left out)")
     gen.add_argument("--count", type=int_arg, default=1, help="images, with seeds seed, seed+1, …")
     gen.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help="as ComfyUI names it")
@@ -170,17 +176,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
-    common = dict(seed=args.seed, steps=args.steps, count=args.count, transformer=_typed_transformer(args.transformer),
+    models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
+    steps = args.steps if args.steps is not None else model_default_steps(models_dir, args.transformer)
+    common = dict(seed=args.seed, steps=steps, count=args.count, transformer=_typed_transformer(args.transformer),
                   sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora),
-                  controls=controls_from_args(args))
+                  controls=controls_from_args(args), negative_prompt=args.negative, cfg=args.cfg)
     request = edit_request(args, RequestBuilder(args.profile or settings.profile), common)
     if request is None:
         request = GenerationRequest.create(
-            args.prompt, seed=args.seed, width=args.width or 1024, height=args.height or 1024, steps=args.steps,
+            args.prompt, seed=args.seed, width=args.width or 1024, height=args.height or 1024, steps=steps,
             count=args.count, transformer=_typed_transformer(args.transformer), profile=args.profile or settings.profile,
             sampler=args.sampler, scheduler=args.scheduler, loras=tuple(args.lora), controls=controls_from_args(args),
+            negative_prompt=args.negative, cfg=args.cfg,
         )
-    models_dir = Path(args.models).expanduser() if args.models else settings.models_path(paths)
     targets = output_paths(args.out, request.seeds)
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
     remote = None

@@ -23,6 +23,28 @@ def int_arg(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
 
 
+def cfg_arg(value: str) -> float:
+    """A CFG scale, checked as the request checks it (0 to 30; 1 = no guidance)."""
+    from .engine.guidance import problems
+
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    found = problems("", number)
+    if found:
+        raise argparse.ArgumentTypeError(str(found[0]))
+    return number
+
+
+def model_default_steps(models_dir: Path, transformer: str | None) -> int:
+    """The default step count of the model these files are (50 for Z-Image base, 8 for Turbo):
+    file headers only; Turbo's where the files cannot be read yet."""
+    from .engine.model_files import installed_architecture
+
+    return installed_architecture(models_dir, transformer).default_steps
+
+
 def device_arg(value: str) -> str:
     """auto, cpu, mps, cuda, or cuda:N (a GPU by its index, as ``info`` lists them)."""
     import re
@@ -155,9 +177,12 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         if saved.problem:  # kept elsewhere or not recorded: say where, finish the other images
             problems.append(saved.problem)
             print(f"error: {render(saved.problem, Settings.load(paths).shown_language)}", file=sys.stderr)
+        for note in image.notes:  # e.g. Turbo ignoring --negative/--cfg (said once per run)
+            print(f"note: {render(note, Settings.load(paths).shown_language)}", file=sys.stderr)
         record: dict[str, Any] = {
             "path": str(saved.path.resolve()), "id": saved.history_id, "seed": image.seed, "width": image.request.width,
-            "height": image.request.height, "steps": image.request.steps, "timings": image.timings,
+            "height": image.request.height, "steps": image.request.steps, "cfg": image.request.cfg,
+            "timings": image.timings,
             "model": image.model.get("name"),
             # The plan's predicted peak for this image's size: compare with what a profiler measures.
             "predicted_peak_gib": image.model.get("predicted_peak_gib"),

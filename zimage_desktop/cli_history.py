@@ -119,7 +119,10 @@ def show_lines(record, lineage: list[int]) -> list[str]:
     lines += _field("prompt", r.prompt)
     if r.original_prompt:  # the user's words behind an enhanced prompt
         lines += _field("original", r.original_prompt)
-    for key, value in (("size", f"{r.width}x{r.height}"), ("seed", r.seed), ("steps", r.steps), ("sampler", r.sampler),
+    if r.negative_prompt:
+        lines += _field("negative", r.negative_prompt)
+    for key, value in (("size", f"{r.width}x{r.height}"), ("seed", r.seed), ("steps", r.steps), ("cfg", r.cfg),
+                       ("sampler", r.sampler),
                        ("scheduler", r.scheduler), ("profile", r.profile), ("weights", r.transformer)):
         if value not in (None, ""):
             lines += _field(key, value)

@@ -218,3 +218,18 @@ def build_tiny_models(root: Path, seed: int = 0) -> TinyModels:
     write_comfy_folder(pipe, root / "comfy")
     write_comfy_folder(pipe, root / "gguf", transformer="gguf")
     return TinyModels(root=root, diffusers=diffusers_dir, comfy=root / "comfy", gguf=root / "gguf")
+
+
+BASE_TINY_TRANSFORMER = "tiny_z_image_bf16.safetensors"  # "z_image_bf16" as Comfy-Org names the base model
+
+
+def add_base_model(models_dir: Path) -> Path:
+    """Z-Image (the base model) beside Turbo in a ComfyUI-style tiny folder, as a user who downloads
+    it has it: its transformer file under the base model's published name (the same tensors as
+    Turbo's, here the very same weights) and its configs in ``configs/z-image-base/``."""
+    models_dir = Path(models_dir)
+    source = next(p for p in sorted((models_dir / "diffusion_models").glob("*.safetensors")))
+    target = models_dir / "diffusion_models" / BASE_TINY_TRANSFORMER
+    shutil.copyfile(source, target)
+    shutil.copytree(models_dir / "configs" / "z-image-turbo", models_dir / "configs" / "z-image-base", dirs_exist_ok=True)
+    return target

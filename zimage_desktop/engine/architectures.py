@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from ..messages import msg
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class Architecture:
     id: str  # the catalog's "model" key and the configs/<id>/ folder name
     title: str
+    hub_repo: str  # the publisher's Hugging Face / ModelScope repository (configs, tokenizer)
     # diffusers / transformers class names, imported by name when loading
     pipeline_class: str
     transformer_class: str
@@ -40,10 +41,22 @@ class Architecture:
     size_multiple: int
     guidance_scale: float  # 0: guidance-distilled, no negative prompt
     default_steps: int
+    # Classifier-free guidance as ComfyUI's KSampler and A1111 count it (1 = none). diffusers'
+    # ZImagePipeline counts from 0: its guidance_scale is cfg - 1 (pred = pos + g * (pos - neg)).
+    default_cfg: float
+    # fp16 with ComfyUI's overflow guards (engine/guards.py) is safe only for weights like Turbo's:
+    # ComfyUI allows it when std(layers.28.ffn_norm1.weight) < 0.42, false for Z-Image base.
+    fp16_safe: bool
     text_hidden_layer: int  # which hidden state of the text encoder conditions the transformer
     # Previews: the VAE's latent channels projected to RGB (ComfyUI's factors for the FLUX VAE)
     preview_rgb_factors: tuple[tuple[float, float, float], ...]
     preview_rgb_bias: tuple[float, float, float]
+
+    @property
+    def uses_cfg(self) -> bool:
+        """True for a model sampled with classifier-free guidance and a negative prompt; a
+        guidance-distilled one (Turbo) ignores both."""
+        return self.guidance_scale > 0
 
 
 FLUX_VAE_RGB_FACTORS = (
@@ -59,6 +72,7 @@ FLUX_VAE_RGB_BIAS = (-0.0329, -0.0718, -0.0851)
 Z_IMAGE_TURBO = Architecture(
     id="z-image-turbo",
     title="Z-Image-Turbo",
+    hub_repo="Tongyi-MAI/Z-Image-Turbo",
     pipeline_class="ZImagePipeline",
     transformer_class="ZImageTransformer2DModel",
     text_encoder_class="Qwen3Model",
@@ -74,12 +88,30 @@ Z_IMAGE_TURBO = Architecture(
     size_multiple=16,
     guidance_scale=0.0,
     default_steps=8,
+    default_cfg=1.0,
+    fp16_safe=True,
     text_hidden_layer=-2,
     preview_rgb_factors=FLUX_VAE_RGB_FACTORS,
     preview_rgb_bias=FLUX_VAE_RGB_BIAS,
 )
 
-ARCHITECTURES: dict[str, Architecture] = {a.id: a for a in (Z_IMAGE_TURBO,)}
+# Z-Image, the undistilled base model (Tongyi-MAI/Z-Image): Turbo's tensors and shapes, so only a
+# file's name tells them apart (the names its publishers use: Comfy-Org's z_image_bf16, the GGUF
+# repos' z_image-Q…/z-image-Q…, or anything saying "base"). Its model card samples 50 steps at
+# diffusers guidance 4 (cfg 5 here) with a negative prompt.
+Z_IMAGE_BASE = replace(
+    Z_IMAGE_TURBO,
+    id="z-image-base",
+    title="Z-Image",
+    hub_repo="Tongyi-MAI/Z-Image",
+    file_name_hints=("base", "z_image_bf16", "z_image_fp8", "z_image-q", "z-image-q", "z_image_q", "z-image_"),
+    guidance_scale=4.0,
+    default_steps=50,
+    default_cfg=5.0,
+    fp16_safe=False,
+)
+
+ARCHITECTURES: dict[str, Architecture] = {a.id: a for a in (Z_IMAGE_TURBO, Z_IMAGE_BASE)}
 DEFAULT = Z_IMAGE_TURBO
 
 

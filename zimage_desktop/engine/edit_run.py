@@ -98,6 +98,10 @@ class Sampling:
     embeds: torch.Tensor
     on_step_end: Callable
     state: dict  # "offset" (steps done before this pass), "total" (all passes), "pipe"
+    # Classifier-free guidance (engine/guidance.py): diffusers' scale, and the negative prompt's
+    # embeddings when it is above 0.
+    guidance_scale: float = 0.0
+    negative_embeds: torch.Tensor | None = None
 
 
 def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: Image.Image | None, seed: int,
@@ -122,8 +126,10 @@ def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: 
         pipe.prepared = (latents, noise, source)
         kwargs["mask_image"] = mask
     with sampler_installed(pipe, req.sampler), _control_hints(gen, req, pipe, control, image, mask, start):
+        if sampling.negative_embeds is not None:
+            kwargs["negative_prompt_embeds"] = [sampling.negative_embeds]
         out = pipe(image=image, strength=req.strength, prompt_embeds=[sampling.embeds], height=height, width=width,
-                   num_inference_steps=req.steps, sigmas=sigmas, guidance_scale=arch.guidance_scale, latents=latents,
+                   num_inference_steps=req.steps, sigmas=sigmas, guidance_scale=sampling.guidance_scale, latents=latents,
                    output_type="latent", callback_on_step_end=sampling.on_step_end,
                    callback_on_step_end_tensor_inputs=["latents"], **kwargs).images
     if mask is not None:

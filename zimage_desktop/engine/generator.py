@@ -25,6 +25,7 @@ from ..messages import msg
 from ..models.hashing import HashCache
 from .devices import MachineInfo, probe
 from .edit_run import Sampling, passes, run_edit, steps_run
+from . import guidance
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
 from .lora_patch import LoraPatcher
@@ -139,7 +140,8 @@ class Generator:
                              force_form=found.transformer_form if transformer else None,
                              present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
                              compute_dtype="float32" if self._force_fp32 else None,
-                             gpu_index=gpu_index_of(self.device_choice), lora_gib=self.lora_gib)
+                             gpu_index=gpu_index_of(self.device_choice), lora_gib=self.lora_gib,
+                             model=found.arch)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
         same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
@@ -369,6 +371,14 @@ class Generator:
         self._control_notes = []
         # A1111's <lora:name:0.8> tags are instructions, not words the model should read.
         embeds = self.prompts.encode(prompt_tags(req.prompt)[0]).to(device=device, dtype=self.dtype)
+        # Classifier-free guidance (engine/guidance.py): the negative prompt is encoded only for a
+        # model that uses it; Turbo samples exactly as without the fields.
+        cfg = guidance.effective_cfg(arch, req)
+        scale = guidance.diffusers_guidance_scale(cfg)
+        negative = (self.prompts.encode(prompt_tags(req.negative_prompt)[0]).to(device=device, dtype=self.dtype)
+                    if scale > 0 else None)
+        guide_note = guidance.ignored_note(arch, req) if index == 0 else None
+        req = guidance.resolved(arch, req)
         encoded = time.perf_counter()
         assert self.plan is not None
         tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)
@@ -400,12 +410,13 @@ class Generator:
             return {}
 
         if req.is_edit:
-            made = run_edit(self, req, Sampling(embeds, on_step_end, state), tile_pixels)
+            made = run_edit(self, req, Sampling(embeds, on_step_end, state, scale, negative), tile_pixels)
             if state["bad_step"]:
                 raise _NonFinite(state["bad_step"])
             if made is None:
                 return None
             picture, notes = made
+            notes = ([guide_note] if guide_note else []) + list(notes)
             done = time.perf_counter()
             timings = {"encode_s": round(encoded - started, 4), "denoise_s": round(done - encoded, 4),
                        "decode_s": 0.0, "total_s": round(done - started, 4)}
@@ -413,6 +424,9 @@ class Generator:
         latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         if req.controls:
+            if negative is not None:
+                raise BadInputError(msg("generator.control_without_cfg", "A control image works only without "
+                                        "guidance for now: set the CFG scale to 1."))
             out = self._denoise_controlled(req, embeds, latents, sigmas, step_done)
         else:
             # ComfyUI's schedule and sampler (engine/sampling.py) in the pipeline's unchanged loop.
@@ -422,7 +436,8 @@ class Generator:
                     height=req.height,
                     width=req.width,
                     sigmas=sigmas,
-                    guidance_scale=arch.guidance_scale,
+                    guidance_scale=scale,
+                    negative_prompt_embeds=[negative] if negative is not None else None,
                     latents=latents,
                     output_type="latent",
                     callback_on_step_end=on_step_end,
@@ -443,7 +458,7 @@ class Generator:
             "decode_s": round(done - denoised, 4),
             "total_s": round(done - started, 4),
         }
-        return self._result(req, image, timings, [])
+        return self._result(req, image, timings, [guide_note] if guide_note else [])
 
     def _result(self, req: GenerationRequest, image, timings: dict, notes: list[str]) -> GeneratedImage:
         """The image with its record: the files that made it, and the control it followed."""
@@ -463,7 +478,9 @@ class Generator:
         assert plan is not None
         # For the device the pipeline runs on: a GPU profile run on the CPU holds everything in RAM.
         ran_on = str(self.device) if self.device is not None else None
-        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False, device=ran_on)
+        assert self.model_set is not None
+        cfg = guidance.uses_negative_branch(self.model_set.architecture, req)
+        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False, device=ran_on, cfg=cfg)
         return {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
                                                             "transformer_form": plan.transformer_form,
                                                             "device": ran_on or plan.device_name}}

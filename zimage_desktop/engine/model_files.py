@@ -114,8 +114,11 @@ def _load_json(path: Path) -> dict:
 
 
 def component_config_path(config_dir: Path | None, component: str, model: str = DEFAULT.id) -> Path:
-    """configs/<model>/<component>/config.json from the models folder, else the shipped one."""
-    for base in (config_dir, shipped_config_dir(model)):
+    """configs/<model>/<component>/config.json from the models folder, else the shipped one; a
+    model of Turbo's family without its own shipped configs (Z-Image base) shares Turbo's text
+    encoder, VAE and transformer shape, so Turbo's shipped configs serve it too."""
+    shared = shipped_config_dir(DEFAULT.id) if component in ("text_encoder", "vae", "transformer") else None
+    for base in (config_dir, shipped_config_dir(model), shared):
         if base is not None and (base / component / "config.json").is_file():
             return base / component / "config.json"
     raise ModelFilesError(msg("model_files.configuration_was_found", "No configuration for the {component} was found.",
@@ -294,8 +297,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     tokenizer_dir = config_dir / "tokenizer" if config_dir else None
     if tokenizer_dir is None or not tokenizer_dir.is_dir():
         raise ModelFilesError(
-            msg("model_files.tokenizer_missing_put_tokenizer", "The tokenizer is missing: put the tokenizer/ folder of "
-                "Tongyi-MAI/Z-Image-Turbo into {folder}.", folder=model_folders.config_dir(models_dir, arch.id))
+            msg("model_files.tokenizer_missing_repo", "The tokenizer is missing: put the tokenizer/ folder of {repo} "
+                "into {folder}.", repo=arch.hub_repo, folder=model_folders.config_dir(models_dir, arch.id))
         )
     return ModelSet(
         form="single_files",
@@ -348,3 +351,15 @@ def _resolve_diffusers(folder: Path) -> ModelSet:
     return ModelSet(form="diffusers", root=folder, pipeline_dir=folder, transformer_form=form,
                     available_forms=frozenset(provides(form)), text_encoder_forms=frozenset({"bf16"}),
                     form_gib=tuple(sorted(sizes.items())), arch=arch.id)
+
+
+def installed_architecture(models_dir: Path, transformer: str | None = None) -> Architecture:
+    """The registered model the models folder's files are (headers only): what the window shows
+    fields for and the CLI takes default steps from. Turbo's entry where the files cannot be
+    read yet (the run then says what is wrong)."""
+    from ..errors import BadInputError, UserFacingError
+
+    try:
+        return resolve_model_set(models_dir, transformer).architecture
+    except (BadInputError, UserFacingError, OSError, ValueError):
+        return DEFAULT

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..errors import BadInputError
+from .architectures import DEFAULT, architecture
 from .devices import GpuInfo, MachineInfo
 from .residency import Component, Residency
 
@@ -32,6 +33,22 @@ COMPONENT_FOR_FORM = {
     "Q6_K": "transformer-gguf-q6_k", "Q5_K": "transformer-gguf-q5_k_m", "Q4_K": "transformer-gguf-q4_k_m",
     "Q3_K": "transformer-gguf-q3_k_s",
 }
+# Z-Image base's own transformer files (catalog "model": "z-image-base"); the forms it is not
+# published in take the next larger one.
+BASE_COMPONENT_FOR_FORM = {
+    "bf16": "base-transformer-bf16", "fp8": "base-transformer-bf16", "Q8_0": "base-transformer-gguf-q8_0",
+    "Q6_K": "base-transformer-gguf-q6_k", "Q5_K": "base-transformer-gguf-q6_k", "Q4_K": "base-transformer-gguf-q4_k_m",
+    "Q3_K": "base-transformer-gguf-q4_k_m",
+}
+
+
+def model_components(model: str, form: str) -> tuple[str, str]:
+    """(transformer, configs) catalog component ids of a model's ``form``."""
+    if model == "z-image-base":
+        return BASE_COMPONENT_FOR_FORM[form], "base-configs"
+    return COMPONENT_FOR_FORM[form], "configs"
+
+
 TE_COMPONENT_FOR_FORM = {"bf16": "text-encoder-bf16", "Q8_0": "text-encoder-gguf-q8_0",
                          "Q6_K": "text-encoder-gguf-q6_k", "Q4_K": "text-encoder-gguf-q4_k_m"}
 
@@ -146,10 +163,11 @@ class MemoryPlan:
                            self.text_encoder_dtype)
 
     def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True,
-                        device: str | None = None) -> tuple[float, float]:
+                        device: str | None = None, cfg: bool = False) -> tuple[float, float]:
         """(VRAM, RAM) peak in GiB for an image of this size (with the prompt enhancer's phase, or
-        without it for an image made from the prompt as typed), on ``device`` (default: the plan's)."""
-        return self.table(device).peaks(width, height, () if enhance else ("enhance",))
+        without it for an image made from the prompt as typed), on ``device`` (default: the plan's);
+        ``cfg``: sampled with classifier-free guidance (a batch of two in each step)."""
+        return self.table(device).peaks(width, height, () if enhance else ("enhance",), 2 if cfg else 1)
 
 
 def chosen_gpu(machine: MachineInfo, gpu_index: int | None = None) -> GpuInfo | None:
@@ -275,7 +293,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
               override: str = "auto", have_text_encoder: bool = True, have_vae: bool = True,
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
               installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
-              gpu_index: int | None = None, lora_gib: float = 0.0, have_configs: bool = True) -> MemoryPlan:
+              gpu_index: int | None = None, lora_gib: float = 0.0, have_configs: bool = True,
+              model: str = DEFAULT.id) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -290,6 +309,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     with the most memory); that card alone decides profile, dtype and placement.
     ``lora_gib`` is the size of the LoRA files in use. ``have_configs``: the small configs component
     (the tokenizer) is in the models folder; without it, it is named among what to download.
+    ``model`` (an engine/architectures.py id) names whose files the plan asks for; a model that
+    fp16 breaks (Z-Image base) computes in fp32 where the machine would pick fp16.
     """
     gpu = chosen_gpu(machine, gpu_index)
     index = gpu.index if gpu is not None else 0
@@ -305,6 +326,10 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     if device == "cuda" and not machine.gpus:
         warnings.append(msg("planner.no_cuda_profile_fails", "No CUDA GPU was found; this profile will fail — choose 'cpu'."))
     dtype = compute_dtype or compute_dtype_for(machine, device, gpu_index)
+    if dtype == "float16" and not architecture(model).fp16_safe:
+        dtype = "float32"
+        warnings.append(msg("planner.fp16_unsafe_model", "{model} overflows in fp16 on this GPU; it computes in fp32 "
+                            "(slower, twice the memory).", model=architecture(model).title))
     if present_te_forms is None:
         present_te_forms = {"bf16"} if have_text_encoder else set()
     te_form, te_ideal = _pick_te(profile, set(present_te_forms))
@@ -349,14 +374,15 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
 
     # What the profile wants (the model manager downloads this), even when a fallback runs now.
     te_component = TE_COMPONENT_FOR_FORM[te_ideal]
-    needs = (COMPONENT_FOR_FORM[ideal], te_component, "vae", "configs")
-    missing = [] if ideal in present_forms else [COMPONENT_FOR_FORM[ideal]]
+    transformer_component, configs_component = model_components(model, ideal)
+    needs = (transformer_component, te_component, "vae", configs_component)
+    missing = [] if ideal in present_forms else [transformer_component]
     if te_ideal not in present_te_forms:
         missing.append(te_component)
     if not have_vae:
         missing.append("vae")
     if not have_configs:
-        missing.append("configs")
+        missing.append(configs_component)
     reason = ("the best that fits" if form == candidates[0] else "the best installed that fits" if form in candidates
               else "installed" if form in present_forms else "")
     return MemoryPlan(

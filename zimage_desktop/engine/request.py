@@ -13,6 +13,7 @@ from ..errors import BadInputError
 from ..messages import msg
 from .architectures import DEFAULT
 from .edit_checks import validate_edit
+from .guidance import problems as guidance_problems
 
 SIZE_MULTIPLE = 16
 MIN_SIDE = 256
@@ -171,6 +172,10 @@ class GenerationRequest:
     loras: tuple[LoraRef, ...] = ()
     # ControlNet Union inputs (empty: no control; old requests load without them).
     controls: tuple[ControlRef, ...] = ()
+    # Classifier-free guidance (engine/guidance.py): the CFG scale as ComfyUI/A1111 count it (1 =
+    # none; None = the model's default) and the negative prompt. Turbo ignores both.
+    negative_prompt: str = ""
+    cfg: float | None = None
 
     def __post_init__(self) -> None:
         problems = validate(self)
@@ -348,6 +353,7 @@ def validate(req: GenerationRequest) -> list[str]:
         problems.append(msg("request.request_s_extra_fields", "The request's extra fields must be a JSON object."))
     problems.extend(validate_edit(req))
     problems.extend(_lora_problems(req.loras))
+    problems.extend(guidance_problems(req.negative_prompt, req.cfg))
     return problems
 
 

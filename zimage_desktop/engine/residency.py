@@ -149,10 +149,12 @@ class Residency:
         return any(where[phase][c.name] == "device" and where[previous][c.name] == "ram"
                    for c in self.components if c.mode == "swap")
 
-    def phase_memory(self, width: int = 1024, height: int = 1024,
-                     skip: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
+    def phase_memory(self, width: int = 1024, height: int = 1024, skip: tuple[str, ...] = (),
+                     denoise_batch: int = 1) -> dict[str, tuple[float, float]]:
         """phase → (VRAM, RAM) in GiB, including "load" (RAM only: the pipeline is built in RAM);
-        phases in ``skip`` (e.g. "enhance" for an image made without the enhancer) are left out."""
+        phases in ``skip`` (e.g. "enhance" for an image made without the enhancer) are left out.
+        ``denoise_batch`` 2: classifier-free guidance runs the positive and negative prompts as one
+        batch, twice the denoising activations."""
         pixels = width * height
         where = self.where()
         out: dict[str, tuple[float, float]] = {}
@@ -164,7 +166,8 @@ class Residency:
             if phase.name not in where or phase.name in skip:
                 continue
             row = where[phase.name]
-            act = phase.activations(pixels, self.tiled_vae, self.widen)
+            act = phase.activations(pixels * (denoise_batch if phase.name == "denoise" else 1), self.tiled_vae,
+                                    self.widen)
             vram = ram = 0.0
             for c in self.components:
                 place = row[c.name]
@@ -192,9 +195,10 @@ class Residency:
             previous = phase.name
         return out
 
-    def peaks(self, width: int = 1024, height: int = 1024, skip: tuple[str, ...] = ()) -> tuple[float, float]:
+    def peaks(self, width: int = 1024, height: int = 1024, skip: tuple[str, ...] = (),
+              denoise_batch: int = 1) -> tuple[float, float]:
         """(VRAM, RAM) peak in GiB over every phase (but ``skip``), loading included."""
-        memory = self.phase_memory(width, height, skip)
+        memory = self.phase_memory(width, height, skip, denoise_batch)
         return (round(max(v for v, _ in memory.values()), 2), round(max(r for _, r in memory.values()), 2))
 
     def rows(self) -> list[dict]:

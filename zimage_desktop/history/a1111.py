@@ -11,7 +11,6 @@ from __future__ import annotations
 from ..messages import msg
 
 import json
-from typing import Any
 
 from .recall import RecallValues
 
@@ -92,13 +91,17 @@ def parse_a1111(text: str) -> RecallValues | None:
         fields = {}
     found = RecallValues("a1111")
     prompt_lines: list[str] = []
+    negative_lines: list[str] | None = None
     for line in lines:
-        if line.startswith(NEGATIVE):
-            found.notes.append(msg("a1111.negative_prompt_was_dropped", "The negative prompt was dropped: Z-Image-Turbo "
-                                   "does not use one."))
-            break
-        prompt_lines.append(line)
+        if negative_lines is None and line.startswith(NEGATIVE):
+            negative_lines = [line[len(NEGATIVE):]]
+        elif negative_lines is not None:
+            negative_lines.append(line)
+        else:
+            prompt_lines.append(line)
     found.prompt = "\n".join(prompt_lines).strip()
+    if negative_lines is not None:
+        found.negative_prompt = "\n".join(negative_lines).strip()
     if not found.prompt:
         return None
     _take_loras(found, fields.get("Lora hashes", ""))
@@ -119,7 +122,7 @@ def parse_a1111(text: str) -> RecallValues | None:
     found.sampler = fields.get("Sampler")
     found.scheduler = fields.get("Schedule type")
     found.model = fields.get("Model")
-    _note_cfg(found, fields.get("CFG scale"))
+    found.cfg = fields.get("CFG scale")
     if "Denoising strength" in fields:
         found.strength = fields["Denoising strength"]
         found.edit_mode = "inpaint" if "Mask blur" in fields else "img2img"
@@ -147,16 +150,6 @@ def _take_loras(found: RecallValues, hashes_field: str) -> None:
     found.loras = [(ref.name, ref.strength, hashes.get(ref.name)) for ref in refs]
 
 
-def _note_cfg(found: RecallValues, cfg: Any) -> None:
-    try:
-        value = float(cfg) if cfg is not None else 1.0
-    except (TypeError, ValueError):
-        value = 1.0
-    if value not in (0.0, 1.0):
-        found.notes.append(msg("a1111.cfg_scale_was_used", "CFG scale {cfg} was not used: Z-Image-Turbo runs without CFG.",
-                               cfg=cfg))
-
-
 def parse_fooocus(text: str) -> RecallValues | None:
     """Fooocus writes ``parameters`` as JSON: prompt, seed (often as text), steps, resolution."""
     try:
@@ -166,9 +159,8 @@ def parse_fooocus(text: str) -> RecallValues | None:
     if not isinstance(data, dict) or not isinstance(data.get("prompt"), str):
         return None
     found = RecallValues("fooocus", prompt=data["prompt"], seed=data.get("seed"), steps=data.get("steps"))
-    if data.get("negative_prompt"):
-        found.notes.append(msg("a1111.negative_prompt_was_dropped", "The negative prompt was dropped: Z-Image-Turbo does "
-                               "not use one."))
+    if isinstance(data.get("negative_prompt"), str):
+        found.negative_prompt = data["negative_prompt"]
     if data.get("styles") not in (None, "", "[]", []):
         found.notes.append(msg("a1111.fooocus_styles_were_applied", "Fooocus styles {styles} were not applied; the prompt is "
                                "the one typed.", styles=data['styles']))
@@ -182,5 +174,5 @@ def parse_fooocus(text: str) -> RecallValues | None:
     found.sampler = data.get("sampler") if isinstance(data.get("sampler"), str) else None
     found.scheduler = data.get("scheduler") if isinstance(data.get("scheduler"), str) else None
     found.model = data.get("base_model") if isinstance(data.get("base_model"), str) else None
-    _note_cfg(found, data.get("guidance_scale"))
+    found.cfg = data.get("guidance_scale")  # Fooocus counts it as A1111 does
     return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.guidance import recorded
 from ..engine.request import GenerationRequest
 from .comfy_edit_graph import WIDGET_NAMES as EDIT_WIDGET_NAMES
 from .comfy_edit_graph import input_image_name as input_image_name  # re-exported: callers name it here
@@ -103,8 +104,12 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
         (MODEL_SAMPLING_ID, "ModelSamplingAuraFlow", [model_shift(model)], {"model": (model_source, 0, "MODEL")},
          [("MODEL", "MODEL")]),
         (6, "CLIPTextEncode", [prompt_tags(request.prompt)[0]], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
-        # no negative prompt: the official template's zeroed positive (what ComfyUI gives the sampler)
-        (7, "ConditioningZeroOut", [], {"conditioning": (6, 0, "CONDITIONING")}, [("CONDITIONING", "CONDITIONING")]),
+        # no negative prompt: the official template's zeroed positive (what ComfyUI gives the sampler);
+        # a negative that was sampled with (CFG > 1) is its own CLIPTextEncode
+        (7, "ConditioningZeroOut", [], {"conditioning": (6, 0, "CONDITIONING")}, [("CONDITIONING", "CONDITIONING")])
+        if not recorded(request, model)[1] else
+        (7, "CLIPTextEncode", [recorded(request, model)[1]], {"clip": (18, 0, "CLIP")},
+         [("CONDITIONING", "CONDITIONING")]),
         *latent_nodes(request, model),
         *_sampling(request, model, MODEL_SAMPLING_ID),
         *finish,
@@ -122,6 +127,8 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     # ComfyUI has no "diffusers" schedule: it is "simple" when the steps divide 1000, else ManualSigmas
     # through SamplerCustom (text to image; an edit's or a control's KSampler keeps "simple").
     scheduler = "simple"
+    used = recorded(request, model)[0]
+    cfg: float | int = int(used) if used.is_integer() else used  # 1, as ComfyUI's templates write it
     conditioning = {"positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING")}
     decode: _NodeSpec = (8, "VAEDecode", [], {"vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")])
     sigmas = manual_sigmas(request, model)
@@ -129,7 +136,7 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
         return [
             (SAMPLER_SELECT_ID, "KSamplerSelect", [request.sampler], {}, [("SAMPLER", "SAMPLER")]),
             (MANUAL_SIGMAS_ID, "ManualSigmas", [sigmas], {}, [("SIGMAS", "SIGMAS")]),
-            (3, "SamplerCustom", [True, request.seed, "fixed", 1],
+            (3, "SamplerCustom", [True, request.seed, "fixed", cfg],
              {"model": (model_source, 0, "MODEL"), **conditioning, "sampler": (SAMPLER_SELECT_ID, 0, "SAMPLER"),
               "sigmas": (MANUAL_SIGMAS_ID, 0, "SIGMAS"), "latent_image": (13, 0, "LATENT")},
              [("output", "LATENT"), ("denoised_output", "LATENT")]),
@@ -137,7 +144,7 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
         ]
     if not request.controls:
         return [
-            (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], 1, request.sampler, scheduler,
+            (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], cfg, request.sampler, scheduler,
                              ksampler_steps(request)[1]],
              {"model": (model_source, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
              [("LATENT", "LATENT")]),
@@ -161,7 +168,7 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     first, last = (max(begin, round(f * request.steps)) for f in (control.start, control.end))
     if (first, last) == (begin, request.steps):
         steps, denoise = ksampler_steps(request)
-        nodes.append((3, "KSampler", [request.seed, "fixed", steps, 1, request.sampler, scheduler, denoise],
+        nodes.append((3, "KSampler", [request.seed, "fixed", steps, cfg, request.sampler, scheduler, denoise],
                       {"model": (22, 0, "MODEL"), **conditioning, "latent_image": (13, 0, "LATENT")},
                       [("LATENT", "LATENT")]))
         return nodes + [_with_samples(decode, 3)]
@@ -173,7 +180,7 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
         node_id = 3 if number == 0 else 22 + number
         final = number == len(segments) - 1
         nodes.append((node_id, "KSamplerAdvanced",
-                      ["enable" if number == 0 else "disable", request.seed, "fixed", request.steps, 1, request.sampler,
+                      ["enable" if number == 0 else "disable", request.seed, "fixed", request.steps, cfg, request.sampler,
                        scheduler, a, b, "disable" if final else "enable"],
                       {"model": (source, 0, "MODEL"), **conditioning, "latent_image": previous},
                       [("LATENT", "LATENT")]))

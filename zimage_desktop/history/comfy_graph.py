@@ -222,10 +222,7 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     found.scheduler = _text_or_none(_scalar(graph, schedule, ("scheduler", "value")))
 
     cfg = inputs.get("cfg", _inputs(graph, guider).get("cfg") if guider else None)
-    cfg = _scalar(graph, cfg, ("cfg", "value"))
-    if isinstance(cfg, (int, float)) and not isinstance(cfg, bool) and cfg not in (0, 1):
-        found.notes.append(msg("comfy_graph.cfg_was_used_z", "CFG {cfg} was not used: Z-Image-Turbo runs without CFG.",
-                               cfg=cfg))
+    found.cfg = _scalar(graph, cfg, ("cfg", "value"))
     denoise = inputs.get("denoise", _inputs(graph, sigmas).get("denoise") if sigmas else None)
     denoise = _scalar(graph, denoise, ("denoise", "value"))
     if isinstance(denoise, (int, float)) and not isinstance(denoise, bool) and denoise < 1:
@@ -249,7 +246,21 @@ def recall_from_graph(graph: Graph, source: str) -> RecallValues:
     if found.prompt is None:
         found.notes.append(msg("comfy_graph.positive_prompt_was_found", "No positive prompt was found on the sampler's "
                                "inputs."))
+    negative = inputs.get("negative")
+    if negative is None and guider is not None:
+        negative = _inputs(graph, guider).get("negative")
+    found.negative_prompt = negative_text(graph, negative)
     return found
+
+
+def negative_text(graph: Graph, start: Any) -> str | None:
+    """The negative prompt: the positive's string-node walk from the sampler's ``negative`` input,
+    except that ConditioningZeroOut (the Turbo template's negative) has none — the text it zeroes
+    is the positive prompt's."""
+    target = link_target(start, graph)
+    if target is None or _class(graph, target) == "ConditioningZeroOut":
+        return None
+    return positive_text(graph, start)
 
 
 _OFF = ("off", "false", "no", "disabled")

@@ -47,11 +47,14 @@ SCHEDULE_LABELS = {"simple": "Simple", "diffusers": "Diffusers"}
 
 def a1111_parameters(request: GenerationRequest, model: dict[str, Any]) -> str:
     """The ``parameters`` text A1111, Forge, Civitai and image viewers understand."""
+    from ..engine.guidance import recorded
+
+    cfg, negative = recorded(request, model)
     fields = [
         f"Steps: {request.steps}",
         f"Sampler: {SAMPLER_LABELS[request.sampler]}",
         f"Schedule type: {SCHEDULE_LABELS[request.scheduler]}",
-        "CFG scale: 1",
+        f"CFG scale: {cfg:g}",
         f"Seed: {request.seed}",
         f"Size: {request.width}x{request.height}",
     ]
@@ -80,7 +83,8 @@ def a1111_parameters(request: GenerationRequest, model: dict[str, Any]) -> str:
             fields.append(f"Lora hashes: {json.dumps(hashes, ensure_ascii=False)}")
     fields.extend(_a1111_controls(request, model))
     fields.append(f"Version: zimage-desktop {__version__}")
-    return f"{prompt}\n" + ", ".join(fields)
+    negative_line = f"Negative prompt: {negative}\n" if negative.strip() else ""
+    return f"{prompt}\n{negative_line}" + ", ".join(fields)
 
 
 def _a1111_controls(request: GenerationRequest, model: dict[str, Any]) -> list[str]:

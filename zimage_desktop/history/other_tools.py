@@ -1,8 +1,8 @@
 """Readers for the JSON other generators write into a PNG (issue 25): SwarmUI (``parameters`` as
 ``{"sui_image_params": …}``), InvokeAI (``invokeai_metadata``), NovelAI (``Comment``, with
 ``Software`` "NovelAI"). Each returns the values it found; ``recall.to_request`` checks them and
-notes what cannot be used here. A negative prompt and a CFG above 1 are dropped with a note:
-Z-Image-Turbo uses neither."""
+notes what cannot be used here. The negative prompt and CFG scale are kept (Z-Image base uses
+them; Turbo says at run time that it does not)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ def _text(value: Any) -> str | None:
 
 
 def _drop_notes(found: RecallValues, negative: Any, cfg: Any) -> RecallValues:
+    """Keeps the tool's negative prompt and CFG scale on ``found`` (recall checks them; a model
+    that does not use them says so when it runs). The name is older than that."""
     if isinstance(negative, str) and negative.strip():
-        found.notes.append(msg("a1111.negative_prompt_was_dropped", "The negative prompt was dropped: Z-Image-Turbo does "
-                               "not use one."))
-    if isinstance(cfg, (int, float)) and not isinstance(cfg, bool) and cfg not in (0, 1):
-        found.notes.append(msg("comfy_graph.cfg_was_used_z", "CFG {cfg} was not used: Z-Image-Turbo runs without CFG.",
-                               cfg=cfg))
+        found.negative_prompt = negative
+    if isinstance(cfg, (int, float, str)) and not isinstance(cfg, bool):
+        found.cfg = cfg
     return found
 
 

@@ -38,6 +38,8 @@ class RecallValues:
     notes: list[str] = field(default_factory=list)
     # (name, strength, AutoV2 hash or None) of each LoRA, as the other tool named it
     loras: list[tuple[str, Any, str | None]] = field(default_factory=list)
+    negative_prompt: str | None = None
+    cfg: Any = None  # the CFG scale as ComfyUI and A1111 count it (1: no guidance)
 
 
 def as_int(value: Any) -> int | None:
@@ -83,14 +85,15 @@ def _loras(found: RecallValues) -> tuple[LoraRef, ...]:
 
 # The fields a user can take over one by one (partial recall): request keys of each.
 FIELDS = {"prompt": ("prompt",), "seed": ("seed",), "steps": ("steps",), "size": ("width", "height"),
-          "sampler": ("sampler", "scheduler"), "loras": ("loras",)}
+          "sampler": ("sampler", "scheduler"), "loras": ("loras",), "guidance": ("negative_prompt", "cfg")}
 
 
 def field_label(name: str) -> str:
     """A field's name in a sentence, translated."""
     labels = {"prompt": msg("recall.field_prompt", "prompt"), "seed": msg("recall.field_seed", "seed"),
               "steps": msg("recall.field_steps", "steps"), "size": msg("recall.field_size", "size"),
-              "sampler": msg("recall.field_sampler", "sampler"), "loras": msg("recall.field_loras", "LoRAs")}
+              "sampler": msg("recall.field_sampler", "sampler"), "loras": msg("recall.field_loras", "LoRAs"),
+              "guidance": msg("recall.field_guidance", "negative prompt and CFG")}
     return labels.get(name, name)
 
 
@@ -169,9 +172,37 @@ def known_values(found: RecallValues, image_size: tuple[int, int] | None = None)
         known.add("sampler")
     if note:
         notes.append(note)
+    _recall_guidance(found, values, known)
     _recall_edit(found, values)
     _model_note(found)
     return values, known
+
+
+def _recall_guidance(found: RecallValues, values: dict[str, Any], known: set[str]) -> None:
+    """The negative prompt and CFG scale, each checked (a bad one is a note and left out)."""
+    from ..engine.guidance import MAX_CFG, MAX_NEGATIVE_CHARS
+
+    negative = found.negative_prompt.strip() if isinstance(found.negative_prompt, str) else ""
+    if negative:
+        if len(negative) > MAX_NEGATIVE_CHARS:
+            found.notes.append(msg("recall.negative_cut", "The negative prompt was cut to {limit} of its {length} "
+                                   "characters.", limit=MAX_NEGATIVE_CHARS, length=len(negative)))
+            negative = negative[:MAX_NEGATIVE_CHARS]
+        values["negative_prompt"] = negative
+        known.add("guidance")
+    if found.cfg is None:
+        return
+    try:
+        cfg = float(found.cfg) if not isinstance(found.cfg, bool) else None
+    except (TypeError, ValueError):
+        cfg = None
+    if cfg is None or not 0.0 <= cfg <= MAX_CFG:  # (NaN fails both)
+        found.notes.append(msg("recall.cfg_unusable", "The CFG scale {cfg} is not a number from 0 to {limit}; the "
+                               "model's own was used.", cfg=str(found.cfg)[:40], limit=MAX_CFG))
+        return
+    values["cfg"] = cfg
+    if cfg != 1.0:  # CFG 1 without a negative is no guidance: nothing to take over on its own
+        known.add("guidance")
 
 
 def _model_note(found: RecallValues) -> None:

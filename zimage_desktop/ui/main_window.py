@@ -369,6 +369,7 @@ class MainWindow(QMainWindow):
             self.refresh_models_state()
         self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
         self.form.tokens.set_limit(e.token_limit)
+        self._show_model_fields()
         if e.plan is not None:  # a slow plan offers the draft sizes first
             from ..engine.sizes import drafts_useful
 
@@ -493,6 +494,13 @@ class MainWindow(QMainWindow):
         self._show_main_action()
         self.form.tokens.refresh()  # a stat; the tokenizer itself is read on a thread
         self.form.loras.refresh()  # file headers only
+        self._show_model_fields()
+
+    def _show_model_fields(self) -> None:
+        """Negative prompt and CFG for a model that uses them (Z-Image base), its default steps."""
+        from ..engine.model_files import installed_architecture
+
+        self.form.set_model(installed_architecture(self.store.models_path()))
 
     def _show_main_action(self) -> None:
         self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)") if self.readiness.usable else self.tr("Get models…"))

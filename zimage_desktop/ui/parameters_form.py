@@ -52,6 +52,9 @@ class ParametersForm(QWidget):
         self.steps_spin.setRange(1, MAX_STEPS)
         self.steps_spin.setValue(DEFAULT_STEPS)
         self.sampling = SamplingControls()
+        from .guidance_fields import GuidanceFields
+
+        self.guidance = GuidanceFields()
         self.seed_spin = SeedEdit()
         self.seed_spin.setObjectName("seedSpin")
         self.seed_random = QCheckBox()
@@ -97,6 +100,7 @@ class ParametersForm(QWidget):
         form.addRow(self.size_note)
         form.addRow(self.labels["steps"], self.steps_spin)
         form.addRow(self.labels["sampler"], self.sampling)
+        form.addRow(self.guidance)
         form.addRow(self.labels["seed"], seed_row)
         form.addRow(self.labels["count"], self.count_spin)
         form.addRow(self.labels["loras"])
@@ -124,6 +128,7 @@ class ParametersForm(QWidget):
         self.enhance_panel.retranslate()
         self.loras.retranslate()
         self.control.retranslate()
+        self.guidance.retranslate()
         self.model_button.setText(self.tr("Models…"))
         self._update_count()
 
@@ -173,7 +178,7 @@ class ParametersForm(QWidget):
         return dict(width=self.width_spin.value(), height=self.height_spin.value(), steps=self.steps_spin.value(),
                     seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
                     count=self.count_spin.value(), sampler=sampler, scheduler=scheduler, loras=self.loras.values(),
-                    controls=self.control.controls())
+                    controls=self.control.controls(), **self.guidance.values())
 
     def select_size(self, width: int, height: int) -> None:
         """The size list's entry for this size, else "Custom size…" with the sides as they are."""
@@ -192,6 +197,7 @@ class ParametersForm(QWidget):
         self.count_spin.setValue(1)
         self.control.apply(request)
         self.loras.apply(request.loras)
+        self.guidance.apply(request.negative_prompt, request.cfg)
 
     def apply_fields(self, values: dict[str, Any], fields: set[str] | frozenset[str]) -> None:
         """Partial recall: only the chosen fields (``history.recall.FIELDS`` keys) from a file's
@@ -210,6 +216,15 @@ class ParametersForm(QWidget):
             self.seed_spin.setValue(values["seed"])
         if "loras" in fields and values.get("loras"):
             self.loras.apply(values["loras"])
+        if "guidance" in fields:
+            self.guidance.apply(values.get("negative_prompt", ""), values.get("cfg"))
+
+    def set_model(self, arch) -> None:
+        """The model the models folder holds (engine/architectures.py): its guidance fields, and its
+        default steps when the model changes."""
+        if arch.id != self.guidance.architecture.id:
+            self.steps_spin.setValue(arch.default_steps)
+        self.guidance.set_model(arch)
 
     def _insert_word(self, word: str) -> None:
         """A LoRA's trigger word into the prompt at the cursor, separated by a comma."""

@@ -1006,6 +1006,29 @@
     </message>
 </context>
 <context>
+    <name>GuidanceFields</name>
+    <message>
+        <location filename="../../ui/guidance_fields.py" line="59"/>
+        <source>&amp;Negative prompt</source>
+        <translation>反向提示词(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guidance_fields.py" line="60"/>
+        <source>What the picture should not show, e.g. blurry, watermark, 低质量</source>
+        <translation>画面中不应出现的内容，例如：模糊、水印、低质量</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guidance_fields.py" line="61"/>
+        <source>C&amp;FG scale</source>
+        <translation>CFG 强度(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guidance_fields.py" line="62"/>
+        <source>How strongly the picture follows the prompt against the negative prompt (1 = no guidance; Z-Image: about 3 to 5). Each step runs the model twice.</source>
+        <translation>画面在多大程度上遵循提示词、远离反向提示词（1 表示不引导；Z-Image 约为 3 到 5）。每一步都要运行模型两次。</translation>
+    </message>
+</context>
+<context>
     <name>HistoryActions</name>
     <message>
         <location filename="../../ui/history_actions.py" line="92" />
