@@ -104,10 +104,10 @@ def _nodes(request: GenerationRequest, model: dict[str, Any]) -> list[_NodeSpec]
         (MODEL_SAMPLING_ID, "ModelSamplingAuraFlow", [model_shift(model)], {"model": (model_source, 0, "MODEL")},
          [("MODEL", "MODEL")]),
         (6, "CLIPTextEncode", [prompt_tags(request.prompt)[0]], {"clip": (18, 0, "CLIP")}, [("CONDITIONING", "CONDITIONING")]),
-        # no negative prompt: the official template's zeroed positive (what ComfyUI gives the sampler);
-        # a negative that was sampled with (CFG > 1) is its own CLIPTextEncode
+        # without guidance (CFG 1) the official template's zeroed positive (what ComfyUI gives the sampler);
+        # with CFG > 1 the negative (even an empty one, which diffusers encodes too) is its own CLIPTextEncode
         (7, "ConditioningZeroOut", [], {"conditioning": (6, 0, "CONDITIONING")}, [("CONDITIONING", "CONDITIONING")])
-        if not recorded(request, model)[1] else
+        if recorded(request, model)[0] <= 1.0 else
         (7, "CLIPTextEncode", [recorded(request, model)[1]], {"clip": (18, 0, "CLIP")},
          [("CONDITIONING", "CONDITIONING")]),
         *latent_nodes(request, model),
