@@ -84,25 +84,46 @@ def test_speed_up_keeps_the_bytes_and_the_hooks():
     assert seen == [torch.Size([4, 32])]
 
 
-def test_the_loaders_build_fast_layers(tmp_path):
+def test_q8_0_files_load_fast_and_make_plain_diffusers_picture(tmp_path):
+    """A Q8_0 transformer and a Q8_0 encoder load with fast layers (the K-quant mixes' pictures are
+    checked in tests/test_kquants.py), and the picture equals plain diffusers' on the same file."""
+    import shutil
+
+    from diffusers import GGUFQuantizationConfig, ZImagePipeline, ZImageTransformer2DModel
+
     from tests.fixtures import build_tiny_pipeline
-    from zimage_desktop.devkit.gguf_files import KQUANT_TEXT_ENCODER, KQUANT_TRANSFORMER, use_gguf_text_encoder, \
-        write_transformer_gguf
+    from zimage_desktop.devkit.gguf_files import use_gguf_text_encoder, write_transformer_gguf
     from zimage_desktop.devkit.keys import transformer_to_comfy
     from zimage_desktop.devkit.tiny import write_comfy_folder
-    from zimage_desktop.engine.loader import load_text_encoder, load_transformer
+    from zimage_desktop.engine.generator import Generator
     from zimage_desktop.engine.model_files import resolve_model_set
+    from zimage_desktop.engine.planner import reference_plan
+    from zimage_desktop.engine.request import GenerationRequest
 
-    pipe = build_tiny_pipeline(seed=3, transformer=KQUANT_TRANSFORMER, text_encoder=KQUANT_TEXT_ENCODER)
+    pipe = build_tiny_pipeline(seed=3)
     write_comfy_folder(pipe, tmp_path, transformer="gguf")
-    for old in (tmp_path / "diffusion_models").iterdir():
-        old.unlink()
-    state = transformer_to_comfy(dict(pipe.transformer.state_dict()))
-    write_transformer_gguf(state, tmp_path / "diffusion_models" / "tiny-Q4_K_M.gguf", "Q4_K_M")
-    use_gguf_text_encoder(pipe, tmp_path, "Q6_K")
+    shutil.rmtree(tmp_path / "diffusion_models")
+    (tmp_path / "diffusion_models").mkdir()
+    types = write_transformer_gguf(transformer_to_comfy(dict(pipe.transformer.state_dict())),
+                                   tmp_path / "diffusion_models" / "tiny-Q8_0.gguf", "Q8_0")
+    assert "Q8_0" in types.values()
+    use_gguf_text_encoder(pipe, tmp_path, "Q8_0")
     ms = resolve_model_set(tmp_path)
-    for model in (load_transformer(ms, torch.float32), load_text_encoder(ms, torch.float32)):
+    req = GenerationRequest(prompt="a lighthouse", seed=5, width=256, height=256, steps=2)
+    gen = Generator(tmp_path, device="cpu", plan=reference_plan("cpu"))
+    ours = np.asarray(gen.run(req).images[0].image, np.int16)
+    for model in (gen.pipe.transformer, gen.prompts.text_encoder):
         layers = [m for m in model.modules() if isinstance(m, GGUFLinear)]
         assert layers and all(type(m) is FastGGUFLinear for m in layers)
-        kinds = {m.weight.quant_type.name for m in layers if fast_type(m.weight)}
-        assert kinds & {"Q4_K", "Q6_K"}
+        assert any(fast_type(m.weight) and m.weight.quant_type.name == "Q8_0" for m in layers)
+    transformer = ZImageTransformer2DModel.from_single_file(
+        str(ms.transformer), quantization_config=GGUFQuantizationConfig(compute_dtype=torch.float32),
+        config=str(ms.config_dir), subfolder="transformer", local_files_only=True)
+    assert not any(type(m) is FastGGUFLinear for m in transformer.modules())  # diffusers' own layers
+    plain = ZImagePipeline(scheduler=gen.pipe.scheduler, vae=gen.pipe.vae, text_encoder=gen.pipe.text_encoder,
+                           tokenizer=gen.pipe.tokenizer, transformer=transformer)
+    plain.set_progress_bar_config(disable=True)
+    image = plain(prompt_embeds=[gen.prompts.encode(req.prompt)], height=256, width=256, num_inference_steps=2,
+                  guidance_scale=0.0, generator=torch.Generator("cpu").manual_seed(5)).images[0]
+    assert ours.std() > 1
+    assert np.abs(np.asarray(image, np.int16) - ours).max() <= 1
