@@ -34,7 +34,7 @@ EXPECTED = {
     "8gb": ("resident", "resident", "cpu"),
     "6gb": ("swap", "swap", "cpu"),  # the 7.5 GiB encoder never reaches a 6 GB card
     "4gb": ("stream", "resident", "cpu"),
-    "mps": ("resident", "resident", "cpu"),
+    "mps": ("resident", "resident", "resident"),  # unified memory: the encoder stays on the Apple GPU
     "cpu": ("resident", "resident", "cpu"),
 }
 
@@ -163,3 +163,32 @@ def test_out_of_memory_releases_the_pipeline_before_reporting(many_forms):  # no
     assert refs["transformer"]() is None and refs["activation"]() is None
     assert gen.pipe is None and gen.prompts is None
     gc.collect()
+
+
+def test_apple_keeps_the_text_encoder_on_its_gpu_unless_memory_forces_it_off():
+    """Unified memory: an encoder on the CPU holds the same bytes and runs slower, so the mps plan
+    keeps it on the GPU and says why; only when the GPU's share would pass macOS's limit does it
+    move to the CPU, and the plan says that instead (issue 28)."""
+    from zimage_desktop.engine.planner import MPS_GPU_SHARE
+
+    G = 1024**3
+    for te_form in ("Q6_K", "Q8_0", "Q4_K", "bf16"):
+        plan = make_plan(MachineInfo(mps=True, total_ram=32 * G), {"Q8_0", "Q4_K"}, "mps",
+                         present_te_forms={te_form})
+        assert plan.text_encoder == "device" and plan.text_encoder_form == te_form
+        assert layout_for(plan).text_encoder == "resident"
+        assert "on the Apple GPU (unified memory" in plan.explanation
+        # The encoder is counted on the GPU side of the table, and that side fits what macOS allows.
+        assert plan.table().where()["encode"]["text_encoder"] == "device"
+        assert plan.predicted_vram_gib <= 32 * MPS_GPU_SHARE
+    # An 8 GB Mac: the Q4_K transformer and the bf16 encoder do not fit the GPU's share together.
+    small = make_plan(MachineInfo(mps=True, total_ram=8 * G), {"Q4_K"}, "mps", present_te_forms={"bf16"})
+    assert small.text_encoder == "cpu" and layout_for(small).text_encoder == "cpu"
+    assert "over the 5.6 GiB macOS lets the GPU use" in small.explanation
+    # Built on a pretend Apple GPU, the hooks put the encoder where the plan says.
+    plan = make_plan(MachineInfo(mps=True, total_ram=32 * G), {"Q4_K"}, "mps", present_te_forms={"Q6_K"})
+    pipe = build_tiny_pipeline(seed=0)
+    te = pipe.text_encoder
+    pipe.register_modules(text_encoder=None)
+    resident = build_hooks(pipe, te, plan, torch.device("mps"), "Q4_K")
+    assert any(module is te for module in resident)

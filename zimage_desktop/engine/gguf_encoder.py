@@ -2,8 +2,8 @@
 
 ``transformers`` can read such files (``gguf_file=``) but dequantizes every tensor at load: it
 saves download, not memory. Here the Linear weights stay in their GGUF types (Q4_K … Q8_0, BF16 as
-GGUF blocks, F16 as float16) inside diffusers' ``GGUFLinear`` layers, which dequantize one weight
-per call, as ComfyUI-GGUF does; the token embedding dequantizes only the rows a prompt uses.
+GGUF blocks, F16 as float16) inside ``GGUFLinear`` layers, which dequantize one weight per call, as
+ComfyUI-GGUF does (on the CPU with engine/gguf_fast.py's decoders); the token embedding dequantizes only the rows a prompt uses.
 All 36 layers are loaded although Z-Image reads ``hidden_states[-2]`` (the last layer's input):
 the prompt enhancer (engine/enhance.py) runs the same model as a chat model, and the last layer is
 about 3% of the file.
@@ -205,8 +205,9 @@ def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
     """A ``Qwen3Model`` for ``config`` (a Qwen3Config) with the GGUF file's weights, quantized."""
     import torch
     from accelerate import init_empty_weights
-    from diffusers.quantizers.gguf.utils import GGUFLinear
     from transformers import Qwen3Model
+
+    from .gguf_fast import FastGGUFLinear
 
     from .gguf_read import read_gguf_state
 
@@ -248,7 +249,7 @@ def load_gguf_text_encoder(path: Path, config, compute_dtype: torch.dtype):
                 owner.weight = param  # an F32 matrix: an ordinary layer
                 continue
             with init_empty_weights():
-                linear = GGUFLinear(owner.in_features, owner.out_features, bias=False, compute_dtype=compute_dtype)
+                linear = FastGGUFLinear(owner.in_features, owner.out_features, bias=False, compute_dtype=compute_dtype)
             linear.requires_grad_(False)
             linear.weight = param
             parent_name, _, child = owner_name.rpartition(".")

@@ -93,9 +93,13 @@ def load_transformer(ms: ModelSet, dtype: torch.dtype):
 
         # The same tensors diffusers would read from the path, without holding the file mapped
         # (which doubled the resident peak while loading).
-        return ZImageTransformer2DModel.from_single_file(
+        from .gguf_fast import speed_up
+
+        model = ZImageTransformer2DModel.from_single_file(
             read_gguf_state(ms.transformer), quantization_config=GGUFQuantizationConfig(compute_dtype=dtype), **kwargs
         )
+        speed_up(model)  # the CPU decodes Q8_0/Q4_K/Q6_K blocks fast (issue 28); other devices: unchanged
+        return model
     if ms.transformer_keys == "comfy":
         return ZImageTransformer2DModel.from_single_file(str(ms.transformer), **kwargs)
     config = ZImageTransformer2DModel.load_config(str(root), subfolder="transformer", local_files_only=True)

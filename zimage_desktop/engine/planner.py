@@ -113,7 +113,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             (*GGUF_TE, "bf16"), "offload"),
     Profile("6gb", 5.4, "cuda", ("Q4_K", "Q3_K"), "cpu", "model", True, "fits 6 GB", (*GGUF_TE, "bf16"), "offload"),
     Profile("4gb", 3.5, "cuda", ("Q4_K", "Q3_K"), "cpu", "group", True, "fits 4 GB", ("Q6_K", "Q4_K", "Q8_0", "bf16")),
-    Profile("mps", 0.0, "mps", ("bf16", "Q8_0", "Q6_K", "Q4_K"), "cpu", "none", True, "Apple GPU", (*GGUF_TE, "bf16")),
+    # Apple: unified memory, so the encoder on the CPU saves nothing and runs slower; it stays on
+    # the GPU unless the GPU's share would pass macOS's limit (make_plan, _mps_encoder).
+    Profile("mps", 0.0, "mps", ("bf16", "Q8_0", "Q6_K", "Q4_K"), "device", "none", True, "Apple GPU",
+            (*GGUF_TE, "bf16")),
     Profile("cpu", 0.0, "cpu", ("Q8_0", "Q6_K", "Q4_K", "Q3_K"), "cpu", "none", True, "CPU only (slow)",
             ("Q8_0", "Q6_K", "Q4_K", "bf16")),
 )}
@@ -363,6 +366,9 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
                             "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
+    te_why = ""
+    if device == "mps":
+        te, te_why = _mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
     vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
@@ -389,11 +395,28 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         profile=name, device=device, compute_dtype=dtype, transformer_form=form, text_encoder=te,
         offload=offload, vae_tiling=profile.vae_tiling, vae_slicing=offload == "group",
         predicted_vram_gib=vram, predicted_ram_gib=ram,
-        explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason),
+        explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason, te_why),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
         text_encoder_form=te_form, text_encoder_dtype=_text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())),
     )
+
+
+# macOS lets Metal use about this share of RAM (recommendedMaxWorkingSetSize).
+MPS_GPU_SHARE = 0.7
+
+
+def _mps_encoder(machine: MachineInfo, profile: Profile, form: str, dtype: str, te_form: str,
+                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str]:
+    """(where the text encoder runs, why) on Apple Silicon: on the GPU — unified memory, so the
+    CPU would hold the same bytes and only run slower — unless the GPU's share (transformer,
+    encoder, activations) would pass what macOS lets Metal use; then on the CPU."""
+    if machine.total_ram:
+        vram, _ = _peaks(profile, form, dtype, "device", te_form, "none", sizes, lora_gib=lora_gib)
+        if vram > machine.total_ram / GIB * MPS_GPU_SHARE:
+            return "cpu", (f"the GPU's share with it would be {vram:.1f} GiB, over the "
+                           f"{machine.total_ram / GIB * MPS_GPU_SHARE:.1f} GiB macOS lets the GPU use")
+    return "device", "unified memory: on the CPU it would take the same memory and run slower"
 
 
 def _text_encoder_dtype(gpu: GpuInfo | None, device: str, te: str, dtype: str, te_form: str) -> str:
@@ -416,7 +439,7 @@ SHORT_DTYPE = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
 def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: float, fits: bool = True,
-            te_form: str = "bf16", offload: str | None = None, reason: str = "") -> str:
+            te_form: str = "bf16", offload: str | None = None, reason: str = "", te_why: str = "") -> str:
     offload = offload or profile.offload
     parts = [FORM_TEXT.get(form, f"GGUF {form} transformer")]
     if form == "fp8":  # stored in FP8, computed in the plan's dtype: say which, once
@@ -426,7 +449,8 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     where = {"cuda": "on the GPU", "mps": "on the Apple GPU", "cpu": "on the CPU"}[profile.device]
     parts[0] += f" {OFFLOAD_TEXT[offload] or where}"
     encoder = "bf16 text encoder" if te_form == "bf16" else f"GGUF {te_form} text encoder (kept quantized)"
-    parts.append(encoder + ("" if profile.device == "cpu" else f" {TE_TEXT[te]}"))
+    te_where = "on the Apple GPU" if profile.device == "mps" and te == "device" else TE_TEXT[te]
+    parts.append(encoder + ("" if profile.device == "cpu" else f" {te_where}") + (f" ({te_why})" if te_why else ""))
     if profile.vae_tiling:
         parts.append("tiled VAE")
     if dtype != "bfloat16" and form != "fp8":
