@@ -103,7 +103,7 @@ def run_phases(models, profile: str, prompts: tuple[str, ...]) -> tuple[Generato
             gen.ensure_loaded(transformer, profile)
             handle = gen.pipe.transformer.register_forward_pre_hook(after_encode)
             try:
-                result = gen.run(replace(REQ, prompt=prompt, transformer=transformer, profile=profile, steps=2),
+                result = gen.run(replace(REQ, prompt=prompt, transformer=transformer, profile=profile, steps=1),
                                  on_stage=on_stage, on_image=lambda image: None)
             finally:
                 handle.remove()
@@ -115,7 +115,7 @@ def cpu_picture(models, gen: Generator, prompt: str):
     """The same plan on the CPU (every weight in RAM, no hooks moving anything)."""
     cpu = Generator(models, device="cpu", plan=gen.plan)
     _, transformer = next(v for k, v in CASES.items() if k == gen.plan.profile)
-    return cpu.run(replace(REQ, prompt=prompt, transformer=transformer, profile=gen.plan.profile, steps=2)).images[0]
+    return cpu.run(replace(REQ, prompt=prompt, transformer=transformer, profile=gen.plan.profile, steps=1)).images[0]
 
 
 @pytest.mark.parametrize("profile", list(CASES))
