@@ -30,11 +30,23 @@ CUDA1 = torch.device("cuda", 1)
 CASES = {
     "24gb": (24, "tiny_zimage_bf16.safetensors"),
     "16gb": (16, "tiny_zimage_bf16.safetensors"),
-    "12gb": (12, "tiny_zimage_bf16.safetensors"),
+    "12gb": (12, "tiny_zimage_fp8_e4m3fn.safetensors"),  # FP8 storage, layerwise casting
     "8gb": (8, "tiny_zimage-Q8_0.gguf"),
     "6gb": (6, "tiny_zimage-Q4_0.gguf"),
     "4gb": (4, "tiny_zimage-Q4_0.gguf"),
 }
+
+
+@pytest.fixture(scope="module")
+def kit(many_forms, tmp_path_factory):  # noqa: F811
+    """The profiles' kit plus an FP8 file of the same transformer (the 12gb case)."""
+    import shutil
+
+    from tests.fixtures import build_tiny_pipeline, write_comfy_folder
+
+    fp8 = write_comfy_folder(build_tiny_pipeline(seed=0), tmp_path_factory.mktemp("fp8") / "models", transformer="fp8")
+    shutil.copy(fp8, many_forms / "diffusion_models" / fp8.name)
+    return many_forms
 
 
 def two_gpus(gib: int) -> MachineInfo:
@@ -119,9 +131,9 @@ def cpu_picture(models, gen: Generator, prompt: str):
 
 
 @pytest.mark.parametrize("profile", list(CASES))
-def test_each_parameter_is_where_the_table_says_after_each_phase(many_forms, profile):  # noqa: F811
+def test_each_parameter_is_where_the_table_says_after_each_phase(kit, profile):
     prompts = ("a small house by a lake", "a red kite over a beach")  # a new prompt brings the encoder back
-    gen, seen, images = run_phases(many_forms, profile, prompts)
+    gen, seen, images = run_phases(kit, profile, prompts)
     assert gen.plan is not None and gen.plan.profile == profile and gen.plan.device_name == "cuda:1"
     assert [phase for phase, _ in seen] == ["encode", "denoise", "decode"] * 2
     # The first image starts from the parked state after loading; from the second on, each phase
@@ -132,11 +144,13 @@ def test_each_parameter_is_where_the_table_says_after_each_phase(many_forms, pro
     assert all("cuda:0" not in p for p in first_encode)
     table = gen.plan.table()
     modes = {c.name: c.mode for c in table.components}
+    if profile == "12gb":
+        assert table.component("transformer").form == "fp8"
     if profile == "4gb":  # group offload took its stream path from pinned memory
         assert modes["transformer"] == "stream" and table.component("transformer").pinned
         assert placement.uses_streams(gen.plan, CUDA1)
     for image, prompt in zip(images, prompts):
-        reference = cpu_picture(many_forms, gen, prompt)
+        reference = cpu_picture(kit, gen, prompt)
         assert np.array_equal(np.asarray(image.image), np.asarray(reference.image)), profile
 
 
