@@ -117,23 +117,73 @@ def child_encoder(models: str) -> None:
                       "load_s": seconds, "params": sum(p.numel() for p in model.parameters())}))
 
 
-def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu", lock: str = "") -> dict:
+def child_generate(full_blocks: int, argv: list[str]) -> int:
+    """`zimage-desktop generate ARGV` in this process, with the transformer cut short: the first
+    ``full_blocks`` transformer blocks of each call run in full (2 noise refiners, 2 context
+    refiners, then main layers in that order), later blocks pass their input through.
+
+    Why the peak is still measured: every weight is in RAM before the first block runs (load and
+    encode are untouched), blocks hold no state between calls, and every main layer has the same
+    shapes, so its transient memory (the dequantized weights of its Linear layers, its attention
+    and MLP activations) is the same as the first one's; the decode runs in full. The VmHWM after
+    each full block goes to stderr as JSON, so a run shows its peak flat across the last blocks.
+    On this 2-core CPU without native bf16 one full step of a bf16 profile takes over 27 min; cut
+    short it takes a few."""
+    from diffusers.models.transformers import transformer_z_image
+
+    from zimage_desktop.cli import main as cli_main
+
+    block = transformer_z_image.ZImageTransformerBlock
+    full = block.forward
+    calls = {"n": 0}
+
+    def hwm_kib() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    def forward(self, x, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if full_blocks and calls["n"] > full_blocks:
+            return x
+        out = full(self, x, *args, **kwargs)
+        print(json.dumps({"block": calls["n"], "layer_id": getattr(self, "layer_id", None),
+                          "vm_hwm_kib": hwm_kib()}), file=sys.stderr, flush=True)
+        return out
+
+    block.forward = forward  # type: ignore[method-assign]
+    return cli_main(argv)
+
+
+def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu", lock: str = "",
+                 full_blocks: int = 0, timeout_s: int = 0) -> dict:
     """`generate --device cpu --profile P` in a fresh process; its peak RSS from the kernel's
     accounting, and the plan's own predicted peak from its JSON line (the residency table, for
-    this size, as the app computed it: nothing rescaled here)."""
-    cmd = [sys.executable, "-m", "zimage_desktop", "generate", "--models", str(models), "--prompt", PROMPT,
+    this size, as the app computed it: nothing rescaled here). ``full_blocks`` > 0 cuts the
+    transformer short after that many blocks per call (``child_generate`` says why the peak stays)."""
+    cmd = [sys.executable, __file__, "--child-generate", str(full_blocks), "--",
+           "generate", "--models", str(models), "--prompt", PROMPT,
            "--width", str(size), "--height", str(size), "--steps", str(steps), "--seed", "1", "--device", "cpu",
            "--profile", profile, "--no-history", "--out", str(out)]
     wrapper = ("import json, resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-               "print(json.dumps({'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-2000:], "
+               "print(json.dumps({'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-6000:], "
                "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
     started = time.perf_counter()
     # One profile per process; with --lock, one full-size run at a time on a shared machine.
     prefix = ["flock", lock] if lock else []
+    if timeout_s:
+        prefix += ["timeout", str(timeout_s)]
     proc = subprocess.run([*prefix, sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "ZIMAGE_DESKTOP_DATA": str(out.parent)})
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = proc.stdout.strip().splitlines()
+    if not lines:
+        return {"rc": proc.returncode or 124, "out": "", "err": f"timed out after {timeout_s} s", "maxrss_kib": 0,
+                "wall_s": time.perf_counter() - started}
+    result = json.loads(lines[-1])
     result["wall_s"] = time.perf_counter() - started
+    result["block_hwm_kib"] = [json.loads(x)["vm_hwm_kib"] for x in result["err"].splitlines()
+                               if x.startswith('{"block"')]
     if result["rc"] == 0:
         line = json.loads(result["out"].strip().splitlines()[-1])
         result["timings"] = line.get("timings", {})
@@ -166,6 +216,11 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--child-encoder", default=None)
+    parser.add_argument("--child-generate", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--full-blocks", type=int, default=0,
+                        help="run only the first N transformer blocks of each call in full (0: all; see child_generate)")
+    parser.add_argument("--timeout", type=int, default=0, help="stop a profile's run after this many seconds")
+    parser.add_argument("cli", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--lock", default="", help="run each generate child under `flock LOCK` (shared machines)")
     parser.add_argument("--max-gib", type=float, default=16.0, help="skip a profile whose run would need more RAM")
     parser.add_argument("--no-encoder-check", action="store_true", help="skip the GGUF encoder load measurement")
@@ -176,6 +231,8 @@ def main() -> int:
     if args.child_encoder:
         child_encoder(args.child_encoder)
         return 0
+    if args.child_generate is not None:
+        return child_generate(args.child_generate, args.cli)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="zimage-recipe-ram-"))
     started = time.perf_counter()
     models = build(work, args.tiny, args.bf16_encoder)
@@ -221,7 +278,8 @@ def main() -> int:
                 print(f"| {label} | {profile} | {on_cpu:.2f} | skipped: needs about {on_cpu:.1f} GiB, "
                       f"over --max-gib {args.max_gib:g} | – | – | {gpu_side} | – | – | – |", flush=True)
                 continue
-            r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile, args.lock)
+            r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile, args.lock,
+                             args.full_blocks, args.timeout)
             if args.results:
                 with open(args.results, "a", encoding="utf-8") as f:
                     f.write(json.dumps({"files": label, "profile": profile, "size": args.size, **r}) + "\n")
