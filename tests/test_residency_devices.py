@@ -123,15 +123,22 @@ def run_phases(models, profile: str, prompts: tuple[str, ...]) -> tuple[Generato
     return gen, seen, images
 
 
-def cpu_picture(models, gen: Generator, prompt: str):
-    """The same plan on the CPU (every weight in RAM, no hooks moving anything)."""
+def cpu_picture(models, gen: Generator, prompt: str, monkeypatch):
+    """The same plan on the CPU (every weight in RAM, no hooks moving anything). A GPU computes
+    GGUF layers with diffusers' own forward, the CPU with the fast decoders (``gguf_fast``, within a
+    grey level of it): the reference takes the GPU's kernel so that only placement is compared."""
+    from diffusers.quantizers.gguf.utils import GGUFLinear
+
+    from zimage_desktop.engine.gguf_fast import FastGGUFLinear
+
+    monkeypatch.setattr(FastGGUFLinear, "forward_native", GGUFLinear.forward_native)
     cpu = Generator(models, device="cpu", plan=gen.plan)
     _, transformer = next(v for k, v in CASES.items() if k == gen.plan.profile)
     return cpu.run(replace(REQ, prompt=prompt, transformer=transformer, profile=gen.plan.profile, steps=1)).images[0]
 
 
 @pytest.mark.parametrize("profile", list(CASES))
-def test_each_parameter_is_where_the_table_says_after_each_phase(kit, profile):
+def test_each_parameter_is_where_the_table_says_after_each_phase(kit, profile, monkeypatch):
     prompts = ("a small house by a lake", "a red kite over a beach")  # a new prompt brings the encoder back
     gen, seen, images = run_phases(kit, profile, prompts)
     assert gen.plan is not None and gen.plan.profile == profile and gen.plan.device_name == "cuda:1"
@@ -150,7 +157,7 @@ def test_each_parameter_is_where_the_table_says_after_each_phase(kit, profile):
         assert modes["transformer"] == "stream" and table.component("transformer").pinned
         assert placement.uses_streams(gen.plan, CUDA1)
     for image, prompt in zip(images, prompts):
-        reference = cpu_picture(kit, gen, prompt)
+        reference = cpu_picture(kit, gen, prompt, monkeypatch)
         assert np.array_equal(np.asarray(image.image), np.asarray(reference.image)), profile
 
 
