@@ -86,7 +86,8 @@ def test_installed_wheel_reads_its_resources_without_the_checkout(wheel, tmp_pat
         "from zimage_desktop.messages import catalog\n"
         "print(zimage_desktop.__file__)\n"
         "print(resource_root())\n"
-        "print(len(load_catalog().components) > 0, (shipped_config_dir() / 'model_index.json').is_file(), len(catalog('zh_CN')) > 100)\n"
+        "print(len(load_catalog().components) > 0, (shipped_config_dir() / 'model_index.json').is_file(),\n"
+        "      len(catalog('zh_CN')) > 100)\n"
         "print((resource_root() / 'translations' / 'zimage_desktop_zh_CN.qm').stat().st_size > 0)\n"
     )
     # -I drops PYTHONPATH and the checkout's folder; the editable install of the venv stays on sys.path,
