@@ -1,6 +1,6 @@
 """The model catalog: which files make each component, where they come from, how big they are.
 
-The data lives in ``zimage_desktop/resources/catalog.json`` (schema in docs/CATALOG.md); ``--catalog FILE``
+The data lives in ``resources/catalog.json`` (schema in docs/CATALOG.md); ``--catalog FILE``
 loads another file of the same schema. Loading validates it: a catalog can never name a
 destination outside the models folder.
 """

@@ -1,4 +1,4 @@
-"""Poster templates: the bilingual built-in ones (zimage_desktop/resources/poster_templates) and the user's own."""
+"""Poster templates: the bilingual built-in ones (resources/poster_templates) and the user's own."""
 
 from __future__ import annotations
 
