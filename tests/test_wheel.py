@@ -101,3 +101,31 @@ def test_installed_wheel_reads_its_resources_without_the_checkout(wheel, tmp_pat
     assert Path(root) == target / "zimage_desktop" / "resources"
     assert checks == "True True True"
     assert qm == "True"
+
+
+@pytest.mark.slow
+def test_editable_install_reads_the_top_level_resources(tmp_path):
+    """`pip install -e .` (how developers and the tests install) maps the package to the tree: the data comes
+    from the top-level resources/ folder beside it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for folder in (PACKAGE, RESOURCES):
+        shutil.copytree(folder, src / folder.name, ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--prefix", str(venv),
+                           "-e", str(src)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    probe = ("import zimage_desktop\nfrom zimage_desktop.resource_root import resource_root\n"
+             "from zimage_desktop.messages import catalog\n"
+             "print(zimage_desktop.__file__); print(resource_root()); print(len(catalog('zh_CN')) > 100)\n")
+    proc = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    module, root, translated = proc.stdout.strip().splitlines()
+    assert Path(module) == src / "zimage_desktop" / "__init__.py"
+    assert Path(root) == src / "resources"
+    assert translated == "True"
