@@ -39,19 +39,17 @@ def kit(tmp_path_factory):
     patch.setattr(request_module, "MIN_SIDE", 64)  # the module's fixture runs before the autouse one
     root = tmp_path_factory.mktemp("comfy-edit")
     models = comfy_kit.build_weights(python, root / "models")
-    server = comfy_kit.KitServer(python, models, root / "server").start()
     try:
-        server.wait_ready()
-        local = Generator(comfy_kit.local_models(models, root / "local"), device="cpu", plan=reference_plan("cpu"))
-        source = local.run(GenerationRequest(prompt="a house by a lake", width=64, height=64, steps=2,
-                                             seed=11)).images[0].image
-        source.save(root / "source.png")
-        mask = Image.new("L", (64, 64), 0)
-        mask.paste(255, (21, 19, 45, 41))  # not on the 8-pixel latent grid, as a brush stroke is not
-        mask.save(root / "mask.png")
-        yield {"server": server, "local": local, "root": root}
+        with comfy_kit.kit_servers(python, {"server": models}, root) as servers:
+            local = Generator(comfy_kit.local_models(models, root / "local"), device="cpu", plan=reference_plan("cpu"))
+            source = local.run(GenerationRequest(prompt="a house by a lake", width=64, height=64, steps=2,
+                                                 seed=11)).images[0].image
+            source.save(root / "source.png")
+            mask = Image.new("L", (64, 64), 0)
+            mask.paste(255, (21, 19, 45, 41))  # not on the 8-pixel latent grid, as a brush stroke is not
+            mask.save(root / "mask.png")
+            yield {"server": servers["server"], "local": local, "root": root}
     finally:
-        server.stop()
         patch.undo()
 
 

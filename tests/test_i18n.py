@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TS = ROOT / "zimage_desktop" / "resources" / "translations" / "zimage_desktop_zh_CN.ts"
+TS = ROOT / "resources" / "translations" / "zimage_desktop_zh_CN.ts"
 QM = TS.with_suffix(".qm")
 
 

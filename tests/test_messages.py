@@ -143,7 +143,7 @@ def test_cli_errors_follow_the_language_setting_then_the_system(tmp_path, monkey
 
 def test_no_message_id_is_translated_in_two_catalog_files():
     """Features keep their Chinese in ``messages_zh_CN.d/<feature>.json``; one id lives in one file only."""
-    root = Path(__file__).resolve().parent.parent / "zimage_desktop" / "resources"
+    root = Path(__file__).resolve().parent.parent / "resources"
     files = [root / "messages_zh_CN.json", *sorted((root / "messages_zh_CN.d").glob("*.json"))]
     seen: dict[str, str] = {}
     for path in files:

@@ -39,14 +39,8 @@ def kit(tmp_path_factory):
     assert python is not None
     root = tmp_path_factory.mktemp("comfy-kit")
     models = comfy_kit.build_weights(python, root / "models")
-    servers = {name: comfy_kit.KitServer(python, models, root / name).start() for name in ("a", "b")}
-    try:
-        for server in servers.values():
-            server.wait_ready()
+    with comfy_kit.kit_servers(python, {"a": models, "b": models}, root) as servers:
         yield {"models": models, "root": root, **servers}
-    finally:
-        for server in servers.values():
-            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -64,15 +64,8 @@ def kit(tmp_path_factory):
         (bare / sub).mkdir(parents=True)
         for f in (models / sub).iterdir():
             (bare / sub / f.name).symlink_to(f)
-    servers = {"a": comfy_kit.KitServer(python, models, root / "a").start(),
-               "b": comfy_kit.KitServer(python, bare, root / "b").start()}
-    try:
-        for server in servers.values():
-            server.wait_ready()
+    with comfy_kit.kit_servers(python, {"a": models, "b": bare}, root) as servers:
         yield {"models": models, "root": root, **servers}
-    finally:
-        for server in servers.values():
-            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,10 @@ import json
 import locale
 import os
 from functools import lru_cache
-from importlib import resources
 from string import Formatter
 from typing import Any
+
+from .resource_root import resource_root
 
 SUPPORTED = ("zh_CN", "en")
 
@@ -103,7 +104,7 @@ def _catalog(language: str) -> dict[str, str]:
     # One main file plus one file per feature in ``messages_<lang>.d/`` (features land in parallel
     # branches; separate files keep their translations from colliding). An id in two files is a bug
     # that tests/test_messages.py reports.
-    root = resources.files("zimage_desktop.resources")
+    root = resource_root()
     data: dict[str, str] = json.loads((root / f"messages_{language}.json").read_text(encoding="utf-8"))
     extra = root / f"messages_{language}.d"
     if extra.is_dir():

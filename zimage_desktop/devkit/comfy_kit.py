@@ -16,7 +16,9 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 VENV_ENV = "ZIMAGE_COMFY_VENV"
 KIT_ENV = "ZIMAGE_COMFY_KIT"
@@ -98,10 +100,14 @@ class KitServer:
             if self.proc is not None and self.proc.poll() is not None:
                 break
             time.sleep(0.5)
-        log = self.workdir / "server.log"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        tail = self.log_tail()
         self.stop()
         raise RuntimeError(f"the kit's ComfyUI on port {self.port} did not start:\n{tail}")
+
+    def log_tail(self, chars: int = 2000) -> str:
+        """The end of ComfyUI's own log (start_server.py writes it into the work folder)."""
+        log = self.workdir / "server.log"
+        return log.read_text(errors="replace")[-chars:] if log.exists() else ""
 
     def kill9(self) -> None:
         """Kill ComfyUI at once, as a crash or a power cut would (the launcher and its child)."""
@@ -122,6 +128,28 @@ class KitServer:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
 
+
+
+@contextmanager
+def kit_servers(python: Path, models: dict[str, Path], root: Path, timeout: float = 420,
+                preview: str = "latent2rgb") -> Iterator[dict[str, KitServer]]:
+    """Kit servers by name (``{"a": models_folder, …}``, each working in ``root/<name>``), started side by
+    side, each waited for until it answers, and all stopped on the way out. A server that does not start
+    raises with the end of its log; an error inside the block gets every server's log tail as a note."""
+    servers = {name: KitServer(python, folder, root / name, preview=preview) for name, folder in models.items()}
+    try:
+        for server in servers.values():
+            server.start()
+        for server in servers.values():
+            server.wait_ready(timeout)
+        yield servers
+    except Exception as exc:
+        for name, server in servers.items():
+            exc.add_note(f"--- kit server {name} ({server.url}) log tail ---\n{server.log_tail()}")
+        raise
+    finally:
+        for server in servers.values():
+            server.stop()
 
 def local_models(kit_models: Path, target: Path) -> Path:
     """A models folder for our engine with the kit's files (linked) and configs of the kit's sizes."""

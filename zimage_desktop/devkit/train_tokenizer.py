@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Iterator
+
+from ..resource_root import resource
 
 VOCAB_SIZE = 8192
 # Qwen2's pre-tokenizer split (transformers' tokenization_qwen2.PRETOKENIZE_REGEX).
@@ -28,7 +29,7 @@ PRETOKENIZE_REGEX = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\
 
 
 def tokenizer_folder() -> Path:
-    return Path(str(resources.files("zimage_desktop.resources") / "tiny_tokenizer"))
+    return resource("tiny_tokenizer")
 
 
 def corpus() -> Iterator[str]:
@@ -36,7 +37,7 @@ def corpus() -> Iterator[str]:
     becomes one token even where the other texts never use it."""
     package = Path(__file__).resolve().parents[1]
     repo = package.parent
-    ts = (package / "resources" / "translations" / "zimage_desktop_zh_CN.ts").read_text(encoding="utf-8")
+    ts = resource("translations", "zimage_desktop_zh_CN.ts").read_text(encoding="utf-8")
     for match in re.finditer(r"<(source|translation)[^>]*>(.*?)</\1>", ts, re.S):
         yield match.group(2)
     for doc in sorted((repo / "docs").glob("*.md")) + [repo / "README.md"]:
@@ -53,7 +54,7 @@ def corpus() -> Iterator[str]:
         yield en
         for pair in positions.values():
             yield from pair
-    hanzi = (package / "resources" / "poster" / "common_hanzi.txt").read_text(encoding="utf-8").strip()
+    hanzi = resource("poster", "common_hanzi.txt").read_text(encoding="utf-8").strip()
     yield from hanzi
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import ModelFilesError
 from ..messages import joined, msg
+from ..resource_root import resource
 from .architectures import ARCHITECTURES, DEFAULT, Architecture, architecture
 from .file_kinds import (  # noqa: F401  (re-exported: the model manager and tests use them from here)
     COMFY_PREFIXES, GGUF_FORM, VAE_PREFIXES, _guess_other_model, check_text_encoder, classify_transformer, classify_vae,
@@ -90,7 +90,7 @@ class ModelSet:
 
 def shipped_config_dir(model: str = DEFAULT.id) -> Path:
     """The configs of a registered model shipped with the app (no tokenizer)."""
-    return Path(str(resources.files("zimage_desktop.resources") / "configs" / model))
+    return resource("configs", model)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The model catalog: which files make each component, where they come from, how big they are.
 
-The data lives in ``zimage_desktop/resources/catalog.json`` (schema in docs/CATALOG.md); ``--catalog FILE``
+The data lives in ``resources/catalog.json`` (schema in docs/CATALOG.md); ``--catalog FILE``
 loads another file of the same schema. Loading validates it: a catalog can never name a
 destination outside the models folder.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -17,6 +16,7 @@ from ..engine.architectures import ARCHITECTURES, DEFAULT
 from ..errors import BadInputError
 from ..messages import msg
 from ..model_folders import catalog_roots
+from ..resource_root import resource
 
 SOURCE_KINDS = ("hf", "modelscope")
 ALLOWED_ROOTS = catalog_roots()
@@ -185,7 +185,7 @@ def parse_catalog(data: dict, origin: str = "") -> Catalog:
 
 def load_catalog(path: Path | None = None) -> Catalog:
     if path is None:
-        text = (resources.files("zimage_desktop.resources") / "catalog.json").read_text(encoding="utf-8")
+        text = resource("catalog.json").read_text(encoding="utf-8")
         origin: str = msg("catalog.builtin", "built-in catalog")
     else:
         try:

@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from ..engine.tokens import TOKEN_LIMIT, estimate_tokens
+from ..resource_root import resource
 
 STYLES = {
     "flat": ("扁平插画风格", "a flat vector illustration", "干净的色块与简洁的图形", "clean colour fields and simple shapes"),
@@ -132,7 +132,7 @@ def quote(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def common_hanzi() -> frozenset[str]:
-    text = (resources.files("zimage_desktop.resources") / "poster" / "common_hanzi.txt").read_text(encoding="utf-8")
+    text = resource("poster", "common_hanzi.txt").read_text(encoding="utf-8")
     return frozenset(text.strip())
 
 

@@ -1,16 +1,16 @@
-"""Poster templates: the bilingual built-in ones (zimage_desktop/resources/poster_templates) and the user's own."""
+"""Poster templates: the bilingual built-in ones (resources/poster_templates) and the user's own."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from ..errors import BadInputError
 from ..messages import msg
 from ..fsutil import atomic_open
+from ..resource_root import resource
 from .compose import PosterSpec
 
 
@@ -45,7 +45,7 @@ def parse_template(data: dict, builtin: bool) -> PosterTemplate:
 
 
 def builtin_templates() -> list[PosterTemplate]:
-    folder = resources.files("zimage_desktop.resources") / "poster_templates"
+    folder = resource("poster_templates")
     out = [parse_template(json.loads(f.read_text(encoding="utf-8")), True)
            for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".json")]
     return out

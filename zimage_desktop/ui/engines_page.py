@@ -227,7 +227,7 @@ class EnginesPage(QWidget):
         threading.Thread(target=self._run_test, args=(entry,), daemon=True).start()
 
     def _run_test(self, entry: engine_list.ServerEntry) -> None:
-        from ..cli_engines import test_server
+        from ..remote.server_check import test_server
 
         report, files, problem = test_server(entry)
         gib = 1024**3

@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING, Any, Callable
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
+    QHBoxLayout, QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from ..config import Paths, Settings
+from ..config import Paths
 from ..engine.request import GenerationRequest
 from ..engine.request_builder import RequestBuilder
 from ..errors import BadInputError
-from ..models.readiness import Readiness, check_models
+from ..models.readiness import Readiness
 from .history_actions import HistoryActions
 from .last_session import LastSession
 from .parameters_form import ParametersForm
@@ -27,14 +26,14 @@ from .queue_panel import QueuePanel
 from .controller import GenerationController
 from .enhance_flow import EnhanceFlow
 from .settings_store import SettingsStore
-from .plan_text import explain_plan
 from .status_line import StatusLine, in_ui_language
 from .translations import current_language
+from .window_events import WorkerEvents
 from .worker import (
     EnhanceDone, EnhanceStarted, EnhanceText, Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished,
-    JobStarted, Loaded, Loading, MachineProbed, StageChanged, StepDone, WorkerEvent,
+    JobStarted, Loaded, Loading, MachineProbed, StageChanged, StepDone,
 )
-from .progress_text import BAR_MAX, RunProgress
+from .progress_text import RunProgress
 
 if TYPE_CHECKING:
     from .gallery import GalleryView
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 WORKER_STOP_MS = 120_000
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WorkerEvents):
     language_requested = Signal(str)
     status: StatusLine
 
@@ -342,131 +341,7 @@ class MainWindow(QMainWindow):
         canvas = self.canvas
         self.history.drop(event, canvas.rect().contains(canvas.mapFrom(self, event.position().toPoint())))
 
-    # -- worker events --------------------------------------------------------------------
-
-    @property
-    def settings(self) -> Settings:
-        return self.store.value
-
-    def on_worker_event(self, e: WorkerEvent) -> None:
-        self._handlers[type(e)](e)
-
-    def _on_machine(self, e: MachineProbed) -> None:
-        self.machine = e.machine
-        dialog = getattr(self, "_model_dialog", None)
-        if dialog is not None:
-            dialog.set_machine(e.machine)
-
-    def _on_loading(self, e: Loading) -> None:
-        self.progress.setRange(0, 0)
-        self.status.say(lambda: self.tr("Loading the model…"))
-
-    def _on_loaded(self, e: Loaded) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status.say(lambda: self.tr("Model ready: %1").replace("%1", explain_plan(e.plan) if e.plan else e.message))
-        if not self.readiness.usable:
-            self.refresh_models_state()
-        self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
-        self.form.tokens.set_limit(e.token_limit)
-        self._show_model_fields()
-        if e.plan is not None:  # a slow plan offers the draft sizes first
-            from ..engine.sizes import drafts_useful
-
-            self.form.size_combo.set_drafts(drafts_useful(e.plan.device, e.plan.offload))
-
-    def _on_started(self, e: JobStarted) -> None:
-        if e.request is not None:
-            self.canvas.job_started(e.request.width, e.request.height)
-        self.run.follow(e)
-        self.progress.setRange(0, BAR_MAX)
-        self.progress.setValue(0)
-        self.status.say(self.run.text)
-
-    def _on_stage(self, e: WorkerEvent) -> None:
-        if self.run.follow(e) and not self.run.cancelling:
-            self.progress.setValue(self.run.bar())
-            self.status.say(self.run.text)
-
-    def _on_step(self, e: StepDone) -> None:
-        if e.preview is not None:
-            self.preview.show_image(e.preview)
-            self.controller.preview_shown()
-        self._on_stage(e)
-
-    def cancel_current(self) -> None:
-        self.controller.cancel_current()
-        self._cancelling()
-
-    def _cancelling(self) -> None:
-        """Say at once that a cancel was heard: the engine stops only after its current step."""
-        if self.run.job_id is not None:
-            self.run.cancelling = True
-            self.status.say(self.run.text)
-
-    def _on_image(self, e: ImageDone) -> None:
-        self.history.last_image, self.history.last_path, self.form.last_seed = e.image, e.path, e.seed
-        if self.gallery is not None:
-            self.gallery.refresh()
-        self.canvas.set_result(e.image)
-        self.status.say(lambda: self.tr("Done: seed %1, saved to %2").replace("%1", str(e.seed))
-                        .replace("%2", e.path or self.tr("(not saved)"))
-                        + (f" ({in_ui_language(e.message)})" if e.message else ""))
-
-    def _on_finished(self, e: JobFinished) -> None:
-        self.run.job_id = None
-        self.progress.setValue(self.progress.maximum())
-
-    def _on_cancelled(self, e: JobCancelled) -> None:
-        self.run.job_id = None
-        self.status.say(lambda: self.tr("Cancelled."))
-        self.progress.setValue(0)
-
-    def _on_enhance_event(self, e: WorkerEvent) -> None:
-        for flow in (self.enhancer, self.scene_enhancer):
-            flow.handle(e)
-        # the window's bar follows the rewrite too, instead of sitting at "0%"
-        if isinstance(e, EnhanceStarted):
-            self.progress.setRange(0, 0)
-        elif isinstance(e, EnhanceText) and e.tokens:
-            panel = self.scene_enhancer.panel if self.scene_enhancer.owns(e) else self.enhance_panel
-            self.progress.setRange(0, max(panel.max_tokens, e.tokens))
-            self.progress.setValue(e.tokens)
-            self.progress.setFormat(panel.progress.format())
-        elif isinstance(e, EnhanceDone):
-            self.progress.setRange(0, 1)
-            self.progress.setValue(0)
-            self.progress.resetFormat()
-
-    def _on_failed(self, e: Failed) -> None:
-        for flow in (self.enhancer, self.scene_enhancer):
-            flow.failed(e)
-        self.progress.setRange(0, 1)
-        self.progress.resetFormat()
-        if e.job_id == self.run.job_id and e.ends_job:
-            self.run.job_id = None
-        self.show_error(e)
-
-    def show_error(self, e: Failed) -> None:
-        """The status line always; a window-modal box that does not block the event loop."""
-        self.status.say(e.message)
-        if self._closing:
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Something went wrong"), in_ui_language(e.message), parent=self)
-        box.setObjectName("errorBox")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        if e.details:
-            box.setDetailedText(e.details)
-        if e.lighter_profile:
-            lighter = box.addButton(self.tr("Use the %1 profile").replace("%1", e.lighter_profile),
-                                    QMessageBox.ButtonRole.AcceptRole)
-            box.addButton(QMessageBox.StandardButton.Close)
-            profile = e.lighter_profile
-            box.buttonClicked.connect(lambda button: self.apply_profile(profile) if button is lighter else None)
-        box.open()
-
-    def apply_profile(self, profile: str) -> None:
-        self.store.update(profile=profile)
+    # -- settings (the worker events: window_events.py; the models folder: window_models.py) ---------
 
     def _setting_changed(self, key: str) -> None:
         if key == "language":
@@ -475,69 +350,6 @@ class MainWindow(QMainWindow):
             self.refresh_models_state()
         elif key == "theme":
             self.menus.check_theme(self.settings.theme)
-
-    # -- actions --------------------------------------------------------------------------
-
-    def first_run(self) -> None:
-        self.refresh_models_state()
-        from ..models.readiness import PARTS
-
-        if set(self.readiness.missing) == set(PARTS):
-            self.status.say(lambda: self.tr("No model files yet: choose what to download."))
-        else:  # a half-filled folder: name what is missing, as the CLI does
-            self.status.say(self._what_is_missing)
-        self.open_model_manager()
-
-    def refresh_models_state(self) -> None:
-        """Until the models folder can generate, the main button gets models instead."""
-        self.readiness = check_models(self.store.models_path())
-        self._show_main_action()
-        self.form.tokens.refresh()  # a stat; the tokenizer itself is read on a thread
-        self.form.loras.refresh()  # file headers only
-        self._show_model_fields()
-
-    def _show_model_fields(self) -> None:
-        """Negative prompt and CFG for a model that uses them (Z-Image base), its default steps."""
-        from ..engine.model_files import installed_architecture
-
-        self.form.set_model(installed_architecture(self.store.models_path()))
-
-    def _show_main_action(self) -> None:
-        self.generate_button.setText(self.tr("Generate  (Ctrl+Enter)") if self.readiness.usable else self.tr("Get models…"))
-        self.generate_button.setToolTip("" if self.readiness.usable else self._what_is_missing())
-
-    def _main_action(self) -> None:
-        if self.readiness.usable:
-            self.generate()
-        else:
-            self.status.say(self._what_is_missing)
-            self.open_model_manager()
-
-    def _what_is_missing(self) -> str:
-        from .model_manager_dialog import missing_models_text
-
-        return missing_models_text(self.readiness)
-
-    def open_model_manager(self) -> None:
-        from .model_manager_dialog import ModelManagerDialog
-
-        dialog = getattr(self, "_model_dialog", None)
-        if dialog is None:
-            dialog = self._model_dialog = ModelManagerDialog(self.paths, self.store, self.machine, self)
-            dialog.models_changed.connect(self.controller.request_reload)
-            dialog.models_changed.connect(self.refresh_models_state)
-            dialog.activity.connect(lambda text: None if dialog.isVisible() else self.status.say(text))
-        dialog.show()
-        dialog.raise_()
-
-    def open_settings(self) -> None:
-        from .settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.paths, self.settings, self.machine, self)
-        if dialog.exec():
-            self.store.update(**dialog.changes())
-            if dialog.engines.save():  # the engine list changed: its workers start again
-                self.remote_engines.start(self.on_worker_event, self.queue.on_worker_event)
 
     def closeEvent(self, event) -> None:
         self._closing = True

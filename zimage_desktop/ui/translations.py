@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..messages import resolve_language
+from ..resource_root import resource
 
 
 def translations_dir() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("zimage_desktop.resources") / "translations"))
+    return resource("translations")
 
 
 def current_language() -> str:

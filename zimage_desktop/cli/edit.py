@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .config import Paths, Settings
-from .engine.request import DEFAULT_STEPS
-from .errors import BadInputError
-from .messages import msg
-from .model_folders import UPSCALERS
+from ..config import Paths, Settings
+from ..engine.request import DEFAULT_STEPS
+from ..errors import BadInputError
+from ..messages import msg
+from ..model_folders import UPSCALERS
 
 
 def float_arg(value: str) -> float:
@@ -87,7 +87,7 @@ def history_id_of(path: Path, paths: Paths) -> int | None:
     """The history entry whose image ``path`` is (an edit of it links to it), if any."""
     if not paths.history_db.exists() or not path.exists():
         return None
-    from .history.store import HistoryStore
+    from ..history.store import HistoryStore
 
     store = HistoryStore(paths.history_db)
     try:
@@ -102,8 +102,9 @@ def _or(value, default):
 
 
 def cmd_upscale(args: argparse.Namespace) -> int:
-    from .cli_generate import generate_to_files, output_paths
-    from .engine.request_builder import RequestBuilder
+    from .common import output_paths
+    from .generate import generate_to_files
+    from ..engine.request_builder import RequestBuilder
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
@@ -122,7 +123,7 @@ def cmd_upscale(args: argparse.Namespace) -> int:
 
 def _upscale_model(name: str | None, models_dir: Path) -> str:
     """The model file the request records (so the PNG and "re-run" name it): "" for Lanczos."""
-    from .engine.upscalers import LANCZOS, upscale_model_file
+    from ..engine.upscalers import LANCZOS, upscale_model_file
 
     if name is not None and name.lower() == "none":
         return LANCZOS
@@ -132,8 +133,8 @@ def _upscale_model(name: str | None, models_dir: Path) -> str:
 
 def _prompt_of(path: Path) -> str:
     """The prompt the picture's own metadata names, else a neutral one (upscaling needs some words)."""
-    from .errors import UserFacingError
-    from .history.metadata import read_png_metadata
+    from ..errors import UserFacingError
+    from ..history.metadata import read_png_metadata
 
     try:
         found = read_png_metadata(path) if path.suffix.lower() == ".png" else None

@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
-from .config import Paths, Settings
-from .engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, DEFAULT_STEPS, SAMPLERS, SCHEDULERS
-from .errors import BadInputError, UserFacingError
-from .errors_os import describe_failure
-from .messages import msg, render, resolve_language
-from .cli_generate import (cfg_arg, device_arg, generate_to_files, int_arg, lora_arg, model_default_steps,
-                           output_paths)
+from .. import __version__
+from ..config import Paths, Settings
+from ..engine.request import DEFAULT_SAMPLER, DEFAULT_SCHEDULER, DEFAULT_STEPS, SAMPLERS, SCHEDULERS
+from ..errors import BadInputError, UserFacingError
+from ..errors_os import describe_failure
+from ..messages import msg, render, resolve_language
+from .common import cfg_arg, device_arg, int_arg, lora_arg, model_default_steps, output_paths
+from .generate import generate_to_files
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -70,16 +70,16 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--engine", help="run on a ComfyUI server: its name in the Engines settings, or its URL")
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
-    from .cli_control import add_control_arguments
+    from .control import add_control_arguments
 
     add_control_arguments(gen)
 
-    from . import cli_edit, cli_enhance
+    from . import edit as cli_edit, enhance as cli_enhance
 
     cli_edit.add_edit_options(gen)
     cli_edit.add_upscale_parser(sub, common)
     cli_enhance.add_parser(sub, common)
-    from . import cli_poster
+    from . import poster as cli_poster
 
     cli_poster.add_parser(sub, common)
 
@@ -93,7 +93,7 @@ def build_parser() -> ArgumentParser:
     info.add_argument("--engines", action="store_true",
                       help="test the configured ComfyUI servers (version, device, queue, model files)")
 
-    from . import cli_history, cli_models
+    from . import history as cli_history, models as cli_models
 
     cli_models.add_parser(sub, common)
     cli_history.add_parser(sub, common)
@@ -154,7 +154,7 @@ def _quiet_libraries(verbose: bool) -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    from .app import run_app
+    from ..app import run_app
 
     return run_app(data_dir=args.data_dir)
 
@@ -163,16 +163,16 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_upscale(args: argparse.Namespace) -> int:
-    from .cli_edit import cmd_upscale as upscale
+    from .edit import cmd_upscale as upscale
 
     return upscale(args)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .cli_edit import edit_request
-    from .cli_control import controls_from_args
-    from .engine.request import GenerationRequest
-    from .engine.request_builder import RequestBuilder
+    from .edit import edit_request
+    from .control import controls_from_args
+    from ..engine.request import GenerationRequest
+    from ..engine.request_builder import RequestBuilder
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
@@ -193,12 +193,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     preview_dir = Path(args.preview_dir).expanduser() if args.preview_dir else None
     remote = None
     if args.engine:
-        from .remote.engine import RemoteEngine
+        from ..remote.engine import RemoteEngine
 
         if args.enhance:
             raise BadInputError(msg("remote.enhance_is_local", "--enhance runs on this computer; leave out --engine "
                                     "or --enhance."))
-        from .remote.engines import resolve
+        from ..remote.engines import resolve
 
         remote = RemoteEngine(resolve(paths, args.engine), previews=preview_dir is not None, models_dir=models_dir)
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
@@ -214,7 +214,7 @@ def _typed_transformer(name: str | None) -> str | None:
 
 
 def _cmd_poster(args: argparse.Namespace) -> int:
-    from .cli_poster import cmd_poster
+    from .poster import cmd_poster
 
     return cmd_poster(args)
 
@@ -225,13 +225,13 @@ def _cmd_poster(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .engine.devices import probe
-    from .engine.model_files import resolve_model_set
-    from .engine.planner import make_plan
+    from ..engine.devices import probe
+    from ..engine.model_files import resolve_model_set
+    from ..engine.planner import make_plan
 
     paths = Paths.resolve(args.data_dir)
     if args.engines:
-        from .cli_engines import print_engines
+        from .engines import print_engines
 
         return print_engines(paths, args.json, args.language)
     settings = Settings.load(paths)
@@ -248,9 +248,9 @@ def cmd_info(args: argparse.Namespace) -> int:
                       transformer_forms=sorted(forms), text_encoder_forms=sorted(te_forms))
     except UserFacingError as exc:
         models.update(installed=False, problem=exc.message)
-    from .engine.planner import gpu_index_of
-    from .model_folders import has_configs
-    from .engine.request import GenerationRequest, validate
+    from ..engine.planner import gpu_index_of
+    from ..model_folders import has_configs
+    from ..engine.request import GenerationRequest, validate
 
     problems = validate(GenerationRequest(prompt="the size of an image", width=args.width, height=args.height))
     if problems:
@@ -265,7 +265,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                      have_configs=has_configs(models_dir) or (models_dir / "model_index.json").is_file())
     table = plan.table()
     vram, ram = table.peaks(args.width, args.height)
-    from .engine.lora_plan import describe_room, lora_room
+    from ..engine.lora_plan import describe_room, lora_room
 
     lora_text = describe_room(lora_room(plan, machine))
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
@@ -308,19 +308,19 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from . import cli_history
+    from . import history as cli_history
 
     return cli_history.run(args)
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
-    from . import cli_enhance
+    from . import enhance as cli_enhance
 
     return cli_enhance.run(args)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from . import cli_models
+    from . import models as cli_models
 
     return cli_models.run(args)
 
@@ -329,6 +329,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
-    from .selftest import run_self_test
+    from ..selftest import run_self_test
 
     return run_self_test(Path(args.keep) if args.keep else None)

@@ -6,27 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .config import Paths
-from .errors import UserFacingError
-from .messages import render
-from .remote import engines as engine_list
-from .remote.client import ComfyClient, ServerReport
-from .remote.engine import ROLE_LOADERS, choose_files
-
-
-def test_server(entry: engine_list.ServerEntry) -> tuple[ServerReport, dict[str, str], str]:
-    """(report, the files a job would use there, why none could be chosen)."""
-    try:
-        config = engine_list.server_config(entry, timeout_s=10.0)
-    except UserFacingError as exc:
-        return ServerReport(entry.name, entry.url, error=exc.message), {}, ""
-    report = ComfyClient(config).report()
-    if report.error:
-        return report, {}, ""
-    try:
-        return report, choose_files(entry.name, report.files, {}), ""
-    except UserFacingError as exc:
-        return report, {}, exc.message
+from ..config import Paths
+from ..messages import render
+from ..remote import engines as engine_list
+from ..remote.engine import ROLE_LOADERS
+from ..remote.server_check import test_server
 
 
 def print_engines(paths: Paths, as_json: bool, language: str) -> int:

@@ -3,123 +3,24 @@ Ctrl+C to cancel between steps, one JSON line per image. No torch at import."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from .config import Paths, Settings
-from .messages import msg, render
-
-
-def int_arg(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-
-
-def cfg_arg(value: str) -> float:
-    """A CFG scale, checked as the request checks it (0 to 30; 1 = no guidance)."""
-    from .engine.guidance import problems
-
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    found = problems("", number)
-    if found:
-        raise argparse.ArgumentTypeError(str(found[0]))
-    return number
-
-
-def model_default_steps(models_dir: Path, transformer: str | None) -> int:
-    """The default step count of the model these files are (50 for Z-Image base, 8 for Turbo):
-    file headers only; Turbo's where the files cannot be read yet."""
-    from .engine.model_files import installed_architecture
-
-    return installed_architecture(models_dir, transformer).default_steps
-
-
-def device_arg(value: str) -> str:
-    """auto, cpu, mps, cuda, or cuda:N (a GPU by its index, as ``info`` lists them)."""
-    import re
-
-    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
-        raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose auto, cuda, cuda:N, mps or cpu)")
-    return value
-
-
-def lora_arg(value: str):
-    """``NAME[:STRENGTH]`` → a LoraRef (checked as the request checks it)."""
-    from .engine.request import GenerationRequest, LoraRef
-    from .errors import BadInputError
-
-    name, colon, strength = value.rpartition(":")
-    if not colon:
-        name, strength = value, "1"
-    try:
-        ref = LoraRef(name.strip(), float(strength))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not NAME or NAME:STRENGTH (e.g. my_style:0.8)") from None
-    try:
-        GenerationRequest(prompt="x", loras=(ref,))
-    except BadInputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return ref
-
-
-class CancelFlag:
-    """First Ctrl+C asks for a clean cancel between steps; a second one stops at once."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-
-    def __call__(self) -> bool:
-        return self.event.is_set()
-
-    def __enter__(self) -> "CancelFlag":
-        def handler(signum, frame):
-            if self.event.is_set():
-                raise KeyboardInterrupt
-            self.event.set()
-            print("\nCancelling after this step… (Ctrl+C again to stop now)", file=sys.stderr)
-
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, handler)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def output_paths(out: str | None, seeds: list[int]) -> list[Path | None]:
-    """Where --out puts each image; None: the data folder's images (history.saving decides)."""
-    if not out:
-        return [None] * len(seeds)
-    target = Path(out).expanduser()
-    if out.lower().endswith(".png"):
-        if len(seeds) == 1:
-            return [target]
-        return [target.with_name(f"{target.stem}-{i}.png") for i in range(1, len(seeds) + 1)]
-    stamp = time.strftime("%Y-%m-%d_%H%M%S")
-    return [target / f"{stamp}-{seed}.png" for seed in seeds]
+from ..config import Paths, Settings
+from ..messages import msg, render
+from .common import CancelFlag
 
 
 def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
                       preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
                       enhance: bool = False, engine: Any = None) -> int:
     """Generate with the local engine, or with ``engine`` (a ComfyUI server: ``remote.engine``)."""
-    from .engine.generator import Generator
-    from .history.saving import save_generated
-    from .models.hashing import HashCache
-    from .preflight import check_data_folder, check_device, check_folder_writable, check_output_paths
+    from ..engine.generator import Generator
+    from ..history.saving import save_generated
+    from ..models.hashing import HashCache
+    from ..preflight import check_data_folder, check_device, check_folder_writable, check_output_paths
 
     # Before any model loads: a bad --out, data folder or device must not cost a generation.
     check_output_paths(targets)
@@ -130,11 +31,11 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
     if preview_dir is not None:
         check_folder_writable(preview_dir, msg("cli_generate.the_previews", "the step previews"))
     if enhance:
-        from .cli_enhance import check_enhance_idea
+        from .enhance import check_enhance_idea
 
         check_enhance_idea(request.prompt)
     if request.is_edit:  # the source and mask by content address, kept beside the history
-        from .history.edit_inputs import keep_edit_inputs, name_edit_inputs
+        from ..history.edit_inputs import keep_edit_inputs, name_edit_inputs
 
         request = keep_edit_inputs(request, paths.data) if record_history else name_edit_inputs(request)
     if engine is None:
@@ -145,7 +46,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs
         engine.job_files(request)  # and the job's LoRAs and ControlNet: one sentence naming what it lacks
     if enhance:
-        from .cli_enhance import enhance_for_generate
+        from .enhance import enhance_for_generate
 
         request = enhance_for_generate(generator, request)
     show_progress = sys.stderr.isatty()
@@ -163,7 +64,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
 
     store = None
     if record_history:
-        from .cli_history import open_store
+        from .common import open_store
 
         store = open_store(paths)
 

@@ -9,10 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import Paths, Settings
-from .errors import BadInputError
-from .messages import msg, render
-from .textsafe import json_safe, visible
+from ..config import Paths, Settings
+from ..errors import BadInputError
+from ..messages import msg, render
+from ..textsafe import json_safe, visible
+from .common import open_store
 
 
 LABEL_WIDTH = 10  # "key" column of ``history show``
@@ -40,25 +41,15 @@ def add_parser(sub, common) -> None:
     rerun = hsub.add_parser("rerun", parents=[common], help="make an image again with the same parameters and seed")
     rerun.add_argument("id", type=int)
     rerun.add_argument("--models")
-    from .cli_generate import device_arg
+    from .common import device_arg
 
     rerun.add_argument("--device", type=device_arg, default=None, help="auto, cuda, cuda:N (GPU N), mps or cpu")
     rerun.add_argument("--out")
     rerun.add_argument("--seed", type=int, default=None, help="vary: a different seed (keeps lineage)")
 
 
-def open_store(paths: Paths):
-    """The history, repaired first (and the user told, once) when the database is damaged."""
-    from .history.repair import open_history
-
-    store, repaired = open_history(paths)
-    if repaired is not None:
-        print(f"note: {render(repaired.message(), Settings.load(paths).shown_language)}", file=sys.stderr)
-    return store
-
-
 def _repair(paths: Paths) -> int:
-    from .history.repair import quick_check, repair_history
+    from ..history.repair import quick_check, repair_history
 
     problem = quick_check(paths.history_db)
     report = repair_history(paths, problem) if problem else repair_history(paths)
@@ -154,7 +145,7 @@ def run(args) -> int:
             _warn_skipped(store)
             return 0
         if args.history_command == "import":
-            from .history.saving import import_images
+            from ..history.saving import import_images
 
             added, skipped = import_images(Path(args.folder).expanduser(), paths, store)
             for name, why in skipped.items():
@@ -162,7 +153,7 @@ def run(args) -> int:
             print(f"imported {len(added)} images, skipped {len(skipped)}")
             return 0
         if args.history_command == "check":
-            from .history.check import check_history
+            from ..history.check import check_history
 
             report = check_history(store, paths.images, paths.thumbnails)
             for line in report.lines():
@@ -185,10 +176,11 @@ def run(args) -> int:
 
 
 def _rerun(args, paths: Paths, store, record) -> int:
-    from .cli_generate import generate_to_files, output_paths
+    from .common import output_paths
+    from .generate import generate_to_files
 
     settings = Settings.load(paths)
-    from .history.control_inputs import restore_control_inputs
+    from ..history.control_inputs import restore_control_inputs
 
     request = record.request if args.seed is None else record.request.for_seed(args.seed)
     request = restore_control_inputs(request, paths)  # the stored copy when the user's file is gone

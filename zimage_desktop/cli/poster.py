@@ -6,16 +6,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .config import Paths, Settings
-from .engine.request import DEFAULT_STEPS
-from .poster.compose import LAYOUTS, STYLES, PosterSpec, compose
-from .poster.formats import FORMATS
+from ..config import Paths, Settings
+from ..engine.request import DEFAULT_STEPS
+from ..poster.compose import LAYOUTS, STYLES, PosterSpec, compose
+from ..poster.formats import FORMATS
 
 GLYPH_STRENGTH = 0.75  # diffusers' and ComfyUI users' usual Union strength
 
 
 def add_parser(sub, common) -> None:
-    from .cli_generate import int_arg
+    from .common import int_arg
 
     p = sub.add_parser("poster", parents=[common], help="compose a poster prompt from fields and generate it")
     p.add_argument("--title", default="", help="the headline, drawn verbatim")
@@ -45,9 +45,9 @@ def add_parser(sub, common) -> None:
 def poster_spec(args: argparse.Namespace) -> PosterSpec:
     base = PosterSpec(language=args.language)
     if args.template:
-        from .errors import BadInputError
-        from .messages import msg
-        from .poster.templates import builtin_templates
+        from ..errors import BadInputError
+        from ..messages import msg
+        from ..poster.templates import builtin_templates
 
         templates = {t.id: t for t in builtin_templates()}
         if args.template not in templates:
@@ -62,10 +62,11 @@ def poster_spec(args: argparse.Namespace) -> PosterSpec:
 
 
 def cmd_poster(args: argparse.Namespace) -> int:
-    from .cli_generate import generate_to_files, output_paths
-    from .engine.request import ControlRef, GenerationRequest
-    from .errors import BadInputError
-    from .messages import msg
+    from .common import output_paths
+    from .generate import generate_to_files
+    from ..engine.request import ControlRef, GenerationRequest
+    from ..errors import BadInputError
+    from ..messages import msg
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
@@ -81,8 +82,8 @@ def cmd_poster(args: argparse.Namespace) -> int:
             raise BadInputError(msg("cli_poster.size", "--size takes WxH, e.g. 768x1024.")) from None
     controls: tuple[ControlRef, ...] = ()
     if args.glyphs is not None:
-        from .history.control_inputs import store_image
-        from .poster.glyphs import load_font, render_glyphs, resolve_font
+        from ..history.control_inputs import store_image
+        from ..poster.glyphs import load_font, render_glyphs, resolve_font
 
         font_path, index = resolve_font(args.glyphs or None)
         rendered = render_glyphs(spec, width, height, load_font(font_path, index=index), font_path.name)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from .messages import msg
+from ..messages import msg
 
 import argparse
 import json
 import sys
 from pathlib import Path
 
-from .config import Paths, Settings
+from ..config import Paths, Settings
 
 
 def add_parser(sub, common) -> None:
-    from .cli_generate import int_arg as _int_arg
+    from .common import int_arg as _int_arg
 
     enhance = sub.add_parser("enhance", parents=[common],
                              help="rewrite a short idea into a detailed prompt with the installed text encoder (offline)")
@@ -27,17 +27,17 @@ def add_parser(sub, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli_generate import CancelFlag as _CancelFlag
-    from .engine.enhance import Sampling
-    from .engine.enhance_session import load_standalone
-    from .engine.request import random_seed
+    from .common import CancelFlag as _CancelFlag
+    from ..engine.enhance import Sampling
+    from ..engine.enhance_session import load_standalone
+    from ..engine.request import random_seed
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
     seed = random_seed() if args.seed is None else args.seed
     sampling = Sampling(max_new_tokens=args.max_tokens, temperature=args.temperature, seed=seed)
     if not args.idea.strip():
-        from .errors import BadInputError
+        from ..errors import BadInputError
 
         raise BadInputError(msg("cli_enhance.idea_empty_describe_image", "The idea is empty: describe the image in a few "
                                 "words."))
@@ -70,14 +70,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_enhance_idea(idea: str) -> None:
-    from .engine.enhance_prompts import MAX_IDEA_CHARS, check_idea
+    from ..engine.enhance_prompts import MAX_IDEA_CHARS, check_idea
 
     check_idea(idea, MAX_IDEA_CHARS)
 
 
 def enhance_for_generate(generator, request):
     """``generate --enhance``: the request with its prompt rewritten by the loaded text encoder."""
-    from .engine.enhance_session import enhance_request
+    from ..engine.enhance_session import enhance_request
 
     show = sys.stderr.isatty()
     if show:

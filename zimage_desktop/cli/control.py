@@ -7,9 +7,9 @@ import argparse
 import math
 from pathlib import Path
 
-from .engine.request import CONTROL_KINDS, ControlRef
-from .errors import BadInputError
-from .messages import msg
+from ..engine.request import CONTROL_KINDS, ControlRef
+from ..errors import BadInputError
+from ..messages import msg
 
 USER_KINDS = tuple(k for k in CONTROL_KINDS if k != "glyph")  # glyph images are made by `poster --glyphs`
 

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from .config import Paths, Settings
-from .messages import render
+from ..config import Paths, Settings
+from ..messages import render
 
 GB = 1e9
 
@@ -44,8 +44,8 @@ def add_parser(sub, common) -> None:
 
 
 def _context(args):
-    from .models.catalog import load_catalog
-    from .models.hashing import HashCache
+    from ..models.catalog import load_catalog
+    from ..models.hashing import HashCache
 
     paths = Paths.resolve(args.data_dir)
     settings = Settings.load(paths)
@@ -60,7 +60,7 @@ def run(args) -> int:
 
 
 def _list(args) -> int:
-    from .models.store import scan
+    from ..models.store import scan
 
     _, _, models_dir, catalog, cache = _context(args)
     status = {s.component.id: s for s in scan(models_dir, catalog, cache)}
@@ -77,8 +77,8 @@ def _list(args) -> int:
 
 def _list_loras(models_dir: Path, language: str) -> None:
     """The LoRAs in loras/: name, size, trigger words (or why one cannot be used)."""
-    from .engine.loras import scan_loras
-    from .model_folders import folder
+    from ..engine.loras import scan_loras
+    from ..model_folders import folder
 
     loras = scan_loras(models_dir)
     print(f"LoRAs ({len(loras)} in {folder(models_dir, 'lora')}):")
@@ -96,14 +96,14 @@ def _size(component) -> str:
 
 
 def _machine_plan(args, models_dir: Path, settings: Settings):
-    from .engine.devices import probe
-    from .engine.planner import plan_for_folder
+    from ..engine.devices import probe
+    from ..engine.planner import plan_for_folder
 
     return plan_for_folder(probe(), models_dir, args.profile or settings.profile)
 
 
 def _plan(args) -> int:
-    from .models.store import scan
+    from ..models.store import scan
 
     _, settings, models_dir, catalog, cache = _context(args)
     plan = _machine_plan(args, models_dir, settings)
@@ -159,8 +159,8 @@ class _ProgressPrinter:
 
 
 def _download(args) -> int:
-    from .models.download import Downloader
-    from .models.sources import source_config
+    from ..models.download import Downloader
+    from ..models.sources import source_config
 
     paths, settings, models_dir, catalog, cache = _context(args)
     # checked before planning or touching the disk: a typo in the address is bad input (exit 2)
@@ -193,7 +193,7 @@ def _download(args) -> int:
 
 
 def _verify(args) -> int:
-    from .models.store import scan
+    from ..models.store import scan
 
     _, _, models_dir, catalog, cache = _context(args)
     bad = 0
@@ -209,7 +209,7 @@ def _verify(args) -> int:
 
 
 def _import(args) -> int:
-    from .models.store import import_folder, write_comfyui_config
+    from ..models.store import import_folder, write_comfyui_config
 
     _, _, models_dir, _, _ = _context(args)
     report = import_folder(Path(args.folder), models_dir, args.mode)
