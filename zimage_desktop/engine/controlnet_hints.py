@@ -64,14 +64,14 @@ class ComfyHints:
 
     # ZImage_Control.forward: the control tokens (plain refiner blocks first for 1.0)
     def _embed(self) -> torch.Tensor:
-        ctx = self.context[:, :, 0].to(dtype=self.adaln.dtype if self.adaln is not None else self.context.dtype)
+        assert self.adaln is not None and self.freqs is not None  # the refiner's pre-hook ran
+        ctx = self.context[:, :, 0].to(dtype=self.adaln.dtype)
         b, ch, h, w = ctx.shape
         tokens = ctx.view(b, ch, h // 2, 2, w // 2, 2).permute(0, 2, 4, 3, 5, 1).flatten(3).flatten(1, 2)
         embedder = self.net.control_all_x_embedder["2-1"]
         # Offloaded or FP8-stored ControlNets keep this layer where their plan put it.
         c = embedder(tokens.to(device=embedder.weight.device)).to(device=ctx.device)
-        if self.adaln is not None:
-            c = c.expand(self.adaln.shape[0], -1, -1)
+        c = c.expand(self.adaln.shape[0], -1, -1)
         if not self.refiner_control:
             n = c.shape[1]
             for layer in self.net.control_noise_refiner:
@@ -126,7 +126,8 @@ class ComfyHints:
             return out
         self._refining = False
         self._start(index)
-        assert self.state is not None and self.img_input is not None and self.freqs is not None
+        assert self.state is not None and self.img_input is not None
+        assert self.freqs is not None and self.adaln is not None
         while self.state[0] < cnet_index and self.state[0] + 1 < self.n_control:
             layer = self.state[0] + 1
             c = self.state[1][1]
