@@ -78,9 +78,6 @@ class ComfyHints:
                 c = layer(c, None, self.freqs[:, :n], self.adaln)
         return c
 
-    def _n(self) -> int:
-        return (self.context.shape[-2] // 2) * (self.context.shape[-1] // 2)
-
     def _refiner_block(self, index: int, c: torch.Tensor) -> Pair:
         assert self.x_input is not None and self.freqs is not None and self.adaln is not None
         n = c.shape[1]
