@@ -161,3 +161,68 @@ def test_fix_the_text_with_glyph_control_draws_the_words_into_the_selection(qtbo
     assert not outside.any()
     glyphs.enabled.setChecked(False)
     assert edit.fix_text_request().controls == ()
+
+
+def test_moved_text_boxes_are_saved_in_the_png_and_use_parameters_puts_them_back(qtbot, window, tmp_path):
+    """Issue 23: the boxes a user moved travel in the request (the PNG's zimage JSON), and "Use
+    parameters" on that image restores them, so the same glyph image is made again and the boxes
+    can be moved on from where they were left."""
+    from tests.test_edit_ui import at
+    from tests.test_ui_control import LATIN
+
+    from zimage_desktop.history.metadata import read_png_metadata, write_png
+    from zimage_desktop.history.store import HistoryStore
+    from zimage_desktop.poster.glyphs import MOVED_BOXES_KEY, layout_boxes
+
+    if not LATIN.is_file():
+        import pytest
+
+        pytest.skip("no DejaVu Sans on this machine")
+    poster, glyphs = window.poster, window.poster.glyphs
+    poster.headline.setText("SALE")
+    glyphs.enabled.setChecked(True)
+    glyphs.font_box.insertItem(0, LATIN.name, str(LATIN))
+    glyphs.font_box.setCurrentIndex(0)
+    spec, width, height = poster.page()
+    glyphs.boxes_button.setChecked(True)
+    window.preview.set_zoom(None)
+    window.preview.show_image(window.preview.image)
+    left, top, right, bottom = (round(f * s) for f, s in zip(layout_boxes(spec.layout)["headline"],
+                                                              (width, height, width, height)))
+    centre = ((left + right) / 2, (top + bottom) / 2)
+    qtbot.mousePress(window.preview.viewport(), Qt.MouseButton.LeftButton, pos=at(window, *centre))
+    qtbot.mouseMove(window.preview.viewport(), at(window, centre[0], centre[1] + height / 3))
+    qtbot.mouseRelease(window.preview.viewport(), Qt.MouseButton.LeftButton,
+                       pos=at(window, centre[0], centre[1] + height / 3))
+    moved = dict(glyphs.moved)
+    assert set(moved) == {"headline"}
+    request = poster.request(seed=7, count=1)
+    assert request.extra[MOVED_BOXES_KEY] == {"headline": list(moved["headline"])}
+    (control,) = request.controls
+
+    # the image as saved, read back from its metadata, recorded in a history
+    png = write_png(tmp_path / "poster.png", Image.new("RGB", (width, height)), request, {})
+    recalled = read_png_metadata(png)
+    assert recalled.source == "zimage"
+    store = HistoryStore(tmp_path / "history.db")
+    record = store.get(store.add(recalled.request, png))
+    store.close()
+
+    # the user moves on: another layout forgets the boxes, the glyph control goes off
+    layouts = poster.layout_box
+    layouts.setCurrentIndex((layouts.currentIndex() + 1) % layouts.count())
+    glyphs.enabled.setChecked(False)
+    assert glyphs.moved == {}
+
+    window.use_record(record)
+    assert poster.layout_box.currentData() == spec.layout and glyphs.enabled.isChecked()
+    assert glyphs.moved == moved  # where the user left them, not the layout's place
+    glyphs.boxes_button.setChecked(True)
+    assert glyphs.editor.boxes["headline"] == moved["headline"]
+    (again,) = poster.request(seed=7, count=1).controls
+    assert again.image_sha256 == control.image_sha256  # the very glyph image of the saved poster
+
+    # a request without moved boxes (or with a damaged entry) leaves the layout's boxes
+    extra = dict(request.extra, **{MOVED_BOXES_KEY: {"headline": [0.5, 0.9, 0.2, "x"]}})
+    glyphs.apply(request.controls, extra)
+    assert glyphs.moved == {}

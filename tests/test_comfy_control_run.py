@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,13 +44,6 @@ def _start(python: Path, models: Path, work: Path, hook: Path) -> tuple[subproce
     return proc, f"http://127.0.0.1:{port}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Measured on the kit (1 main layer, tiny Union 2.1): strength 0 equals ComfyUI within 1 level, strength 1 "
-    "differs by mean 34 / max 205 levels. Traced: diffusers' ZImageControlNetModel (ours, as VideoX-Fun) runs the "
-    "control layers over [control image tokens + caption tokens] and adds each hint to the caption tokens too; "
-    "ComfyUI's ZImageControlPatch runs them over the image tokens only (pe of the image part) and adds hints to "
-    "the image tokens only; and for 2.1 files ComfyUI adds the refiner-control hints to the transformer's own "
-    "noise-refiner output, where diffusers uses them only inside the ControlNet. Issue 23: follow ComfyUI."))
 def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeypatch):
     from bench.comfyui_control_graph import SITECUSTOMIZE, run_graph
 
@@ -95,7 +89,7 @@ def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeyp
             pictures[strength] = (theirs, mine)
             diff = np.abs(theirs - mine)
             print(f"strength {strength}: ComfyUI vs ours: max {diff.max()}, mean {diff.mean():.3f} grey levels")
-            assert diff.max() <= 2, diff.max()
+            assert diff.max() <= 1, diff.max()
         # and the control did something in ComfyUI too
         assert np.abs(pictures[1.0][0] - pictures[0.0][0]).mean() > 0.5
     finally:
@@ -104,3 +98,69 @@ def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeyp
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Measured on the kit (Union 2.1, mask_blur 4): ComfyUI vs ours max 115, mean 7.2 levels over the picture, where "
+    "the control itself moves it by mean 18; the same request with mask_blur 0 matches (max 1, mean 0.14), so the "
+    "hints are right and the mask is the cause: the graph gives ZImageFunControlnet the painted mask from "
+    "LoadImage, our engine builds the context from the model mask grown by the feather (edit_run._control_hints). "
+    "Fix: build the inpaint context from the painted mask at the working size."))
+def test_an_inpaint_with_a_control_on_the_server_makes_our_picture(tmp_path, monkeypatch):
+    """The edit modes use the same hints (engine/control_inpaint.controlled): an inpaint with a
+    Union 2.1 control sent to the kit's server through the remote engine (its own graph, uploads
+    and paste) equals the local engine's picture."""
+    from bench.comfyui_control_graph import SITECUSTOMIZE
+
+    from zimage_desktop.devkit.controlnet import write_tiny_controlnet
+    from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.planner import reference_plan
+    from zimage_desktop.engine.request import ControlRef, GenerationRequest
+    from zimage_desktop.remote.engine import RemoteEngine
+    from zimage_desktop.remote.http import ServerConfig
+
+    monkeypatch.setattr(request_module, "MIN_SIDE", 64)
+    python = comfy_kit.kit_python()
+    assert python is not None
+    kit = comfy_kit.build_weights(python, tmp_path / "kit")
+    local = comfy_kit.local_models(kit, tmp_path / "local")
+    patch = write_tiny_controlnet(local, "2.1", transformer=KIT_DIT)
+    (tmp_path / "work" / "models" / "model_patches").mkdir(parents=True)
+    shutil.copy(patch, tmp_path / "work" / "models" / "model_patches" / patch.name)
+    rng = np.random.default_rng(5)
+    ramp = np.linspace(0, 255, 64, dtype=np.float32)
+    base = np.stack([ramp[None, :].repeat(64, 0), ramp[:, None].repeat(64, 1), np.full((64, 64), 90.0)], -1)
+    Image.fromarray(np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype(np.uint8)).save(tmp_path / "src.png")
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (16, 12, 48, 52))
+    mask.save(tmp_path / "mask.png")
+    drawing = Image.new("RGB", (64, 64), "white")
+    ImageDraw.Draw(drawing).ellipse((10, 10, 54, 50), fill="black")
+    drawing.save(tmp_path / "drawing.png")
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE)
+
+    req = GenerationRequest(prompt="a red door", width=64, height=64, steps=4, seed=77, mode="inpaint",
+                            strength=0.75, mask_blur=4, source=str(tmp_path / "src.png"),
+                            mask=str(tmp_path / "mask.png"),
+                            controls=(ControlRef("canny", str(tmp_path / "drawing.png"), None, 1.0),))
+    ours = Generator(local, device="cpu", plan=reference_plan("cpu"))
+    mine = np.asarray(ours.run(req).images[0].image.convert("RGB"), dtype=np.int16)
+    unguided = np.asarray(ours.run(replace(req, controls=(replace(req.controls[0], strength=0.0),)))
+                          .images[0].image.convert("RGB"), dtype=np.int16)
+    proc, base_url = _start(python, kit, tmp_path / "work", hook)
+    try:
+        made = RemoteEngine(ServerConfig("kit", base_url, timeout_s=20), models_dir=local).run(req).images[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+    theirs = np.asarray(made.image.convert("RGB"), dtype=np.int16)
+    diff, control = np.abs(theirs - mine), np.abs(unguided - mine)
+    print(f"inpaint with control: ComfyUI vs ours max {diff.max()}, mean {diff.mean():.3f}; "
+          f"the control itself moves the picture by mean {control.mean():.2f}")
+    assert control.mean() > 0.5  # the control acts, so the comparison can see it
+    assert diff.max() <= 1, diff.max()

@@ -354,23 +354,34 @@ def test_controlnet_placement_per_profile(vram, form, expected):
 
 @pytest.mark.parametrize("where", ["offload", "fp8"])
 def test_streamed_and_fp8_controlnets_give_the_resident_hints(tmp_path, where):
+    """Our hints (engine/controlnet_hints.py call the ControlNet's blocks and embedder one by one,
+    never its forward) work on a group-offloaded or FP8-stored ControlNet as on a resident one."""
     import torch
 
     from zimage_desktop.devkit.tiny import build_tiny_pipeline
     from zimage_desktop.engine.controlnet import load_controlnet
+    from zimage_desktop.engine.controlnet_hints import comfy_control, hints_for
 
     file = identify(write_tiny_controlnet(tmp_path, "2.1"))
     transformer = build_tiny_pipeline().transformer
     cpu = torch.device("cpu")
     torch.manual_seed(0)
-    x, context = [torch.randn(16, 1, 8, 8)], [torch.randn(33, 1, 8, 8)]
+    x, context = [torch.randn(16, 1, 8, 8)], torch.randn(1, 33, 1, 8, 8)
     t, caption = torch.tensor([0.5]), [torch.randn(7, 32)]
-    with torch.inference_mode():
-        resident = load_controlnet(file, transformer, torch.float32, cpu)(x, t, caption, context)
-        other = load_controlnet(file, transformer, torch.float32, cpu, where)(x, t, caption, context)
-    assert resident.keys() == other.keys()
-    for key in resident:
-        if where == "offload":
-            assert torch.equal(resident[key], other[key])
-        else:  # fp8 storage rounds the weights: close, not equal
-            assert torch.allclose(resident[key], other[key], rtol=0.2, atol=0.05 * resident[key].abs().max().item())
+
+    def velocity(net=None):
+        with torch.inference_mode():
+            if net is None:
+                return transformer(x, t, caption, return_dict=False)[0][0]
+            with comfy_control(transformer, hints_for(net, context, 1.0), lambda: True):
+                return transformer(x, t, caption, return_dict=False)[0][0]
+
+    plain = velocity()
+    resident = velocity(load_controlnet(file, transformer, torch.float32, cpu))
+    other = velocity(load_controlnet(file, transformer, torch.float32, cpu, where))
+    assert (resident - plain).abs().mean() > 1e-3  # the hints acted
+    assert torch.equal(velocity(), plain)  # and the hooks went with the context
+    if where == "offload":
+        assert torch.equal(resident, other)
+    else:  # fp8 storage rounds the weights: close, not equal
+        assert torch.allclose(resident, other, rtol=0.2, atol=0.05 * resident.abs().max().item())

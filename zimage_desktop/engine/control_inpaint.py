@@ -27,7 +27,8 @@ from PIL import Image
 
 from ..errors import BadInputError
 from ..messages import msg
-from .controlnet import _onload, _vae_latent
+from .controlnet import _vae_latent
+from .controlnet_hints import comfy_control, hints_for
 from .controlnet_files import ControlNetFile
 
 
@@ -76,24 +77,21 @@ def inpaint_context(pipe: Any, file: ControlNetFile, control: Image.Image, inpai
 def controlled(transformer: Any, controlnet: Any, context: torch.Tensor, strength: float, steps_on: range,
                first_step: int) -> Iterator[None]:
     """While inside, each transformer call (one per step; the edit pipelines run no CFG for
-    Turbo) gets the ControlNet's hints when its step of the full schedule — ``first_step`` plus
-    the calls so far — is in ``steps_on``."""
+    Turbo) gets the ControlNet's hints, as ComfyUI computes them (engine/controlnet_hints.py), when
+    its step of the full schedule — ``first_step`` plus the calls so far — is in ``steps_on``."""
     calls = [first_step]
-    context = context.to(dtype=transformer.dtype)
+    on = [False]
+    hints = hints_for(controlnet, context.to(dtype=transformer.dtype), strength)
 
-    def hook(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        step = calls[0]
+    def count(module: Any, args: tuple) -> None:
+        on[0] = strength != 0 and calls[0] in steps_on
         calls[0] += 1
-        if strength == 0 or step not in steps_on:
-            return args, kwargs
-        x, t, embeds = args[:3]
-        _onload(module)
-        here = context.to(device=x[0].device)
-        hints = controlnet(x, t, embeds, [here[0]] * len(x), conditioning_scale=strength)
-        return args, dict(kwargs, controlnet_block_samples=hints)
+        if on[0]:
+            hints.context = hints.context.to(device=args[0][0].device)
 
-    handle = transformer.register_forward_pre_hook(hook, with_kwargs=True)
+    handle = transformer.register_forward_pre_hook(count)
     try:
-        yield
+        with comfy_control(transformer, hints, lambda: on[0]):
+            yield
     finally:
         handle.remove()

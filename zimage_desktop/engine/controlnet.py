@@ -99,31 +99,26 @@ def active_steps(steps: int, start: float, end: float) -> range:
 
 def denoise(pipe: Any, controlnet: Any, embeds: torch.Tensor, latents: torch.Tensor, sigmas: list[float],
             sampler: str, context: torch.Tensor, strength: float, steps_on: range, on_step: StepHook) -> torch.Tensor:
-    """ZImagePipeline's loop with the ControlNet's hints; returns the final latents (float32)."""
+    """ZImagePipeline's loop with the ControlNet's hints computed as ComfyUI's ZImageControlPatch
+    does (engine/controlnet_hints.py); returns the final latents (float32)."""
+    from .controlnet_hints import comfy_control, hints_for
+
     transformer = pipe.transformer
     device = latents.device
     scheduler = ScheduledFlowScheduler.for_sampler(pipe.scheduler.config, sampler)
     scheduler.set_timesteps(sigmas=sigmas, device=device)
     context = context.to(device=device, dtype=transformer.dtype)
-    with torch.inference_mode():
+    # One state for the controlled steps: they are one sampling run (one KSamplerAdvanced) in ComfyUI.
+    hints = hints_for(controlnet, context, strength)
+    on = [False]
+    with torch.inference_mode(), comfy_control(transformer, hints, lambda: on[0]):
         for i, t in enumerate(scheduler.timesteps):
             timestep = ((1000 - t.expand(latents.shape[0])) / 1000)
             x = list(latents.to(transformer.dtype).unsqueeze(2).unbind(dim=0))
-            hints = None
-            if strength > 0 and i in steps_on:
-                _onload(transformer)
-                hints = controlnet(x, timestep, [embeds], [context[0]], conditioning_scale=strength)
-            out = transformer(x, timestep, [embeds], controlnet_block_samples=hints, return_dict=False)[0]
+            on[0] = strength != 0 and i in steps_on
+            out = transformer(x, timestep, [embeds] * len(x), return_dict=False)[0]
             velocity = -torch.stack([o.float() for o in out], dim=0).squeeze(2)
             latents = scheduler.step(velocity.to(torch.float32), t, latents, return_dict=False)[0]
             if not on_step(i, latents, scheduler):
                 break
     return latents
-
-
-def _onload(transformer: Any) -> None:
-    """A transformer in a swap ring (accelerate's CpuOffload hook) comes onto the GPU when it runs;
-    the ControlNet runs first and uses its shared embedders, so bring it there now."""
-    hook = getattr(transformer, "_hf_hook", None)
-    if hook is not None and hasattr(hook, "pre_forward"):
-        hook.pre_forward(transformer)

@@ -119,6 +119,34 @@ def layout_boxes(layout: str) -> dict[str, Box]:
     return dict(BOXES.get(layout, BOXES["headline_top"]))
 
 
+# The request's ``extra`` key for the boxes a user moved (role → [left, top, right, bottom]), so
+# "Use parameters" puts them back; the glyph image alone would not let them be moved again.
+MOVED_BOXES_KEY = "glyph_boxes"
+
+
+def moved_boxes_to_extra(moved: dict[str, Box]) -> dict[str, list[float]]:
+    return {role: [float(v) for v in box] for role, box in sorted(moved.items())}
+
+
+def moved_boxes_from_extra(value: object, layout: str) -> dict[str, Box]:
+    """The moved boxes saved in a request, for ``layout``'s roles; what a damaged or foreign
+    file holds there (not four fractions, an empty or inside-out box) is left out, so such a box
+    stays at the layout's place."""
+    if not isinstance(value, dict):
+        return {}
+    roles = layout_boxes(layout)
+    boxes: dict[str, Box] = {}
+    for role, box in value.items():
+        if role not in roles or not isinstance(box, (list, tuple)) or len(box) != 4:
+            continue
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0 for v in box):
+            continue  # NaN fails the comparisons too
+        left, top, right, bottom = (float(v) for v in box)
+        if left < right and top < bottom:
+            boxes[role] = (left, top, right, bottom)
+    return boxes
+
+
 def render_glyphs(spec: PosterSpec, width: int, height: int, font: ImageFont.FreeTypeFont,
                   font_name: str = "", moved: dict[str, Box] | None = None) -> GlyphRender:
     """The poster's texts at its layout's boxes — or where the user moved them (``moved``, role →

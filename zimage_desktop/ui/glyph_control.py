@@ -159,8 +159,26 @@ class GlyphControl(QWidget):
         sha, stored = store_image(rendered.control, Paths(data_dir))
         return (ControlRef("glyph", str(stored), sha, round(self.strength.value(), 2)),)
 
-    def apply(self, controls: tuple[ControlRef, ...]) -> None:
+    def saved_boxes(self) -> dict:
+        """What a request keeps of the moved boxes (its ``extra``), or nothing while they are
+        the layout's own or the glyph control is off."""
+        from ..poster.glyphs import MOVED_BOXES_KEY, moved_boxes_to_extra
+
+        if not self.enabled.isChecked() or not self.moved:
+            return {}
+        return {MOVED_BOXES_KEY: moved_boxes_to_extra(self.moved)}
+
+    def apply(self, controls: tuple[ControlRef, ...], extra: dict | None = None) -> None:
+        """A recalled request's glyph control, with its moved boxes (``extra``) back where the user
+        left them; call it after the poster's layout is set (a new layout forgets moved boxes)."""
+        from ..poster.glyphs import MOVED_BOXES_KEY, moved_boxes_from_extra
+
         glyph = [c for c in controls if c.kind == "glyph"]
         self.enabled.setChecked(bool(glyph))
         if glyph:
             self.strength.setValue(glyph[0].strength)
+        layout = self.page()[0].layout if self.page is not None else ""
+        saved = (extra or {}).get(MOVED_BOXES_KEY) if glyph else None
+        self.moved = moved_boxes_from_extra(saved, layout)
+        if self.editor is not None and self.editor.active:
+            self._edit_boxes(True)

@@ -181,7 +181,7 @@ class MainWindow(WorkerEvents):
         from ..poster.compose import PosterSpec
 
         self.poster.set_spec(PosterSpec.from_dict(request.extra["poster"]), prompt=request.prompt)
-        self.poster.glyphs.apply(request.controls)
+        self.poster.glyphs.apply(request.controls, request.extra)  # after set_spec: its layout resets boxes
         self.mode_tabs.setCurrentIndex(1)
 
     def _offer_lora(self, path) -> None:

@@ -339,7 +339,8 @@ class PosterPanel(QWidget):
         controls = self.glyphs.control(spec, fmt.width, fmt.height, self.user_dir.parent)
         return self.builder().new(self.prompt.toPlainText(), width=fmt.width, height=fmt.height, seed=seed,
                                   count=self.variants.value() if count is None else count, controls=controls,
-                                  extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited})
+                                  extra={"poster": spec.to_dict(), "poster_prompt_edited": self._edited,
+                                         **self.glyphs.saved_boxes()})
 
     def _too_long(self, tokens: int, room: int, exact: bool) -> str:
         text = (self.tr("The prompt is %1 tokens long; Z-Image reads at most %2. Shorten it to generate.") if exact else
