@@ -49,7 +49,7 @@ def run_self_test(keep: Path | None = None) -> int:
                 "one preview per step": steps == list(range(1, request.steps + 1)),
                 "image size": image.image.size == (request.width, request.height),
                 "same seed, same image": np.array_equal(np.asarray(image.image), np.asarray(again.image)),
-                "metadata round-trip": recalled.request == request,
+                "metadata round-trip": recalled.request == image.request,  # the request as made (cfg resolved)
             }
             bad = [k for k, ok in checks.items() if not ok]
             failures += [f"{name}: {k}" for k in bad]
