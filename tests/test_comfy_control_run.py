@@ -100,12 +100,6 @@ def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeyp
             os.killpg(proc.pid, 9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Measured on the kit (Union 2.1, mask_blur 4): ComfyUI vs ours max 115, mean 7.2 levels over the picture, where "
-    "the control itself moves it by mean 18; the same request with mask_blur 0 matches (max 1, mean 0.14), so the "
-    "hints are right and the mask is the cause: the graph gives ZImageFunControlnet the painted mask from "
-    "LoadImage, our engine builds the context from the model mask grown by the feather (edit_run._control_hints). "
-    "Fix: build the inpaint context from the painted mask at the working size."))
 def test_an_inpaint_with_a_control_on_the_server_makes_our_picture(tmp_path, monkeypatch):
     """The edit modes use the same hints (engine/control_inpaint.controlled): an inpaint with a
     Union 2.1 control sent to the kit's server through the remote engine (its own graph, uploads

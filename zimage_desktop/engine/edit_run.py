@@ -105,9 +105,11 @@ class Sampling:
 
 
 def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: Image.Image | None, seed: int,
-            sampling: Sampling, control: Image.Image | None = None) -> torch.Tensor | None:
+            sampling: Sampling, control: Image.Image | None = None,
+            control_mask: Image.Image | None = None) -> torch.Tensor | None:
     """One pass at ``image``'s size; the latents, or None when cancelled. ``control``: the
-    request's control image at ``image``'s size (engine/control_inpaint.py adds its hints)."""
+    request's control image at ``image``'s size (engine/control_inpaint.py adds its hints);
+    ``control_mask``: the painted mask the control's inpaint input reads (default ``mask``)."""
 
     pipe = edit_pipeline(gen, mask is not None)
     assert gen.model_set is not None
@@ -125,7 +127,8 @@ def denoise(gen: "Generator", req: GenerationRequest, image: Image.Image, mask: 
     if mask is not None:
         pipe.prepared = (latents, noise, source)
         kwargs["mask_image"] = mask
-    with sampler_installed(pipe, req.sampler), _control_hints(gen, req, pipe, control, image, mask, start):
+    hints = _control_hints(gen, req, pipe, control, image, mask if control_mask is None else control_mask, start)
+    with sampler_installed(pipe, req.sampler), hints:
         if sampling.negative_embeds is not None:
             kwargs["negative_prompt_embeds"] = [sampling.negative_embeds]
         out = pipe(image=image, strength=req.strength, prompt_embeds=[sampling.embeds], height=height, width=width,
@@ -226,10 +229,15 @@ def _inpaint(gen: "Generator", req: GenerationRequest, canvas: Image.Image, hard
     # The model redraws everything the feathered edge touches; the composite decides how much shows.
     model_mask = alpha.crop(box).point(lambda v: 255 if v else 0).resize(size, Image.Resampling.NEAREST)
     control = _control_image(gen, req, canvas.size)
+    control_mask = None
     if control is not None:
         control = control.crop(box)
         control = control if control.size == size else control.resize(size, Image.Resampling.LANCZOS)
-    latents = denoise(gen, req, work, model_mask, req.seed, sampling, control)
+        # The control's inpaint input reads the painted mask, as ZImageFunControlnet gets it in the
+        # graph (LoadImage's mask); the grown, feathered one is the sampler's only.
+        control_mask = hard.crop(box)
+        control_mask = control_mask if control_mask.size == size else control_mask.resize(size, Image.Resampling.NEAREST)
+    latents = denoise(gen, req, work, model_mask, req.seed, sampling, control, control_mask)
     if latents is None:
         return None
     made = gen._decode(latents)
