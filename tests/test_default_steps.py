@@ -39,7 +39,7 @@ def test_every_default_is_the_models(qtbot):
         args = parser.parse_args(argv)
         assert args.steps == DEFAULT.default_steps, argv
     # generate takes the default of the model its files are (Z-Image base: 50), Turbo's without files.
-    from zimage_desktop.cli_generate import model_default_steps
+    from zimage_desktop.cli.common import model_default_steps
 
     assert parser.parse_args(["generate", "--prompt", "x"]).steps is None
     assert model_default_steps(PACKAGE / "no-models-here", None) == DEFAULT.default_steps

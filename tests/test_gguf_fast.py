@@ -65,9 +65,11 @@ def test_other_types_and_devices_take_diffusers_path():
     assert not fast_type(weight)
     layer = FastGGUFLinear(256, 48, bias=False, compute_dtype=torch.float32)
     layer.weight = torch.nn.Parameter(weight, requires_grad=False)
-    x = torch.randn(3, 256)
+    x = torch.randn(3, 256, generator=torch.Generator().manual_seed(0))
     out = layer(x)
-    assert torch.allclose(out, x @ torch.from_numpy(reference).t(), rtol=1e-3, atol=1e-3 * out.abs().max().item())
+    # exactly diffusers' own forward (its Q5_K decoding rounds scales to float16, ~1e-3 off the file)
+    assert torch.equal(out, GGUFLinear.forward_native(layer, x))
+    assert torch.allclose(out, x @ torch.from_numpy(reference).t(), atol=5e-3 * out.abs().max().item())
 
 
 def test_speed_up_keeps_the_bytes_and_the_hooks():

@@ -28,7 +28,7 @@ def test_the_base_model_uses_its_default_steps_and_cfg(tiny_models, tmp_path, da
     shutil.copytree(tiny_models.diffusers, folder)
     args = [a for a in ARGS if a not in ("--steps", "2")]
     from zimage_desktop.engine.architectures import Z_IMAGE_BASE
-    from zimage_desktop.cli_generate import model_default_steps
+    from zimage_desktop.cli.common import model_default_steps
 
     assert model_default_steps(folder, None) == Z_IMAGE_BASE.default_steps
     assert main(["generate", "--models", str(folder), *args, "--steps", "2", "--negative", "grey",

@@ -33,7 +33,10 @@ def _buffer(numel: int) -> torch.Tensor:
     """A float32 scratch of at least ``numel`` values, one per thread, grown and kept."""
     buf = getattr(_buffers, "buf", None)
     if buf is None or buf.numel() < numel:
-        _buffers.buf = buf = torch.empty(numel, dtype=torch.float32)
+        # A normal tensor even when first made under inference_mode: an inference tensor could not be
+        # written in place by a later call made outside it (a test, a caller without the mode).
+        with torch.inference_mode(False):
+            _buffers.buf = buf = torch.empty(numel, dtype=torch.float32)
     return buf[:numel]
 
 
