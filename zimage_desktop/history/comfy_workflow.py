@@ -136,6 +136,8 @@ class _Level:
         return ("node", str(node["id"]), slot)
 
     def link_source(self, link_id: Any) -> _Source | None:
+        if not _is_id(link_id):  # a list, a dict, null: links no node (and cannot be a cache key)
+            return None
         if link_id in self.sources:
             return self.sources[link_id]
         entry = self.table.get(link_id) if _is_id(link_id) else None
