@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..engine.architectures import ARCHITECTURES, DEFAULT
+from ..engine.guidance import resolved
 from ..engine.request import GeneratedImage, GenerationRequest, GenerationResult, StepEvent
 from ..history.comfy_export import api_prompt
 from ..messages import msg
@@ -117,7 +119,8 @@ class RemoteEngine:
         for index, seed in enumerate(seeds):
             if cancelled():
                 return GenerationResult(request, tuple(done), cancelled=True)
-            single = request.for_seed(seed)
+            # as the image was made: the model's CFG filled in, as the local engine records it
+            single = resolved(ARCHITECTURES.get(str(model.get("arch")), DEFAULT), request.for_seed(seed))
             started = time.monotonic()
             preview: list[Any] = [None]
 
