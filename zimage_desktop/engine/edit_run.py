@@ -240,10 +240,28 @@ def _inpaint(gen: "Generator", req: GenerationRequest, canvas: Image.Image, hard
     latents = denoise(gen, req, work, model_mask, req.seed, sampling, control, control_mask)
     if latents is None:
         return None
-    made = gen._decode(latents)
-    full = canvas.copy()
-    full.paste(made if made.size == crop.size else made.resize(crop.size, Image.Resampling.LANCZOS), box[:2])
-    return composite(canvas, full, alpha)
+    if size != crop.size:  # scaled back to the crop: in 8 bits, as before
+        made = gen._decode(latents)
+        full = canvas.copy()
+        full.paste(made.resize(crop.size, Image.Resampling.LANCZOS), box[:2])
+        return composite(canvas, full, alpha)
+    return _composite_unit(canvas, gen._decode_unit(latents), box, alpha)
+
+
+def _composite_unit(canvas: Image.Image, unit: torch.Tensor, box: tuple[int, int, int, int],
+                    alpha: Image.Image) -> Image.Image:
+    """The decoded crop (1×3×h×w in [0, 1]) blended onto ``canvas`` through ``alpha`` in float and
+    made 8-bit once, as ComfyUI's ImageCompositeMasked → SaveImage do (blending two 8-bit pictures
+    rounds twice: 2 grey levels from the server's picture at the feather). Where ``alpha`` is 0 the
+    canvas's own bytes are kept exactly."""
+    import numpy as np
+
+    base = np.asarray(canvas.convert("RGB"), dtype=np.uint8)
+    full = base.astype(np.float32) / 255.0
+    full[box[1]:box[3], box[0]:box[2]] = unit[0].detach().float().permute(1, 2, 0).cpu().numpy()
+    weight = np.asarray(alpha, dtype=np.float32)[..., None] / 255.0
+    blended = np.asarray(to_8bit(full * weight + (base.astype(np.float32) / 255.0) * (1.0 - weight)))
+    return Image.fromarray(np.where(weight > 0, blended, base).astype(np.uint8), "RGB")
 
 
 def _control_image(gen: "Generator", req: GenerationRequest, size: tuple[int, int]) -> Image.Image | None:
