@@ -117,12 +117,12 @@ def real_block(rank: int, tokens: int, tmp: Path) -> None:
         patcher.apply([(path, 1.0)])
         rows.append((f"{label}, hooks", best(call)))
         before = rss_mib()
-        merge_s = best(lambda: patcher.apply([(path, 1.0)], lambda gib: MERGE), 1)
+        merge_s = best(lambda: patcher.apply([(path, 1.0)], lambda gib, rebuilds: MERGE), 1)
         grown = rss_mib() - before
         rows.append((f"{label}, merged", best(call)))
-        switch_s = best(lambda: (patcher.apply([(path, 0.5)], lambda gib: MERGE),
-                                 patcher.apply([(path, 0.8)], lambda gib: MERGE)), 2) / 2
-        unmerge_s = best(lambda: (patcher.apply([]), patcher.apply([(path, 1.0)], lambda gib: MERGE)), 1)
+        switch_s = best(lambda: (patcher.apply([(path, 0.5)], lambda gib, rebuilds: MERGE),
+                                 patcher.apply([(path, 0.8)], lambda gib, rebuilds: MERGE)), 2) / 2
+        unmerge_s = best(lambda: (patcher.apply([]), patcher.apply([(path, 1.0)], lambda gib, rebuilds: MERGE)), 1)
         backup = patcher.merger.backup_bytes(list(patcher.load(path).layers)) / 2**20
         patcher.apply([])
         notes.append(f"{label}: first merge {merge_s:.3f} s (RSS +{grown:.0f} MiB, backup {backup:.0f} MiB), "

@@ -137,8 +137,8 @@ def test_bf16_weights_unmerge_exactly_where_subtracting_would_not(tmp_path):
     tl.write_peft_lora(model, path, 4, 8.0, magnitude=0.5)
     room = lora_room(reference_plan("cpu"), ROOMY)
 
-    def merge(gib):
-        return choose_lora_application(room, gib)
+    def merge(gib, rebuilds):
+        return choose_lora_application(room, gib, rebuilds)
 
     patcher.apply([(path, 1.0)], merge)
     assert patcher.application.merged and patcher.hooked == 0
@@ -201,7 +201,37 @@ def test_the_plan_decides_merge_or_hooks_and_counts_the_backup():
     assert "streamed" in lora_room(make_plan(big, {"bf16"}, "4gb", force_form="bf16"), big).never
     cpu = lora_room(make_plan(MachineInfo(total_ram=64 * GIB), {"bf16"}, "cpu", force_form="bf16"),
                     MachineInfo(total_ram=64 * GIB))
-    assert choose_lora_application(cpu, 1.0).backup == "cpu"
+    assert choose_lora_application(cpu, 1.0, True).backup == "cpu"
+
+
+def test_on_the_cpu_only_a_quick_merge_or_a_loha_merges():
+    """A switch may cost about a second (issue 22). On the CPU a merge runs at a fraction of a GB/s,
+    so a plain LoRA over many layers keeps its nearly free hooks; a LoHa, whose hooks rebuild every
+    layer's ΔW per call, is merged whatever the merge costs."""
+    machine = MachineInfo(total_ram=64 * GIB)
+    cpu = lora_room(make_plan(machine, {"bf16"}, "cpu", force_form="bf16"), machine)
+    slow = choose_lora_application(cpu, 11.5)  # a LoRA on every layer of the real transformer
+    assert slow.mode == "hooks" and "on the CPU" in slow.reason and "46 s" in slow.reason
+    assert choose_lora_application(cpu, 11.5, rebuilds_delta=True).merged
+    assert choose_lora_application(cpu, 0.2).merged  # a LoRA on a few layers: merged within the second
+    assert not choose_lora_application(cpu, 0.3).merged
+    gpu = _gpu_machine(80, 256)  # on a GPU the same set merges at memory speed
+    assert choose_lora_application(lora_room(make_plan(gpu, {"bf16"}, "24gb"), gpu), 11.5).merged
+
+
+def test_the_patcher_tells_the_plan_when_a_set_rebuilds_its_delta(kit):
+    patcher = LoraPatcher(build_tiny_pipeline(0).transformer)
+    asked = []
+
+    def hooks(gib, rebuilds):
+        asked.append(rebuilds)
+        return choose_lora_application(lora_room(reference_plan("cpu"), TIGHT), 1e9, rebuilds)
+
+    loras = kit["bf16"] / "loras"
+    patcher.apply([(loras / "style.safetensors", 1.0)], hooks)
+    patcher.apply([(loras / "style.safetensors", 1.0), (loras / "hada.safetensors", 0.5)], hooks)
+    patcher.apply([(loras / "hada.safetensors", 0.0), (loras / "detail.safetensors", 1.0)], hooks)
+    assert asked == [False, True, False]  # strength 0 takes the LoHa out of the set
 
 
 def test_planner_counts_the_largest_loha_delta_built_per_call(kit):

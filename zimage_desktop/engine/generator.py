@@ -292,13 +292,13 @@ class Generator:
         if applied is not None:
             log.info("%d LoRA(s): %s", len(self._lora_pairs), applied.reason)
 
-    def _lora_decide(self) -> Callable[[float], LoraApplication]:
+    def _lora_decide(self) -> Callable[[float, bool], LoraApplication]:
         """Merge or hooks, from the room the plan leaves for a set's backup (engine/lora_plan.py)."""
         if self.machine is None:
             self.machine = probe()
         assert self.plan is not None and self.model_set is not None
         room = lora_room(self.plan, self.machine, self.model_set.transformer_form, str(self.device))
-        return lambda backup_gib: choose_lora_application(room, backup_gib)
+        return lambda backup_gib, rebuilds: choose_lora_application(room, backup_gib, rebuilds)
 
     def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
                      cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:

@@ -27,6 +27,7 @@ import torch
 from .lora_merge import WeightMerger
 from .lora_plan import LoraApplication, not_mergeable
 from .lora_weights import AnyLayer, LoraWeights, linear_shapes, read_lora
+from .lycoris import LohaLayer
 
 log = logging.getLogger(__name__)
 CACHED_FILES = 8
@@ -66,10 +67,11 @@ class LoraPatcher:
         return weights
 
     def apply(self, loras: list[tuple[Path, float]],
-              decide: Callable[[float], LoraApplication] | None = None) -> LoraApplication | None:
+              decide: Callable[[float, bool], LoraApplication] | None = None) -> LoraApplication | None:
         """Make exactly these LoRAs (file, strength) active; an empty list removes every hook and
-        restores merged weights. ``decide(backup_gib)`` says whether a set is merged (the plan's
-        room for the originals of the layers it changes); without it, hooks."""
+        restores merged weights. ``decide(backup_gib, rebuilds_delta)`` says whether a set is merged (the
+        plan's room for the originals of the layers it changes; whether its hooks build a full ΔW per
+        call, as a LoHa's do); without it, hooks."""
         active: dict[str, list[tuple[AnyLayer, float]]] = {}
         for path, strength in loras:
             if strength == 0:
@@ -82,7 +84,9 @@ class LoraPatcher:
         application = None
         if active and decide is not None:
             bad = self.merger.first_unmergeable(list(active))
-            application = not_mergeable(*bad) if bad else decide(self.merger.backup_bytes(list(active)) / 1024**3)
+            rebuilds = any(isinstance(part, LohaLayer) for parts in active.values() for part, _ in parts)
+            application = not_mergeable(*bad) if bad else decide(self.merger.backup_bytes(list(active)) / 1024**3,
+                                                                   rebuilds)
         hooked = active
         # What the weights would hold: each file's layers (by identity: a rewritten file is a new one)
         # and strength.

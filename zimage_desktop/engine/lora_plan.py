@@ -12,7 +12,13 @@ Everything else keeps the hooks (``engine/lora_patch.py``):
 - a transformer streamed to the GPU layer by layer (group offload): its weights are swapped for
   (pinned) CPU copies under the offload hooks, so a merge would be written into a copy that is
   replaced; one swapped in and out per stage: the GPU has no room that stays free for a backup;
-- no room for the backup.
+- no room for the backup;
+- on the CPU, a plain low-rank set whose merge would take longer than a switch may (``SWITCH_S``):
+  there a merge runs at a fraction of a GB/s (``CPU_MERGE_GIB_S``, one block of 675 MiB in ~2 s),
+  about a minute for a LoRA on every layer, at every change of set or strength, while its hooks add
+  1–2 % of a layer's products (``bench/lora_merge.py``: no measurable cost). A LoHa is merged there
+  all the same: its hook builds each layer's ΔW on every call (5× the plain call), which costs more
+  in one image than the merge.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ from .planner import GIB, PROFILES, MemoryPlan, chosen_gpu
 MERGE_FORMS = ("bf16",)  # stored in a float dtype torch computes in (bf16; fp32/fp16 compute copies)
 VRAM_MARGIN_GIB = 0.25  # kept free on the GPU for the merge's own fp32 row of one layer and fragmentation
 RAM_SHARE = {"cpu": 0.9, "cuda": 0.9, "mps": 0.7}  # the planner's RAM limits (unified memory on Apple)
+SWITCH_S = 1.0  # what changing the LoRA set or a strength may cost, beyond reading a new file (issue 22)
+# The CPU merge's throughput over the originals it changes (backup → fp32, + ΔW, cast, copy): one Z-Image
+# block, 675 MiB, in 2.1-2.6 s on one core of the development machine (docs/PERFORMANCE.md), rounded down.
+CPU_MERGE_GIB_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -102,12 +112,20 @@ def describe_room(room: LoraRoom) -> str:
                "transformer's size); otherwise they are applied on the fly.", vram=room.vram_gib, ram=room.ram_gib)
 
 
-def choose_lora_application(room: LoraRoom, backup_gib: float) -> LoraApplication:
+def choose_lora_application(room: LoraRoom, backup_gib: float, rebuilds_delta: bool = False) -> LoraApplication:
     """Merge when the plan allows it and the backup of ``backup_gib`` fits: on the GPU first
-    (restoring is a device copy), else in RAM (pinned for a CUDA device); otherwise hooks."""
+    (restoring is a device copy), else in RAM (pinned for a CUDA device); otherwise hooks. On the
+    CPU a set is merged only where the merge is quick (within ``SWITCH_S``) or its hooks rebuild a
+    full ΔW per call (``rebuilds_delta``: a LoHa)."""
     vram, ram = room.peaks
     if room.never:
         return LoraApplication("hooks", "", backup_gib, room.never, vram, ram)
+    merge_s = backup_gib / CPU_MERGE_GIB_S
+    if room.device.split(":", 1)[0] == "cpu" and not rebuilds_delta and merge_s > SWITCH_S:
+        return LoraApplication("hooks", "", backup_gib, msg(
+            "lora_plan.cpu_slow_merge", "LoRAs are applied on the fly: on the CPU, merging them into the {gib:.2f} GiB "
+            "of weights they change would take about {seconds:.0f} s at every change of LoRA or strength, and saves "
+            "almost nothing per step.", gib=backup_gib, seconds=merge_s), vram, ram)
     on_gpu = room.device.startswith("cuda")
     if on_gpu and backup_gib <= room.vram_gib:
         return LoraApplication("merge", "device", backup_gib, msg(
