@@ -80,6 +80,7 @@ class ModelManagerDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("modelManagerDialog")
         self.paths, self.store, self.machine = paths, store, machine
+        self._recommended: tuple[str, ...] | None = None  # the plan's needs the table's ticks were made for
         self.download_thread: DownloadThread | None = None
         self.plan: MemoryPlan | None = None
         self.statuses: dict = {}  # component id -> ComponentStatus, from the last scan
@@ -183,7 +184,6 @@ class ModelManagerDialog(QDialog):
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
             self.refresh()  # the plan, component titles and states are written in the UI language
-            self.refresh()
         super().changeEvent(event)
 
     def _catalog(self):
@@ -221,12 +221,17 @@ class ModelManagerDialog(QDialog):
         catalog = self._catalog()
         status = scan(models_dir, catalog, HashCache(self.paths.hash_cache))
         self.statuses = {st.component.id: st for st in status}
+        # The user's ticks stay while the recommendation is the same (a failed download's Retry, a language
+        # switch); a new recommendation (machine detected, profile or folder changed) ticks what it needs.
+        needs = tuple(plan.needs) if plan is not None else None
+        kept = self._ticks() if needs is not None and needs == self._recommended else {}
+        self._recommended = needs
         self.table.blockSignals(True)  # one totals update for the whole table, not one per cell
         self.table.setRowCount(len(status))
         for row, st in enumerate(status):
             check = QTableWidgetItem()
             check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-            wanted = plan is not None and st.component.id in plan.needs and not st.installed
+            wanted = kept.get(st.component.id, plan is not None and st.component.id in plan.needs) and not st.installed
             check.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
             check.setData(Qt.ItemDataRole.UserRole, st.component.id)
             self.table.setItem(row, 0, check)
@@ -291,6 +296,10 @@ class ModelManagerDialog(QDialog):
             if item is not None:
                 item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
         self.start_download()
+
+    def _ticks(self) -> dict[str, bool]:
+        items = [self.table.item(r, 0) for r in range(self.table.rowCount())]
+        return {i.data(Qt.ItemDataRole.UserRole): i.checkState() == Qt.CheckState.Checked for i in items if i}
 
     def selected_components(self) -> list[str]:
         items = [self.table.item(r, 0) for r in range(self.table.rowCount())]
