@@ -83,10 +83,27 @@ def test_guidance_doubles_the_planned_denoising_activations():
     assert double[0] == pytest.approx(single[0] + 0.4, abs=0.02)  # denoise: 0.4 GiB per Mpx more
 
 
-@pytest.mark.parametrize("cfg", [float("nan"), -1.0, 31.0, "4", True])
+@pytest.mark.parametrize("cfg", [float("nan"), -1.0, 0.0, 0.5, 31.0, "4", True])
 def test_bad_cfg_is_one_sentence(cfg):
+    """Below 1 ComfyUI mixes neg + cfg·(pos − neg) where diffusers samples unguided: refused, so every
+    picture's recorded CFG is the one it was made with."""
     with pytest.raises(BadInputError, match="CFG scale"):
         GenerationRequest(prompt="x", cfg=cfg)
+    assert GenerationRequest(prompt="x", cfg=1.0).cfg == 1.0
+
+
+def test_a_recalled_cfg_below_one_falls_back_with_a_note(tmp_path):
+    from PIL import Image, PngImagePlugin
+
+    from zimage_desktop.history.metadata import read_png_metadata
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a heron\nSteps: 50, Sampler: Euler, CFG scale: 0.5, Seed: 3, Size: 64x64, "
+                                "Model: z_image_bf16")
+    Image.new("RGB", (64, 64)).save(tmp_path / "a.png", pnginfo=info)
+    found = read_png_metadata(tmp_path / "a.png")
+    assert found.request is not None and found.request.seed == 3 and found.request.cfg is None
+    assert any("CFG scale 0.5" in note for note in found.notes), found.notes
 
 
 def test_guidance_fields_travel_in_the_saved_request():

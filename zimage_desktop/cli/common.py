@@ -101,7 +101,7 @@ def open_store(paths: Paths):
 
 
 def cfg_arg(value: str) -> float:
-    """A CFG scale, checked as the request checks it (0 to 30; 1 = no guidance)."""
+    """A CFG scale, checked as the request checks it (1 to 30; 1 = no guidance)."""
     from ..engine.guidance import problems
 
     try:

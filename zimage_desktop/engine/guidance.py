@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from .request import GenerationRequest
 
 MAX_CFG = 30.0  # A1111's slider ends here; ComfyUI allows more, no Z-Image picture needs it
+# A1111's slider starts here. Below 1 ComfyUI still mixes (neg + cfg·(pos − neg)) where diffusers' ZImagePipeline
+# samples without guidance (guidance_scale = cfg − 1 ≤ 0): such a picture could not be made again in ComfyUI.
+MIN_CFG = 1.0
 MAX_NEGATIVE_CHARS = 4096  # as the prompt: the text encoder reads at most 512 tokens
 
 
@@ -38,8 +41,8 @@ def problems(negative_prompt: Any, cfg: Any) -> list[str]:
             out.append(msg("guidance.negative_not_utf8", "The negative prompt contains bytes that are not valid UTF-8 "
                            "text; retype it or save it as UTF-8."))
     if cfg is not None and (not isinstance(cfg, (int, float)) or isinstance(cfg, bool) or not math.isfinite(cfg)
-                            or not 0.0 <= cfg <= MAX_CFG):
-        out.append(msg("guidance.cfg_range", "The CFG scale must be a number from 0 to {limit} (1 means no guidance); "
+                            or not MIN_CFG <= cfg <= MAX_CFG):
+        out.append(msg("guidance.cfg_range", "The CFG scale must be a number from 1 to {limit} (1 means no guidance); "
                        "got {value!r}.", limit=MAX_CFG, value=cfg))
     return out
 

@@ -180,7 +180,7 @@ def known_values(found: RecallValues, image_size: tuple[int, int] | None = None)
 
 def _recall_guidance(found: RecallValues, values: dict[str, Any], known: set[str]) -> None:
     """The negative prompt and CFG scale, each checked (a bad one is a note and left out)."""
-    from ..engine.guidance import MAX_CFG, MAX_NEGATIVE_CHARS
+    from ..engine.guidance import MAX_CFG, MAX_NEGATIVE_CHARS, MIN_CFG
 
     negative = found.negative_prompt.strip() if isinstance(found.negative_prompt, str) else ""
     if negative:
@@ -196,8 +196,8 @@ def _recall_guidance(found: RecallValues, values: dict[str, Any], known: set[str
         cfg = float(found.cfg) if not isinstance(found.cfg, bool) else None
     except (TypeError, ValueError):
         cfg = None
-    if cfg is None or not 0.0 <= cfg <= MAX_CFG:  # (NaN fails both)
-        found.notes.append(msg("recall.cfg_unusable", "The CFG scale {cfg} is not a number from 0 to {limit}; the "
+    if cfg is None or not MIN_CFG <= cfg <= MAX_CFG:  # (NaN fails both)
+        found.notes.append(msg("recall.cfg_unusable", "The CFG scale {cfg} is not a number from 1 to {limit}; the "
                                "model's own was used.", cfg=str(found.cfg)[:40], limit=MAX_CFG))
         return
     values["cfg"] = cfg

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPlainTextEdit, QWidget
 
 from ..engine.architectures import DEFAULT, Architecture
-from ..engine.guidance import MAX_CFG, MAX_NEGATIVE_CHARS
+from ..engine.guidance import MAX_CFG, MAX_NEGATIVE_CHARS, MIN_CFG
 
 
 class GuidanceFields(QWidget):
@@ -22,7 +22,7 @@ class GuidanceFields(QWidget):
         self.negative.setFixedHeight(self.negative.fontMetrics().lineSpacing() * 3 + 12)
         self.cfg_spin = QDoubleSpinBox()
         self.cfg_spin.setObjectName("cfgSpin")
-        self.cfg_spin.setRange(0.0, MAX_CFG)
+        self.cfg_spin.setRange(MIN_CFG, MAX_CFG)
         self.cfg_spin.setSingleStep(0.5)
         self.cfg_spin.setDecimals(1)
         self.negative_label, self.cfg_label = QLabel(), QLabel()
@@ -34,12 +34,13 @@ class GuidanceFields(QWidget):
         form.addRow(self.negative_label, self.negative)
         form.addRow(self.cfg_label, self.cfg_spin)
         self.architecture = DEFAULT
+        self.cfg_spin.setValue(DEFAULT.default_cfg)
         self.set_model(DEFAULT)
         self.retranslate()
 
     def set_model(self, arch: Architecture) -> None:
         """Show the fields for a model with guidance, with its default CFG when the model changes."""
-        changed = arch.id != self.architecture.id or not self.cfg_spin.value()
+        changed = arch.id != self.architecture.id
         self.architecture = arch
         if changed:
             self.cfg_spin.setValue(arch.default_cfg)
