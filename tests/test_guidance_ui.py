@@ -53,3 +53,38 @@ def test_window_shows_the_fields_for_a_base_model_folder(qtbot, tmp_path, tiny_m
     assert win.findChild(type(win.form.guidance.negative), "negativeEdit").isVisible()
     assert win.steps_spin.value() == Z_IMAGE_BASE.default_steps
     win.close()
+
+
+def test_the_window_offers_a_choice_of_model_when_the_folder_holds_two(qtbot, tmp_path, comfy_copy):
+    """Turbo and the base model side by side: the model row lists both files; picking the base model
+    shows its fields and default steps, and the request names its file, which is what loads."""
+    from zimage_desktop.app import run_app
+    from zimage_desktop.devkit.tiny import BASE_TINY_TRANSFORMER, add_base_model
+    from zimage_desktop.engine.generator import Generator
+
+    add_base_model(comfy_copy)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text(json.dumps({"device": "cpu", "language": "en", "models_dir": str(comfy_copy)}))
+    win = run_app(str(data), exec_loop=False)
+    qtbot.addWidget(win)
+    picker = win.form.model_picker
+    qtbot.waitUntil(lambda: picker.isVisible(), timeout=20000)
+    names = [picker.itemData(i) for i in range(picker.count())]
+    assert names[0] is None and BASE_TINY_TRANSFORMER in names and len(names) >= 3
+    assert picker.itemText(0) == "Automatic: Z-Image-Turbo" and not win.form.guidance.isVisible()
+    win.prompt.setPlainText("a heron")
+    assert win.build_request().transformer is None  # the planner chooses among Turbo's files
+
+    picker.setCurrentIndex(names.index(BASE_TINY_TRANSFORMER))
+    assert win.form.guidance.isVisible() and win.steps_spin.value() == Z_IMAGE_BASE.default_steps
+    request = win.build_request()
+    assert request.transformer == BASE_TINY_TRANSFORMER and request.cfg == Z_IMAGE_BASE.default_cfg
+    _, found = Generator(comfy_copy, device="cpu").make_plan(request.transformer)
+    assert found.arch == "z-image-base"
+
+    win.form.apply(GenerationRequest(prompt="again", steps=3, seed=2))  # an image made with "Automatic"
+    assert picker.currentIndex() == 0 and not win.form.guidance.isVisible() and win.steps_spin.value() == 3
+    win.form.apply(GenerationRequest(prompt="again", steps=4, seed=2, transformer=BASE_TINY_TRANSFORMER))
+    assert picker.chosen_name() == BASE_TINY_TRANSFORMER and win.steps_spin.value() == 4
+    win.close()

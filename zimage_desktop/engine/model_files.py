@@ -363,3 +363,39 @@ def installed_architecture(models_dir: Path, transformer: str | None = None) -> 
         return resolve_model_set(models_dir, transformer).architecture
     except (BadInputError, UserFacingError, OSError, ValueError):
         return DEFAULT
+
+
+@dataclass(frozen=True)
+class TransformerChoice:
+    """One Z-Image transformer file of a models folder, for the window's model list."""
+
+    name: str  # the file's name in diffusion_models/ (what a request's ``transformer`` holds)
+    arch: Architecture
+    form: str  # "bf16", "fp8", "Q4_K" … (transformer_form)
+
+
+def transformer_choices(models_dir: Path) -> list[TransformerChoice]:
+    """The transformer files directly in the folder's ``diffusion_models/`` that are a registered
+    model's (headers only), by model then name. Files in subfolders or folders registered by
+    reference are left out: a request names its transformer by file name in ``diffusion_models/``."""
+    folder = Path(models_dir).expanduser() / TRANSFORMERS
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in WEIGHT_SUFFIXES)
+    except OSError:
+        return []
+    def config(a: Architecture) -> dict:
+        found = model_folders.config_dir(folder.parent, a.id)
+        return component_config(found if found.is_dir() else None, "transformer", a.id)
+
+    choices: list[TransformerChoice] = []
+    for path in files:
+        try:
+            index = read_index(path)
+            kind = classify_transformer(index, config, path.name)
+        except (ModelFilesError, OSError, ValueError):
+            continue
+        if kind is not None:
+            choices.append(TransformerChoice(path.name, kind[0], transformer_form(index)))
+    order = list(ARCHITECTURES)
+    return sorted(choices, key=lambda c: (order.index(c.arch.id) if c.arch.id in order else len(order), c.name))
+

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPush
 from ..engine.request import DEFAULT_STEPS, MAX_COUNT, MAX_STEPS, GenerationRequest, snap_size
 from .enhance_panel import EnhancePanel
 from .lora_panel import LoraPanel
+from .model_picker import ModelPicker
 from .prompt_editor import PromptEdit
 from .prompt_tokens import PromptTokens
 from .sampling_controls import SamplingControls
@@ -33,6 +34,8 @@ class ParametersForm(QWidget):
         self.enhance_button = QPushButton()
         self.enhance_button.setObjectName("enhanceButton")
         self.enhance_panel = EnhancePanel()
+        self.model_picker = ModelPicker()
+        self.model_picker.model_changed.connect(self.set_model)
         self.size_combo = SizeCombo()
         self.size_combo.currentIndexChanged.connect(self._size_changed)
         self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
@@ -90,11 +93,14 @@ class ParametersForm(QWidget):
         prompt_row = QHBoxLayout()
         prompt_row.addWidget(self.count_label, 1)
         prompt_row.addWidget(self.enhance_button)
-        self.labels = {k: QLabel() for k in ("size", "custom", "steps", "sampler", "seed", "count", "loras")}
-        form = QFormLayout(self)
+        self.labels = {k: QLabel() for k in ("model", "size", "custom", "steps", "sampler", "seed", "count", "loras")}
+        self.labels["model"].setBuddy(self.model_picker)
+        form = self._form = QFormLayout(self)
         form.addRow(self.prompt)
         form.addRow(prompt_row)
         form.addRow(self.enhance_panel)
+        form.addRow(self.labels["model"], self.model_picker)
+        form.setRowVisible(self.model_picker, False)  # shown once the folder holds more than one transformer
         form.addRow(self.labels["size"], self.size_combo)
         form.addRow(self.labels["custom"], size_row)
         form.addRow(self.size_note)
@@ -116,7 +122,8 @@ class ParametersForm(QWidget):
             "Describe the image. For text in the picture, put the exact words in quotes and say font, "
             "colour and position, e.g. 标题文字“新春特惠”，金色粗体，居中"))
         self.size_combo.retranslate()
-        for key, text in (("size", self.tr("Size")), ("custom", self.tr("Width × height")), ("steps", self.tr("Steps")),
+        for key, text in (("model", self.tr("&Model")), ("size", self.tr("Size")), ("custom", self.tr("Width × height")),
+                          ("steps", self.tr("Steps")),
                           ("sampler", self.tr("Sampler")), ("seed", self.tr("Seed")), ("count", self.tr("Images")),
                           ("loras", self.tr("LoRAs"))):
             self.labels[key].setText(text)
@@ -129,6 +136,7 @@ class ParametersForm(QWidget):
         self.loras.retranslate()
         self.control.retranslate()
         self.guidance.retranslate()
+        self.model_picker.retranslate()
         self.model_button.setText(self.tr("Models…"))
         self._update_count()
 
@@ -178,7 +186,8 @@ class ParametersForm(QWidget):
         return dict(width=self.width_spin.value(), height=self.height_spin.value(), steps=self.steps_spin.value(),
                     seed=None if self.seed_random.isChecked() else self.seed_spin.value(),
                     count=self.count_spin.value(), sampler=sampler, scheduler=scheduler, loras=self.loras.values(),
-                    controls=self.control.controls(), **self.guidance.values())
+                    controls=self.control.controls(), transformer=self.model_picker.chosen_name(),
+                    **self.guidance.values())
 
     def select_size(self, width: int, height: int) -> None:
         """The size list's entry for this size, else "Custom size…" with the sides as they are."""
@@ -188,6 +197,7 @@ class ParametersForm(QWidget):
 
     def apply(self, request: GenerationRequest) -> None:
         """Fill the form from a past request (history, or a dropped PNG): one image, its seed."""
+        self.model_picker.select(request.transformer)  # first: a model change resets steps and CFG
         self.prompt.setPlainText(request.prompt)
         self.select_size(request.width, request.height)
         self.steps_spin.setValue(request.steps)
@@ -219,8 +229,15 @@ class ParametersForm(QWidget):
         if "guidance" in fields:
             self.guidance.apply(values.get("negative_prompt", ""), values.get("cfg"))
 
+    def set_models(self, choices, auto_arch) -> None:
+        """The models folder's transformer files (engine/model_files.transformer_choices) and the model
+        "Automatic" runs; the row shows when there is a choice to make."""
+        self.model_picker.set_choices(choices, auto_arch)
+        self.model_picker.retranslate()
+        self._form.setRowVisible(self.model_picker, self.model_picker.worth_showing)
+
     def set_model(self, arch) -> None:
-        """The model the models folder holds (engine/architectures.py): its guidance fields, and its
+        """The model the next image runs (engine/architectures.py): its guidance fields, and its
         default steps when the model changes."""
         if arch.id != self.guidance.architecture.id:
             self.steps_spin.setValue(arch.default_steps)

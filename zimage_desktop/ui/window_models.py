@@ -65,9 +65,10 @@ class ModelsState(QMainWindow):
 
     def _show_model_fields(self) -> None:
         """Negative prompt and CFG for a model that uses them (Z-Image base), its default steps."""
-        from ..engine.model_files import installed_architecture
+        from ..engine.model_files import installed_architecture, transformer_choices
 
-        self.form.set_model(installed_architecture(self.store.models_path()))
+        models = self.store.models_path()
+        self.form.set_models(transformer_choices(models), installed_architecture(models))
 
     def _show_main_action(self) -> None:
         self.generate_button.setText(translate("MainWindow", "Generate  (Ctrl+Enter)") if self.readiness.usable
