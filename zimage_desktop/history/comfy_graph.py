@@ -35,8 +35,10 @@ def load_graph(text: str) -> Graph | None:
         return None
     if not isinstance(data, dict):
         return None
-    graph = {str(k): v for k, v in data.items()
-             if isinstance(v, dict) and isinstance(v.get("inputs"), dict) and isinstance(v.get("class_type"), str)}
+    graph: Graph = {}
+    for key, node in data.items():  # keys are strings: JSON has no other
+        if type(node) is dict and type(node.get("inputs")) is dict and isinstance(node.get("class_type"), str):
+            graph[key] = node
     return graph or None
 
 
@@ -51,7 +53,12 @@ def is_sampler(graph: Graph, node_id: str) -> bool:
 
 
 def _upstream(graph: Graph, node_id: str) -> list[str]:
-    return [str(v[0]) for v in _inputs(graph, node_id).values() if is_link(v, graph)]
+    found = []
+    for value in graph[node_id]["inputs"].values():
+        source = link_target(value, graph)
+        if source is not None:
+            found.append(source)
+    return found
 
 
 def _nearest_sampler(graph: Graph, start_links: list[str], seen: set[str] | None = None) -> str | None:
@@ -65,9 +72,15 @@ def _nearest_sampler(graph: Graph, start_links: list[str], seen: set[str] | None
         if node_id in seen:
             continue
         seen.add(node_id)
-        if _is_sampler_node(graph[node_id]):
+        node = graph[node_id]
+        inputs = node["inputs"]
+        if node["class_type"] in SAMPLER_CLASSES or (
+                "latent_image" in inputs and ("positive" in inputs or "guider" in inputs)):  # _is_sampler_node
             return node_id
-        queue.extend(_upstream(graph, node_id))
+        for value in inputs.values():
+            source = link_target(value, graph)
+            if source is not None and source not in seen:
+                queue.append(source)
     return None
 
 
@@ -105,6 +118,8 @@ def find_sampler(graph: Graph, notes: list[str]) -> str | None:
     sampler = None
     fruitless: set[str] = set()
     for output in _outputs(graph):
+        if output in fruitless:  # an output another output's fruitless search passed through
+            continue
         sampler = _nearest_sampler(graph, [output], fruitless)
         if sampler is not None:
             break

@@ -21,14 +21,24 @@ NUMBER_KEYS = ("value", "int", "seed", "noise_seed", "number", "steps", "Number"
 MAX_DEPTH = 64
 
 
-def is_link(value: Any, graph: Graph) -> bool:
-    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
-            and not isinstance(value[0], bool) and str(value[0]) in graph)
-
-
 def link_target(value: Any, graph: Graph) -> str | None:
-    """The node a link input comes from, or None for a literal value."""
-    return str(value[0]) if is_link(value, graph) else None
+    """The node a link input comes from, or None for a literal value. (JSON gives exact ``list``,
+    ``str`` and ``int``; a bool is never a node id.)"""
+    if type(value) is list and len(value) == 2:
+        source = value[0]
+        if type(source) is not str:
+            if type(source) is int:
+                source = str(source)
+            elif isinstance(source, (str, int)) and not isinstance(source, bool):
+                source = str(source)  # a subclass, from a graph built in code
+            else:
+                return None
+        return source if source in graph else None
+    return None
+
+
+def is_link(value: Any, graph: Graph) -> bool:
+    return link_target(value, graph) is not None
 
 
 def _class(graph: Graph, node_id: str) -> str:
