@@ -101,19 +101,27 @@ class _Level:
         self.by_id = {str(n["id"]): n for n in nodes}
         self.sources: dict[Any, _Source | None] = {}
         self.rerouted: dict[str, _Source | None] = {}  # per reroute: what it passes on
-        self.plan: list[tuple[dict[str, Any], bool, dict[str, Any], list[tuple[str, Any]]]] = []
+        self.definition_of = flattener._definition
+        # Per kept node: its id, whether it is an instance, a sampler, its widgets, and where each
+        # linked input comes from (reroutes passed) — the same for every instance of a definition.
+        self.plan: list[tuple[dict[str, Any], str, bool, bool, dict[str, Any], list[tuple[str, _Source]]]] = []
         for node in nodes:
-            if node["type"] in VIRTUAL or node.get("mode") == MUTED:
+            kind = node["type"]
+            if kind in VIRTUAL or node.get("mode") == MUTED:
                 continue
-            if flattener._definition(node["type"]) is not None:
-                self.plan.append((node, True, {}, []))
+            if flattener._definition(kind) is not None:
+                self.plan.append((node, str(node["id"]), True, False, {}, []))
                 continue
-            slots = [(slot["name"], slot["link"]) for slot in _list(node.get("inputs"))
-                     if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link"))]
-            self.plan.append((node, False, flattener._widgets(node), slots))
+            sources = []
+            for slot in _list(node.get("inputs")):
+                if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")):
+                    found = self.link_source(slot["link"])
+                    if found is not None:  # else the widget value stays in place
+                        sources.append((slot["name"], found))
+            self.plan.append((node, str(node["id"]), False, kind in SAMPLER_TYPES or "KSampler" in kind,
+                              flattener._widgets(node), sources))
         self.outputs = [(o_id, o_slot, t_slot) for o_id, o_slot, t_id, t_slot in self.table.values()
                         if str(t_id) == str(SUBGRAPH_OUTPUT) and isinstance(t_slot, int)]
-        self.definition_of = flattener._definition
 
     def source(self, node_id: Any, slot: Any) -> _Source | None:
         """What feeds (node, slot) once reroutes are passed; None when nothing does. Each reroute's
@@ -199,7 +207,7 @@ class _Flattener:
             return expanded.get(key, {}).get(slot) if isinstance(slot, int) else None
 
         graph = self.graph
-        for node, is_instance, widgets, slots in level.plan:
+        for node, node_id, is_instance, is_sampler, widgets, sources in level.plan:
             if is_instance:
                 self.deferred.append((frozenset(self.open), partial(origin, ("instance", node, 0))))
                 continue
@@ -207,14 +215,14 @@ class _Flattener:
                 if self.budget <= 0:
                     break
                 self.budget -= 1
-            if node["type"] in SAMPLER_TYPES or "KSampler" in node["type"]:
+            if is_sampler:
                 self.has_sampler = True
             inputs = dict(widgets)
-            for name, link in slots:
-                found = origin(level.link_source(link))
+            for name, source in sources:
+                found = [prefix + source[1], source[2]] if source[0] == "node" else origin(source)
                 if found is not None:  # else the widget value stays in place
                     inputs[name] = found
-            graph[prefix + str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
+            graph[prefix + node_id] = {"class_type": node["type"], "inputs": inputs}
         return {t_slot: origin(level.source(o_id, o_slot)) for o_id, o_slot, t_slot in level.outputs}
 
     def _widgets(self, node: dict[str, Any]) -> dict[str, Any]:
