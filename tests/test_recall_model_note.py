@@ -42,12 +42,14 @@ def test_each_sentence_of_the_base_model_note_holds(comfy_copy, tmp_path):
     note = next(n for n in found.notes if NOTE in n)
     # "made with Z-Image, the base model (FILE)"
     assert BASE_TINY_TRANSFORMER in note
-    # "re-made with the model in your models folder, Z-Image-Turbo when it is there": the request
-    # names no file, and the folder's pick is Turbo's file while it is there, else the base model's
+    # "re-made with Z-Image-Turbo when your models folder holds it, unless you choose another
+    # transformer file": the request names no file, so the folder's pick is Turbo's file while it is
+    # there (else the base model's); naming the base model's file runs the base model
     request = found.request
     assert request is not None and request.transformer is None
     assert resolve_model_set(comfy_copy, request.transformer).arch == "z-image-turbo"
-    assert "Z-Image-Turbo when it is there" in note
+    assert resolve_model_set(comfy_copy, BASE_TINY_TRANSFORMER).arch == "z-image-base"
+    assert "Z-Image-Turbo when your models folder holds it, unless you choose another transformer file" in note
     for path in (comfy_copy / "diffusion_models").iterdir():
         if path.name != BASE_TINY_TRANSFORMER:
             path.unlink()
