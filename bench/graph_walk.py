@@ -1,11 +1,14 @@
 """How long recall takes on big ComfyUI graphs (issue 25: 4,000 outputs took 21 s and a chain of
 11,000 samplers 35 s, so one such file stalled a whole folder's import).
 
-Builds API-format graphs of several shapes, ``--nodes`` nodes each (default 5,000), runs the
-reader's full recall (``parse_comfy_prompt`` on the JSON text, as an import does) and prints the
-median of ``--repeat`` runs per shape. Exit 1 when a shape is over ``--limit-ms`` (default 50).
+Builds API-format graphs (and UI workflows) of several shapes, ``--nodes`` nodes each (default
+5,000), and measures in CPU time the reader's full recall from the JSON text (``parse_comfy_prompt``
+/ ``parse_comfy_workflow``) and an import's whole read of a PNG carrying it (``read_png_metadata``:
+the chunk found and decoded, the JSON parsed once, the graph walked, the request checked). Exit 1
+when a shape's read from the PNG is over ``--limit-ms`` (default 50) — the median of ``--repeat``
+runs, or with ``--on min`` the least disturbed run (a loaded machine's neighbours slow every run).
 
-Imports: the project only (no torch). Usage: python bench/graph_walk.py [--nodes 5000] [--repeat 5]
+Imports: the project only (no torch). Usage: python bench/graph_walk.py [--nodes 5000] [--repeat 5] [--on min]
 """
 
 from __future__ import annotations
@@ -164,40 +167,71 @@ SHAPES = {"many outputs": many_outputs, "sampler chain": sampler_chain, "wide": 
           "workflow subgraphs": workflow_subgraphs, "workflow nesting": workflow_nesting}
 
 
-def measure(name: str, nodes: int, repeat: int) -> tuple[float, float, float]:
-    """Median wall and CPU milliseconds of the full recall from the JSON text, and of json.loads
-    alone. CPU time (``process_time``) is what the reader itself costs: on a loaded machine the
-    wall time adds whatever the other processes took; on an idle one the two agree."""
+def _png(name: str, text: str, folder: Path) -> Path:
+    """A PNG carrying the graph as ComfyUI's SaveImage writes it: ``prompt`` (API) or ``workflow`` (UI)."""
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("workflow" if name.startswith("workflow") else "prompt", text)
+    path = folder / f"{name.replace(' ', '-')}.png"
+    Image.new("RGB", (64, 48)).save(path, pnginfo=info)
+    return path
+
+
+def measure(name: str, nodes: int, repeat: int, folder: Path) -> dict[str, float]:
+    """CPU milliseconds (``process_time``: what the reader itself costs; on a loaded machine the
+    wall time adds whatever the other processes took) of the full recall from the JSON text and of
+    an import's whole read of the PNG (chunks found and decoded, JSON parsed, graph walked, request
+    checked), medians and minima of ``repeat`` runs; and json.loads alone."""
     from zimage_desktop.history.comfy_graph import parse_comfy_prompt, parse_comfy_workflow
+    from zimage_desktop.history.metadata import MAX_CHUNK_CHARS, read_png_metadata
 
     text = json.dumps(SHAPES[name](nodes))
+    png = _png(name, text, folder)
     read = parse_comfy_workflow if name.startswith("workflow") else parse_comfy_prompt
-    walls, cpus, parse = [], [], []
+    cpus, pngs, parse = [], [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        cpu = time.process_time()
         json.loads(text)
-        parse.append((time.perf_counter() - started) * 1000)
-        started, cpu = time.perf_counter(), time.process_time()
+        parse.append((time.process_time() - cpu) * 1000)
+        cpu = time.process_time()
         found = read(text)
         cpus.append((time.process_time() - cpu) * 1000)
-        walls.append((time.perf_counter() - started) * 1000)
         assert found is not None and found.seed == 7 and found.prompt and found.width == 1024, name
-    return statistics.median(walls), statistics.median(cpus), statistics.median(parse)
+        cpu = time.process_time()
+        recalled = read_png_metadata(png)
+        pngs.append((time.process_time() - cpu) * 1000)
+        if len(text) > MAX_CHUNK_CHARS:  # refused unread, with a note (what an import does with it)
+            assert recalled.request is None and "too large" in recalled.notes[0], (name, recalled.notes)
+        else:
+            assert recalled.request is not None and recalled.request.seed == 7, (name, recalled.notes)
+    return {"text": statistics.median(cpus), "text_min": min(cpus), "png": statistics.median(pngs),
+            "png_min": min(pngs), "json": statistics.median(parse), "chars": len(text)}
 
 
 def main() -> int:
+    import tempfile
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--limit-ms", type=float, default=50.0, help="on the median CPU time")
+    parser.add_argument("--limit-ms", type=float, default=50.0, help="on the CPU time of the read from the PNG")
+    parser.add_argument("--on", choices=("median", "min"), default="median",
+                        help="which of the runs the limit applies to (min: the run least disturbed by other processes)")
     args = parser.parse_args()
-    slow = False
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    for name in SHAPES:
-        wall, cpu, parse = measure(name, args.nodes, args.repeat)
-        slow |= cpu > args.limit_ms
-        print(f"{name:18s} {args.nodes} nodes: {cpu:6.1f} ms CPU, {wall:6.1f} ms wall (medians of {args.repeat}; "
-              f"json.loads alone {parse:.1f} ms wall)")
+    slow = []
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; CPU ms (process_time), "
+          f"median / min of {args.repeat}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in SHAPES:
+            found = measure(name, args.nodes, args.repeat, Path(folder))
+            if found["png" if args.on == "median" else "png_min"] > args.limit_ms:
+                slow.append(name)
+            print(f"{name:18s} {args.nodes} nodes: from the PNG {found['png']:6.1f} / {found['png_min']:5.1f} ms, "
+                  f"from the JSON text {found['text']:6.1f} / {found['text_min']:5.1f} ms "
+                  f"(json.loads alone {found['json']:.1f} ms; {found['chars']:,} characters)")
+    if slow:
+        print(f"over {args.limit_ms:g} ms ({args.on}): {', '.join(slow)}")
     return 1 if slow else 0
 
 

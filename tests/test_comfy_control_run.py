@@ -92,6 +92,17 @@ def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeyp
             assert diff.max() <= 1, diff.max()
         # and the control did something in ComfyUI too
         assert np.abs(pictures[1.0][0] - pictures[0.0][0]).mean() > 0.5
+        # the diffusers schedule (3 steps: "simple" differs) with the control over the first two steps:
+        # two ManualSigmas → SamplerCustom segments, the second going on from the first's leftover noise
+        req = GenerationRequest(prompt="a round logo", width=64, height=64, steps=3, seed=5, scheduler="diffusers",
+                                controls=(ControlRef("canny", str(drawing), None, 1.0, 0.0, 0.67),))
+        graph = api_prompt(req, model)
+        assert [n["class_type"] for n in graph.values()].count("SamplerCustom") == 2
+        theirs = np.asarray(Image.open(io.BytesIO(run_graph(base, graph, timeout=600))).convert("RGB"), dtype=np.int16)
+        mine = np.asarray(ours.run(req).images[0].image.convert("RGB"), dtype=np.int16)
+        diff = np.abs(theirs - mine)
+        print(f"diffusers schedule, control over 2 of 3 steps: max {diff.max()}, mean {diff.mean():.3f} grey levels")
+        assert diff.max() <= 1, diff.max()
     finally:
         proc.terminate()
         try:

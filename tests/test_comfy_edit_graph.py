@@ -120,6 +120,9 @@ CASES = {
     "outpaint": dict(outpaint=(128, 0, 0, 64), width=640, height=448, strength=1.0),
     "upscale-model": dict(upscale=2.0, width=1024, height=768, upscale_model="4x-UltraSharp.pth"),
     "upscale-lanczos": dict(upscale=2.0, width=1024, height=768, upscale_model=""),
+    # the diffusers schedule over 9 steps ("simple" differs): ManualSigmas into SamplerCustom
+    "img2img-diffusers": dict(steps=9, scheduler="diffusers"),
+    "inpaint-diffusers": dict(steps=9, scheduler="diffusers"),
 }
 
 

@@ -122,3 +122,19 @@ def test_only_the_masked_area_remakes_our_picture_in_comfyui(kit):
     assert np.array_equal(theirs[outside], np.asarray(source, dtype=np.int16)[outside])
     assert np.abs(ours - np.asarray(source, dtype=np.int16)).max(axis=2)[~outside].mean() > 2  # it was redrawn
     assert found["inside_mean"] < 2 and found["inside_max"] <= 4
+
+
+def test_an_inpaint_with_the_diffusers_schedule_remakes_our_picture_in_comfyui(kit):
+    """The diffusers schedule over 3 steps ("simple" differs) at strength 0.7: the graph's
+    ManualSigmas → SamplerCustom runs the steps our engine ran, so ComfyUI makes our picture."""
+    root = kit["root"]
+    request = GenerationRequest(prompt="a red boat", width=64, height=64, steps=3, seed=8, mode="inpaint",
+                                source=str(root / "source.png"), mask=str(root / "mask.png"), strength=0.7,
+                                mask_blur=8, scheduler="diffusers")
+    source, mask = Image.open(root / "source.png"), Image.open(root / "mask.png")
+    ours, theirs = _both(kit, request, comfy_input_image(source, mask))
+    diff = np.abs(ours - theirs).max(axis=2)
+    outside = np.asarray(feathered_mask(mask, 8)) == 0
+    found = _report("inpaint, diffusers schedule", diff, outside)
+    assert found["outside_max"] <= 1
+    assert found["inside_mean"] < 2 and found["inside_max"] <= 4

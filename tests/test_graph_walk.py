@@ -65,3 +65,26 @@ def test_nesting_without_a_sampler_stops_at_the_limit_with_a_note():
     assert time.perf_counter() - started < 3.0
     assert found is not None and found.seed is None
     assert any(str(MAX_EXPANDED) in note for note in found.notes), found.notes
+
+
+def test_many_links_out_of_one_long_chain_of_reroutes_walk_it_once():
+    """3,000 nodes each read the end of a chain of 3,000 reroutes: each link walked the whole chain
+    again (9 million hops) before each reroute's source was kept."""
+    n = 3000
+    ui = graph_walk._ui
+    nodes = [ui(1, "CLIPTextEncode", ["a lighthouse at dusk"], []), ui(2, "EmptySD3LatentImage", [1024, 768, 1], []),
+             ui(3, "KSampler", [7, "fixed", 8, 1, "euler", "simple", 1], [("positive", 1), ("latent_image", 2)]),
+             ui(4, "SaveImage", ["x"], [("images", 3)])]
+    links = [[1, 1, 0, 3, 0, "CONDITIONING"], [2, 2, 0, 3, 1, "LATENT"], [3, 3, 0, 4, 0, "LATENT"]]
+    for i in range(n):  # reroute 10 + i reads the one before (the first reads the prompt)
+        nodes.append(ui(10 + i, "Reroute", [], [("", 100 + i)]))
+        links.append([100 + i, 1 if i == 0 else 9 + i, 0, 10 + i, 0, "*"])
+    for i in range(n):  # each reader's input is its own link out of the chain's last reroute
+        nodes.append(ui(10 + n + i, "ConditioningZeroOut", [], [("conditioning", 100 + n + i)]))
+        links.append([100 + n + i, 9 + n, 0, 10 + n + i, 0, "CONDITIONING"])
+    text = json.dumps({"nodes": nodes, "links": links})
+    started = time.perf_counter()
+    found = parse_comfy_workflow(text)
+    elapsed = time.perf_counter() - started
+    assert found is not None and (found.seed, found.prompt) == (7, "a lighthouse at dusk")
+    assert elapsed < 3.0, f"{elapsed:.1f} s"

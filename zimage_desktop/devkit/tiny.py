@@ -161,12 +161,15 @@ def write_comfy_folder(pipe, models_dir: Path, *, transformer: str = "safetensor
     return path
 
 
-def scaled_fp8_state(state: dict[str, torch.Tensor], prefix: str = "", new_style: bool = False) -> dict[str, torch.Tensor]:
+def scaled_fp8_state(state: dict[str, torch.Tensor], prefix: str = "", new_style: bool = False,
+                     rows: tuple[int, ...] | None = None) -> dict[str, torch.Tensor]:
     """A transformer as ComfyUI's *scaled* FP8 files store it: each weight matrix in float8_e4m3fn
     divided by a per-layer scale (real weight = fp8 × scale). Older files name the scale
     ``<layer>.scale_weight`` and carry a ``scaled_fp8`` marker; newer "mixed" ones name it
     ``<layer>.weight_scale``, describe each layer in a ``<layer>.comfy_quant`` tensor (JSON bytes) and
-    keep the embedders and the final layer in bf16."""
+    keep the embedders and the final layer in bf16. ``rows`` gives each layer one scale per output
+    row (row-wise scaled FP8, as convert_to_quant-style tools write it), shaped ``rows`` with -1 for
+    the row count: ``(-1, 1)`` or ``(-1,)``."""
     import json
 
     out: dict[str, torch.Tensor] = {}
@@ -176,9 +179,12 @@ def scaled_fp8_state(state: dict[str, torch.Tensor], prefix: str = "", new_style
             out[key] = value.to(torch.bfloat16)
             continue
         base = key[: -len(".weight")]
-        scale = (value.float().abs().max() / 448).clamp(min=1e-12)
+        if rows is None:
+            scale = (value.float().abs().max() / 448).clamp(min=1e-12)
+        else:
+            scale = (value.float().abs().amax(dim=1, keepdim=True) / 448).clamp(min=1e-12)
         out[key] = (value.float() / scale).to(torch.float8_e4m3fn)
-        out[base + (".weight_scale" if new_style else ".scale_weight")] = scale.reshape(())
+        out[base + (".weight_scale" if new_style else ".scale_weight")] = scale.reshape(rows or ())
         if new_style:
             out[base + ".comfy_quant"] = torch.tensor(list(json.dumps({"format": "float8_e4m3fn"}).encode()),
                                                       dtype=torch.uint8)

@@ -6,7 +6,8 @@ second time (3.7 % error against the file's own 2.6 %). Here the weights stay fp
 scale is applied where the layer multiplies: the output of ``x @ W8ᵀ + b`` becomes
 ``(x @ W8ᵀ)·s + b``, computed in float32 — the file's own weight ``W8·s`` exactly, in the compute
 dtype, at no extra memory. Layers that layerwise casting leaves in the compute dtype (embedders,
-norms), and scales that are not one number per tensor, take the product in the compute dtype.
+norms) take the product in the compute dtype. A row-wise scale (one per output row, shaped
+(rows,) or (rows, 1)) is applied the same way, each output feature by its row's scale.
 
 A weight is followed through the key conversion (ComfyUI → diffusers names, the fused qkv split
 into row views) by where its elements live in memory, so no key mapping is repeated here.
@@ -44,11 +45,15 @@ def split_scales(state: dict[str, torch.Tensor], name: str, dtype: torch.dtype) 
     ranges: Ranges = []
     for key, scale in scales.items():
         weight = state[key]
-        if scale.numel() != 1 or weight.element_size() != 1:
-            state[key] = (weight.to(torch.float32) * scale.to(torch.float32)).to(dtype)
+        # one number, or one per output row (checked): (rows,) or (rows, 1) → (rows,), which scales
+        # the layer's output features as the row's scale scales its weights
+        scale = scale.reshape(()) if scale.numel() == 1 else scale.reshape(-1)
+        if weight.element_size() != 1:
+            wide = scale.reshape(-1, *([1] * (weight.ndim - 1))) if scale.ndim else scale
+            state[key] = (weight.to(torch.float32) * wide.to(torch.float32)).to(dtype)
             continue
         start = weight.data_ptr()
-        ranges.append((start, start + weight.numel() * weight.element_size(), scale.reshape(()).to(torch.float32)))
+        ranges.append((start, start + weight.numel() * weight.element_size(), scale.to(torch.float32)))
     return sorted(ranges, key=lambda r: r[0])
 
 
@@ -63,6 +68,12 @@ def check_scales(state: dict[str, torch.Tensor], scales: dict[str, torch.Tensor]
     for key, scale in scales.items():
         if key not in state:
             raise refuse(key, msg("loader.fp8_scale_orphan", "there without its weight"))
+        weight = state[key]
+        rows = weight.shape[0] if weight.ndim >= 1 else 1
+        per_row = weight.ndim == 2 and tuple(scale.shape) in ((rows,), (rows, 1))
+        if scale.numel() != 1 and not per_row:  # a row missing or one too many, or a block layout
+            raise refuse(key, msg("loader.fp8_scale_shape", "{count} numbers for a weight of {rows} rows (one number, "
+                                  "or one per row, is what the file format holds)", count=scale.numel(), rows=rows))
         if not scale.is_floating_point() or not bool(torch.isfinite(scale.float()).all()):
             raise refuse(key, msg("loader.fp8_scale_not_finite", "not a finite number"))
         if not bool((scale.float() > 0).all()):
@@ -72,11 +83,20 @@ def check_scales(state: dict[str, torch.Tensor], scales: dict[str, torch.Tensor]
             raise refuse(key, msg("loader.fp8_scale_missing", "missing"))
 
 
-def _scale_of(ranges: Ranges, tensor: torch.Tensor) -> torch.Tensor | None:
+def _scale_of(ranges: Ranges, tensor: torch.Tensor) -> tuple[int, torch.Tensor] | None:
+    """The scale of the file's weight this tensor lives in (which range, and its scale): for a
+    row-wise scale, the rows this tensor is — the fused qkv is split into row views on load."""
     at = bisect.bisect_right([r[0] for r in ranges], tensor.data_ptr()) - 1
-    if at >= 0 and tensor.data_ptr() < ranges[at][1]:
-        return ranges[at][2]
-    return None
+    if at < 0 or tensor.data_ptr() >= ranges[at][1]:
+        return None
+    start, end, scale = ranges[at]
+    if scale.ndim == 0:
+        return at, scale
+    row_bytes = (end - start) // scale.numel()
+    first = (tensor.data_ptr() - start) // row_bytes
+    if tensor.ndim != 2 or tensor.shape[1] * tensor.element_size() != row_bytes:
+        return None  # not whole rows of it: the scale then belongs to no layer (refused)
+    return at, scale[first:first + tensor.shape[0]]
 
 
 def _scaled_output(scale: torch.Tensor) -> Any:
@@ -101,12 +121,14 @@ def attach_scales(model: torch.nn.Module, ranges: Ranges, dtype: torch.dtype, sk
         weight = getattr(module, "weight", None)
         if not isinstance(module, torch.nn.Linear) or not isinstance(weight, torch.Tensor):
             continue
-        scale = _scale_of(ranges, weight)
-        if scale is None:
+        located = _scale_of(ranges, weight)
+        if located is None:
             continue
-        found.add(id(scale))
+        at, scale = located
+        found.add(at)
         if any(re.search(p, module_name) for p in skip_patterns):
-            module.weight = torch.nn.Parameter((weight.to(torch.float32) * scale).to(dtype), requires_grad=False)
+            rows = scale.reshape(-1, 1) if scale.ndim else scale
+            module.weight = torch.nn.Parameter((weight.to(torch.float32) * rows).to(dtype), requires_grad=False)
         else:
             module.register_forward_hook(_scaled_output(scale))
     if len(found) != len(ranges):

@@ -55,6 +55,13 @@ def manual_sigmas(request: GenerationRequest, model: dict[str, Any]) -> str | No
     """ZImagePipeline's own schedule ("diffusers") as ManualSigmas' text, when ComfyUI's schedulers
     do not give it: "simple" equals it only when the steps divide 1000 (sgm_uniform, normal and the
     others differ too). Printed with 10 decimals (≥ 9 significant digits), so the float32 values come back exactly."""
+    values = _diffusers_sigmas(request, model)
+    return None if values is None else sigmas_text(values)
+
+
+def _diffusers_sigmas(request: GenerationRequest, model: dict[str, Any]) -> list[float] | None:
+    """All ``request.steps`` + 1 sigmas (the final 0 too) of the "diffusers" schedule, or None
+    where ComfyUI's "simple" gives the same (or "simple" was used)."""
     if request.scheduler != "diffusers":
         return None
     from ..engine.sampling import schedule
@@ -62,7 +69,11 @@ def manual_sigmas(request: GenerationRequest, model: dict[str, Any]) -> str | No
     ours = schedule("diffusers", request.steps, model_shift(model))
     if ours == schedule("simple", request.steps, model_shift(model)):
         return None
-    return ", ".join(f"{sigma:.10f}" for sigma in [*ours, 0.0])
+    return [*ours, 0.0]
+
+
+def sigmas_text(values: list[float]) -> str:
+    return ", ".join(f"{sigma:.10f}" for sigma in values)
 
 
 def lora_file_name(name: str) -> str:
@@ -125,23 +136,31 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     (ModelPatchLoader + LoadImage of the preprocessed control image). A control over part of the
     steps splits the sampling into KSamplerAdvanced segments, the patched model for its steps."""
     # ComfyUI has no "diffusers" schedule: it is "simple" when the steps divide 1000, else ManualSigmas
-    # through SamplerCustom (text to image; an edit's or a control's KSampler keeps "simple").
+    # through SamplerCustom — the whole schedule (text to image), the steps an edit runs (its last
+    # ones), or a control's segment of them; KSamplerSelect names the sampler.
     scheduler = "simple"
     used = recorded(request, model)[0]
     cfg: float | int = int(used) if used.is_integer() else used  # 1, as ComfyUI's templates write it
     conditioning = {"positive": (6, 0, "CONDITIONING"), "negative": (7, 0, "CONDITIONING")}
     decode: _NodeSpec = (8, "VAEDecode", [], {"vae": (17, 0, "VAE")}, [("IMAGE", "IMAGE")])
-    sigmas = manual_sigmas(request, model)
-    if not request.controls and not request.is_edit and sigmas is not None:
-        return [
-            (SAMPLER_SELECT_ID, "KSamplerSelect", [request.sampler], {}, [("SAMPLER", "SAMPLER")]),
-            (MANUAL_SIGMAS_ID, "ManualSigmas", [sigmas], {}, [("SIGMAS", "SIGMAS")]),
-            (3, "SamplerCustom", [True, request.seed, "fixed", cfg],
-             {"model": (model_source, 0, "MODEL"), **conditioning, "sampler": (SAMPLER_SELECT_ID, 0, "SAMPLER"),
-              "sigmas": (MANUAL_SIGMAS_ID, 0, "SIGMAS"), "latent_image": (13, 0, "LATENT")},
-             [("output", "LATENT"), ("denoised_output", "LATENT")]),
-            _with_samples(decode, 3),
-        ]
+    sigmas = _diffusers_sigmas(request, model)
+    # An edit runs the last steps of the schedule (edit_run.steps_run); a control's range is of all steps.
+    begin = request.steps - ksampler_steps(request)[0] if request.is_edit else 0
+    select: _NodeSpec = (SAMPLER_SELECT_ID, "KSamplerSelect", [request.sampler], {}, [("SAMPLER", "SAMPLER")])
+
+    def custom(node_id: int, sigmas_id: int, first: int, last: int, source: int, latent: tuple[int, int, str],
+               noise: bool) -> list[_NodeSpec]:
+        """SamplerCustom over steps first … last of the schedule (sigmas first … last, both in)."""
+        assert sigmas is not None
+        return [(sigmas_id, "ManualSigmas", [sigmas_text(sigmas[first:last + 1])], {}, [("SIGMAS", "SIGMAS")]),
+                (node_id, "SamplerCustom", [noise, request.seed, "fixed", cfg],
+                 {"model": (source, 0, "MODEL"), **conditioning, "sampler": (SAMPLER_SELECT_ID, 0, "SAMPLER"),
+                  "sigmas": (sigmas_id, 0, "SIGMAS"), "latent_image": latent},
+                 [("output", "LATENT"), ("denoised_output", "LATENT")])]
+
+    if not request.controls and sigmas is not None:
+        return [select, *custom(3, MANUAL_SIGMAS_ID, begin, request.steps, model_source, (13, 0, "LATENT"), True),
+                _with_samples(decode, 3)]
     if not request.controls:
         return [
             (3, "KSampler", [request.seed, "fixed", ksampler_steps(request)[0], cfg, request.sampler, scheduler,
@@ -163,9 +182,10 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
         (21, "LoadImage", [image_name, "image"], {}, [("IMAGE", "IMAGE"), ("MASK", "MASK")]),
         (22, "ZImageFunControlnet", [control.strength], inputs, [("MODEL", "MODEL")]),
     ]
-    # An edit runs the last steps of the schedule (edit_run.steps_run); the control's range is of all steps.
-    begin = request.steps - ksampler_steps(request)[0] if request.is_edit else 0
     first, last = (max(begin, round(f * request.steps)) for f in (control.start, control.end))
+    if (first, last) == (begin, request.steps) and sigmas is not None:
+        return nodes + [select, *custom(3, MANUAL_SIGMAS_ID, begin, request.steps, 22, (13, 0, "LATENT"), True),
+                        _with_samples(decode, 3)]
     if (first, last) == (begin, request.steps):
         steps, denoise = ksampler_steps(request)
         nodes.append((3, "KSampler", [request.seed, "fixed", steps, cfg, request.sampler, scheduler, denoise],
@@ -176,9 +196,15 @@ def _sampling(request: GenerationRequest, model: dict[str, Any], model_source: i
     segments = [(a, b, m) for a, b, m in spans if b > a]
     previous: tuple[int, int, str] = (13, 0, "LATENT")
     node_id = 3
+    if sigmas is not None:
+        nodes.append(select)
     for number, (a, b, source) in enumerate(segments):
         node_id = 3 if number == 0 else 22 + number
         final = number == len(segments) - 1
+        if sigmas is not None:  # the segment's own sigmas; the next one goes on from its noisy output
+            nodes += custom(node_id, MANUAL_SIGMAS_ID + number, a, b, source, previous, number == 0)
+            previous = (node_id, 0, "LATENT")
+            continue
         nodes.append((node_id, "KSamplerAdvanced",
                       ["enable" if number == 0 else "disable", request.seed, "fixed", request.steps, cfg, request.sampler,
                        scheduler, a, b, "disable" if final else "enable"],
@@ -234,7 +260,7 @@ def workflow(request: GenerationRequest, model: dict[str, Any]) -> dict[str, Any
     nodes = []
     for order, (node_id, cls, values, inputs, outputs) in enumerate(specs):
         column = {16: 0, 18: 0, 17: 0, 10: 0, 20: 0, 14: 1, 11: 1, 21: 1, 6: 1, 7: 2, 13: 1, 22: 2, 3: 3, 23: 3, 24: 3,
-                  12: 1, 25: 2, 26: 2, 8: 4, 9: 5}.get(node_id, 1)
+                  12: 1, 25: 2, 26: 2, 27: 2, 28: 2, 8: 4, 9: 5}.get(node_id, 1)
         row = order % 3 if node_id < LORA_NODE_ID else 3 + node_id - LORA_NODE_ID  # LoRAs below the prompts
         nodes.append({
             "id": node_id, "type": cls, "pos": [60 + 420 * column, 80 + 200 * row], "size": [380, 160],

@@ -21,14 +21,24 @@ NUMBER_KEYS = ("value", "int", "seed", "noise_seed", "number", "steps", "Number"
 MAX_DEPTH = 64
 
 
-def is_link(value: Any, graph: Graph) -> bool:
-    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int))
-            and not isinstance(value[0], bool) and str(value[0]) in graph)
-
-
 def link_target(value: Any, graph: Graph) -> str | None:
-    """The node a link input comes from, or None for a literal value."""
-    return str(value[0]) if is_link(value, graph) else None
+    """The node a link input comes from, or None for a literal value. (JSON gives exact ``list``,
+    ``str`` and ``int``; a bool is never a node id.)"""
+    if type(value) is list and len(value) == 2:
+        source = value[0]
+        if type(source) is not str:
+            if type(source) is int:
+                source = str(source)
+            elif isinstance(source, (str, int)) and not isinstance(source, bool):
+                source = str(source)  # a subclass, from a graph built in code
+            else:
+                return None
+        return source if source in graph else None
+    return None
+
+
+def is_link(value: Any, graph: Graph) -> bool:
+    return link_target(value, graph) is not None
 
 
 def _class(graph: Graph, node_id: str) -> str:
@@ -65,108 +75,113 @@ def text_value(graph: Graph, value: Any, depth: int = 0, memo: dict[str, str | N
     calls), and a join cut at ``MAX_JOINED`` characters: a chain of thousands of string nodes, or
     joins that read one node twice (a → b+b → c+c …), stay linear in the graph's size. A node met
     again while its own text is being made (a cycle, which ComfyUI refuses to run) reads as no text.
-    ``depth`` is kept for callers; the walk has no depth limit."""
+    ``depth`` is kept for callers; the walk has no depth limit.
+
+    This loop runs once per string node (5,000 in a big graph: bench/graph_walk.py), so it is
+    written flat: a node's input names map to a cached ``_Layout``, and no lists are built per node."""
     if isinstance(value, str):
         return value
     if not is_link(value, graph):
         return None
     memo = {} if memo is None else memo
     root = str(value[0])
-    pending: dict[str, _Parts] = {}
+    if root in memo:
+        return memo[root]
+    pending: dict[str, _Layout] = {}  # read, waiting for the texts of the nodes it links to
     stack = [root]
     while stack:
-        node_id = stack.pop()
-        if node_id in memo:
-            continue
-        parts = pending.pop(node_id, None)
-        if parts is not None:  # its inputs are done: make its text
-            memo[node_id] = _node_text(parts, memo)
-            continue
-        pending[node_id] = parts = _text_parts(graph, node_id)
-        stack.append(node_id)  # again, after its inputs
-        for v in (parts[0] or []) + parts[2]:
-            source = _source(v)
-            if source is not None and source in graph and source not in memo and source not in pending:
-                stack.append(source)
+        node_id = stack[-1]
+        layout = pending.get(node_id)
+        if layout is None:
+            node = graph[node_id]
+            inputs = node["inputs"]
+            key = (node["class_type"], *inputs)
+            layout = _LAYOUTS.get(key)
+            if layout is None:
+                layout = _new_layout(key)
+            pending[node_id] = layout
+            waiting = False
+            for name in layout[3]:
+                link = inputs[name]
+                if type(link) is list and len(link) == 2:  # a link: [node id, output]
+                    source = link[0]
+                    if type(source) is int:
+                        source = str(source)
+                    if type(source) is str and source not in memo and source not in pending and source in graph:
+                        stack.append(source)
+                        waiting = True
+            if waiting:
+                continue
+        stack.pop()
+        if node_id not in memo:  # a node two joins named may be on the stack twice
+            memo[node_id] = _node_text(graph[node_id]["inputs"], layout, memo)
     return memo.get(root)
 
 
 _TEXT_RANK = {key: rank for rank, key in enumerate(TEXT_KEYS)}
-_Parts = tuple[list[Any] | None, str, list[Any]]
+
+# Per node layout (class and input names; graphs repeat a few): the joined parts (None unless the
+# class joins), the delimiters (best first), the text inputs (best first), and all those names.
+_Layout = tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
 
 
-def _is_join(cls: str, known: dict[str, bool] = {}) -> bool:  # noqa: B006  (a cache across calls)
-    found = known.get(cls)
-    if found is None:
-        found = known[cls] = any(word in cls.lower() for word in JOIN_WORDS)
-    return found
-
-
-_Layout = tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]
-_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}  # per (input names, joins?): graphs repeat a few layouts
-
-
-def _layout(names: tuple[Any, ...], join: bool) -> _Layout:
+def _new_layout(key: tuple[Any, ...]) -> _Layout:
     """Which of these input names (any case, the first of a case-folded pair kept) are the joined
-    parts (sorted), the delimiters (best first) and the text inputs (best first)."""
+    parts (sorted), the delimiters and the text inputs; cached in ``_LAYOUTS``."""
+    cls, names = key[0], key[1:]
     lowered: dict[str, Any] = {}
     for name in names:
         lowered.setdefault(str(name).lower(), name)
     texts = tuple(lowered[k] for k in sorted(lowered.keys() & _TEXT_RANK, key=_TEXT_RANK.__getitem__))
-    if not join:
-        return None, (), texts
-    delimiters = tuple(lowered[k] for k in DELIMITER_KEYS if k in lowered)
-    parts = tuple(lowered[k] for k in sorted(lowered) if k.startswith(("string", "text")) and k not in DELIMITER_KEYS)
-    return parts, delimiters, texts
+    layout: _Layout = (None, (), texts, texts)
+    if isinstance(cls, str) and any(word in cls.lower() for word in JOIN_WORDS):
+        delimiters = tuple(lowered[k] for k in DELIMITER_KEYS if k in lowered)
+        parts = tuple(lowered[k] for k in sorted(lowered)
+                      if k.startswith(("string", "text")) and k not in DELIMITER_KEYS)
+        layout = (parts, delimiters, texts, parts + texts)
+    if len(_LAYOUTS) > 4096:
+        _LAYOUTS.clear()
+    _LAYOUTS[key] = layout
+    return layout
 
 
-def _text_parts(graph: Graph, node_id: str) -> _Parts:
-    """A node's joined parts (None unless it joins), its delimiter and its text inputs, best first."""
-    node = graph[node_id]
-    inputs = node["inputs"]
-    key = (*inputs, _is_join(node["class_type"]))
-    layout = _LAYOUTS.get(key)
-    if layout is None:
-        if len(_LAYOUTS) > 4096:
-            _LAYOUTS.clear()
-        layout = _LAYOUTS[key] = _layout(key[:-1], key[-1])
-    part_names, delimiter_names, text_names = layout
-    texts = [inputs[k] for k in text_names]
-    if part_names is None:
-        return None, "", texts
-    delimiter = next((inputs[k] for k in delimiter_names if isinstance(inputs[k], str)), "")
-    return [inputs[k] for k in part_names], delimiter, texts
-
-
-def _source(value: Any) -> str | None:
-    """The node id a link names (not checked against the graph), or None for a literal."""
+def _read(value: Any, memo: dict[str, str | None]) -> str | None:
+    """A literal, or the text already made for the node a link names."""
+    if isinstance(value, str):
+        return value
     if type(value) is list and len(value) == 2:
-        first = value[0]
-        if type(first) is str:
-            return first
-        if type(first) is int:
-            return str(first)
+        source = value[0]
+        if type(source) is str:
+            return memo.get(source)
+        if type(source) is int:
+            return memo.get(str(source))
     return None
 
 
-def _node_text(node_parts: _Parts, memo: dict[str, str | None]) -> str | None:
-    parts, delimiter, texts = node_parts
-
-    def read(value: Any) -> str | None:
-        if isinstance(value, str):
-            return value
-        source = _source(value)
-        return None if source is None else memo.get(source)
-
-    found: list[str] = []
-    length = 0
-    for text in map(read, parts or []):
-        if text and length < MAX_JOINED:  # what is past the cut is not copied
-            found.append(text[:MAX_JOINED])
-            length += len(text) + len(delimiter)
-    if found:
-        return delimiter.join(found)[:MAX_JOINED]
-    return next((text for text in map(read, texts) if text is not None), None)
+def _node_text(inputs: dict[str, Any], layout: _Layout, memo: dict[str, str | None]) -> str | None:
+    part_names, delimiter_names, text_names, _ = layout
+    if part_names:
+        delimiter = ""
+        for name in delimiter_names:
+            if isinstance(inputs[name], str):
+                delimiter = inputs[name]
+                break
+        found: list[str] = []
+        length = 0
+        for name in part_names:
+            text = _read(inputs[name], memo)
+            if text and length < MAX_JOINED:  # what is past the cut is not copied
+                found.append(text if len(text) <= MAX_JOINED else text[:MAX_JOINED])
+                length += len(text) + len(delimiter)
+        if found:
+            joined = found[0] if len(found) == 1 else delimiter.join(found)
+            return joined if len(joined) <= MAX_JOINED else joined[:MAX_JOINED]
+    for name in text_names:
+        text = _read(inputs[name], memo)
+        if text is not None:
+            return text
+    return None
 
 
 def positive_text(graph: Graph, start: Any) -> str | None:

@@ -28,6 +28,7 @@ Graph = dict[str, dict[str, Any]]
 Origin = list[Any]  # [node id, output slot]
 
 SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20
+_INPUT_ID = str(SUBGRAPH_INPUT)
 VIRTUAL = ("Note", "MarkdownNote", "Reroute")
 SAMPLER_TYPES = ("SamplerCustom", "SamplerCustomAdvanced")  # and every type named *KSampler*
 MUTED = 2
@@ -37,6 +38,7 @@ MAX_NESTING = 16
 MAX_EXPANDED = 20_000
 # Widgets ComfyUI declares with dynamicPrompts (nodes.py, comfy_extras/*): comments are stripped.
 DYNAMIC_TEXT = ("text", "clip_l", "clip_g", "t5xxl", "prompt", "user_prompt", "llama", "bert", "mt5xl")
+_DYNAMIC = frozenset(DYNAMIC_TEXT)
 _COMMENTS = re.compile(r"/\*[\s\S]*?\*/|//.*")
 
 # The UI-format ``workflow`` keeps widget values as a list in the node's widget order; these are the
@@ -62,7 +64,8 @@ WIDGETS: dict[str, tuple[str | None, ...]] = {
 
 
 def _is_id(value: Any) -> bool:
-    return isinstance(value, (int, str)) and not isinstance(value, bool)
+    kind = type(value)  # exact types first: JSON gives no others
+    return kind is int or kind is str or (kind is not bool and isinstance(value, (int, str)))
 
 
 def strip_comments(text: str) -> str:
@@ -97,50 +100,69 @@ class _Level:
         self.table = _link_table(links)
         self.by_id = {str(n["id"]): n for n in nodes}
         self.sources: dict[Any, _Source | None] = {}
-        self.plan: list[tuple[dict[str, Any], bool, dict[str, Any], list[tuple[str, Any]]]] = []
+        self.rerouted: dict[str, _Source | None] = {}  # per reroute: what it passes on
+        self.definition_of = flattener._definition
+        # Per kept node: its id, whether it is an instance, a sampler, its widgets, and where each
+        # linked input comes from (reroutes passed) — the same for every instance of a definition.
+        self.plan: list[tuple[dict[str, Any], str, bool, bool, dict[str, Any], list[tuple[str, _Source]]]] = []
         for node in nodes:
-            if node["type"] in VIRTUAL or node.get("mode") == MUTED:
+            kind = node["type"]
+            if kind in VIRTUAL or node.get("mode") == MUTED:
                 continue
-            if flattener._definition(node["type"]) is not None:
-                self.plan.append((node, True, {}, []))
+            if flattener._definition(kind) is not None:
+                self.plan.append((node, str(node["id"]), True, False, {}, []))
                 continue
-            slots = [(slot["name"], slot["link"]) for slot in _list(node.get("inputs"))
-                     if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link"))]
-            self.plan.append((node, False, flattener._widgets(node), slots))
+            sources = []
+            for slot in _list(node.get("inputs")):
+                if isinstance(slot, dict) and isinstance(slot.get("name"), str) and _is_id(slot.get("link")):
+                    found = self.link_source(slot["link"])
+                    if found is not None:  # else the widget value stays in place
+                        sources.append((slot["name"], found))
+            self.plan.append((node, str(node["id"]), False, kind in SAMPLER_TYPES or "KSampler" in kind,
+                              flattener._widgets(node), sources))
         self.outputs = [(o_id, o_slot, t_slot) for o_id, o_slot, t_id, t_slot in self.table.values()
                         if str(t_id) == str(SUBGRAPH_OUTPUT) and isinstance(t_slot, int)]
-        self.definition_of = flattener._definition
 
     def source(self, node_id: Any, slot: Any) -> _Source | None:
-        """What feeds (node, slot) once reroutes are passed; None when nothing does."""
-        hops = 0
+        """What feeds (node, slot) once reroutes are passed; None when nothing does. Each reroute's
+        answer is kept, so many links through one long chain of reroutes walk it once."""
+        path: list[str] = []  # the reroutes passed: each passes on what is found
+        found: _Source | None = None
         while True:
-            if node_id == SUBGRAPH_INPUT or str(node_id) == str(SUBGRAPH_INPUT):
-                return ("input", slot, None) if isinstance(slot, int) else None
-            node = self.by_id.get(str(node_id))
-            if node is None:
-                return None
-            if node["type"] != "Reroute":
-                if node.get("mode") == MUTED:
-                    return None
+            key = str(node_id)
+            if key == _INPUT_ID:
+                found = ("input", slot, None) if isinstance(slot, int) else None
                 break
-            slots = _list(node.get("inputs"))
-            entry = self.table.get(slots[0].get("link")) if slots and isinstance(slots[0], dict) \
-                and _is_id(slots[0].get("link")) else None
-            hops += 1
-            if entry is None or hops > len(self.by_id):  # a loop of reroutes feeds nothing
-                return None
+            if key in self.rerouted:
+                found = self.rerouted[key]
+                break
+            node = self.by_id.get(key)
+            if node is None:
+                break
+            if node["type"] != "Reroute":
+                if node.get("mode") != MUTED:
+                    found = ("instance", node, slot) if self.definition_of(node["type"]) is not None \
+                        else ("node", key, slot)
+                break
+            path.append(key)
+            self.rerouted[key] = None  # until found: a loop of reroutes back here feeds nothing
+            slots = node.get("inputs")
+            first = slots[0] if type(slots) is list and slots else None
+            link = first.get("link") if isinstance(first, dict) else None
+            entry = self.table.get(link) if _is_id(link) else None
+            if entry is None:
+                break
             node_id, slot = entry[0], entry[1]
-        if self.definition_of(node["type"]) is not None:
-            return ("instance", node, slot)
-        return ("node", str(node["id"]), slot)
+        for key in path:
+            self.rerouted[key] = found
+        return found
 
     def link_source(self, link_id: Any) -> _Source | None:
         if not _is_id(link_id):  # a list, a dict, null: links no node (and cannot be a cache key)
             return None
         if link_id in self.sources:
             return self.sources[link_id]
-        entry = self.table.get(link_id) if _is_id(link_id) else None
+        entry = self.table.get(link_id)
         found = self.sources[link_id] = None if entry is None else self.source(entry[0], entry[1])
         return found
 
@@ -185,7 +207,7 @@ class _Flattener:
             return expanded.get(key, {}).get(slot) if isinstance(slot, int) else None
 
         graph = self.graph
-        for node, is_instance, widgets, slots in level.plan:
+        for node, node_id, is_instance, is_sampler, widgets, sources in level.plan:
             if is_instance:
                 self.deferred.append((frozenset(self.open), partial(origin, ("instance", node, 0))))
                 continue
@@ -193,14 +215,14 @@ class _Flattener:
                 if self.budget <= 0:
                     break
                 self.budget -= 1
-            if node["type"] in SAMPLER_TYPES or "KSampler" in node["type"]:
+            if is_sampler:
                 self.has_sampler = True
             inputs = dict(widgets)
-            for name, link in slots:
-                found = origin(level.link_source(link))
+            for name, source in sources:
+                found = [prefix + source[1], source[2]] if source[0] == "node" else origin(source)
                 if found is not None:  # else the widget value stays in place
                     inputs[name] = found
-            graph[prefix + str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
+            graph[prefix + node_id] = {"class_type": node["type"], "inputs": inputs}
         return {t_slot: origin(level.source(o_id, o_slot)) for o_id, o_slot, t_slot in level.outputs}
 
     def _widgets(self, node: dict[str, Any]) -> dict[str, Any]:
@@ -214,9 +236,9 @@ class _Flattener:
             inputs.update(values)
         elif isinstance(values, list):
             inputs.update((name, v) for name, v in zip(WIDGETS.get(node["type"], ()), values) if name)
-        for name in DYNAMIC_TEXT:
-            if isinstance(inputs.get(name), str):
-                inputs[name] = strip_comments(inputs[name])
+        for name, value in inputs.items():
+            if name in _DYNAMIC and isinstance(value, str) and "/" in value:
+                inputs[name] = strip_comments(value)
         self.widget_cache[id(node)] = (node, inputs)
         return inputs
 
@@ -269,14 +291,15 @@ def workflow_to_graph(text: str, notes: list[str] | None = None) -> Graph | None
     for definition in subgraphs if isinstance(subgraphs, list) else []:
         if isinstance(definition, dict) and isinstance(definition.get("id"), str):
             definitions[definition["id"]] = definition
-    legacy = sorted({n["type"].split(">", 1)[-1].split("/", 1)[-1] for n in _nodes(nodes)
+    top = _nodes(nodes)
+    legacy = sorted({n["type"].split(">", 1)[-1].split("/", 1)[-1] for n in top
                      if n["type"].startswith(("workflow>", "workflow/"))})
     if legacy and notes is not None:  # as comfy-cli does: said, not guessed
         notes.append(msg("comfy_workflow.group_node", "The workflow uses the old group node {names}, whose inside "
                          "was not read; in ComfyUI, convert it to a subgraph and save the image again.",
                          names=", ".join(legacy)[:200]))
     flattener = _Flattener(definitions)
-    flattener.scope(_nodes(nodes), links, "", {}, 0)
+    flattener.scope(top, links, "", {}, 0)
     while flattener.deferred and not flattener.has_sampler and flattener.budget > 0:
         inside, expand = flattener.deferred.popleft()
         flattener.open = set(inside)  # as when it was met: a definition inside itself stays out

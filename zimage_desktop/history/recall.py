@@ -206,13 +206,18 @@ def _recall_guidance(found: RecallValues, values: dict[str, Any], known: set[str
 
 
 def _model_note(found: RecallValues) -> None:
-    """Z-Image (the base model, Tongyi-MAI/Z-Image) is named as such: its pictures use CFG and a
-    negative prompt and many steps, so Turbo re-makes them differently."""
+    """Z-Image (the base model, Tongyi-MAI/Z-Image) is named as such. A recalled request names no
+    model file (a name from a file is never a path to open), so it is re-made with the models
+    folder's transformer — Turbo's where both are there (``model_files.resolve_model_set``), unless
+    the user names a file (the window's Model list, ``generate --transformer``). Its
+    steps, CFG scale and negative prompt are kept, and the base model re-makes it as it was; Turbo
+    ignores the CFG scale and the negative prompt (``Architecture.uses_cfg``), so its picture differs."""
     name = (found.model or "").lower().replace("-", "_").replace(" ", "_")
     if ("z_image" in name or "zimage" in name) and "turbo" not in name:
-        found.notes.append(msg("recall.base_model", "The image was made with Z-Image, the base model ({model}), not "
-                               "Z-Image-Turbo; it is re-made with Z-Image-Turbo and will look different.",
-                               model=str(found.model)[:80]))
+        found.notes.append(msg("recall.base_model_remade", "The image was made with Z-Image, the base model ({model}). "
+                               "It is re-made with Z-Image-Turbo when your models folder holds it, unless you choose "
+                               "another transformer file; Z-Image-Turbo ignores the CFG scale and negative prompt, so "
+                               "its picture will look different.", model=str(found.model)[:80]))
 
 
 def _recall_edit(found: RecallValues, values: dict[str, Any]) -> None:
