@@ -1890,6 +1890,31 @@
 <context>
     <name>PlanText</name>
     <message>
+        <location filename="../../ui/plan_text.py" line="70" />
+        <source>LoRA matrices</source>
+        <translation>LoRA 矩阵</translation>
+    </message>
+    <message>
+        <location filename="../../ui/plan_text.py" line="70" />
+        <source>LoRA backup</source>
+        <translation>LoRA 备份</translation>
+    </message>
+    <message>
+        <location filename="../../ui/plan_text.py" line="70" />
+        <source>ControlNet</source>
+        <translation>ControlNet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/plan_text.py" line="70" />
+        <source>Encode picture</source>
+        <translation>图片编码</translation>
+    </message>
+    <message>
+        <location filename="../../ui/plan_text.py" line="70" />
+        <source>copy in RAM</source>
+        <translation>内存中留副本</translation>
+    </message>
+    <message>
         <location filename="../../ui/plan_text.py" line="64" />
         <source>Form</source>
         <translation>存储形式</translation>

@@ -57,3 +57,25 @@ def request_peaks(plan: MemoryPlan, width: int, height: int, parts: RequestParts
     """(VRAM, RAM) peak in GiB of one image of ``width``×``height`` with ``parts`` (no enhancer unless
     ``enhance``; ``cfg``: a batch of two in each denoising step)."""
     return request_table(plan, parts, device).peaks(width, height, () if enhance else ("enhance",), 2 if cfg else 1)
+
+
+def display_table(plan: MemoryPlan, models_dir=None) -> Residency:
+    """The table ``info`` shows: every phase the plan can run (the edit's VAE encode included), the
+    LoRA row when the plan was made with LoRAs, and the ControlNet's row placed as it would be when a
+    Union file is installed in ``models_dir``."""
+    parts = RequestParts(edit=True)
+    if models_dir is not None:
+        from pathlib import Path
+
+        from ..errors import UserFacingError
+        from .control_plan import place_controlnet
+        from .controlnet_files import pick_controlnet
+
+        try:
+            file = pick_controlnet(Path(models_dir))
+        except (UserFacingError, OSError):
+            file = None
+        if file is not None:
+            size = file.path.stat().st_size
+            parts = replace(parts, control=place_controlnet(plan, size).where, control_gib=size / 1024**3)
+    return request_table(plan, parts)

@@ -229,13 +229,13 @@ class Residency:
         where = self.where()
         phases = list(where)
         lines = [f"{'component':<14}{'form':<7}{'dtype':<10}{'GiB':>6}  {'mode':<9}{'pinned':<7}"
-                 + "".join(f"{p:<9}" for p in phases)]
+                 + "".join(f"{p:<11}" for p in phases)]
         for c in self.components:
             lines.append(f"{c.name:<14}{c.form:<7}{c.dtype:<10}{c.gib:>6.2f}  {c.mode:<9}{'yes' if c.pinned else 'no':<7}"
-                         + "".join(f"{where[p][c.name]:<9}" for p in phases))
+                         + "".join(f"{where[p][c.name]:<11}" for p in phases))
         memory = self.phase_memory(width, height)
-        lines.append(f"{'VRAM GiB':<53}" + "".join(f"{memory[p][0]:<9.2f}" for p in phases)
+        lines.append(f"{'VRAM GiB':<53}" + "".join(f"{memory[p][0]:<11.2f}" for p in phases)
                      + f"(+{self.context:.1f} context)" * bool(self.context))
-        lines.append(f"{'RAM GiB':<53}" + "".join(f"{memory[p][1]:<9.2f}" for p in phases)
+        lines.append(f"{'RAM GiB':<53}" + "".join(f"{memory[p][1]:<11.2f}" for p in phases)
                      + f"load {memory['load'][1]:.2f}")
         return "\n".join(lines)
