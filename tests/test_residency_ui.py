@@ -62,6 +62,10 @@ def test_model_manager_shows_the_plans_residency_table_in_both_languages(qtbot, 
     assert float(transformer[2]) == round(table.component("transformer").gib, 2)
     assert encoder[headers.index("Encode")] == "CUDA:0" and encoder[headers.index("Denoise")] == "RAM"  # the swap
     assert transformer[headers.index("Encode")] == "RAM" and transformer[headers.index("Denoise")] == "CUDA:0"
+    # The edit's phase (a source or control picture through the VAE encoder) shows as its own column:
+    # the resident VAE on the GPU, the transformer still in RAM where the prompt's encoder left it.
+    assert rows["VAE"][headers.index("Encode picture")] == "CUDA:0"
+    assert transformer[headers.index("Encode picture")] == "RAM"
     # The peaks are the plan's own (what the planner warns with), not a second estimate.
     assert float(rows["VRAM GiB"][-1]) == round(plan.predicted_vram_gib, 1)
     assert float(rows["RAM GiB"][-1]) == round(plan.predicted_ram_gib, 1)
@@ -76,7 +80,38 @@ def test_model_manager_shows_the_plans_residency_table_in_both_languages(qtbot, 
         qtbot.waitUntil(lambda: "文本编码器" in _rows(dialog.residency), timeout=5000)
         zh_headers = dialog.residency.cell_texts()[0]
         assert "峰值" in zh_headers and "存储形式" in zh_headers and "Peak" not in zh_headers
+        assert "图片编码" in zh_headers and "Encode picture" not in zh_headers
         assert float(_rows(dialog.residency)["内存 GiB"][-1]) == round(plan.predicted_ram_gib, 1)
         assert "GiB of RAM" not in dialog.explanation.text()  # the warning too is in Chinese
+    finally:
+        translations.apply("en")
+
+
+def test_the_lora_rows_show_in_both_languages(qtbot):
+    """A plan made with LoRAs shows their row (the file's matrices, a copy kept in RAM); a merged
+    set's backup and a ControlNet have their own rows."""
+    from PySide6.QtWidgets import QApplication
+
+    from zimage_desktop.engine.planner import make_plan
+    from zimage_desktop.engine.request_table import RequestParts
+    from zimage_desktop.ui.plan_text import residency_cells
+    from zimage_desktop.ui.translations import Translations
+
+    plan = make_plan(TWO_GPUS, {"bf16"}, "24gb", gpu_index=1, lora_gib=0.3)
+    parts = RequestParts(edit=True, lora_gib=0.3, lora_backup="pinned", lora_backup_gib=1.2, control="offload",
+                         control_gib=3.0)
+    headers, rows = residency_cells(plan)
+    cells = {row[0]: row for row in rows}
+    assert cells["LoRA matrices"][headers.index("Denoise")] == "CUDA:1" and "copy in RAM" in cells["LoRA matrices"][1]
+    headers, rows = residency_cells(plan, parts=parts)
+    cells = {row[0]: row for row in rows}
+    assert "pinned" in cells["LoRA backup"][1] and cells["LoRA backup"][headers.index("Denoise")] == "RAM"
+    assert cells["ControlNet"][headers.index("Denoise")] == "streamed"
+    translations = Translations.for_app(QApplication.instance())
+    try:
+        translations.apply("zh_CN")
+        headers, rows = residency_cells(plan, parts=parts)
+        names = [row[0] for row in rows]
+        assert "LoRA 矩阵" in names and "LoRA 备份" in names and "图片编码" in headers
     finally:
         translations.apply("en")

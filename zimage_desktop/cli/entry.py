@@ -263,10 +263,13 @@ def cmd_info(args: argparse.Namespace) -> int:
                      have_text_encoder=models["installed"], have_vae=models["installed"], present_te_forms=te_forms,
                      installed_gib=sizes, gpu_index=gpu_index_of(device),
                      have_configs=has_configs(models_dir) or (models_dir / "model_index.json").is_file())
-    table = plan.table()
-    vram, ram = table.peaks(args.width, args.height)
+    from ..engine.edit_plan import edit_peaks
     from ..engine.lora_plan import describe_room, lora_room
+    from ..engine.request_table import display_table
 
+    vram, ram = plan.table().peaks(args.width, args.height)  # a text-to-image, as each image's JSON line
+    edit_vram, edit_ram = edit_peaks(plan, args.width, args.height)
+    table = display_table(plan, models_dir)  # every phase the plan can run, a ControlNet when installed
     lora_text = describe_room(lora_room(plan, machine))
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
               "plan": asdict(plan),
@@ -274,7 +277,8 @@ def cmd_info(args: argparse.Namespace) -> int:
                             "phases": {k: {"vram_gib": v, "ram_gib": r}
                                        for k, (v, r) in table.phase_memory(args.width, args.height).items()},
                             "cuda_context_gib": table.context},
-              "prediction": {"width": args.width, "height": args.height, "vram_gib": vram, "ram_gib": ram},
+              "prediction": {"width": args.width, "height": args.height, "vram_gib": vram, "ram_gib": ram,
+                             "edit_vram_gib": edit_vram, "edit_ram_gib": edit_ram},
               "loras": render(lora_text, args.language)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False))

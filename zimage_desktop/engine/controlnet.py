@@ -111,7 +111,10 @@ def denoise(pipe: Any, controlnet: Any, embeds: torch.Tensor, latents: torch.Ten
     # One state for the controlled steps: they are one sampling run (one KSamplerAdvanced) in ComfyUI.
     hints = hints_for(controlnet, context, strength)
     on = [False]
-    with torch.inference_mode(), comfy_control(transformer, hints, lambda: on[0]):
+    # no_grad, as ZImagePipeline's own call: under inference_mode a streamed (group-offloaded)
+    # transformer kept the modules the ControlNet shares on the GPU after each step
+    # (tests/test_residency_phases.py: the 4gb residency table streams them).
+    with torch.no_grad(), comfy_control(transformer, hints, lambda: on[0]):
         for i, t in enumerate(scheduler.timesteps):
             timestep = ((1000 - t.expand(latents.shape[0])) / 1000)
             x = list(latents.to(transformer.dtype).unsqueeze(2).unbind(dim=0))

@@ -1,9 +1,10 @@
 """What an edit costs in memory, from the plan's residency table (engine/residency.py).
 
 Image-to-image, inpaint and outpaint run the txt2img phases (encode, denoise, decode: the enhancer's phase
-is not part of an edit) plus one of their own before denoising, the VAE encode of the source: the VAE sits
-where the residency table puts it to decode, and the encoder's activations take the place of the
-decoder's (whole, or in 512-pixel tiles on the profiles whose plan tiles the VAE). The source, noise and
+is not part of an edit) plus one of their own before denoising, the table's "vae-encode" (the VAE encode
+of the source, whole or in 512-pixel tiles on the profiles whose plan tiles the VAE): the request's table
+(engine/request_table.py) lists it in the VAE's row, so where each component is then, and what moves,
+is the same simulation as every other phase's. The source, noise and
 mask latents and the source/mask/result pictures are the edit's buffers. An upscale runs those phases on
 one tile at a time (``edit_tile_pixels``) and holds the whole picture and its float accumulators in RAM.
 
@@ -14,38 +15,31 @@ one tile at a time (``edit_tile_pixels``) and holds the whole picture and its fl
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .residency import PHASES, REFERENCE_PIXELS, Phase
+from .request_table import RequestParts, request_table
+from .residency import PHASES, REFERENCE_PIXELS
+
+ENCODE = next(p for p in PHASES if p.name == "vae-encode")  # the VAE encode pass, a phase of the table
 
 if TYPE_CHECKING:
     from .planner import MemoryPlan
 
-# At 1024² in 16-bit: 1.3 GiB whole, 0.3 GiB in 512-pixel tiles (a tile does not grow with the image).
-ENCODE = Phase("vae-encode", 0.05, 1.25, tiled_per_mpix_gib=0.25)
 EDIT_BUFFERS_GIB = 0.05  # per megapixel: three latents, the mask, the source/mask/result pictures
 UPSCALE_CANVAS_BYTES_PER_PIXEL = 3 + 2 * 3 * 4  # the resized picture + two float32 accumulators (tiled paste)
 GIB = 1024**3
 
 
-def edit_peaks(plan: MemoryPlan, width: int = 1024, height: int = 1024) -> tuple[float, float]:
+def edit_peaks(plan: MemoryPlan, width: int = 1024, height: int = 1024, parts: RequestParts | None = None,
+               device: str | None = None) -> tuple[float, float]:
     """(VRAM, RAM) peaks in GiB of an image-to-image, inpaint or outpaint pass of ``width``×``height``
-    under ``plan``: the residency table's phases (no enhancer) and the VAE encode pass, plus the buffers."""
-    table = plan.table()
+    under ``plan``: the request's residency table with its "vae-encode" phase (no enhancer), plus the
+    buffers. ``parts``: what else the request adds (LoRAs, a ControlNet)."""
+    parts = replace(parts or RequestParts(), edit=True)
+    table = request_table(plan, parts, device)
     pixels = width * height
     memory = table.phase_memory(width, height, skip=("enhance",))
-    decode = next(p for p in PHASES if p.name == "decode")
-    swap = (ENCODE.activations(pixels, table.tiled_vae, table.widen)
-            - decode.activations(pixels, table.tiled_vae, table.widen))
-    vae_place = table.where().get("decode", {}).get("vae", "cpu")
-    vram, ram = memory["decode"]
-    if table.accelerator and vae_place in ("device", "stream"):
-        vram += swap
-        if table.device.startswith("mps"):  # unified memory: the GPU's share is also RAM
-            ram += swap
-    else:
-        ram += swap
-    memory["vae-encode"] = (vram, ram)
     buffers = EDIT_BUFFERS_GIB * pixels / REFERENCE_PIXELS
     peak_vram = max(v for v, _ in memory.values()) + buffers if table.accelerator else 0.0
     peak_ram = max(r for _, r in memory.values()) + buffers

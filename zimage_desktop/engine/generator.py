@@ -29,13 +29,14 @@ from . import guidance
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
 from .lora_patch import LoraPatcher
+from .request_table import RequestParts, request_peaks
 from .lora_plan import LoraApplication, choose_lora_application, lora_room
 from .loras import loras_gib, prompt_tags, resolve_loras
 from .model_files import ModelSet, provides, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id, file_roles
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
 from .pixels import to_8bit, unit_pixels
-from .placement import apply_plan
+from .placement import apply_plan, when_evicted
 from .edit_plan import edit_tile_pixels
 from .planner import MemoryPlan, gpu_index_of, make_plan
 from .preview import LatentPreviewer
@@ -112,7 +113,7 @@ class Generator:
         self.lora_patcher: LoraPatcher | None = None
         self.lora_gib = 0.0  # the current request's LoRA files, counted by the planner
         self._lora_pairs: list[tuple[Path, float]] = []  # the current request's (file, strength)
-        self._control_model: tuple | None = None  # (file key, ControlNetFile, model)
+        self._control_model: tuple | None = None  # (file key, ControlNetFile, model, its placement)
         self._control_notes: list[str] = []
         self._control_run: tuple = ()  # (preprocessed image, ControlNetFile) of the last controlled image
         self.stage_times = StageTimes()  # measured, for the next run's estimate of the time left
@@ -190,6 +191,9 @@ class Generator:
         assert text_encoder is not None
         self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
         self.lora_patcher = LoraPatcher(pipe.transformer)
+        # The hooks' device copies of the LoRA matrices leave with a swapped-out transformer (its
+        # residency row and the "lora" row swap together).
+        when_evicted(pipe.transformer, self.lora_patcher.drop_device_copies)
         self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, encoder_id(model_set),
                                      hidden_layer=model_set.architecture.text_hidden_layer)
         self._previewer = LatentPreviewer(model_set.architecture)
@@ -480,10 +484,22 @@ class Generator:
         ran_on = str(self.device) if self.device is not None else None
         assert self.model_set is not None
         cfg = guidance.uses_negative_branch(self.model_set.architecture, req)
-        vram, ram = plan.predicted_peaks(req.width, req.height, enhance=False, device=ran_on, cfg=cfg)
+        vram, ram = request_peaks(plan, req.width, req.height, self.request_parts(req), ran_on, cfg=cfg)
         return {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
                                                             "transformer_form": plan.transformer_form,
                                                             "device": ran_on or plan.device_name}}
+
+    def request_parts(self, req: GenerationRequest) -> RequestParts:
+        """What ``req`` adds to the plan's residency table as loaded now: the edit's VAE encode, the
+        LoRA set as applied (hooks, or merged with its backup), the ControlNet as placed."""
+        applied = self.lora_patcher.application if self.lora_patcher is not None else None
+        merged = applied is not None and applied.merged
+        control = self._control_model if req.controls else None
+        return RequestParts(edit=req.is_edit, lora_gib=self.lora_gib,
+                            lora_backup=applied.backup if merged and applied else "",
+                            lora_backup_gib=applied.backup_gib if merged and applied else 0.0,
+                            control=control[3] if control else "",
+                            control_gib=control[1].path.stat().st_size / 1024**3 if control else 0.0)
 
     def _denoise_controlled(self, req: GenerationRequest, embeds: torch.Tensor, latents: torch.Tensor,
                             sigmas: list[float], step_done) -> torch.Tensor:
@@ -530,7 +546,7 @@ class Generator:
             log.info("ControlNet %s: %s", file.path.name, placement.explanation)
             model = load_controlnet(file, self.pipe.transformer, self.dtype, self.pipe._execution_device,
                                     placement.where)
-            self._control_model = (key, file, model)
+            self._control_model = (key, file, model, placement.where)
         return self._control_model[1], self._control_model[2]
 
     def _decode(self, latents: torch.Tensor):
@@ -566,5 +582,5 @@ def _same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:
     and their wording do not change what is loaded or where."""
     if loaded is None:
         return False
-    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=())
+    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=(), lora_gib=0.0)
     return replace(plan, **ignore) == replace(loaded, **ignore)  # type: ignore[arg-type]

@@ -117,6 +117,11 @@ class LoraPatcher:
     def hooked(self) -> int:
         return len(self._hooks)
 
+    def drop_device_copies(self) -> None:
+        """Forget the matrices copied to the device (the transformer left it: placement's swap ring);
+        the next call copies them again from the file's RAM copy."""
+        self._on_device.clear()
+
     def _moved(self, tensor: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
         key = (id(tensor), device, dtype)
         found = self._on_device.get(key)

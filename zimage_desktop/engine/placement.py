@@ -27,6 +27,7 @@ only resident components are moved, last.
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
+from typing import Callable
 
 import torch
 from accelerate.hooks import CpuOffload, add_hook_to_module
@@ -72,16 +73,29 @@ class SwapHook(CpuOffload):
     def __init__(self, device: torch.device, ring: list[torch.nn.Module]) -> None:
         super().__init__(execution_device=device)
         self.ring = ring
+        self.on_evict: list[Callable[[], None]] = []  # what leaves with this module (when_evicted)
 
     def pre_forward(self, module, *args, **kwargs):
         evicted = False
         for other in self.ring:
             if other is not module and on_accelerator(other):
                 other.to(CPU)
+                for leave in getattr(getattr(other, "_hf_hook", None), "on_evict", ()):
+                    leave()
                 evicted = True
         if evicted and torch.device(self.execution_device).type == "cuda":
             torch.cuda.empty_cache()
         return super().pre_forward(module, *args, **kwargs)
+
+
+def when_evicted(module: torch.nn.Module, callback: Callable[[], None]) -> bool:
+    """Call ``callback`` whenever a swap ring moves ``module`` off the device (what its residency row
+    swaps with it: the LoRA matrices its hooks copied there). False: ``module`` is not swapped."""
+    hook = getattr(module, "_hf_hook", None)
+    if not isinstance(hook, SwapHook):
+        return False
+    hook.on_evict.append(callback)
+    return True
 
 
 def apply_plan(pipe, plan: MemoryPlan, device: torch.device, storage_form: str) -> torch.nn.Module:

@@ -19,6 +19,7 @@ from ..errors import BadInputError
 from .architectures import DEFAULT, architecture
 from .devices import GpuInfo, MachineInfo
 from .residency import Component, Residency
+from .residency_rows import lora_components
 
 GIB = 1024**3
 
@@ -146,6 +147,7 @@ class MemoryPlan:
     text_encoder_dtype: str = ""  # what the encoder is held and computed in; "" = compute_dtype
     gpu_index: int = 0  # the CUDA GPU this plan was made for (its profile, dtype and placement)
     sizes: tuple[tuple[str, float], ...] = ()  # installed files' sizes the table used (installed_gib)
+    lora_gib: float = 0.0  # the LoRA files the plan was made with (a "lora" row of its table)
 
     @property
     def text_encoder_is_gguf(self) -> bool:
@@ -163,7 +165,7 @@ class MemoryPlan:
         nothing, so its table says "cpu" everywhere."""
         return build_table(device or self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
                            self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
-                           self.text_encoder_dtype)
+                           self.text_encoder_dtype, self.lora_gib)
 
     def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True,
                         device: str | None = None, cfg: bool = False) -> tuple[float, float]:
@@ -230,9 +232,6 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
-    # LoRA matrices compute beside the layers they change (engine/lora_patch.py); their file's copy
-    # stays in RAM for switching.
-    transformer += lora_gib
     # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
     # (_text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
     encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
@@ -256,12 +255,17 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
     # off, loading pins a copy beside the original (two copies until the original is dropped).
     pinned = offload == "group" and device.startswith("cuda")
     te_dtype = te_dtype or dtype
+    transformer_row = Component("transformer", transformer, form, dtype, modes[0], ("denoise",),
+                                pinned=pinned and modes[0] == "stream",
+                                load_copies=2 if pinned and modes[0] == "stream" else 1)
     rows = (
         Component("text_encoder", encoder, te_form, te_dtype, te_mode, ("enhance", "encode")),
-        Component("transformer", transformer, form, dtype, modes[0], ("denoise",),
-                  pinned=pinned and modes[0] == "stream", load_copies=2 if pinned and modes[0] == "stream" else 1),
+        transformer_row,
         Component("vae", vae, "fp32" if dtype != "bfloat16" else "bf16", "float32" if dtype == "float16" else dtype,
                   modes[1], ("decode",)),
+        # LoRA matrices compute beside the layers they change (engine/lora_patch.py, hooks); their
+        # file's copy stays in RAM for switching (a merged set: engine/request_table.py).
+        *lora_components(transformer_row, lora_gib),
     )
     return Residency(device=device, components=rows, tiled_vae=vae_tiling, widen=widen)
 
@@ -398,7 +402,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason, te_why),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
         text_encoder_form=te_form, text_encoder_dtype=_text_encoder_dtype(gpu, device, te, dtype, te_form),
-        gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())),
+        gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
     )
 
 

@@ -13,9 +13,13 @@ simulates a cycle of phases to say, per phase, where each component sits (device
   component moves (a swap moves one member out while the other comes in: both are in RAM; group
   offload with ``low_cpu_mem_usage=False`` pins a copy beside the original while loading).
 
-New phases (img2img's "vae-encode", LoRA merging, control) and new components (LoRA weights, a
-control net) are a ``Phase``/``Component`` added to ``PHASES`` and to ``build_table``'s rows: the
-simulation, the peaks, placement and the display follow.
+Phases an image may run (``PHASES``): "enhance" (the prompt enhancer's LLM: the text encoder with
+a KV cache), "encode" (the prompt), "vae-encode" (an edit's source picture, and a control image's
+latents, through the VAE encoder), "denoise" (the transformer, with a LoRA set's matrices and a
+ControlNet's weights beside it) and "decode". A component runs in the phases its row lists, so the
+VAE row lists "vae-encode" only for a request that encodes a picture (``engine/request_table.py``
+builds a request's table: an edit, a LoRA set and its merged backup, a ControlNet); the simulation,
+the peaks, placement and the display follow the rows.
 """
 
 from __future__ import annotations
@@ -50,14 +54,16 @@ class Phase:
 
 # In the order a cycle runs them. At 1024² in 16-bit: denoise 0.65 GiB (the block's activations
 # plus one dequantized GGUF/FP8 weight), decode 2.6 GiB whole or 0.45 GiB in 512-pixel tiles.
+# The VAE encoder (an edit's source, a control image): 1.3 GiB whole, 0.3 GiB in 512-pixel tiles.
 PHASES: tuple[Phase, ...] = (
     Phase("enhance", 0.8, 0.0),  # KV cache + one cast copy of the output head (enhance_session)
     Phase("encode", 0.2, 0.0),
+    Phase("vae-encode", 0.05, 1.25, tiled_per_mpix_gib=0.25),
     Phase("denoise", 0.25, 0.4),
     Phase("decode", 0.05, 2.55, tiled_per_mpix_gib=0.4),
 )
 PHASE_NAMES = tuple(p.name for p in PHASES)
-MODES = ("resident", "swap", "stream", "cpu")
+MODES = ("resident", "swap", "stream", "cpu", "ram")
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,11 @@ class Component:
 
     ``mode``: "resident" on the device all the time; "swap" on the device while it runs and until
     another swap member runs; "stream" in RAM, layer by layer on the device (group offload);
-    "cpu" runs on the CPU. ``pinned``: its RAM copy is page-locked (CUDA streams), which is also
-    why loading holds two copies (``load_copies``)."""
+    "cpu" runs on the CPU; "ram" is held in RAM and never computes (a merged LoRA set's backup).
+    ``pinned``: its RAM copy is page-locked (CUDA streams, a backup copied back at DMA speed), which
+    is also why loading holds two copies for group offload (``load_copies``). ``ram_copy``: a copy
+    stays in RAM while it is on the device (a LoRA file's matrices, kept to switch sets: the device
+    holds a second copy of them)."""
 
     name: str
     gib: float  # size as held (storage form and dtype)
@@ -77,6 +86,7 @@ class Component:
     phases: tuple[str, ...]
     pinned: bool = False
     load_copies: int = 1
+    ram_copy: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -121,23 +131,27 @@ class Residency:
         """phase → component → "device" (on the accelerator), "stream" (in RAM, a layer at a time
         on the device), "ram" (waiting in RAM) or "cpu" (runs on the CPU). Swap members stay on
         the device after running until another member runs (simulated over two cycles)."""
-        on_device: str | None = None
+        on_device: set[str] = set()
         table: dict[str, dict[str, str]] = {}
         for _ in range(2):  # the second pass starts from the state a cycle leaves behind
             for phase in self.active_phases():
-                runners = [c.name for c in self.components if c.mode == "swap" and phase in c.phases]
+                # Every swap member that runs in this phase comes on together (a transformer and
+                # the LoRA matrices its hooks use) and evicts the others.
+                runners = {c.name for c in self.components if c.mode == "swap" and phase in c.phases}
                 if runners:
-                    on_device = runners[-1]
+                    on_device = runners
                 row = {}
                 for c in self.components:
-                    if not self.accelerator or c.mode == "cpu":
+                    if c.mode == "ram" and self.accelerator:
+                        row[c.name] = "ram"
+                    elif not self.accelerator or c.mode in ("cpu", "ram"):
                         row[c.name] = "cpu"
                     elif c.mode == "resident":
                         row[c.name] = "device"
                     elif c.mode == "stream":
                         row[c.name] = "stream"
                     else:
-                        row[c.name] = "device" if c.name == on_device or (c.name in runners) else "ram"
+                        row[c.name] = "device" if c.name in on_device else "ram"
                 table[phase] = row
         return table
 
@@ -173,6 +187,7 @@ class Residency:
                 place = row[c.name]
                 if place == "device":
                     vram += c.gib
+                    ram += c.gib if c.ram_copy else 0.0
                 elif place == "stream":
                     vram += GROUP_OFFLOAD_RESIDENT_GIB * self.widen if phase.name in c.phases else 0.0
                     ram += c.gib
@@ -180,7 +195,8 @@ class Residency:
                     ram += c.gib
             if self.swaps_in(phase.name, previous):
                 # The member coming in is still in RAM while the one going out arrives there.
-                ram += sum(c.gib for c in self.components if c.mode == "swap" and row[c.name] == "device")
+                ram += sum(c.gib for c in self.components
+                           if c.mode == "swap" and row[c.name] == "device" and not c.ram_copy)
             # Activations live where the phase's components compute.
             runners = [row[c.name] for c in self.components if phase.name in c.phases]
             if any(place in ("device", "stream") for place in runners):
@@ -205,7 +221,7 @@ class Residency:
         """The table for display and JSON: one dict per component."""
         where = self.where()
         return [{"component": c.name, "form": c.form, "dtype": c.dtype, "gib": round(c.gib, 2), "mode": c.mode,
-                 "pinned": c.pinned, "device": self.device if self.accelerator else "cpu",
+                 "pinned": c.pinned, "ram_copy": c.ram_copy, "device": self.device if self.accelerator else "cpu",
                  "phases": {p: where[p][c.name] for p in where}} for c in self.components]
 
     def format(self, width: int = 1024, height: int = 1024) -> str:
@@ -213,13 +229,13 @@ class Residency:
         where = self.where()
         phases = list(where)
         lines = [f"{'component':<14}{'form':<7}{'dtype':<10}{'GiB':>6}  {'mode':<9}{'pinned':<7}"
-                 + "".join(f"{p:<9}" for p in phases)]
+                 + "".join(f"{p:<11}" for p in phases)]
         for c in self.components:
             lines.append(f"{c.name:<14}{c.form:<7}{c.dtype:<10}{c.gib:>6.2f}  {c.mode:<9}{'yes' if c.pinned else 'no':<7}"
-                         + "".join(f"{where[p][c.name]:<9}" for p in phases))
+                         + "".join(f"{where[p][c.name]:<11}" for p in phases))
         memory = self.phase_memory(width, height)
-        lines.append(f"{'VRAM GiB':<53}" + "".join(f"{memory[p][0]:<9.2f}" for p in phases)
+        lines.append(f"{'VRAM GiB':<53}" + "".join(f"{memory[p][0]:<11.2f}" for p in phases)
                      + f"(+{self.context:.1f} context)" * bool(self.context))
-        lines.append(f"{'RAM GiB':<53}" + "".join(f"{memory[p][1]:<9.2f}" for p in phases)
+        lines.append(f"{'RAM GiB':<53}" + "".join(f"{memory[p][1]:<11.2f}" for p in phases)
                      + f"load {memory['load'][1]:.2f}")
         return "\n".join(lines)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from ..engine.planner import PROFILES, MemoryPlan
+from ..engine.request_table import RequestParts, request_table
+
+# What the window's table shows beyond text-to-image: an edit's (or a control image's) VAE encode.
+DISPLAY_PARTS = RequestParts(edit=True)
 
 
 translate = QCoreApplication.translate  # lupdate collects the translate("PlanText", "…") calls
@@ -48,16 +52,21 @@ def plan_memory(plan: MemoryPlan) -> str:
     return memory
 
 
-def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024) -> tuple[list[str], list[list[str]]]:
+def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024,
+                    parts: RequestParts = DISPLAY_PARTS) -> tuple[list[str], list[list[str]]]:
     """The plan's residency table for display: headers (component, form, size, load, one per phase,
     peak) and rows: one per component (its form and size as held, where it is while loading and in
-    each phase), then the predicted VRAM and RAM per phase with their peaks."""
-    table = plan.table()
+    each phase), then the predicted VRAM and RAM per phase with their peaks. ``parts``: what a
+    request adds (engine/request_table.py); by default the edit's VAE encode, so every phase the
+    plan can run shows (the LoRA row when the plan was made with LoRAs)."""
+    table = request_table(plan, parts)
     where = table.where()
     memory = table.phase_memory(width, height)
     names = {"text_encoder": translate("PlanText", "Text encoder"), "transformer": translate("PlanText", "Transformer"),
-             "vae": translate("PlanText", "VAE")}
+             "vae": translate("PlanText", "VAE"), "lora": translate("PlanText", "LoRA matrices"),
+             "lora_backup": translate("PlanText", "LoRA backup"), "controlnet": translate("PlanText", "ControlNet")}
     phases = {"enhance": translate("PlanText", "Enhance"), "encode": translate("PlanText", "Encode"),
+              "vae-encode": translate("PlanText", "Encode picture"),
               "denoise": translate("PlanText", "Denoise"), "decode": translate("PlanText", "Decode")}
     places = {"device": table.device.upper() if table.accelerator else "CPU", "ram": translate("PlanText", "RAM"),
               "stream": translate("PlanText", "streamed"), "cpu": "CPU"}
@@ -66,6 +75,7 @@ def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024) -> 
     rows = []
     for c in table.components:
         form = c.form + (" · " + translate("PlanText", "pinned") if c.pinned else "")
+        form += " · " + translate("PlanText", "copy in RAM") if c.ram_copy else ""
         load = translate("PlanText", "RAM") + (f" ×{c.load_copies}" if c.load_copies > 1 and table.accelerator else "")
         rows.append([names.get(c.name, c.name), form, f"{c.gib:.2f}", load,
                      *(places[where[p][c.name]] for p in where), ""])
