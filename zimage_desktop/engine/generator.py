@@ -38,13 +38,13 @@ from .decoding import NonFinite, decode_unit
 from .lora_apply import apply_lora_set
 from .lora_patch import LoraPatcher
 from .loras import loras_gib, resolve_loras
-from .model_files import ModelSet, files_for_plan, resolve_model_set
+from .model_files import ModelSet, resolve_model_set
 from .model_identity import BackgroundHasher, encoder_id
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
 from .pixels import to_8bit
 from .placement import apply_plan, component_dtypes, run_device, same_placement
 from .edit_plan import edit_tile_pixels
-from .planner import MemoryPlan, gpu_index_of, make_plan
+from .planner import MemoryPlan, files_for_plan, gpu_index_of, make_plan
 from .preview import LatentPreviewer
 from .progress import RunClock, StageCallback, StageTimes
 from .prompts import PromptEncoder

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from ..errors import ModelFilesError
 from ..messages import joined, msg
@@ -29,9 +29,6 @@ from .tensor_index import (  # noqa: F401  (re-exported: the loader and the mode
     PICKLE_SUFFIXES, TensorIndex, read_gguf_index, read_index, read_safetensors_index, read_sharded_index,
     refuse_pickle, resident_gib,
 )
-
-if TYPE_CHECKING:
-    from .planner import MemoryPlan
 
 WEIGHT_SUFFIXES = {".safetensors", ".gguf"}
 CONFIG_NAME = DEFAULT.id  # configs/<model id>/ of the default model
@@ -321,16 +318,6 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         form_gib=tuple(sorted(sizes.items())),
         arch=arch.id,
     )
-
-
-def files_for_plan(models_dir: Path, found: ModelSet, plan: MemoryPlan, transformer: str | None) -> ModelSet:
-    """The files a plan loads: ``found`` (the request's transformer, or the folder's default), unless
-    the plan prefers another of the installed transformer or text-encoder files."""
-    same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
-    if same_transformer and found.text_encoder_form == plan.text_encoder_form:
-        return found
-    return resolve_model_set(models_dir, transformer if same_transformer else None,
-                             () if same_transformer else (plan.transformer_form,), plan.text_encoder_form)
 
 
 def _resolve_diffusers(folder: Path) -> ModelSet:

@@ -17,7 +17,7 @@ from ..messages import msg
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from ..errors import BadInputError
 from .architectures import DEFAULT, architecture
@@ -30,6 +30,9 @@ from .plan_encoder import MPS_GPU_SHARE, mps_encoder, text_encoder_dtype  # noqa
 from .plan_explain import explain
 from .plan_table import VAE_GIB, build_table, device_name, profile_peaks  # noqa: F401  (VAE_GIB: re-exported)
 from .residency import Residency
+
+if TYPE_CHECKING:
+    from .model_files import ModelSet
 
 QUALITY_ORDER = ("bf16", "Q8_0", "fp8", "Q6_K", "Q5_K", "Q4_K", "Q3_K")
 GGUF_FORMS = {"Q8_0", "Q6_K", "Q5_K", "Q4_K", "Q3_K"}
@@ -317,6 +320,18 @@ def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu
 
     return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes, gpu_index=gpu_index,
                      have_configs=has_configs(models_dir) or (Path(models_dir) / "model_index.json").is_file())
+
+
+def files_for_plan(models_dir, found: ModelSet, plan: MemoryPlan, transformer: str | None) -> ModelSet:
+    """The files a plan loads: ``found`` (the request's transformer, or the folder's default), unless
+    the plan prefers another of the installed transformer or text-encoder files (reads headers only)."""
+    from .model_files import provides, resolve_model_set
+
+    same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
+    if same_transformer and found.text_encoder_form == plan.text_encoder_form:
+        return found
+    return resolve_model_set(models_dir, transformer if same_transformer else None,
+                             () if same_transformer else (plan.transformer_form,), plan.text_encoder_form)
 
 
 LIGHTER = ("24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu")
