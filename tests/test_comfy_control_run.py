@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
-import subprocess
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,23 +22,6 @@ pytestmark = [
     pytest.mark.comfy, pytest.mark.skipif(comfy_kit.kit_python() is None, reason=comfy_kit.why_missing()),
 ]
 KIT_DIT = {"dim": 1152, "n_heads": 9, "n_kv_heads": 9}  # the kit's README
-
-
-def _start(python: Path, models: Path, work: Path, hook: Path) -> tuple[subprocess.Popen, str]:
-    port = comfy_kit.free_port()
-    ready = work / "ready-url"
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(hook))
-    proc = subprocess.Popen([str(python), str(comfy_kit.kit_dir() / "start_server.py"), "--port", str(port),
-                             "--models", str(models), "--workdir", str(work), "--tiny", "--ready-file", str(ready),
-                             "--timeout", "400"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
-    deadline = time.monotonic() + 420
-    while not (ready.exists() and ready.read_text().strip()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the kit's ComfyUI did not start")
-        time.sleep(0.5)
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeypatch):
@@ -77,14 +57,14 @@ def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeyp
     facts = json.loads((kit / "tiny_zimage.json").read_text())["files"]
     model = {"roles": {"transformer": Path(facts["dit"]).name, "text_encoder": Path(facts["te"]).name,
                        "vae": Path(facts["vae"]).name}, "controls": [{"name": patch.name, "prepared": "control.png"}]}
-    proc, base = _start(python, kit, work, hook)
-    try:
+    # the server works in ``work`` (its model_patches and input are there already), with the hook
+    with comfy_kit.kit_servers(python, {"work": kit}, tmp_path, preview="none", pythonpath=hook) as servers:
         pictures = {}
         for strength in (1.0, 0.0):
             req = GenerationRequest(prompt="a round logo", width=64, height=64, steps=2, seed=5,
                                     controls=(ControlRef("canny", str(drawing), None, strength),))
-            theirs = np.asarray(Image.open(io.BytesIO(run_graph(base, api_prompt(req, model), timeout=600)))
-                                .convert("RGB"), dtype=np.int16)
+            theirs = np.asarray(Image.open(io.BytesIO(run_graph(servers["work"].url, api_prompt(req, model),
+                                                                timeout=600))).convert("RGB"), dtype=np.int16)
             mine = np.asarray(ours.run(req).images[0].image.convert("RGB"), dtype=np.int16)
             pictures[strength] = (theirs, mine)
             diff = np.abs(theirs - mine)
@@ -98,17 +78,12 @@ def test_a_control_graph_runs_in_comfyui_and_makes_our_picture(tmp_path, monkeyp
                                 controls=(ControlRef("canny", str(drawing), None, 1.0, 0.0, 0.67),))
         graph = api_prompt(req, model)
         assert [n["class_type"] for n in graph.values()].count("SamplerCustom") == 2
-        theirs = np.asarray(Image.open(io.BytesIO(run_graph(base, graph, timeout=600))).convert("RGB"), dtype=np.int16)
+        theirs = np.asarray(Image.open(io.BytesIO(run_graph(servers["work"].url, graph, timeout=600))).convert("RGB"),
+                            dtype=np.int16)
         mine = np.asarray(ours.run(req).images[0].image.convert("RGB"), dtype=np.int16)
         diff = np.abs(theirs - mine)
         print(f"diffusers schedule, control over 2 of 3 steps: max {diff.max()}, mean {diff.mean():.3f} grey levels")
         assert diff.max() <= 1, diff.max()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
 
 
 def test_an_inpaint_with_a_control_on_the_server_makes_our_picture(tmp_path, monkeypatch):
@@ -154,15 +129,8 @@ def test_an_inpaint_with_a_control_on_the_server_makes_our_picture(tmp_path, mon
     mine = np.asarray(ours.run(req).images[0].image.convert("RGB"), dtype=np.int16)
     unguided = np.asarray(ours.run(replace(req, controls=(replace(req.controls[0], strength=0.0),)))
                           .images[0].image.convert("RGB"), dtype=np.int16)
-    proc, base_url = _start(python, kit, tmp_path / "work", hook)
-    try:
-        made = RemoteEngine(ServerConfig("kit", base_url, timeout_s=20), models_dir=local).run(req).images[0]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+    with comfy_kit.kit_servers(python, {"work": kit}, tmp_path, preview="none", pythonpath=hook) as servers:
+        made = RemoteEngine(ServerConfig("kit", servers["work"].url, timeout_s=20), models_dir=local).run(req).images[0]
     theirs = np.asarray(made.image.convert("RGB"), dtype=np.int16)
     diff, control = np.abs(theirs - mine), np.abs(unguided - mine)
     print(f"inpaint with control: ComfyUI vs ours max {diff.max()}, mean {diff.mean():.3f}; "

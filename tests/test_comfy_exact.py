@@ -31,12 +31,8 @@ def kit(tmp_path_factory):
     assert python is not None
     root = tmp_path_factory.mktemp("comfy-exact")
     models = comfy_kit.build_weights(python, root / "models")
-    server = comfy_kit.KitServer(python, models, root / "server").start()
-    try:
-        server.wait_ready()
-        yield {"models": models, "root": root, "server": server}
-    finally:
-        server.stop()
+    with comfy_kit.kit_servers(python, {"server": models}, root) as servers:
+        yield {"models": models, "root": root, "server": servers["server"]}
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,13 @@ the merged picture against diffusers' own fuse_lora and against the hooks, exact
 change that is a fresh merge, hooks where there is no room or no plain weight, no reload; and the
 planner's figure for a LoHa's per-call ΔW."""
 
-import os
-import shutil
 
 import numpy as np
 import pytest
 import torch
 
 from zimage_desktop.devkit import tiny_loras as tl
-from zimage_desktop.devkit.tiny import build_tiny_pipeline, write_comfy_folder
+from zimage_desktop.devkit.tiny import build_tiny_pipeline
 from zimage_desktop.engine import request as request_module
 from zimage_desktop.engine.devices import GpuInfo, MachineInfo
 from zimage_desktop.engine.generator import Generator
@@ -22,6 +20,8 @@ from zimage_desktop.engine.loras import loras_gib
 from zimage_desktop.engine.lycoris import LOHA_CALL_COPIES
 from zimage_desktop.engine.planner import GIB, make_plan, reference_plan
 from zimage_desktop.engine.request import GenerationRequest, LoraRef
+
+from tests.fixtures.lora_kit import three_form_kit
 
 SMALL = dict(width=128, height=128, steps=2, seed=5, prompt="a red fox in snow")
 ROOMY = MachineInfo(total_ram=256 * GIB, cpu_count=2)  # room for any backup beside the reference plan
@@ -51,21 +51,15 @@ def same_bits(a, b):
                                                     else b[k]) for k in a)
 
 
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory, tiny_models):
-    root = tmp_path_factory.mktemp("lora-merge")
-    pipe = build_tiny_pipeline(0)
-    folders = {"bf16": root / "bf16", "gguf": root / "gguf", "fp8": root / "fp8"}
-    shutil.copytree(tiny_models.comfy, folders["bf16"])
-    shutil.copytree(tiny_models.gguf, folders["gguf"])
-    write_comfy_folder(pipe, folders["fp8"], transformer="fp8")
-    loras = root / "loras"
+def write_loras(pipe, loras):
     tl.write_peft_lora(pipe.transformer, loras / "style.safetensors", 4, 8.0)
     tl.write_peft_lora(pipe.transformer, loras / "detail.safetensors", 2, 2.0, seed=7, magnitude=0.25)
     tl.write_lycoris(linear_shapes(pipe.transformer), loras / "hada.safetensors", "loha", "kohya")
-    for folder in folders.values():
-        os.symlink(loras, folder / "loras")
-    return folders
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory, tiny_models):
+    return three_form_kit(tmp_path_factory.mktemp("lora-merge"), tiny_models, write_loras)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ weights (what ComfyUI does) against ours applied by hooks. Strength 0 is no LoRA
 GGUF apply them within their own error; DoRA and Tucker factors are one sentence each.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ import torch
 
 from zimage_desktop.devkit import comfy_kit
 from zimage_desktop.devkit import tiny_loras as tl
-from zimage_desktop.devkit.tiny import build_tiny_pipeline, write_comfy_folder
+from zimage_desktop.devkit.tiny import build_tiny_pipeline
 from zimage_desktop.engine import request as request_module
 from zimage_desktop.engine.generator import Generator
 from zimage_desktop.engine.lora_patch import LoraPatcher
@@ -25,6 +23,8 @@ from zimage_desktop.engine.lora_weights import linear_shapes, read_lora
 from zimage_desktop.engine.planner import reference_plan
 from zimage_desktop.engine.request import GenerationRequest, LoraRef
 from zimage_desktop.errors import ModelFilesError
+
+from tests.fixtures.lora_kit import three_form_kit
 
 SMALL = dict(width=128, height=128, steps=2, seed=5, prompt="a red fox in snow")
 FILES = [(kind, naming) for kind in tl.LYCORIS_KINDS for naming in ("lycoris", "kohya")]
@@ -101,23 +101,17 @@ def test_hooks_add_exactly_the_weight_change(files, transformer, kind, naming):
         patcher.remove()
 
 
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory, tiny_models):
-    root = tmp_path_factory.mktemp("lycoris-kit")
-    pipe = build_tiny_pipeline(0)
-    folders = {"bf16": root / "bf16", "gguf": root / "gguf", "fp8": root / "fp8"}
-    shutil.copytree(tiny_models.comfy, folders["bf16"])
-    shutil.copytree(tiny_models.gguf, folders["gguf"])
-    write_comfy_folder(pipe, folders["fp8"], transformer="fp8")
-    loras = root / "loras"
+def write_loras(pipe, loras):
     shapes = linear_shapes(pipe.transformer)
     tl.write_lycoris(shapes, loras / "hada.safetensors", "loha", "kohya", magnitude=0.6)
     tl.write_lycoris(shapes, loras / "kron.safetensors", "lokr", "lycoris", magnitude=0.5)
     tl.write_lokr_tucker(loras / "tucker.safetensors")
     tl.write_dora(loras / "dora.safetensors")
-    for folder in folders.values():
-        os.symlink(loras, folder / "loras")
-    return folders
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory, tiny_models):
+    return three_form_kit(tmp_path_factory.mktemp("lycoris-kit"), tiny_models, write_loras)
 
 
 @pytest.fixture(scope="module")

@@ -68,10 +68,13 @@ class KitServer:
     """One ``start_server.py --tiny`` process on 127.0.0.1, one CPU thread (the cores are shared)."""
 
     def __init__(self, python: Path, models: Path, workdir: Path, port: int | None = None,
-                 preview: str = "latent2rgb") -> None:
+                 preview: str = "latent2rgb", pythonpath: Path | None = None) -> None:
+        """``pythonpath``: a folder the server's Python imports from first (a ``sitecustomize.py`` that
+        adapts ComfyUI to the kit's sizes, as bench/comfyui_control_graph.py's does)."""
         self.python, self.models, self.workdir = python, models, workdir
         self.port = port or free_port()
         self.preview = preview
+        self.pythonpath = pythonpath
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,6 +87,8 @@ class KitServer:
         ready.unlink(missing_ok=True)
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         env.pop("PYTHONPATH", None)
+        if self.pythonpath is not None:
+            env["PYTHONPATH"] = str(self.pythonpath)
         self.proc = subprocess.Popen(
             [str(self.python), str(kit_dir() / "start_server.py"), "--port", str(self.port), "--models",
              str(self.models), "--workdir", str(self.workdir), "--tiny", "--preview-method", self.preview,
@@ -132,11 +137,12 @@ class KitServer:
 
 @contextmanager
 def kit_servers(python: Path, models: dict[str, Path], root: Path, timeout: float = 420,
-                preview: str = "latent2rgb") -> Iterator[dict[str, KitServer]]:
+                preview: str = "latent2rgb", pythonpath: Path | None = None) -> Iterator[dict[str, KitServer]]:
     """Kit servers by name (``{"a": models_folder, …}``, each working in ``root/<name>``), started side by
     side, each waited for until it answers, and all stopped on the way out. A server that does not start
     raises with the end of its log; an error inside the block gets every server's log tail as a note."""
-    servers = {name: KitServer(python, folder, root / name, preview=preview) for name, folder in models.items()}
+    servers = {name: KitServer(python, folder, root / name, preview=preview, pythonpath=pythonpath)
+               for name, folder in models.items()}
     try:
         for server in servers.values():
             server.start()

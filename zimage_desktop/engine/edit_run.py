@@ -26,6 +26,7 @@ import torch
 from diffusers import ZImageImg2ImgPipeline, ZImageInpaintPipeline
 from PIL import Image
 
+from .control_run import controlnet
 from .edit_plan import tile_side
 from .editing import (
     MODEL_PIXELS, canvas_and_mask, composite, feathered_mask, mask_bbox, masked_crop_box,
@@ -149,7 +150,7 @@ def _control_hints(gen: "Generator", req: GenerationRequest, pipe: Any, control:
     from . import control_inpaint as ci
     from .controlnet import active_steps, control_context
 
-    file, model = gen._controlnet(inpaint=mask is not None)
+    file, model = controlnet(gen, inpaint=mask is not None)
     ref = req.controls[0]
     # Image-to-image has nothing to inpaint: the text-to-image context (ComfyUI's node with an image only).
     context = (control_context(gen.pipe, file, control) if mask is None
@@ -270,7 +271,7 @@ def _control_image(gen: "Generator", req: GenerationRequest, size: tuple[int, in
     if not req.controls:
         return None
     prepared = gen.control_image(req.controls[0], *size)
-    file, _ = gen._controlnet(inpaint=req.mode != "img2img")
+    file, _ = controlnet(gen, inpaint=req.mode != "img2img")
     gen._control_notes = [prepared.note] if prepared.note else []
     gen._control_run = (prepared.image, file)
     return prepared.image

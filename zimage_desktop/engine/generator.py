@@ -6,6 +6,11 @@ prompt embeddings and our own initial latents (drawn exactly as the pipeline wou
 the CPU from the seed, so a seed gives the same image on any device). ``callback_on_step_end``
 makes the previews and sets the pipeline's interrupt flag on cancel; the pipeline returns
 latents, and we decode only when the run was not cancelled.
+
+Its parts live beside it: the prompts and guidance (``guidance.encode_prompts``), the LoRA set
+(``lora_apply``), a control image's run (``control_run``), the decode with its float32 retry
+(``decoding``), what each image records (``image_record``), the device and dtypes a plan loads
+in (``placement``), and the edit modes (``edit_run``).
 """
 
 from __future__ import annotations
@@ -28,17 +33,18 @@ from .edit_run import Sampling, passes, run_edit, steps_run
 from . import guidance
 from .guards import all_finite, install_fp16_guards
 from .loader import load_pipeline
+from . import control_run, image_record
+from .decoding import NonFinite, decode_unit
+from .lora_apply import apply_lora_set
 from .lora_patch import LoraPatcher
-from .request_table import RequestParts, request_peaks
-from .lora_plan import LoraApplication, choose_lora_application, lora_room
-from .loras import loras_gib, prompt_tags, resolve_loras
-from .model_files import ModelSet, provides, resolve_model_set
-from .model_identity import BackgroundHasher, encoder_id, file_roles
+from .loras import loras_gib, resolve_loras
+from .model_files import ModelSet, resolve_model_set
+from .model_identity import BackgroundHasher, encoder_id
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
-from .pixels import to_8bit, unit_pixels
-from .placement import apply_plan, when_evicted
+from .pixels import to_8bit
+from .placement import apply_plan, component_dtypes, run_device, same_placement, when_evicted
 from .edit_plan import edit_tile_pixels
-from .planner import MemoryPlan, gpu_index_of, make_plan
+from .planner import MemoryPlan, files_for_plan, gpu_index_of, make_plan
 from .preview import LatentPreviewer
 from .progress import RunClock, StageCallback, StageTimes
 from .prompts import PromptEncoder
@@ -52,26 +58,7 @@ ImageCallback = Callable[[GeneratedImage], None]
 CancelCheck = Callable[[], bool]
 
 
-def component_dtypes(plan: MemoryPlan, compute: torch.dtype) -> tuple[torch.dtype, torch.dtype]:
-    """(text encoder, VAE) storage dtypes for a plan.
-
-    The planner picks the encoder's dtype: bf16 on the CPU (fp32 would take 15 GiB of RAM), 16-bit
-    on a GPU even under fp32 compute. The VAE runs in fp32 under fp16 compute, as its config's
-    ``force_upcast`` asks (ZImagePipeline does not honour it): 0.33 GB, and no overflow in decoding
-    that would make the whole model reload in fp32.
-    """
-    te = getattr(torch, plan.text_encoder_dtype) if plan.text_encoder_dtype else compute
-    vae = torch.float32 if compute == torch.float16 else compute
-    return te, vae
-
-
 DEVICE_CHOICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
-
-
-class _NonFinite(Exception):
-    def __init__(self, step: int) -> None:
-        super().__init__(step)
-        self.step = step
 
 
 class Generator:
@@ -145,28 +132,15 @@ class Generator:
                              model=found.arch)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
-        same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
-        if same_transformer and found.text_encoder_form == plan.text_encoder_form:
-            return plan, found
-        # The plan prefers another of the installed transformer or text-encoder files.
-        return plan, resolve_model_set(self.models_dir, transformer if same_transformer else None,
-                                       () if same_transformer else (plan.transformer_form,), plan.text_encoder_form)
+        return plan, files_for_plan(self.models_dir, found, plan, transformer)
 
     def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:
         """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""
         plan, model_set = self.make_plan(transformer, profile)
-        if self.pipe is not None and model_set == self.model_set and _same_placement(plan, self.plan):
+        if self.pipe is not None and model_set == self.model_set and same_placement(plan, self.plan):
             return model_set
         self.unload()
-        if self.device_choice in ("auto", "cuda"):
-            device = torch.device(plan.device_name if self.device_choice == "auto" or plan.device == "cuda"
-                                  else f"cuda:{plan.gpu_index}")
-        else:
-            device = torch.device(self.device_choice)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise BadInputError(msg("generator.profile_needs_cuda_gpu", "The {profile} profile needs a CUDA GPU, and none "
-                                    "is available; choose the cpu profile.",
-                                    profile=plan.profile))
+        device = run_device(plan, self.device_choice)
         dtype = getattr(torch, plan.compute_dtype)
         te_dtype, vae_dtype = component_dtypes(plan, dtype)
         started = time.perf_counter()
@@ -217,37 +191,13 @@ class Generator:
         self.unload()
         raise out_of_memory_error(plan.profile, stage, host)
 
+    def request_parts(self, req: GenerationRequest):
+        """What ``req`` adds to the plan's residency table (engine/request_table.py)."""
+        return image_record.request_parts(self, req)
+
     def model_info(self) -> dict:
-        """Names and sha256 of the files in use. A file's hash comes from the hash cache (the
-        downloader's hash, or an earlier one, kept by size+mtime); one not known yet is hashed on a
-        background thread — never here, before the first image (≈ 20 GB for bf16) — and is ""
-        until then."""
-        assert self.model_set is not None
-        if self._model_info is None:
-            paths = list(self.model_set.files())
-            known = {p: self.hash_cache.cached(p) for p in paths}
-            files = [{"name": p.name, "sha256": known[p] or ""} for p in paths]
-            if not all(known.values()):
-                self._hasher.start([p for p in paths if not known[p]])
-            info: dict[str, Any] = {
-                "name": self.model_set.display_name,
-                "arch": self.model_set.arch,
-                "form": self.model_set.form,
-                "files": files,
-                "hash": files[0]["sha256"][:10] if files else "",
-                "device": str(self.device),
-                "dtype": str(self.dtype).replace("torch.", ""),
-                "profile": self.plan.profile if self.plan else "",
-                "transformer_form": self.plan.transformer_form if self.plan else "",
-                "roles": file_roles(self.model_set),  # for the ComfyUI graph in the PNG
-            }
-            shift = getattr(getattr(getattr(self.pipe, "scheduler", None), "config", None), "shift", None)
-            if isinstance(shift, (int, float)):
-                info["shift"] = float(shift)  # the graph's ModelSamplingAuraFlow
-            if all(known.values()):
-                self._model_info = info
-            return info
-        return self._model_info
+        """Names and sha256 of the files in use (engine/image_record.py: hashed in the background)."""
+        return image_record.model_info(self)
 
     # -- generating ------------------------------------------------------------------------
 
@@ -291,18 +241,11 @@ class Generator:
 
     def _apply_loras(self) -> None:
         """The request's LoRAs onto the loaded transformer (again after a float32 reload)."""
-        assert self.lora_patcher is not None
-        applied = self.lora_patcher.apply(self._lora_pairs, self._lora_decide())
-        if applied is not None:
-            log.info("%d LoRA(s): %s", len(self._lora_pairs), applied.reason)
-
-    def _lora_decide(self) -> Callable[[float, bool], LoraApplication]:
-        """Merge or hooks, from the room the plan leaves for a set's backup (engine/lora_plan.py)."""
         if self.machine is None:
             self.machine = probe()
-        assert self.plan is not None and self.model_set is not None
-        room = lora_room(self.plan, self.machine, self.model_set.transformer_form, str(self.device))
-        return lambda backup_gib, rebuilds: choose_lora_application(room, backup_gib, rebuilds)
+        assert self.lora_patcher is not None and self.plan is not None and self.model_set is not None
+        apply_lora_set(self.lora_patcher, self._lora_pairs, self.plan, self.machine, self.model_set.transformer_form,
+                       str(self.device))
 
     def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
                      cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:
@@ -318,7 +261,7 @@ class Generator:
                 if not is_out_of_memory(exc):
                     raise
                 out_of_memory = "ram" if host_memory(exc) else "gpu"
-            except _NonFinite as exc:
+            except NonFinite as exc:
                 if attempt == 1 or self.dtype == torch.float32:
                     raise UserFacingError(
                         msg("generator.image_went_numerically_invalid", "The image went numerically invalid at step {step} "
@@ -373,16 +316,11 @@ class Generator:
         stage(clock.event("encoding", index))
         started = time.perf_counter()
         self._control_notes = []
-        # A1111's <lora:name:0.8> tags are instructions, not words the model should read.
-        embeds = self.prompts.encode(prompt_tags(req.prompt)[0]).to(device=device, dtype=self.dtype)
         # Classifier-free guidance (engine/guidance.py): the negative prompt is encoded only for a
-        # model that uses it; Turbo samples exactly as without the fields.
-        cfg = guidance.effective_cfg(arch, req)
-        scale = guidance.diffusers_guidance_scale(cfg)
-        negative = (self.prompts.encode(prompt_tags(req.negative_prompt)[0]).to(device=device, dtype=self.dtype)
-                    if scale > 0 else None)
-        guide_note = guidance.ignored_note(arch, req) if index == 0 else None
-        req = guidance.resolved(arch, req)
+        # model that uses it.
+        guided = guidance.encode_prompts(self.prompts, arch, req, device, self.dtype, first=index == 0)
+        embeds, negative, scale, guide_note, req = (guided.embeds, guided.negative, guided.scale, guided.note,
+                                                    guided.request)
         encoded = time.perf_counter()
         assert self.plan is not None
         tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)
@@ -416,7 +354,7 @@ class Generator:
         if req.is_edit:
             made = run_edit(self, req, Sampling(embeds, on_step_end, state, scale, negative), tile_pixels)
             if state["bad_step"]:
-                raise _NonFinite(state["bad_step"])
+                raise NonFinite(state["bad_step"])
             if made is None:
                 return None
             picture, notes = made
@@ -424,14 +362,14 @@ class Generator:
             done = time.perf_counter()
             timings = {"encode_s": round(encoded - started, 4), "denoise_s": round(done - encoded, 4),
                        "decode_s": 0.0, "total_s": round(done - started, 4)}
-            return self._result(req, picture, timings, notes)
+            return image_record.finished_image(self, req, picture, timings, notes)
         latents = initial_latents(req.seed, req.width, req.height, device, arch)
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         if req.controls:
             if negative is not None:
                 raise BadInputError(msg("generator.control_without_cfg", "A control image works only without "
                                         "guidance for now: set the CFG scale to 1."))
-            out = self._denoise_controlled(req, embeds, latents, sigmas, step_done)
+            out = control_run.denoise_controlled(self, req, embeds, latents, sigmas, step_done)
         else:
             # ComfyUI's schedule and sampler (engine/sampling.py) in the pipeline's unchanged loop.
             with sampler_installed(pipe, req.sampler):
@@ -449,7 +387,7 @@ class Generator:
                 ).images
             state["stopped"] = state["stopped"] or bool(pipe.interrupt and not state["bad_step"])
         if state["bad_step"]:
-            raise _NonFinite(state["bad_step"])
+            raise NonFinite(state["bad_step"])
         if state["stopped"]:
             return None
         stage(clock.event("decoding", index))
@@ -462,92 +400,11 @@ class Generator:
             "decode_s": round(done - denoised, 4),
             "total_s": round(done - started, 4),
         }
-        return self._result(req, image, timings, [guide_note] if guide_note else [])
-
-    def _result(self, req: GenerationRequest, image, timings: dict, notes: list[str]) -> GeneratedImage:
-        """The image with its record: the files that made it, and the control it followed."""
-        model = self._image_model(req)
-        if not req.controls:
-            return GeneratedImage(request=req, image=image, timings=timings, model=model, notes=tuple(notes))
-        prepared, file = self._control_run
-        model = dict(model, controls=[{"name": file.path.name, "version": file.version,
-                                       "sha256": self.hash_cache.sha256(file.path)}])
-        return GeneratedImage(request=req, image=image, timings=timings, model=model,
-                              notes=tuple(notes) + tuple(self._control_notes), control_images=(prepared,))
-
-    def _image_model(self, req: GenerationRequest) -> dict:
-        """The files that made an image and the plan's predicted peak for its size. Read after the
-        image: the background hashing (started at the first call) has had the whole image to finish."""
-        plan = self.plan
-        assert plan is not None
-        # For the device the pipeline runs on: a GPU profile run on the CPU holds everything in RAM.
-        ran_on = str(self.device) if self.device is not None else None
-        assert self.model_set is not None
-        cfg = guidance.uses_negative_branch(self.model_set.architecture, req)
-        vram, ram = request_peaks(plan, req.width, req.height, self.request_parts(req), ran_on, cfg=cfg)
-        return {**self.model_info(), "predicted_peak_gib": {"vram": vram, "ram": ram, "profile": plan.profile,
-                                                            "transformer_form": plan.transformer_form,
-                                                            "device": ran_on or plan.device_name}}
-
-    def request_parts(self, req: GenerationRequest) -> RequestParts:
-        """What ``req`` adds to the plan's residency table as loaded now: the edit's VAE encode, the
-        LoRA set as applied (hooks, or merged with its backup), the ControlNet as placed."""
-        applied = self.lora_patcher.application if self.lora_patcher is not None else None
-        merged = applied is not None and applied.merged
-        control = self._control_model if req.controls else None
-        return RequestParts(edit=req.is_edit, lora_gib=self.lora_gib,
-                            lora_backup=applied.backup if merged and applied else "",
-                            lora_backup_gib=applied.backup_gib if merged and applied else 0.0,
-                            control=control[3] if control else "",
-                            control_gib=control[1].path.stat().st_size / 1024**3 if control else 0.0)
-
-    def _denoise_controlled(self, req: GenerationRequest, embeds: torch.Tensor, latents: torch.Tensor,
-                            sigmas: list[float], step_done) -> torch.Tensor:
-        """The ControlNet Union loop (engine/controlnet.py) for the request's one control input."""
-        from . import controlnet as cn
-
-        assert self.pipe is not None and self.dtype is not None
-        control = req.controls[0]
-        file, model = self._controlnet()
-        prepared = self.control_image(control, req.width, req.height)
-        self._control_notes = [prepared.note] if prepared.note else []
-        self._control_run = (prepared.image, file)
-        context = cn.control_context(self.pipe, file, prepared.image)
-        return cn.denoise(self.pipe, model, embeds, latents, sigmas, req.sampler, context, control.strength,
-                          cn.active_steps(req.steps, control.start, control.end), step_done)
+        return image_record.finished_image(self, req, image, timings, [guide_note] if guide_note else [])
 
     def control_image(self, control, width: int, height: int):
         """The preprocessed control image of a ControlRef (also for the window's preview)."""
-        from .control_images import open_source, prepare
-
-        if control.image is None:
-            raise BadInputError(msg("generator.control_no_image", "The {kind} control has no image file.",
-                                    kind=control.kind))
-        return prepare(control.kind, open_source(control.image), width, height, self.models_dir)
-
-    def _controlnet(self, inpaint: bool = False):
-        """The installed ControlNet Union, loaded once per pipeline (and again when the file changes)."""
-        from .controlnet import load_controlnet
-        from .controlnet_files import pick_controlnet
-
-        assert self.pipe is not None and self.dtype is not None
-        file = pick_controlnet(self.models_dir)
-        if inpaint:  # the newest installed file is 1.0: no 2.x to inpaint with
-            from .control_inpaint import check_inpaints
-
-            check_inpaints(file)
-        key = (file.path, file.path.stat().st_mtime_ns, id(self.pipe))
-        if self._control_model is None or self._control_model[0] != key:
-            from .control_plan import place_controlnet
-
-            self._control_model = None
-            assert self.plan is not None
-            placement = place_controlnet(self.plan, file.path.stat().st_size)
-            log.info("ControlNet %s: %s", file.path.name, placement.explanation)
-            model = load_controlnet(file, self.pipe.transformer, self.dtype, self.pipe._execution_device,
-                                    placement.where)
-            self._control_model = (key, file, model, placement.where)
-        return self._control_model[1], self._control_model[2]
+        return control_run.control_image(self, control, width, height)
 
     def _decode(self, latents: torch.Tensor):
         """The pipeline's own decode, done by us so a cancelled run skips it, made 8-bit as
@@ -555,32 +412,6 @@ class Generator:
         return to_8bit(self._decode_unit(latents))
 
     def _decode_unit(self, latents: torch.Tensor) -> torch.Tensor:
-        """The decoded picture in [0, 1] float32 (1×3×H×W), before any rounding."""
-        pipe = self.pipe
-        assert pipe is not None
-        vae = pipe.vae
-        latents = latents / vae.config.scaling_factor + vae.config.shift_factor
-        with torch.inference_mode():
-            decoded = vae.decode(latents.to(vae.dtype), return_dict=False)[0]
-        if not all_finite(decoded) and vae.dtype != torch.float32 and all_finite(latents):
-            # The VAE overflowed, not the transformer: only the VAE goes to float32 (0.3 GB), and
-            # only it stays there; the transformer keeps its dtype.
-            log.warning("non-finite VAE output in %s; decoding again in float32", vae.dtype)
-            self._decode_notes.append(msg("generator.vae_overflowed", "The VAE overflowed in {dtype}; decoded again "
-                                          "in float32.", dtype=str(vae.dtype).replace("torch.", "")))
-            vae.to(torch.float32)
-            with torch.inference_mode():
-                decoded = vae.decode(latents.to(torch.float32), return_dict=False)[0]
-        if not all_finite(decoded):
-            raise _NonFinite(0)
-        pipe.maybe_free_model_hooks()
-        return unit_pixels(decoded)
-
-
-def _same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:
-    """Whether a loaded pipeline serves this plan: the predicted peaks (which grow with the LoRAs)
-    and their wording do not change what is loaded or where."""
-    if loaded is None:
-        return False
-    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=(), lora_gib=0.0)
-    return replace(plan, **ignore) == replace(loaded, **ignore)  # type: ignore[arg-type]
+        """The decoded picture in [0, 1] float32 (1×3×H×W), before any rounding (engine/decoding.py)."""
+        assert self.pipe is not None
+        return decode_unit(self.pipe, latents, self._decode_notes)

@@ -12,13 +12,14 @@ No torch import.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..messages import msg
 from .architectures import Architecture
 
 if TYPE_CHECKING:
+    from .prompts import PromptEncoder
     from .request import GenerationRequest
 
 MAX_CFG = 30.0  # A1111's slider ends here; ComfyUI allows more, no Z-Image picture needs it
@@ -93,3 +94,31 @@ def ignored_note(arch: Architecture, request: "GenerationRequest") -> str | None
         return msg("guidance.ignored_by_model", "{model} samples without guidance: the negative prompt and CFG scale "
                    "are kept with the image but have no effect.", model=arch.title)
     return None
+
+
+@dataclass(frozen=True)
+class GuidedPrompts:
+    """A request's prompts encoded for sampling: ``negative`` only where the model uses guidance
+    (``scale`` > 0, ZImagePipeline's ``guidance_scale``); ``request`` has the CFG it was made with."""
+
+    embeds: Any
+    negative: Any
+    scale: float
+    note: str | None
+    request: "GenerationRequest"
+
+
+def encode_prompts(prompts: "PromptEncoder", arch: Architecture, request: "GenerationRequest", device: Any,
+                   dtype: Any, first: bool) -> GuidedPrompts:
+    """The positive (and, for a model with guidance, the negative) prompt's embeddings on ``device``;
+    Turbo samples exactly as without the guidance fields. ``first``: the run's first image, which
+    carries the note that the model ignores them."""
+    from .loras import prompt_tags
+
+    # A1111's <lora:name:0.8> tags are instructions, not words the model should read.
+    embeds = prompts.encode(prompt_tags(request.prompt)[0]).to(device=device, dtype=dtype)
+    scale = diffusers_guidance_scale(effective_cfg(arch, request))
+    negative = (prompts.encode(prompt_tags(request.negative_prompt)[0]).to(device=device, dtype=dtype)
+                if scale > 0 else None)
+    note = ignored_note(arch, request) if first else None
+    return GuidedPrompts(embeds, negative, scale, note, resolved(arch, request))

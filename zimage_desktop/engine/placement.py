@@ -26,7 +26,7 @@ only resident components are moved, last.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from typing import Callable
 
 import torch
@@ -96,6 +96,43 @@ def when_evicted(module: torch.nn.Module, callback: Callable[[], None]) -> bool:
         return False
     hook.on_evict.append(callback)
     return True
+
+
+def component_dtypes(plan: MemoryPlan, compute: torch.dtype) -> tuple[torch.dtype, torch.dtype]:
+    """(text encoder, VAE) storage dtypes for a plan.
+
+    The planner picks the encoder's dtype: bf16 on the CPU (fp32 would take 15 GiB of RAM), 16-bit
+    on a GPU even under fp32 compute. The VAE runs in fp32 under fp16 compute, as its config's
+    ``force_upcast`` asks (ZImagePipeline does not honour it): 0.33 GB, and no overflow in decoding
+    that would make the whole model reload in fp32.
+    """
+    te = getattr(torch, plan.text_encoder_dtype) if plan.text_encoder_dtype else compute
+    vae = torch.float32 if compute == torch.float16 else compute
+    return te, vae
+
+
+def same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:
+    """Whether a loaded pipeline serves this plan: the predicted peaks (which grow with the LoRAs)
+    and their wording do not change what is loaded or where."""
+    if loaded is None:
+        return False
+    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=(), lora_gib=0.0)
+    return replace(plan, **ignore) == replace(loaded, **ignore)  # type: ignore[arg-type]
+
+
+def run_device(plan: MemoryPlan, choice: str) -> torch.device:
+    """The torch device a plan runs on for the user's device choice ("auto" and "cuda": the plan's
+    own GPU; "cuda:N", "cpu", "mps": that one)."""
+    if choice in ("auto", "cuda"):
+        device = torch.device(plan.device_name if choice == "auto" or plan.device == "cuda"
+                              else f"cuda:{plan.gpu_index}")
+    else:
+        device = torch.device(choice)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise BadInputError(msg("generator.profile_needs_cuda_gpu", "The {profile} profile needs a CUDA GPU, and none "
+                                "is available; choose the cpu profile.",
+                                profile=plan.profile))
+    return device
 
 
 def apply_plan(pipe, plan: MemoryPlan, device: torch.device, storage_form: str) -> torch.nn.Module:

@@ -5,6 +5,10 @@ Q8_0…Q3_K), where the text encoder runs, the offload mode, VAE tiling and the 
 predicts peak VRAM and RAM. Predictions are sums over the plan's residency table (residency.py:
 component sizes from MODEL_FACTS.md, the CUDA context, activations for the image size, copies
 during moves); ``bench/gpu_profiles.py`` measures the real peaks against them.
+
+Beside it: the catalog components and sizes of each form (``form_components``), the residency
+table and its peaks (``plan_table``), the text encoder's Apple placement and dtype
+(``plan_encoder``) and the plan's sentence (``plan_explain``).
 """
 
 from __future__ import annotations
@@ -13,68 +17,26 @@ from ..messages import msg
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from ..errors import BadInputError
 from .architectures import DEFAULT, architecture
 from .devices import GpuInfo, MachineInfo
-from .residency import Component, Residency
-from .residency_rows import lora_components
+from .form_components import (  # noqa: F401  (re-exported: the model manager, the CLI and tests name them here)
+    COMPONENT_FOR_FORM, GIB, TE_COMPONENT_FOR_FORM, TEXT_ENCODER_FORMS_GIB, TEXT_ENCODER_GIB, TRANSFORMER_GIB,
+    model_components,
+)
+from .plan_encoder import MPS_GPU_SHARE, mps_encoder, text_encoder_dtype  # noqa: F401  (MPS_GPU_SHARE: re-exported)
+from .plan_explain import explain
+from .plan_table import VAE_GIB, build_table, device_name, profile_peaks  # noqa: F401  (VAE_GIB: re-exported)
+from .residency import Residency
 
-GIB = 1024**3
+if TYPE_CHECKING:
+    from .model_files import ModelSet
 
 QUALITY_ORDER = ("bf16", "Q8_0", "fp8", "Q6_K", "Q5_K", "Q4_K", "Q3_K")
 GGUF_FORMS = {"Q8_0", "Q6_K", "Q5_K", "Q4_K", "Q3_K"}
 TE_QUALITY_ORDER = ("bf16", "Q8_0", "Q6_K", "Q4_K")
-VAE_GIB = 0.16
-
-# Catalog component ids (issue 4 downloads them by these names).
-COMPONENT_FOR_FORM = {
-    "bf16": "transformer-bf16", "fp8": "transformer-bf16", "Q8_0": "transformer-gguf-q8_0",
-    "Q6_K": "transformer-gguf-q6_k", "Q5_K": "transformer-gguf-q5_k_m", "Q4_K": "transformer-gguf-q4_k_m",
-    "Q3_K": "transformer-gguf-q3_k_s",
-}
-# Z-Image base's own transformer files (catalog "model": "z-image-base"); the forms it is not
-# published in take the next larger one.
-BASE_COMPONENT_FOR_FORM = {
-    "bf16": "base-transformer-bf16", "fp8": "base-transformer-bf16", "Q8_0": "base-transformer-gguf-q8_0",
-    "Q6_K": "base-transformer-gguf-q6_k", "Q5_K": "base-transformer-gguf-q6_k", "Q4_K": "base-transformer-gguf-q4_k_m",
-    "Q3_K": "base-transformer-gguf-q4_k_m",
-}
-
-
-def model_components(model: str, form: str) -> tuple[str, str]:
-    """(transformer, configs) catalog component ids of a model's ``form``."""
-    if model == "z-image-base":
-        return BASE_COMPONENT_FOR_FORM[form], "base-configs"
-    return COMPONENT_FOR_FORM[form], "configs"
-
-
-TE_COMPONENT_FOR_FORM = {"bf16": "text-encoder-bf16", "Q8_0": "text-encoder-gguf-q8_0",
-                         "Q6_K": "text-encoder-gguf-q6_k", "Q4_K": "text-encoder-gguf-q4_k_m"}
-
-
-def _catalog_gib() -> tuple[dict[str, float], dict[str, float]]:
-    """Full-size figures from the built-in catalog (one place for sizes): each transformer form's
-    and each text-encoder form's files as stored, in GiB. FP8 storage is the bf16 file at one
-    byte a weight; GGUF and bf16 weights stay as stored on the device."""
-    from ..models.catalog import load_catalog
-
-    catalog = load_catalog()
-
-    def gib(component: str) -> float:
-        return round(catalog.components[component].size / GIB, 2)
-
-    transformer = {form: gib(cid) for form, cid in COMPONENT_FOR_FORM.items() if form != "fp8"}
-    transformer["fp8"] = round(transformer["bf16"] / 2, 2)
-    return transformer, {form: gib(cid) for form, cid in TE_COMPONENT_FOR_FORM.items()}
-
-
-# Resident size on the device of each transformer form, and of each text-encoder form (bf16
-# safetensors, or llama.cpp GGUF files kept quantized).
-TRANSFORMER_GIB, TEXT_ENCODER_FORMS_GIB = _catalog_gib()
-TEXT_ENCODER_GIB = TEXT_ENCODER_FORMS_GIB["bf16"]
-
 
 @dataclass(frozen=True)
 class Profile:
@@ -115,7 +77,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("6gb", 5.4, "cuda", ("Q4_K", "Q3_K"), "cpu", "model", True, "fits 6 GB", (*GGUF_TE, "bf16"), "offload"),
     Profile("4gb", 3.5, "cuda", ("Q4_K", "Q3_K"), "cpu", "group", True, "fits 4 GB", ("Q6_K", "Q4_K", "Q8_0", "bf16")),
     # Apple: unified memory, so the encoder on the CPU saves nothing and runs slower; it stays on
-    # the GPU unless the GPU's share would pass macOS's limit (make_plan, _mps_encoder).
+    # the GPU unless the GPU's share would pass macOS's limit (make_plan, plan_encoder.mps_encoder).
     Profile("mps", 0.0, "mps", ("bf16", "Q8_0", "Q6_K", "Q4_K"), "device", "none", True, "Apple GPU",
             (*GGUF_TE, "bf16")),
     Profile("cpu", 0.0, "cpu", ("Q8_0", "Q6_K", "Q4_K", "Q3_K"), "cpu", "none", True, "CPU only (slow)",
@@ -219,71 +181,6 @@ def auto_profile(machine: MachineInfo, gpu_index: int | None = None) -> str:
     return "mps" if machine.mps else "cpu"
 
 
-TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
-
-
-def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
-                vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "",
-                lora_gib: float = 0.0) -> Residency:
-    """The residency table of a plan (engine/residency.py): one row per component, its size as
-    held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
-    installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
-    model is small; ``lora_gib`` is the LoRA files in use. placement.build_hooks places the weights from this same table."""
-    sizes = sizes or {}
-    widen = 2.0 if dtype == "float32" else 1.0
-    transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
-    # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
-    # (_text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
-    encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
-    vae = VAE_GIB * (1.0 if dtype == "bfloat16" else 2.0)  # fp32 under fp16 compute too (force_upcast)
-    te_mode = TE_MODE[te]
-    if offload == "none":
-        # A transformer that must make room for a new prompt's encoder swaps with it.
-        modes = ("swap" if te_mode == "swap" else "resident", "resident")
-    elif offload == "model":
-        modes = ("swap", "swap")
-    elif offload in ("group", "sequential"):
-        if te_mode == "swap":
-            raise BadInputError(msg("placement.text_encoder_swapped_onto", "A text encoder swapped onto the GPU cannot be "
-                                    "combined with streamed offloading."))
-        modes = ("stream", "resident" if offload == "group" else "stream")
-    else:
-        raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.", offload=offload))
-    if device.startswith("cpu"):
-        te_mode, modes = "cpu", ("cpu", "cpu")
-    # Group offload prefetches on a CUDA stream from page-locked memory; with low_cpu_mem_usage
-    # off, loading pins a copy beside the original (two copies until the original is dropped).
-    pinned = offload == "group" and device.startswith("cuda")
-    te_dtype = te_dtype or dtype
-    transformer_row = Component("transformer", transformer, form, dtype, modes[0], ("denoise",),
-                                pinned=pinned and modes[0] == "stream",
-                                load_copies=2 if pinned and modes[0] == "stream" else 1)
-    rows = (
-        Component("text_encoder", encoder, te_form, te_dtype, te_mode, ("enhance", "encode")),
-        transformer_row,
-        Component("vae", vae, "fp32" if dtype != "bfloat16" else "bf16", "float32" if dtype == "float16" else dtype,
-                  modes[1], ("decode",)),
-        # LoRA matrices compute beside the layers they change (engine/lora_patch.py, hooks); their
-        # file's copy stays in RAM for switching (a merged set: engine/request_table.py).
-        *lora_components(transformer_row, lora_gib),
-    )
-    return Residency(device=device, components=rows, tiled_vae=vae_tiling, widen=widen)
-
-
-def _peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
-           offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
-           width: int = 1024, height: int = 1024, lora_gib: float = 0.0) -> tuple[float, float]:
-    """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
-    table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
-                        profile.vae_tiling, sizes, lora_gib=lora_gib)
-    return table.peaks(width, height)
-
-
-def device_name(kind: str, gpu_index: int = 0) -> str:
-    """"cuda:N" for CUDA (the chosen GPU), else the device kind."""
-    return f"cuda:{gpu_index}" if kind == "cuda" else kind
-
-
 def _pick_te(profile: Profile, present: set[str]) -> tuple[str, str]:
     """(form to run now, form the profile wants): the preferred installed encoder, else the
     best installed one, else the profile's first choice (to be downloaded). Where bf16 is only
@@ -344,7 +241,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ram_limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9) if machine.total_ram else 0.0
 
     def fits(form: str) -> bool:
-        vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
+        vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -372,8 +269,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         form = candidates[0]
     te_why = ""
     if device == "mps":
-        te, te_why = _mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
-    vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
+        te, te_why = mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
+    vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
                             "{budget:.1f} GiB of the {profile} profile; it may run out of memory.",
@@ -401,69 +298,9 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         predicted_vram_gib=vram, predicted_ram_gib=ram,
         explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason, te_why),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
-        text_encoder_form=te_form, text_encoder_dtype=_text_encoder_dtype(gpu, device, te, dtype, te_form),
+        text_encoder_form=te_form, text_encoder_dtype=text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
     )
-
-
-# macOS lets Metal use about this share of RAM (recommendedMaxWorkingSetSize).
-MPS_GPU_SHARE = 0.7
-
-
-def _mps_encoder(machine: MachineInfo, profile: Profile, form: str, dtype: str, te_form: str,
-                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str]:
-    """(where the text encoder runs, why) on Apple Silicon: on the GPU — unified memory, so the
-    CPU would hold the same bytes and only run slower — unless the GPU's share (transformer,
-    encoder, activations) would pass what macOS lets Metal use; then on the CPU."""
-    if machine.total_ram:
-        vram, _ = _peaks(profile, form, dtype, "device", te_form, "none", sizes, lora_gib=lora_gib)
-        if vram > machine.total_ram / GIB * MPS_GPU_SHARE:
-            return "cpu", (f"the GPU's share with it would be {vram:.1f} GiB, over the "
-                           f"{machine.total_ram / GIB * MPS_GPU_SHARE:.1f} GiB macOS lets the GPU use")
-    return "device", "unified memory: on the CPU it would take the same memory and run slower"
-
-
-def _text_encoder_dtype(gpu: GpuInfo | None, device: str, te: str, dtype: str, te_form: str) -> str:
-    """The dtype the text encoder is held and computed in (generator.component_dtypes)."""
-    if te == "cpu" or device == "cpu":
-        # bf16 weights stay bf16 there (float32 would take 15 GiB); a GGUF encoder's weights stay
-        # quantized whatever this is, and float32 is fast on every CPU.
-        return "bfloat16" if te_form == "bf16" else "float32"
-    if dtype != "float32":
-        return dtype
-    # fp32 compute (an overflow retry, or a GPU without fast fp16): the encoder stays 16-bit.
-    return "float16" if gpu is not None and not gpu.bf16 else "bfloat16"
-
-
-FORM_TEXT = {"bf16": "bf16 transformer", "fp8": "FP8-stored transformer"}
-TE_TEXT = {"device": "on the GPU", "offload": "moved to the GPU only to encode", "cpu": "on the CPU"}
-OFFLOAD_TEXT = {"none": "", "model": "swapped in and out of the GPU per stage",
-                "group": "streamed to the GPU layer by layer", "sequential": "streamed to the GPU module by module"}
-SHORT_DTYPE = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
-
-
-def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: float, fits: bool = True,
-            te_form: str = "bf16", offload: str | None = None, reason: str = "", te_why: str = "") -> str:
-    offload = offload or profile.offload
-    parts = [FORM_TEXT.get(form, f"GGUF {form} transformer")]
-    if form == "fp8":  # stored in FP8, computed in the plan's dtype: say which, once
-        parts[0] += f" ({SHORT_DTYPE[dtype]} compute)"
-    if reason:
-        parts[0] += f" ({reason})"
-    where = {"cuda": "on the GPU", "mps": "on the Apple GPU", "cpu": "on the CPU"}[profile.device]
-    parts[0] += f" {OFFLOAD_TEXT[offload] or where}"
-    encoder = "bf16 text encoder" if te_form == "bf16" else f"GGUF {te_form} text encoder (kept quantized)"
-    te_where = "on the Apple GPU" if profile.device == "mps" and te == "device" else TE_TEXT[te]
-    parts.append(encoder + ("" if profile.device == "cpu" else f" {te_where}") + (f" ({te_why})" if te_why else ""))
-    if profile.vae_tiling:
-        parts.append("tiled VAE")
-    if dtype != "bfloat16" and form != "fp8":
-        parts.append(f"{dtype} compute" + (" (fp32 if it overflows)" if dtype == "float16" else ""))
-    elif dtype == "float16":
-        parts.append("fp32 if it overflows")
-    memory = f"peak ≈ {vram:.1f} GiB VRAM, {ram:.0f} GiB RAM" if profile.device != "cpu" else f"≈ {ram:.0f} GiB RAM"
-    label = profile.label if fits else profile.label.replace("fits", "may not fit")
-    return f"{', '.join(parts)} — {label} ({memory})"
 
 
 def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu_index: int | None = None) -> MemoryPlan:
@@ -484,6 +321,18 @@ def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu
 
     return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes, gpu_index=gpu_index,
                      have_configs=has_configs(models_dir) or (Path(models_dir) / "model_index.json").is_file())
+
+
+def files_for_plan(models_dir, found: ModelSet, plan: MemoryPlan, transformer: str | None) -> ModelSet:
+    """The files a plan loads: ``found`` (the request's transformer, or the folder's default), unless
+    the plan prefers another of the installed transformer or text-encoder files (reads headers only)."""
+    from .model_files import provides, resolve_model_set
+
+    same_transformer = bool(transformer) or plan.transformer_form in provides(found.transformer_form)
+    if same_transformer and found.text_encoder_form == plan.text_encoder_form:
+        return found
+    return resolve_model_set(models_dir, transformer if same_transformer else None,
+                             () if same_transformer else (plan.transformer_form,), plan.text_encoder_form)
 
 
 LIGHTER = ("24gb", "16gb", "12gb", "8gb", "6gb", "4gb", "cpu")

@@ -1,9 +1,12 @@
-"""What to generate (GenerationRequest) and what came out (GenerationResult)."""
+"""What to generate (GenerationRequest): its fields, their validation and its saved (JSON) form.
+
+The LoRA and control inputs it names live in ``request_inputs``, what a run reports (StepEvent,
+GeneratedImage, GenerationResult) in ``results``; both are importable from here too.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import secrets
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import PurePath
@@ -14,6 +17,11 @@ from ..messages import msg
 from .architectures import DEFAULT
 from .edit_checks import validate_edit
 from .guidance import problems as guidance_problems
+from .request_inputs import (  # noqa: F401  (re-exported: callers name them here)
+    CONTROL_KINDS, LORA_STRENGTH_LIMIT, MAX_CONTROL_STRENGTH, MAX_CONTROLS, MAX_LORAS, ControlRef, LoraRef, is_number,
+    is_text, lora_problems,
+)
+from .results import GeneratedImage, GenerationResult, StepEvent  # noqa: F401  (re-exported: callers name them here)
 
 SIZE_MULTIPLE = 16
 MIN_SIDE = 256
@@ -39,13 +47,6 @@ DEFAULT_SAMPLER = "euler"
 DEFAULT_SCHEDULER = "simple"
 LEGACY_SCHEDULER = "diffusers"
 REQUEST_SCHEMA = 3
-# LoRA strengths as A1111 and ComfyUI users set them; more than this many at once is a mistake.
-LORA_STRENGTH_LIMIT = 2.0
-MAX_LORAS = 16
-# ControlNet Union inputs (engine/controlnet.py): how a control image is made from the user's file.
-CONTROL_KINDS = ("canny", "grey", "depth", "scribble", "glyph")
-MAX_CONTROL_STRENGTH = 2.0
-MAX_CONTROLS = 1  # the Union file takes one control image per run (ComfyUI chains one patch per node)
 
 
 def snap_size(value: int) -> int:
@@ -56,75 +57,6 @@ def snap_size(value: int) -> int:
 
 def random_seed() -> int:
     return secrets.randbelow(RANDOM_SEED_LIMIT)
-
-
-@dataclass(frozen=True)
-class LoraRef:
-    """One LoRA of a request: its file name in ``loras/`` without the extension, its strength, and
-    its AutoV2 hash (the first 10 hex digits of the file's sha256, as A1111 and Civitai write it)
-    once known."""
-
-    name: str
-    strength: float = 1.0
-    sha256_10: str | None = None
-
-    @classmethod
-    def from_value(cls, value: Any) -> "LoraRef":
-        if isinstance(value, LoraRef):
-            return value
-        if isinstance(value, dict) and isinstance(value.get("name"), str):
-            strength = value.get("strength", 1.0)
-            return cls(value["name"], float(strength) if _is_number(strength) else strength, value.get("sha256_10"))
-        raise BadInputError(msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a "
-                                "strength."))
-
-
-@dataclass(frozen=True)
-class ControlRef:
-    """One control input: ``kind`` says how ``image`` (a path, preprocessed at run time) becomes the
-    control image; ``image_sha256`` names the file's content once saved (history keeps it by hash).
-    ``start``/``end`` are the fractions of the steps during which the control acts."""
-
-    kind: str
-    image: str | None = None
-    image_sha256: str | None = None
-    strength: float = 1.0
-    start: float = 0.0
-    end: float = 1.0
-
-    @classmethod
-    def from_dict(cls, data: Any) -> "ControlRef":
-        if isinstance(data, ControlRef):
-            return data
-        if not isinstance(data, dict):
-            raise BadInputError(msg("request.control_not_object", "A saved control input is not a JSON object."))
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def problems(self) -> list[str]:
-        out: list[str] = []
-        if self.kind not in CONTROL_KINDS:
-            out.append(msg("request.control_kind_unknown", "The control kind {kind!r} is not known; choose one of "
-                           "{names}.", kind=self.kind, names=", ".join(CONTROL_KINDS)))
-        if self.image is not None and (not isinstance(self.image, str) or not self.image):
-            out.append(msg("request.control_image_name", "The control image must be a file name."))
-        if self.image is None and not self.image_sha256:
-            out.append(msg("request.control_image_missing", "The {kind} control has no image.", kind=self.kind))
-        if self.image_sha256 is not None and (
-                not isinstance(self.image_sha256, str) or len(self.image_sha256) != 64
-                or any(c not in "0123456789abcdef" for c in self.image_sha256)):
-            out.append(msg("request.control_sha_invalid", "The control image's sha256 must be 64 hex digits."))
-        numbers = (self.strength, self.start, self.end)
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
-            out.append(msg("request.control_numbers", "The control's strength, start and end must be numbers."))
-            return out
-        if not 0.0 <= self.strength <= MAX_CONTROL_STRENGTH:
-            out.append(msg("request.control_strength_range", "The control strength {strength} is outside 0 to {limit}.",
-                           strength=self.strength, limit=MAX_CONTROL_STRENGTH))
-        if not 0.0 <= self.start < self.end <= 1.0:
-            out.append(msg("request.control_range", "The control must start before it ends, both between 0 and 1 "
-                           "(fractions of the steps); got {start} to {end}.", start=self.start, end=self.end))
-        return out
 
 
 @dataclass(frozen=True)
@@ -264,22 +196,9 @@ def _file_name(value: Any) -> Any:
     return PurePath(value.replace("\\", "/")).name or None if isinstance(value, str) else value
 
 
-def _is_text(value: str) -> bool:
-    """False for lone surrogates: undecodable command-line bytes arrive as those (surrogateescape)."""
-    try:
-        value.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
 def _has_words(text: str) -> bool:
     """False for a prompt of only spaces and invisible control characters (``\x00``, say)."""
     return any(not c.isspace() and c.isprintable() for c in text)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_int(value: object) -> bool:
@@ -291,7 +210,7 @@ def validate(req: GenerationRequest) -> list[str]:
     problems: list[str] = []
     if not isinstance(req.prompt, str) or not _has_words(req.prompt):
         problems.append(msg("request.prompt_empty_describe_image", "The prompt is empty: describe the image you want."))
-    elif not _is_text(req.prompt):
+    elif not is_text(req.prompt):
         problems.append(msg("request.prompt_contains_bytes_that", "The prompt contains bytes that are not valid UTF-8 text; "
                             "retype it or save it as UTF-8."))
     elif len(req.prompt) > MAX_PROMPT_CHARS:
@@ -352,73 +271,6 @@ def validate(req: GenerationRequest) -> list[str]:
     if not isinstance(req.extra, dict):
         problems.append(msg("request.request_s_extra_fields", "The request's extra fields must be a JSON object."))
     problems.extend(validate_edit(req))
-    problems.extend(_lora_problems(req.loras))
+    problems.extend(lora_problems(req.loras))
     problems.extend(guidance_problems(req.negative_prompt, req.cfg))
     return problems
-
-
-def _lora_problems(loras: object) -> list[str]:
-    import math
-
-    if not isinstance(loras, tuple) or not all(isinstance(ref, LoraRef) for ref in loras):
-        return [msg("request.lora_entry_invalid", "A LoRA entry of the request is not a name with a strength.")]
-    if len(loras) > MAX_LORAS:
-        return [msg("request.too_many_loras", "{count} LoRAs were asked for; at most {limit} can be applied at once.",
-                    count=len(loras), limit=MAX_LORAS)]
-    for ref in loras:
-        name = ref.name
-        if (not isinstance(name, str) or not name.strip() or not _is_text(name) or len(name) > 255
-                or any(c in name for c in "/\\\0") or name in (".", "..")):
-            return [msg("request.lora_name_invalid", "{name!r} is not a LoRA name: use the file name in loras/ without "
-                        "its extension.", name=name)]
-        if not _is_number(ref.strength) or not math.isfinite(ref.strength) \
-                or abs(ref.strength) > LORA_STRENGTH_LIMIT:
-            return [msg("request.lora_strength_range", "The strength {strength!r} of LoRA {name} must be a number from "
-                        "-{limit} to {limit}.", strength=ref.strength, name=name, limit=LORA_STRENGTH_LIMIT)]
-        sha = ref.sha256_10
-        if sha is not None and (not isinstance(sha, str) or len(sha) != 10
-                                or any(c not in "0123456789abcdefABCDEF" for c in sha)):
-            return [msg("request.lora_hash_invalid", "The hash of LoRA {name} must be 10 hexadecimal digits.",
-                        name=name)]
-    names = [ref.name for ref in loras]
-    if len(set(names)) != len(names):
-        return [msg("request.lora_twice", "A LoRA is listed twice; give each LoRA once with one strength.")]
-    return []
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    """Progress of one denoising step; ``preview`` is an RGB uint8 array (H/8, W/8, 3) or None."""
-
-    image_index: int
-    image_count: int
-    step: int  # 1-based
-    total_steps: int
-    seed: int
-    elapsed_s: float
-    eta_s: float
-    preview: Any = None
-
-
-@dataclass(frozen=True)
-class GeneratedImage:
-    """One finished image (a PIL image) and how it was made."""
-
-    request: GenerationRequest  # single-image request: count 1, this image's seed
-    image: Any
-    timings: dict[str, float]
-    model: dict[str, Any]
-    notes: tuple[str, ...] = ()  # e.g. a retry in float32 after an overflow
-    # The preprocessed control image of each of request.controls (PIL), kept with the history.
-    control_images: tuple[Any, ...] = ()
-
-    @property
-    def seed(self) -> int:
-        return self.request.seed
-
-
-@dataclass(frozen=True)
-class GenerationResult:
-    request: GenerationRequest
-    images: tuple[GeneratedImage, ...]
-    cancelled: bool = False

@@ -5,6 +5,7 @@ size, model files and hashes, plan, timings, favourite flag, tags and parent (li
 and thumbnails are written atomically before their row commits, so a crash leaves either nothing
 or a complete image with its row. Prompts are searched with FTS5's trigram tokenizer (works for
 Chinese); terms shorter than three characters, or SQLite builds without trigram, use LIKE.
+The schema and its migrations are in ``schema``, the record read back in ``records``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,12 +23,13 @@ from ..engine.request import GenerationRequest
 from ..errors import UserFacingError
 from ..messages import msg
 from ..errors_os import BUSY, describe_os_error, describe_sqlite_error
+from .records import HistoryRecord, sql_seed
+from .schema import FTS_SQL, MIGRATIONS, SCHEMA_VERSION  # noqa: F401  (re-exported: tests name MIGRATIONS here)
 
 OPEN_RETRY_S = 10.0
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
 THUMB_SIZE = 256
 
 
@@ -36,81 +37,10 @@ class HistoryError(UserFacingError):
     pass
 
 
-def sql_seed(seed: int) -> int:
-    """The seed as SQLite stores it: a signed 64-bit integer, so seeds from 2^63 on are kept as
-    their two's complement (lossless; the request JSON holds the seed itself and is what is read)."""
-    return seed - 2**64 if seed >= 2**63 else seed
-
-
 class HistoryDamaged(HistoryError):
     """SQLite says the database file is damaged; ``history.repair`` can rebuild it."""
 
 
-@dataclass(frozen=True)
-class HistoryRecord:
-    id: int
-    created: float
-    request: GenerationRequest
-    model: dict[str, Any]
-    timings: dict[str, float]
-    path: str
-    thumb_path: str
-    favourite: bool
-    tags: tuple[str, ...]
-    parent_id: int | None
-
-    @property
-    def prompt(self) -> str:
-        return self.request.prompt
-
-    def to_dict(self) -> dict[str, Any]:
-        r = self.request
-        return {"id": self.id, "created": self.created, "prompt": r.prompt, "seed": r.seed, "width": r.width,
-                "height": r.height, "steps": r.steps, "path": self.path, "thumb_path": self.thumb_path,
-                "favourite": self.favourite, "tags": list(self.tags), "parent_id": self.parent_id,
-                "model": self.model, "timings": self.timings, "request": r.to_dict()}
-
-
-# Each entry upgrades the schema from its index to the next version.
-MIGRATIONS: list[str] = [
-    # 0 -> 1: the first schema
-    """
-    CREATE TABLE images (
-        id INTEGER PRIMARY KEY,
-        created REAL NOT NULL,
-        prompt TEXT NOT NULL,
-        request_json TEXT NOT NULL,
-        seed INTEGER NOT NULL,
-        width INTEGER NOT NULL,
-        height INTEGER NOT NULL,
-        model_json TEXT NOT NULL DEFAULT '{}',
-        timings_json TEXT NOT NULL DEFAULT '{}',
-        path TEXT NOT NULL,
-        favourite INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX images_created ON images(created);
-    """,
-    # 1 -> 2: lineage, tags, thumbnails, profile; full-text search
-    """
-    ALTER TABLE images ADD COLUMN parent_id INTEGER REFERENCES images(id) ON DELETE SET NULL;
-    ALTER TABLE images ADD COLUMN tags TEXT NOT NULL DEFAULT '';
-    ALTER TABLE images ADD COLUMN thumb_path TEXT NOT NULL DEFAULT '';
-    ALTER TABLE images ADD COLUMN profile TEXT NOT NULL DEFAULT '';
-    CREATE INDEX images_favourite ON images(favourite, created);
-    CREATE INDEX images_parent ON images(parent_id);
-    """,
-]
-FTS_SQL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS images_fts USING fts5(prompt, content='images', content_rowid='id', "
-    "tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS images_ai AFTER INSERT ON images BEGIN "
-    "INSERT INTO images_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
-    "CREATE TRIGGER IF NOT EXISTS images_ad AFTER DELETE ON images BEGIN "
-    "INSERT INTO images_fts(images_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); END",
-    "CREATE TRIGGER IF NOT EXISTS images_au AFTER UPDATE OF prompt ON images BEGIN "
-    "INSERT INTO images_fts(images_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt); "
-    "INSERT INTO images_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
-)
 SHAPES = {"square": "width = height", "landscape": "width > height", "portrait": "width < height"}
 COLUMNS = "id, created, request_json, model_json, timings_json, path, thumb_path, favourite, tags, parent_id"
 

@@ -5,7 +5,8 @@ written as content-addressed PNGs into the history's input store, ``history/inpu
 builds the inpaint that redraws a poster's own words.
 
 A helper the window owns, like ``HistoryActions``: it reaches the window through ``preview``, ``canvas``,
-``mode_tabs``, ``form``, ``requests()``, ``submit()``, ``status`` and ``paths``.
+``mode_tabs``, ``form``, ``requests()``, ``submit()``, ``status`` and ``paths``. Its canvas keys are in
+``edit_keys``, the glyph control of "Fix the text" in ``edit_glyphs``.
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from ..engine.request import MAX_SIDE, SIZE_MULTIPLE, GenerationRequest
 from ..errors import BadInputError, UserFacingError
 from ..model_folders import UPSCALERS
 from .background_read import read_in_background
+from .edit_keys import canvas_shortcuts
+from .edit_glyphs import glyph_controls
 from .edit_panel import IMG2IMG, INPAINT, OUTPAINT, RATIOS, UPSCALE, EditPanel
 from .edit_source import load_source, save_content_addressed, to_work_size
-from .mask_editor import BRUSH, ERASER, RECTANGLE, MaskEditor
+from .mask_editor import RECTANGLE, MaskEditor
 from .outpaint_frame import OutpaintFrame
 from .panes import prompt_page
 from .status_line import in_ui_language
@@ -79,33 +82,7 @@ class EditFlow(QObject):
         p.target_width.valueChanged.connect(lambda _: self._show_result_size())
         p.retranslated.connect(self._retranslate)
         self.page = prompt_page(self.panel, _row(p.edit_button))
-        self._shortcuts()
-
-    def _shortcuts(self) -> None:
-        """Keys while the canvas has focus (a click on it gives it focus): the gallery's Ctrl+Z, bound
-        to the thumbnails only, keeps undoing deletes there."""
-        canvas = self.window.canvas
-        keys: tuple[tuple[Any, Any], ...] = (
-            ("[", lambda: self._layer().smaller()), ("]", lambda: self._layer().bigger()),
-            (QKeySequence.StandardKey.Undo, lambda: self._layer().undo_stack.undo()),
-            (QKeySequence.StandardKey.Redo, lambda: self._layer().undo_stack.redo()),
-            ("Ctrl+Shift+Z", lambda: self._layer().undo_stack.redo()),
-            ("B", lambda: self._pick_tool(BRUSH)), ("X", lambda: self._pick_tool(ERASER)),
-            ("R", lambda: self._pick_tool(RECTANGLE)), ("Ctrl+Return", self.submit),
-        )
-        self.shortcuts: list[QShortcut] = []
-        seen: set[str] = set()
-        for key, slot in keys:
-            sequence = QKeySequence(key)
-            if sequence.toString() in seen:  # Redo is Ctrl+Shift+Z on some platforms already
-                continue
-            seen.add(sequence.toString())
-            shortcut = QShortcut(sequence, canvas, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.shortcuts.append(shortcut)
-        panel_submit = QShortcut(QKeySequence("Ctrl+Return"), self.panel, self.submit)
-        panel_submit.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.window.preview.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.shortcuts = canvas_shortcuts(self)
 
     def _say(self, text) -> None:
         self.window.status.say(text)
@@ -376,26 +353,8 @@ class EditFlow(QObject):
             raise BadInputError(self.tr("Drag a rectangle over the text on the canvas first, then press Fix the text."))
         role, text = chosen
         return self.request(mode=INPAINT, prompt=fix_text_prompt(spec, role, text), strength=FIX_TEXT_STRENGTH,
-                            only_masked=True, extra={"fix_text": role}, controls=self._fix_text_glyphs(spec, role, text))
-
-    def _fix_text_glyphs(self, spec, role: str, text: str | None) -> tuple:
-        """With the poster panel's glyph control on: the text's glyphs in the selected rectangle, for
-        the inpainting ControlNet (Union 2.x; the engine says so in one sentence for 1.0)."""
-        glyphs = self.window.poster.glyphs
-        if not glyphs.enabled.isChecked() or self.work is None:
-            return ()
-        from ..engine.request import ControlRef
-        from ..history.control_inputs import store_image
-        from ..poster.fix_text import fix_text_glyphs
-        from ..poster.glyphs import load_font, resolve_font
-
-        bounds = self.mask.bounds()
-        box = (bounds.left(), bounds.top(), bounds.right() + 1, bounds.bottom() + 1)
-        path, index = resolve_font(glyphs.font_choice())
-        rendered = fix_text_glyphs(spec, role, text, (self.work.width(), self.work.height()), box,
-                                   load_font(path, index=index), path.name)
-        sha, stored = store_image(rendered.control, self.window.paths)
-        return (ControlRef("glyph", str(stored), sha, round(glyphs.strength.value(), 2)),)
+                            only_masked=True, extra={"fix_text": role},
+                            controls=glyph_controls(self.window, self.mask, self.work, spec, role, text))
 
     def fix_text(self) -> None:
         if self.mask.is_empty() and self.poster_spec() is not None:  # the selection first: ready the rectangle

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QThread, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
     QTableWidgetItem, QVBoxLayout,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from ..config import Paths, Settings
 from ..models.download import DISK_MARGIN, SourcesUnreachable, free_bytes
-from ..models.readiness import Readiness
+from .download_thread import DownloadThread
 from .settings_store import SettingsStore
 from ..engine.planner import MemoryPlan
 from .status_line import StatusLine, in_ui_language
@@ -28,43 +28,6 @@ from .residency_table import ResidencyTable
 from ..errors import UserFacingError
 
 GB = 1e9
-
-
-translate = QCoreApplication.translate  # lupdate collects the translate("ModelManagerDialog", "…") calls
-
-
-def missing_models_text(readiness: Readiness) -> str:
-    """Why the window cannot generate yet, naming the parts to get (for its status line)."""
-    hint = translate("ModelManagerDialog",
-                     "Use “Get models…” to download them or to use the files of an existing ComfyUI folder.")
-    if readiness.missing:
-        names = {"transformer": translate("ModelManagerDialog", "the transformer (diffusion model)"),
-                 "text_encoder": translate("ModelManagerDialog", "the text encoder"),
-                 "vae": translate("ModelManagerDialog", "the VAE"),
-                 "configs": translate("ModelManagerDialog", "the configuration files")}
-        return translate("ModelManagerDialog", "Cannot generate yet: the models folder lacks %1.").replace(
-            "%1", translate("ModelManagerDialog", ", ").join(names[part] for part in readiness.missing)) + " " + hint
-    return (translate("ModelManagerDialog", "Cannot generate yet: %1").replace("%1", in_ui_language(readiness.problem))
-            + " " + hint)
-
-
-class DownloadThread(QThread):
-    progress = Signal(object)  # DownloadEvent
-    done = Signal(object, object)  # DownloadReport | None, the error that stopped the set | None
-
-    def __init__(self, downloader, files, parent) -> None:
-        # Owned by the dialog, deleted once finished: "done" reaches the dialog (which lets go of
-        # the thread) before run() has returned, and a QThread destroyed while running aborts.
-        super().__init__(parent)
-        self.downloader, self.files = downloader, files
-        self.finished.connect(self.deleteLater)
-
-    def run(self) -> None:
-        try:
-            report = self.downloader.download(self.files, self.progress.emit)
-            self.done.emit(report, None)
-        except Exception as exc:  # a bug included: "done" must come, or the dialog would wait forever
-            self.done.emit(None, exc)
 
 
 class ModelManagerDialog(QDialog):

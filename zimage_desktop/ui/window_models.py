@@ -3,7 +3,8 @@ generates or gets models, the model manager and Settings dialogs.
 
 A base class of MainWindow (ui/main_window.py, through ui/window_events.py), split off by responsibility to keep
 that module readable; it reads the widgets MainWindow builds (declared below). The strings keep their
-translation context "MainWindow" from before the split (lupdate collects translate("MainWindow", …)).
+translation context "MainWindow" from before the split (lupdate collects translate("MainWindow", …));
+``missing_models_text`` keeps the model manager's, "ModelManagerDialog".
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QPushButton
 
 from ..config import Paths, Settings
 from ..models.readiness import Readiness, check_models
-from .status_line import StatusLine
+from .status_line import StatusLine, in_ui_language
 
 if TYPE_CHECKING:
     from .controller import GenerationController
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
     from .settings_store import SettingsStore
 
 translate = QCoreApplication.translate
+
+
+def missing_models_text(readiness: Readiness) -> str:
+    """Why the window cannot generate yet, naming the parts to get (for its status line)."""
+    hint = translate("ModelManagerDialog",
+                     "Use “Get models…” to download them or to use the files of an existing ComfyUI folder.")
+    if readiness.missing:
+        names = {"transformer": translate("ModelManagerDialog", "the transformer (diffusion model)"),
+                 "text_encoder": translate("ModelManagerDialog", "the text encoder"),
+                 "vae": translate("ModelManagerDialog", "the VAE"),
+                 "configs": translate("ModelManagerDialog", "the configuration files")}
+        return translate("ModelManagerDialog", "Cannot generate yet: the models folder lacks %1.").replace(
+            "%1", translate("ModelManagerDialog", ", ").join(names[part] for part in readiness.missing)) + " " + hint
+    return (translate("ModelManagerDialog", "Cannot generate yet: %1").replace("%1", in_ui_language(readiness.problem))
+            + " " + hint)
 
 
 class ModelsState(QMainWindow):
@@ -83,8 +99,6 @@ class ModelsState(QMainWindow):
             self.open_model_manager()
 
     def _what_is_missing(self) -> str:
-        from .model_manager_dialog import missing_models_text
-
         return missing_models_text(self.readiness)
 
     def open_model_manager(self) -> None:

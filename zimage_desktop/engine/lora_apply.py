@@ -1,0 +1,34 @@
+"""A request's LoRA set onto the loaded transformer: merged or hooked as the plan's room decides
+(``engine/lora_plan.py``), through the pipeline's ``LoraPatcher`` (``engine/lora_patch.py``).
+
+The set and the strengths change without reloading the transformer; a reload (a float32 retry)
+brings a transformer without them, so the set is applied again after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from .devices import MachineInfo
+from .lora_patch import LoraPatcher
+from .lora_plan import LoraApplication, choose_lora_application, lora_room
+from .planner import MemoryPlan
+
+log = logging.getLogger(__name__)
+
+
+def apply_lora_set(patcher: LoraPatcher, pairs: list[tuple[Path, float]], plan: MemoryPlan, machine: MachineInfo,
+                   transformer_form: str, device: str) -> None:
+    """The (file, strength) pairs onto the patcher's transformer (again after a float32 reload)."""
+    applied = patcher.apply(pairs, lora_decider(plan, machine, transformer_form, device))
+    if applied is not None:
+        log.info("%d LoRA(s): %s", len(pairs), applied.reason)
+
+
+def lora_decider(plan: MemoryPlan, machine: MachineInfo, transformer_form: str,
+                 device: str) -> Callable[[float, bool], LoraApplication]:
+    """Merge or hooks, from the room the plan leaves for a set's backup (engine/lora_plan.py)."""
+    room = lora_room(plan, machine, transformer_form, device)
+    return lambda backup_gib, rebuilds: choose_lora_application(room, backup_gib, rebuilds)

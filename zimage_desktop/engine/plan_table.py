@@ -1,0 +1,83 @@
+"""A plan's residency table: one row per component (text encoder, transformer, VAE), its size
+as held and how it is placed, and the (VRAM, RAM) peaks summed over it (engine/residency.py).
+``placement.build_hooks`` places the weights from this same table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping
+
+from ..errors import BadInputError
+from ..messages import msg
+from .form_components import TEXT_ENCODER_FORMS_GIB, TRANSFORMER_GIB
+from .residency import Component, Residency
+from .residency_rows import lora_components
+
+if TYPE_CHECKING:
+    from .planner import Profile
+
+VAE_GIB = 0.16
+
+TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
+
+
+def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
+                vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "",
+                lora_gib: float = 0.0) -> Residency:
+    """The residency table of a plan (engine/residency.py): one row per component, its size as
+    held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
+    installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
+    model is small; ``lora_gib`` is the LoRA files in use. placement.build_hooks places the weights from this same table."""
+    sizes = sizes or {}
+    widen = 2.0 if dtype == "float32" else 1.0
+    transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
+    # (plan_encoder.text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
+    encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
+    vae = VAE_GIB * (1.0 if dtype == "bfloat16" else 2.0)  # fp32 under fp16 compute too (force_upcast)
+    te_mode = TE_MODE[te]
+    if offload == "none":
+        # A transformer that must make room for a new prompt's encoder swaps with it.
+        modes = ("swap" if te_mode == "swap" else "resident", "resident")
+    elif offload == "model":
+        modes = ("swap", "swap")
+    elif offload in ("group", "sequential"):
+        if te_mode == "swap":
+            raise BadInputError(msg("placement.text_encoder_swapped_onto", "A text encoder swapped onto the GPU cannot be "
+                                    "combined with streamed offloading."))
+        modes = ("stream", "resident" if offload == "group" else "stream")
+    else:
+        raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.", offload=offload))
+    if device.startswith("cpu"):
+        te_mode, modes = "cpu", ("cpu", "cpu")
+    # Group offload prefetches on a CUDA stream from page-locked memory; with low_cpu_mem_usage
+    # off, loading pins a copy beside the original (two copies until the original is dropped).
+    pinned = offload == "group" and device.startswith("cuda")
+    te_dtype = te_dtype or dtype
+    transformer_row = Component("transformer", transformer, form, dtype, modes[0], ("denoise",),
+                                pinned=pinned and modes[0] == "stream",
+                                load_copies=2 if pinned and modes[0] == "stream" else 1)
+    rows = (
+        Component("text_encoder", encoder, te_form, te_dtype, te_mode, ("enhance", "encode")),
+        transformer_row,
+        Component("vae", vae, "fp32" if dtype != "bfloat16" else "bf16", "float32" if dtype == "float16" else dtype,
+                  modes[1], ("decode",)),
+        # LoRA matrices compute beside the layers they change (engine/lora_patch.py, hooks); their
+        # file's copy stays in RAM for switching (a merged set: engine/request_table.py).
+        *lora_components(transformer_row, lora_gib),
+    )
+    return Residency(device=device, components=rows, tiled_vae=vae_tiling, widen=widen)
+
+
+def profile_peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
+           offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
+           width: int = 1024, height: int = 1024, lora_gib: float = 0.0) -> tuple[float, float]:
+    """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
+    table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
+                        profile.vae_tiling, sizes, lora_gib=lora_gib)
+    return table.peaks(width, height)
+
+
+def device_name(kind: str, gpu_index: int = 0) -> str:
+    """"cuda:N" for CUDA (the chosen GPU), else the device kind."""
+    return f"cuda:{gpu_index}" if kind == "cuda" else kind
