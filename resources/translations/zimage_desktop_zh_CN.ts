@@ -1965,6 +1965,16 @@
         <translation>文本编码器在 CPU 上</translation>
     </message>
     <message>
+        <location filename="../../ui/plan_text.py" line="44" />
+        <source>the GPU's share with it would be %1 GiB, over the %2 GiB macOS lets the GPU use</source>
+        <translation>若也放在 GPU 上，GPU 所需将达 %1 GiB，超过 macOS 允许 GPU 使用的 %2 GiB</translation>
+    </message>
+    <message>
+        <location filename="../../ui/plan_text.py" line="46" />
+        <source>unified memory: on the CPU it would take the same memory and run slower</source>
+        <translation>统一内存：放在 CPU 上占用同样的内存，且运行更慢</translation>
+    </message>
+    <message>
         <location filename="../../ui/plan_text.py" line="27" />
         <source>GGUF %1 text encoder, kept quantized</source>
         <translation>GGUF %1 文本编码器，保持量化</translation>

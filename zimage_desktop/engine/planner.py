@@ -146,6 +146,8 @@ class MemoryPlan:
     text_encoder_dtype: str = ""  # what the encoder is held and computed in; "" = compute_dtype
     gpu_index: int = 0  # the CUDA GPU this plan was made for (its profile, dtype and placement)
     sizes: tuple[tuple[str, float], ...] = ()  # installed files' sizes the table used (installed_gib)
+    # mps only, when memory forced the encoder off the Apple GPU: (the GPU's share with it, macOS's limit) in GiB
+    mps_encoder_over: tuple[float, float] = ()
 
     @property
     def text_encoder_is_gguf(self) -> bool:
@@ -366,9 +368,9 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
                             "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
-    te_why = ""
+    te_why, mps_over = "", ()
     if device == "mps":
-        te, te_why = _mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
+        te, te_why, mps_over = _mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
     vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
@@ -398,7 +400,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason, te_why),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
         text_encoder_form=te_form, text_encoder_dtype=_text_encoder_dtype(gpu, device, te, dtype, te_form),
-        gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())),
+        gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), mps_encoder_over=mps_over,
     )
 
 
@@ -407,16 +409,18 @@ MPS_GPU_SHARE = 0.7
 
 
 def _mps_encoder(machine: MachineInfo, profile: Profile, form: str, dtype: str, te_form: str,
-                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str]:
-    """(where the text encoder runs, why) on Apple Silicon: on the GPU — unified memory, so the
-    CPU would hold the same bytes and only run slower — unless the GPU's share (transformer,
-    encoder, activations) would pass what macOS lets Metal use; then on the CPU."""
+                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str, tuple[float, float] | tuple[()]]:
+    """(where the text encoder runs, why, (GPU share, limit) when forced off) on Apple Silicon: on
+    the GPU — unified memory, so the CPU would hold the same bytes and only run slower — unless the
+    GPU's share (transformer, encoder, activations) would pass what macOS lets Metal use; then on
+    the CPU. (ui/plan_text.py says the same in the user's language.)"""
     if machine.total_ram:
         vram, _ = _peaks(profile, form, dtype, "device", te_form, "none", sizes, lora_gib=lora_gib)
-        if vram > machine.total_ram / GIB * MPS_GPU_SHARE:
+        limit = machine.total_ram / GIB * MPS_GPU_SHARE
+        if vram > limit:
             return "cpu", (f"the GPU's share with it would be {vram:.1f} GiB, over the "
-                           f"{machine.total_ram / GIB * MPS_GPU_SHARE:.1f} GiB macOS lets the GPU use")
-    return "device", "unified memory: on the CPU it would take the same memory and run slower"
+                           f"{limit:.1f} GiB macOS lets the GPU use"), (round(vram, 1), round(limit, 1))
+    return "device", "unified memory: on the CPU it would take the same memory and run slower", ()
 
 
 def _text_encoder_dtype(gpu: GpuInfo | None, device: str, te: str, dtype: str, te_form: str) -> str:
