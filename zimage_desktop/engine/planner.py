@@ -147,7 +147,7 @@ class MemoryPlan:
     gpu_index: int = 0  # the CUDA GPU this plan was made for (its profile, dtype and placement)
     sizes: tuple[tuple[str, float], ...] = ()  # installed files' sizes the table used (installed_gib)
     # mps only, when memory forced the encoder off the Apple GPU: (the GPU's share with it, macOS's limit) in GiB
-    mps_encoder_over: tuple[float, float] = ()
+    mps_encoder_over: tuple[float, ...] = ()
 
     @property
     def text_encoder_is_gguf(self) -> bool:
@@ -220,6 +220,12 @@ def auto_profile(machine: MachineInfo, gpu_index: int | None = None) -> str:
 
 
 TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
+# A GGUF encoder held on the CPU (not on a Mac) has its Q4_K/Q6_K layers converted at load into
+# PyTorch's int4/int8 CPU kernels' layouts (engine/gguf_packed.py), which hold more than the file:
+# Qwen3-4B's Q6_K file (embedding kept, 3.63 G linear weights at 1 byte instead of 0.82) ×1.20; a
+# Q4_K_M file (Q4_K at 0.625 instead of 0.5625, its Q6_K layers at 1 byte) ×1.11.
+# tests/test_gguf_packed.py derives both from Qwen3-4B's shapes.
+CPU_HELD_GROWTH = {"Q6_K": 1.20, "Q4_K": 1.11}
 
 
 def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
@@ -254,6 +260,8 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
         raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.", offload=offload))
     if device.startswith("cpu"):
         te_mode, modes = "cpu", ("cpu", "cpu")
+    if te_mode == "cpu" and not device.startswith("mps"):
+        encoder *= CPU_HELD_GROWTH.get(te_form, 1.0)
     # Group offload prefetches on a CUDA stream from page-locked memory; with low_cpu_mem_usage
     # off, loading pins a copy beside the original (two copies until the original is dropped).
     pinned = offload == "group" and device.startswith("cuda")
@@ -368,7 +376,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
                             "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
-    te_why, mps_over = "", ()
+    te_why, mps_over = "", ()  # type: tuple[str, tuple[float, ...]]
     if device == "mps":
         te, te_why, mps_over = _mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
     vram, ram = _peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
@@ -409,7 +417,7 @@ MPS_GPU_SHARE = 0.7
 
 
 def _mps_encoder(machine: MachineInfo, profile: Profile, form: str, dtype: str, te_form: str,
-                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str, tuple[float, float] | tuple[()]]:
+                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str, tuple[float, ...]]:
     """(where the text encoder runs, why, (GPU share, limit) when forced off) on Apple Silicon: on
     the GPU — unified memory, so the CPU would hold the same bytes and only run slower — unless the
     GPU's share (transformer, encoder, activations) would pass what macOS lets Metal use; then on
