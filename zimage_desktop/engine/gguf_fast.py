@@ -6,8 +6,9 @@ to the compute dtype: on a 2-core AVX2 machine that cost more than the matmul it
 weight-only low-bit CPU kernels were measured as the alternative (docs/PERFORMANCE.md,
 bench/gguf_linear_speed.py): with bfloat16 activations they win at ~100 tokens and fewer, so the
 text encoder held on the CPU uses them (engine/gguf_packed.py), but they lose at the ~300 tokens of
-a denoising step, which this path serves; holding the weights dequantized costs 2–4× the memory. So the weights stay exactly as the file stores them
-(the planner's figures stay true: no byte more is held) and each call decodes the blocks with a
+a denoising step, which this path serves; holding the weights dequantized costs 2–4× the memory.
+So the weights stay exactly as the file stores them (the planner's figures stay true: no byte
+more is held) and each call decodes the blocks with a
 few whole-tensor byte operations (nibbles and bit fields in uint8), one uint8→float32 copy and one
 broadcast scale (and offset) pass, into a float32 buffer reused between calls, then runs a float32
 matmul. The scales are computed in float32 (diffusers rounds them to float16), so the result is
