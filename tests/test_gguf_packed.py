@@ -140,3 +140,29 @@ def test_cpu_generation_packs_the_gguf_encoder_and_stays_within_the_gguf_toleran
                    for n, p in gen.prompts.text_encoder.named_parameters() if "embed" not in n)
     assert images["gguf"].std() > 1
     assert float(np.abs(images["gguf"] - images["st"]).mean()) < 4.0
+
+
+def test_standalone_enhancer_on_the_cpu_decodes_with_the_kernels(tmp_path):
+    """The prompt enhancer (one token a call) packs a GGUF Q6_K encoder it holds on the CPU, and its
+    logits stay as close to the file's as the enhancer's GGUF test allows."""
+    from tests.fixtures import build_tiny_pipeline
+    from zimage_desktop.devkit.gguf_files import KQUANT_TEXT_ENCODER, use_gguf_text_encoder
+    from zimage_desktop.devkit.tiny import write_comfy_folder
+    from zimage_desktop.engine.enhance import CausalLM, Sampling
+    from zimage_desktop.engine.enhance_session import load_standalone
+    from zimage_desktop.engine.loader import load_text_encoder
+    from zimage_desktop.engine.model_files import resolve_model_set
+
+    pipe = build_tiny_pipeline(seed=5, transformer=dict(cap_feat_dim=256), text_encoder=KQUANT_TEXT_ENCODER)
+    write_comfy_folder(pipe, tmp_path)
+    use_gguf_text_encoder(pipe, tmp_path, "Q6_K")
+    enhancer, placement = load_standalone(tmp_path, device_choice="cpu")
+    assert placement.device == "cpu"
+    packed = [m for m in enhancer.lm.model.modules() if isinstance(m, PackedGGUFLinear)]
+    assert packed and {m.kind for m in packed} == {"int8"}
+    fast = CausalLM(load_text_encoder(resolve_model_set(tmp_path), torch.float32))
+    ids = torch.tensor([[1, 5, 9, 42, 7]])
+    with torch.inference_mode():
+        got, want = enhancer.lm(ids, last_only=False), fast(ids, last_only=False)
+    assert (got - want).abs().max() <= 0.05 * want.abs().max()
+    assert enhancer.enhance("a red kite", Sampling(max_new_tokens=4, seed=1, temperature=0.0)).tokens > 0
