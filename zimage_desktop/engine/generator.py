@@ -566,8 +566,8 @@ class Generator:
 
 def _same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:
     """Whether a loaded pipeline serves this plan: the predicted peaks (which grow with the LoRAs)
-    and their wording do not change what is loaded or where."""
+    and their wording (the mps encoder's share among them) do not change what is loaded or where."""
     if loaded is None:
         return False
-    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=())
+    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=(), mps_encoder_over=())
     return replace(plan, **ignore) == replace(loaded, **ignore)  # type: ignore[arg-type]
