@@ -179,102 +179,102 @@
 <context>
     <name>EditFlow</name>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="150" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="127" />
         <source>Editing %1 (%2×%3)</source>
         <translation>正在编辑 %1（%2×%3）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="150" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="127" />
         <source>an image</source>
         <translation>一张图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="157" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="134" />
         <source>The image file of #%1 cannot be read.</source>
         <translation>#%1 的图片文件无法读取。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="165" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="142" />
         <source>Nothing to edit yet: generate an image, or drop one on the canvas.</source>
         <translation>还没有可编辑的图片：先生成一张，或把图片拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="175" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="152" />
         <source>Open an image to edit</source>
         <translation>打开要编辑的图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="176" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="153" />
         <source>Images</source>
         <translation>图片</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="182" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="159" />
         <source>Reading %1…</source>
         <translation>正在读取 %1…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="192" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="169" />
         <source>Editing %1.</source>
         <translation>正在编辑 %1。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="220" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="197" />
         <source>This picture was made with %1 (strength %2): open its source image to edit it the same way.</source>
         <translation>这张图是用 %1 生成的（强度 %2）：打开它的原图，即可按同样方式再编辑。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="285" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="262" />
         <source>Result: %1×%2</source>
         <translation>结果：%1×%2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="287" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="264" />
         <source>(larger than %1 px: choose a smaller size)</source>
         <translation>（超过 %1 px：请选小一些的尺寸）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="295" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="272" />
         <source>Open an image to edit first: Edit on the canvas or a gallery image, or drop a file on the canvas.</source>
         <translation>请先打开要编辑的图片：点画布或历史图片上的“编辑”，或把文件拖到画布上。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="307" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="284" />
         <source>The mask is empty: paint the area that may change.</source>
         <translation>蒙版是空的：请涂出允许改动的区域。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="361" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="338" />
         <source>Headline</source>
         <translation>主标题</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="361" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="338" />
         <source>Subtitle</source>
         <translation>副标题</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="361" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="338" />
         <source>Body text</source>
         <translation>正文</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="362" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="339" />
         <source>Button text</source>
         <translation>按钮文字</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="362" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="339" />
         <source>Small print</source>
         <translation>底部说明</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="374" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="351" />
         <source>"Fix the text" works on posters made in the Poster tab.</source>
         <translation>“修正文字”只适用于在“海报”页生成的海报。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/edit_flow.py" line="376" />
+        <location filename="../../zimage_desktop/ui/edit_flow.py" line="353" />
         <source>Drag a rectangle over the text on the canvas first, then press Fix the text.</source>
         <translation>请先在画布上拖出一个矩形框住文字，再点“修正文字”。</translation>
     </message>
@@ -1292,7 +1292,7 @@
         <translation>已恢复参数。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/window_models.py" line="75" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="91" />
         <source>Get models…</source>
         <translation>获取模型…</translation>
     </message>
@@ -1317,7 +1317,7 @@
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/window_models.py" line="74" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="90" />
         <source>Generate  (Ctrl+Enter)</source>
         <translation>生成  (Ctrl+Enter)</translation>
     </message>
@@ -1529,7 +1529,7 @@
         <translation>改用 %1 档位</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/window_models.py" line="53" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="69" />
         <source>No model files yet: choose what to download.</source>
         <translation>还没有模型文件：请选择要下载的内容。</translation>
     </message>
@@ -1565,234 +1565,234 @@
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="38" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="33" />
         <source>Use “Get models…” to download them or to use the files of an existing ComfyUI folder.</source>
         <translation>请点击“获取模型…”下载，或使用现有 ComfyUI 文件夹中的文件。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="41" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="36" />
         <source>the transformer (diffusion model)</source>
         <translation>扩散模型</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="42" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="37" />
         <source>the text encoder</source>
         <translation>文本编码器</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="43" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="38" />
         <source>the VAE</source>
         <translation>VAE</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="44" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="39" />
         <source>the configuration files</source>
         <translation>配置文件</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="45" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="40" />
         <source>Cannot generate yet: the models folder lacks %1.</source>
         <translation>暂时无法生成：模型文件夹缺少%1。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="46" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="41" />
         <source>, </source>
         <translation>、</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="47" />
+        <location filename="../../zimage_desktop/ui/window_models.py" line="42" />
         <source>Cannot generate yet: %1</source>
         <translation>暂时无法生成：%1</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="179" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="142" />
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="180" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="143" />
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="261" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="224" />
         <source>Selected: %1 GB to download · already in the models folder: %2 GB · free on its drive: %3 GB</source>
         <translation>已选：需下载 %1 GB · 模型文件夹中已有 %2 GB · 所在磁盘可用 %3 GB</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="266" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="229" />
         <source>Not enough free space: %1 GB more are needed on the drive of %2.</source>
         <translation>磁盘空间不足：%2 所在磁盘还需要 %1 GB。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="336" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="299" />
         <source>Preparing the download…</source>
         <translation>正在准备下载…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="372" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="335" />
         <source>Checking the connection to the download sources…</source>
         <translation>正在检查与下载源的连接…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="380" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="343" />
         <source>%1 of %2 GB · %3 MB/s · %4 left · %5</source>
         <translation>%1 / %2 GB · %3 MB/s · 剩余 %4 · %5</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="384" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="347" />
         <source>Downloading models: %1% · %2 left</source>
         <translation>正在下载模型：%1% · 剩余 %2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="169" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="132" />
         <source>Model manager</source>
         <translation>模型管理</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="170" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="133" />
         <source>Get</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="170" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="133" />
         <source>Component</source>
         <translation>组件</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="170" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="133" />
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="170" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="133" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="172" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="135" />
         <source>Hugging Face</source>
         <translation>Hugging Face</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="171" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="134" />
         <source>Hugging Face mirror (%1)</source>
         <translation>Hugging Face 镜像（%1）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="173" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="136" />
         <source>ModelScope (China)</source>
         <translation>魔搭 ModelScope（国内）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="175" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="138" />
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="176" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="139" />
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="177" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="361" />
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="391" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="140" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="324" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="354" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="178" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="141" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="181" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="144" />
         <source>Use files from an existing ComfyUI folder…</source>
         <translation>使用已有 ComfyUI 文件夹中的模型…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="213" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="176" />
         <source>Detecting this computer's graphics card and memory…</source>
         <translation>正在检测本机显卡和内存…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="217" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="180" />
         <source>Recommended for this computer (%1): %2</source>
         <translation>本机推荐（%1）：%2</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="240" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="203" />
         <source>installed</source>
         <translation>已安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="240" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="203" />
         <source>verified</source>
         <translation>已校验</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="241" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="204" />
         <source>not installed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="241" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="204" />
         <source>partly downloaded</source>
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="242" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="205" />
         <source>incomplete</source>
         <translation>不完整</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="242" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="205" />
         <source>wrong size</source>
         <translation>大小不对</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="243" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="206" />
         <source>damaged</source>
         <translation>已损坏</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="322" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="285" />
         <source>Nothing selected.</source>
         <translation>未选择任何内容。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="377" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="340" />
         <source>Downloading…</source>
         <translation>正在下载…</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="364" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="327" />
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="395" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="358" />
         <source>No download source can be reached (tried: %1). Check the internet connection (or the proxy or mirror address), then press Retry. From mainland China, ModelScope or a Hugging Face mirror usually answers: choose it under Source.</source>
         <translation>无法连接任何下载源（已尝试：%1）。请检查网络连接（或代理、镜像地址），然后点击“重试”。在中国大陆，ModelScope 或 Hugging Face 镜像通常可以访问：请在“来源”中选择。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="405" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="368" />
         <source>Download complete.</source>
         <translation>下载完成。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="412" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="375" />
         <source>Choose the ComfyUI models folder</source>
         <translation>选择 ComfyUI 的 models 文件夹</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="420" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="383" />
         <source>Imported %1 files without copying.</source>
         <translation>已导入 %1 个文件（未复制）。</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="172" />
+        <location filename="../../zimage_desktop/ui/model_manager_dialog.py" line="135" />
         <source>Automatic (the fastest that answers)</source>
         <translation>自动（选响应最快的）</translation>
     </message>
@@ -1909,17 +1909,17 @@
 <context>
     <name>PlanText</name>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="73" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="84" />
         <source>Form</source>
         <translation>存储形式</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="73" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="84" />
         <source>Size GiB</source>
         <translation>大小 GiB</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="74" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="85" />
         <source>Peak</source>
         <translation>峰值</translation>
     </message>
@@ -1984,133 +1984,143 @@
         <translation>文本编码器在 CPU 上</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="31" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="33" />
         <source>GGUF %1 text encoder, kept quantized</source>
         <translation>GGUF %1 文本编码器，保持量化</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="33" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="35" />
         <source>tiled VAE</source>
         <translation>分块 VAE 解码</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="35" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="37" />
         <source>float16 compute (float32 if it overflows)</source>
         <translation>float16 计算（溢出时改用 float32）</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="37" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="39" />
         <source>float32 compute</source>
         <translation>float32 计算</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="45" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="48" />
+        <source>the GPU's share with it would be %1 GiB, over the %2 GiB macOS lets the GPU use</source>
+        <translation>若也放在 GPU 上，GPU 所需将达 %1 GiB，超过 macOS 允许 GPU 使用的 %2 GiB</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="50" />
+        <source>unified memory: on the CPU it would take the same memory and run slower</source>
+        <translation>统一内存：放在 CPU 上占用同样的内存，且运行更慢</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="56" />
         <source>≈ %1 GiB RAM</source>
         <translation>约 %1 GiB 内存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="47" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="58" />
         <source>peak ≈ %1 GiB VRAM, %2 GiB RAM</source>
         <translation>峰值约 %1 GiB 显存、%2 GiB 内存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="51" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="62" />
         <source>may not fit</source>
         <translation>可能放不下</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="39" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="41" />
         <source>, </source>
         <translation>，</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="65" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="76" />
         <source>Text encoder</source>
         <translation>文本编码器</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="65" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="76" />
         <source>Transformer</source>
         <translation>变换器</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="66" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="77" />
         <source>VAE</source>
         <translation>VAE</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="66" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="77" />
         <source>LoRA matrices</source>
         <translation>LoRA 矩阵</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="67" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="78" />
         <source>LoRA backup</source>
         <translation>LoRA 备份</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="67" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="78" />
         <source>ControlNet</source>
         <translation>ControlNet</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="68" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="79" />
         <source>Enhance</source>
         <translation>扩写</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="68" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="79" />
         <source>Encode</source>
         <translation>编码</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="69" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="80" />
         <source>Encode picture</source>
         <translation>图片编码</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="70" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="81" />
         <source>Denoise</source>
         <translation>去噪</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="70" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="81" />
         <source>Decode</source>
         <translation>解码</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="73" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="84" />
         <source>Load</source>
         <translation>加载</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="71" />
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="79" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="82" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="90" />
         <source>RAM</source>
         <translation>内存</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="72" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="83" />
         <source>streamed</source>
         <translation>流式</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="77" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="88" />
         <source>pinned</source>
         <translation>锁页</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="78" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="89" />
         <source>copy in RAM</source>
         <translation>内存中留副本</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="84" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="95" />
         <source>VRAM GiB</source>
         <translation>显存 GiB</translation>
     </message>
     <message>
-        <location filename="../../zimage_desktop/ui/plan_text.py" line="86" />
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="97" />
         <source>RAM GiB</source>
         <translation>内存 GiB</translation>
     </message>

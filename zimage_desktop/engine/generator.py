@@ -32,6 +32,7 @@ from .devices import MachineInfo, probe
 from .edit_run import Sampling, passes, run_edit, steps_run
 from . import guidance
 from .guards import all_finite, install_fp16_guards
+from .gguf_packed import pack_cpu_text_encoder
 from .loader import load_pipeline
 from . import control_run, image_record
 from .decoding import NonFinite, decode_unit
@@ -151,6 +152,8 @@ class Generator:
             pipe = load_pipeline(model_set, dtype, te_dtype, vae_dtype)
             pipe.set_progress_bar_config(disable=True)
             text_encoder = apply_plan(pipe, plan, device, model_set.transformer_form)
+            # An encoder the plan holds on the CPU multiplies ~100 tokens a call: int8/int4 kernels (issue 28)
+            pack_cpu_text_encoder(text_encoder, device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps"))
             if dtype == torch.float16:
                 install_fp16_guards(pipe.transformer)
             for hook in self.on_loaded:

@@ -3,11 +3,12 @@
 diffusers' ``GGUFLinear.forward_native`` dequantizes the whole weight on every call with about a
 dozen tensor operations in float16 (which x86 CPUs emulate element by element), then converts it
 to the compute dtype: on a 2-core AVX2 machine that cost more than the matmul itself. PyTorch's
-weight-only low-bit CPU kernels were measured as the alternative and lose on these shapes
-(``_weight_int4pack_mm_for_cpu`` in float32 is ~40× slower than a float32 matmul with 288 tokens,
-``_weight_int8pack_mm`` ~30×; docs/PERFORMANCE.md, bench/gguf_linear_speed.py), and holding the
-weights dequantized costs 2–4× the memory. So the weights stay exactly as the file stores them
-(the planner's figures stay true: no byte more is held) and each call decodes the blocks with a
+weight-only low-bit CPU kernels were measured as the alternative (docs/PERFORMANCE.md,
+bench/gguf_linear_speed.py): with bfloat16 activations they win at ~100 tokens and fewer, so the
+text encoder held on the CPU uses them (engine/gguf_packed.py), but they lose at the ~300 tokens of
+a denoising step, which this path serves; holding the weights dequantized costs 2–4× the memory.
+So the weights stay exactly as the file stores them (the planner's figures stay true: no byte
+more is held) and each call decodes the blocks with a
 few whole-tensor byte operations (nibbles and bit fields in uint8), one uint8→float32 copy and one
 broadcast scale (and offset) pass, into a float32 buffer reused between calls, then runs a float32
 matmul. The scales are computed in float32 (diffusers rounds them to float16), so the result is

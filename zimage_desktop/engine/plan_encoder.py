@@ -16,16 +16,18 @@ MPS_GPU_SHARE = 0.7
 
 
 def mps_encoder(machine: MachineInfo, profile: Profile, form: str, dtype: str, te_form: str,
-                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str]:
-    """(where the text encoder runs, why) on Apple Silicon: on the GPU — unified memory, so the
-    CPU would hold the same bytes and only run slower — unless the GPU's share (transformer,
-    encoder, activations) would pass what macOS lets Metal use; then on the CPU."""
+                 sizes: Mapping[str, float] | None, lora_gib: float) -> tuple[str, str, tuple[float, ...]]:
+    """(where the text encoder runs, why, (GPU share, limit) when forced off) on Apple Silicon: on
+    the GPU — unified memory, so the CPU would hold the same bytes and only run slower — unless the
+    GPU's share (transformer, encoder, activations) would pass what macOS lets Metal use; then on
+    the CPU. (ui/plan_text.py says the same in the user's language.)"""
     if machine.total_ram:
         vram, _ = profile_peaks(profile, form, dtype, "device", te_form, "none", sizes, lora_gib=lora_gib)
-        if vram > machine.total_ram / GIB * MPS_GPU_SHARE:
+        limit = machine.total_ram / GIB * MPS_GPU_SHARE
+        if vram > limit:
             return "cpu", (f"the GPU's share with it would be {vram:.1f} GiB, over the "
-                           f"{machine.total_ram / GIB * MPS_GPU_SHARE:.1f} GiB macOS lets the GPU use")
-    return "device", "unified memory: on the CPU it would take the same memory and run slower"
+                           f"{limit:.1f} GiB macOS lets the GPU use"), (round(vram, 1), round(limit, 1))
+    return "device", "unified memory: on the CPU it would take the same memory and run slower", ()
 
 
 def text_encoder_dtype(gpu: GpuInfo | None, device: str, te: str, dtype: str, te_form: str) -> str:

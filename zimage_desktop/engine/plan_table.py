@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 VAE_GIB = 0.16
 
 TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
+# A GGUF encoder held on the CPU (not on a Mac) has its Q4_K/Q6_K layers converted at load into
+# PyTorch's int4/int8 CPU kernels' layouts (engine/gguf_packed.py), which hold more than the file:
+# Qwen3-4B's Q6_K file (embedding kept, 3.63 G linear weights at 1 byte instead of 0.82) ×1.20; a
+# Q4_K_M file (Q4_K at 0.625 instead of 0.5625, its Q6_K layers at 1 byte) ×1.11.
+# tests/test_gguf_packed.py derives both from Qwen3-4B's shapes.
+CPU_HELD_GROWTH = {"Q6_K": 1.20, "Q4_K": 1.11}
 
 
 def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
@@ -50,6 +56,8 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
         raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.", offload=offload))
     if device.startswith("cpu"):
         te_mode, modes = "cpu", ("cpu", "cpu")
+    if te_mode == "cpu" and not device.startswith("mps"):
+        encoder *= CPU_HELD_GROWTH.get(te_form, 1.0)
     # Group offload prefetches on a CUDA stream from page-locked memory; with low_cpu_mem_usage
     # off, loading pins a copy beside the original (two copies until the original is dropped).
     pinned = offload == "group" and device.startswith("cuda")

@@ -28,7 +28,9 @@ from .form_components import (  # noqa: F401  (re-exported: the model manager, t
 )
 from .plan_encoder import MPS_GPU_SHARE, mps_encoder, text_encoder_dtype  # noqa: F401  (MPS_GPU_SHARE: re-exported)
 from .plan_explain import explain
-from .plan_table import VAE_GIB, build_table, device_name, profile_peaks  # noqa: F401  (VAE_GIB: re-exported)
+from .plan_table import (  # noqa: F401  (VAE_GIB, CPU_HELD_GROWTH: re-exported)
+    CPU_HELD_GROWTH, VAE_GIB, build_table, device_name, profile_peaks,
+)
 from .residency import Residency
 
 if TYPE_CHECKING:
@@ -109,6 +111,8 @@ class MemoryPlan:
     text_encoder_dtype: str = ""  # what the encoder is held and computed in; "" = compute_dtype
     gpu_index: int = 0  # the CUDA GPU this plan was made for (its profile, dtype and placement)
     sizes: tuple[tuple[str, float], ...] = ()  # installed files' sizes the table used (installed_gib)
+    # mps only, when memory forced the encoder off the Apple GPU: (the GPU's share with it, macOS's limit) in GiB
+    mps_encoder_over: tuple[float, ...] = ()
     lora_gib: float = 0.0  # the LoRA files the plan was made with (a "lora" row of its table)
 
     @property
@@ -267,9 +271,9 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
                             "installed; using {form}, which may not fit.", wanted=candidates[0], form=form))
     else:
         form = candidates[0]
-    te_why = ""
+    te_why, mps_over = "", ()  # type: tuple[str, tuple[float, ...]]
     if device == "mps":
-        te, te_why = mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
+        te, te_why, mps_over = mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
     vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
@@ -300,6 +304,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
         text_encoder_form=te_form, text_encoder_dtype=text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
+        mps_encoder_over=mps_over,
     )
 
 

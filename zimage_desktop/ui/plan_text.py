@@ -27,6 +27,8 @@ def explain_plan(plan: MemoryPlan) -> str:
         parts.append({"device": translate("PlanText", "text encoder on the GPU"),
                       "offload": translate("PlanText", "text encoder moved to the GPU only to encode"),
                       "cpu": translate("PlanText", "text encoder on the CPU")}[plan.text_encoder])
+        if plan.device == "mps":  # why it sits there (the planner's _mps_encoder)
+            parts[-1] += " (" + mps_encoder_reason(plan) + ")"
     if plan.text_encoder_is_gguf:
         parts.append(translate("PlanText", "GGUF %1 text encoder, kept quantized").replace("%1", plan.text_encoder_form))
     if plan.vae_tiling:
@@ -37,6 +39,15 @@ def explain_plan(plan: MemoryPlan) -> str:
         parts.append(translate("PlanText", "float32 compute"))
     memory = plan_memory(plan)
     return translate("PlanText", ", ").join(parts) + " — " + memory
+
+
+def mps_encoder_reason(plan: MemoryPlan) -> str:
+    """Why an Apple Silicon plan puts the text encoder where it does."""
+    if plan.text_encoder == "cpu" and plan.mps_encoder_over:
+        share, limit = plan.mps_encoder_over
+        return (translate("PlanText", "the GPU's share with it would be %1 GiB, over the %2 GiB macOS lets the GPU use")
+                .replace("%1", f"{share:.1f}").replace("%2", f"{limit:.1f}"))
+    return translate("PlanText", "unified memory: on the CPU it would take the same memory and run slower")
 
 
 def plan_memory(plan: MemoryPlan) -> str:
