@@ -63,3 +63,19 @@ def test_the_catalog_offers_its_files_as_optional():
     dests = [f.dest for c in base.values() for f in c.files]
     assert "diffusion_models/z_image_bf16.safetensors" in dests
     assert all(d.startswith("configs/z-image-base/") for d in (f.dest for f in catalog.components["base-configs"].files))
+
+
+def test_a_control_with_guidance_is_refused_before_the_model_loads(both, tmp_path):
+    from PIL import Image
+
+    from zimage_desktop.errors import BadInputError
+    from zimage_desktop.engine.request import ControlRef, GenerationRequest
+
+    drawing = tmp_path / "drawing.png"
+    Image.new("RGB", (64, 64), "white").save(drawing)
+    gen = Generator(both, device="cpu")
+    req = GenerationRequest(prompt="a logo", transformer=BASE_TINY_TRANSFORMER, seed=1,
+                            controls=(ControlRef("canny", str(drawing)),))
+    with pytest.raises(BadInputError, match="CFG scale to 1"):
+        gen.run(req)  # the base model samples at CFG 5 by default
+    assert gen.pipe is None  # nothing was loaded for it

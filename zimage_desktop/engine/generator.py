@@ -216,6 +216,11 @@ class Generator:
         decoding and saving begin; every event's ETA covers the whole run."""
         cancelled = is_cancelled or (lambda: False)
         self._force_fp32 = False
+        if request.controls and not request.is_edit:  # said before the model loads (file headers only)
+            from .model_files import installed_architecture
+
+            if guidance.effective_cfg(installed_architecture(self.models_dir, request.transformer), request) > 1.0:
+                _control_needs_no_cfg()
         loras = resolve_loras(self.models_dir, request.prompt, request.loras, self.hash_cache)
         self.lora_gib = loras_gib([path for path, _ in loras])
         self.ensure_loaded(request.transformer, request.profile)
@@ -370,8 +375,7 @@ class Generator:
         sigmas = schedule(req.scheduler, req.steps, pipe.scheduler.config.shift)
         if req.controls:
             if negative is not None:
-                raise BadInputError(msg("generator.control_without_cfg", "A control image works only without "
-                                        "guidance for now: set the CFG scale to 1."))
+                _control_needs_no_cfg()
             out = control_run.denoise_controlled(self, req, embeds, latents, sigmas, step_done)
         else:
             # ComfyUI's schedule and sampler (engine/sampling.py) in the pipeline's unchanged loop.
@@ -418,3 +422,11 @@ class Generator:
         """The decoded picture in [0, 1] float32 (1×3×H×W), before any rounding (engine/decoding.py)."""
         assert self.pipe is not None
         return decode_unit(self.pipe, latents, self._decode_notes)
+
+
+def _control_needs_no_cfg() -> NoReturn:
+    """Text-to-image with a control runs ComfyUI's control loop (engine/controlnet.py), which has no
+    negative branch yet; image editing with a control goes through the pipeline's own CFG."""
+    raise BadInputError(msg("generator.control_without_cfg", "A control image works only without guidance for now: "
+                            "set the CFG scale to 1."))
+
