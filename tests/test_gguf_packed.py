@@ -139,6 +139,9 @@ def test_cpu_generation_packs_the_gguf_encoder_and_stays_within_the_gguf_toleran
     assert not any(isinstance(p, GGUFParameter) and p.quant_type.name in ("Q4_K", "Q6_K")
                    for n, p in gen.prompts.text_encoder.named_parameters() if "embed" not in n)
     assert images["gguf"].std() > 1
+    one_shot = Generator(tmp_path / "gguf", device="cpu", plan=reference_plan("cpu"), pack_encoder=False)
+    assert np.abs(np.asarray(one_shot.run(req).images[0].image, np.int16) - images["gguf"]).mean() < 2
+    assert not any(isinstance(m, PackedGGUFLinear) for m in one_shot.prompts.text_encoder.modules())
     assert float(np.abs(images["gguf"] - images["st"]).mean()) < 4.0
 
 

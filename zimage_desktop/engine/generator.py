@@ -74,8 +74,11 @@ class Generator:
 
     def __init__(self, models_dir: Path, *, device: str = "auto", previews: bool = True,
                  hash_cache: HashCache | None = None, plan: MemoryPlan | None = None,
-                 machine: MachineInfo | None = None) -> None:
+                 machine: MachineInfo | None = None, pack_encoder: bool = True) -> None:
         self.models_dir = Path(models_dir)
+        # Convert a CPU-held GGUF encoder to the int4/int8 kernels at load (engine/gguf_packed.py). It pays
+        # from the third new prompt (bench/pack_time.py); a one-prompt CLI run is faster without it.
+        self.pack_encoder = pack_encoder
         self.device_choice = device
         self.previews = previews
         self.hash_cache = hash_cache or HashCache()
@@ -153,7 +156,8 @@ class Generator:
             pipe.set_progress_bar_config(disable=True)
             text_encoder = apply_plan(pipe, plan, device, model_set.transformer_form)
             # An encoder the plan holds on the CPU multiplies ~100 tokens a call: int8/int4 kernels (issue 28)
-            pack_cpu_text_encoder(text_encoder, device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps"))
+            pack_cpu_text_encoder(text_encoder, self.pack_encoder and (
+                device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps")))
             if dtype == torch.float16:
                 install_fp16_guards(pipe.transformer)
             for hook in self.on_loaded:
