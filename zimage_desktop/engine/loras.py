@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ModelFilesError
 from ..messages import msg
-from .request import LORA_STRENGTH_LIMIT, LoraRef
+from .request_inputs import LORA_STRENGTH_LIMIT, LoraRef
 from .lycoris import loha_call_bytes
 from .lora_weights import LORA_SUFFIXES, has_lora_tensors, other_model, read_lora_header
 from ..model_folders import LORAS

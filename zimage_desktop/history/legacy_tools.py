@@ -171,4 +171,9 @@ def parse_diffusers_json(text: str, key: str = "text2img") -> RecallValues | Non
                          scheduler="diffusers" if scheduler == "FlowMatchEulerDiscreteScheduler" else None)
     if key != "text2img":
         _edit(found, "inpaint" if key == "inpainting" else "img2img", data.get("strength"))
-    return _drop_notes(found, data.get("negative_prompt"), data.get("guidance_scale"))
+    # diffusers' guidance_scale: at or below 1 every pipeline samples without guidance (ZImagePipeline guides
+    # only above 0, SD's only above 1; 0 is Turbo's default), i.e. CFG 1 as ComfyUI counts it
+    scale = data.get("guidance_scale")
+    if isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 <= scale <= 1:
+        scale = 1.0
+    return _drop_notes(found, data.get("negative_prompt"), scale)
