@@ -60,20 +60,12 @@ def quantized(out_f: int, in_f: int, kind: str):
 
 def q4k_groups(weight, out_f: int, in_f: int):
     """Q4_K as (levels 0…15, scale, zero) per group of 32 in the int4pack kernel's convention
-    value = (level − 8)·scale + zero (scales and zeros as (in/32, out))."""
-    import torch
-    from diffusers.quantizers.gguf.utils import get_scale_min
+    value = (level − 8)·scale + zero (scales and zeros as (in/32, out)): the engine's decoding
+    (engine/gguf_packed.q4_k_groups), turned around."""
+    from zimage_desktop.engine.gguf_packed import q4_k_groups
 
-    nb = in_f // 256
-    blocks = weight.as_tensor().view(torch.uint8).reshape(out_f, nb, 144)
-    d = blocks[..., 0:2].contiguous().view(torch.float16).float()
-    dmin = blocks[..., 2:4].contiguous().view(torch.float16).float()
-    sc, m = get_scale_min(blocks[..., 4:16].reshape(out_f * nb, 12))
-    scale = (d * sc.view(out_f, nb, 8).float()).reshape(out_f, nb * 8)
-    offset = (dmin * m.view(out_f, nb, 8).float()).reshape(out_f, nb * 8)
-    qs = blocks[..., 16:].reshape(out_f, nb, 4, 1, 32)
-    levels = torch.cat([qs & 15, qs >> 4], dim=3).reshape(out_f, in_f).to(torch.int32)
-    return levels, scale.t().contiguous(), (8 * scale - offset).t().contiguous()
+    levels, scale, offset = q4_k_groups(weight)
+    return levels.reshape(out_f, in_f), scale.t().contiguous(), (8 * scale - offset).t().contiguous()
 
 
 def timed(fn, repeat: int, clock=time.perf_counter) -> float:
