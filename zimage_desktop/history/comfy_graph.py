@@ -11,9 +11,9 @@ traced back to the pass that starts from an empty latent. Negative inputs are ne
 from __future__ import annotations
 
 from ..messages import msg
+from . import json_text
 
 import gc
-import json
 import re
 from collections import deque
 from contextlib import contextmanager
@@ -32,15 +32,14 @@ SAMPLER_CLASSES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCust
 
 def load_graph(text: str) -> Graph | None:
     try:
-        data = json.loads(text)
+        data = json_text.loads(text)
     except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
-    graph: Graph = {}
-    for key, node in data.items():  # keys are strings: JSON has no other
-        if type(node) is dict and type(node.get("inputs")) is dict and isinstance(node.get("class_type"), str):
-            graph[key] = node
+    graph: Graph = {key: node for key, node in data.items()  # keys are strings: JSON has no other
+                    if type(node) is dict and type(node.get("inputs")) is dict
+                    and isinstance(node.get("class_type"), str)}
     return graph or None
 
 
@@ -142,7 +141,9 @@ def find_sampler(graph: Graph, notes: list[str]) -> str | None:
         notes.append(msg("comfy_graph.image_was_refined_by", "The image was refined by {passes} more sampler pass(es); the "
                          "first pass (node {node}) was recalled and is re-made without them.",
                          passes=len(chain) - 1, node=chain[-1]))
-    others = sum(1 for node in graph.values() if _is_sampler_node(node)) - len(chain)
+    classes = SAMPLER_CLASSES  # _is_sampler_node, inlined: this runs over every node of the graph
+    others = sum(1 for node in graph.values() if node["class_type"] in classes or (
+        "latent_image" in node["inputs"] and ("positive" in node["inputs"] or "guider" in node["inputs"]))) - len(chain)
     if others > 0:
         notes.append(msg("comfy_graph.workflow_other_sampler_s", "The workflow has {others} other sampler(s); the one that "
                          "feeds the saved image was used.", others=others))
@@ -213,7 +214,9 @@ def cycle_collection_paused() -> Iterator[None]:
 def parse_comfy_prompt(text: str) -> RecallValues | None:
     with cycle_collection_paused():
         graph = load_graph(text)
-        return None if graph is None else recall_from_graph(graph, "comfyui")
+        found = None if graph is None else recall_from_graph(graph, "comfyui")
+        del graph  # freed while paused: alive at the collector's restart, it would be walked once more
+    return found
 
 
 def recall_from_graph(graph: Graph, source: str) -> RecallValues:
@@ -375,5 +378,6 @@ def parse_comfy_workflow(text: str) -> RecallValues | None:
         if graph is None:
             return None
         found = recall_from_graph(graph, "comfyui-workflow")
+        del graph  # freed while paused (see parse_comfy_prompt)
     found.notes[:0] = notes
     return found

@@ -89,6 +89,7 @@ def text_value(graph: Graph, value: Any, depth: int = 0, memo: dict[str, str | N
         return memo[root]
     pending: dict[str, _Layout] = {}  # read, waiting for the texts of the nodes it links to
     stack = [root]
+    layouts = _LAYOUTS
     while stack:
         node_id = stack[-1]
         layout = pending.get(node_id)
@@ -96,9 +97,7 @@ def text_value(graph: Graph, value: Any, depth: int = 0, memo: dict[str, str | N
             node = graph[node_id]
             inputs = node["inputs"]
             key = (node["class_type"], *inputs)
-            layout = _LAYOUTS.get(key)
-            if layout is None:
-                layout = _new_layout(key)
+            layout = layouts.get(key) or _new_layout(key)
             pending[node_id] = layout
             waiting = False
             for name in layout[3]:
@@ -107,14 +106,60 @@ def text_value(graph: Graph, value: Any, depth: int = 0, memo: dict[str, str | N
                     source = link[0]
                     if type(source) is int:
                         source = str(source)
-                    if type(source) is str and source not in memo and source not in pending and source in graph:
+                    if type(source) is str and source not in memo and source not in pending and source in graph \
+                            and not (waiting and stack[-1] == source):  # a join reading one node twice: once
                         stack.append(source)
                         waiting = True
             if waiting:
                 continue
         stack.pop()
-        if node_id not in memo:  # a node two joins named may be on the stack twice
-            memo[node_id] = _node_text(graph[node_id]["inputs"], layout, memo)
+        if node_id in memo:  # a node two joins named may be on the stack twice
+            continue
+        # The node's text, from literals and the texts made for the nodes it links to (inlined:
+        # this runs once per string node).
+        inputs = graph[node_id]["inputs"]
+        part_names, delimiter_names, text_names, _ = layout
+        made: str | None = None
+        if part_names:
+            delimiter = ""
+            for name in delimiter_names:
+                if isinstance(inputs[name], str):
+                    delimiter = inputs[name]
+                    break
+            found: list[str] = []
+            length = 0
+            text: str | None
+            for name in part_names:
+                part = inputs[name]
+                if isinstance(part, str):
+                    text = part
+                elif type(part) is list and len(part) == 2:
+                    source = part[0]
+                    text = memo.get(source) if type(source) is str else \
+                        memo.get(str(source)) if type(source) is int else None
+                else:
+                    text = None
+                if text and length < MAX_JOINED:  # what is past the cut is not copied
+                    found.append(text if len(text) <= MAX_JOINED else text[:MAX_JOINED])
+                    length += len(text) + len(delimiter)
+            if found:
+                made = found[0] if len(found) == 1 else delimiter.join(found)
+                if len(made) > MAX_JOINED:
+                    made = made[:MAX_JOINED]
+        if made is None:
+            for name in text_names:
+                part = inputs[name]
+                if isinstance(part, str):
+                    made = part
+                    break
+                if type(part) is list and len(part) == 2:
+                    source = part[0]
+                    text = memo.get(source) if type(source) is str else \
+                        memo.get(str(source)) if type(source) is int else None
+                    if text is not None:
+                        made = text
+                        break
+        memo[node_id] = made
     return memo.get(root)
 
 
@@ -144,44 +189,6 @@ def _new_layout(key: tuple[Any, ...]) -> _Layout:
         _LAYOUTS.clear()
     _LAYOUTS[key] = layout
     return layout
-
-
-def _read(value: Any, memo: dict[str, str | None]) -> str | None:
-    """A literal, or the text already made for the node a link names."""
-    if isinstance(value, str):
-        return value
-    if type(value) is list and len(value) == 2:
-        source = value[0]
-        if type(source) is str:
-            return memo.get(source)
-        if type(source) is int:
-            return memo.get(str(source))
-    return None
-
-
-def _node_text(inputs: dict[str, Any], layout: _Layout, memo: dict[str, str | None]) -> str | None:
-    part_names, delimiter_names, text_names, _ = layout
-    if part_names:
-        delimiter = ""
-        for name in delimiter_names:
-            if isinstance(inputs[name], str):
-                delimiter = inputs[name]
-                break
-        found: list[str] = []
-        length = 0
-        for name in part_names:
-            text = _read(inputs[name], memo)
-            if text and length < MAX_JOINED:  # what is past the cut is not copied
-                found.append(text if len(text) <= MAX_JOINED else text[:MAX_JOINED])
-                length += len(text) + len(delimiter)
-        if found:
-            joined = found[0] if len(found) == 1 else delimiter.join(found)
-            return joined if len(joined) <= MAX_JOINED else joined[:MAX_JOINED]
-    for name in text_names:
-        text = _read(inputs[name], memo)
-        if text is not None:
-            return text
-    return None
 
 
 def positive_text(graph: Graph, start: Any) -> str | None:

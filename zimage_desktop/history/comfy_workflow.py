@@ -16,13 +16,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from functools import partial
 from typing import Any, Callable
 
 from ..messages import msg
+from . import json_text
 
 Graph = dict[str, dict[str, Any]]
 Origin = list[Any]  # [node id, output slot]
@@ -101,7 +101,7 @@ class _Level:
         self.by_id = {str(n["id"]): n for n in nodes}
         self.sources: dict[Any, _Source | None] = {}
         self.rerouted: dict[str, _Source | None] = {}  # per reroute: what it passes on
-        self.definition_of = flattener._definition
+        self.definition_of = flattener.definitions.get  # not the flattener's method: no cycle back to it
         # Per kept node: its id, whether it is an instance, a sampler, its widgets, and where each
         # linked input comes from (reroutes passed) — the same for every instance of a definition.
         self.plan: list[tuple[dict[str, Any], str, bool, bool, dict[str, Any], list[tuple[str, _Source]]]] = []
@@ -167,6 +167,41 @@ class _Level:
         return found
 
 
+class _Scope:
+    """One level's instance (the top level, or one instance of a definition): where its links come
+    from, its subgraph instances expanded once each. An object, not a closure over itself, so that
+    nothing here is a reference cycle: a read's objects are freed by reference counts when it ends
+    (the deferred expansions that hold a scope are dropped by ``_Flattener.release``)."""
+
+    __slots__ = ("flattener", "level", "prefix", "outer", "depth", "expanded", "busy")
+
+    def __init__(self, flattener: _Flattener, level: _Level, prefix: str, outer: dict[int, Origin | None],
+                 depth: int) -> None:
+        self.flattener, self.level, self.prefix, self.outer, self.depth = flattener, level, prefix, outer, depth
+        self.expanded: dict[str, dict[int, Origin | None]] = {}
+        self.busy: set[str] = set()
+
+    def origin(self, found: _Source | None) -> Origin | None:
+        if found is None:
+            return None
+        kind, what, slot = found
+        if kind == "node":
+            return [self.prefix + what, slot]
+        if kind == "input":
+            return self.outer.get(what)
+        key = str(what["id"])
+        expanded = self.expanded
+        if key not in expanded and key not in self.busy and self.depth < MAX_NESTING:
+            self.busy.add(key)
+            flattener = self.flattener
+            expanded[key] = flattener.instance(what, flattener._definition(what["type"]) or {}, self.prefix,
+                                               self.origin_of_link, self.depth)
+        return expanded.get(key, {}).get(slot) if isinstance(slot, int) else None
+
+    def origin_of_link(self, link: Any) -> Origin | None:
+        return self.origin(self.level.link_source(link))
+
+
 class _Flattener:
     def __init__(self, definitions: dict[str, dict[str, Any]]) -> None:
         self.definitions = definitions
@@ -188,23 +223,7 @@ class _Flattener:
         level = self.levels.get(key)
         if level is None:  # a definition's links and nodes are read once, however many instances it has
             level = self.levels[key] = _Level(self, nodes, links)
-        expanded: dict[str, dict[int, Origin | None]] = {}
-        busy: set[str] = set()
-
-        def origin(found: _Source | None) -> Origin | None:
-            if found is None:
-                return None
-            kind, what, slot = found
-            if kind == "node":
-                return [prefix + what, slot]
-            if kind == "input":
-                return outer.get(what)
-            key = str(what["id"])
-            if key not in expanded and key not in busy and depth < MAX_NESTING:
-                busy.add(key)
-                expanded[key] = self.instance(what, self._definition(what["type"]) or {}, prefix,
-                                              lambda link: origin(level.link_source(link)), depth)
-            return expanded.get(key, {}).get(slot) if isinstance(slot, int) else None
+        origin = _Scope(self, level, prefix, outer, depth).origin
 
         graph = self.graph
         for node, node_id, is_instance, is_sampler, widgets, sources in level.plan:
@@ -224,6 +243,16 @@ class _Flattener:
                     inputs[name] = found
             graph[prefix + node_id] = {"class_type": node["type"], "inputs": inputs}
         return {t_slot: origin(level.source(o_id, o_slot)) for o_id, o_slot, t_slot in level.outputs}
+
+    def release(self) -> None:
+        """Drop what the expansion kept: the deferred expansions' closures refer back to this
+        flattener, and through its levels to the whole parsed workflow. Freed now, by reference
+        counts, instead of by a cycle collection that walks every one of those objects
+        (bench/graph_walk.py: a quarter of a big subgraph workflow's read)."""
+        self.deferred.clear()
+        self.levels.clear()
+        self.widget_cache.clear()
+        self.node_lists.clear()
 
     def _widgets(self, node: dict[str, Any]) -> dict[str, Any]:
         """A node's widget values by name, comments stripped (once per node, not per instance)."""
@@ -280,7 +309,7 @@ def workflow_to_graph(text: str, notes: list[str] | None = None) -> Graph | None
     """An API-format graph from a UI-format workflow (links resolved, known widgets named); a
     legacy group node, which is not expanded, is named in ``notes``."""
     try:
-        data = json.loads(text)
+        data = json_text.loads(text)
     except (ValueError, RecursionError):
         return None
     nodes, links = (data.get("nodes"), data.get("links")) if isinstance(data, dict) else (None, None)
@@ -304,7 +333,9 @@ def workflow_to_graph(text: str, notes: list[str] | None = None) -> Graph | None
         inside, expand = flattener.deferred.popleft()
         flattener.open = set(inside)  # as when it was met: a definition inside itself stays out
         expand()
+    graph = flattener.graph
+    flattener.release()
     if flattener.budget <= 0 and notes is not None:
         notes.append(msg("comfy_workflow.too_many_nodes", "The workflow's subgraphs expand to more than {count} "
                          "nodes; only the first {count} were read.", count=MAX_EXPANDED))
-    return flattener.graph or None
+    return graph or None
