@@ -34,6 +34,29 @@ def _release_the_gil_while_waiting() -> None:
 _release_the_gil_while_waiting()
 
 
+@pytest.fixture(autouse=True)
+def _no_app_log_left_behind():
+    """A window test's ``run_app`` installs the app's rotating log (app_log.py) on the root logger,
+    in that test's temporary folder, with its exception hooks: removed after each test, so no later
+    test writes into (or holds open) a folder pytest may already have removed."""
+    import logging
+    import sys
+    import threading
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    hooks = sys.excepthook, threading.excepthook
+    yield
+    for handler in root.handlers[:]:  # file handlers only: pytest's own capture handlers come and go
+        if handler not in before and isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    if (sys.excepthook, threading.excepthook) != hooks:
+        sys.excepthook, threading.excepthook = hooks
+        logging.captureWarnings(False)
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> TinyModels:
     """Tiny random Z-Image models in all three layouts (read-only: copy before changing)."""

@@ -17,6 +17,7 @@ from zimage_desktop.devkit import comfy_kit
 from zimage_desktop.engine.request import GenerationRequest
 from zimage_desktop.history.comfy_edit_graph import crop_geometry
 from zimage_desktop.history.comfy_export import api_prompt, workflow
+from tests.fixtures.edit_pictures import write_edit_pictures
 
 MODEL = {"roles": {"transformer": "z_image_turbo_bf16.safetensors", "text_encoder": "qwen_3_4b.safetensors",
                    "vae": "ae.safetensors"}}
@@ -95,12 +96,7 @@ def definitions():
 
 @pytest.fixture(scope="module")
 def pictures(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("edit-graph")
-    Image.new("RGB", (512, 384), (90, 120, 200)).save(folder / "src.png")
-    mask = Image.new("L", (512, 384), 0)
-    mask.paste(255, (300, 40, 380, 90))
-    mask.save(folder / "mask.png")
-    return folder
+    return write_edit_pictures(tmp_path_factory.mktemp("edit-graph"))
 
 
 def _request(pictures, mode, **more):

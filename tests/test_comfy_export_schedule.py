@@ -9,12 +9,12 @@ import re
 
 import pytest
 import torch
-from PIL import Image
 
 from zimage_desktop.engine.edit_run import steps_run
 from zimage_desktop.engine.request import ControlRef, GenerationRequest
 from zimage_desktop.engine.sampling import schedule
 from zimage_desktop.history.comfy_export import api_prompt
+from tests.fixtures.edit_pictures import write_edit_pictures
 
 MODEL = {"roles": {"transformer": "z_image_turbo_bf16.safetensors", "text_encoder": "qwen_3_4b.safetensors",
                    "vae": "ae.safetensors"}}
@@ -32,12 +32,7 @@ def _parsed(text: str) -> list[float]:
 
 @pytest.fixture(scope="module")
 def pictures(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pictures")
-    Image.new("RGB", (512, 384), (90, 120, 200)).save(folder / "src.png")
-    mask = Image.new("L", (512, 384), 0)
-    mask.paste(255, (300, 40, 380, 90))
-    mask.save(folder / "mask.png")
-    return folder
+    return write_edit_pictures(tmp_path_factory.mktemp("pictures"))
 
 
 def _edit(pictures, mode: str, **more) -> GenerationRequest:
