@@ -94,6 +94,8 @@ def test_a_set_added_changed_or_dropped_later_is_the_one_predicted(kit):
     assert table.component("lora").gib == pytest.approx(lora_file_gib(kit), rel=0.01)
     applied = gen.lora_patcher.application
     assert (applied.vram_gib, applied.ram_gib) == table.peaks()
+    # The plan's own figures (what ControlNet placement and the window read) are the set as applied.
+    assert (gen.plan.predicted_vram_gib, gen.plan.predicted_ram_gib) == table.peaks()
     peak = styled.model["predicted_peak_gib"]
     assert (peak["vram"], peak["ram"]) == table.peaks(REQ.width, REQ.height, ("enhance",))
     fresh = Generator(kit, device="cpu", machine=big_gpu(0))

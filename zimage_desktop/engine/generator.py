@@ -260,8 +260,8 @@ class Generator:
         if self.machine is None:
             self.machine = probe()
         assert self.lora_patcher is not None and self.plan is not None and self.model_set is not None
-        apply_lora_set(self.lora_patcher, self._lora_pairs, self.plan, self.machine, self.model_set.transformer_form,
-                       str(self.device))
+        self.plan = apply_lora_set(self.lora_patcher, self._lora_pairs, self.plan, self.machine,
+                                   self.model_set.transformer_form, str(self.device))
 
     def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
                      cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:

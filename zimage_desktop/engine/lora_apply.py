@@ -8,6 +8,7 @@ brings a transformer without them, so the set is applied again after it.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -15,16 +16,25 @@ from .devices import MachineInfo
 from .lora_patch import LoraPatcher
 from .lora_plan import LoraApplication, choose_lora_application, lora_room
 from .planner import MemoryPlan
+from .request_table import RequestParts, request_table
 
 log = logging.getLogger(__name__)
 
 
 def apply_lora_set(patcher: LoraPatcher, pairs: list[tuple[Path, float]], plan: MemoryPlan, machine: MachineInfo,
-                   transformer_form: str, device: str) -> None:
-    """The (file, strength) pairs onto the patcher's transformer (again after a float32 reload)."""
+                   transformer_form: str, device: str) -> MemoryPlan:
+    """The (file, strength) pairs onto the patcher's transformer (again after a float32 reload).
+    ``plan.lora_gib`` is the set's files; returns the plan with its predicted peaks (1024²) for the set
+    as applied: merged with its backup where it went, or on the fly (what ControlNet placement and the
+    window read)."""
     applied = patcher.apply(pairs, lora_decider(plan, machine, transformer_form, device))
-    if applied is not None:
-        log.info("%d LoRA(s): %s", len(pairs), applied.reason)
+    if applied is None:
+        return plan
+    log.info("%d LoRA(s): %s", len(pairs), applied.reason)
+    parts = RequestParts(lora_backup=applied.backup if applied.merged else "",
+                         lora_backup_gib=applied.backup_gib if applied.merged else 0.0)
+    vram, ram = request_table(plan, parts).peaks()
+    return replace(plan, predicted_vram_gib=vram, predicted_ram_gib=ram)
 
 
 def lora_decider(plan: MemoryPlan, machine: MachineInfo, transformer_form: str,

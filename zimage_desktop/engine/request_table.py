@@ -26,7 +26,7 @@ class RequestParts:
     """What a request adds to its plan's table."""
 
     edit: bool = False  # an edit's source (and a mask's latents) go through the VAE encoder
-    lora_gib: float = 0.0  # the LoRA files in use
+    lora_gib: float | None = None  # the LoRA files in use; None: the plan's (MemoryPlan.lora_gib)
     lora_backup: str = ""  # merged: where the originals are ("device" | "pinned" | "cpu"); "" hooks
     lora_backup_gib: float = 0.0
     control: str = ""  # the ControlNet's placement ("resident" | "fp8" | "offload"); "" none
@@ -44,11 +44,11 @@ def request_table(plan: MemoryPlan, parts: RequestParts = RequestParts(), device
     if parts.vae_encodes:
         rows = [replace(c, phases=("vae-encode", *c.phases)) if c.name == "vae" else c for c in rows]
     transformer = table.component("transformer")
-    # Without a set of its own, the request has the plan's (the LoRA files the plan was made with).
-    lora_gib = parts.lora_gib if parts.lora_gib or parts.lora_backup else plan.lora_gib
+    # Without a set of its own, the request has the plan's (the engine keeps it the set in use).
+    lora_gib = plan.lora_gib if parts.lora_gib is None else parts.lora_gib
     rows += lora_components(transformer, lora_gib, parts.lora_backup, parts.lora_backup_gib)
     if parts.control:
-        rows.append(controlnet_component(parts.control, parts.control_gib, plan.compute_dtype))
+        rows.append(controlnet_component(parts.control, parts.control_gib, plan.compute_dtype, table.accelerator))
     return replace(table, components=tuple(rows))
 
 
