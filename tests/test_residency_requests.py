@@ -108,6 +108,36 @@ def test_a_set_added_changed_or_dropped_later_is_the_one_predicted(kit):
     assert again.model["predicted_peak_gib"] == plain.model["predicted_peak_gib"]
 
 
+@pytest.mark.parametrize("dtype", ["bf16", "f32"])
+def test_the_hooks_copies_are_counted_in_the_compute_dtype(kit, tmp_path, dtype):
+    """A LoRA on the fly (a Q8_0 transformer on the CPU, float32 compute): the hooks compute with
+    float32 copies of a bf16 file's matrices (twice the file, beside it) and with a float32 file's
+    own tensors. The table's LoRA row holds exactly those bytes, and the image's peak counts them."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    models = tmp_path / "models"
+    shutil.copytree(kit, models)
+    state = load_file(str(models / "loras" / "style.safetensors"))
+    save_file({k: v.to(torch.bfloat16 if dtype == "bf16" else torch.float32) for k, v in state.items()},
+              str(models / "loras" / "style.safetensors"))
+    gen = Generator(models, device="cpu", machine=big_gpu(0))
+    image = gen.run(replace(REQ, transformer="tiny_zimage-Q8_0.gguf", loras=LORA)).images[0]
+    patcher = gen.lora_patcher
+    assert patcher is not None and patcher.application is not None and not patcher.application.merged
+    files = {t.data_ptr() for weights in patcher._files.values() for parts in weights.layers.values()
+             for layer in parts for t in vars(layer).values() if isinstance(t, torch.Tensor)}
+    copies = sum(t.numel() * t.element_size() for t in patcher._on_device.values() if t.data_ptr() not in files)
+    assert gen.plan is not None
+    row = request_table(gen.plan, gen.request_parts(image.request)).component("lora")
+    assert row.copy_gib * GIB == copies and (copies > 0) == (dtype == "bf16")
+    assert row.gib == pytest.approx(lora_file_gib(models), rel=0.01)
+    plain = request_table(gen.plan, replace(gen.request_parts(image.request), lora_copy_gib=None))
+    memory = request_table(gen.plan, gen.request_parts(image.request)).phase_memory(REQ.width, REQ.height)
+    assert memory["denoise"][1] == pytest.approx(plain.phase_memory(REQ.width, REQ.height)["denoise"][1]
+                                                 + copies / GIB, abs=0.011)
+
+
 # -- (b) LoRA and ControlNet rows arrive with the request, not with the model -----------------------
 
 

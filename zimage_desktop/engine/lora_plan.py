@@ -48,6 +48,7 @@ class LoraApplication:
     backup: str  # where the originals are kept while merged: "device" | "pinned" | "cpu"; "" with hooks
     backup_gib: float  # the originals of the layers the set changes
     reason: str
+    copy_gib: float | None = None  # hooks: their copies of the matrices in the compute dtype (None: as the files)
     vram_gib: float = 0.0  # the request table's peaks with the set applied so (its backup where it went)
     ram_gib: float = 0.0
 
@@ -73,22 +74,25 @@ class LoraRoom:
     device: str
     never: str = ""  # why this plan keeps the hooks whatever the set's size ("" when a set may merge)
     plan: MemoryPlan | None = None  # for the figures of each application (request_table)
+    copy_gib: float | None = None  # the hooks' copies of the set's matrices (loras.lora_copy_gib)
 
     def applied_peaks(self, backup: str = "", backup_gib: float = 0.0) -> tuple[float, float]:
         """(VRAM, RAM) peaks at 1024² of the request table with the set on the fly (``backup`` "") or
         merged with its originals on the "device", "pinned" or "cpu" RAM."""
         if self.plan is None:
             return self.peaks
-        parts = RequestParts(lora_gib=self.plan.lora_gib, lora_backup=backup, lora_backup_gib=backup_gib)
+        parts = RequestParts(lora_gib=self.plan.lora_gib, lora_backup=backup, lora_backup_gib=backup_gib,
+                             lora_copy_gib=None if backup else self.copy_gib)
         return request_table(self.plan, parts, self.device).peaks()
 
 
 def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | None = None,
-              device: str | None = None) -> LoraRoom:
+              device: str | None = None, copy_gib: float | None = None) -> LoraRoom:
     """The room for backups under ``plan`` on the device that really runs it (``device``, as for
     ``MemoryPlan.table``); ``transformer_form`` is the loaded file's form where it differs from the
-    plan's (a fixed plan used with an FP8 or GGUF file). The set to place is ``plan.lora_gib``: merged,
-    its files stay in RAM only; the room is what is left beside them."""
+    plan's (a fixed plan used with an FP8 or GGUF file); ``copy_gib``: the hooks' copies of the set's
+    matrices (``loras.lora_copy_gib``). The set to place is ``plan.lora_gib``: merged, its files stay
+    in RAM only; the room is what is left beside them."""
     table = request_table(plan, RequestParts(lora_gib=plan.lora_gib, lora_backup="cpu"), device)
     vram, ram = table.peaks()
     form = transformer_form or plan.transformer_form
@@ -113,7 +117,7 @@ def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | No
             budget = gpu.total_vram / GIB * 0.9
         free_vram = max(0.0, budget - vram - VRAM_MARGIN_GIB)
     ram_limit = machine.total_ram / GIB * RAM_SHARE.get(kind, 0.9)
-    return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never, plan)
+    return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never, plan, copy_gib)
 
 
 def describe_room(room: LoraRoom) -> str:
@@ -132,28 +136,29 @@ def choose_lora_application(room: LoraRoom, backup_gib: float, rebuilds_delta: b
     CPU a set is merged only where the merge is quick (within ``SWITCH_S``) or its hooks rebuild a
     full ΔW per call (``rebuilds_delta``: a LoHa)."""
     if room.never:
-        return LoraApplication("hooks", "", backup_gib, room.never, *room.applied_peaks())
+        return LoraApplication("hooks", "", backup_gib, room.never, room.copy_gib, *room.applied_peaks())
     merge_s = backup_gib / CPU_MERGE_GIB_S
     if room.device.split(":", 1)[0] == "cpu" and not rebuilds_delta and merge_s > SWITCH_S:
         return LoraApplication("hooks", "", backup_gib, msg(
             "lora_plan.cpu_slow_merge", "LoRAs are applied on the fly: on the CPU, merging them into the {gib:.2f} GiB "
             "of weights they change would take about {seconds:.0f} s at every change of LoRA or strength, and saves "
-            "almost nothing per step.", gib=backup_gib, seconds=merge_s), *room.applied_peaks())
+            "almost nothing per step.", gib=backup_gib, seconds=merge_s), room.copy_gib, *room.applied_peaks())
     on_gpu = room.device.startswith("cuda")
     if on_gpu and backup_gib <= room.vram_gib:
         return LoraApplication("merge", "device", backup_gib, msg(
             "lora_plan.merged_device", "LoRAs are merged into the weights; the original {gib:.2f} GiB of the layers "
             "they change are kept on the GPU to restore them exactly.", gib=backup_gib),
-            *room.applied_peaks("device", backup_gib))
+            None, *room.applied_peaks("device", backup_gib))
     if backup_gib <= room.ram_gib:
         backup = "pinned" if on_gpu else "cpu"
         return LoraApplication("merge", backup, backup_gib, msg(
             "lora_plan.merged_ram", "LoRAs are merged into the weights; the original {gib:.2f} GiB of the layers they "
-            "change are kept in RAM to restore them exactly.", gib=backup_gib), *room.applied_peaks(backup, backup_gib))
+            "change are kept in RAM to restore them exactly.", gib=backup_gib), None,
+            *room.applied_peaks(backup, backup_gib))
     return LoraApplication("hooks", "", backup_gib, msg(
         "lora_plan.no_room", "LoRAs are applied on the fly: a copy of the {gib:.2f} GiB of weights they change does "
         "not fit beside this plan ({vram:.2f} GiB free on the GPU, {ram:.2f} GiB in RAM).",
-        gib=backup_gib, vram=room.vram_gib, ram=room.ram_gib), *room.applied_peaks())
+        gib=backup_gib, vram=room.vram_gib, ram=room.ram_gib), room.copy_gib, *room.applied_peaks())
 
 
 def not_mergeable(layer: str, dtype: str) -> LoraApplication:

@@ -27,6 +27,7 @@ class RequestParts:
 
     edit: bool = False  # an edit's source (and a mask's latents) go through the VAE encoder
     lora_gib: float | None = None  # the LoRA files in use; None: the plan's (MemoryPlan.lora_gib)
+    lora_copy_gib: float | None = None  # hooks: their copies in the compute dtype (None: as the files)
     lora_backup: str = ""  # merged: where the originals are ("device" | "pinned" | "cpu"); "" hooks
     lora_backup_gib: float = 0.0
     control: str = ""  # the ControlNet's placement ("resident" | "fp8" | "offload"); "" none
@@ -46,7 +47,7 @@ def request_table(plan: MemoryPlan, parts: RequestParts = RequestParts(), device
     transformer = table.component("transformer")
     # Without a set of its own, the request has the plan's (the engine keeps it the set in use).
     lora_gib = plan.lora_gib if parts.lora_gib is None else parts.lora_gib
-    rows += lora_components(transformer, lora_gib, parts.lora_backup, parts.lora_backup_gib)
+    rows += lora_components(transformer, lora_gib, parts.lora_backup, parts.lora_backup_gib, parts.lora_copy_gib)
     if parts.control:
         rows.append(controlnet_component(parts.control, parts.control_gib, plan.compute_dtype, table.accelerator))
     return replace(table, components=tuple(rows))

@@ -80,7 +80,9 @@ class Component:
     loaded with the model (a LoRA set is read when a request applies it, before its prompt's
     "encode"; a ControlNet when a controlled image first needs it, in "vae-encode"): the load column
     leaves such a row out. ``arrival_gib``: RAM held only while it arrives (the file read before its
-    weights are placed), added to that phase."""
+    weights are placed), added to that phase. ``copy_gib``: the size of the copy a ``ram_copy`` row
+    computes with (the LoRA hooks' matrices in the compute dtype; on the CPU only what is really
+    copied), when it is not ``gib``."""
 
     name: str
     gib: float  # size as held (storage form and dtype)
@@ -93,6 +95,7 @@ class Component:
     ram_copy: bool = False
     arrives: str = ""
     arrival_gib: float = 0.0
+    copy_gib: float = -1.0  # with ``ram_copy``: the copy where it computes, when not ``gib`` (another dtype)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -193,13 +196,13 @@ class Residency:
             for c in self.components:
                 place = row[c.name]
                 if place == "device":
-                    vram += c.gib
+                    vram += c.copy_gib if c.ram_copy and c.copy_gib >= 0 else c.gib
                     ram += c.gib if c.ram_copy else 0.0
                 elif place == "stream":
                     vram += GROUP_OFFLOAD_RESIDENT_GIB * self.widen if phase.name in c.phases else 0.0
                     ram += c.gib
                 else:
-                    ram += c.gib
+                    ram += c.gib + (max(c.copy_gib, 0.0) if c.ram_copy and place == "cpu" else 0.0)
             # A row arriving now: its file is read into RAM while its weights are placed.
             ram += sum(c.arrival_gib for c in self.components if c.arrives == phase.name)
             if self.swaps_in(phase.name, previous):

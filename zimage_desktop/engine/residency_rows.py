@@ -21,9 +21,11 @@ LORA_MODE = {"resident": "resident", "stream": "resident", "swap": "swap", "cpu"
 
 
 def lora_components(transformer: Component, lora_gib: float, backup: str = "", backup_gib: float = 0.0,
-                    ) -> tuple[Component, ...]:
+                    copy_gib: float | None = None) -> tuple[Component, ...]:
     """The rows of a LoRA set of ``lora_gib`` (its files) on ``transformer``'s row: with hooks
-    (``backup`` ""), or merged with its originals kept on the "device", "pinned" RAM or "cpu" RAM."""
+    (``backup`` ""), or merged with its originals kept on the "device", "pinned" RAM or "cpu" RAM.
+    ``copy_gib``: the hooks' copies of the matrices in the compute dtype (``loras.lora_copy_gib``);
+    None: the files' size on a device, nothing more on the CPU."""
     if lora_gib <= 0 and not backup:
         return ()
     dtype = transformer.dtype
@@ -34,7 +36,7 @@ def lora_components(transformer: Component, lora_gib: float, backup: str = "", b
                           "resident" if backup == "device" else "ram", (), pinned=backup == "pinned",
                           arrives="encode"))
     return (Component("lora", lora_gib, SHORT.get(dtype, dtype), dtype, LORA_MODE[transformer.mode], ("denoise",),
-                      ram_copy=True, arrives="encode"),)
+                      ram_copy=True, arrives="encode", copy_gib=-1.0 if copy_gib is None else copy_gib),)
 
 
 def controlnet_component(where: str, file_gib: float, dtype: str, accelerator: bool = True) -> Component:
