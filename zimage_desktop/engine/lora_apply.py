@@ -29,20 +29,22 @@ def apply_lora_set(patcher: LoraPatcher, pairs: list[tuple[Path, float]], plan: 
     as applied: merged with its backup where it went, or on the fly (what ControlNet placement and the
     window read)."""
     copies = lora_copy_gib([path for path, _ in pairs], plan.compute_dtype, device.startswith("cpu"))
-    applied = patcher.apply(pairs, lora_decider(plan, machine, transformer_form, device, copies))
+    kept = patcher.kept_gib([path for path, _ in pairs])
+    applied = patcher.apply(pairs, lora_decider(plan, machine, transformer_form, device, copies, kept))
     if applied is None:
         return plan
     log.info("%d LoRA(s): %s", len(pairs), applied.reason)
     if not applied.merged and applied.copy_gib is None:  # a layer the plan did not expect: hooks all the same
         applied = patcher.application = replace(applied, copy_gib=copies)
     parts = RequestParts(lora_backup=applied.backup if applied.merged else "",
-                         lora_backup_gib=applied.backup_gib if applied.merged else 0.0, lora_copy_gib=applied.copy_gib)
+                         lora_backup_gib=applied.backup_gib if applied.merged else 0.0, lora_copy_gib=applied.copy_gib,
+                         lora_kept_gib=patcher.kept_gib([path for path, _ in pairs]))
     vram, ram = request_table(plan, parts).peaks()
     return replace(plan, predicted_vram_gib=vram, predicted_ram_gib=ram)
 
 
 def lora_decider(plan: MemoryPlan, machine: MachineInfo, transformer_form: str, device: str,
-                 copy_gib: float | None = None) -> Callable[[float, bool], LoraApplication]:
+                 copy_gib: float | None = None, kept_gib: float = 0.0) -> Callable[[float, bool], LoraApplication]:
     """Merge or hooks, from the room the plan leaves for a set's backup (engine/lora_plan.py)."""
-    room = lora_room(plan, machine, transformer_form, device, copy_gib)
+    room = lora_room(plan, machine, transformer_form, device, copy_gib, kept_gib)
     return lambda backup_gib, rebuilds: choose_lora_application(room, backup_gib, rebuilds)

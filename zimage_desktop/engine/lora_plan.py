@@ -75,6 +75,7 @@ class LoraRoom:
     never: str = ""  # why this plan keeps the hooks whatever the set's size ("" when a set may merge)
     plan: MemoryPlan | None = None  # for the figures of each application (request_table)
     copy_gib: float | None = None  # the hooks' copies of the set's matrices (loras.lora_copy_gib)
+    kept_gib: float = 0.0  # LoRA files of earlier sets kept cached beside it (LoraPatcher.kept_gib)
 
     def applied_peaks(self, backup: str = "", backup_gib: float = 0.0) -> tuple[float, float]:
         """(VRAM, RAM) peaks at 1024² of the request table with the set on the fly (``backup`` "") or
@@ -82,18 +83,19 @@ class LoraRoom:
         if self.plan is None:
             return self.peaks
         parts = RequestParts(lora_gib=self.plan.lora_gib, lora_backup=backup, lora_backup_gib=backup_gib,
-                             lora_copy_gib=None if backup else self.copy_gib)
+                             lora_copy_gib=None if backup else self.copy_gib, lora_kept_gib=self.kept_gib)
         return request_table(self.plan, parts, self.device).peaks()
 
 
 def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | None = None,
-              device: str | None = None, copy_gib: float | None = None) -> LoraRoom:
+              device: str | None = None, copy_gib: float | None = None, kept_gib: float = 0.0) -> LoraRoom:
     """The room for backups under ``plan`` on the device that really runs it (``device``, as for
     ``MemoryPlan.table``); ``transformer_form`` is the loaded file's form where it differs from the
     plan's (a fixed plan used with an FP8 or GGUF file); ``copy_gib``: the hooks' copies of the set's
-    matrices (``loras.lora_copy_gib``). The set to place is ``plan.lora_gib``: merged, its files stay
-    in RAM only; the room is what is left beside them."""
-    table = request_table(plan, RequestParts(lora_gib=plan.lora_gib, lora_backup="cpu"), device)
+    matrices (``loras.lora_copy_gib``), ``kept_gib`` earlier sets' files still cached. The set to
+    place is ``plan.lora_gib``: merged, its files stay in RAM only; the room is what is left beside
+    them."""
+    table = request_table(plan, RequestParts(lora_gib=plan.lora_gib, lora_backup="cpu", lora_kept_gib=kept_gib), device)
     vram, ram = table.peaks()
     form = transformer_form or plan.transformer_form
     mode = next(c.mode for c in table.components if c.name == "transformer")
@@ -117,7 +119,7 @@ def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | No
             budget = gpu.total_vram / GIB * 0.9
         free_vram = max(0.0, budget - vram - VRAM_MARGIN_GIB)
     ram_limit = machine.total_ram / GIB * RAM_SHARE.get(kind, 0.9)
-    return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never, plan, copy_gib)
+    return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never, plan, copy_gib, kept_gib)
 
 
 def describe_room(room: LoraRoom) -> str:

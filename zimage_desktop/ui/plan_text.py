@@ -75,7 +75,8 @@ def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024,
     memory = table.phase_memory(width, height)
     names = {"text_encoder": translate("PlanText", "Text encoder"), "transformer": translate("PlanText", "Transformer"),
              "vae": translate("PlanText", "VAE"), "lora": translate("PlanText", "LoRA matrices"),
-             "lora_backup": translate("PlanText", "LoRA backup"), "controlnet": translate("PlanText", "ControlNet")}
+             "lora_backup": translate("PlanText", "LoRA backup"),
+             "lora_cache": translate("PlanText", "Earlier LoRA files"), "controlnet": translate("PlanText", "ControlNet")}
     phases = {"enhance": translate("PlanText", "Enhance"), "encode": translate("PlanText", "Encode"),
               "vae-encode": translate("PlanText", "Encode picture"),
               "denoise": translate("PlanText", "Denoise"), "decode": translate("PlanText", "Decode")}
