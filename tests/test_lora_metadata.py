@@ -178,5 +178,9 @@ def test_planner_counts_lora_weights():
     forms = {"bf16", "fp8", "Q8_0", "Q4_K"}
     plain = make_plan(machine, forms, "12gb", present_te_forms={"bf16"})
     with_loras = make_plan(machine, forms, "12gb", present_te_forms={"bf16"}, lora_gib=1.5)
-    assert with_loras.predicted_ram_gib >= plain.predicted_ram_gib + 1.5 - 0.01
+    # Read when a request applies them (issue 27): not in the load column, in every phase after it.
+    bare, held = plain.table().phase_memory(), with_loras.table().phase_memory()
+    assert held["load"] == bare["load"]
+    assert all(held[p][1] >= bare[p][1] + 1.5 - 0.01 for p in ("encode", "denoise", "decode"))
+    assert with_loras.predicted_ram_gib >= plain.predicted_ram_gib
     assert with_loras.predicted_vram_gib >= plain.predicted_vram_gib  # and more where the layers are resident

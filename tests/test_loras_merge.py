@@ -19,6 +19,7 @@ from zimage_desktop.engine.lora_weights import linear_shapes
 from zimage_desktop.engine.loras import loras_gib
 from zimage_desktop.engine.lycoris import LOHA_CALL_COPIES
 from zimage_desktop.engine.planner import GIB, make_plan, reference_plan
+from zimage_desktop.engine.request_table import RequestParts, request_table
 from zimage_desktop.engine.request import GenerationRequest, LoraRef
 
 from tests.fixtures.lora_kit import three_form_kit
@@ -179,7 +180,13 @@ def test_the_plan_decides_merge_or_hooks_and_counts_the_backup():
     small = choose_lora_application(room, 0.5)
     assert small.backup == "device" and small.vram_gib == pytest.approx(vram + 0.5) and small.ram_gib == ram
     large = choose_lora_application(room, room.vram_gib + 1.0)  # not on the GPU: pinned RAM
-    assert large.merged and large.backup == "pinned" and large.ram_gib == pytest.approx(ram + room.vram_gib + 1.0)
+    assert large.merged and large.backup == "pinned"
+    # The backup is made when the set is applied (before the prompt's encoding), not while loading: the
+    # load column keeps the plan's RAM peak; every phase after it holds the backup in RAM.
+    memory = plan.table().phase_memory()
+    with_backup = request_table(plan, RequestParts(lora_backup="pinned", lora_backup_gib=large.backup_gib)).phase_memory()
+    assert with_backup["load"] == memory["load"] and large.ram_gib == max(r for _, r in with_backup.values())
+    assert with_backup["encode"][1] == pytest.approx(memory["encode"][1] + large.backup_gib, abs=0.011)
     assert choose_lora_application(room, room.ram_gib + room.vram_gib + 1).mode == "hooks"
     # no room at all: hooks, saying why
     starved = _gpu_machine(24, plan.predicted_ram_gib / 0.9)

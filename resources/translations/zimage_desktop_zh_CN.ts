@@ -2059,6 +2059,11 @@
         <translation>LoRA 备份</translation>
     </message>
     <message>
+        <location filename="../../zimage_desktop/ui/plan_text.py" line="79" />
+        <source>Earlier LoRA files</source>
+        <translation>之前用过的 LoRA 文件</translation>
+    </message>
+    <message>
         <location filename="../../zimage_desktop/ui/plan_text.py" line="78" />
         <source>ControlNet</source>
         <translation>ControlNet</translation>

@@ -133,7 +133,9 @@ class Generator:
                              present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
                              compute_dtype="float32" if self._force_fp32 else None,
                              gpu_index=gpu_index_of(self.device_choice), lora_gib=self.lora_gib,
-                             model=found.arch)
+                             model=found.arch, pack_encoder=self.pack_encoder)
+        if self.plan_override is not None and plan.encoder_packed != self.pack_encoder:
+            plan = replace(plan, encoder_packed=self.pack_encoder)  # what this engine holds (its table says it)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
         return plan, files_for_plan(self.models_dir, found, plan, transformer)
@@ -142,6 +144,8 @@ class Generator:
         """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""
         plan, model_set = self.make_plan(transformer, profile)
         if self.pipe is not None and model_set == self.model_set and same_placement(plan, self.plan):
+            # Placed the same; the figures (and the LoRA set, plan.lora_gib) are this request's.
+            self.plan = plan
             return model_set
         self.unload()
         device = run_device(plan, self.device_choice)
@@ -156,7 +160,7 @@ class Generator:
             pipe.set_progress_bar_config(disable=True)
             text_encoder = apply_plan(pipe, plan, device, model_set.transformer_form)
             # An encoder the plan holds on the CPU multiplies ~100 tokens a call: int8/int4 kernels (issue 28)
-            pack_cpu_text_encoder(text_encoder, self.pack_encoder and (
+            pack_cpu_text_encoder(text_encoder, plan.encoder_packed and (
                 device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps")))
             if dtype == torch.float16:
                 install_fp16_guards(pipe.transformer)
@@ -256,8 +260,8 @@ class Generator:
         if self.machine is None:
             self.machine = probe()
         assert self.lora_patcher is not None and self.plan is not None and self.model_set is not None
-        apply_lora_set(self.lora_patcher, self._lora_pairs, self.plan, self.machine, self.model_set.transformer_form,
-                       str(self.device))
+        self.plan = apply_lora_set(self.lora_patcher, self._lora_pairs, self.plan, self.machine,
+                                   self.model_set.transformer_form, str(self.device))
 
     def _run_guarded(self, req: GenerationRequest, index: int, count: int, on_step: StepCallback | None,
                      cancelled: CancelCheck, clock: RunClock, stage: StageCallback) -> GeneratedImage | None:

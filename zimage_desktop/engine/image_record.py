@@ -86,6 +86,8 @@ def request_parts(gen: Generator, req: GenerationRequest) -> RequestParts:
     merged = applied is not None and applied.merged
     control = gen._control_model if req.controls else None
     return RequestParts(edit=req.is_edit, lora_gib=gen.lora_gib,
+                        lora_copy_gib=applied.copy_gib if applied is not None and not merged else None,
+                        lora_kept_gib=patcher.kept_gib([path for path, _ in gen._lora_pairs]) if patcher else 0.0,
                         lora_backup=applied.backup if merged and applied else "",
                         lora_backup_gib=applied.backup_gib if merged and applied else 0.0,
                         control=control[3] if control else "",

@@ -113,6 +113,12 @@ class LoraPatcher:
         self.apply([])
         self._files.clear()
 
+    def kept_gib(self, in_use: list[Path]) -> float:
+        """The files read for earlier sets and still cached, so that switching back reads nothing: RAM
+        held beside the set ``in_use`` (their files' sizes, as the planner counts a set)."""
+        current = {str(p.resolve()) for p in in_use}
+        return sum(size for path, size, _ in self._files if path not in current) / 1024**3
+
     @property
     def hooked(self) -> int:
         return len(self._hooks)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from ..messages import msg
 from .devices import MachineInfo
 from .planner import GIB, PROFILES, MemoryPlan, chosen_gpu
+from .request_table import RequestParts, request_table
 
 MERGE_FORMS = ("bf16",)  # stored in a float dtype torch computes in (bf16; fp32/fp16 compute copies)
 VRAM_MARGIN_GIB = 0.25  # kept free on the GPU for the merge's own fp32 row of one layer and fragmentation
@@ -47,7 +48,8 @@ class LoraApplication:
     backup: str  # where the originals are kept while merged: "device" | "pinned" | "cpu"; "" with hooks
     backup_gib: float  # the originals of the layers the set changes
     reason: str
-    vram_gib: float = 0.0  # the plan's peaks with the backup counted
+    copy_gib: float | None = None  # hooks: their copies of the matrices in the compute dtype (None: as the files)
+    vram_gib: float = 0.0  # the request table's peaks with the set applied so (its backup where it went)
     ram_gib: float = 0.0
 
     @property
@@ -61,21 +63,39 @@ class LoraApplication:
 
 @dataclass(frozen=True)
 class LoraRoom:
-    """Room the plan leaves for a merged set's backup, or why no set is ever merged under it."""
+    """Room the plan leaves for a merged set's backup, or why no set is ever merged under it.
+
+    The set is the plan's ``lora_gib``: the LoRA files of the request being applied (the engine's plan
+    follows the request's set, whatever set the model was loaded with)."""
 
     vram_gib: float  # free under the profile's budget after its peak (0 off the GPU)
     ram_gib: float  # free under the RAM limit after the plan's RAM peak
-    peaks: tuple[float, float]
+    peaks: tuple[float, float]  # the set merged without its backup yet: its files in RAM, no device copy
     device: str
     never: str = ""  # why this plan keeps the hooks whatever the set's size ("" when a set may merge)
+    plan: MemoryPlan | None = None  # for the figures of each application (request_table)
+    copy_gib: float | None = None  # the hooks' copies of the set's matrices (loras.lora_copy_gib)
+    kept_gib: float = 0.0  # LoRA files of earlier sets kept cached beside it (LoraPatcher.kept_gib)
+
+    def applied_peaks(self, backup: str = "", backup_gib: float = 0.0) -> tuple[float, float]:
+        """(VRAM, RAM) peaks at 1024² of the request table with the set on the fly (``backup`` "") or
+        merged with its originals on the "device", "pinned" or "cpu" RAM."""
+        if self.plan is None:
+            return self.peaks
+        parts = RequestParts(lora_gib=self.plan.lora_gib, lora_backup=backup, lora_backup_gib=backup_gib,
+                             lora_copy_gib=None if backup else self.copy_gib, lora_kept_gib=self.kept_gib)
+        return request_table(self.plan, parts, self.device).peaks()
 
 
 def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | None = None,
-              device: str | None = None) -> LoraRoom:
+              device: str | None = None, copy_gib: float | None = None, kept_gib: float = 0.0) -> LoraRoom:
     """The room for backups under ``plan`` on the device that really runs it (``device``, as for
     ``MemoryPlan.table``); ``transformer_form`` is the loaded file's form where it differs from the
-    plan's (a fixed plan used with an FP8 or GGUF file)."""
-    table = plan.table(device)
+    plan's (a fixed plan used with an FP8 or GGUF file); ``copy_gib``: the hooks' copies of the set's
+    matrices (``loras.lora_copy_gib``), ``kept_gib`` earlier sets' files still cached. The set to
+    place is ``plan.lora_gib``: merged, its files stay in RAM only; the room is what is left beside
+    them."""
+    table = request_table(plan, RequestParts(lora_gib=plan.lora_gib, lora_backup="cpu", lora_kept_gib=kept_gib), device)
     vram, ram = table.peaks()
     form = transformer_form or plan.transformer_form
     mode = next(c.mode for c in table.components if c.name == "transformer")
@@ -99,7 +119,7 @@ def lora_room(plan: MemoryPlan, machine: MachineInfo, transformer_form: str | No
             budget = gpu.total_vram / GIB * 0.9
         free_vram = max(0.0, budget - vram - VRAM_MARGIN_GIB)
     ram_limit = machine.total_ram / GIB * RAM_SHARE.get(kind, 0.9)
-    return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never)
+    return LoraRoom(free_vram, max(0.0, ram_limit - ram), (vram, ram), table.device, never, plan, copy_gib, kept_gib)
 
 
 def describe_room(room: LoraRoom) -> str:
@@ -117,28 +137,30 @@ def choose_lora_application(room: LoraRoom, backup_gib: float, rebuilds_delta: b
     (restoring is a device copy), else in RAM (pinned for a CUDA device); otherwise hooks. On the
     CPU a set is merged only where the merge is quick (within ``SWITCH_S``) or its hooks rebuild a
     full ΔW per call (``rebuilds_delta``: a LoHa)."""
-    vram, ram = room.peaks
     if room.never:
-        return LoraApplication("hooks", "", backup_gib, room.never, vram, ram)
+        return LoraApplication("hooks", "", backup_gib, room.never, room.copy_gib, *room.applied_peaks())
     merge_s = backup_gib / CPU_MERGE_GIB_S
     if room.device.split(":", 1)[0] == "cpu" and not rebuilds_delta and merge_s > SWITCH_S:
         return LoraApplication("hooks", "", backup_gib, msg(
             "lora_plan.cpu_slow_merge", "LoRAs are applied on the fly: on the CPU, merging them into the {gib:.2f} GiB "
             "of weights they change would take about {seconds:.0f} s at every change of LoRA or strength, and saves "
-            "almost nothing per step.", gib=backup_gib, seconds=merge_s), vram, ram)
+            "almost nothing per step.", gib=backup_gib, seconds=merge_s), room.copy_gib, *room.applied_peaks())
     on_gpu = room.device.startswith("cuda")
     if on_gpu and backup_gib <= room.vram_gib:
         return LoraApplication("merge", "device", backup_gib, msg(
             "lora_plan.merged_device", "LoRAs are merged into the weights; the original {gib:.2f} GiB of the layers "
-            "they change are kept on the GPU to restore them exactly.", gib=backup_gib), vram + backup_gib, ram)
+            "they change are kept on the GPU to restore them exactly.", gib=backup_gib),
+            None, *room.applied_peaks("device", backup_gib))
     if backup_gib <= room.ram_gib:
-        return LoraApplication("merge", "pinned" if on_gpu else "cpu", backup_gib, msg(
+        backup = "pinned" if on_gpu else "cpu"
+        return LoraApplication("merge", backup, backup_gib, msg(
             "lora_plan.merged_ram", "LoRAs are merged into the weights; the original {gib:.2f} GiB of the layers they "
-            "change are kept in RAM to restore them exactly.", gib=backup_gib), vram, ram + backup_gib)
+            "change are kept in RAM to restore them exactly.", gib=backup_gib), None,
+            *room.applied_peaks(backup, backup_gib))
     return LoraApplication("hooks", "", backup_gib, msg(
         "lora_plan.no_room", "LoRAs are applied on the fly: a copy of the {gib:.2f} GiB of weights they change does "
         "not fit beside this plan ({vram:.2f} GiB free on the GPU, {ram:.2f} GiB in RAM).",
-        gib=backup_gib, vram=room.vram_gib, ram=room.ram_gib), vram, ram)
+        gib=backup_gib, vram=room.vram_gib, ram=room.ram_gib), room.copy_gib, *room.applied_peaks())
 
 
 def not_mergeable(layer: str, dtype: str) -> LoraApplication:

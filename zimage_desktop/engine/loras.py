@@ -16,6 +16,7 @@ from ..messages import msg
 from .request_inputs import LORA_STRENGTH_LIMIT, LoraRef
 from .lycoris import loha_call_bytes
 from .lora_weights import LORA_SUFFIXES, has_lora_tensors, other_model, read_lora_header
+from .tensor_index import read_safetensors_index
 from ..model_folders import LORAS
 
 LORA_DIR = LORAS
@@ -238,6 +239,32 @@ def loras_gib(paths: list[Path]) -> float:
         except ModelFilesError:  # reading the file for real says what is wrong with it
             continue
     return (files + transient) / 1024**3
+
+
+# The hooks' copies are made in the layer's compute dtype (lora_patch: ``moved(t, x.dtype)``).
+COMPUTE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
+SAME_DTYPE = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
+
+
+def lora_copy_gib(paths: list[Path], compute_dtype: str, on_cpu: bool) -> float:
+    """What the hooks' copies of these files' matrices hold where the transformer computes: each
+    matrix in the compute dtype. On the CPU a matrix already stored in that dtype is not copied
+    (``Tensor.to`` returns it), so only the others count there (a bf16 file under float32 compute:
+    twice the file)."""
+    total = 0
+    for path in paths:
+        try:
+            index = read_safetensors_index(path)
+        except ModelFilesError:  # reading the file for real says what is wrong with it
+            continue
+        for name, shape in index.shapes.items():
+            if len(shape) < 2 or (on_cpu and index.dtypes.get(name) == SAME_DTYPE.get(compute_dtype)):
+                continue
+            count = 1
+            for dim in shape:
+                count *= dim
+            total += count * COMPUTE_BYTES.get(compute_dtype, 4)
+    return total / 1024**3
 
 
 def match_loras(models_dir: Path, loras: tuple[LoraRef, ...], hash_cache: Any

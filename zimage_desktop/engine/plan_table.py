@@ -23,17 +23,20 @@ TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
 # PyTorch's int4/int8 CPU kernels' layouts (engine/gguf_packed.py), which hold more than the file:
 # Qwen3-4B's Q6_K file (embedding kept, 3.63 G linear weights at 1 byte instead of 0.82) ×1.20; a
 # Q4_K_M file (Q4_K at 0.625 instead of 0.5625, its Q6_K layers at 1 byte) ×1.11.
-# tests/test_gguf_packed.py derives both from Qwen3-4B's shapes.
+# tests/test_gguf_packed.py derives both from Qwen3-4B's shapes. Only a run that packs holds that
+# (``packed``: a one-prompt ``generate`` keeps the GGUF bytes, Generator(pack_encoder=False)).
 CPU_HELD_GROWTH = {"Q6_K": 1.20, "Q4_K": 1.11}
 
 
 def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
                 vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "",
-                lora_gib: float = 0.0) -> Residency:
+                lora_gib: float = 0.0, packed: bool = True) -> Residency:
     """The residency table of a plan (engine/residency.py): one row per component, its size as
     held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
     installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
-    model is small; ``lora_gib`` is the LoRA files in use. placement.build_hooks places the weights from this same table."""
+    model is small; ``lora_gib`` is the LoRA files in use; ``packed``: a CPU-held GGUF encoder is
+    converted to the int kernels at load (engine/gguf_packed.py). placement.build_hooks places the
+    weights from this same table."""
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
@@ -56,7 +59,7 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
         raise BadInputError(msg("placement.unknown_offload_mode", "Unknown offload mode {offload!r}.", offload=offload))
     if device.startswith("cpu"):
         te_mode, modes = "cpu", ("cpu", "cpu")
-    if te_mode == "cpu" and not device.startswith("mps"):
+    if packed and te_mode == "cpu" and not device.startswith("mps"):
         encoder *= CPU_HELD_GROWTH.get(te_form, 1.0)
     # Group offload prefetches on a CUDA stream from page-locked memory; with low_cpu_mem_usage
     # off, loading pins a copy beside the original (two copies until the original is dropped).
@@ -79,10 +82,11 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
 
 def profile_peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
            offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
-           width: int = 1024, height: int = 1024, lora_gib: float = 0.0) -> tuple[float, float]:
+           width: int = 1024, height: int = 1024, lora_gib: float = 0.0, packed: bool = True,
+           ) -> tuple[float, float]:
     """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
     table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
-                        profile.vae_tiling, sizes, lora_gib=lora_gib)
+                        profile.vae_tiling, sizes, lora_gib=lora_gib, packed=packed)
     return table.peaks(width, height)
 
 

@@ -113,7 +113,10 @@ class MemoryPlan:
     sizes: tuple[tuple[str, float], ...] = ()  # installed files' sizes the table used (installed_gib)
     # mps only, when memory forced the encoder off the Apple GPU: (the GPU's share with it, macOS's limit) in GiB
     mps_encoder_over: tuple[float, ...] = ()
-    lora_gib: float = 0.0  # the LoRA files the plan was made with (a "lora" row of its table)
+    lora_gib: float = 0.0  # the LoRA files in use (a "lora" row of its table); the engine keeps it current
+    # A GGUF encoder the plan holds on the CPU is converted to the int kernels at load (engine/gguf_packed.py);
+    # False for an engine that keeps the GGUF bytes (a one-prompt `generate`: Generator(pack_encoder=False)).
+    encoder_packed: bool = True
 
     @property
     def text_encoder_is_gguf(self) -> bool:
@@ -131,7 +134,7 @@ class MemoryPlan:
         nothing, so its table says "cpu" everywhere."""
         return build_table(device or self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
                            self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
-                           self.text_encoder_dtype, self.lora_gib)
+                           self.text_encoder_dtype, self.lora_gib, self.encoder_packed)
 
     def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True,
                         device: str | None = None, cfg: bool = False) -> tuple[float, float]:
@@ -202,7 +205,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
               installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
               gpu_index: int | None = None, lora_gib: float = 0.0, have_configs: bool = True,
-              model: str = DEFAULT.id) -> MemoryPlan:
+              model: str = DEFAULT.id, pack_encoder: bool = True) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -218,7 +221,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ``lora_gib`` is the size of the LoRA files in use. ``have_configs``: the small configs component
     (the tokenizer) is in the models folder; without it, it is named among what to download.
     ``model`` (an engine/architectures.py id) names whose files the plan asks for; a model that
-    fp16 breaks (Z-Image base) computes in fp32 where the machine would pick fp16.
+    fp16 breaks (Z-Image base) computes in fp32 where the machine would pick fp16. ``pack_encoder``:
+    whether the engine converts a CPU-held GGUF encoder to the int kernels (what it then holds).
     """
     gpu = chosen_gpu(machine, gpu_index)
     index = gpu.index if gpu is not None else 0
@@ -245,7 +249,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ram_limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9) if machine.total_ram else 0.0
 
     def fits(form: str) -> bool:
-        vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
+        vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
+                                   packed=pack_encoder)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -274,7 +279,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     te_why, mps_over = "", ()  # type: tuple[str, tuple[float, ...]]
     if device == "mps":
         te, te_why, mps_over = mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
-    vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib)
+    vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
+                                   packed=pack_encoder)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
                             "{budget:.1f} GiB of the {profile} profile; it may run out of memory.",
@@ -304,7 +310,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
         text_encoder_form=te_form, text_encoder_dtype=text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
-        mps_encoder_over=mps_over,
+        mps_encoder_over=mps_over, encoder_packed=pack_encoder,
     )
 
 

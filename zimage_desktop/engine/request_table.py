@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .residency import Residency
+from .residency import Component, Residency
 from .residency_rows import controlnet_component, lora_components
 
 if TYPE_CHECKING:
@@ -26,7 +26,9 @@ class RequestParts:
     """What a request adds to its plan's table."""
 
     edit: bool = False  # an edit's source (and a mask's latents) go through the VAE encoder
-    lora_gib: float = 0.0  # the LoRA files in use
+    lora_gib: float | None = None  # the LoRA files in use; None: the plan's (MemoryPlan.lora_gib)
+    lora_copy_gib: float | None = None  # hooks: their copies in the compute dtype (None: as the files)
+    lora_kept_gib: float = 0.0  # LoRA files of earlier sets the patcher keeps cached (LoraPatcher.kept_gib)
     lora_backup: str = ""  # merged: where the originals are ("device" | "pinned" | "cpu"); "" hooks
     lora_backup_gib: float = 0.0
     control: str = ""  # the ControlNet's placement ("resident" | "fp8" | "offload"); "" none
@@ -44,11 +46,13 @@ def request_table(plan: MemoryPlan, parts: RequestParts = RequestParts(), device
     if parts.vae_encodes:
         rows = [replace(c, phases=("vae-encode", *c.phases)) if c.name == "vae" else c for c in rows]
     transformer = table.component("transformer")
-    # Without a set of its own, the request has the plan's (the LoRA files the plan was made with).
-    lora_gib = parts.lora_gib if parts.lora_gib or parts.lora_backup else plan.lora_gib
-    rows += lora_components(transformer, lora_gib, parts.lora_backup, parts.lora_backup_gib)
+    # Without a set of its own, the request has the plan's (the engine keeps it the set in use).
+    lora_gib = plan.lora_gib if parts.lora_gib is None else parts.lora_gib
+    rows += lora_components(transformer, lora_gib, parts.lora_backup, parts.lora_backup_gib, parts.lora_copy_gib)
+    if parts.lora_kept_gib > 0:  # read for an earlier set, kept in RAM to switch back without reading
+        rows.append(Component("lora_cache", parts.lora_kept_gib, "file", transformer.dtype, "ram", (), arrives="encode"))
     if parts.control:
-        rows.append(controlnet_component(parts.control, parts.control_gib, plan.compute_dtype))
+        rows.append(controlnet_component(parts.control, parts.control_gib, plan.compute_dtype, table.accelerator))
     return replace(table, components=tuple(rows))
 
 

@@ -76,7 +76,13 @@ class Component:
     ``pinned``: its RAM copy is page-locked (CUDA streams, a backup copied back at DMA speed), which
     is also why loading holds two copies for group offload (``load_copies``). ``ram_copy``: a copy
     stays in RAM while it is on the device (a LoRA file's matrices, kept to switch sets: the device
-    holds a second copy of them)."""
+    holds a second copy of them). ``arrives``: the phase the row is first held in, "" when it is
+    loaded with the model (a LoRA set is read when a request applies it, before its prompt's
+    "encode"; a ControlNet when a controlled image first needs it, in "vae-encode"): the load column
+    leaves such a row out. ``arrival_gib``: RAM held only while it arrives (the file read before its
+    weights are placed), added to that phase. ``copy_gib``: the size of the copy a ``ram_copy`` row
+    computes with (the LoRA hooks' matrices in the compute dtype; on the CPU only what is really
+    copied), when it is not ``gib``."""
 
     name: str
     gib: float  # size as held (storage form and dtype)
@@ -87,11 +93,14 @@ class Component:
     pinned: bool = False
     load_copies: int = 1
     ram_copy: bool = False
+    arrives: str = ""
+    arrival_gib: float = 0.0
+    copy_gib: float = -1.0  # with ``ram_copy``: the copy where it computes, when not ``gib`` (another dtype)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}")
-        unknown = set(self.phases) - set(PHASE_NAMES)
+        unknown = (set(self.phases) | {self.arrives}) - set(PHASE_NAMES) - {""}
         if unknown:
             raise ValueError(f"unknown phases {sorted(unknown)}")
 
@@ -172,8 +181,9 @@ class Residency:
         pixels = width * height
         where = self.where()
         out: dict[str, tuple[float, float]] = {}
-        # Loading builds every component in RAM first; pinning keeps a second copy meanwhile.
-        load_copies = sum(c.gib * (c.load_copies if self.accelerator else 1) for c in self.components)
+        # Loading builds every component in RAM first; pinning keeps a second copy meanwhile. Rows a
+        # request brings later (``arrives``) are not there yet.
+        load_copies = sum(c.gib * (c.load_copies if self.accelerator else 1) for c in self.components if not c.arrives)
         out["load"] = (0.0, round(self.process_gib + load_copies, 2))
         previous: str | None = self.active_phases()[-1] if self.active_phases() else None
         for phase in PHASES:
@@ -186,13 +196,15 @@ class Residency:
             for c in self.components:
                 place = row[c.name]
                 if place == "device":
-                    vram += c.gib
+                    vram += c.copy_gib if c.ram_copy and c.copy_gib >= 0 else c.gib
                     ram += c.gib if c.ram_copy else 0.0
                 elif place == "stream":
                     vram += GROUP_OFFLOAD_RESIDENT_GIB * self.widen if phase.name in c.phases else 0.0
                     ram += c.gib
                 else:
-                    ram += c.gib
+                    ram += c.gib + (max(c.copy_gib, 0.0) if c.ram_copy and place == "cpu" else 0.0)
+            # A row arriving now: its file is read into RAM while its weights are placed.
+            ram += sum(c.arrival_gib for c in self.components if c.arrives == phase.name)
             if self.swaps_in(phase.name, previous):
                 # The member coming in is still in RAM while the one going out arrives there.
                 ram += sum(c.gib for c in self.components
@@ -221,7 +233,8 @@ class Residency:
         """The table for display and JSON: one dict per component."""
         where = self.where()
         return [{"component": c.name, "form": c.form, "dtype": c.dtype, "gib": round(c.gib, 2), "mode": c.mode,
-                 "pinned": c.pinned, "ram_copy": c.ram_copy, "device": self.device if self.accelerator else "cpu",
+                 "pinned": c.pinned, "ram_copy": c.ram_copy,
+                 "arrives": c.arrives or "load", "device": self.device if self.accelerator else "cpu",
                  "phases": {p: where[p][c.name] for p in where}} for c in self.components]
 
     def format(self, width: int = 1024, height: int = 1024) -> str:

@@ -75,7 +75,8 @@ def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024,
     memory = table.phase_memory(width, height)
     names = {"text_encoder": translate("PlanText", "Text encoder"), "transformer": translate("PlanText", "Transformer"),
              "vae": translate("PlanText", "VAE"), "lora": translate("PlanText", "LoRA matrices"),
-             "lora_backup": translate("PlanText", "LoRA backup"), "controlnet": translate("PlanText", "ControlNet")}
+             "lora_backup": translate("PlanText", "LoRA backup"),
+             "lora_cache": translate("PlanText", "Earlier LoRA files"), "controlnet": translate("PlanText", "ControlNet")}
     phases = {"enhance": translate("PlanText", "Enhance"), "encode": translate("PlanText", "Encode"),
               "vae-encode": translate("PlanText", "Encode picture"),
               "denoise": translate("PlanText", "Denoise"), "decode": translate("PlanText", "Decode")}
@@ -88,6 +89,7 @@ def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024,
         form = c.form + (" · " + translate("PlanText", "pinned") if c.pinned else "")
         form += " · " + translate("PlanText", "copy in RAM") if c.ram_copy else ""
         load = translate("PlanText", "RAM") + (f" ×{c.load_copies}" if c.load_copies > 1 and table.accelerator else "")
+        load = "—" if c.arrives else load  # a request brings it later (a LoRA set, a ControlNet)
         rows.append([names.get(c.name, c.name), form, f"{c.gib:.2f}", load,
                      *(places[where[p][c.name]] for p in where), ""])
     vram, ram = table.peaks(width, height)
