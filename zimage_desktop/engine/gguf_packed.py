@@ -152,15 +152,29 @@ def int8_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return convert(raw, rows, raw.shape[1] // size * block)
 
 
-def _q4_k_scales(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    from diffusers.quantizers.gguf.utils import get_scale_min
+def _scale_min_fields(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """diffusers' ``get_scale_min`` (Q4_K's 6-bit scales and mins, 8 of each in 12 bytes) four bytes
+    at a time in 32-bit words: (scales, mins) as uint8 (rows, nb, 8)."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    words = blocks[..., 4:16].contiguous().view(torch.int32)  # (rows, nb, 3): d, m, m_d of get_scale_min
+    d, m, m_d = words[..., 0], words[..., 1], words[..., 2]
+    fields = torch.empty(2, rows, nb, 2, dtype=torch.int32)
+    torch.bitwise_and(d, 0x3F3F3F3F, out=fields[0, ..., 0])
+    torch.bitwise_and(m_d, 0x0F0F0F0F, out=fields[0, ..., 1]).bitwise_or_((d >> 2).bitwise_and_(0x30303030))
+    torch.bitwise_and(m, 0x3F3F3F3F, out=fields[1, ..., 0])
+    torch.bitwise_right_shift(m_d, 4, out=fields[1, ..., 1]).bitwise_and_(0x0F0F0F0F)
+    fields[1, ..., 1].bitwise_or_((m >> 2).bitwise_and_(0x30303030))
+    as_bytes = fields.view(torch.uint8).view(2, rows, nb, 8)
+    return as_bytes[0], as_bytes[1]
 
+
+def _q4_k_scales(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     rows, nb = blocks.shape[0], blocks.shape[1]
     d = blocks[..., 0:2].contiguous().view(torch.float16).float()
     dmin = blocks[..., 2:4].contiguous().view(torch.float16).float()
-    sc, m = get_scale_min(blocks[..., 4:16].reshape(rows * nb, 12))
-    scale = (d * sc.view(rows, nb, 8).float()).reshape(rows, nb * 8)
-    offset = (dmin * m.view(rows, nb, 8).float()).reshape(rows, nb * 8)
+    sc, m = _scale_min_fields(blocks)
+    scale = (d * sc.float()).reshape(rows, nb * 8)
+    offset = (dmin * m.float()).reshape(rows, nb * 8)
     return scale, offset
 
 
@@ -181,19 +195,23 @@ def q4_k_groups(weight: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return levels, scale, offset
 
 
-def _int4_nibbles(blocks: torch.Tensor) -> torch.Tensor:
-    """Q4_K's levels in ``_convert_weight_to_int4pack_for_cpu``'s layout, for rows in groups of 32:
-    per 32 rows, per column k, 16 bytes, byte n = level(row n, k) | level(row n + 16, k) << 4. A
-    Q4_K byte holds the same column of two sub-blocks (low nibble: sub-block 2j, high: 2j + 1),
-    so each packed byte is two nibbles of two bytes, moved with four byte operations."""
+def _int4_nibbles(blocks: torch.Tensor, qs: torch.Tensor, paired: torch.Tensor, out: torch.Tensor) -> None:
+    """Q4_K's levels of ``blocks`` (rows: a multiple of 32) into ``out`` in
+    ``_convert_weight_to_int4pack_for_cpu``'s layout: per 32 rows, per column k, 16 bytes, byte n =
+    level(row n, k) | level(row n + 16, k) << 4. A Q4_K byte holds the same column of two
+    sub-blocks (low nibble: sub-block 2j, high: 2j + 1), so rows n and n + 16 are paired eight
+    bytes at a time in 64-bit words, then one byte transpose puts the 16 rows innermost.
+    ``qs``/``paired``: uint8 scratch of at least rows·nb·128 and rows·nb·128 bytes."""
     rows, nb = blocks.shape[0], blocks.shape[1]
-    qs = blocks[..., 16:].view(rows // 32, 2, 16, nb, 4, 32)  # (row/32, half, row%16, block, j, i)
-    low, high = qs[:, 0].permute(0, 2, 3, 4, 1), qs[:, 1].permute(0, 2, 3, 4, 1)  # (…, block, j, i, row%16)
-    packed = torch.empty(rows // 32, nb, 4, 2, 32, 16, dtype=torch.uint8)
-    even, odd = packed[:, :, :, 0], packed[:, :, :, 1]
-    torch.bitwise_and(low, 15, out=even).bitwise_or_(torch.bitwise_left_shift(high, 4))
-    torch.bitwise_right_shift(low, 4, out=odd).bitwise_or_(torch.bitwise_and(high, 0xF0))
-    return packed.view(rows, nb * 128)
+    size = rows * nb * 128
+    words = qs[:size].view(rows, nb, 128).copy_(blocks[..., 16:]).view(torch.int64).view(rows // 32, 2, 16, nb, 4, 4)
+    low, high = words[:, 0], words[:, 1]  # rows n and n + 16: (row/32, row%16, block, j, word)
+    both = paired[:size].view(torch.int64).view(rows // 32, 16, nb, 4, 2, 4)  # (…, j, sub-block 2j / 2j+1, word)
+    torch.bitwise_and(low, NIBBLES, out=both[..., 0, :]).bitwise_or_(high.bitwise_and(NIBBLES).bitwise_left_shift_(4))
+    torch.bitwise_right_shift(low, 4, out=both[..., 1, :]).bitwise_and_(NIBBLES)
+    both[..., 1, :].bitwise_or_(high.bitwise_and(~NIBBLES))
+    columns = paired[:size].view(rows // 32, 16, nb * 256)
+    out.view(rows // 32, nb * 256, 16).copy_(columns.transpose(1, 2))
 
 
 def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -202,13 +220,20 @@ def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     blocks = _q4_k_blocks(weight)
     rows, nb = blocks.shape[0], blocks.shape[1]
     whole = rows // 32 * 32
-    parts = [_int4_nibbles(blocks[a:b]) for a, b in _slices(whole, nb * 256, 32)]
+    packed = torch.empty(rows, nb * 128, dtype=torch.uint8)
+    slices = _slices(whole, nb * 256, 32)
+    if slices:
+        most = max(b - a for a, b in slices) * nb * 128
+        qs, paired = torch.empty(most, dtype=torch.uint8), torch.empty(most, dtype=torch.uint8)
+        for a, b in slices:
+            _int4_nibbles(blocks[a:b], qs, paired, packed[a:b])
     if whole < rows:  # 16 rows left: the kernel lays those out its own way
         levels = q4_k_groups(blocks[whole:].reshape(rows - whole, -1))[0]
-        parts.append(torch.ops.aten._convert_weight_to_int4pack_for_cpu(levels, 2))
-    packed = parts[0] if len(parts) == 1 else torch.cat(parts)
+        packed[whole:] = torch.ops.aten._convert_weight_to_int4pack_for_cpu(levels, 2)
     scale, offset = _q4_k_scales(blocks)
-    pairs = torch.stack([scale.t(), (8 * scale - offset).t()], -1).contiguous().to(KERNEL_DTYPE)
+    pairs = torch.empty(nb * 8, rows, 2, dtype=KERNEL_DTYPE)
+    pairs[..., 0].copy_(scale.t())
+    pairs[..., 1].copy_((8 * scale - offset).t())
     return packed, pairs
 
 
