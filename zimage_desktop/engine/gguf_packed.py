@@ -154,30 +154,23 @@ def int8_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return convert(raw, rows, raw.shape[1] // size * block)
 
 
-def _scale_min_fields(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """diffusers' ``get_scale_min`` (Q4_K's 6-bit scales and mins, 8 of each in 12 bytes) four bytes
-    at a time in 32-bit words: (scales, mins) as uint8 (rows, nb, 8)."""
-    rows, nb = blocks.shape[0], blocks.shape[1]
-    words = blocks[..., 4:16].contiguous().view(torch.int32)  # (rows, nb, 3): d, m, m_d of get_scale_min
-    d, m, m_d = words[..., 0], words[..., 1], words[..., 2]
-    fields = torch.empty(2, rows, nb, 2, dtype=torch.int32)
-    torch.bitwise_and(d, 0x3F3F3F3F, out=fields[0, ..., 0])
-    torch.bitwise_and(m_d, 0x0F0F0F0F, out=fields[0, ..., 1]).bitwise_or_((d >> 2).bitwise_and_(0x30303030))
-    torch.bitwise_and(m, 0x3F3F3F3F, out=fields[1, ..., 0])
-    torch.bitwise_right_shift(m_d, 4, out=fields[1, ..., 1]).bitwise_and_(0x0F0F0F0F)
-    fields[1, ..., 1].bitwise_or_((m >> 2).bitwise_and_(0x30303030))
-    as_bytes = fields.view(torch.uint8).view(2, rows, nb, 8)
-    return as_bytes[0], as_bytes[1]
-
-
 def _q4_k_scales(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Q4_K's float32 scale and offset per 32 values (rows, nb * 8), exactly as diffusers' decoding
+    makes them: d·sc and dmin·m, with ``get_scale_min``'s 6-bit fields taken four at a time from
+    32-bit words (its d, m, m_d are the three words after d and dmin)."""
     rows, nb = blocks.shape[0], blocks.shape[1]
-    d = blocks[..., 0:2].contiguous().view(torch.float16).float()
-    dmin = blocks[..., 2:4].contiguous().view(torch.float16).float()
-    sc, m = _scale_min_fields(blocks)
-    scale = (d * sc.float()).reshape(rows, nb * 8)
-    offset = (dmin * m.float()).reshape(rows, nb * 8)
-    return scale, offset
+    head = blocks[..., :16].contiguous()  # d, dmin (float16), then 12 bytes of 6-bit fields
+    d, dmin = head[..., :4].view(torch.float16).float().split(1, dim=-1)
+    words = head[..., 4:].view(torch.int32)
+    low, mins, high = words[..., 0], words[..., 1], words[..., 2]
+    fields = torch.empty(2, rows, nb, 2, dtype=torch.int32)  # (scales, mins) × (fields 0–3, 4–7)
+    torch.bitwise_and(low, 0x3F3F3F3F, out=fields[0, ..., 0])
+    torch.bitwise_and(high, 0x0F0F0F0F, out=fields[0, ..., 1]).bitwise_or_((low >> 2).bitwise_and_(0x30303030))
+    torch.bitwise_and(mins, 0x3F3F3F3F, out=fields[1, ..., 0])
+    torch.bitwise_right_shift(high, 4, out=fields[1, ..., 1]).bitwise_and_(0x0F0F0F0F)
+    fields[1, ..., 1].bitwise_or_((mins >> 2).bitwise_and_(0x30303030))
+    sc, m = fields.view(torch.uint8).view(2, rows, nb, 8).float()
+    return sc.mul_(d).view(rows, nb * 8), m.mul_(dmin).view(rows, nb * 8)
 
 
 def _q4_k_blocks(weight: Any) -> torch.Tensor:
