@@ -66,7 +66,7 @@ def _slices(rows: int, cols: int, multiple: int = 1) -> list[tuple[int, int]]:
     return [(start, min(rows, start + step)) for start in range(0, rows, step)]
 
 
-def _int8_in_slices(rows: int, cols: int, fill: Callable[[int, int, torch.Tensor], None],
+def _int8_in_slices(rows: int, cols: int, fill: Callable[[int, int, torch.Tensor], object],
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """``int8_rows`` of the float32 values that ``fill(a, b, out)`` writes for rows a…b into
     ``out`` (b − a, cols): a row's scale needs only that row, so each slice of rows is made,
