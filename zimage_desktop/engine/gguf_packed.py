@@ -195,18 +195,18 @@ def _int4_nibbles(blocks: torch.Tensor, qs: torch.Tensor, paired: torch.Tensor, 
     ``_convert_weight_to_int4pack_for_cpu``'s layout: per 32 rows, per column k, 16 bytes, byte n =
     level(row n, k) | level(row n + 16, k) << 4. A Q4_K byte holds the same column of two
     sub-blocks (low nibble: sub-block 2j, high: 2j + 1), so rows n and n + 16 are paired eight
-    bytes at a time in 64-bit words, then one byte transpose puts the 16 rows innermost.
-    ``qs``/``paired``: uint8 scratch of at least rows·nb·128 and rows·nb·128 bytes."""
+    bytes at a time in 64-bit words (even and odd sub-blocks apart), then one byte transpose puts
+    the 16 rows innermost. ``qs``/``paired``: uint8 scratch of at least rows·nb·128 bytes each."""
     rows, nb = blocks.shape[0], blocks.shape[1]
     size = rows * nb * 128
-    words = qs[:size].view(rows, nb, 128).copy_(blocks[..., 16:]).view(torch.int64).view(rows // 32, 2, 16, nb, 4, 4)
-    low, high = words[:, 0], words[:, 1]  # rows n and n + 16: (row/32, row%16, block, j, word)
-    both = paired[:size].view(torch.int64).view(rows // 32, 16, nb, 4, 2, 4)  # (…, j, sub-block 2j / 2j+1, word)
-    torch.bitwise_and(low, NIBBLES, out=both[..., 0, :]).bitwise_or_(high.bitwise_and(NIBBLES).bitwise_left_shift_(4))
-    torch.bitwise_right_shift(low, 4, out=both[..., 1, :]).bitwise_and_(NIBBLES)
-    both[..., 1, :].bitwise_or_(high.bitwise_and(~NIBBLES))
-    columns = paired[:size].view(rows // 32, 16, nb * 256)
-    out.view(rows // 32, nb * 256, 16).copy_(columns.transpose(1, 2))
+    words = qs[:size].view(rows, nb, 128).copy_(blocks[..., 16:]).view(torch.int64).view(rows // 32, 2, -1)
+    low, high = words[:, 0], words[:, 1]  # rows n and n + 16 of each 32
+    even, odd = paired[:size].view(torch.int64).view(2, rows // 32, -1)
+    torch.bitwise_and(low, NIBBLES, out=even).bitwise_or_(high.bitwise_and(NIBBLES).bitwise_left_shift_(4))
+    torch.bitwise_right_shift(low, 4, out=odd).bitwise_and_(NIBBLES).bitwise_or_(high.bitwise_and(~NIBBLES))
+    # (even/odd, row/32, row%16, block, j, i) → (row/32, block, j, even/odd, i, row%16): k = 256·block + 32·(2j + odd) + i
+    levels = paired[:size].view(2, rows // 32, 16, nb, 4, 32).permute(1, 3, 4, 0, 5, 2)
+    out.view(rows // 32, nb, 4, 2, 32, 16).copy_(levels)
 
 
 def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
