@@ -9,6 +9,7 @@ No model file is needed: each tensor is random values quantized by the devkit's 
 height (timing does not depend on the values).
 
 Usage: python bench/pack_convert_speed.py [--types Q6_K,Q4_K,Q8_0] [--repeat 5] [--threads 1] [--stages]
+       [--shapes mlp-in,mlp-out|ROWSxCOLS]
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--stages", action="store_true")
+    parser.add_argument("--shapes", default="mlp-in,mlp-out", help="names above or ROWSxCOLS (tests: a small one)")
     args = parser.parse_args()
     import torch
 
@@ -93,7 +95,8 @@ def main() -> None:
         return packed.kind, packed.weight.data, packed.scales.data
 
     for kind in args.types.split(","):
-        for name, (rows, cols) in SHAPES.items():
+        for name in args.shapes.split(","):
+            rows, cols = SHAPES[name] if name in SHAPES else map(int, name.split("x"))
             weight = quantized(kind, rows, cols)
             times: dict[str, list[float]] = {"old": [], "new": []}
             kernel: dict[str, list[float]] = {"old": [], "new": []}  # system time: page faults of fresh memory
