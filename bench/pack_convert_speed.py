@@ -89,7 +89,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     def new(weight):
-        layer = torch.nn.Linear(1, 1)
+        layer = torch.nn.Linear(1, 1, bias=False)
         layer.weight = torch.nn.Parameter(weight, requires_grad=False)
         packed = PackedGGUFLinear.from_gguf(layer)
         return packed.kind, packed.weight.data, packed.scales.data

@@ -39,7 +39,7 @@ def _assert_identical(got: tuple, want: tuple) -> None:
 
 
 def _new(weight: GGUFParameter) -> tuple:
-    layer = torch.nn.Linear(1, 1)  # only for from_gguf's .weight / .bias
+    layer = torch.nn.Linear(1, 1, bias=False)  # only for from_gguf's .weight (and no bias)
     layer.weight = torch.nn.Parameter(weight, requires_grad=False)
     packed = PackedGGUFLinear.from_gguf(layer)
     return packed.kind, packed.weight.data, packed.scales.data
