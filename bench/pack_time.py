@@ -1,6 +1,7 @@
 """What converting a GGUF text encoder to the int4/int8 CPU kernels costs at load (issue 28), against
 what it saves per prompt: loads the encoder file, times one 100-token encode before and after
-``pack_for_short_inputs``, and the conversion itself, in wall and process CPU time.
+``pack_for_short_inputs``, and the conversion itself, in wall and process CPU time. (The conversion
+alone, the old algorithm against today's, without the full-size files: bench/pack_convert_speed.py.)
 
 Usage: python bench/pack_time.py /work/bigweights/models [--threads 2] [--tokens 100]
 """

@@ -135,3 +135,14 @@ def test_graph_walk_reads_every_5000_node_shape_within_50_ms():
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("5000 nodes: from the PNG") == 7
+
+
+def test_pack_convert_speed_bench_runs_and_finds_the_conversions_identical():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "pack_convert_speed.py"), "--shapes", "96x512",
+                           "--repeat", "1", "--stages"], capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["type"], r["form"]) for r in lines] == [("Q6_K", "int8"), ("Q4_K", "int4"), ("Q8_0", "int8")]
+    assert all(r["identical"] and r["old_cpu_s"] > 0 and r["new_cpu_s"] > 0 for r in lines)
+    assert "divide (fresh tensor)" in lines[0]["old_stages_cpu_s"]

@@ -169,3 +169,35 @@ def test_standalone_enhancer_on_the_cpu_decodes_with_the_kernels(tmp_path):
         got, want = enhancer.lm(ids, last_only=False), fast(ids, last_only=False)
     assert (got - want).abs().max() <= 0.05 * want.abs().max()
     assert enhancer.enhance("a red kite", Sampling(max_new_tokens=4, seed=1, temperature=0.0)).tokens > 0
+
+
+def test_one_prompt_generate_packs_a_cpu_gguf_encoder(tmp_path, data_dir, monkeypatch, capsys):
+    """`generate` for one prompt converts a CPU-held GGUF encoder at load again (round 33: the
+    conversion became cheaper than what the prompt's encode saves, docs/PERFORMANCE.md), and
+    writes its picture."""
+    import json
+
+    from tests.fixtures import build_tiny_pipeline
+    from zimage_desktop.cli import main
+    from zimage_desktop.devkit.gguf_files import KQUANT_TEXT_ENCODER, use_gguf_text_encoder
+    from zimage_desktop.devkit.tiny import write_comfy_folder
+    from zimage_desktop.engine.generator import Generator
+
+    pipe = build_tiny_pipeline(seed=5, transformer=dict(cap_feat_dim=256), text_encoder=KQUANT_TEXT_ENCODER)
+    write_comfy_folder(pipe, tmp_path / "models")
+    use_gguf_text_encoder(pipe, tmp_path / "models", "Q6_K")
+    made_here: list[Generator] = []
+    made = Generator.__init__
+
+    def recording(self, *args, **kwargs):  # the CLI's own Generator, kept to look at after the run
+        made(self, *args, **kwargs)
+        made_here.append(self)
+
+    monkeypatch.setattr(Generator, "__init__", recording)
+    out = tmp_path / "one.png"
+    assert main(["generate", "--models", str(tmp_path / "models"), "--prompt", "a lighthouse", "--width", "256",
+                 "--height", "256", "--steps", "1", "--device", "cpu", "--no-history", "--out", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["path"] == str(out) and out.stat().st_size
+    (generator,) = made_here
+    packed = [m for m in generator.prompts.text_encoder.modules() if isinstance(m, PackedGGUFLinear)]
+    assert len(packed) == 7 * KQUANT_TEXT_ENCODER["num_hidden_layers"]  # q, k, v, o, gate, up, down

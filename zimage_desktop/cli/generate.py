@@ -39,10 +39,10 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
 
         request = keep_edit_inputs(request, paths.data) if record_history else name_edit_inputs(request)
     if engine is None:
-        # One prompt (and the enhancer's, with --enhance): converting a CPU-held GGUF encoder to the int
-        # kernels costs more than it saves unless the enhancer decodes with it (bench/pack_time.py).
+        # A CPU-held GGUF encoder is converted to the int kernels at load even for one prompt: the
+        # conversion now costs less than that prompt's encode saves (docs/PERFORMANCE.md, issue 28).
         generator = Generator(models_dir, device=device, previews=preview_dir is not None,
-                              hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance)
+                              hash_cache=HashCache(paths.hash_cache))
     else:
         generator = engine
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs

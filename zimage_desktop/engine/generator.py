@@ -76,8 +76,10 @@ class Generator:
                  hash_cache: HashCache | None = None, plan: MemoryPlan | None = None,
                  machine: MachineInfo | None = None, pack_encoder: bool = True) -> None:
         self.models_dir = Path(models_dir)
-        # Convert a CPU-held GGUF encoder to the int4/int8 kernels at load (engine/gguf_packed.py). It pays
-        # from the third new prompt (bench/pack_time.py); a one-prompt CLI run is faster without it.
+        # Convert a CPU-held GGUF encoder to the int4/int8 kernels at load (engine/gguf_packed.py). Since
+        # round 33 the conversion (~4.5 ns a Q6_K weight, ~17 s CPU for Qwen3-4B) costs less than the first
+        # prompt saves (~45 s at full size: bench/pack_convert_speed.py, bench/pack_time.py), so every
+        # run packs; False is for tests and benchmarks that want the fast path's encoder.
         self.pack_encoder = pack_encoder
         self.device_choice = device
         self.previews = previews

@@ -65,12 +65,18 @@ def _q4_k(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.T
     return grouped.mul_(scale).sub_(offset).view(rows, cols)
 
 
+def q6_k_scales(blocks: torch.Tensor) -> torch.Tensor:
+    """Q6_K's float32 scale per 16 values, d·scale (exact in float32), as (rows, nb * 16)."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    scales = blocks[..., 192:208].view(torch.int8).float()  # (rows, nb, 16)
+    d = blocks[..., 208:210].contiguous().view(torch.float16).float()
+    return (d * scales).view(rows, nb * 16)
+
+
 def _q6_k(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.Tensor:
     nb = cols // QK_K
     blocks = raw.view(rows, nb, 210)
     ql, qh = blocks[..., :128].view(rows, nb, 2, 64), blocks[..., 128:192].view(rows, nb, 2, 32)
-    scales = blocks[..., 192:208].view(torch.int8).float()  # (rows, nb, 16)
-    d = blocks[..., 208:210].contiguous().view(torch.float16).float()
     # Each half of a block (128 values): ql's 64 bytes give values 0–63 (low nibble) and 64–127
     # (high nibble); qh's 32 bytes give the two high bits of values 0–31, 32–63, 64–95, 96–127.
     levels = torch.empty(rows, nb, 2, 128, dtype=torch.uint8)
@@ -86,7 +92,7 @@ def _q6_k(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.T
     levels.sub_(32)  # wraps in uint8: read as int8 it is q − 32
     grouped = out.view(rows, nb * 16, 16)
     grouped.copy_(levels.view(torch.int8).view(rows, nb * 16, 16))
-    return grouped.mul_((d * scales).view(rows, nb * 16, 1)).view(rows, cols)
+    return grouped.mul_(q6_k_scales(blocks).view(rows, nb * 16, 1)).view(rows, cols)
 
 
 DECODERS: dict[str, Callable[[torch.Tensor, int, int, torch.Tensor], torch.Tensor]] = {

@@ -26,11 +26,11 @@ that does to a Qwen3-4B file's size, which the planner counts (planner.build_tab
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
-from .gguf_fast import _buffer, dequantize_into, fast_type
+from .gguf_fast import _buffer, dequantize_into, fast_type, q6_k_scales
 
 KERNEL_DTYPE = torch.bfloat16
 GROUP = 32  # Q4_K's sub-block: one (scale, zero) pair per 32 values
@@ -51,39 +51,184 @@ def exact_values(weight: Any) -> torch.Tensor:
     return torch.from_numpy(values.reshape(raw.shape[0], -1).astype("float32"))
 
 
-def int8_rows(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(int8 levels, bfloat16 scale per row) for float32 ``values`` (rows, cols). The scale is
-    rounded to bfloat16 first (a hair up, so no level passes 127), then the levels are made with
-    that rounded scale: the only loss is the int8 rounding itself."""
-    step = (values.abs().amax(1) / 127 * (1 + 2**-8)).clamp_min(1e-30).to(KERNEL_DTYPE)
-    levels = torch.round(values / step.float()[:, None]).clamp_(-127, 127).to(torch.int8)
+# The conversion runs once per layer at load (252 layers, 3.6 G weights for Qwen3-4B). It was
+# whole-tensor operations each making a fresh 100 MB float32 tensor, whose first touch (page
+# faults) cost more than the arithmetic: ~21 ns a Q6_K weight. Now every float32 step runs in place
+# on a slice of rows small enough to stay in the CPU's caches, and Q4_K's nibbles are moved straight
+# into the int4 kernel's layout: ~4 ns a Q6_K weight, ~2 ns a Q4_K one (docs/PERFORMANCE.md). The arithmetic is the same operations on the same float32 values, so
+# the results are the old ones bit for bit (tests/test_gguf_pack_identity.py against
+# devkit/pack_reference.py; bench/pack_convert_speed.py times both).
+SLICE_VALUES = 1 << 19  # values per slice: 2 MiB of float32 scratch (measured best: 2^17…2^22)
+
+
+def _slices(rows: int, cols: int, multiple: int = 1) -> list[tuple[int, int]]:
+    step = max(multiple, SLICE_VALUES // max(1, cols) // multiple * multiple)
+    return [(start, min(rows, start + step)) for start in range(0, rows, step)]
+
+
+def _int8_in_slices(rows: int, cols: int, fill: Callable[[int, int, torch.Tensor], object],
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``int8_rows`` of the float32 values that ``fill(a, b, out)`` writes for rows a…b into
+    ``out`` (b − a, cols): a row's scale needs only that row, so each slice of rows is made,
+    measured, divided and rounded while it is in the cache, and never held whole."""
+    levels = torch.empty(rows, cols, dtype=torch.int8)
+    step = torch.empty(rows, dtype=KERNEL_DTYPE)
+    scratch, magnitudes = torch.empty(SLICE_VALUES + cols), torch.empty(SLICE_VALUES + cols)
+    for a, b in _slices(rows, cols):
+        part = scratch[: (b - a) * cols].view(b - a, cols)
+        fill(a, b, part)
+        peak = torch.abs(part, out=magnitudes[: (b - a) * cols].view(b - a, cols)).amax(1)
+        # Rounded to bfloat16 first (a hair up, so no level passes 127), then the levels are made
+        # with that rounded scale: the only loss is the int8 rounding itself.
+        step[a:b] = (peak / 127 * (1 + 2**-8)).clamp_min(1e-30).to(KERNEL_DTYPE)
+        part.div_(step[a:b].float()[:, None])
+        torch.round(part, out=part).clamp_(-127, 127)
+        levels[a:b].copy_(part)
     return levels, step
+
+
+def int8_rows(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(int8 levels, bfloat16 scale per row) for float32 ``values`` (rows, cols): level =
+    round(value / scale), with the largest |value| of a row at ±127."""
+    return _int8_in_slices(values.shape[0], values.shape[1], lambda a, b, out: out.copy_(values[a:b]))
+
+
+NIBBLES, TWO_BITS = 0x0F0F0F0F0F0F0F0F, 0x0303030303030303  # a mask in each byte of a 64-bit word
+
+
+def _q6_k_levels(blocks: torch.Tensor, ql: torch.Tensor, qh: torch.Tensor, out: torch.Tensor) -> None:
+    """Q6_K's levels 0…63 (q + 32) of ``blocks`` (rows, nb, 210) into ``out`` (uint8), eight at a
+    time in 64-bit words (the bit fields never cross a byte). ``ql``/``qh``: uint8 scratch. Each
+    half of a block (128 values): ql's 64 bytes give values 0–63 (low nibble) and 64–127 (high
+    nibble); qh's 32 bytes give the two high bits of values 0–31, 32–63, 64–95, 96–127."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    halves = rows * nb * 2
+    low = ql[: rows * nb * 128].view(rows, nb, 128).copy_(blocks[..., :128]).view(torch.int64).view(halves, 2, 4)
+    top = qh[: rows * nb * 64].view(rows, nb, 64).copy_(blocks[..., 128:192]).view(torch.int64).view(halves, 1, 4)
+    levels = out.view(torch.int64).view(halves, 2, 2, 4)  # (half, nibble, 32 values, word)
+    torch.bitwise_and(low, NIBBLES, out=levels[:, 0])
+    torch.bitwise_right_shift(low, 4, out=levels[:, 1]).bitwise_and_(NIBBLES)
+    high = torch.empty(halves, 4, 4, dtype=torch.int64)  # quarter s: bits 2s, 2s+1 of qh to bits 4, 5
+    for quarter, shift in enumerate((4, 2, 0)):
+        torch.bitwise_left_shift(top, shift, out=high[:, quarter:quarter + 1])
+    torch.bitwise_right_shift(top, 2, out=high[:, 3:])
+    levels.view(halves, 4, 4).bitwise_or_(high.bitwise_and_(TWO_BITS << 4))
+
+
+def _q6_k_int8(raw: torch.Tensor, rows: int, cols: int) -> tuple[torch.Tensor, torch.Tensor]:
+    blocks = raw.reshape(rows, cols // 256, 210)
+    values = SLICE_VALUES + cols
+    levels, ql, qh = (torch.empty(n, dtype=torch.uint8) for n in (values, values // 2, values // 4))
+
+    def fill(a: int, b: int, out: torch.Tensor) -> None:  # the values gguf_fast._q6_k computes
+        found = levels[: (b - a) * cols]
+        _q6_k_levels(blocks[a:b], ql, qh, found)
+        grouped = out.view(b - a, cols // 16, 16).copy_(found.view(b - a, cols // 16, 16)).sub_(32)
+        grouped.mul_(q6_k_scales(blocks[a:b])[..., None])
+
+    return _int8_in_slices(rows, cols, fill)
+
+
+def _q8_0_int8(raw: torch.Tensor, rows: int, cols: int) -> tuple[torch.Tensor, torch.Tensor]:
+    blocks = raw.reshape(rows, cols // 32, 34)
+
+    def fill(a: int, b: int, out: torch.Tensor) -> None:  # as gguf_fast._q8_0 computes it
+        grouped = out.view(b - a, cols // 32, 32).copy_(blocks[a:b, :, 2:].view(torch.int8))
+        grouped.mul_(blocks[a:b, :, :2].contiguous().view(torch.float16).float())
+
+    return _int8_in_slices(rows, cols, fill)
+
+
+INT8_FROM_BLOCKS = {"Q6_K": (_q6_k_int8, 210, 256), "Q8_0": (_q8_0_int8, 34, 32)}
+
+
+def int8_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """``int8_rows(exact_values(weight))``, straight from the blocks for Q6_K and Q8_0."""
+    entry = INT8_FROM_BLOCKS.get(weight.quant_type.name)
+    if entry is None:
+        return int8_rows(exact_values(weight))
+    convert, size, block = entry
+    raw = (weight.as_tensor() if hasattr(weight, "as_tensor") else weight).view(torch.uint8)
+    rows = int(raw.shape[0])
+    raw = raw.reshape(rows, -1)
+    return convert(raw, rows, raw.shape[1] // size * block)
+
+
+def _q4_k_scales(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Q4_K's float32 scale and offset per 32 values (rows, nb * 8), exactly as diffusers' decoding
+    makes them: d·sc and dmin·m, with ``get_scale_min``'s 6-bit fields taken four at a time from
+    32-bit words (its d, m, m_d are the three words after d and dmin)."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    head = blocks[..., :16].contiguous()  # d, dmin (float16), then 12 bytes of 6-bit fields
+    d, dmin = head[..., :4].view(torch.float16).float().split(1, dim=-1)
+    words = head[..., 4:].view(torch.int32)
+    low, mins, high = words[..., 0], words[..., 1], words[..., 2]
+    fields = torch.empty(2, rows, nb, 2, dtype=torch.int32)  # (scales, mins) × (fields 0–3, 4–7)
+    torch.bitwise_and(low, 0x3F3F3F3F, out=fields[0, ..., 0])
+    torch.bitwise_and(high, 0x0F0F0F0F, out=fields[0, ..., 1]).bitwise_or_((low >> 2).bitwise_and_(0x30303030))
+    torch.bitwise_and(mins, 0x3F3F3F3F, out=fields[1, ..., 0])
+    torch.bitwise_right_shift(high, 4, out=fields[1, ..., 1]).bitwise_and_(0x0F0F0F0F)
+    fields[1, ..., 1].bitwise_or_((mins >> 2).bitwise_and_(0x30303030))
+    sc, m = fields.view(torch.uint8).view(2, rows, nb, 8).float()
+    return sc.mul_(d).view(rows, nb * 8), m.mul_(dmin).view(rows, nb * 8)
+
+
+def _q4_k_blocks(weight: Any) -> torch.Tensor:
+    raw = (weight.as_tensor() if hasattr(weight, "as_tensor") else weight).view(torch.uint8)
+    rows = int(raw.shape[0])
+    return raw.reshape(rows, raw.reshape(rows, -1).shape[1] // 144, 144)
 
 
 def q4_k_groups(weight: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Q4_K as (levels 0…15 as int32 (rows, cols), scale and offset per group of 32 as float32
     (rows, cols/32)): value = level·scale − offset, the file's exact values."""
-    from diffusers.quantizers.gguf.utils import get_scale_min
-
-    raw = (weight.as_tensor() if hasattr(weight, "as_tensor") else weight).view(torch.uint8)
-    rows = int(raw.shape[0])
-    nb = raw.reshape(rows, -1).shape[1] // 144
-    blocks = raw.reshape(rows, nb, 144)
-    d = blocks[..., 0:2].contiguous().view(torch.float16).float()
-    dmin = blocks[..., 2:4].contiguous().view(torch.float16).float()
-    sc, m = get_scale_min(blocks[..., 4:16].reshape(rows * nb, 12))
-    scale = (d * sc.view(rows, nb, 8).float()).reshape(rows, nb * 8)
-    offset = (dmin * m.view(rows, nb, 8).float()).reshape(rows, nb * 8)
+    blocks = _q4_k_blocks(weight)
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    scale, offset = _q4_k_scales(blocks)
     qs = blocks[..., 16:].reshape(rows, nb, 4, 1, 32)
     levels = torch.cat([qs & 15, qs >> 4], dim=3).reshape(rows, nb * 256).to(torch.int32)
     return levels, scale, offset
 
 
+def _int4_nibbles(blocks: torch.Tensor, qs: torch.Tensor, paired: torch.Tensor, out: torch.Tensor) -> None:
+    """Q4_K's levels of ``blocks`` (rows: a multiple of 32) into ``out`` in
+    ``_convert_weight_to_int4pack_for_cpu``'s layout: per 32 rows, per column k, 16 bytes, byte n =
+    level(row n, k) | level(row n + 16, k) << 4. A Q4_K byte holds the same column of two
+    sub-blocks (low nibble: sub-block 2j, high: 2j + 1), so rows n and n + 16 are paired eight
+    bytes at a time in 64-bit words (even and odd sub-blocks apart), then one byte transpose puts
+    the 16 rows innermost. ``qs``/``paired``: uint8 scratch of at least rows·nb·128 bytes each."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    size = rows * nb * 128
+    words = qs[:size].view(rows, nb, 128).copy_(blocks[..., 16:]).view(torch.int64).view(rows // 32, 2, -1)
+    low, high = words[:, 0], words[:, 1]  # rows n and n + 16 of each 32
+    even, odd = paired[:size].view(torch.int64).view(2, rows // 32, -1)
+    torch.bitwise_and(low, NIBBLES, out=even).bitwise_or_(high.bitwise_and(NIBBLES).bitwise_left_shift_(4))
+    torch.bitwise_right_shift(low, 4, out=odd).bitwise_and_(NIBBLES).bitwise_or_(high.bitwise_and(~NIBBLES))
+    # (even/odd, row/32, row%16, block, j, i) → (row/32, block, j, even/odd, i, row%16): k = 256·block + 32·(2j + odd) + i
+    levels = paired[:size].view(2, rows // 32, 16, nb, 4, 32).permute(1, 3, 4, 0, 5, 2)
+    out.view(rows // 32, nb, 4, 2, 32, 16).copy_(levels)
+
+
 def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """(packed levels, bfloat16 scales-and-zeros (cols/32, rows, 2)) for the int4 kernel."""
-    levels, scale, offset = q4_k_groups(weight)
-    packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(levels, 2)
-    pairs = torch.stack([scale.t(), (8 * scale - offset).t()], -1).contiguous().to(KERNEL_DTYPE)
+    """(packed levels, bfloat16 scales-and-zeros (cols/32, rows, 2)) for the int4 kernel (rows: a
+    multiple of 16, as the kernel's packing requires)."""
+    blocks = _q4_k_blocks(weight)
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    whole = rows // 32 * 32
+    packed = torch.empty(rows, nb * 128, dtype=torch.uint8)
+    slices = _slices(whole, nb * 256, 32)
+    if slices:
+        most = max(b - a for a, b in slices) * nb * 128
+        qs, paired = torch.empty(most, dtype=torch.uint8), torch.empty(most, dtype=torch.uint8)
+        for a, b in slices:
+            _int4_nibbles(blocks[a:b], qs, paired, packed[a:b])
+    if whole < rows:  # 16 rows left: the kernel lays those out its own way
+        levels = q4_k_groups(blocks[whole:].reshape(rows - whole, -1))[0]
+        packed[whole:] = torch.ops.aten._convert_weight_to_int4pack_for_cpu(levels, 2)
+    scale, offset = _q4_k_scales(blocks)
+    pairs = torch.empty(nb * 8, rows, 2, dtype=KERNEL_DTYPE)
+    pairs[..., 0].copy_(scale.t())
+    pairs[..., 1].copy_((8 * scale - offset).t())
     return packed, pairs
 
 
@@ -103,10 +248,10 @@ class PackedGGUFLinear(torch.nn.Module):
     def from_gguf(cls, layer: Any) -> PackedGGUFLinear:
         weight = layer.weight
         rows, cols = int(getattr(weight, "quant_shape")[0]), int(getattr(weight, "quant_shape")[-1])
-        if weight.quant_type.name == "Q4_K" and cols % 256 == 0:
+        if weight.quant_type.name == "Q4_K" and cols % 256 == 0 and rows % 16 == 0:
             packed, pairs = int4_pack(weight)
             return cls(cols, rows, "int4", packed, pairs, layer.bias)
-        levels, step = int8_rows(exact_values(weight))
+        levels, step = int8_pack(weight)  # (a Q4_K layer whose rows the int4 packing refuses: int8)
         return cls(cols, rows, "int8", levels, step, layer.bias)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
