@@ -55,9 +55,9 @@ def exact_values(weight: Any) -> torch.Tensor:
 # whole-tensor operations each making a fresh 100 MB float32 tensor, whose first touch (page
 # faults) cost more than the arithmetic: ~21 ns a Q6_K weight. Now every float32 step runs in place
 # on a slice of rows small enough to stay in the CPU's caches, and Q4_K's nibbles are moved straight
-# into the int4 kernel's layout: ~4 ns a Q6_K weight, ~2 ns a Q4_K one (docs/PERFORMANCE.md). The arithmetic is the same operations on the same float32 values, so
-# the results are the old ones bit for bit (tests/test_gguf_pack_identity.py against
-# devkit/pack_reference.py; bench/pack_convert_speed.py times both).
+# into the int4 kernel's layout: ~4 ns a Q6_K weight, ~2 ns a Q4_K one (docs/PERFORMANCE.md). The
+# arithmetic is the same operations on the same float32 values, so the results are the old ones
+# bit for bit (tests/test_gguf_pack_identity.py against devkit/pack_reference.py; bench/pack_convert_speed.py times both).
 SLICE_VALUES = 1 << 19  # values per slice: 2 MiB of float32 scratch (measured best: 2^17…2^22)
 
 
