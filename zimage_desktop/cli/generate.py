@@ -39,10 +39,12 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
 
         request = keep_edit_inputs(request, paths.data) if record_history else name_edit_inputs(request)
     if engine is None:
-        # A CPU-held GGUF encoder is converted to the int kernels at load even for one prompt: the
-        # conversion now costs less than that prompt's encode saves (docs/PERFORMANCE.md, issue 28).
+        # One prompt (and the enhancer's, with --enhance): a CPU-held GGUF encoder is converted to the
+        # int kernels only for the enhancer. Measured on the full-size Q6_K encoder on an idle machine
+        # (bench/pack_time.py, round 33): the conversion costs 9-12 s and a 100-token encode takes
+        # 14.7 s unpacked, 15.2 s packed, so it pays only for the enhancer's short decoding calls.
         generator = Generator(models_dir, device=device, previews=preview_dir is not None,
-                              hash_cache=HashCache(paths.hash_cache))
+                              hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance)
     else:
         generator = engine
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs
