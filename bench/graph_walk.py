@@ -7,7 +7,7 @@ Builds API-format graphs (and UI workflows) of several shapes, ``--nodes`` nodes
 the chunk found and decoded, the JSON parsed once, the graph walked, the request checked). Exit 1
 when a shape's read from the PNG is over ``--limit-ms`` (default 50) — the median of ``--repeat``
 runs, or with ``--on min`` the least disturbed run (a loaded machine's neighbours slow every run;
-a shape over the limit is measured once more, and the best of both sets counts).
+a shape over the limit is measured again, up to twice, and the best of the sets counts).
 
 Imports: the project only (no torch). Usage: python bench/graph_walk.py [--nodes 5000] [--repeat 5] [--on min]
 """
@@ -226,9 +226,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         for name in SHAPES:
             found = measure(name, args.nodes, args.repeat, Path(folder))
-            if args.on == "min" and found["png_min"] > args.limit_ms:
-                # A second set of runs a few seconds later: on a shared virtual machine a burst of the
+            for _ in range(2 if args.on == "min" else 0):
+                if found["png_min"] <= args.limit_ms:
+                    break
+                # Another set of runs a few seconds later: on a shared virtual machine a burst of the
                 # neighbours' work can slow every run of one set (the host's CPU time is not ours).
+                time.sleep(3)
                 again = measure(name, args.nodes, args.repeat, Path(folder))
                 print(f"{name}: {found['png_min']:.1f} ms at best, measured again: {again['png_min']:.1f} ms")
                 found = {key: min(found[key], again[key]) for key in found}

