@@ -18,9 +18,9 @@ import shutil
 from dataclasses import replace
 
 import pytest
-from PIL import Image
 
 from tests.test_profiles import REQ, many_forms  # noqa: F401  (module fixture)
+from tests.test_residency_phases import kit  # noqa: F401  (the kit with a LoRA, a ControlNet and a source)
 from zimage_desktop.engine.devices import GpuInfo, MachineInfo
 from zimage_desktop.engine.generator import Generator
 from zimage_desktop.engine.lora_plan import choose_lora_application, lora_room
@@ -35,24 +35,6 @@ LORA = (LoraRef("style", 0.8),)
 def big_gpu(vram_gib: int = 24, ram_gib: int = 64) -> MachineInfo:
     return MachineInfo(gpus=(GpuInfo(0, "card", vram_gib * GIB, vram_gib * GIB, (8, 9), True),),
                        total_ram=ram_gib * GIB)
-
-
-@pytest.fixture(scope="module")
-def kit(many_forms, tmp_path_factory):  # noqa: F811
-    """The tiny kit with a LoRA, a ControlNet Union 2.1 and a control picture."""
-    from tests.fixtures import build_tiny_pipeline
-    from zimage_desktop.devkit.controlnet import write_tiny_controlnet
-    from zimage_desktop.devkit.tiny_loras import write_peft_lora
-
-    root = tmp_path_factory.mktemp("requests") / "models"
-    shutil.copytree(many_forms, root)
-    (root / "loras").mkdir(exist_ok=True)
-    write_peft_lora(build_tiny_pipeline(seed=0).transformer, root / "loras" / "style.safetensors")
-    write_tiny_controlnet(root, "2.1")
-    source = Image.new("RGB", (REQ.width, REQ.height), (200, 120, 40))
-    source.paste((30, 90, 200), (64, 64, 192, 192))
-    source.save(root.parent / "source.png")
-    return root
 
 
 def lora_file_gib(kit) -> float:

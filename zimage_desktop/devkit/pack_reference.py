@@ -12,20 +12,10 @@ from typing import Any
 
 import torch
 
-from ..engine.gguf_fast import dequantize_into, fast_type
+# The decoding of the file's values is not what changed: the engine's own is used.
+from ..engine.gguf_packed import exact_values
 
 KERNEL_DTYPE = torch.bfloat16
-
-
-def exact_values(weight: Any) -> torch.Tensor:
-    if fast_type(weight):
-        rows = int(weight.shape[0])
-        return dequantize_into(weight).view(rows, -1)
-    import gguf
-
-    raw = weight.as_tensor() if hasattr(weight, "as_tensor") else weight
-    values = gguf.quants.dequantize(raw.view(torch.uint8).numpy(), weight.quant_type)
-    return torch.from_numpy(values.reshape(raw.shape[0], -1).astype("float32"))
 
 
 def int8_rows(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
