@@ -129,31 +129,88 @@ def child_generate(full_blocks: int, argv: list[str]) -> int:
     each full block goes to stderr as JSON, so a run shows its peak flat across the last blocks.
     On this 2-core CPU without native bf16 one full step of a bf16 profile takes over 27 min; cut
     short it takes a few."""
-    from diffusers.models.transformers import transformer_z_image
-
     from zimage_desktop.cli import main as cli_main
+
+    cut_transformer_short(full_blocks)
+    _fp32_convolutions_for_bf16_on_this_cpu()
+    _mark_phases(hwm_kib)
+    return cli_main(argv)
+
+
+def hwm_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cut_transformer_short(full_blocks: int) -> list[int]:
+    """Make every transformer block after the first ``full_blocks`` of the process pass its input
+    through (0: all run; ``child_generate`` says why the peak stays). Returns the list the VmHWM
+    (KiB) after each full block is appended to (also printed to stderr as JSON)."""
+    from diffusers.models.transformers import transformer_z_image
 
     block = transformer_z_image.ZImageTransformerBlock
     full = block.forward
     calls = {"n": 0}
-
-    def hwm_kib() -> int:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        return 0
+    hwm: list[int] = []
 
     def forward(self, x, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if full_blocks and calls["n"] > full_blocks:
             return x
         out = full(self, x, *args, **kwargs)
+        hwm.append(hwm_kib())
         print(json.dumps({"block": calls["n"], "layer_id": getattr(self, "layer_id", None),
-                          "vm_hwm_kib": hwm_kib()}), file=sys.stderr, flush=True)
+                          "vm_hwm_kib": hwm[-1]}), file=sys.stderr, flush=True)
         return out
 
     block.forward = forward  # type: ignore[method-assign]
-    return cli_main(argv)
+    return hwm
+
+
+def _fp32_convolutions_for_bf16_on_this_cpu() -> None:
+    """A bfloat16 convolution on a CPU without oneDNN's bf16 support (this machine: no AVX512-BF16)
+    falls back to a reference kernel ~330× slower than float32 (128→128 channels 3×3 at 128²:
+    18.9 s against 0.057 s), so a GPU profile's bf16 VAE decode took 63 minutes here. Where that
+    is so, each bf16 convolution computes in float32 and casts back: the weights stay bf16 as
+    held; the transient float32 copies of one convolution's input, output and weight are at most
+    ~0.1 GiB at 256² (a 128-channel 256² map is 32 MiB in float32), counted in the measured peak
+    (which makes it, if anything, slightly high). A CPU with native bf16 runs unchanged."""
+    import torch
+
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return
+    conv = torch.nn.Conv2d._conv_forward
+
+    def forward(self, x, weight, bias):  # type: ignore[no-untyped-def]
+        if x.dtype != torch.bfloat16 or x.device.type != "cpu":
+            return conv(self, x, weight, bias)
+        return conv(self, x.float(), weight.float(), None if bias is None else bias.float()).to(torch.bfloat16)
+
+    torch.nn.Conv2d._conv_forward = forward  # type: ignore[method-assign]
+
+
+def _mark_phases(hwm_kib) -> None:  # type: ignore[no-untyped-def]
+    """The VmHWM when the prompt encode and the VAE decode start and end goes to stderr as JSON, so
+    a run shows which phase set its peak."""
+    from diffusers import AutoencoderKL
+
+    from zimage_desktop.engine.prompts import PromptEncoder
+
+    def marked(cls, name: str, phase: str):  # type: ignore[no-untyped-def]
+        inner = getattr(cls, name)
+
+        def call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            print(json.dumps({"phase": phase, "at": "start", "vm_hwm_kib": hwm_kib()}), file=sys.stderr, flush=True)
+            out = inner(self, *args, **kwargs)
+            print(json.dumps({"phase": phase, "at": "end", "vm_hwm_kib": hwm_kib()}), file=sys.stderr, flush=True)
+            return out
+
+        setattr(cls, name, call)
+
+    marked(PromptEncoder, "encode", "encode")
+    marked(AutoencoderKL, "decode", "decode")
 
 
 def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu", lock: str = "",
@@ -184,6 +241,7 @@ def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = 
     result["wall_s"] = time.perf_counter() - started
     result["block_hwm_kib"] = [json.loads(x)["vm_hwm_kib"] for x in result["err"].splitlines()
                                if x.startswith('{"block"')]
+    result["phase_hwm_kib"] = [json.loads(x) for x in result["err"].splitlines() if x.startswith('{"phase"')]
     if result["rc"] == 0:
         line = json.loads(result["out"].strip().splitlines()[-1])
         result["timings"] = line.get("timings", {})

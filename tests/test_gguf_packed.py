@@ -71,6 +71,27 @@ def test_pack_replaces_q4_k_and_q6_k_layers_and_lets_their_bytes_go():
     assert all(m(x).shape == (3, 64) for m in model)
 
 
+def test_pack_lets_each_layers_bytes_go_before_the_next_layer_converts(monkeypatch):
+    """The load's peak holds one layer in both forms, not the whole encoder twice (round 34: the
+    full-size Q6_K encoder's window load peaked at 10.8 GiB, 8.8 after)."""
+    import weakref
+
+    model = torch.nn.Sequential(*(torch.nn.Sequential(_layer("Q6_K", seed=i)[0]) for i in range(4)))
+    gone = [weakref.ref(block[0].weight) for block in model]
+    alive_when_converting: list[int] = []
+    convert = PackedGGUFLinear.from_gguf.__func__
+
+    def watched(cls, layer):
+        alive_when_converting.append(sum(ref() is not None for ref in gone))
+        return convert(cls, layer)
+
+    monkeypatch.setattr(PackedGGUFLinear, "from_gguf", classmethod(watched))
+    assert pack_for_short_inputs(model) == 4
+    # The layer being converted and those not reached yet: every converted layer's GGUF bytes are freed.
+    assert alive_when_converting == [4, 3, 2, 1]
+    assert all(ref() is None for ref in gone)
+
+
 def _held_growth(quant: str) -> float:
     """A Qwen3-4B GGUF file's bytes against what its packed form holds, from the real shapes."""
     from transformers import Qwen3Config, Qwen3Model
@@ -201,7 +222,16 @@ def test_one_prompt_generate_packs_a_cpu_gguf_encoder_only_for_the_enhancer(tmp_
     assert main(["generate", "--models", str(tmp_path / "models"), "--prompt", "a lighthouse", "--width", "256",
                  "--height", "256", "--steps", "1", "--device", "cpu", "--no-history", "--out", str(out)]
                 + (["--enhance"] if enhance else [])) == 0
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["path"] == str(out) and out.stat().st_size
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["path"] == str(out) and out.stat().st_size
     generator = made_here[0]
     packed = [m for m in generator.prompts.text_encoder.modules() if isinstance(m, PackedGGUFLinear)]
     assert len(packed) == (7 * KQUANT_TEXT_ENCODER["num_hidden_layers"] if enhance else 0)  # q, k, v, o, gate, up, down
+    # The image's predicted peak is this process's: a CLI process's allowance (measured at full size,
+    # bench/recipe_ram.py), not the window's, and the encoder as this run holds it.
+    from zimage_desktop.engine.residency import CLI_PROCESS_RAM_GIB, PROCESS_RAM_GIB
+
+    plan = generator.plan
+    assert plan.process_gib == CLI_PROCESS_RAM_GIB < PROCESS_RAM_GIB and plan.encoder_packed == enhance
+    # (the image's own phases: the enhancer ran before it, as a request of its own)
+    assert line["predicted_peak_gib"]["ram"] == plan.table("cpu").peaks(256, 256, ("enhance",))[1]

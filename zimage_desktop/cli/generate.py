@@ -18,6 +18,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
                       enhance: bool = False, engine: Any = None) -> int:
     """Generate with the local engine, or with ``engine`` (a ComfyUI server: ``remote.engine``)."""
     from ..engine.generator import Generator
+    from ..engine.residency import CLI_PROCESS_RAM_GIB
     from ..history.saving import save_generated
     from ..models.hashing import HashCache
     from ..preflight import check_data_folder, check_device, check_folder_writable, check_output_paths
@@ -44,7 +45,8 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         # (bench/pack_time.py, round 33): the conversion costs 9-12 s and a 100-token encode takes
         # 14.7 s unpacked, 15.2 s packed, so it pays only for the enhancer's short decoding calls.
         generator = Generator(models_dir, device=device, previews=preview_dir is not None,
-                              hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance)
+                              hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance,
+                              process_gib=CLI_PROCESS_RAM_GIB)
     else:
         generator = engine
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs

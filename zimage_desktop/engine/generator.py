@@ -32,6 +32,7 @@ from .devices import MachineInfo, probe
 from .edit_run import Sampling, passes, run_edit, steps_run
 from . import guidance
 from .guards import all_finite, install_fp16_guards
+from .host_memory import return_freed_memory
 from .gguf_packed import pack_cpu_text_encoder
 from .loader import load_pipeline
 from . import control_run, image_record
@@ -46,6 +47,7 @@ from .pixels import to_8bit
 from .placement import apply_plan, component_dtypes, run_device, same_placement, when_evicted
 from .edit_plan import edit_tile_pixels
 from .planner import MemoryPlan, files_for_plan, gpu_index_of, make_plan
+from .residency import PROCESS_RAM_GIB
 from .preview import LatentPreviewer
 from .progress import RunClock, StageCallback, StageTimes
 from .prompts import PromptEncoder
@@ -74,13 +76,14 @@ class Generator:
 
     def __init__(self, models_dir: Path, *, device: str = "auto", previews: bool = True,
                  hash_cache: HashCache | None = None, plan: MemoryPlan | None = None,
-                 machine: MachineInfo | None = None, pack_encoder: bool = True) -> None:
+                 machine: MachineInfo | None = None, pack_encoder: bool = True,
+                 process_gib: float = PROCESS_RAM_GIB) -> None:
         self.models_dir = Path(models_dir)
-        # Convert a CPU-held GGUF encoder to the int4/int8 kernels at load (engine/gguf_packed.py). Since
-        # round 33 the conversion (~4.5 ns a Q6_K weight, ~17 s CPU for Qwen3-4B) costs less than the first
-        # prompt saves (~45 s at full size: bench/pack_convert_speed.py, bench/pack_time.py), so every
-        # run packs; False is for tests and benchmarks that want the fast path's encoder.
+        # Convert a CPU-held GGUF encoder to the int4/int8 kernels at load (engine/gguf_packed.py): a
+        # long-lived engine (the window) pays ~10 s once and its prompts and enhancer calls gain; a
+        # one-prompt `generate` does not pack (cli/generate.py says why).
         self.pack_encoder = pack_encoder
+        self.process_gib = process_gib  # what this process holds besides the model (its plans count it)
         self.device_choice = device
         self.previews = previews
         self.hash_cache = hash_cache or HashCache()
@@ -135,9 +138,9 @@ class Generator:
                              present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
                              compute_dtype="float32" if self._force_fp32 else None,
                              gpu_index=gpu_index_of(self.device_choice), lora_gib=self.lora_gib,
-                             model=found.arch, pack_encoder=self.pack_encoder)
-        if self.plan_override is not None and plan.encoder_packed != self.pack_encoder:
-            plan = replace(plan, encoder_packed=self.pack_encoder)  # what this engine holds (its table says it)
+                             model=found.arch, pack_encoder=self.pack_encoder, process_gib=self.process_gib)
+        if self.plan_override is not None:  # what this engine holds (its table says it)
+            plan = replace(plan, encoder_packed=self.pack_encoder, process_gib=self.process_gib)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
         return plan, files_for_plan(self.models_dir, found, plan, transformer)
@@ -184,6 +187,7 @@ class Generator:
         self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, encoder_id(model_set),
                                      hidden_layer=model_set.architecture.text_hidden_layer)
         self._previewer = LatentPreviewer(model_set.architecture)
+        return_freed_memory()  # what loading freed (a float32 VAE cast to bf16, packed GGUF bytes)
         self.load_seconds = time.perf_counter() - started
         log.info("loaded %s in %.1f s: %s", model_set.display_name, self.load_seconds, plan.explanation)
         return model_set
@@ -196,6 +200,7 @@ class Generator:
         self.edit_pipes = {}
         self._control_model = None
         gc.collect()
+        return_freed_memory()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 

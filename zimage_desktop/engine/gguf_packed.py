@@ -280,15 +280,20 @@ def pack_for_short_inputs(model: torch.nn.Module) -> int:
     per call and stays on the CPU: the text encoder."""
     from diffusers.quantizers.gguf.utils import GGUFLinear
 
-    count = 0
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            kind = getattr(getattr(child, "weight", None), "quant_type", None)
-            if isinstance(child, GGUFLinear) and kind is not None and kind.name in PACKED_TYPES \
-                    and child.weight.device.type == "cpu" and child.weight.shape[-1] % 2 == 0:
-                setattr(parent, name, PackedGGUFLinear.from_gguf(child))
-                count += 1
-    return count
+    def packs(module: torch.nn.Module) -> bool:
+        kind = getattr(getattr(module, "weight", None), "quant_type", None)
+        return isinstance(module, GGUFLinear) and kind is not None and kind.name in PACKED_TYPES \
+            and module.weight.device.type == "cpu" and module.weight.shape[-1] % 2 == 0
+
+    # Names only: a list of the modules themselves would keep every replaced layer's GGUF bytes
+    # alive until the end, and the peak would hold both forms of the whole encoder (measured on the
+    # full-size Q6_K encoder in the window: 10.8 GiB while loading against 8.8 after; round 34).
+    names = [name for name, module in model.named_modules() if packs(module)]
+    for name in names:
+        parent_name, _, child_name = name.rpartition(".")
+        parent = model.get_submodule(parent_name)
+        setattr(parent, child_name, PackedGGUFLinear.from_gguf(getattr(parent, child_name)))
+    return len(names)
 
 
 def pack_cpu_text_encoder(text_encoder: torch.nn.Module, held_on_cpu: bool) -> int:

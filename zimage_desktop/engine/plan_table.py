@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Mapping
 from ..errors import BadInputError
 from ..messages import msg
 from .form_components import TEXT_ENCODER_FORMS_GIB, TRANSFORMER_GIB
-from .residency import Component, Residency
+from .residency import PROCESS_RAM_GIB, Component, Residency
 from .residency_rows import lora_components
 
 if TYPE_CHECKING:
@@ -30,13 +30,14 @@ CPU_HELD_GROWTH = {"Q6_K": 1.20, "Q4_K": 1.11}
 
 def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
                 vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "",
-                lora_gib: float = 0.0, packed: bool = True) -> Residency:
+                lora_gib: float = 0.0, packed: bool = True, process_gib: float = PROCESS_RAM_GIB) -> Residency:
     """The residency table of a plan (engine/residency.py): one row per component, its size as
     held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
     installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
     model is small; ``lora_gib`` is the LoRA files in use; ``packed``: a CPU-held GGUF encoder is
-    converted to the int kernels at load (engine/gguf_packed.py). placement.build_hooks places the
-    weights from this same table."""
+    converted to the int kernels at load (engine/gguf_packed.py); ``process_gib``: the process
+    without the model (the window's, or a CLI process's: residency.py). placement.build_hooks places
+    the weights from this same table."""
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
@@ -77,16 +78,16 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
         # file's copy stays in RAM for switching (a merged set: engine/request_table.py).
         *lora_components(transformer_row, lora_gib),
     )
-    return Residency(device=device, components=rows, tiled_vae=vae_tiling, widen=widen)
+    return Residency(device=device, components=rows, tiled_vae=vae_tiling, widen=widen, process_gib=process_gib)
 
 
 def profile_peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
            offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
            width: int = 1024, height: int = 1024, lora_gib: float = 0.0, packed: bool = True,
-           ) -> tuple[float, float]:
+           process_gib: float = PROCESS_RAM_GIB) -> tuple[float, float]:
     """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
     table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
-                        profile.vae_tiling, sizes, lora_gib=lora_gib, packed=packed)
+                        profile.vae_tiling, sizes, lora_gib=lora_gib, packed=packed, process_gib=process_gib)
     return table.peaks(width, height)
 
 

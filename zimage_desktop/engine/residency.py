@@ -29,7 +29,14 @@ from dataclasses import dataclass, field, replace
 # Figures (GiB) the prediction adds to the weights. The CUDA context is an allowance until the
 # first GPU run measures it (bench/gpu_profiles.py prints the measured figure).
 CUDA_CONTEXT_GIB = 0.5
-PROCESS_RAM_GIB = 1.5  # Python, torch, Qt
+# What a process holds besides the model, measured at full size on the CPU (round 34,
+# docs/PERFORMANCE.md). The window (bench/window_ram.py): 0.55 GiB with Qt, torch and diffusers
+# imported before loading, plus the gallery's thumbnail cache when full (600 thumbnails, ≤ 0.15 GiB:
+# bench/history_scale.py). A one-prompt `generate` (bench/recipe_ram.py): 0.37 GiB after its imports,
+# about 0.5 once loaded (what loading leaves on the heap). Until round 34 one 1.5 GiB guess served
+# both, and every measured peak came out 0.86-0.90 of its prediction.
+PROCESS_RAM_GIB = 0.7
+CLI_PROCESS_RAM_GIB = 0.5
 GROUP_OFFLOAD_RESIDENT_GIB = 0.35  # the leaf being computed plus the one being prefetched
 REFERENCE_PIXELS = 1024 * 1024
 
