@@ -1,5 +1,6 @@
 """A text-to-image run that follows a control image: the ControlNet Union file, loaded once per
-pipeline (placed again when a request's plan changes its room), and its denoising loop (engine/controlnet.py) for the request's one control input.
+pipeline (placed again when a request's plan changes its room), and its denoising loop
+(engine/controlnet.py) for the request's one control input.
 
 Functions of the ``Generator`` that owns the pipeline (as ``edit_run``'s are): the loaded model
 is kept on it (``_control_model``) with the control image and file of the last run
