@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout, QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
@@ -151,7 +151,7 @@ class MainWindow(WorkerEvents):
         self.plan_label = StatusLine()
         self.plan_label.setObjectName("planLabel")
         self.plan_label.setWordWrap(True)
-        self.plan_label.setEnabled(False)  # secondary text: the palette's disabled colour
+        self.plan_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # secondary text, either theme
         col.addWidget(self.canvas, 1)
         col.addWidget(self.progress)
         col.addWidget(self.status)
