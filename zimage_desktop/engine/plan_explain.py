@@ -39,7 +39,9 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     elif dtype == "float16":
         parts.append("fp32 if it overflows")
     memory = f"peak ≈ {vram:.1f} GiB VRAM, {ram:.0f} GiB RAM" if profile.device != "cpu" else f"≈ {ram:.0f} GiB RAM"
-    label = profile.label if fits else profile.label.replace("fits", "may not fit")
+    label = profile.label
+    if not fits:  # "fits 8 GB" → "may not fit 8 GB"; the CPU and Apple labels name no size
+        label = label.replace("fits", "may not fit") if "fits" in label else f"{label}, may not fit"
     return f"{', '.join(parts)} — {label} ({memory})"
 
 
