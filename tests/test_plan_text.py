@@ -47,3 +47,15 @@ def test_mps_plan_text_gives_the_encoders_reason_in_chinese(chinese):
     assert "统一内存" in explain_plan(roomy)
     share, limit = small.mps_encoder_over
     assert f"{share:.1f}" in explain_plan(small) and f"{limit:.1f}" in explain_plan(small)
+
+
+def test_the_window_and_the_engine_say_may_not_fit_for_the_same_figures(qapp):
+    """Issue 27: a CPU plan whose RAM peak passes the limit it was made under (a LoRA set's figures
+    replaced by the engine) says "may not fit" in both sentences, and neither says it before."""
+    from dataclasses import replace
+
+    plan = make_plan(MachineInfo(total_ram=16 * G), {"Q8_0"}, "cpu", present_te_forms={"Q8_0"})
+    assert plan.ram_limit_gib and "may not fit" not in explain_plan(plan) and "may not fit" not in plan.explanation
+    grown = replace(plan, lora_gib=4.0, predicted_ram_gib=plan.ram_limit_gib + 1.0)
+    assert "may not fit" in explain_plan(grown) and "may not fit" in grown.explanation
+    assert f"{grown.predicted_ram_gib:.1f} GiB RAM" in explain_plan(grown)

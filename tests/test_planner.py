@@ -231,3 +231,21 @@ def test_a_new_phase_and_component_join_the_table():
     table = plan.table().with_component(lora)
     assert table.peaks()[0] == pytest.approx(plan.predicted_vram_gib + 0.3, abs=0.011)
     assert table.where()["denoise"]["lora"] == "device"
+
+
+def test_the_sentence_follows_the_plans_own_figures():
+    """Issue 27: a plan whose figures change after it was made (a LoRA set's peaks, replaced by the
+    engine; an fp32 retry) says the new figures, and "may not fit" once they pass the budget — the
+    sentence is never the one of the plan as first made."""
+    plan = make_plan(MACHINES["RTX 3060 12GB"][0], {"fp8"}, present_te_forms={"bf16"})
+    assert f"{plan.predicted_vram_gib:.1f} GiB VRAM" in plan.explanation and "may not fit" not in plan.explanation
+    grown = replace(plan, lora_gib=1.5, predicted_vram_gib=plan.predicted_vram_gib + 0.6,
+                    predicted_ram_gib=plan.predicted_ram_gib + 3.0)
+    assert f"peak ≈ {grown.predicted_vram_gib:.1f} GiB VRAM, {grown.predicted_ram_gib:.0f} GiB RAM" in grown.explanation
+    assert f"{plan.predicted_vram_gib:.1f} GiB VRAM" not in grown.explanation
+    over = replace(plan, predicted_vram_gib=PROFILES[plan.profile].budget_gib + 1.0)
+    assert "may not fit 12 GB" in over.explanation and "may not fit" not in plan.explanation
+    fp32 = replace(plan, compute_dtype="float32")
+    assert "(fp32 compute)" in fp32.explanation and "(bf16 compute)" not in fp32.explanation
+    cpu = make_plan(MACHINES["CPU 16GB"][0], {"Q8_0"}, present_te_forms={"Q8_0"})
+    assert f"≈ {cpu.predicted_ram_gib + 20:.0f} GiB RAM" in replace(cpu, predicted_ram_gib=cpu.predicted_ram_gib + 20).explanation

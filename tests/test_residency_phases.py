@@ -21,6 +21,7 @@ from tests.fixtures.pretend_cuda import pretend_cuda
 from tests.test_profiles import REQ, many_forms  # noqa: F401  (module fixture)
 from tests.test_residency_devices import CASES, CUDA1, components, expected_dtype_ok, two_gpus
 from zimage_desktop.engine import control_plan, lora_plan
+from zimage_desktop.engine.controlnet_files import pick_controlnet
 from zimage_desktop.engine.enhance import Sampling
 from zimage_desktop.engine.enhance_session import enhance_request
 from zimage_desktop.engine.generator import Generator
@@ -270,3 +271,82 @@ def test_a_merged_sets_backup_and_a_resident_controlnet(kit, monkeypatch, backup
     copy = gen.lora_gib if backup == "device" else 0.0  # the hooks' device copy the merge does without
     assert memory["encode"][side] == pytest.approx(hooks["encode"][side] + table.component("lora_backup").gib - copy,
                                                    abs=0.011)
+
+
+
+def _controlnet_state(gen: Generator, image) -> tuple:
+    """(placement, devices of its own weights, dtypes of its own matrices, what the image's record says)."""
+    assert gen._control_model is not None
+    own = controlnet_tensors(gen)
+    matrices = {t.dtype for n, t in own if n.endswith(".weight") and t.dim() == 2}
+    return gen._control_model[3], {t.device for _, t in own}, matrices, image.model["controls"][0].get("placement")
+
+
+def _check_image(gen: Generator, req, image) -> None:
+    """The image's predicted peak counts the ControlNet as placed, and every tensor is where that table says."""
+    assert gen.plan is not None and gen._control_model is not None
+    parts = gen.request_parts(req)
+    assert parts.control == gen._control_model[3]
+    peak = image.model["predicted_peak_gib"]
+    assert (peak["vram"], peak["ram"]) == request_table(gen.plan, parts).peaks(req.width, req.height, ("enhance",))
+    problems = problems_after(gen, request_table(gen.plan, parts), "decode")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_controlnet_is_placed_again_when_a_lora_set_changes_the_room(kit, monkeypatch):
+    """Issue 27: the ControlNet's placement follows each request's plan, not the one of the first
+    controlled image. 4 GB (the transformer streams, a LoRA set's hook copies stay on the card beside
+    it), with a margin that leaves the ControlNet just room beside the plan without the set: plain →
+    resident, with the set (its plan's peak grows by the copies) → streamed from RAM, plain again →
+    resident. After each image its own weights are where the placement says, and the image's record
+    and predicted peak say the placement that ran. (The tiny set's copies are a few KB, below the
+    peaks' 0.01 GiB: the engine counts them 1 GiB bigger — ``lora_copy_gib``, its size input.)"""
+    from zimage_desktop.engine import lora_apply
+
+    real = lora_apply.lora_copy_gib
+    monkeypatch.setattr(lora_apply, "lora_copy_gib", lambda *args: real(*args) + 1.0)
+    gib, transformer = CASES["4gb"]
+    gen = Generator(kit, device="cuda:1", machine=two_gpus(gib))
+    plain = replace(REQ, transformer=transformer, profile="4gb", steps=1,
+                    controls=(ControlRef("grey", str(kit.parent / "source.png")),))
+    styled = replace(plain, loras=LORA)
+    with pretend_cuda(count=2):
+        gen.ensure_loaded(transformer, "4gb")  # the plan without a set: the room the margin is set from
+        assert gen.plan is not None
+        without = gen.plan.predicted_vram_gib
+        cn_gib = pick_controlnet(kit).path.stat().st_size / control_plan.GIB
+        monkeypatch.setattr(control_plan, "MARGIN_GIB", control_plan.PROFILES["4gb"].budget_gib - without - cn_gib - 0.1)
+        seen, peaks = [], []
+        for req in (plain, styled, plain):
+            image = gen.run(req).images[0]
+            assert gen.plan is not None
+            peaks.append(gen.plan.predicted_vram_gib)
+            seen.append(_controlnet_state(gen, image))
+            _check_image(gen, req, image)
+    assert peaks[0] == peaks[2] == without and peaks[1] > without + 0.5  # the set's copies on the card
+    assert seen == [("resident", {CUDA1}, {torch.bfloat16}, "resident"),
+                    ("offload", {torch.device("cpu")}, {torch.bfloat16}, "offload"),
+                    ("resident", {CUDA1}, {torch.bfloat16}, "resident")]
+
+
+def test_the_controlnet_goes_to_fp8_and_back_to_bf16_as_the_room_changes(kit, monkeypatch):
+    """The room beside the plan shrinks to only the FP8 form's, then grows again: the ControlNet is
+    stored in float8 on the card, then in bf16 again (FP8 cannot be undone: it is read again)."""
+    gib, transformer = CASES["24gb"]
+    gen = Generator(kit, device="cuda:1", machine=two_gpus(gib))
+    req = replace(REQ, transformer=transformer, profile="24gb", steps=1,
+                  controls=(ControlRef("grey", str(kit.parent / "source.png")),))
+    cn_gib = pick_controlnet(kit).path.stat().st_size / control_plan.GIB
+    seen = []
+    with pretend_cuda(count=2):
+        for room in (cn_gib * 2, cn_gib * 0.75, cn_gib * 2):
+            gen.ensure_loaded(transformer, "24gb")
+            assert gen.plan is not None
+            monkeypatch.setattr(control_plan, "MARGIN_GIB", control_plan.PROFILES["24gb"].budget_gib
+                                - gen.plan.predicted_vram_gib - room)
+            image = gen.run(req).images[0]
+            seen.append(_controlnet_state(gen, image))
+            _check_image(gen, req, image)
+    assert seen == [("resident", {CUDA1}, {torch.bfloat16}, "resident"),
+                    ("fp8", {CUDA1}, {torch.float8_e4m3fn}, "fp8"),
+                    ("resident", {CUDA1}, {torch.bfloat16}, "resident")]

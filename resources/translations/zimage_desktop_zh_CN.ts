@@ -1287,6 +1287,16 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <location filename="../../zimage_desktop/ui/window_events.py" line="78" />
+        <source>Memory plan: %1</source>
+        <translation>内存方案：%1</translation>
+    </message>
+    <message>
+        <location filename="../../zimage_desktop/ui/window_events.py" line="79" />
+        <source>How the model is held in memory and its predicted peak for a 1024×1024 image, with the LoRAs in use.</source>
+        <translation>模型在内存中的存放方式，以及生成一张 1024×1024 图像（含所用 LoRA）时预计的内存峰值。</translation>
+    </message>
+    <message>
         <location filename="../../zimage_desktop/ui/main_window.py" line="290" />
         <source>Parameters restored.</source>
         <translation>已恢复参数。</translation>

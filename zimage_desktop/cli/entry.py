@@ -272,7 +272,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     table = display_table(plan, models_dir)  # every phase the plan can run, a ControlNet when installed
     lora_text = describe_room(lora_room(plan, machine))
     report = {"version": __version__, "data_dir": str(paths.data), "machine": machine.to_dict(), "models": models,
-              "plan": asdict(plan),
+              "plan": {**asdict(plan), "explanation": plan.explanation},  # a property: derived from the figures
               "residency": {"device": table.device, "components": table.rows(),
                             "phases": {k: {"vram_gib": v, "ram_gib": r}
                                        for k, (v, r) in table.phase_memory(args.width, args.height).items()},

@@ -1,5 +1,6 @@
 """A text-to-image run that follows a control image: the ControlNet Union file, loaded once per
-pipeline, and its denoising loop (engine/controlnet.py) for the request's one control input.
+pipeline (placed again when a request's plan changes its room), and its denoising loop
+(engine/controlnet.py) for the request's one control input.
 
 Functions of the ``Generator`` that owns the pipeline (as ``edit_run``'s are): the loaded model
 is kept on it (``_control_model``) with the control image and file of the last run
@@ -50,25 +51,41 @@ def control_image(gen: Generator, control, width: int, height: int):
 
 
 def controlnet(gen: Generator, inpaint: bool = False):
-    """The installed ControlNet Union, loaded once per pipeline (and again when the file changes)."""
+    """The installed ControlNet Union, loaded once per pipeline (and again when the file changes), and
+    placed as this request's plan leaves room for (engine/control_plan.py): a later request whose plan
+    leaves less or more room (a LoRA set added or dropped) moves it between "resident", "fp8" and
+    "offload". It is read again then: FP8 storage cannot be undone, and the old weights leave first, so
+    the card never holds both."""
+    from .control_plan import place_controlnet
     from .controlnet import load_controlnet
     from .controlnet_files import pick_controlnet
 
-    assert gen.pipe is not None and gen.dtype is not None
+    assert gen.pipe is not None and gen.dtype is not None and gen.plan is not None
     file = pick_controlnet(gen.models_dir)
     if inpaint:  # the newest installed file is 1.0: no 2.x to inpaint with
         from .control_inpaint import check_inpaints
 
         check_inpaints(file)
-    key = (file.path, file.path.stat().st_mtime_ns, id(gen.pipe))
-    if gen._control_model is None or gen._control_model[0] != key:
-        from .control_plan import place_controlnet
-
-        gen._control_model = None
-        assert gen.plan is not None
-        placement = place_controlnet(gen.plan, file.path.stat().st_size)
+    stat = file.path.stat()
+    key = (file.path, stat.st_mtime_ns, id(gen.pipe))
+    placement = place_controlnet(gen.plan, stat.st_size)  # pure and cheap: decided for every request
+    loaded = gen._control_model
+    if loaded is None or loaded[0] != key or loaded[3] != placement.where:
+        if loaded is not None and loaded[0] == key:
+            log.info("ControlNet %s: %s -> %s for this request's plan", file.path.name, loaded[3], placement.where)
+        loaded = gen._control_model = None
+        _free_memory()
         log.info("ControlNet %s: %s", file.path.name, placement.explanation)
         model = load_controlnet(file, gen.pipe.transformer, gen.dtype, gen.pipe._execution_device,
                                 placement.where)
-        gen._control_model = (key, file, model, placement.where)
-    return gen._control_model[1], gen._control_model[2]
+        loaded = gen._control_model = (key, file, model, placement.where)
+    return loaded[1], loaded[2]
+
+
+def _free_memory() -> None:
+    """What a dropped ControlNet held goes back before the next one is read (group offload's hooks hold cycles)."""
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

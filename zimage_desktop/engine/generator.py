@@ -142,7 +142,7 @@ class Generator:
         if self.plan_override is not None:  # what this engine holds (its table says it)
             plan = replace(plan, encoder_packed=self.pack_encoder, process_gib=self.process_gib)
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
-            plan = replace(plan, compute_dtype="float32", explanation=plan.explanation + " [fp32 after an overflow]")
+            plan = replace(plan, compute_dtype="float32", explanation_note="fp32 after an overflow")
         return plan, files_for_plan(self.models_dir, found, plan, transformer)
 
     def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:

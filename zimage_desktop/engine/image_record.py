@@ -57,8 +57,11 @@ def finished_image(gen: Generator, req: GenerationRequest, image, timings: dict,
     if not req.controls:
         return GeneratedImage(request=req, image=image, timings=timings, model=model, notes=tuple(notes))
     prepared, file = gen._control_run
+    # "placement": where its own weights were for this image (resident, fp8, offload: control_plan), as
+    # decided again for each request's plan (control_run.controlnet)
+    placement = gen._control_model[3] if gen._control_model is not None else ""
     model = dict(model, controls=[{"name": file.path.name, "version": file.version,
-                                   "sha256": gen.hash_cache.sha256(file.path)}])
+                                   "sha256": gen.hash_cache.sha256(file.path), "placement": placement}])
     return GeneratedImage(request=req, image=image, timings=timings, model=model,
                           notes=tuple(notes) + tuple(gen._control_notes), control_images=(prepared,))
 

@@ -40,7 +40,10 @@ def apply_lora_set(patcher: LoraPatcher, pairs: list[tuple[Path, float]], plan: 
                          lora_backup_gib=applied.backup_gib if applied.merged else 0.0, lora_copy_gib=applied.copy_gib,
                          lora_kept_gib=patcher.kept_gib([path for path, _ in pairs]))
     vram, ram = request_table(plan, parts).peaks()
-    return replace(plan, predicted_vram_gib=vram, predicted_ram_gib=ram)
+    planned = replace(plan, predicted_vram_gib=vram, predicted_ram_gib=ram)
+    if (vram, ram) != (plan.predicted_vram_gib, plan.predicted_ram_gib):  # the sentence is derived: new figures
+        log.info("plan with this LoRA set: %s", planned.explanation)
+    return planned
 
 
 def lora_decider(plan: MemoryPlan, machine: MachineInfo, transformer_form: str, device: str,

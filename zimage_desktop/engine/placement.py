@@ -116,8 +116,8 @@ def same_placement(plan: MemoryPlan, loaded: MemoryPlan | None) -> bool:
     and their wording do not change what is loaded or where."""
     if loaded is None:
         return False
-    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, explanation="", warnings=(), lora_gib=0.0,
-                  mps_encoder_over=())
+    ignore = dict(predicted_vram_gib=0.0, predicted_ram_gib=0.0, warnings=(), lora_gib=0.0, mps_encoder_over=(),
+                  form_reason="", encoder_reason="", explanation_note="", ram_limit_gib=0.0)
     return replace(plan, **ignore) == replace(loaded, **ignore)  # type: ignore[arg-type]
 
 

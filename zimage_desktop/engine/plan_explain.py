@@ -1,12 +1,16 @@
 """The one English sentence that explains a plan (MemoryPlan.explanation): the transformer form
-and where it runs, the text encoder, VAE tiling, the compute dtype and the predicted peaks."""
+and where it runs, the text encoder, VAE tiling, the compute dtype and the predicted peaks.
+
+The sentence is derived from the plan each time it is read (``plan_sentence``), never stored: the
+engine replaces a plan's figures after it was made (a LoRA set's peaks, an fp32 retry), and a stored
+sentence kept the figures of the plan as first made (issue 27)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .planner import Profile
+    from .planner import MemoryPlan, Profile
 
 FORM_TEXT = {"bf16": "bf16 transformer", "fp8": "FP8-stored transformer"}
 TE_TEXT = {"device": "on the GPU", "offload": "moved to the GPU only to encode", "cpu": "on the CPU"}
@@ -35,5 +39,25 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     elif dtype == "float16":
         parts.append("fp32 if it overflows")
     memory = f"peak ≈ {vram:.1f} GiB VRAM, {ram:.0f} GiB RAM" if profile.device != "cpu" else f"≈ {ram:.0f} GiB RAM"
-    label = profile.label if fits else profile.label.replace("fits", "may not fit")
+    label = profile.label
+    if not fits:  # "fits 8 GB" → "may not fit 8 GB"; the CPU and Apple labels name no size
+        label = label.replace("fits", "may not fit") if "fits" in label else f"{label}, may not fit"
     return f"{', '.join(parts)} — {label} ({memory})"
+
+
+def plan_sentence(plan: MemoryPlan) -> str:
+    """``explain`` for this plan's own fields and figures; "may not fit" when its peaks pass the
+    profile's budget (a GPU) or the RAM limit it was made under (Apple, CPU)."""
+    from .planner import PROFILES
+
+    profile = PROFILES.get(plan.profile)
+    if profile is None:  # a fixed plan (planner.reference_plan) says what it is in its note
+        return plan.explanation_note
+    if plan.device in ("mps", "cpu"):
+        fits = not plan.ram_limit_gib or plan.predicted_ram_gib <= plan.ram_limit_gib
+    else:
+        fits = not profile.budget_gib or plan.predicted_vram_gib <= profile.budget_gib
+    text = explain(profile, plan.transformer_form, plan.compute_dtype, plan.text_encoder, plan.predicted_vram_gib,
+                   plan.predicted_ram_gib, fits, plan.text_encoder_form, plan.offload, plan.form_reason,
+                   plan.encoder_reason)
+    return text + (f" [{plan.explanation_note}]" if plan.explanation_note else "")

@@ -27,7 +27,7 @@ from .form_components import (  # noqa: F401  (re-exported: the model manager, t
     model_components,
 )
 from .plan_encoder import MPS_GPU_SHARE, mps_encoder, text_encoder_dtype  # noqa: F401  (MPS_GPU_SHARE: re-exported)
-from .plan_explain import explain
+from .plan_explain import plan_sentence
 from .plan_table import (  # noqa: F401  (VAE_GIB, CPU_HELD_GROWTH: re-exported)
     CPU_HELD_GROWTH, VAE_GIB, build_table, device_name, profile_peaks,
 )
@@ -102,7 +102,6 @@ class MemoryPlan:
     vae_slicing: bool
     predicted_vram_gib: float
     predicted_ram_gib: float
-    explanation: str
     needs: tuple[str, ...]  # catalog component ids this plan loads
     missing: tuple[str, ...] = ()  # of those, what is not in the models folder
     fp16_retry_fp32: bool = False  # fp16 compute that falls back to fp32 on overflow
@@ -120,6 +119,19 @@ class MemoryPlan:
     # RAM the process holds besides the model: the window's (Qt, the window, the history) or a CLI
     # process's (Generator(process_gib=CLI_PROCESS_RAM_GIB)); residency.py has both, measured.
     process_gib: float = PROCESS_RAM_GIB
+    # What the sentence (``explanation``, derived from the figures above) says beyond them: why this
+    # transformer form ("the best that fits"), why the encoder sits where it does (Apple), the RAM
+    # limit "fits" is judged against on Apple/CPU (GiB; 0: none), and a note ("fp32 after an overflow").
+    form_reason: str = ""
+    encoder_reason: str = ""
+    ram_limit_gib: float = 0.0
+    explanation_note: str = ""
+
+    @property
+    def explanation(self) -> str:
+        """The plan's English sentence (logs, ``info``, ``models plan``), made from its own figures each
+        time it is read, so a plan whose peaks the engine replaced (a LoRA set) says the new ones."""
+        return plan_sentence(self)
 
     @property
     def text_encoder_is_gguf(self) -> bool:
@@ -312,11 +324,11 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         profile=name, device=device, compute_dtype=dtype, transformer_form=form, text_encoder=te,
         offload=offload, vae_tiling=profile.vae_tiling, vae_slicing=offload == "group",
         predicted_vram_gib=vram, predicted_ram_gib=ram,
-        explanation=explain(profile, form, dtype, te, vram, ram, fits(form), te_form, offload, reason, te_why),
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
         text_encoder_form=te_form, text_encoder_dtype=text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
-        mps_encoder_over=mps_over, encoder_packed=pack_encoder, process_gib=process_gib,
+        mps_encoder_over=mps_over, encoder_packed=pack_encoder, form_reason=reason, encoder_reason=te_why,
+        ram_limit_gib=ram_limit, process_gib=process_gib,
     )
 
 
@@ -367,5 +379,5 @@ def reference_plan(device: str = "cpu", compute_dtype: str = "float32") -> Memor
     return MemoryPlan(
         profile="reference", device=device, compute_dtype=compute_dtype, transformer_form="bf16",
         text_encoder="device", offload="none", vae_tiling=False, vae_slicing=False, predicted_vram_gib=0.0,
-        predicted_ram_gib=0.0, explanation="reference: all components resident, no offload", needs=(),
+        predicted_ram_gib=0.0, explanation_note="reference: all components resident, no offload", needs=(),
     )

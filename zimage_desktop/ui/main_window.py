@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout, QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
@@ -31,7 +31,7 @@ from .translations import current_language
 from .window_events import WorkerEvents
 from .worker import (
     EnhanceDone, EnhanceStarted, EnhanceText, Failed, GenerationWorker, ImageDone, JobCancelled, JobFinished,
-    JobStarted, Loaded, Loading, MachineProbed, StageChanged, StepDone,
+    JobStarted, Loaded, Loading, MachineProbed, PlanChanged, StageChanged, StepDone,
 )
 from .progress_text import RunProgress
 
@@ -61,7 +61,7 @@ class MainWindow(WorkerEvents):
             MachineProbed: self._on_machine, Loading: self._on_loading, Loaded: self._on_loaded,
             JobStarted: self._on_started, StepDone: self._on_step, ImageDone: self._on_image,
             JobFinished: self._on_finished, JobCancelled: self._on_cancelled, Failed: self._on_failed,
-            StageChanged: self._on_stage,
+            StageChanged: self._on_stage, PlanChanged: lambda e: self.show_plan(e.plan),
         }
         self.run = RunProgress()  # the running job's stage and time left
         self._build()
@@ -146,9 +146,16 @@ class MainWindow(WorkerEvents):
         self.status = StatusLine()
         self.status.setObjectName("statusLabel")
         self.status.setWordWrap(True)
+        # The loaded engine's plan, kept current as requests change its figures (a LoRA set): the
+        # status line below says each job's progress and result, this line what the memory plan is now.
+        self.plan_label = StatusLine()
+        self.plan_label.setObjectName("planLabel")
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # secondary text, either theme
         col.addWidget(self.canvas, 1)
         col.addWidget(self.progress)
         col.addWidget(self.status)
+        col.addWidget(self.plan_label)
         self.history.build_gallery()
         self.edit.attach_history()
         self.panes = MainPanes(self, self.paths.window_state, tabs=self.mode_tabs, queue=self.queue, center=center,

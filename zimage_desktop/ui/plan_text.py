@@ -58,8 +58,9 @@ def plan_memory(plan: MemoryPlan) -> str:
         memory = (translate("PlanText", "peak ≈ %1 GiB VRAM, %2 GiB RAM").replace("%1", f"{plan.predicted_vram_gib:.1f}")
                   .replace("%2", f"{plan.predicted_ram_gib:.1f}"))
     profile = PROFILES.get(plan.profile)
-    if profile and profile.budget_gib and plan.predicted_vram_gib > profile.budget_gib:
-        memory += " · " + translate("PlanText", "may not fit")
+    over_ram = plan.device in ("cpu", "mps") and plan.ram_limit_gib and plan.predicted_ram_gib > plan.ram_limit_gib
+    if over_ram or (profile and profile.budget_gib and plan.predicted_vram_gib > profile.budget_gib):
+        memory += " · " + translate("PlanText", "may not fit")  # as the engine's sentence says (plan_explain)
     return memory
 
 

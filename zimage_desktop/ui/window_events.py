@@ -23,6 +23,7 @@ from .worker import (
 )
 
 if TYPE_CHECKING:
+    from ..engine.planner import MemoryPlan
     from .canvas import CanvasPanel
     from .enhance_flow import EnhanceFlow
     from .enhance_panel import EnhancePanel
@@ -34,6 +35,7 @@ translate = QCoreApplication.translate
 
 class WorkerEvents(ModelsState):
     status: StatusLine
+    plan_label: StatusLine
     progress: QProgressBar
     run: RunProgress
     canvas: CanvasPanel
@@ -63,15 +65,22 @@ class WorkerEvents(ModelsState):
         self.progress.setValue(0)
         self.status.say(lambda: translate("MainWindow", "Model ready: %1")
                         .replace("%1", explain_plan(e.plan) if e.plan else e.message))
+        self.show_plan(e.plan)
         if not self.readiness.usable:
             self.refresh_models_state()
         self.form.tokens.refresh()  # the prompt's count becomes exact with the loaded model's tokenizer
         self.form.tokens.set_limit(e.token_limit)
         self._show_model_fields()
-        if e.plan is not None:  # a slow plan offers the draft sizes first
+
+    def show_plan(self, plan: MemoryPlan | None) -> None:
+        """The engine's plan as it is now, in the UI language (said again on a language switch)."""
+        if plan is not None:
+            self.plan_label.say(lambda: translate("MainWindow", "Memory plan: %1").replace("%1", explain_plan(plan)))
+            self.plan_label.setToolTip(translate("MainWindow", "How the model is held in memory and its "
+                                                 "predicted peak for a 1024×1024 image, with the LoRAs in use."))
             from ..engine.sizes import drafts_useful
 
-            self.form.size_combo.set_drafts(drafts_useful(e.plan.device, e.plan.offload))
+            self.form.size_combo.set_drafts(drafts_useful(plan.device, plan.offload))  # a slow plan: drafts first
 
     def _on_started(self, e: JobStarted) -> None:
         if e.request is not None:

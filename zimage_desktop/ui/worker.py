@@ -57,6 +57,15 @@ class Loaded(WorkerEvent):
 
 
 @dataclass(frozen=True)
+class PlanChanged(WorkerEvent):
+    """The engine's plan differs from the one last sent: a request loaded the model, or its LoRA set
+    (or an fp32 retry) changed the plan's figures after loading."""
+
+    kind: ClassVar[str] = "plan"
+    plan: MemoryPlan | None = None
+
+
+@dataclass(frozen=True)
 class JobStarted(WorkerEvent):
     kind: ClassVar[str] = "started"
     total: int = 0  # steps per image
@@ -160,6 +169,7 @@ class GenerationWorker(QThread):
         self.settings = settings
         self.controller = controller
         self.generator: Generator | None = None
+        self._plan_sent: MemoryPlan | None = None  # the plan the window shows (PlanChanged)
         self._store: HistoryStore | None = None  # opened on the first image
 
     def start_engine(self, load_now: bool) -> None:
@@ -207,6 +217,7 @@ class GenerationWorker(QThread):
             plan = generator.plan
             limit = generator.prompts.limit if generator.prompts is not None else 0
             self.worker_event.emit(Loaded(message=plan.explanation if plan else "", plan=plan, token_limit=limit))
+            self._plan_sent = plan
         except Exception as exc:  # keep the thread alive whatever happens
             self.worker_event.emit(failure(exc))
 
@@ -263,6 +274,8 @@ class GenerationWorker(QThread):
             self.worker_event.emit(StageChanged(job.id, stage="loading", image_count=req.count))
 
         def on_stage(e) -> None:
+            # The first stage comes after the request's plan is made and its LoRA set applied.
+            self._send_plan(job.id)
             self.worker_event.emit(StageChanged(job.id, stage=e.stage, image_index=e.image_index,
                                                 image_count=e.image_count, eta_s=e.eta_s))
 
@@ -293,10 +306,19 @@ class GenerationWorker(QThread):
         try:
             result = generator.run(req, on_step=on_step, is_cancelled=self.controller.is_cancelled,
                                    on_image=on_image, on_stage=on_stage)
+            self._send_plan(job.id)  # an fp32 retry re-planned during the job
             done = JobCancelled if result.cancelled else JobFinished
             self.worker_event.emit(done(job.id, request=req))
         except Exception as exc:  # keep the thread alive whatever happens
             self.worker_event.emit(failure(exc, job.id))
+
+    def _send_plan(self, job_id: int) -> None:
+        """PlanChanged when the engine's plan is not the one the window shows (a new one, or its
+        figures changed: MemoryPlan is a value, so any change of a figure makes it differ)."""
+        plan = self.generator.plan if self.generator is not None else None
+        if plan is not None and plan != self._plan_sent:
+            self._plan_sent = plan
+            self.worker_event.emit(PlanChanged(job_id, plan=plan))
 
 
 def failure(exc: Exception, job_id: int = 0) -> Failed:
