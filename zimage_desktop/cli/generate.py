@@ -15,7 +15,7 @@ from .common import CancelFlag
 
 def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
                       preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
-                      enhance: bool = False, engine: Any = None) -> int:
+                      enhance: bool = False, engine: Any = None, cpu_int8: bool = False) -> int:
     """Generate with the local engine, or with ``engine`` (a ComfyUI server: ``remote.engine``)."""
     from ..engine.generator import Generator
     from ..history.saving import save_generated
@@ -44,7 +44,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         # (bench/pack_time.py, round 33): the conversion costs 9-12 s and a 100-token encode takes
         # 14.7 s unpacked, 15.2 s packed, so it pays only for the enhancer's short decoding calls.
         generator = Generator(models_dir, device=device, previews=preview_dir is not None,
-                              hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance)
+                              hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance, cpu_int8=cpu_int8)
     else:
         generator = engine
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs

@@ -28,7 +28,8 @@ values are no longer what is multiplied), so this runs only where the plan asks 
 
 from __future__ import annotations
 
-from typing import Any
+import platform
+from typing import Any, Callable
 
 import torch
 
@@ -40,7 +41,10 @@ ACT_ZERO = 64
 
 
 def available() -> bool:
-    """Whether this torch has oneDNN's quantized linear (x86 builds with mkldnn)."""
+    """Whether this machine has oneDNN's quantized linear: an x86 CPU (measured there only; ARM's
+    oneDNN int8 path was not) and a torch built with mkldnn."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "x86", "i686"):
+        return False
     try:
         return bool(torch.backends.mkldnn.is_available()) and hasattr(torch.ops.onednn, "qlinear_pointwise")
     except (AttributeError, RuntimeError):
@@ -95,18 +99,21 @@ class Int8Linear(torch.nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, int8"
 
 
-def convert_to_int8(model: torch.nn.Module) -> int:
+def convert_to_int8(model: torch.nn.Module, on_layer: Callable[[int, int], None] | None = None) -> int:
     """Replace every Q8_0/Q4_K/Q6_K GGUF Linear of ``model`` on the CPU by an ``Int8Linear``, one
     layer at a time (each layer's GGUF bytes are let go before the next is converted); returns how
-    many. Other layers (other types, a GPU) are left as they are."""
+    many. Other layers (other types, a GPU) are left as they are. ``on_layer(done, total)`` is
+    called after each layer (progress while loading)."""
     from diffusers.quantizers.gguf.utils import GGUFLinear
 
     # Names, not modules, are collected first: a list of the old layers would keep every layer's
     # GGUF bytes alive until the end, holding both forms of the whole model at once.
     names = [name for name, module in model.named_modules()
              if isinstance(module, GGUFLinear) and fast_type(module.weight) and module.weight.device.type == "cpu"]
-    for name in names:
+    for done, name in enumerate(names, 1):
         parent_name, _, child_name = name.rpartition(".")
         parent = model.get_submodule(parent_name)
         setattr(parent, child_name, Int8Linear.from_gguf(getattr(parent, child_name)))
+        if on_layer is not None:
+            on_layer(done, len(names))
     return len(names)

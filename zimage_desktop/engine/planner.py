@@ -29,7 +29,7 @@ from .form_components import (  # noqa: F401  (re-exported: the model manager, t
 from .plan_encoder import MPS_GPU_SHARE, mps_encoder, text_encoder_dtype  # noqa: F401  (MPS_GPU_SHARE: re-exported)
 from .plan_explain import explain
 from .plan_table import (  # noqa: F401  (VAE_GIB, CPU_HELD_GROWTH: re-exported)
-    CPU_HELD_GROWTH, VAE_GIB, build_table, device_name, profile_peaks,
+    CPU_HELD_GROWTH, INT8_FORMS, VAE_GIB, build_table, device_name, profile_peaks,
 )
 from .residency import Residency
 
@@ -117,6 +117,9 @@ class MemoryPlan:
     # A GGUF encoder the plan holds on the CPU is converted to the int kernels at load (engine/gguf_packed.py);
     # False for an engine that keeps the GGUF bytes (a one-prompt `generate`: Generator(pack_encoder=False)).
     encoder_packed: bool = True
+    # A GGUF transformer on the CPU converted to int8 × int8 layers at load (engine/gguf_int8.py,
+    # ``--cpu-int8``): faster steps, a slightly different picture, more bytes held (its table says).
+    transformer_int8: bool = False
 
     @property
     def text_encoder_is_gguf(self) -> bool:
@@ -134,7 +137,7 @@ class MemoryPlan:
         nothing, so its table says "cpu" everywhere."""
         return build_table(device or self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
                            self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
-                           self.text_encoder_dtype, self.lora_gib, self.encoder_packed)
+                           self.text_encoder_dtype, self.lora_gib, self.encoder_packed, self.transformer_int8)
 
     def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True,
                         device: str | None = None, cfg: bool = False) -> tuple[float, float]:
@@ -205,7 +208,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
               installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
               gpu_index: int | None = None, lora_gib: float = 0.0, have_configs: bool = True,
-              model: str = DEFAULT.id, pack_encoder: bool = True) -> MemoryPlan:
+              model: str = DEFAULT.id, pack_encoder: bool = True, cpu_int8: bool = False) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -223,6 +226,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     ``model`` (an engine/architectures.py id) names whose files the plan asks for; a model that
     fp16 breaks (Z-Image base) computes in fp32 where the machine would pick fp16. ``pack_encoder``:
     whether the engine converts a CPU-held GGUF encoder to the int kernels (what it then holds).
+    ``cpu_int8``: the user asked for int8 × int8 transformer layers (used only on the CPU profile with
+    a Q8_0/Q6_K/Q4_K GGUF transformer; otherwise the plan says it is not used).
     """
     gpu = chosen_gpu(machine, gpu_index)
     index = gpu.index if gpu is not None else 0
@@ -250,7 +255,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
 
     def fits(form: str) -> bool:
         vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
-                                   packed=pack_encoder)
+                                   packed=pack_encoder, int8=cpu_int8)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -279,8 +284,12 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     te_why, mps_over = "", ()  # type: tuple[str, tuple[float, ...]]
     if device == "mps":
         te, te_why, mps_over = mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
+    int8 = cpu_int8 and device == "cpu" and form in INT8_FORMS
+    if cpu_int8 and not int8:
+        warnings.append(msg("planner.int8_not_used", "int8 layers are used only for a Q8_0, Q6_K or Q4_K GGUF transformer "
+                            "on the CPU; this plan runs the {form} transformer as usual.", form=form))
     vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
-                                   packed=pack_encoder)
+                              packed=pack_encoder, int8=int8)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
                             "{budget:.1f} GiB of the {profile} profile; it may run out of memory.",
@@ -310,7 +319,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         needs=needs, missing=tuple(missing), fp16_retry_fp32=dtype == "float16", warnings=tuple(warnings),
         text_encoder_form=te_form, text_encoder_dtype=text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
-        mps_encoder_over=mps_over, encoder_packed=pack_encoder,
+        mps_encoder_over=mps_over, encoder_packed=pack_encoder, transformer_int8=int8,
     )
 
 
