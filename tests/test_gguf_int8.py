@@ -171,3 +171,22 @@ def test_int8_picture_stays_close_to_the_fast_paths(q4_k_m_folder):
     # Measured on this kit: mean 0.5-0.6 grey levels (max ≈ 10); the bound leaves room, a broken
     # layer (wrong scale, transposed weight) gives tens of grey levels.
     assert ours.std() > 1 and 0 < delta.mean() < 1.5
+
+
+def test_generate_cpu_int8_from_the_command_line(tiny_models, tmp_path, data_dir, capsys):
+    from PIL import Image
+
+    from zimage_desktop.cli.entry import main
+
+    common = ["generate", "--models", str(tiny_models.gguf), "--prompt", "a cat", "--seed", "7", "--width", "256",
+              "--height", "256", "--steps", "2", "--device", "cpu", "--no-history"]
+    assert main([*common, "--out", str(tmp_path / "fast.png")]) == 0
+    assert main([*common, "--cpu-int8", "--out", str(tmp_path / "int8.png")]) == 0
+    fast, int8 = (np.asarray(Image.open(tmp_path / f"{n}.png"), np.int16) for n in ("fast", "int8"))
+    delta = np.abs(fast - int8)
+    print(f"CLI, tiny Q8_0 kit: int8 vs fast mean |Δ| {delta.mean():.3f}, max {delta.max()}")
+    assert 0 < delta.mean() < 1.5  # int8 layers ran, and the picture stayed close
+    capsys.readouterr()
+    assert main([*common, "--cpu-int8", "--engine", "http://127.0.0.1:9", "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--cpu-int8" in err and "\n" not in err and "Traceback" not in err

@@ -38,6 +38,9 @@ from .gguf_packed import _int8_in_slices
 
 ACT_LEVELS = 63  # 7-bit activations: no int16 saturation on CPUs without VNNI
 ACT_ZERO = 64
+# diffusers' timestep embedder reads its first layer's ``weight.dtype``; it multiplies one token a
+# step (nothing to gain), so it keeps the fast path.
+KEEP = ("t_embedder.",)
 
 
 def available() -> bool:
@@ -109,7 +112,8 @@ def convert_to_int8(model: torch.nn.Module, on_layer: Callable[[int, int], None]
     # Names, not modules, are collected first: a list of the old layers would keep every layer's
     # GGUF bytes alive until the end, holding both forms of the whole model at once.
     names = [name for name, module in model.named_modules()
-             if isinstance(module, GGUFLinear) and fast_type(module.weight) and module.weight.device.type == "cpu"]
+             if isinstance(module, GGUFLinear) and fast_type(module.weight) and module.weight.device.type == "cpu"
+             and not name.startswith(KEEP)]
     for done, name in enumerate(names, 1):
         parent_name, _, child_name = name.rpartition(".")
         parent = model.get_submodule(parent_name)
