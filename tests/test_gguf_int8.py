@@ -164,6 +164,7 @@ def test_int8_picture_stays_close_to_the_fast_paths(q4_k_m_folder):
     ours = np.asarray(gen.run(req).images[0].image, np.int16)
     transformer = gen.pipe.transformer
     assert gen.plan is not None and gen.plan.transformer_int8
+    assert gen.model_info().get("int8") is True and "int8" not in fast.model_info()  # the record says so
     assert sum(isinstance(m, Int8Linear) for m in transformer.modules()) > 10
     assert not any(getattr(p, "quant_type", None) is not None for p in transformer.parameters())  # GGUF let go
     delta = np.abs(ours - expected)
