@@ -114,10 +114,18 @@ def convert_to_int8(model: torch.nn.Module, on_layer: Callable[[int, int], None]
     names = [name for name, module in model.named_modules()
              if isinstance(module, GGUFLinear) and fast_type(module.weight) and module.weight.device.type == "cpu"
              and not name.startswith(KEEP)]
-    for done, name in enumerate(names, 1):
-        parent_name, _, child_name = name.rpartition(".")
-        parent = model.get_submodule(parent_name)
-        setattr(parent, child_name, Int8Linear.from_gguf(getattr(parent, child_name)))
-        if on_layer is not None:
-            on_layer(done, len(names))
+    # One thread: the conversion's operations are small slices (a few MiB), where a second OpenMP
+    # thread only waits; measured on the 2-core machine under load, 2 threads took 7-10× the wall
+    # time of 1 per 10240×3840 layer (0.27-0.38 s against 1.7-4.2 s: docs/PERFORMANCE.md).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for done, name in enumerate(names, 1):
+            parent_name, _, child_name = name.rpartition(".")
+            parent = model.get_submodule(parent_name)
+            setattr(parent, child_name, Int8Linear.from_gguf(getattr(parent, child_name)))
+            if on_layer is not None:
+                on_layer(done, len(names))
+    finally:
+        torch.set_num_threads(threads)
     return len(names)
