@@ -70,6 +70,9 @@ def build_parser() -> ArgumentParser:
     gen.add_argument("--engine", help="run on a ComfyUI server: its name in the Engines settings, or its URL")
     gen.add_argument("--enhance", action="store_true",
                      help="rewrite the prompt with the offline prompt enhancer first (seeded by --seed)")
+    gen.add_argument("--cpu-int8", action="store_true",
+                     help="on the CPU, convert a Q8_0/Q6_K/Q4_K GGUF transformer to int8 layers at load: "
+                          "2-3x faster steps, a slightly different picture, more RAM")
     from .control import add_control_arguments
 
     add_control_arguments(gen)
@@ -201,8 +204,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from ..remote.engines import resolve
 
         remote = RemoteEngine(resolve(paths, args.engine), previews=preview_dir is not None, models_dir=models_dir)
+    if args.cpu_int8:
+        from ..preflight import check_cpu_int8
+
+        check_cpu_int8(remote is not None)
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
-                             record_history=not args.no_history, enhance=args.enhance, engine=remote)
+                             record_history=not args.no_history, enhance=args.enhance, engine=remote,
+                             cpu_int8=args.cpu_int8)
 
 
 def _typed_transformer(name: str | None) -> str | None:

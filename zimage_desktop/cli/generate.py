@@ -15,7 +15,7 @@ from .common import CancelFlag
 
 def generate_to_files(request, models_dir: Path, targets: list[Path | None], paths: Paths, device: str,
                       preview_dir: Path | None, record_history: bool = True, parent_id: int | None = None,
-                      enhance: bool = False, engine: Any = None) -> int:
+                      enhance: bool = False, engine: Any = None, cpu_int8: bool = False) -> int:
     """Generate with the local engine, or with ``engine`` (a ComfyUI server: ``remote.engine``)."""
     from ..engine.generator import Generator
     from ..engine.residency import CLI_PROCESS_RAM_GIB
@@ -46,7 +46,7 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         # 14.7 s unpacked, 15.2 s packed, so it pays only for the enhancer's short decoding calls.
         generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                               hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance,
-                              process_gib=CLI_PROCESS_RAM_GIB)
+                              process_gib=CLI_PROCESS_RAM_GIB, cpu_int8=cpu_int8)
     else:
         generator = engine
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs

@@ -46,6 +46,7 @@ from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_
 from .pixels import to_8bit
 from .placement import apply_plan, component_dtypes, run_device, same_placement, when_evicted
 from .edit_plan import edit_tile_pixels
+from .plan_table import INT8_FORMS
 from .planner import MemoryPlan, files_for_plan, gpu_index_of, make_plan
 from .residency import PROCESS_RAM_GIB
 from .preview import LatentPreviewer
@@ -77,13 +78,16 @@ class Generator:
     def __init__(self, models_dir: Path, *, device: str = "auto", previews: bool = True,
                  hash_cache: HashCache | None = None, plan: MemoryPlan | None = None,
                  machine: MachineInfo | None = None, pack_encoder: bool = True,
-                 process_gib: float = PROCESS_RAM_GIB) -> None:
+                 process_gib: float = PROCESS_RAM_GIB, cpu_int8: bool = False) -> None:
         self.models_dir = Path(models_dir)
         # Convert a CPU-held GGUF encoder to the int4/int8 kernels at load (engine/gguf_packed.py): a
         # long-lived engine (the window) pays ~10 s once and its prompts and enhancer calls gain; a
         # one-prompt `generate` does not pack (cli/generate.py says why).
         self.pack_encoder = pack_encoder
         self.process_gib = process_gib  # what this process holds besides the model (its plans count it)
+        # Convert a GGUF transformer run on the CPU to int8 × int8 layers at load (engine/gguf_int8.py):
+        # opt-in (``--cpu-int8``), since the picture changes slightly.
+        self.cpu_int8 = cpu_int8
         self.device_choice = device
         self.previews = previews
         self.hash_cache = hash_cache or HashCache()
@@ -138,9 +142,13 @@ class Generator:
                              present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
                              compute_dtype="float32" if self._force_fp32 else None,
                              gpu_index=gpu_index_of(self.device_choice), lora_gib=self.lora_gib,
-                             model=found.arch, pack_encoder=self.pack_encoder, process_gib=self.process_gib)
+                             model=found.arch, pack_encoder=self.pack_encoder, process_gib=self.process_gib,
+                             cpu_int8=self.cpu_int8)
         if self.plan_override is not None:  # what this engine holds (its table says it)
             plan = replace(plan, encoder_packed=self.pack_encoder, process_gib=self.process_gib)
+        if self.plan_override is not None and self.cpu_int8 and not plan.transformer_int8 \
+                and found.transformer_form in INT8_FORMS:
+            plan = replace(plan, transformer_int8=True)  # a fixed CPU plan (tests, benchmarks) asked for int8
         if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
             plan = replace(plan, compute_dtype="float32", explanation_note="fp32 after an overflow")
         return plan, files_for_plan(self.models_dir, found, plan, transformer)
@@ -167,6 +175,10 @@ class Generator:
             # An encoder the plan holds on the CPU multiplies ~100 tokens a call: int8/int4 kernels (issue 28)
             pack_cpu_text_encoder(text_encoder, plan.encoder_packed and (
                 device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps")))
+            if plan.transformer_int8 and device.type == "cpu":
+                from .gguf_int8 import convert_to_int8
+
+                convert_to_int8(pipe.transformer)
             if dtype == torch.float16:
                 install_fp16_guards(pipe.transformer)
             for hook in self.on_loaded:

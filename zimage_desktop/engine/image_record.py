@@ -43,6 +43,8 @@ def model_info(gen: Generator) -> dict:
         "transformer_form": gen.plan.transformer_form if gen.plan else "",
         "roles": file_roles(gen.model_set),  # for the ComfyUI graph in the PNG
     }
+    if gen.plan is not None and gen.plan.transformer_int8:
+        info["int8"] = True  # --cpu-int8: the picture is not the file's exact product (engine/gguf_int8.py)
     shift = getattr(getattr(getattr(gen.pipe, "scheduler", None), "config", None), "shift", None)
     if isinstance(shift, (int, float)):
         info["shift"] = float(shift)  # the graph's ModelSamplingAuraFlow

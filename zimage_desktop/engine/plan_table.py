@@ -26,21 +26,31 @@ TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
 # tests/test_gguf_packed.py derives both from Qwen3-4B's shapes. Only a run that packs holds that
 # (``packed``: a one-prompt ``generate`` keeps the GGUF bytes, Generator(pack_encoder=False)).
 CPU_HELD_GROWTH = {"Q6_K": 1.20, "Q4_K": 1.11}
+# A GGUF transformer converted to int8 at load (``--cpu-int8``, engine/gguf_int8.py) holds every
+# Q8_0/Q4_K/Q6_K Linear weight at 1 byte (+8 a row), the rest as the file stores it: 5.76 GiB for
+# Z-Image's real shapes whatever the file's mix (tests/test_gguf_int8.py derives it), so each form's
+# file grows by that over its full size (Q4_K_M ×1.24, Q6_K ×1.05, Q8_0 ×0.86).
+INT8_TRANSFORMER_GIB = 5.76
+INT8_FORMS = ("Q8_0", "Q6_K", "Q4_K")
 
 
 def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
                 vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "",
-                lora_gib: float = 0.0, packed: bool = True, process_gib: float = PROCESS_RAM_GIB) -> Residency:
+                lora_gib: float = 0.0, packed: bool = True, int8: bool = False,
+                process_gib: float = PROCESS_RAM_GIB) -> Residency:
     """The residency table of a plan (engine/residency.py): one row per component, its size as
     held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
     installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
     model is small; ``lora_gib`` is the LoRA files in use; ``packed``: a CPU-held GGUF encoder is
-    converted to the int kernels at load (engine/gguf_packed.py); ``process_gib``: the process
-    without the model (the window's, or a CLI process's: residency.py). placement.build_hooks places
-    the weights from this same table."""
+    converted to the int kernels at load (engine/gguf_packed.py); ``int8``: a GGUF transformer on the
+    CPU is converted to int8 at load (engine/gguf_int8.py); ``process_gib``: the process without the
+    model (the window's, or a CLI process's: residency.py). placement.build_hooks places the weights
+    from this same table."""
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    if int8 and device.startswith("cpu") and form in INT8_FORMS:
+        transformer *= INT8_TRANSFORMER_GIB / TRANSFORMER_GIB[form]
     # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
     # (plan_encoder.text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
     encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])
@@ -84,10 +94,11 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
 def profile_peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
            offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
            width: int = 1024, height: int = 1024, lora_gib: float = 0.0, packed: bool = True,
-           process_gib: float = PROCESS_RAM_GIB) -> tuple[float, float]:
+           int8: bool = False, process_gib: float = PROCESS_RAM_GIB) -> tuple[float, float]:
     """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
     table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
-                        profile.vae_tiling, sizes, lora_gib=lora_gib, packed=packed, process_gib=process_gib)
+                        profile.vae_tiling, sizes, lora_gib=lora_gib, packed=packed, int8=int8,
+                        process_gib=process_gib)
     return table.peaks(width, height)
 
 

@@ -29,7 +29,7 @@ from .form_components import (  # noqa: F401  (re-exported: the model manager, t
 from .plan_encoder import MPS_GPU_SHARE, mps_encoder, text_encoder_dtype  # noqa: F401  (MPS_GPU_SHARE: re-exported)
 from .plan_explain import plan_sentence
 from .plan_table import (  # noqa: F401  (VAE_GIB, CPU_HELD_GROWTH: re-exported)
-    CPU_HELD_GROWTH, VAE_GIB, build_table, device_name, profile_peaks,
+    CPU_HELD_GROWTH, INT8_FORMS, VAE_GIB, build_table, device_name, profile_peaks,
 )
 from .residency import PROCESS_RAM_GIB, Residency
 
@@ -126,6 +126,9 @@ class MemoryPlan:
     encoder_reason: str = ""
     ram_limit_gib: float = 0.0
     explanation_note: str = ""
+    # A GGUF transformer on the CPU converted to int8 × int8 layers at load (engine/gguf_int8.py,
+    # ``--cpu-int8``): faster steps, a slightly different picture, more bytes held (its table says).
+    transformer_int8: bool = False
 
     @property
     def explanation(self) -> str:
@@ -149,7 +152,8 @@ class MemoryPlan:
         nothing, so its table says "cpu" everywhere."""
         return build_table(device or self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
                            self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
-                           self.text_encoder_dtype, self.lora_gib, self.encoder_packed, self.process_gib)
+                           self.text_encoder_dtype, self.lora_gib, self.encoder_packed, self.transformer_int8,
+                           self.process_gib)
 
     def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True,
                         device: str | None = None, cfg: bool = False) -> tuple[float, float]:
@@ -220,7 +224,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
               force_form: str | None = None, present_te_forms: frozenset[str] | set[str] | None = None,
               installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
               gpu_index: int | None = None, lora_gib: float = 0.0, have_configs: bool = True,
-              model: str = DEFAULT.id, pack_encoder: bool = True,
+              model: str = DEFAULT.id, pack_encoder: bool = True, cpu_int8: bool = False,
               process_gib: float = PROCESS_RAM_GIB) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
@@ -241,6 +245,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     whether the engine converts a CPU-held GGUF encoder to the int kernels (what it then holds).
     ``process_gib``: the RAM the process holds besides the model (the window's by default; a CLI
     process holds less: residency.CLI_PROCESS_RAM_GIB).
+    ``cpu_int8``: the user asked for int8 × int8 transformer layers (used only on the CPU profile with
+    a Q8_0/Q6_K/Q4_K GGUF transformer; otherwise the plan says it is not used).
     """
     gpu = chosen_gpu(machine, gpu_index)
     index = gpu.index if gpu is not None else 0
@@ -268,7 +274,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
 
     def fits(form: str) -> bool:
         vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
-                                   packed=pack_encoder, process_gib=process_gib)
+                                   packed=pack_encoder, int8=cpu_int8, process_gib=process_gib)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -297,8 +303,12 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     te_why, mps_over = "", ()  # type: tuple[str, tuple[float, ...]]
     if device == "mps":
         te, te_why, mps_over = mps_encoder(machine, profile, form, dtype, te_form, installed_gib, lora_gib)
+    int8 = cpu_int8 and device == "cpu" and form in INT8_FORMS
+    if cpu_int8 and not int8:
+        warnings.append(msg("planner.int8_not_used", "int8 layers are used only for a Q8_0, Q6_K or Q4_K GGUF transformer "
+                            "on the CPU; this plan runs the {form} transformer as usual.", form=form))
     vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
-                                   packed=pack_encoder, process_gib=process_gib)
+                              packed=pack_encoder, int8=int8, process_gib=process_gib)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
                             "{budget:.1f} GiB of the {profile} profile; it may run out of memory.",
@@ -328,7 +338,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         text_encoder_form=te_form, text_encoder_dtype=text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
         mps_encoder_over=mps_over, encoder_packed=pack_encoder, form_reason=reason, encoder_reason=te_why,
-        ram_limit_gib=ram_limit, process_gib=process_gib,
+        ram_limit_gib=ram_limit, process_gib=process_gib, transformer_int8=int8,
     )
 
 
