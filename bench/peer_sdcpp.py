@@ -14,6 +14,7 @@ machine. Its stage times are read from its own log lines.
 
 Usage: python bench/peer_sdcpp.py [--work /work/bigweights] [--venv /work/sdcpp-venv] [--sizes 256,512]
        [--steps 1,4] [--pairs 3] [--threads 2] [--lock /work/heavy.lock] [--only ours|peer]
+       [--ours-args "--cpu-int8"]
 """
 
 from __future__ import annotations
@@ -88,12 +89,13 @@ def run_child(command: list[str], env: dict[str, str], lock: str | None) -> tupl
     return proc.stdout, wall
 
 
-def ours(f: dict[str, str], models: Path, size: int, steps: int, env: dict[str, str], lock: str | None) -> dict:
+def ours(f: dict[str, str], models: Path, size: int, steps: int, env: dict[str, str], lock: str | None,
+         extra: tuple[str, ...] = ()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "bench/peak_rss.py", sys.executable, "-m", "zimage_desktop", "generate",
                    "--prompt", PROMPT, "--models", str(models), "--transformer", f["transformer"],
                    "--device", "cpu", "--width", str(size), "--height", str(size), "--steps", str(steps),
-                   "--seed", "1", "--out", str(Path(tmp) / "ours.png"), "--no-history", "--data-dir", tmp]
+                   "--seed", "1", "--out", str(Path(tmp) / "ours.png"), "--no-history", "--data-dir", tmp, *extra]
         out, wall = run_child(command, env, lock)
     line = next(json.loads(x) for x in out.splitlines() if x.startswith("{") and '"timings"' in x)
     t = line["timings"]
@@ -137,7 +139,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--lock", default=None, help="run each child under flock FILE (shared machine)")
     parser.add_argument("--only", choices=("ours", "peer"), default=None)
+    parser.add_argument("--ours-args", default="", help="more `generate` flags for our runs, e.g. --cpu-int8")
     args = parser.parse_args()
+    extra = tuple(args.ours_args.split())
     from bench.recipe_ram import build
 
     models = build(args.work, tiny=False, bf16_encoder=False)
@@ -153,12 +157,13 @@ def main() -> None:
                 for engine in order:
                     if args.only and engine != args.only:
                         continue
-                    run = (ours(f, models, size, steps, env, args.lock) if engine == "ours"
+                    run = (ours(f, models, size, steps, env, args.lock, extra) if engine == "ours"
                            else peer(python, f, size, steps, args.threads, env, args.lock))
                     run.update(size=size, steps=steps, pair=pair)
                     runs.append(run)
                     print(json.dumps(run), flush=True)
-            summary: dict = {"size": size, "steps": steps, "threads": args.threads, "pairs": args.pairs}
+            summary: dict = {"size": size, "steps": steps, "threads": args.threads, "pairs": args.pairs,
+                             "ours_args": args.ours_args}
             for engine in ("ours", "peer"):
                 mine = [r for r in runs if r["engine"] == engine]
                 summary[engine] = {k: median(mine, k) for k in ("load_s", "encode_s", "step_s", "decode_s", "whole_s",
