@@ -14,7 +14,7 @@ machine. Its stage times are read from its own log lines.
 
 Usage: python bench/peer_sdcpp.py [--work /work/bigweights] [--venv /work/sdcpp-venv] [--sizes 256,512]
        [--steps 1,4] [--pairs 3] [--threads 2] [--lock /work/heavy.lock] [--only ours|peer]
-       [--ours-args "--cpu-int8"]
+       [--ours-args=--cpu-int8]
 """
 
 from __future__ import annotations
