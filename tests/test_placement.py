@@ -16,7 +16,8 @@ from diffusers.hooks.group_offloading import _get_group_onload_device
 from tests.fixtures import build_tiny_pipeline
 from tests.test_profiles import REQ, _machine_for, many_forms  # noqa: F401  (module fixture)
 from zimage_desktop.engine.devices import GpuInfo, MachineInfo
-from zimage_desktop.engine.generator import Generator, component_dtypes
+from zimage_desktop.engine.generator import Generator
+from zimage_desktop.engine.placement import component_dtypes
 from zimage_desktop.engine.placement import SwapHook, build_hooks, execution_device, layout_for, uses_streams
 from zimage_desktop.engine.planner import PROFILES, make_plan
 from zimage_desktop.engine.prompts import PromptEncoder

@@ -10,14 +10,13 @@ latents, and we decode only when the run was not cancelled.
 Its parts live beside it: the prompts and guidance (``guidance.encode_prompts``), the LoRA set
 (``lora_apply``), a control image's run (``control_run``), the decode with its float32 retry
 (``decoding``), what each image records (``image_record``), the device and dtypes a plan loads
-in (``placement``), and the edit modes (``edit_run``).
+in (``placement``), loading and placing it (``loading``), and the edit modes (``edit_run``).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -31,23 +30,20 @@ from ..models.hashing import HashCache
 from .devices import MachineInfo, probe
 from .edit_run import Sampling, passes, run_edit, steps_run
 from . import guidance
-from .guards import all_finite, install_fp16_guards
+from .guards import all_finite
 from .host_memory import return_freed_memory
-from .gguf_packed import pack_cpu_text_encoder
-from .loader import load_pipeline
-from . import control_run, image_record
+from . import control_run, image_record, loading
 from .decoding import NonFinite, decode_unit
 from .lora_apply import apply_lora_set
 from .lora_patch import LoraPatcher
 from .loras import loras_gib, resolve_loras
-from .model_files import ModelSet, resolve_model_set
-from .model_identity import BackgroundHasher, encoder_id
+from .model_files import ModelSet
+from .model_identity import BackgroundHasher
 from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
 from .pixels import to_8bit
-from .placement import apply_plan, component_dtypes, run_device, same_placement, when_evicted
+from .placement import same_placement
 from .edit_plan import edit_tile_pixels
-from .plan_table import INT8_FORMS
-from .planner import MemoryPlan, files_for_plan, gpu_index_of, make_plan
+from .planner import MemoryPlan
 from .residency import PROCESS_RAM_GIB
 from .preview import LatentPreviewer
 from .progress import RunClock, StageCallback, StageTimes
@@ -61,8 +57,7 @@ StepCallback = Callable[[StepEvent], None]
 ImageCallback = Callable[[GeneratedImage], None]
 CancelCheck = Callable[[], bool]
 
-
-DEVICE_CHOICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+DEVICE_CHOICE = loading.DEVICE_CHOICE
 
 
 class Generator:
@@ -122,36 +117,7 @@ class Generator:
 
     def make_plan(self, transformer: str | None = None, profile: str = "auto") -> tuple[MemoryPlan, ModelSet]:
         """The plan for this request and the files it will load (reads headers only)."""
-        if not DEVICE_CHOICE.fullmatch(self.device_choice):
-            raise BadInputError(msg("generator.unknown_device_choose", "Unknown device {device_choice!r}; choose auto, "
-                                    "cuda, cuda:N (a GPU by its index), mps or cpu.",
-                                    device_choice=self.device_choice))
-        from ..preflight import check_device
-
-        check_device(self.device_choice)
-        found = resolve_model_set(self.models_dir, transformer)
-        if self.plan_override is not None:
-            plan = self.plan_override
-        else:
-            if self.machine is None:
-                self.machine = probe()
-            if self.device_choice in ("cpu", "mps") and profile == "auto":
-                profile = self.device_choice
-            plan = make_plan(self.machine, found.available_forms, profile,
-                             force_form=found.transformer_form if transformer else None,
-                             present_te_forms=found.text_encoder_forms, installed_gib=dict(found.form_gib),
-                             compute_dtype="float32" if self._force_fp32 else None,
-                             gpu_index=gpu_index_of(self.device_choice), lora_gib=self.lora_gib,
-                             model=found.arch, pack_encoder=self.pack_encoder, process_gib=self.process_gib,
-                             cpu_int8=self.cpu_int8)
-        if self.plan_override is not None:  # what this engine holds (its table says it)
-            plan = replace(plan, encoder_packed=self.pack_encoder, process_gib=self.process_gib)
-        if self.plan_override is not None and self.cpu_int8 and not plan.transformer_int8 \
-                and found.transformer_form in INT8_FORMS:
-            plan = replace(plan, transformer_int8=True)  # a fixed CPU plan (tests, benchmarks) asked for int8
-        if self._force_fp32 and plan.compute_dtype != "float32":  # a fixed plan (tests, benchmarks)
-            plan = replace(plan, compute_dtype="float32", explanation_note="fp32 after an overflow")
-        return plan, files_for_plan(self.models_dir, found, plan, transformer)
+        return loading.plan_for(self, transformer, profile)
 
     def ensure_loaded(self, transformer: str | None = None, profile: str = "auto") -> ModelSet:
         """Load (or keep) the pipeline for this transformer and profile; returns its ModelSet."""
@@ -160,48 +126,7 @@ class Generator:
             # Placed the same; the figures (and the LoRA set, plan.lora_gib) are this request's.
             self.plan = plan
             return model_set
-        self.unload()
-        device = run_device(plan, self.device_choice)
-        dtype = getattr(torch, plan.compute_dtype)
-        te_dtype, vae_dtype = component_dtypes(plan, dtype)
-        started = time.perf_counter()
-        out_of_memory = ""  # "", "gpu" or "ram"
-        pipe: Any = None
-        text_encoder: torch.nn.Module | None = None
-        try:
-            pipe = load_pipeline(model_set, dtype, te_dtype, vae_dtype)
-            pipe.set_progress_bar_config(disable=True)
-            text_encoder = apply_plan(pipe, plan, device, model_set.transformer_form)
-            # An encoder the plan holds on the CPU multiplies ~100 tokens a call: int8/int4 kernels (issue 28)
-            pack_cpu_text_encoder(text_encoder, plan.encoder_packed and (
-                device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps")))
-            if plan.transformer_int8 and device.type == "cpu":
-                from .gguf_int8 import convert_to_int8
-
-                convert_to_int8(pipe.transformer)
-            if dtype == torch.float16:
-                install_fp16_guards(pipe.transformer)
-            for hook in self.on_loaded:
-                hook(pipe)
-        except (RuntimeError, MemoryError) as exc:  # torch.OutOfMemoryError is a RuntimeError
-            if not is_out_of_memory(exc):
-                raise
-            out_of_memory = "ram" if host_memory(exc) else "gpu"
-        if out_of_memory:  # outside the except: its traceback would keep the half-placed pipeline alive
-            pipe = text_encoder = None
-            self._out_of_memory(plan, msg("generator.stage_loading", "loading"), out_of_memory == "ram")
-        assert text_encoder is not None
-        self.pipe, self.model_set, self.plan, self.device, self.dtype = pipe, model_set, plan, device, dtype
-        self.lora_patcher = LoraPatcher(pipe.transformer)
-        # The hooks' device copies of the LoRA matrices leave with a swapped-out transformer (its
-        # residency row and the "lora" row swap together).
-        when_evicted(pipe.transformer, self.lora_patcher.drop_device_copies)
-        self.prompts = PromptEncoder(pipe.tokenizer, text_encoder, encoder_id(model_set),
-                                     hidden_layer=model_set.architecture.text_hidden_layer)
-        self._previewer = LatentPreviewer(model_set.architecture)
-        return_freed_memory()  # what loading freed (a float32 VAE cast to bf16, packed GGUF bytes)
-        self.load_seconds = time.perf_counter() - started
-        log.info("loaded %s in %.1f s: %s", model_set.display_name, self.load_seconds, plan.explanation)
+        loading.load(self, plan, model_set)
         return model_set
 
     def unload(self) -> None:
