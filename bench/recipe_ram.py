@@ -214,7 +214,7 @@ def _mark_phases(hwm_kib) -> None:  # type: ignore[no-untyped-def]
 
 
 def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = "cpu", lock: str = "",
-                 full_blocks: int = 0, timeout_s: int = 0) -> dict:
+                 full_blocks: int = 0, timeout_s: int = 0, extra: tuple[str, ...] = ()) -> dict:
     """`generate --device cpu --profile P` in a fresh process; its peak RSS from the kernel's
     accounting, and the plan's own predicted peak from its JSON line (the residency table, for
     this size, as the app computed it: nothing rescaled here). ``full_blocks`` > 0 cuts the
@@ -222,7 +222,7 @@ def run_generate(models: Path, out: Path, size: int, steps: int, profile: str = 
     cmd = [sys.executable, __file__, "--child-generate", str(full_blocks), "--",
            "generate", "--models", str(models), "--prompt", PROMPT,
            "--width", str(size), "--height", str(size), "--steps", str(steps), "--seed", "1", "--device", "cpu",
-           "--profile", profile, "--no-history", "--out", str(out)]
+           "--profile", profile, "--no-history", "--out", str(out), *extra]
     wrapper = ("import json, resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
                "print(json.dumps({'rc': p.returncode, 'out': p.stdout[-2000:], 'err': p.stderr[-6000:], "
                "'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
@@ -283,6 +283,7 @@ def main() -> int:
     parser.add_argument("--max-gib", type=float, default=16.0, help="skip a profile whose run would need more RAM")
     parser.add_argument("--no-encoder-check", action="store_true", help="skip the GGUF encoder load measurement")
     parser.add_argument("--results", default=None, help="append each profile's measurement as a JSON line here")
+    parser.add_argument("--generate-args", default="", help="more `generate` flags, e.g. --generate-args=--cpu-int8")
     parser.add_argument("--profiles", default="cpu,8gb,24gb,4gb,6gb,16gb,12gb,mps",
                         help="profiles to run on the CPU (a GPU profile's RAM side: its swaps and copies)")
     args = parser.parse_args()
@@ -337,7 +338,7 @@ def main() -> int:
                       f"over --max-gib {args.max_gib:g} | – | – | {gpu_side} | – | – | – |", flush=True)
                 continue
             r = run_generate(folder, work / "out" / "image.png", args.size, args.steps, profile, args.lock,
-                             args.full_blocks, args.timeout)
+                             args.full_blocks, args.timeout, tuple(args.generate_args.split()))
             if args.results:
                 with open(args.results, "a", encoding="utf-8") as f:
                     f.write(json.dumps({"files": label, "profile": profile, "size": args.size, **r}) + "\n")

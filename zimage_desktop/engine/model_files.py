@@ -27,7 +27,7 @@ from .. import model_folders
 from ..model_folders import TEXT_ENCODERS, TRANSFORMERS, VAES
 from .tensor_index import (  # noqa: F401  (re-exported: the loader and the model manager use them)
     PICKLE_SUFFIXES, TensorIndex, read_gguf_index, read_index, read_safetensors_index, read_sharded_index,
-    refuse_pickle, resident_gib,
+    int8_gib, refuse_pickle, resident_gib,
 )
 
 WEIGHT_SUFFIXES = {".safetensors", ".gguf"}
@@ -205,6 +205,7 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     forms: dict[Path, str] = {}
     archs: dict[Path, Architecture] = {}
     gib: dict[Path, float] = {}
+    int8: dict[Path, float] = {}  # a GGUF file's size once converted by --cpu-int8
     sizes: dict[str, float] = {}
 
     def check_transformer(path: Path) -> str | None:
@@ -218,6 +219,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
         archs[path] = found[0]
         forms[path] = transformer_form(index)
         gib[path] = resident_gib(index, path)
+        if index.format == "gguf":
+            int8[path] = int8_gib(index, path)
         return found[1]
 
     tr_dir = models_dir / TRANSFORMERS
@@ -257,6 +260,8 @@ def resolve_model_set(models_dir: Path, transformer: str | Path | None = None,
     for path in forms:  # the planner's sizes: forms of this model only
         if archs[path] == arch:
             _form_gib(sizes, forms[path], gib[path])
+            if path in int8:
+                sizes["int8:" + forms[path]] = max(sizes.get("int8:" + forms[path], 0.0), int8[path])
     config_dir = config_dir_for(arch)
     te_config = component_config(config_dir, "text_encoder", arch.id)
 

@@ -28,8 +28,10 @@ TE_MODE = {"device": "resident", "offload": "swap", "cpu": "cpu"}
 CPU_HELD_GROWTH = {"Q6_K": 1.20, "Q4_K": 1.11}
 # A GGUF transformer converted to int8 at load (``--cpu-int8``, engine/gguf_int8.py) holds every
 # Q8_0/Q4_K/Q6_K Linear weight at 1 byte (+8 a row), the rest as the file stores it: 5.76 GiB for
-# Z-Image's real shapes whatever the file's mix (tests/test_gguf_int8.py derives it), so each form's
-# file grows by that over its full size (Q4_K_M ×1.24, Q6_K ×1.05, Q8_0 ×0.86).
+# Z-Image's real shapes whatever the file's mix (tests/test_gguf_int8.py derives it). An installed
+# file's own converted size comes from its header (``sizes["int8:<form>"]``, model_files); for a
+# catalog file not yet installed, its form grows by the catalog's ratio (Q4_K_M ×1.24, Q6_K ×1.05,
+# Q8_0 ×0.86).
 INT8_TRANSFORMER_GIB = 5.76
 INT8_FORMS = ("Q8_0", "Q6_K", "Q4_K")
 
@@ -50,7 +52,9 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
     if int8 and device.startswith("cpu") and form in INT8_FORMS:
-        transformer *= INT8_TRANSFORMER_GIB / TRANSFORMER_GIB[form]
+        # The installed file's own converted size where known (model_files: from its header), else
+        # the catalog file's share of the full model's.
+        transformer = sizes.get("int8:" + form, transformer * INT8_TRANSFORMER_GIB / TRANSFORMER_GIB[form])
     # GGUF encoders stay quantized; a bf16 one stays 16-bit whatever the compute dtype
     # (plan_encoder.text_encoder_dtype: bf16 on the CPU, 16-bit on a GPU even under fp32 compute).
     encoder = sizes.get("te:" + te_form, TEXT_ENCODER_FORMS_GIB[te_form])

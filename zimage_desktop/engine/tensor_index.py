@@ -43,6 +43,23 @@ def resident_gib(index: TensorIndex, path: Path) -> float:
     return sum(_numel(shape) for shape in index.shapes.values()) * 2 / 1024**3
 
 
+# Bytes a weight of the GGUF types that ``--cpu-int8`` converts (engine/gguf_int8.py) take in the file.
+INT8_CONVERTED_BYTES = {"Q8_0": 34 / 32, "Q6_K": 210 / 256, "Q4_K": 144 / 256}
+
+
+def int8_gib(index: TensorIndex, path: Path) -> float:
+    """GiB a GGUF transformer holds once ``--cpu-int8`` converted its Q8_0/Q6_K/Q4_K tensors to one
+    byte a weight: the file's size less those tensors' bytes, plus one byte per converted weight
+    (their per-row scales are ~1/500 of it). The same for every mix of a model: a Q4_K_M file of a
+    smaller size (fewer Q6_K tensors) converts to the same bytes (round 34, bench/recipe_ram.py)."""
+    stored = path.stat().st_size if path.is_file() else 0
+    for name, shape in index.shapes.items():
+        per_weight = INT8_CONVERTED_BYTES.get(index.dtypes.get(name, ""))
+        if per_weight is not None:
+            stored += round(_numel(shape) * (1 - per_weight))
+    return stored / 1024**3
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     out = 1
     for d in shape:
