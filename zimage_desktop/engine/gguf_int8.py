@@ -35,12 +35,14 @@ import torch
 
 from .gguf_fast import DECODERS, fast_type
 from .gguf_packed import _int8_in_slices
+from .host_memory import return_freed_memory
 
 ACT_LEVELS = 63  # 7-bit activations: no int16 saturation on CPUs without VNNI
 ACT_ZERO = 64
 # diffusers' timestep embedder reads its first layer's ``weight.dtype``; it multiplies one token a
 # step (nothing to gain), so it keeps the fast path.
 KEEP = ("t_embedder.",)
+TRIM_EVERY = 8  # layers converted between two returns of freed memory to the system (host_memory)
 
 
 def available() -> bool:
@@ -124,6 +126,11 @@ def convert_to_int8(model: torch.nn.Module, on_layer: Callable[[int, int], None]
             parent_name, _, child_name = name.rpartition(".")
             parent = model.get_submodule(parent_name)
             setattr(parent, child_name, Int8Linear.from_gguf(getattr(parent, child_name)))
+            if done % TRIM_EVERY == 0:
+                # The GGUF bytes let go are smaller than the int8 layers that follow, so the heap
+                # cannot reuse them; handing them back keeps the load's peak at what is held
+                # (full size, round 34: 10.08 and 11.13 GiB in two runs without, 9.98 with).
+                return_freed_memory()
             if on_layer is not None:
                 on_layer(done, len(names))
     finally:
