@@ -88,12 +88,14 @@ def test_recipe_ram_bench_runs_tiny(tmp_path):
     from zimage_desktop.engine.devices import probe
     from zimage_desktop.engine.model_files import resolve_model_set
     from zimage_desktop.engine.planner import make_plan
+    from zimage_desktop.engine.residency import CLI_PROCESS_RAM_GIB
 
     found = resolve_model_set(tmp_path / "models")
     for line in results.read_text().splitlines():
         r = json.loads(line)
+        # as the CLI's `generate` plans: a one-prompt process's allowance, the encoder not packed
         plan = make_plan(probe(), found.available_forms, r["profile"], present_te_forms=found.text_encoder_forms,
-                         installed_gib=dict(found.form_gib))
+                         installed_gib=dict(found.form_gib), pack_encoder=False, process_gib=CLI_PROCESS_RAM_GIB)
         assert r["predicted"]["ram"] == plan.predicted_peaks(256, 256, enhance=False, device="cpu")[1]
         assert r["predicted"]["device"] == "cpu" and r["predicted"]["vram"] == 0.0 and r["maxrss_kib"] > 0
 
