@@ -105,15 +105,3 @@ def check_device(choice: str) -> None:
     if choice == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise BadInputError(msg("preflight.device_mps_was_chosen", "The device MPS was chosen, but Apple MPS is not "
                                 "available on this computer; choose the device auto or cpu."))
-
-
-def check_cpu_int8(remote: bool) -> None:
-    """``--cpu-int8`` needs this computer's CPU and a torch with oneDNN's int8 linear (x86)."""
-    if remote:
-        raise BadInputError(msg("preflight.int8_is_local", "--cpu-int8 changes how this computer runs the model; "
-                                "leave out --engine or --cpu-int8."))
-    from .engine.gguf_int8 import available
-
-    if not available():
-        raise BadInputError(msg("preflight.int8_unavailable", "--cpu-int8 needs an x86 CPU and a PyTorch built with "
-                                "oneDNN; this one has no int8 linear kernel. Leave out --cpu-int8."))

@@ -205,8 +205,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         remote = RemoteEngine(resolve(paths, args.engine), previews=preview_dir is not None, models_dir=models_dir)
     if args.cpu_int8:
-        from ..preflight import check_cpu_int8
-
         check_cpu_int8(remote is not None)
     return generate_to_files(request, models_dir, targets, paths, args.device or settings.device, preview_dir,
                              record_history=not args.no_history, enhance=args.enhance, engine=remote,
@@ -344,3 +342,15 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     from ..selftest import run_self_test
 
     return run_self_test(Path(args.keep) if args.keep else None)
+
+
+def check_cpu_int8(remote: bool) -> None:
+    """``--cpu-int8`` needs this computer's CPU and a torch with oneDNN's int8 linear (x86)."""
+    if remote:
+        raise BadInputError(msg("preflight.int8_is_local", "--cpu-int8 changes how this computer runs the model; "
+                                "leave out --engine or --cpu-int8."))
+    from ..engine.gguf_int8 import available
+
+    if not available():
+        raise BadInputError(msg("preflight.int8_unavailable", "--cpu-int8 needs an x86 CPU and a PyTorch built with "
+                                "oneDNN; this one has no int8 linear kernel. Leave out --cpu-int8."))

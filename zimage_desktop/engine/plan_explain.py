@@ -45,12 +45,10 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     return f"{', '.join(parts)} — {label} ({memory})"
 
 
-def plan_sentence(plan: MemoryPlan) -> str:
-    """``explain`` for this plan's own fields and figures; "may not fit" when its peaks pass the
-    profile's budget (a GPU) or the RAM limit it was made under (Apple, CPU)."""
-    from .planner import PROFILES
-
-    profile = PROFILES.get(plan.profile)
+def plan_sentence(plan: MemoryPlan, profile: Profile | None) -> str:
+    """``explain`` for this plan's own fields and figures (``profile``: the plan's profile, None for
+    a fixed plan); "may not fit" when its peaks pass the profile's budget (a GPU) or the RAM limit
+    it was made under (Apple, CPU)."""
     if profile is None:  # a fixed plan (planner.reference_plan) says what it is in its note
         return plan.explanation_note
     if plan.device in ("mps", "cpu"):

@@ -134,7 +134,7 @@ class MemoryPlan:
     def explanation(self) -> str:
         """The plan's English sentence (logs, ``info``, ``models plan``), made from its own figures each
         time it is read, so a plan whose peaks the engine replaced (a LoRA set) says the new ones."""
-        return plan_sentence(self)
+        return plan_sentence(self, PROFILES.get(self.profile))
 
     @property
     def text_encoder_is_gguf(self) -> bool:
