@@ -58,6 +58,7 @@ def controlnet(gen: Generator, inpaint: bool = False):
     the card never holds both."""
     from .control_plan import place_controlnet
     from .controlnet import load_controlnet
+    from .host_memory import release_dropped_weights
     from .controlnet_files import pick_controlnet
 
     assert gen.pipe is not None and gen.dtype is not None and gen.plan is not None
@@ -74,18 +75,10 @@ def controlnet(gen: Generator, inpaint: bool = False):
         if loaded is not None and loaded[0] == key:
             log.info("ControlNet %s: %s -> %s for this request's plan", file.path.name, loaded[3], placement.where)
         loaded = gen._control_model = None
-        _free_memory()
+        release_dropped_weights()  # what the dropped one held goes back before the next is read
         log.info("ControlNet %s: %s", file.path.name, placement.explanation)
         model = load_controlnet(file, gen.pipe.transformer, gen.dtype, gen.pipe._execution_device,
                                 placement.where)
         loaded = gen._control_model = (key, file, model, placement.where)
     return loaded[1], loaded[2]
 
-
-def _free_memory() -> None:
-    """What a dropped ControlNet held goes back before the next one is read (group offload's hooks hold cycles)."""
-    import gc
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()

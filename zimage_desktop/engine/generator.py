@@ -15,7 +15,6 @@ in (``placement``), loading and placing it (``loading``), and the edit modes (``
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from dataclasses import replace
@@ -31,7 +30,7 @@ from .devices import MachineInfo, probe
 from .edit_run import Sampling, passes, run_edit, steps_run
 from . import guidance
 from .guards import all_finite
-from .host_memory import return_freed_memory
+from .host_memory import release_dropped_weights
 from . import control_run, image_record, loading
 from .decoding import NonFinite, decode_unit
 from .lora_apply import apply_lora_set
@@ -136,10 +135,7 @@ class Generator:
         self._model_info = None
         self.edit_pipes = {}
         self._control_model = None
-        gc.collect()
-        return_freed_memory()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        release_dropped_weights()
 
     def _out_of_memory(self, plan: MemoryPlan, stage: str, host: bool = False) -> NoReturn:
         """Every kind of out-of-memory ends here: free the pipeline, offer the lighter profile."""

@@ -32,3 +32,16 @@ def return_freed_memory() -> bool:
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
     return bool(trim(0))
+
+
+def release_dropped_weights() -> None:
+    """After dropping a model: collect its cycles (hooks hold some), give the freed heap back, and
+    empty CUDA's cache."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    return_freed_memory()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
