@@ -101,7 +101,8 @@ def ours(f: dict[str, str], models: Path, size: int, steps: int, env: dict[str, 
     t = line["timings"]
     rss = float(re.findall(r"PEAK_RSS_GIB ([\d.]+)", out)[-1])
     return {"engine": "ours", "encode_s": t["encode_s"], "step_s": t["denoise_s"] / steps, "decode_s": t["decode_s"],
-            "load_s": wall - t["total_s"], "whole_s": wall, "peak_rss_gib": rss}
+            "load_s": wall - t["total_s"], "whole_s": wall, "peak_rss_gib": rss,
+            "predicted_ram_gib": (line.get("predicted_peak_gib") or {}).get("ram")}
 
 
 def peer(python: Path, f: dict[str, str], size: int, steps: int, threads: int, env: dict[str, str],

@@ -218,6 +218,11 @@ def test_one_prompt_generate_packs_a_cpu_gguf_encoder_only_for_the_enhancer(tmp_
         made_here.append(self)
 
     monkeypatch.setattr(Generator, "__init__", recording)
+    from zimage_desktop.engine.prompts import PromptEncoder
+
+    released: list = []  # the CLI lets its encoder go once the prompt is encoded: look at it then
+    release = PromptEncoder.release_encoder
+    monkeypatch.setattr(PromptEncoder, "release_encoder", lambda self: released.append(self.text_encoder) or release(self))
     out = tmp_path / "one.png"
     assert main(["generate", "--models", str(tmp_path / "models"), "--prompt", "a lighthouse", "--width", "256",
                  "--height", "256", "--steps", "1", "--device", "cpu", "--no-history", "--out", str(out)]
@@ -225,7 +230,8 @@ def test_one_prompt_generate_packs_a_cpu_gguf_encoder_only_for_the_enhancer(tmp_
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["path"] == str(out) and out.stat().st_size
     generator = made_here[0]
-    packed = [m for m in generator.prompts.text_encoder.modules() if isinstance(m, PackedGGUFLinear)]
+    assert generator.prompts.released and len(released) == 1
+    packed = [m for m in released[0].modules() if isinstance(m, PackedGGUFLinear)]
     assert len(packed) == (7 * KQUANT_TEXT_ENCODER["num_hidden_layers"] if enhance else 0)  # q, k, v, o, gate, up, down
     # The image's predicted peak is this process's: a CLI process's allowance (measured at full size,
     # bench/recipe_ram.py), not the window's, and the encoder as this run holds it.

@@ -44,9 +44,11 @@ def generate_to_files(request, models_dir: Path, targets: list[Path | None], pat
         # int kernels only for the enhancer. Measured on the full-size Q6_K encoder on an idle machine
         # (bench/pack_time.py, round 33): the conversion costs 9-12 s and a 100-token encode takes
         # 14.7 s unpacked, 15.2 s packed, so it pays only for the enhancer's short decoding calls.
+        # Every image of the run has the one prompt: on the CPU the encoder is let go once it is
+        # encoded (and --cpu-int8 converts only then), so the two are never held together.
         generator = Generator(models_dir, device=device, previews=preview_dir is not None,
                               hash_cache=HashCache(paths.hash_cache), pack_encoder=enhance,
-                              process_gib=CLI_PROCESS_RAM_GIB, cpu_int8=cpu_int8)
+                              process_gib=CLI_PROCESS_RAM_GIB, cpu_int8=cpu_int8, release_encoder=True)
     else:
         generator = engine
         engine.roles()  # which files the server has: a missing one or a dead server is said before anything runs

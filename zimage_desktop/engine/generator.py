@@ -72,7 +72,8 @@ class Generator:
     def __init__(self, models_dir: Path, *, device: str = "auto", previews: bool = True,
                  hash_cache: HashCache | None = None, plan: MemoryPlan | None = None,
                  machine: MachineInfo | None = None, pack_encoder: bool = True,
-                 process_gib: float = PROCESS_RAM_GIB, cpu_int8: bool = False) -> None:
+                 process_gib: float = PROCESS_RAM_GIB, cpu_int8: bool = False,
+                 release_encoder: bool = False) -> None:
         self.models_dir = Path(models_dir)
         # Convert a CPU-held GGUF encoder to the int4/int8 kernels at load (engine/gguf_packed.py): a
         # long-lived engine (the window) pays ~10 s once and its prompts and enhancer calls gain; a
@@ -82,6 +83,10 @@ class Generator:
         # Convert a GGUF transformer run on the CPU to int8 × int8 layers at load (engine/gguf_int8.py):
         # opt-in (``--cpu-int8``), since the picture changes slightly.
         self.cpu_int8 = cpu_int8
+        # One prompt's images (a CLI `generate`): on the CPU, let the text encoder go once the prompt
+        # is encoded (and only then convert an int8 transformer): loading.after_encode.
+        self.release_encoder = release_encoder
+        self.after_encode_pending = False
         self.device_choice = device
         self.previews = previews
         self.hash_cache = hash_cache or HashCache()
@@ -171,6 +176,8 @@ class Generator:
                 _control_needs_no_cfg()
         loras = resolve_loras(self.models_dir, request.prompt, request.loras, self.hash_cache)
         self.lora_gib = loras_gib([path for path, _ in loras])
+        if self.prompts is not None and self.prompts.released:
+            self.unload()  # an encoder let go after an earlier run's prompt: a new prompt needs it back
         self.ensure_loaded(request.transformer, request.profile)
         assert self.lora_patcher is not None
         # The set and the strengths change without reloading the transformer: merged where the plan has
@@ -278,6 +285,11 @@ class Generator:
         embeds, negative, scale, guide_note, req = (guided.embeds, guided.negative, guided.scale, guided.note,
                                                     guided.request)
         encoded = time.perf_counter()
+        converted = 0.0
+        if self.after_encode_pending:  # the encoder goes, an int8 plan's transformer is converted
+            converted = loading.after_encode(self)
+            started += converted  # load work: neither encoding nor denoising
+            encoded = time.perf_counter()
         assert self.plan is not None
         tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)
         total = self._steps_per_image(req)

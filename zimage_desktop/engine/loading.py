@@ -19,7 +19,7 @@ from ..messages import msg
 from .devices import probe
 from .gguf_packed import pack_cpu_text_encoder
 from .guards import install_fp16_guards
-from .host_memory import return_freed_memory
+from .host_memory import release_dropped_weights, return_freed_memory
 from .loader import load_pipeline
 from .lora_patch import LoraPatcher
 from .model_files import ModelSet, resolve_model_set
@@ -62,9 +62,10 @@ def plan_for(gen: Generator, transformer: str | None, profile: str) -> tuple[Mem
                          compute_dtype="float32" if gen._force_fp32 else None,
                          gpu_index=gpu_index_of(gen.device_choice), lora_gib=gen.lora_gib,
                          model=found.arch, pack_encoder=gen.pack_encoder, process_gib=gen.process_gib,
-                         cpu_int8=gen.cpu_int8)
+                         cpu_int8=gen.cpu_int8, release_encoder=gen.release_encoder)
     if gen.plan_override is not None:  # what this engine holds (its table says it)
-        plan = replace(plan, encoder_packed=gen.pack_encoder, process_gib=gen.process_gib)
+        plan = replace(plan, encoder_packed=gen.pack_encoder, process_gib=gen.process_gib,
+                       encoder_released=gen.release_encoder and plan.device == "cpu")
     if gen.plan_override is not None and gen.cpu_int8 and not plan.transformer_int8 \
             and found.transformer_form in INT8_FORMS:
         plan = replace(plan, transformer_int8=True)  # a fixed CPU plan (tests, benchmarks) asked for int8
@@ -91,7 +92,10 @@ def load(gen: Generator, plan: MemoryPlan, model_set: ModelSet) -> None:
         # An encoder the plan holds on the CPU multiplies ~100 tokens a call: int8/int4 kernels (issue 28)
         pack_cpu_text_encoder(text_encoder, plan.encoder_packed and (
             device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps")))
-        if plan.transformer_int8 and device.type == "cpu":
+        # A one-prompt run lets the encoder go after encoding, and converts a transformer that int8
+        # makes bigger only then (after_encode).
+        gen.after_encode_pending = plan.encoder_released and device.type == "cpu"
+        if plan.transformer_int8 and device.type == "cpu" and not plan.int8_after_encode:
             from .gguf_int8 import convert_to_int8
 
             convert_to_int8(pipe.transformer)
@@ -108,10 +112,7 @@ def load(gen: Generator, plan: MemoryPlan, model_set: ModelSet) -> None:
         gen._out_of_memory(plan, msg("generator.stage_loading", "loading"), out_of_memory == "ram")
     assert text_encoder is not None
     gen.pipe, gen.model_set, gen.plan, gen.device, gen.dtype = pipe, model_set, plan, device, dtype
-    gen.lora_patcher = LoraPatcher(pipe.transformer)
-    # The hooks' device copies of the LoRA matrices leave with a swapped-out transformer (its
-    # residency row and the "lora" row swap together).
-    when_evicted(pipe.transformer, gen.lora_patcher.drop_device_copies)
+    new_lora_patcher(gen)
     gen.prompts = PromptEncoder(pipe.tokenizer, text_encoder, encoder_id(model_set),
                                 hidden_layer=model_set.architecture.text_hidden_layer)
     gen._previewer = LatentPreviewer(model_set.architecture)
@@ -119,3 +120,41 @@ def load(gen: Generator, plan: MemoryPlan, model_set: ModelSet) -> None:
     gen.load_seconds = time.perf_counter() - started
     log.info("loaded %s in %.1f s: %s", model_set.display_name, gen.load_seconds, plan.explanation)
 
+
+
+def new_lora_patcher(gen: Generator) -> None:
+    """A LoRA patcher over the pipeline's transformer as its layers are now."""
+    transformer = getattr(gen.pipe, "transformer")
+    gen.lora_patcher = LoraPatcher(transformer)
+    # The hooks' device copies of the LoRA matrices leave with a swapped-out transformer (its
+    # residency row and the "lora" row swap together).
+    when_evicted(transformer, gen.lora_patcher.drop_device_copies)
+
+
+def after_encode(gen: Generator) -> float:
+    """A one-prompt run on the CPU (``plan.encoder_released``), once its prompt is encoded: let the
+    text encoder go (its embeddings stay cached), then convert an int8 plan's transformer, so the
+    two are never held together. A CLI ``generate --cpu-int8`` at full size would otherwise hold
+    the Q6_K encoder (3.1 GiB) beside the int8 transformer (5.8 GiB): above stable-diffusion.cpp's
+    8.6 GiB peak (issue 28). Returns the seconds the conversion took (load work, not encoding)."""
+    assert gen.prompts is not None and gen.plan is not None and gen.pipe is not None
+    gen.after_encode_pending = False
+    gen.prompts.release_encoder()
+    release_dropped_weights()
+    if not gen.plan.int8_after_encode:
+        return 0.0
+    from .gguf_int8 import convert_to_int8
+
+    started = time.perf_counter()
+    applied = gen.lora_patcher is not None and gen.lora_patcher.applied
+    if gen.lora_patcher is not None:
+        gen.lora_patcher.remove()  # its hooks sit on the layers about to be replaced
+    convert_to_int8(gen.pipe.transformer)
+    return_freed_memory()
+    new_lora_patcher(gen)
+    if applied:
+        gen._apply_loras()
+    seconds = time.perf_counter() - started
+    gen.load_seconds += seconds
+    log.info("converted the transformer to int8 after encoding in %.1f s", seconds)
+    return seconds

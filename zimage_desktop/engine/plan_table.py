@@ -39,18 +39,20 @@ INT8_FORMS = ("Q8_0", "Q6_K", "Q4_K")
 def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf16", offload: str = "none",
                 vae_tiling: bool = True, sizes: Mapping[str, float] | None = None, te_dtype: str = "",
                 lora_gib: float = 0.0, packed: bool = True, int8: bool = False,
-                process_gib: float = PROCESS_RAM_GIB) -> Residency:
+                process_gib: float = PROCESS_RAM_GIB, released: bool = False) -> Residency:
     """The residency table of a plan (engine/residency.py): one row per component, its size as
     held, and how it is placed. ``device`` carries the GPU's index ("cuda:1"); ``sizes`` are the
     installed files' own sizes (form → GiB, "te:<form>" for encoders) where known: a small test
     model is small; ``lora_gib`` is the LoRA files in use; ``packed``: a CPU-held GGUF encoder is
     converted to the int kernels at load (engine/gguf_packed.py); ``int8``: a GGUF transformer on the
     CPU is converted to int8 at load (engine/gguf_int8.py); ``process_gib``: the process without the
-    model (the window's, or a CLI process's: residency.py). placement.build_hooks places the weights
-    from this same table."""
+    model (the window's, or a CLI process's: residency.py); ``released``: a one-prompt run on the CPU
+    lets its encoder go once the prompt is encoded and converts an int8 transformer only then
+    (engine/loading.after_encode). placement.build_hooks places the weights from this same table."""
     sizes = sizes or {}
     widen = 2.0 if dtype == "float32" else 1.0
     transformer = sizes.get(form, TRANSFORMER_GIB[form]) * (2.0 if form == "bf16" and dtype == "float32" else 1.0)
+    as_loaded = transformer
     if int8 and device.startswith("cpu") and form in INT8_FORMS:
         # The installed file's own converted size where known (model_files: from its header), else
         # the catalog file's share of the full model's.
@@ -80,11 +82,17 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
     # off, loading pins a copy beside the original (two copies until the original is dropped).
     pinned = offload == "group" and device.startswith("cuda")
     te_dtype = te_dtype or dtype
+    released = released and device.startswith("cpu")
+    # A transformer that int8 makes bigger (Q4_K, Q6_K) is converted once the encoder is gone; one it
+    # makes smaller (Q8_0) at load, before the encoder runs beside it.
+    later = released and transformer > as_loaded
     transformer_row = Component("transformer", transformer, form, dtype, modes[0], ("denoise",),
                                 pinned=pinned and modes[0] == "stream",
-                                load_copies=2 if pinned and modes[0] == "stream" else 1)
+                                load_copies=2 if pinned and modes[0] == "stream" else 1,
+                                early_gib=as_loaded if later else -1.0, early_until="encode" if later else "")
     rows = (
-        Component("text_encoder", encoder, te_form, te_dtype, te_mode, ("enhance", "encode")),
+        Component("text_encoder", encoder, te_form, te_dtype, te_mode, ("enhance", "encode"),
+                  until="encode" if released else ""),
         transformer_row,
         Component("vae", vae, "fp32" if dtype != "bfloat16" else "bf16", "float32" if dtype == "float16" else dtype,
                   modes[1], ("decode",)),
@@ -98,11 +106,11 @@ def build_table(device: str, form: str, dtype: str, te: str, te_form: str = "bf1
 def profile_peaks(profile: Profile, form: str, dtype: str, te: str, te_form: str = "bf16",
            offload: str | None = None, sizes: Mapping[str, float] | None = None, gpu_index: int = 0,
            width: int = 1024, height: int = 1024, lora_gib: float = 0.0, packed: bool = True,
-           int8: bool = False, process_gib: float = PROCESS_RAM_GIB) -> tuple[float, float]:
+           int8: bool = False, process_gib: float = PROCESS_RAM_GIB, released: bool = False) -> tuple[float, float]:
     """(VRAM, RAM) peaks in GiB: the sums over the plan's residency table."""
     table = build_table(device_name(profile.device, gpu_index), form, dtype, te, te_form, offload or profile.offload,
                         profile.vae_tiling, sizes, lora_gib=lora_gib, packed=packed, int8=int8,
-                        process_gib=process_gib)
+                        process_gib=process_gib, released=released)
     return table.peaks(width, height)
 
 

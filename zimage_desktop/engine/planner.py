@@ -129,12 +129,23 @@ class MemoryPlan:
     # A GGUF transformer on the CPU converted to int8 × int8 layers at load (engine/gguf_int8.py,
     # ``--cpu-int8``): faster steps, a slightly different picture, more bytes held (its table says).
     transformer_int8: bool = False
+    # A one-prompt run on the CPU (a CLI ``generate``: Generator(release_encoder=True)) lets the text
+    # encoder go once the prompt is encoded, and converts an int8 transformer only then, so the two
+    # are never held together (engine/loading.after_encode; its table says so per phase).
+    encoder_released: bool = False
 
     @property
     def explanation(self) -> str:
         """The plan's English sentence (logs, ``info``, ``models plan``), made from its own figures each
         time it is read, so a plan whose peaks the engine replaced (a LoRA set) says the new ones."""
         return plan_sentence(self, PROFILES.get(self.profile))
+
+    @property
+    def int8_after_encode(self) -> bool:
+        """An int8 transformer converted once the released encoder is gone (one that int8 makes
+        bigger: Q4_K, Q6_K), not at load (Q8_0 shrinks: converted before the encoder runs)."""
+        return self.transformer_int8 and self.encoder_released and \
+            self.table().component("transformer").early_gib >= 0
 
     @property
     def text_encoder_is_gguf(self) -> bool:
@@ -153,7 +164,7 @@ class MemoryPlan:
         return build_table(device or self.device_name, self.transformer_form, self.compute_dtype, self.text_encoder,
                            self.text_encoder_form, self.offload, self.vae_tiling, dict(self.sizes),
                            self.text_encoder_dtype, self.lora_gib, self.encoder_packed, self.transformer_int8,
-                           self.process_gib)
+                           self.process_gib, self.encoder_released)
 
     def predicted_peaks(self, width: int = 1024, height: int = 1024, enhance: bool = True,
                         device: str | None = None, cfg: bool = False) -> tuple[float, float]:
@@ -225,7 +236,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
               installed_gib: Mapping[str, float] | None = None, compute_dtype: str | None = None,
               gpu_index: int | None = None, lora_gib: float = 0.0, have_configs: bool = True,
               model: str = DEFAULT.id, pack_encoder: bool = True, cpu_int8: bool = False,
-              process_gib: float = PROCESS_RAM_GIB) -> MemoryPlan:
+              process_gib: float = PROCESS_RAM_GIB, release_encoder: bool = False) -> MemoryPlan:
     """The plan for ``override`` (a profile name, or "auto") on this machine.
 
     ``present_forms`` are the transformer forms whose files are in the models folder (``fp8``
@@ -247,6 +258,8 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     process holds less: residency.CLI_PROCESS_RAM_GIB).
     ``cpu_int8``: the user asked for int8 × int8 transformer layers (used only on the CPU profile with
     a Q8_0/Q6_K/Q4_K GGUF transformer; otherwise the plan says it is not used).
+    ``release_encoder``: the engine makes one prompt's images and lets the encoder go after encoding it
+    (a CLI ``generate``); taken on the CPU profile only.
     """
     gpu = chosen_gpu(machine, gpu_index)
     index = gpu.index if gpu is not None else 0
@@ -271,10 +284,11 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     te_form, te_ideal = _pick_te(profile, set(present_te_forms))
     te, offload = profile.placement(te_form)
     ram_limit = machine.total_ram / GIB * (0.7 if device == "mps" else 0.9) if machine.total_ram else 0.0
+    released = release_encoder and device == "cpu"
 
     def fits(form: str) -> bool:
         vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
-                                   packed=pack_encoder, int8=cpu_int8, process_gib=process_gib)
+                                   packed=pack_encoder, int8=cpu_int8, process_gib=process_gib, released=released)
         if device in ("mps", "cpu"):
             # Unified memory on Apple (macOS lets the GPU use ~70% of RAM); plain RAM on the CPU.
             return not ram_limit or ram <= ram_limit
@@ -308,7 +322,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         warnings.append(msg("planner.int8_not_used", "int8 layers are used only for a Q8_0, Q6_K or Q4_K GGUF transformer "
                             "on the CPU; this plan runs the {form} transformer as usual.", form=form))
     vram, ram = profile_peaks(profile, form, dtype, te, te_form, offload, installed_gib, index, lora_gib=lora_gib,
-                              packed=pack_encoder, int8=int8, process_gib=process_gib)
+                              packed=pack_encoder, int8=int8, process_gib=process_gib, released=released)
     if device == "cuda" and profile.budget_gib and vram > profile.budget_gib and not warnings:
         warnings.append(msg("planner.over_budget", "This plan needs about {vram:.1f} GiB of GPU memory, more than the "
                             "{budget:.1f} GiB of the {profile} profile; it may run out of memory.",
@@ -338,7 +352,7 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
         text_encoder_form=te_form, text_encoder_dtype=text_encoder_dtype(gpu, device, te, dtype, te_form),
         gpu_index=index, sizes=tuple(sorted((installed_gib or {}).items())), lora_gib=lora_gib,
         mps_encoder_over=mps_over, encoder_packed=pack_encoder, form_reason=reason, encoder_reason=te_why,
-        ram_limit_gib=ram_limit, process_gib=process_gib, transformer_int8=int8,
+        ram_limit_gib=ram_limit, process_gib=process_gib, transformer_int8=int8, encoder_released=released,
     )
 
 

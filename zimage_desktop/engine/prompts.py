@@ -98,6 +98,8 @@ class PromptEncoder:
                 msg("prompts.prompt_tokens_long_z", "The prompt is {length} tokens long; Z-Image reads at most "
                     "{limit}. Shorten it.", length=len(ids), limit=self.limit)
             )
+        if self.text_encoder is None:  # let go after a one-prompt run's encoding (loading.after_encode)
+            raise RuntimeError("the text encoder was released; the engine reloads before a new prompt")
         run_device = device if device is not None else execution_device(self.text_encoder)
         input_ids = torch.tensor([ids], device=run_device)
         try:
@@ -118,3 +120,11 @@ class PromptEncoder:
 
     def clear(self) -> None:
         self._cache.clear()
+
+    def release_encoder(self) -> None:
+        """Let the encoder go; what is cached can still be read."""
+        self.text_encoder = None
+
+    @property
+    def released(self) -> bool:
+        return self.text_encoder is None

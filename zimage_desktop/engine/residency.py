@@ -103,13 +103,32 @@ class Component:
     arrives: str = ""
     arrival_gib: float = 0.0
     copy_gib: float = -1.0  # with ``ram_copy``: the copy where it computes, when not ``gib`` (another dtype)
+    # A one-prompt run on the CPU (a CLI ``generate``) lets its text encoder go once the prompt is
+    # encoded (``until``: the last phase the row is held in, "" = every phase), and converts its
+    # transformer to int8 only then: the row holds ``early_gib`` (its file's form) from loading
+    # through ``early_until`` and ``gib`` after it (engine/loading.after_encode).
+    until: str = ""
+    early_gib: float = -1.0
+    early_until: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}")
-        unknown = (set(self.phases) | {self.arrives}) - set(PHASE_NAMES) - {""}
+        unknown = (set(self.phases) | {self.arrives, self.until, self.early_until}) - set(PHASE_NAMES) - {""}
         if unknown:
             raise ValueError(f"unknown phases {sorted(unknown)}")
+
+    def held(self, phase: str) -> bool:
+        """Whether the row is held in ``phase`` ("load" or a phase name)."""
+        return not self.until or phase == "load" or PHASE_NAMES.index(phase) <= PHASE_NAMES.index(self.until)
+
+    def held_gib(self, phase: str) -> float:
+        """Its size as held in ``phase`` ("load" or a phase name): 0 once let go."""
+        if not self.held(phase):
+            return 0.0
+        if self.early_gib >= 0 and (phase == "load" or PHASE_NAMES.index(phase) <= PHASE_NAMES.index(self.early_until)):
+            return self.early_gib
+        return self.gib
 
 
 @dataclass(frozen=True)
@@ -158,7 +177,9 @@ class Residency:
                     on_device = runners
                 row = {}
                 for c in self.components:
-                    if c.mode == "ram" and self.accelerator:
+                    if not c.held(phase):
+                        row[c.name] = "gone"  # let go after an earlier phase (a one-prompt run's encoder)
+                    elif c.mode == "ram" and self.accelerator:
                         row[c.name] = "ram"
                     elif not self.accelerator or c.mode in ("cpu", "ram"):
                         row[c.name] = "cpu"
@@ -190,7 +211,8 @@ class Residency:
         out: dict[str, tuple[float, float]] = {}
         # Loading builds every component in RAM first; pinning keeps a second copy meanwhile. Rows a
         # request brings later (``arrives``) are not there yet.
-        load_copies = sum(c.gib * (c.load_copies if self.accelerator else 1) for c in self.components if not c.arrives)
+        load_copies = sum(c.held_gib("load") * (c.load_copies if self.accelerator else 1)
+                          for c in self.components if not c.arrives)
         out["load"] = (0.0, round(self.process_gib + load_copies, 2))
         previous: str | None = self.active_phases()[-1] if self.active_phases() else None
         for phase in PHASES:
@@ -201,15 +223,17 @@ class Residency:
                                     self.widen)
             vram = ram = 0.0
             for c in self.components:
-                place = row[c.name]
+                place, gib = row[c.name], c.held_gib(phase.name)
+                if place == "gone":
+                    continue
                 if place == "device":
-                    vram += c.copy_gib if c.ram_copy and c.copy_gib >= 0 else c.gib
-                    ram += c.gib if c.ram_copy else 0.0
+                    vram += c.copy_gib if c.ram_copy and c.copy_gib >= 0 else gib
+                    ram += gib if c.ram_copy else 0.0
                 elif place == "stream":
                     vram += GROUP_OFFLOAD_RESIDENT_GIB * self.widen if phase.name in c.phases else 0.0
-                    ram += c.gib
+                    ram += gib
                 else:
-                    ram += c.gib + (max(c.copy_gib, 0.0) if c.ram_copy and place == "cpu" else 0.0)
+                    ram += gib + (max(c.copy_gib, 0.0) if c.ram_copy and place == "cpu" else 0.0)
             # A row arriving now: its file is read into RAM while its weights are placed.
             ram += sum(c.arrival_gib for c in self.components if c.arrives == phase.name)
             if self.swaps_in(phase.name, previous):

@@ -82,7 +82,7 @@ def residency_cells(plan: MemoryPlan, width: int = 1024, height: int = 1024,
               "vae-encode": translate("PlanText", "Encode picture"),
               "denoise": translate("PlanText", "Denoise"), "decode": translate("PlanText", "Decode")}
     places = {"device": table.device.upper() if table.accelerator else "CPU", "ram": translate("PlanText", "RAM"),
-              "stream": translate("PlanText", "streamed"), "cpu": "CPU"}
+              "stream": translate("PlanText", "streamed"), "cpu": "CPU", "gone": "—"}
     headers = ["", translate("PlanText", "Form"), translate("PlanText", "Size GiB"), translate("PlanText", "Load"),
                *(phases.get(p, p) for p in where), translate("PlanText", "Peak")]
     rows = []
