@@ -148,3 +148,34 @@ def test_generate_from_the_command_line_lets_the_encoder_go(kit, tmp_path, data_
                  "--out", str(tmp_path / "out.png")]) == 0
     assert calls == [True]  # once: the second image read the cached embeddings
     assert (tmp_path / "out-2.png").exists()
+
+
+@pytest.mark.skipif(not available(), reason="oneDNN's int8 linear is x86-only")
+def test_the_conversion_after_encoding_lets_each_layers_gguf_bytes_go_as_it_goes(kit, monkeypatch):
+    """Converting after the encoder is gone must not hold both forms of the transformer at once:
+    a LoRA patcher made at load holds every layer by name (at full size that made a 10.0 GiB peak
+    where 6.7 GiB are held after the conversion)."""
+    from diffusers.quantizers.gguf.utils import GGUFLinear
+
+    from zimage_desktop.engine import gguf_int8
+    from zimage_desktop.engine.generator import Generator
+    from zimage_desktop.engine.request import LoraRef
+
+    gen = Generator(kit, device="cpu", cpu_int8=True, pack_encoder=False, release_encoder=True)
+    gen.ensure_loaded()
+    real, alive = gguf_int8.convert_to_int8, []
+
+    def watched(model, on_layer=None):
+        refs = [weakref.ref(m) for m in model.modules() if isinstance(m, GGUFLinear)]
+
+        def check(done, total):
+            gc.collect()
+            alive.append(sum(r() is not None for r in refs))
+
+        return real(model, check)
+
+    monkeypatch.setattr(gguf_int8, "convert_to_int8", watched)
+    _picture(gen, loras=(LoraRef("style", 0.8),))
+    total = alive[0] + 1
+    # After the k-th layer only the layers not yet converted (and the one kept: the timestep embedder's) live.
+    assert alive and all(count <= total - done for done, count in enumerate(alive, 1)), alive

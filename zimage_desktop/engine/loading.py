@@ -148,7 +148,11 @@ def after_encode(gen: Generator) -> float:
     started = time.perf_counter()
     applied = gen.lora_patcher is not None and gen.lora_patcher.applied
     if gen.lora_patcher is not None:
-        gen.lora_patcher.remove()  # its hooks sit on the layers about to be replaced
+        # Its hooks sit on the layers about to be replaced, and it holds every layer by name: kept
+        # through the conversion it would keep each layer's GGUF bytes beside its int8 form (at full
+        # size a 10.0 GiB peak where 6.7 are held after, measured).
+        gen.lora_patcher.remove()
+        gen.lora_patcher = None
     convert_to_int8(gen.pipe.transformer)
     return_freed_memory()
     new_lora_patcher(gen)
