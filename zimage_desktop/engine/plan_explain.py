@@ -20,9 +20,10 @@ SHORT_DTYPE = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
 def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: float, fits: bool = True,
-            te_form: str = "bf16", offload: str | None = None, reason: str = "", te_why: str = "") -> str:
+            te_form: str = "bf16", offload: str | None = None, reason: str = "", te_why: str = "",
+            int8: bool = False, released: bool = False) -> str:
     offload = offload or profile.offload
-    parts = [FORM_TEXT.get(form, f"GGUF {form} transformer")]
+    parts = [FORM_TEXT.get(form, f"GGUF {form} transformer") + (" as int8 layers" if int8 else "")]
     if form == "fp8":  # stored in FP8, computed in the plan's dtype: say which, once
         parts[0] += f" ({SHORT_DTYPE[dtype]} compute)"
     if reason:
@@ -31,7 +32,8 @@ def explain(profile: Profile, form: str, dtype: str, te: str, vram: float, ram: 
     parts[0] += f" {OFFLOAD_TEXT[offload] or where}"
     encoder = "bf16 text encoder" if te_form == "bf16" else f"GGUF {te_form} text encoder (kept quantized)"
     te_where = "on the Apple GPU" if profile.device == "mps" and te == "device" else TE_TEXT[te]
-    parts.append(encoder + ("" if profile.device == "cpu" else f" {te_where}") + (f" ({te_why})" if te_why else ""))
+    parts.append(encoder + ("" if profile.device == "cpu" else f" {te_where}") + (f" ({te_why})" if te_why else "")
+                 + (" let go once the prompt is encoded" if released else ""))
     if profile.vae_tiling:
         parts.append("tiled VAE")
     if dtype != "bfloat16" and form != "fp8":
@@ -57,5 +59,5 @@ def plan_sentence(plan: MemoryPlan, profile: Profile | None) -> str:
         fits = not profile.budget_gib or plan.predicted_vram_gib <= profile.budget_gib
     text = explain(profile, plan.transformer_form, plan.compute_dtype, plan.text_encoder, plan.predicted_vram_gib,
                    plan.predicted_ram_gib, fits, plan.text_encoder_form, plan.offload, plan.form_reason,
-                   plan.encoder_reason)
+                   plan.encoder_reason, plan.transformer_int8, plan.encoder_released)
     return text + (f" [{plan.explanation_note}]" if plan.explanation_note else "")

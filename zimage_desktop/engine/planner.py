@@ -356,9 +356,10 @@ def make_plan(machine: MachineInfo, present_forms: frozenset[str] | set[str] = f
     )
 
 
-def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu_index: int | None = None) -> MemoryPlan:
+def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu_index: int | None = None,
+                    cpu_int8: bool = False) -> MemoryPlan:
     """The plan for a models folder as it is (reads file headers only); the CLI and the model
-    manager show this one."""
+    manager show this one (``cpu_int8``: the window's setting, as its engine would plan)."""
     from ..errors import UserFacingError
     from .model_files import resolve_model_set
 
@@ -373,7 +374,8 @@ def plan_for_folder(machine: MachineInfo, models_dir, profile: str = "auto", gpu
     from ..model_folders import has_configs
 
     return make_plan(machine, forms, profile, present_te_forms=te_forms, installed_gib=sizes, gpu_index=gpu_index,
-                     have_configs=has_configs(models_dir) or (Path(models_dir) / "model_index.json").is_file())
+                     have_configs=has_configs(models_dir) or (Path(models_dir) / "model_index.json").is_file(),
+                     cpu_int8=cpu_int8)
 
 
 def files_for_plan(models_dir, found: ModelSet, plan: MemoryPlan, transformer: str | None) -> ModelSet:

@@ -22,6 +22,8 @@ def explain_plan(plan: MemoryPlan) -> str:
              "model": translate("PlanText", "swapped in and out of the GPU per stage"),
              "group": translate("PlanText", "streamed to the GPU layer by layer"),
              "sequential": translate("PlanText", "streamed to the GPU module by module")}[plan.offload]
+    if plan.transformer_int8:
+        form += " " + translate("PlanText", "as int8 layers")
     parts = [f"{form} {where}"]
     if plan.device != "cpu":
         parts.append({"device": translate("PlanText", "text encoder on the GPU"),

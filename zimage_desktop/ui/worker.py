@@ -207,7 +207,22 @@ class GenerationWorker(QThread):
 
         s = self.settings.value
         return Generator(s.models_path(self.paths), device=s.device, previews=s.previews,
-                         hash_cache=HashCache(self.paths.hash_cache))
+                         hash_cache=HashCache(self.paths.hash_cache), cpu_int8=self._cpu_int8())
+
+    def _cpu_int8(self) -> bool:
+        """The setting, where this computer has the kernels (an x86 CPU); the plan then decides
+        whether the transformer runs as int8 (a GGUF file on the CPU profile), and a change of the
+        setting reloads the model before the next image (the plan differs)."""
+        from ..engine.gguf_int8 import available
+
+        return self.settings.value.cpu_int8 and available()
+
+    def _current_generator(self) -> "Generator":
+        """The engine, made on first use; it follows the int8 setting as it is now."""
+        if self.generator is None:
+            self.generator = self._make_generator()
+        self.generator.cpu_int8 = self._cpu_int8()
+        return self.generator
 
     def _load(self) -> None:
         self.worker_event.emit(Loading())
@@ -236,9 +251,7 @@ class GenerationWorker(QThread):
             pending[0] = ""
 
         try:
-            if self.generator is None:
-                self.generator = self._make_generator()
-            self.generator.ensure_loaded(profile=self.settings.value.profile)
+            self._current_generator().ensure_loaded(profile=self.settings.value.profile)
             result = enhancer_for(self.generator).enhance(
                 job.idea, Sampling(max_new_tokens=job.max_new_tokens, seed=job.seed),
                 on_text=on_text, on_tokens=on_tokens, is_cancelled=self.controller.is_cancelled)
@@ -267,9 +280,7 @@ class GenerationWorker(QThread):
 
         req = job.request
         self.worker_event.emit(JobStarted(job.id, total=req.steps, image_count=req.count, request=req))
-        generator = self.generator
-        if generator is None:
-            generator = self.generator = self._make_generator()
+        generator = self._current_generator()
         if generator.pipe is None:
             self.worker_event.emit(StageChanged(job.id, stage="loading", image_count=req.count))
 
