@@ -70,19 +70,11 @@ def test_the_cli_plans_the_release_only_on_the_cpu():
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
     """A tiny Q4_K_M-mix GGUF kit with a PEFT LoRA in its loras folder."""
+    from tests.fixtures.kquant_kit import write_q4_k_m_folder
     from zimage_desktop.devkit import tiny_loras
-    from zimage_desktop.devkit.gguf_files import KQUANT_TRANSFORMER, write_transformer_gguf
-    from zimage_desktop.devkit.keys import transformer_to_comfy
-    from zimage_desktop.devkit.tiny import build_tiny_pipeline, write_comfy_folder
 
     root = tmp_path_factory.mktemp("release") / "models"
-    pipe = build_tiny_pipeline(seed=3, transformer=KQUANT_TRANSFORMER,
-                               text_encoder=dict(hidden_size=256, intermediate_size=512, head_dim=64))
-    write_comfy_folder(pipe, root, transformer="gguf")
-    for old in (root / "diffusion_models").iterdir():
-        old.unlink()
-    write_transformer_gguf(transformer_to_comfy(dict(pipe.transformer.state_dict())),
-                           root / "diffusion_models" / "tiny-Q4_K_M.gguf", "Q4_K_M")
+    pipe = write_q4_k_m_folder(root)
     (root / "loras").mkdir()
     tiny_loras.write_peft_lora(pipe.transformer, root / "loras" / "style.safetensors", 4, 8.0, magnitude=0.5)
     return root

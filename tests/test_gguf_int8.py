@@ -136,18 +136,10 @@ def test_the_plan_uses_int8_only_for_a_gguf_transformer_on_the_cpu():
 
 @pytest.fixture(scope="module")
 def q4_k_m_folder(tmp_path_factory):
-    from zimage_desktop.devkit.tiny import build_tiny_pipeline, write_comfy_folder
-    from zimage_desktop.devkit.gguf_files import KQUANT_TRANSFORMER, write_transformer_gguf
-    from zimage_desktop.devkit.keys import transformer_to_comfy
+    from tests.fixtures.kquant_kit import write_q4_k_m_folder
 
     root = tmp_path_factory.mktemp("int8-kquant") / "Q4_K_M"
-    pipe = build_tiny_pipeline(seed=3, transformer=KQUANT_TRANSFORMER,
-                               text_encoder=dict(hidden_size=256, intermediate_size=512, head_dim=64))
-    write_comfy_folder(pipe, root, transformer="gguf")
-    for old in (root / "diffusion_models").iterdir():
-        old.unlink()
-    state = transformer_to_comfy(dict(pipe.transformer.state_dict()))
-    write_transformer_gguf(state, root / "diffusion_models" / "tiny-Q4_K_M.gguf", "Q4_K_M")
+    write_q4_k_m_folder(root)
     return root
 
 
