@@ -121,7 +121,6 @@ def load(gen: Generator, plan: MemoryPlan, model_set: ModelSet) -> None:
     log.info("loaded %s in %.1f s: %s", model_set.display_name, gen.load_seconds, plan.explanation)
 
 
-
 def new_lora_patcher(gen: Generator) -> None:
     """A LoRA patcher over the pipeline's transformer as its layers are now."""
     transformer = getattr(gen.pipe, "transformer")
