@@ -90,12 +90,13 @@ def run_child(command: list[str], env: dict[str, str], lock: str | None) -> tupl
 
 
 def ours(f: dict[str, str], models: Path, size: int, steps: int, env: dict[str, str], lock: str | None,
-         extra: tuple[str, ...] = ()) -> dict:
+         extra: tuple[str, ...] = (), data: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "bench/peak_rss.py", sys.executable, "-m", "zimage_desktop", "generate",
                    "--prompt", PROMPT, "--models", str(models), "--transformer", f["transformer"],
                    "--device", "cpu", "--width", str(size), "--height", str(size), "--steps", str(steps),
-                   "--seed", "1", "--out", str(Path(tmp) / "ours.png"), "--no-history", "--data-dir", tmp, *extra]
+                   "--seed", "1", "--out", str(Path(tmp) / "ours.png"), "--no-history",
+                   "--data-dir", str(data or tmp), *extra]
         out, wall = run_child(command, env, lock)
     line = next(json.loads(x) for x in out.splitlines() if x.startswith("{") and '"timings"' in x)
     t = line["timings"]
@@ -141,12 +142,23 @@ def main() -> None:
     parser.add_argument("--lock", default=None, help="run each child under flock FILE (shared machine)")
     parser.add_argument("--only", choices=("ours", "peer"), default=None)
     parser.add_argument("--ours-args", default="", help="more `generate` flags for our runs, e.g. --cpu-int8")
+    parser.add_argument("--warm-hashes", type=Path, default=None, metavar="DIR",
+                        help="our runs use the data folder DIR, its hash cache filled once before the runs (as the "
+                             "model manager leaves it after verifying a download); default: a fresh folder per run, "
+                             "so each run hashes the model files on a background thread while it generates")
     args = parser.parse_args()
     extra = tuple(args.ours_args.split())
     from bench.recipe_ram import build
 
     models = build(args.work, tiny=False, bf16_encoder=False)
     f = files(models)
+    if args.warm_hashes is not None:
+        from zimage_desktop.config import Paths
+        from zimage_desktop.models.hashing import HashCache
+
+        cache = HashCache(Paths.resolve(args.warm_hashes).hash_cache)
+        for path in f.values():
+            cache.sha256(Path(path))
     python = ensure_peer(args.venv, args.lock) if args.only != "ours" else Path()
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
            "PYTHONPATH": str(ROOT)}
@@ -158,7 +170,7 @@ def main() -> None:
                 for engine in order:
                     if args.only and engine != args.only:
                         continue
-                    run = (ours(f, models, size, steps, env, args.lock, extra) if engine == "ours"
+                    run = (ours(f, models, size, steps, env, args.lock, extra, args.warm_hashes) if engine == "ours"
                            else peer(python, f, size, steps, args.threads, env, args.lock))
                     run.update(size=size, steps=steps, pair=pair)
                     runs.append(run)
