@@ -86,7 +86,6 @@ class Generator:
         # One prompt's images (a CLI `generate`): on the CPU, let the text encoder go once the prompt
         # is encoded (and only then convert an int8 transformer): loading.after_encode.
         self.release_encoder = release_encoder
-        self.after_encode_pending = False
         self.device_choice = device
         self.previews = previews
         self.hash_cache = hash_cache or HashCache()
@@ -132,6 +131,13 @@ class Generator:
             return model_set
         loading.load(self, plan, model_set)
         return model_set
+
+    @property
+    def after_encode_pending(self) -> bool:
+        """A one-prompt run on the CPU still holds its encoder: once the prompt is encoded,
+        loading.after_encode lets it go (and converts an int8 plan's transformer)."""
+        return (self.plan is not None and self.plan.encoder_released and self.device is not None
+                and self.device.type == "cpu" and self.prompts is not None and not self.prompts.released)
 
     def unload(self) -> None:
         if self.lora_patcher is not None:
@@ -285,10 +291,8 @@ class Generator:
         embeds, negative, scale, guide_note, req = (guided.embeds, guided.negative, guided.scale, guided.note,
                                                     guided.request)
         encoded = time.perf_counter()
-        converted = 0.0
         if self.after_encode_pending:  # the encoder goes, an int8 plan's transformer is converted
-            converted = loading.after_encode(self)
-            started += converted  # load work: neither encoding nor denoising
+            started += loading.after_encode(self)  # load work: neither encoding nor denoising
             encoded = time.perf_counter()
         assert self.plan is not None
         tile_pixels = self.tile_pixels or edit_tile_pixels(self.plan)

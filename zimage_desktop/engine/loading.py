@@ -94,7 +94,6 @@ def load(gen: Generator, plan: MemoryPlan, model_set: ModelSet) -> None:
             device.type == "cpu" or (plan.text_encoder == "cpu" and plan.device != "mps")))
         # A one-prompt run lets the encoder go after encoding, and converts a transformer that int8
         # makes bigger only then (after_encode).
-        gen.after_encode_pending = plan.encoder_released and device.type == "cpu"
         if plan.transformer_int8 and device.type == "cpu" and not plan.int8_after_encode:
             from .gguf_int8 import convert_to_int8
 
@@ -137,7 +136,6 @@ def after_encode(gen: Generator) -> float:
     the Q6_K encoder (3.1 GiB) beside the int8 transformer (5.8 GiB): above stable-diffusion.cpp's
     8.6 GiB peak (issue 28). Returns the seconds the conversion took (load work, not encoding)."""
     assert gen.prompts is not None and gen.plan is not None and gen.pipe is not None
-    gen.after_encode_pending = False
     gen.prompts.release_encoder()
     release_dropped_weights()
     if not gen.plan.int8_after_encode:
@@ -145,7 +143,6 @@ def after_encode(gen: Generator) -> float:
     from .gguf_int8 import convert_to_int8
 
     started = time.perf_counter()
-    applied = gen.lora_patcher is not None and gen.lora_patcher.applied
     if gen.lora_patcher is not None:
         # Its hooks sit on the layers about to be replaced, and it holds every layer by name: kept
         # through the conversion it would keep each layer's GGUF bytes beside its int8 form (at full
@@ -155,8 +152,7 @@ def after_encode(gen: Generator) -> float:
     convert_to_int8(gen.pipe.transformer)
     return_freed_memory()
     new_lora_patcher(gen)
-    if applied:
-        gen._apply_loras()
+    gen._apply_loras()  # the request's set (if any) onto the new layers
     seconds = time.perf_counter() - started
     gen.load_seconds += seconds
     log.info("converted the transformer to int8 after encoding in %.1f s", seconds)
