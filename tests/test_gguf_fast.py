@@ -9,6 +9,8 @@ import torch
 from diffusers.quantizers.gguf.utils import GGUFLinear, GGUFParameter
 
 from zimage_desktop.devkit.gguf_files import encode_tensor
+from zimage_desktop.devkit import fast_reference
+from zimage_desktop.engine import gguf_fast
 from zimage_desktop.engine.gguf_fast import FastGGUFLinear, dequantize_into, fast_type, speed_up
 
 FAST = ("Q8_0", "Q4_K", "Q6_K")
@@ -26,7 +28,10 @@ def _weight(kind: str, rows: int = 48, cols: int = 512, seed: int = 0) -> tuple[
 
 
 @pytest.mark.parametrize("kind", FAST)
-def test_decoders_give_exactly_gguf_pys_values(kind):
+@pytest.mark.parametrize("slice_rows", [None, 5])
+def test_decoders_give_exactly_gguf_pys_values(kind, slice_rows, monkeypatch):
+    if slice_rows is not None:  # slices of 5 rows of 48: nine whole ones and one of 3 (the real size: one)
+        monkeypatch.setattr(gguf_fast, "DECODE_SLICE_VALUES", 512 * slice_rows)
     weight, reference = _weight(kind)
     ours = dequantize_into(weight).numpy()
     assert ours.shape == reference.shape
@@ -34,6 +39,18 @@ def test_decoders_give_exactly_gguf_pys_values(kind):
     # Into a reused buffer too (the forward's path), after other values were there.
     buffer = torch.full((weight.shape[0] * reference.shape[1],), float("nan"))
     np.testing.assert_array_equal(dequantize_into(weight, buffer).numpy(), reference)
+
+
+@pytest.mark.parametrize("kind", sorted(fast_reference.DECODERS))
+def test_sliced_decoders_match_the_old_whole_tensor_ones_bit_for_bit(kind, monkeypatch):
+    """Round 36 decodes in slices of rows with 64-bit word operations: on the odd shapes a file can
+    have (one block a row, rows not a multiple of the slice) the values are the old decoder's."""
+    monkeypatch.setattr(gguf_fast, "DECODE_SLICE_VALUES", 256 * 7)
+    for rows, cols in ((37, 256), (16, 1280), (6, 768)):
+        weight, _ = _weight(kind, rows=rows, cols=cols, seed=rows)
+        raw = weight.as_tensor().view(torch.uint8).reshape(rows, -1)
+        old = fast_reference.DECODERS[kind](raw, rows, cols, torch.empty(rows * cols))
+        assert torch.equal(dequantize_into(weight), old.view(rows, cols))
 
 
 @pytest.mark.parametrize("kind", FAST)

@@ -8,11 +8,12 @@ bench/gguf_linear_speed.py): with bfloat16 activations they win at ~100 tokens a
 text encoder held on the CPU uses them (engine/gguf_packed.py), but they lose at the ~300 tokens of
 a denoising step, which this path serves; holding the weights dequantized costs 2–4× the memory.
 So the weights stay exactly as the file stores them (the planner's figures stay true: no byte
-more is held) and each call decodes the blocks with a
-few whole-tensor byte operations (nibbles and bit fields in uint8), one uint8→float32 copy and one
-broadcast scale (and offset) pass, into a float32 buffer reused between calls, then runs a float32
-matmul. The scales are computed in float32 (diffusers rounds them to float16), so the result is
-at least as close to the file's exact values as today's.
+of weights more is held) and each call decodes the blocks a slice of rows at a time (nibbles and
+bit fields split eight bytes at a time in 64-bit words, on per-thread byte scratch of about 7 MiB
+that stays in the caches), with one uint8→float32 copy and one broadcast scale (and offset) pass,
+into a float32 buffer reused between calls, then runs a float32 matmul. The scales are computed
+in float32 (diffusers rounds them to float16), so the result is at least as close to the file's
+exact values as today's.
 
 Supported: Q8_0, Q4_K, Q6_K (the types of the published Q8_0 / Q6_K / Q4_K_M files); every other
 type (and any weight not on the CPU) goes through diffusers' own path unchanged.
@@ -24,21 +25,49 @@ import threading
 from typing import Any, Callable
 
 import torch
-from diffusers.quantizers.gguf.utils import GGML_QUANT_SIZES, GGUFLinear, get_scale_min
+from diffusers.quantizers.gguf.utils import GGML_QUANT_SIZES, GGUFLinear
 
 QK_K = 256
-_buffers = threading.local()
+_local = threading.local()
+# Values decoded per slice of rows (8 MiB of float32): each slice's byte work runs on scratch that
+# stays in the CPU's caches, and no fresh memory is touched per call (docs/PERFORMANCE.md, round 36:
+# whole-tensor decoding into fresh uint8 tensors spent most of its time on page faults and strided
+# byte operations; 2^20–2^22 measured alike, 2^19 slower).
+DECODE_SLICE_VALUES = 1 << 21
+NIBBLES, TWO_BITS = 0x0F0F0F0F0F0F0F0F, 0x0303030303030303  # a mask in each byte of a 64-bit word
 
 
-def _buffer(numel: int) -> torch.Tensor:
-    """A float32 scratch of at least ``numel`` values, one per thread, grown and kept."""
-    buf = getattr(_buffers, "buf", None)
+def _scratch(name: str, numel: int, dtype: torch.dtype) -> torch.Tensor:
+    """A scratch tensor of at least ``numel`` values, one per name and thread, grown and kept."""
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        _local.pool = pool = {}
+    buf = pool.get(name)
     if buf is None or buf.numel() < numel:
         # A normal tensor even when first made under inference_mode: an inference tensor could not be
         # written in place by a later call made outside it (a test, a caller without the mode).
         with torch.inference_mode(False):
-            _buffers.buf = buf = torch.empty(numel, dtype=torch.float32)
+            pool[name] = buf = torch.empty(numel, dtype=dtype)
     return buf[:numel]
+
+
+def _buffer(numel: int) -> torch.Tensor:
+    """A float32 scratch of at least ``numel`` values, one per thread, grown and kept."""
+    return _scratch("values", numel, torch.float32)
+
+
+def _in_slices(slice_fn: Callable[[torch.Tensor, torch.Tensor], None], block_bytes: int,
+               ) -> Callable[[torch.Tensor, int, int, torch.Tensor], torch.Tensor]:
+    """A decoder (raw, rows, cols, out) → out (rows, cols) that runs ``slice_fn(blocks, out)`` on
+    slices of rows of at most ``DECODE_SLICE_VALUES`` values."""
+    def decode(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.Tensor:
+        blocks = raw.reshape(rows, cols // QK_K, block_bytes)
+        values = out.view(rows, cols)
+        step = max(1, DECODE_SLICE_VALUES // cols)
+        for start in range(0, rows, step):
+            slice_fn(blocks[start:start + step], values[start:start + step])
+        return values
+    return decode
 
 
 def _q8_0(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.Tensor:
@@ -48,21 +77,38 @@ def _q8_0(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.T
     return out.view(rows, cols // 32, 32).mul_(scale).view(rows, cols)
 
 
-def _q4_k(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.Tensor:
-    nb = cols // QK_K
-    blocks = raw.view(rows, nb, 144)
-    d = blocks[..., 0:2].contiguous().view(torch.float16).float()
-    dmin = blocks[..., 2:4].contiguous().view(torch.float16).float()
-    sc, m = get_scale_min(blocks[..., 4:16].reshape(rows * nb, 12))
-    scale = (d * sc.view(rows, nb, 8).float()).view(rows, nb * 8, 1)
-    offset = (dmin * m.view(rows, nb, 8).float()).view(rows, nb * 8, 1)
-    qs = blocks[..., 16:].view(rows, nb, 4, 32)
-    levels = torch.empty(rows, nb, 4, 2, 32, dtype=torch.uint8)
-    torch.bitwise_and(qs, 15, out=levels[..., 0, :])  # low nibbles: sub-block 2j
-    torch.bitwise_right_shift(qs, 4, out=levels[..., 1, :])  # high nibbles: sub-block 2j+1
+def q4_k_scales(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Q4_K's float32 scale and offset per 32 values (rows, nb * 8), exactly as diffusers' decoding
+    makes them: d·sc and dmin·m, with ``get_scale_min``'s 6-bit fields taken four at a time from
+    32-bit words (its d, m, m_d are the three words after d and dmin)."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    head = blocks[..., :16].contiguous()  # d, dmin (float16), then 12 bytes of 6-bit fields
+    d, dmin = head[..., :4].view(torch.float16).float().split(1, dim=-1)
+    words = head[..., 4:].view(torch.int32)
+    low, mins, high = words[..., 0], words[..., 1], words[..., 2]
+    fields = torch.empty(2, rows, nb, 2, dtype=torch.int32)  # (scales, mins) × (fields 0–3, 4–7)
+    torch.bitwise_and(low, 0x3F3F3F3F, out=fields[0, ..., 0])
+    torch.bitwise_and(high, 0x0F0F0F0F, out=fields[0, ..., 1]).bitwise_or_((low >> 2).bitwise_and_(0x30303030))
+    torch.bitwise_and(mins, 0x3F3F3F3F, out=fields[1, ..., 0])
+    torch.bitwise_right_shift(high, 4, out=fields[1, ..., 1]).bitwise_and_(0x0F0F0F0F)
+    fields[1, ..., 1].bitwise_or_((mins >> 2).bitwise_and_(0x30303030))
+    sc, m = fields.view(torch.uint8).view(2, rows, nb, 8).float()
+    return sc.mul_(d).view(rows, nb * 8), m.mul_(dmin).view(rows, nb * 8)
+
+
+def _q4_k_slice(blocks: torch.Tensor, out: torch.Tensor) -> None:
+    """Q4_K: byte j of sub-block pair p holds value j of sub-block 2p (low nibble) and of 2p + 1
+    (high nibble); both nibbles are split eight bytes at a time in 64-bit words."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    scale, offset = q4_k_scales(blocks)
+    qs = _scratch("q4_k.qs", rows * nb * 128, torch.uint8).view(rows, nb, 128).copy_(blocks[..., 16:])
+    words = qs.view(torch.int64).view(rows, nb, 4, 1, 4)
+    levels = _scratch("levels", rows * nb * 256, torch.uint8).view(torch.int64).view(rows, nb, 4, 2, 4)
+    torch.bitwise_and(words, NIBBLES, out=levels[..., 0:1, :])
+    torch.bitwise_right_shift(words, 4, out=levels[..., 1:2, :]).bitwise_and_(NIBBLES)
     grouped = out.view(rows, nb * 8, 32)
-    grouped.copy_(levels.view(rows, nb * 8, 32))
-    return grouped.mul_(scale).sub_(offset).view(rows, cols)
+    grouped.copy_(levels.view(torch.uint8).view(rows, nb * 8, 32))
+    grouped.mul_(scale[..., None]).sub_(offset[..., None])
 
 
 def q6_k_scales(blocks: torch.Tensor) -> torch.Tensor:
@@ -73,26 +119,43 @@ def q6_k_scales(blocks: torch.Tensor) -> torch.Tensor:
     return (d * scales).view(rows, nb * 16)
 
 
-def _q6_k(raw: torch.Tensor, rows: int, cols: int, out: torch.Tensor) -> torch.Tensor:
-    nb = cols // QK_K
-    blocks = raw.view(rows, nb, 210)
-    ql, qh = blocks[..., :128].view(rows, nb, 2, 64), blocks[..., 128:192].view(rows, nb, 2, 32)
-    # Each half of a block (128 values): ql's 64 bytes give values 0–63 (low nibble) and 64–127
-    # (high nibble); qh's 32 bytes give the two high bits of values 0–31, 32–63, 64–95, 96–127.
-    levels = torch.empty(rows, nb, 2, 128, dtype=torch.uint8)
-    by_nibble = levels.view(rows, nb, 2, 2, 64)
-    torch.bitwise_and(ql, 15, out=by_nibble[..., 0, :])
-    torch.bitwise_right_shift(ql, 4, out=by_nibble[..., 1, :])
-    by_quarter = levels.view(rows, nb, 2, 4, 32)
-    high = torch.empty_like(qh)
-    for shift in range(4):
-        torch.bitwise_right_shift(qh, 2 * shift, out=high)
-        high.bitwise_and_(3).bitwise_left_shift_(4)
-        by_quarter[..., shift, :].bitwise_or_(high)
+def q6_k_levels(blocks: torch.Tensor, ql: torch.Tensor, qh: torch.Tensor, out: torch.Tensor,
+                high: torch.Tensor | None = None) -> None:
+    """Q6_K's levels 0…63 (q + 32) of ``blocks`` (rows, nb, 210) into ``out`` (uint8), eight at a
+    time in 64-bit words (the bit fields never cross a byte). ``ql``/``qh``/``high``: uint8 scratch
+    of at least a half, a quarter and all of the values (``high`` made here if not given). Each
+    half of a block (128 values): ql's 64 bytes give values 0–63 (low nibble) and 64–127 (high
+    nibble); qh's 32 bytes give the two high bits of values 0–31, 32–63, 64–95, 96–127."""
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    halves = rows * nb * 2
+    low = ql[: rows * nb * 128].view(rows, nb, 128).copy_(blocks[..., :128]).view(torch.int64).view(halves, 2, 4)
+    top = qh[: rows * nb * 64].view(rows, nb, 64).copy_(blocks[..., 128:192]).view(torch.int64).view(halves, 1, 4)
+    levels = out.view(torch.int64).view(halves, 2, 2, 4)  # (half, nibble, 32 values, word)
+    torch.bitwise_and(low, NIBBLES, out=levels[:, 0])
+    torch.bitwise_right_shift(low, 4, out=levels[:, 1]).bitwise_and_(NIBBLES)
+    # quarter s: bits 2s, 2s+1 of qh to bits 4, 5
+    bits = (torch.empty(halves * 128, dtype=torch.uint8) if high is None else high[: halves * 128])
+    bits = bits.view(torch.int64).view(halves, 4, 4)
+    for quarter, shift in enumerate((4, 2, 0)):
+        torch.bitwise_left_shift(top, shift, out=bits[:, quarter:quarter + 1])
+    torch.bitwise_right_shift(top, 2, out=bits[:, 3:])
+    levels.view(halves, 4, 4).bitwise_or_(bits.bitwise_and_(TWO_BITS << 4))
+
+
+def _q6_k_slice(blocks: torch.Tensor, out: torch.Tensor) -> None:
+    rows, nb = blocks.shape[0], blocks.shape[1]
+    values = rows * nb * QK_K
+    levels = _scratch("levels", values, torch.uint8)
+    q6_k_levels(blocks, _scratch("q6_k.ql", values // 2, torch.uint8), _scratch("q6_k.qh", values // 4, torch.uint8),
+                levels, _scratch("q6_k.high", values, torch.uint8))
     levels.sub_(32)  # wraps in uint8: read as int8 it is q − 32
     grouped = out.view(rows, nb * 16, 16)
     grouped.copy_(levels.view(torch.int8).view(rows, nb * 16, 16))
-    return grouped.mul_(q6_k_scales(blocks).view(rows, nb * 16, 1)).view(rows, cols)
+    grouped.mul_(q6_k_scales(blocks).view(rows, nb * 16, 1))
+
+
+_q4_k = _in_slices(_q4_k_slice, 144)
+_q6_k = _in_slices(_q6_k_slice, 210)
 
 
 DECODERS: dict[str, Callable[[torch.Tensor, int, int, torch.Tensor], torch.Tensor]] = {

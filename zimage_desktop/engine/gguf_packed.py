@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import torch
 
-from .gguf_fast import _buffer, dequantize_into, fast_type, q6_k_scales
+from .gguf_fast import NIBBLES, _buffer, dequantize_into, fast_type, q4_k_scales, q6_k_levels, q6_k_scales
 
 KERNEL_DTYPE = torch.bfloat16
 GROUP = 32  # Q4_K's sub-block: one (scale, zero) pair per 32 values
@@ -93,28 +93,6 @@ def int8_rows(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return _int8_in_slices(values.shape[0], values.shape[1], lambda a, b, out: out.copy_(values[a:b]))
 
 
-NIBBLES, TWO_BITS = 0x0F0F0F0F0F0F0F0F, 0x0303030303030303  # a mask in each byte of a 64-bit word
-
-
-def _q6_k_levels(blocks: torch.Tensor, ql: torch.Tensor, qh: torch.Tensor, out: torch.Tensor) -> None:
-    """Q6_K's levels 0…63 (q + 32) of ``blocks`` (rows, nb, 210) into ``out`` (uint8), eight at a
-    time in 64-bit words (the bit fields never cross a byte). ``ql``/``qh``: uint8 scratch. Each
-    half of a block (128 values): ql's 64 bytes give values 0–63 (low nibble) and 64–127 (high
-    nibble); qh's 32 bytes give the two high bits of values 0–31, 32–63, 64–95, 96–127."""
-    rows, nb = blocks.shape[0], blocks.shape[1]
-    halves = rows * nb * 2
-    low = ql[: rows * nb * 128].view(rows, nb, 128).copy_(blocks[..., :128]).view(torch.int64).view(halves, 2, 4)
-    top = qh[: rows * nb * 64].view(rows, nb, 64).copy_(blocks[..., 128:192]).view(torch.int64).view(halves, 1, 4)
-    levels = out.view(torch.int64).view(halves, 2, 2, 4)  # (half, nibble, 32 values, word)
-    torch.bitwise_and(low, NIBBLES, out=levels[:, 0])
-    torch.bitwise_right_shift(low, 4, out=levels[:, 1]).bitwise_and_(NIBBLES)
-    high = torch.empty(halves, 4, 4, dtype=torch.int64)  # quarter s: bits 2s, 2s+1 of qh to bits 4, 5
-    for quarter, shift in enumerate((4, 2, 0)):
-        torch.bitwise_left_shift(top, shift, out=high[:, quarter:quarter + 1])
-    torch.bitwise_right_shift(top, 2, out=high[:, 3:])
-    levels.view(halves, 4, 4).bitwise_or_(high.bitwise_and_(TWO_BITS << 4))
-
-
 def _q6_k_int8(raw: torch.Tensor, rows: int, cols: int) -> tuple[torch.Tensor, torch.Tensor]:
     blocks = raw.reshape(rows, cols // 256, 210)
     values = SLICE_VALUES + cols
@@ -122,7 +100,7 @@ def _q6_k_int8(raw: torch.Tensor, rows: int, cols: int) -> tuple[torch.Tensor, t
 
     def fill(a: int, b: int, out: torch.Tensor) -> None:  # the values gguf_fast._q6_k computes
         found = levels[: (b - a) * cols]
-        _q6_k_levels(blocks[a:b], ql, qh, found)
+        q6_k_levels(blocks[a:b], ql, qh, found)
         grouped = out.view(b - a, cols // 16, 16).copy_(found.view(b - a, cols // 16, 16)).sub_(32)
         grouped.mul_(q6_k_scales(blocks[a:b])[..., None])
 
@@ -154,25 +132,6 @@ def int8_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return convert(raw, rows, raw.shape[1] // size * block)
 
 
-def _q4_k_scales(blocks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Q4_K's float32 scale and offset per 32 values (rows, nb * 8), exactly as diffusers' decoding
-    makes them: d·sc and dmin·m, with ``get_scale_min``'s 6-bit fields taken four at a time from
-    32-bit words (its d, m, m_d are the three words after d and dmin)."""
-    rows, nb = blocks.shape[0], blocks.shape[1]
-    head = blocks[..., :16].contiguous()  # d, dmin (float16), then 12 bytes of 6-bit fields
-    d, dmin = head[..., :4].view(torch.float16).float().split(1, dim=-1)
-    words = head[..., 4:].view(torch.int32)
-    low, mins, high = words[..., 0], words[..., 1], words[..., 2]
-    fields = torch.empty(2, rows, nb, 2, dtype=torch.int32)  # (scales, mins) × (fields 0–3, 4–7)
-    torch.bitwise_and(low, 0x3F3F3F3F, out=fields[0, ..., 0])
-    torch.bitwise_and(high, 0x0F0F0F0F, out=fields[0, ..., 1]).bitwise_or_((low >> 2).bitwise_and_(0x30303030))
-    torch.bitwise_and(mins, 0x3F3F3F3F, out=fields[1, ..., 0])
-    torch.bitwise_right_shift(high, 4, out=fields[1, ..., 1]).bitwise_and_(0x0F0F0F0F)
-    fields[1, ..., 1].bitwise_or_((mins >> 2).bitwise_and_(0x30303030))
-    sc, m = fields.view(torch.uint8).view(2, rows, nb, 8).float()
-    return sc.mul_(d).view(rows, nb * 8), m.mul_(dmin).view(rows, nb * 8)
-
-
 def _q4_k_blocks(weight: Any) -> torch.Tensor:
     raw = (weight.as_tensor() if hasattr(weight, "as_tensor") else weight).view(torch.uint8)
     rows = int(raw.shape[0])
@@ -184,7 +143,7 @@ def q4_k_groups(weight: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     (rows, cols/32)): value = level·scale − offset, the file's exact values."""
     blocks = _q4_k_blocks(weight)
     rows, nb = blocks.shape[0], blocks.shape[1]
-    scale, offset = _q4_k_scales(blocks)
+    scale, offset = q4_k_scales(blocks)
     qs = blocks[..., 16:].reshape(rows, nb, 4, 1, 32)
     levels = torch.cat([qs & 15, qs >> 4], dim=3).reshape(rows, nb * 256).to(torch.int32)
     return levels, scale, offset
@@ -225,7 +184,7 @@ def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     if whole < rows:  # 16 rows left: the kernel lays those out its own way
         levels = q4_k_groups(blocks[whole:].reshape(rows - whole, -1))[0]
         packed[whole:] = torch.ops.aten._convert_weight_to_int4pack_for_cpu(levels, 2)
-    scale, offset = _q4_k_scales(blocks)
+    scale, offset = q4_k_scales(blocks)
     pairs = torch.empty(nb * 8, rows, 2, dtype=KERNEL_DTYPE)
     pairs[..., 0].copy_(scale.t())
     pairs[..., 1].copy_((8 * scale - offset).t())
