@@ -4,9 +4,11 @@
 For every Linear shape of Z-Image's transformer (as the published Q4_K_M file types them) and of
 the Qwen3-4B text encoder (Q6_K), one full-size weight (random values quantized by the devkit's
 writers on 256 rows, repeated to the full height: the speed does not depend on the values) is
-decoded by the old and the new decoder, alternating, and run through the whole layer as
-``FastGGUFLinear`` runs it (decode, then one float32 matmul) with the tokens of a 256² step (288)
-or a prompt (``--prompt-tokens``). Both decoders must give the same values bit for bit.
+decoded by the old and the new decoder, alternating, and run through the whole layer: the old way
+(decode, then one float32 matmul) and as ``FastGGUFLinear`` runs it now (the same for the tokens of
+a 256² step, 288; for the few tokens of a prompt, ``--prompt-tokens``, a slice of rows decoded and
+multiplied at a time). Both decoders must give the same values bit for bit, the layers the same
+output (within float32 rounding for the sliced matmul).
 
 Prints one JSON line per shape (median wall ms of ``--repeat``, and process CPU ms) and a summary
 that multiplies each shape by its count in the model: the decoding time of one denoising step and
@@ -89,8 +91,12 @@ def main() -> None:
         expected = old_decode(raw, rows, cols, torch.empty(rows * cols)).clone()
         if not torch.equal(gguf_fast.dequantize_into(weight).view(-1), expected.view(-1)):
             raise SystemExit(f"{name}: the new decoder's values differ from the old one's")
-        if not torch.equal(old_layer(), layer(x)):
-            raise SystemExit(f"{name}: the layer's output differs")
+        # Bit for bit through the whole matmul; a few tokens multiply a slice of rows at a time,
+        # which may sum in another order (float32 rounding only).
+        old_out, new_out = old_layer(), layer(x)
+        layer_diff = float((old_out - new_out).abs().max() / old_out.abs().max())
+        if layer_diff > (1e-6 if tokens <= gguf_fast.SHORT_INPUT_TOKENS else 0.0):
+            raise SystemExit(f"{name}: the layer's output differs ({layer_diff:.1e})")
         walls: dict[str, list[float]] = {key: [] for key in runs}
         cpus: dict[str, list[float]] = {key: [] for key in runs}
         for fn in runs.values():
@@ -102,7 +108,7 @@ def main() -> None:
                 walls[key].append(time.perf_counter() - wall)
                 cpus[key].append(time.process_time() - cpu)
         row = {"model": model, "layer": name, "shape": f"{rows}x{cols}", "type": kind, "tokens": tokens,
-               "count": count, "threads": args.threads}
+               "count": count, "threads": args.threads, "layer_max_rel_diff": float(f"{layer_diff:.1e}")}
         row.update({f"{key}_ms": round(statistics.median(v) * 1000, 1) for key, v in walls.items()})
         row.update({f"{key}_cpu_ms": round(statistics.median(v) * 1000, 1) for key, v in cpus.items()})
         print(json.dumps(row), flush=True)

@@ -55,9 +55,11 @@ def test_sliced_decoders_match_the_old_whole_tensor_ones_bit_for_bit(kind, monke
 
 @pytest.mark.parametrize("kind", FAST)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_fast_linear_matches_diffusers_gguf_linear(kind, dtype):
+@pytest.mark.parametrize("tokens", [7, 40])  # 14 tokens: multiplied a slice at a time; 80: whole
+def test_fast_linear_matches_diffusers_gguf_linear(kind, dtype, tokens, monkeypatch):
+    monkeypatch.setattr(gguf_fast, "DECODE_SLICE_VALUES", 768 * 5)  # 13 slices of rows, the last of 4
     weight, reference = _weight(kind, rows=64, cols=768, seed=1)
-    x = torch.randn(2, 7, 768, generator=torch.Generator().manual_seed(2)).to(dtype)
+    x = torch.randn(2, tokens, 768, generator=torch.Generator().manual_seed(2)).to(dtype)
     bias = torch.nn.Parameter(torch.randn(64).to(dtype), requires_grad=False)
     layers = []
     for cls in (GGUFLinear, FastGGUFLinear):
@@ -66,7 +68,7 @@ def test_fast_linear_matches_diffusers_gguf_linear(kind, dtype):
         layer.bias = bias
         layers.append(layer)
     plain, fast = (layer(x) for layer in layers)
-    assert fast.dtype == plain.dtype == dtype and fast.shape == (2, 7, 64)
+    assert fast.dtype == plain.dtype == dtype and fast.shape == (2, tokens, 64)
     exact = x.float() @ torch.from_numpy(reference).t() + bias.float()
     # The fast path is at least as close to the file's exact values as diffusers' (which rounds
     # its scales to float16), and both agree within that rounding.
