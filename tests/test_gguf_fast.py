@@ -148,3 +148,29 @@ def test_q8_0_files_load_fast_and_make_plain_diffusers_picture(tmp_path):
                   guidance_scale=0.0, generator=torch.Generator("cpu").manual_seed(5)).images[0]
     assert ours.std() > 1
     assert np.abs(np.asarray(image, np.int16) - ours).max() <= 1
+
+
+def test_matmul_takes_onednn_where_usable_and_falls_back_to_f_linear(monkeypatch):
+    """The float32 product behind every fast layer: oneDNN's matmul on an x86 CPU with mkldnn (measured
+    faster there), F.linear above ONEDNN_MAX_TOKENS, and F.linear for good once the op refuses."""
+    x, w, b = torch.randn(9, 64), torch.randn(32, 64), torch.randn(32)
+    expected = torch.nn.functional.linear(x, w, b)
+    monkeypatch.setattr(gguf_fast, "_onednn", [])
+    if gguf_fast._onednn_usable():
+        direct = torch.ops.mkldnn._linear_pointwise(x, w, b, "none", [], "")
+        assert torch.equal(gguf_fast.matmul(x, w, b), direct)
+    torch.testing.assert_close(gguf_fast.matmul(x, w, b), expected, rtol=1e-5, atol=1e-5)
+    calls = []
+
+    def refuses(*args):
+        calls.append(args)
+        raise RuntimeError("no such kernel")
+
+    monkeypatch.setattr(gguf_fast, "_onednn", [True])
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", refuses)
+    assert torch.equal(gguf_fast.matmul(x, w, b), expected) and len(calls) == 1
+    assert gguf_fast._onednn == [False]
+    assert torch.equal(gguf_fast.matmul(x, w, b), expected) and len(calls) == 1  # not asked again
+    monkeypatch.setattr(gguf_fast, "_onednn", [True])
+    long = torch.randn(gguf_fast.ONEDNN_MAX_TOKENS + 1, 64)
+    assert torch.equal(gguf_fast.matmul(long, w, b), torch.nn.functional.linear(long, w, b)) and len(calls) == 1

@@ -21,6 +21,7 @@ type (and any weight not on the CPU) goes through diffusers' own path unchanged.
 
 from __future__ import annotations
 
+import platform
 import threading
 from typing import Any, Callable
 
@@ -182,6 +183,36 @@ def dequantize_into(weight: Any, out: torch.Tensor | None = None) -> torch.Tenso
     return DECODERS[kind.name](raw.reshape(rows, -1), rows, cols, out)
 
 
+# oneDNN's float32 matmul against MKL's (what F.linear calls on the CPU), on the 2-core AMD EPYC
+# (AVX2) at Z-Image's and Qwen3-4B's shapes (docs/PERFORMANCE.md, round 36): 0.75–0.80 of the time
+# at a 256² step's 320 tokens, 0.4–0.85 at a prompt's 30, about even at a 512² step's 1 056 (0.91–1.14).
+ONEDNN_MAX_TOKENS = 512
+_onednn: list[bool] = []  # [] not yet known; [True] use it; [False] not on this machine or torch
+
+
+def _onednn_usable() -> bool:
+    if not _onednn:
+        machine = platform.machine().lower() in ("x86_64", "amd64")  # measured there only
+        try:
+            found = machine and bool(torch.backends.mkldnn.is_available()) \
+                and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+        except (AttributeError, RuntimeError):
+            found = False
+        _onednn.append(found)
+    return _onednn[0]
+
+
+def matmul(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``x @ weight.T + bias`` in float32 (x: 2-D): oneDNN's matmul where it was measured faster,
+    else F.linear. The same products summed in another order: float32 rounding apart."""
+    if x.shape[0] <= ONEDNN_MAX_TOKENS and _onednn_usable():
+        try:
+            return torch.ops.mkldnn._linear_pointwise(x.contiguous(), weight, bias, "none", [], "")
+        except RuntimeError:  # a torch whose op refuses these arguments: F.linear from now on
+            _onednn[0] = False
+    return torch.nn.functional.linear(x, weight, bias)
+
+
 class FastGGUFLinear(GGUFLinear):
     """``GGUFLinear`` whose CPU forward decodes Q8_0/Q4_K/Q6_K weights with ``dequantize_into``
     into a reused float32 buffer; everything else is diffusers' own forward."""
@@ -197,7 +228,8 @@ class FastGGUFLinear(GGUFLinear):
             out = _linear_in_slices(x.reshape(-1, cols), weight, rows, cols, bias)
             return out.reshape(*inputs.shape[:-1], rows).to(inputs.dtype)
         values = dequantize_into(weight, _buffer(rows * cols))
-        return torch.nn.functional.linear(x, values, bias).to(inputs.dtype)
+        out = matmul(x.reshape(-1, cols), values, bias)
+        return out.reshape(*inputs.shape[:-1], rows).to(inputs.dtype)
 
 
 def _linear_in_slices(x: torch.Tensor, weight: Any, rows: int, cols: int, bias: torch.Tensor | None) -> torch.Tensor:
@@ -212,7 +244,7 @@ def _linear_in_slices(x: torch.Tensor, weight: Any, rows: int, cols: int, bias: 
     for start in range(0, rows, step):
         stop = min(rows, start + step)
         part = decode(raw[start:stop], stop - start, cols, values[: (stop - start) * cols])
-        out[:, start:stop] = torch.nn.functional.linear(x, part, None if bias is None else bias[start:stop])
+        out[:, start:stop] = matmul(x, part, None if bias is None else bias[start:stop])
     return out
 
 
