@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import torch
 
-from .gguf_fast import NIBBLES, _buffer, dequantize_into, fast_type, q4_k_scales, q6_k_levels, q6_k_scales
+from .gguf_fast import NIBBLES, _buffer, dequantize_into, fast_type, matmul, q4_k_scales, q6_k_levels, q6_k_scales
 
 KERNEL_DTYPE = torch.bfloat16
 GROUP = 32  # Q4_K's sub-block: one (scale, zero) pair per 32 values
@@ -218,7 +218,7 @@ class PackedGGUFLinear(torch.nn.Module):
         if self.kind == "int8" and x.shape[0] > INT8_KERNEL_MAX_TOKENS:  # a long prompt: float32 is faster
             values = _buffer(self.weight.numel()).view(self.out_features, self.in_features)
             values.copy_(self.weight).mul_(self.scales.float()[:, None])
-            out = torch.nn.functional.linear(x.float(), values).reshape(*inputs.shape[:-1], self.out_features)
+            out = matmul(x.float(), values, None).reshape(*inputs.shape[:-1], self.out_features)
             out = out.to(inputs.dtype)
             return out if self.bias is None else out + self.bias.to(inputs.dtype)
         x = x.to(KERNEL_DTYPE)
