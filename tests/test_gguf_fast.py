@@ -172,5 +172,14 @@ def test_matmul_takes_onednn_where_usable_and_falls_back_to_f_linear(monkeypatch
     assert gguf_fast._onednn == [False]
     assert torch.equal(gguf_fast.matmul(x, w, b), expected) and len(calls) == 1  # not asked again
     monkeypatch.setattr(gguf_fast, "_onednn", [True])
+
+    def out_of_memory(*args):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 123 bytes.")
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", out_of_memory)
+    with pytest.raises(RuntimeError, match="allocate memory"):  # the engine's recovery says it, not a fallback
+        gguf_fast.matmul(x, w, b)
+    assert gguf_fast._onednn == [True]
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", refuses)
     long = torch.randn(gguf_fast.ONEDNN_MAX_TOKENS + 1, 64)
     assert torch.equal(gguf_fast.matmul(long, w, b), torch.nn.functional.linear(long, w, b)) and len(calls) == 1

@@ -185,8 +185,9 @@ def dequantize_into(weight: Any, out: torch.Tensor | None = None) -> torch.Tenso
 
 
 # oneDNN's float32 matmul against MKL's (what F.linear calls on the CPU), on the 2-core AMD EPYC
-# (AVX2) at Z-Image's and Qwen3-4B's shapes (docs/PERFORMANCE.md, round 36): 0.75–0.80 of the time
-# at a 256² step's 320 tokens, 0.4–0.85 at a prompt's 30, about even at a 512² step's 1 056 (0.91–1.14).
+# (AVX2) at Z-Image's and Qwen3-4B's shapes (bench/matmul_speed.py, docs/PERFORMANCE.md round 36):
+# 0.78–0.95 of the time at a 256² step's 320 tokens, 0.35–0.66 at a prompt's 30, 0.95–1.11 at a
+# 512² step's 1 056 (so F.linear stays there).
 ONEDNN_MAX_TOKENS = 512
 _onednn: list[bool] = []  # [] not yet known; [True] use it; [False] not on this machine or torch
 
@@ -209,7 +210,11 @@ def matmul(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     if x.shape[0] <= ONEDNN_MAX_TOKENS and _onednn_usable():
         try:
             return torch.ops.mkldnn._linear_pointwise(x.contiguous(), weight, bias, "none", [], "")
-        except RuntimeError:  # a torch whose op refuses these arguments: F.linear from now on
+        except RuntimeError as exc:  # a torch whose op refuses these arguments: F.linear from now on
+            from .recovery import is_out_of_memory
+
+            if is_out_of_memory(exc):  # not the op's fault: the engine's recovery handles it
+                raise
             _onednn[0] = False
     return torch.nn.functional.linear(x, weight, bias)
 
