@@ -124,11 +124,11 @@ def q6_k_scales(blocks: torch.Tensor) -> torch.Tensor:
     return (d * scales).view(rows, nb * 16)
 
 
-def q6_k_levels(blocks: torch.Tensor, ql: torch.Tensor, qh: torch.Tensor, out: torch.Tensor,
-                high: torch.Tensor | None = None) -> None:
+def _q6_k_levels(blocks: torch.Tensor, ql: torch.Tensor, qh: torch.Tensor, out: torch.Tensor,
+                 high: torch.Tensor) -> None:
     """Q6_K's levels 0…63 (q + 32) of ``blocks`` (rows, nb, 210) into ``out`` (uint8), eight at a
     time in 64-bit words (the bit fields never cross a byte). ``ql``/``qh``/``high``: uint8 scratch
-    of at least a half, a quarter and all of the values (``high`` made here if not given). Each
+    of at least a half, a quarter and all of the values. Each
     half of a block (128 values): ql's 64 bytes give values 0–63 (low nibble) and 64–127 (high
     nibble); qh's 32 bytes give the two high bits of values 0–31, 32–63, 64–95, 96–127."""
     rows, nb = blocks.shape[0], blocks.shape[1]
@@ -139,8 +139,7 @@ def q6_k_levels(blocks: torch.Tensor, ql: torch.Tensor, qh: torch.Tensor, out: t
     torch.bitwise_and(low, NIBBLES, out=levels[:, 0])
     torch.bitwise_right_shift(low, 4, out=levels[:, 1]).bitwise_and_(NIBBLES)
     # quarter s: bits 2s, 2s+1 of qh to bits 4, 5
-    bits = (torch.empty(halves * 128, dtype=torch.uint8) if high is None else high[: halves * 128])
-    bits = bits.view(torch.int64).view(halves, 4, 4)
+    bits = high[: halves * 128].view(torch.int64).view(halves, 4, 4)
     for quarter, shift in enumerate((4, 2, 0)):
         torch.bitwise_left_shift(top, shift, out=bits[:, quarter:quarter + 1])
     torch.bitwise_right_shift(top, 2, out=bits[:, 3:])
@@ -151,8 +150,8 @@ def _q6_k_slice(blocks: torch.Tensor, out: torch.Tensor) -> None:
     rows, nb = blocks.shape[0], blocks.shape[1]
     values = rows * nb * QK_K
     levels = _scratch("levels", values, torch.uint8)
-    q6_k_levels(blocks, _scratch("q6_k.ql", values // 2, torch.uint8), _scratch("q6_k.qh", values // 4, torch.uint8),
-                levels, _scratch("q6_k.high", values, torch.uint8))
+    _q6_k_levels(blocks, _scratch("q6_k.ql", values // 2, torch.uint8), _scratch("q6_k.qh", values // 4, torch.uint8),
+                 levels, _scratch("q6_k.high", values, torch.uint8))
     levels.sub_(32)  # wraps in uint8: read as int8 it is q − 32
     grouped = out.view(rows, nb * 16, 16)
     grouped.copy_(levels.view(torch.int8).view(rows, nb * 16, 16))

@@ -33,8 +33,8 @@ from typing import Any, Callable
 
 import torch
 
-from .gguf_fast import DECODERS, fast_type
-from .gguf_packed import _int8_in_slices
+from .gguf_fast import fast_type
+from .gguf_packed import int8_pack
 from .host_memory import return_freed_memory
 
 ACT_LEVELS = 63  # 7-bit activations: no int16 saturation on CPUs without VNNI
@@ -60,11 +60,7 @@ def int8_weight(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     """(int8 levels (rows, cols), float32 scale per row) of a Q8_0/Q4_K/Q6_K GGUF weight: the
     file's exact values (gguf_fast's decoders) requantized per row, made a slice of rows at a
     time (never a whole float32 copy of the layer)."""
-    raw = (weight.as_tensor() if hasattr(weight, "as_tensor") else weight).view(torch.uint8)
-    rows, cols = int(getattr(weight, "quant_shape")[0]), int(getattr(weight, "quant_shape")[-1])
-    raw = raw.reshape(rows, -1)
-    decode = DECODERS[weight.quant_type.name]
-    levels, step = _int8_in_slices(rows, cols, lambda a, b, out: decode(raw[a:b], b - a, cols, out))
+    levels, step = int8_pack(weight)
     return levels, step.float()
 
 

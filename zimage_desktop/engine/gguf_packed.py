@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import torch
 
-from .gguf_fast import NIBBLES, _buffer, dequantize_into, fast_type, matmul, q4_k_scales, q6_k_levels, q6_k_scales
+from .gguf_fast import DECODERS, NIBBLES, _buffer, dequantize_into, fast_type, matmul, q4_k_scales
 
 KERNEL_DTYPE = torch.bfloat16
 GROUP = 32  # Q4_K's sub-block: one (scale, zero) pair per 32 values
@@ -93,43 +93,16 @@ def int8_rows(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return _int8_in_slices(values.shape[0], values.shape[1], lambda a, b, out: out.copy_(values[a:b]))
 
 
-def _q6_k_int8(raw: torch.Tensor, rows: int, cols: int) -> tuple[torch.Tensor, torch.Tensor]:
-    blocks = raw.reshape(rows, cols // 256, 210)
-    values = SLICE_VALUES + cols
-    levels, ql, qh = (torch.empty(n, dtype=torch.uint8) for n in (values, values // 2, values // 4))
-
-    def fill(a: int, b: int, out: torch.Tensor) -> None:  # the values gguf_fast._q6_k computes
-        found = levels[: (b - a) * cols]
-        q6_k_levels(blocks[a:b], ql, qh, found)
-        grouped = out.view(b - a, cols // 16, 16).copy_(found.view(b - a, cols // 16, 16)).sub_(32)
-        grouped.mul_(q6_k_scales(blocks[a:b])[..., None])
-
-    return _int8_in_slices(rows, cols, fill)
-
-
-def _q8_0_int8(raw: torch.Tensor, rows: int, cols: int) -> tuple[torch.Tensor, torch.Tensor]:
-    blocks = raw.reshape(rows, cols // 32, 34)
-
-    def fill(a: int, b: int, out: torch.Tensor) -> None:  # as gguf_fast._q8_0 computes it
-        grouped = out.view(b - a, cols // 32, 32).copy_(blocks[a:b, :, 2:].view(torch.int8))
-        grouped.mul_(blocks[a:b, :, :2].contiguous().view(torch.float16).float())
-
-    return _int8_in_slices(rows, cols, fill)
-
-
-INT8_FROM_BLOCKS = {"Q6_K": (_q6_k_int8, 210, 256), "Q8_0": (_q8_0_int8, 34, 32)}
-
-
 def int8_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """``int8_rows(exact_values(weight))``, straight from the blocks for Q6_K and Q8_0."""
-    entry = INT8_FROM_BLOCKS.get(weight.quant_type.name)
-    if entry is None:
+    """``int8_rows(exact_values(weight))``; for Q8_0/Q4_K/Q6_K straight from the blocks, a slice
+    of rows at a time through gguf_fast's decoders (never a whole float32 copy of the layer)."""
+    if not fast_type(weight):
         return int8_rows(exact_values(weight))
-    convert, size, block = entry
     raw = (weight.as_tensor() if hasattr(weight, "as_tensor") else weight).view(torch.uint8)
-    rows = int(raw.shape[0])
+    rows, cols = int(getattr(weight, "quant_shape")[0]), int(getattr(weight, "quant_shape")[-1])
     raw = raw.reshape(rows, -1)
-    return convert(raw, rows, raw.shape[1] // size * block)
+    decode = DECODERS[weight.quant_type.name]
+    return _int8_in_slices(rows, cols, lambda a, b, out: decode(raw[a:b], b - a, cols, out))
 
 
 def _q4_k_blocks(weight: Any) -> torch.Tensor:
