@@ -14,7 +14,8 @@ from zimage_desktop.cli import main
 from zimage_desktop.engine.devices import GpuInfo, MachineInfo
 from zimage_desktop.engine.generator import Generator
 from zimage_desktop.engine.planner import make_plan
-from zimage_desktop.engine.recovery import fp32_retry_problem, host_memory, is_out_of_memory
+from zimage_desktop.engine.oom import is_out_of_memory
+from zimage_desktop.engine.recovery import fp32_retry_problem, host_memory
 from zimage_desktop.errors import OutOfMemoryError
 from zimage_desktop.models import hashing
 from zimage_desktop.models.hashing import HashCache

@@ -38,7 +38,8 @@ from .lora_patch import LoraPatcher
 from .loras import loras_gib, resolve_loras
 from .model_files import ModelSet
 from .model_identity import BackgroundHasher
-from .recovery import fp32_retry_problem, host_memory, is_out_of_memory, out_of_memory_error
+from .oom import is_out_of_memory
+from .recovery import fp32_retry_problem, host_memory, out_of_memory_error
 from .pixels import to_8bit
 from .placement import same_placement
 from .edit_plan import edit_tile_pixels

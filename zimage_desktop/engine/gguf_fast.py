@@ -29,6 +29,8 @@ from typing import Any, Callable
 import torch
 from diffusers.quantizers.gguf.utils import GGML_QUANT_SIZES, GGUFLinear
 
+from .oom import is_out_of_memory
+
 QK_K = 256
 _local = threading.local()
 # Values decoded per slice of rows (8 MiB of float32): each slice's byte work runs on scratch that
@@ -210,8 +212,6 @@ def matmul(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
         try:
             return torch.ops.mkldnn._linear_pointwise(x.contiguous(), weight, bias, "none", [], "")
         except RuntimeError as exc:  # a torch whose op refuses these arguments: F.linear from now on
-            from .recovery import is_out_of_memory
-
             if is_out_of_memory(exc):  # not the op's fault: the engine's recovery handles it
                 raise
             _onednn[0] = False

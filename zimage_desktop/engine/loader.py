@@ -223,7 +223,7 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
     except (ModelFilesError, torch.OutOfMemoryError):
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        from .recovery import is_out_of_memory
+        from .oom import is_out_of_memory
 
         if is_out_of_memory(exc):  # the allocator's RuntimeError, not a damaged file
             raise

@@ -29,7 +29,8 @@ from .plan_table import INT8_FORMS
 from .planner import MemoryPlan, files_for_plan, gpu_index_of, make_plan
 from .preview import LatentPreviewer
 from .prompts import PromptEncoder
-from .recovery import host_memory, is_out_of_memory
+from .oom import is_out_of_memory
+from .recovery import host_memory
 
 if TYPE_CHECKING:
     from .generator import Generator

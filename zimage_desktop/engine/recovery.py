@@ -1,5 +1,6 @@
 """What the engine does when memory or numbers fail: which exceptions mean "out of memory"
-(whatever library raised them), the one error they all become, and whether a float32 retry fits.
+(whatever library raised them; the test itself is ``oom.is_out_of_memory``, a leaf module), the
+one error they all become, and whether a float32 retry fits.
 
 PyTorch raises ``torch.OutOfMemoryError`` for the caching allocator only. cuBLAS and cuDNN report
 a failed workspace allocation as a plain ``RuntimeError`` (``CUBLAS_STATUS_ALLOC_FAILED``,
@@ -11,32 +12,10 @@ free the pipeline, offer the lighter profile.
 
 from __future__ import annotations
 
-import torch
-
 from ..errors import OutOfMemoryError
 from ..messages import Message, msg
 from .devices import MachineInfo
 from .planner import GIB, PROFILES, MemoryPlan, lighter_profile
-
-# Lower-case fragments of the messages of RuntimeErrors that are allocation failures.
-OOM_MARKERS = (
-    "out of memory",  # "CUDA error: out of memory", "MPS backend out of memory", HIP
-    "cublas_status_alloc_failed",
-    "cudnn_status_alloc_failed",
-    "cudnn_status_not_enough_workspace",
-    "can't allocate memory",  # DefaultCPUAllocator
-    "failed to allocate",
-)
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
-        return True
-    if isinstance(exc, RuntimeError):
-        text = str(exc).lower()
-        return any(marker in text for marker in OOM_MARKERS)
-    return False
-
 
 def host_memory(exc: BaseException) -> bool:
     """Whether the memory that ran out is the computer's RAM rather than the GPU's."""
