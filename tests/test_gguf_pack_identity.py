@@ -101,3 +101,37 @@ def test_q4_k_rows_the_int4_packing_refuses_become_int8():
     assert torch.equal(levels, want_levels) and torch.equal(_bits(step), _bits(want_step))
     with pytest.raises(RuntimeError):
         pack_reference.int4_pack(weight)
+
+
+PROBE = """
+import sys, torch
+from tests.test_gguf_pack_identity import _new, _weight, _assert_identical
+from zimage_desktop.devkit import pack_reference
+from zimage_desktop.engine import gguf_packed
+print(torch.backends.cpu.get_cpu_capability(), gguf_packed.int4_layout())
+for rows in (64, 128, 192, 80, 112):
+    weight = _weight("Q4_K", rows, 512, seed=rows)
+    _assert_identical(_new(weight), pack_reference.convert(weight))
+"""
+
+
+@pytest.mark.parametrize("capability,layout", [("avx512", (64, False)), ("avx2", (32, False)), ("default", (32, True))])
+def test_int4_packing_matches_torchs_on_every_cpu_kernel(capability, layout):
+    """torch lays int4 levels out by the CPU kernel it picked (AVX-512: 64-row blocks; AVX2: 32;
+    neither: adjacent rows), and a wrong layout gives a wrong picture, not an error (an AVX-512
+    machine showed it). Each kernel this CPU has is forced in its own process (ATEN_CPU_CAPABILITY
+    only lowers it): the layout found by the probe is the expected one, and the packed bytes are
+    torch's own, including the rows left over after the last whole block."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, ATEN_CPU_CAPABILITY=capability)
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reported, found = done.stdout.split(maxsplit=1)
+    if reported.lower() != capability:
+        pytest.skip(f"this CPU has no {capability} kernels (torch picked {reported})")
+    assert found.strip() == str(layout)

@@ -122,23 +122,64 @@ def q4_k_groups(weight: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return levels, scale, offset
 
 
-def _int4_nibbles(blocks: torch.Tensor, qs: torch.Tensor, paired: torch.Tensor, out: torch.Tensor) -> None:
-    """Q4_K's levels of ``blocks`` (rows: a multiple of 32) into ``out`` in
-    ``_convert_weight_to_int4pack_for_cpu``'s layout: per 32 rows, per column k, 16 bytes, byte n =
-    level(row n, k) | level(row n + 16, k) << 4. A Q4_K byte holds the same column of two
-    sub-blocks (low nibble: sub-block 2j, high: 2j + 1), so rows n and n + 16 are paired eight
-    bytes at a time in 64-bit words (even and odd sub-blocks apart), then one byte transpose puts
-    the 16 rows innermost. ``qs``/``paired``: uint8 scratch of at least rows·nb·128 bytes each."""
+# ``_convert_weight_to_int4pack_for_cpu`` lays the levels out by the CPU kernel torch picked at
+# start (torch.backends.cpu.get_cpu_capability(), which ATEN_CPU_CAPABILITY can lower): per block of
+# B rows, per column k, B/2 bytes, each holding two rows' levels (low nibble, high nibble):
+#   AVX2:    B = 32, byte n = row n | row n + 16  (the layout this code was first written for)
+#   AVX-512: B = 64, byte n = row n | row n + 32
+#   DEFAULT: B = 32, byte n = row 2n | row 2n + 1 (a CPU with neither)
+# Each is (B, adjacent): adjacent pairs rows 2n and 2n + 1, else n and n + B/2. Which one this torch
+# uses is found once by packing a probe both ways (``int4_layout``); a layout none of these matches
+# (a later torch) is left to torch's own packing, which is always right, only slower.
+INT4_LAYOUTS = ((32, False), (64, False), (32, True))
+_layout: list[tuple[int, bool] | None] = []
+
+
+def _int4_nibbles(blocks: torch.Tensor, qs: torch.Tensor, paired: torch.Tensor, out: torch.Tensor,
+                  layout: tuple[int, bool]) -> None:
+    """Q4_K's levels of ``blocks`` (rows: a multiple of the layout's B) into ``out`` in
+    ``_convert_weight_to_int4pack_for_cpu``'s ``layout``. A Q4_K byte holds the same column of two
+    sub-blocks (low nibble: sub-block 2j, high: 2j + 1), so the two rows of each output byte are
+    paired eight bytes at a time in 64-bit words (even and odd sub-blocks apart), then one byte
+    transpose puts the B/2 row pairs innermost. ``qs``/``paired``: uint8 scratch of at least
+    rows·nb·128 bytes each."""
+    size_b, adjacent = layout
+    half = size_b // 2
     rows, nb = blocks.shape[0], blocks.shape[1]
     size = rows * nb * 128
-    words = qs[:size].view(rows, nb, 128).copy_(blocks[..., 16:]).view(torch.int64).view(rows // 32, 2, -1)
-    low, high = words[:, 0], words[:, 1]  # rows n and n + 16 of each 32
-    even, odd = paired[:size].view(torch.int64).view(2, rows // 32, -1)
+    words = qs[:size].view(rows, nb, 128).copy_(blocks[..., 16:]).view(torch.int64)
+    if adjacent:  # rows 2n and 2n + 1
+        pairs = words.view(rows // size_b, half, 2, -1)
+        low, high = pairs[:, :, 0], pairs[:, :, 1]
+    else:  # rows n and n + B/2 of each block
+        pairs = words.view(rows // size_b, 2, half, -1)
+        low, high = pairs[:, 0], pairs[:, 1]
+    even, odd = paired[:size].view(torch.int64).view(2, rows // size_b, half, -1)
     torch.bitwise_and(low, NIBBLES, out=even).bitwise_or_(high.bitwise_and(NIBBLES).bitwise_left_shift_(4))
     torch.bitwise_right_shift(low, 4, out=odd).bitwise_and_(NIBBLES).bitwise_or_(high.bitwise_and(~NIBBLES))
-    # (even/odd, row/32, row%16, block, j, i) → (row/32, block, j, even/odd, i, row%16): k = 256·block + 32·(2j + odd) + i
-    levels = paired[:size].view(2, rows // 32, 16, nb, 4, 32).permute(1, 3, 4, 0, 5, 2)
-    out.view(rows // 32, nb, 4, 2, 32, 16).copy_(levels)
+    # (even/odd, row/B, pair, block, j, i) → (row/B, block, j, even/odd, i, pair): k = 256·block + 32·(2j + odd) + i
+    levels = paired[:size].view(2, rows // size_b, half, nb, 4, 32).permute(1, 3, 4, 0, 5, 2)
+    out.view(rows // size_b, nb, 4, 2, 32, half).copy_(levels)
+
+
+def int4_layout() -> tuple[int, bool] | None:
+    """The layout of ``INT4_LAYOUTS`` that this torch's packing uses here (None: none of them),
+    found once by packing random Q4_K levels (128 rows, two blocks) both ways."""
+    if not _layout:
+        generator = torch.Generator().manual_seed(0)
+        raw = torch.randint(0, 256, (128, 2 * 144), dtype=torch.uint8, generator=generator)
+        blocks = raw.view(128, 2, 144)
+        want = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q4_k_groups(raw)[0], 2)
+        found = None
+        for layout in INT4_LAYOUTS:
+            got = torch.empty_like(want)
+            scratch = torch.empty(128 * 2 * 128, dtype=torch.uint8), torch.empty(128 * 2 * 128, dtype=torch.uint8)
+            _int4_nibbles(blocks, *scratch, got, layout)
+            if torch.equal(got, want):
+                found = layout
+                break
+        _layout.append(found)
+    return _layout[0]
 
 
 def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,15 +187,16 @@ def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     multiple of 16, as the kernel's packing requires)."""
     blocks = _q4_k_blocks(weight)
     rows, nb = blocks.shape[0], blocks.shape[1]
-    whole = rows // 32 * 32
+    layout = int4_layout()
+    whole = rows // layout[0] * layout[0] if layout else 0
     packed = torch.empty(rows, nb * 128, dtype=torch.uint8)
-    slices = _slices(whole, nb * 256, 32)
-    if slices:
+    slices = _slices(whole, nb * 256, layout[0]) if layout else []
+    if layout and slices:
         most = max(b - a for a, b in slices) * nb * 128
         qs, paired = torch.empty(most, dtype=torch.uint8), torch.empty(most, dtype=torch.uint8)
         for a, b in slices:
-            _int4_nibbles(blocks[a:b], qs, paired, packed[a:b])
-    if whole < rows:  # 16 rows left: the kernel lays those out its own way
+            _int4_nibbles(blocks[a:b], qs, paired, packed[a:b], layout)
+    if whole < rows:  # the rows left of the last whole block (or all): the kernel packs them its own way
         levels = q4_k_groups(blocks[whole:].reshape(rows - whole, -1))[0]
         packed[whole:] = torch.ops.aten._convert_weight_to_int4pack_for_cpu(levels, 2)
     scale, offset = q4_k_scales(blocks)
