@@ -152,11 +152,11 @@ def test_q8_0_files_load_fast_and_make_plain_diffusers_picture(tmp_path):
 
 def test_matmul_takes_onednn_where_usable_and_falls_back_to_f_linear(monkeypatch):
     """The float32 product behind every fast layer: oneDNN's matmul on an x86 CPU with mkldnn (measured
-    faster there), F.linear above ONEDNN_MAX_TOKENS, and F.linear for good once the op refuses."""
+    faster there), F.linear above the measured token limit, and F.linear for good once the op refuses."""
     x, w, b = torch.randn(9, 64), torch.randn(32, 64), torch.randn(32)
     expected = torch.nn.functional.linear(x, w, b)
     monkeypatch.setattr(gguf_fast, "_onednn", [])
-    if gguf_fast._onednn_usable():
+    if gguf_fast._onednn_limit():
         direct = torch.ops.mkldnn._linear_pointwise(x, w, b, "none", [], "")
         assert torch.equal(gguf_fast.matmul(x, w, b), direct)
     torch.testing.assert_close(gguf_fast.matmul(x, w, b), expected, rtol=1e-5, atol=1e-5)
@@ -166,12 +166,13 @@ def test_matmul_takes_onednn_where_usable_and_falls_back_to_f_linear(monkeypatch
         calls.append(args)
         raise RuntimeError("no such kernel")
 
-    monkeypatch.setattr(gguf_fast, "_onednn", [True])
+    limit = gguf_fast.ONEDNN_MAX_TOKENS
+    monkeypatch.setattr(gguf_fast, "_onednn", [limit])
     monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", refuses)
     assert torch.equal(gguf_fast.matmul(x, w, b), expected) and len(calls) == 1
-    assert gguf_fast._onednn == [False]
+    assert gguf_fast._onednn == [0]
     assert torch.equal(gguf_fast.matmul(x, w, b), expected) and len(calls) == 1  # not asked again
-    monkeypatch.setattr(gguf_fast, "_onednn", [True])
+    monkeypatch.setattr(gguf_fast, "_onednn", [limit])
 
     def out_of_memory(*args):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 123 bytes.")
@@ -179,7 +180,22 @@ def test_matmul_takes_onednn_where_usable_and_falls_back_to_f_linear(monkeypatch
     monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", out_of_memory)
     with pytest.raises(RuntimeError, match="allocate memory"):  # the engine's recovery says it, not a fallback
         gguf_fast.matmul(x, w, b)
-    assert gguf_fast._onednn == [True]
+    assert gguf_fast._onednn == [limit]
     monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", refuses)
-    long = torch.randn(gguf_fast.ONEDNN_MAX_TOKENS + 1, 64)
+    long = torch.randn(limit + 1, 64)
     assert torch.equal(gguf_fast.matmul(long, w, b), torch.nn.functional.linear(long, w, b)) and len(calls) == 1
+
+
+@pytest.mark.parametrize("capability,machine,expected", [
+    ("AVX512", "x86_64", gguf_fast.ONEDNN_MAX_TOKENS_AVX512), ("AVX2", "x86_64", gguf_fast.ONEDNN_MAX_TOKENS),
+    ("DEFAULT", "AMD64", gguf_fast.ONEDNN_MAX_TOKENS), ("AVX512", "arm64", 0)])
+def test_onednn_token_limit_follows_the_measured_cpu(capability, machine, expected, monkeypatch):
+    """oneDNN beat MKL at every token count on an AVX-512 CPU but lost at a 512² step's 1 056 tokens on
+    an AVX2 one (docs/PERFORMANCE.md): the limit is chosen by the CPU kernel torch picked; off x86
+    it is never used (not measured there)."""
+    if not (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")):
+        pytest.skip("this torch has no oneDNN matmul")
+    monkeypatch.setattr(gguf_fast, "_onednn", [])
+    monkeypatch.setattr(gguf_fast.platform, "machine", lambda: machine)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    assert gguf_fast._onednn_limit() == expected

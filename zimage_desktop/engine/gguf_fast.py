@@ -185,36 +185,42 @@ def dequantize_into(weight: Any, out: torch.Tensor | None = None) -> torch.Tenso
     return DECODERS[kind.name](raw.reshape(rows, -1), rows, cols, out)
 
 
-# oneDNN's float32 matmul against MKL's (what F.linear calls on the CPU), on the 2-core AMD EPYC
-# (AVX2) at Z-Image's and Qwen3-4B's shapes (bench/matmul_speed.py, docs/PERFORMANCE.md round 36):
-# 0.78–0.95 of the time at a 256² step's 320 tokens, 0.35–0.66 at a prompt's 30, 0.95–1.11 at a
-# 512² step's 1 056 (so F.linear stays there).
+# oneDNN's float32 matmul against MKL's (what F.linear calls on the CPU), at Z-Image's and
+# Qwen3-4B's shapes (bench/matmul_speed.py, docs/PERFORMANCE.md rounds 36 and 37), time oneDNN / MKL:
+# - a 2-core AMD EPYC with AVX2: 0.35–0.66 at a prompt's 30 tokens, 0.78–0.95 at a 256² step's 320,
+#   0.95–1.11 at a 512² step's 1 056 (so F.linear stays there);
+# - a 2-core AMD EPYC with AVX-512: 0.45–0.66 at 30, 0.71–0.87 at 320, 0.85–0.88 at 1 056, 0.84–0.93
+#   at 2 112 and 4 160 (a 1024² step): faster at every count measured.
+# So the limit follows the CPU kernel torch picked (AVX-512 or not); CPUs not measured take AVX2's.
 ONEDNN_MAX_TOKENS = 512
-_onednn: list[bool] = []  # [] not yet known; [True] use it; [False] not on this machine or torch
+ONEDNN_MAX_TOKENS_AVX512 = 1 << 30
+_onednn: list[int] = []  # [] not yet known; [n] use it up to n tokens a call; [0] not on this machine or torch
 
 
-def _onednn_usable() -> bool:
+def _onednn_limit() -> int:
+    """Up to how many tokens a call oneDNN's matmul is used (0: never)."""
     if not _onednn:
         machine = platform.machine().lower() in ("x86_64", "amd64")  # measured there only
         try:
             found = machine and bool(torch.backends.mkldnn.is_available()) \
                 and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+            wide = found and torch.backends.cpu.get_cpu_capability() == "AVX512"
         except (AttributeError, RuntimeError):
-            found = False
-        _onednn.append(found)
+            found = wide = False
+        _onednn.append(ONEDNN_MAX_TOKENS_AVX512 if wide else ONEDNN_MAX_TOKENS if found else 0)
     return _onednn[0]
 
 
 def matmul(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """``x @ weight.T + bias`` in float32 (x: 2-D): oneDNN's matmul where it was measured faster,
     else F.linear. The same products summed in another order: float32 rounding apart."""
-    if x.shape[0] <= ONEDNN_MAX_TOKENS and _onednn_usable():
+    if x.shape[0] <= _onednn_limit():
         try:
             return torch.ops.mkldnn._linear_pointwise(x.contiguous(), weight, bias, "none", [], "")
         except RuntimeError as exc:  # a torch whose op refuses these arguments: F.linear from now on
             if is_out_of_memory(exc):  # not the op's fault: the engine's recovery handles it
                 raise
-            _onednn[0] = False
+            _onednn[0] = 0
     return torch.nn.functional.linear(x, weight, bias)
 
 
