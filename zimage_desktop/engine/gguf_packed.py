@@ -170,15 +170,14 @@ def int4_layout() -> tuple[int, bool] | None:
         raw = torch.randint(0, 256, (128, 2 * 144), dtype=torch.uint8, generator=generator)
         blocks = raw.view(128, 2, 144)
         want = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q4_k_groups(raw)[0], 2)
-        found = None
-        for layout in INT4_LAYOUTS:
-            got = torch.empty_like(want)
-            scratch = torch.empty(128 * 2 * 128, dtype=torch.uint8), torch.empty(128 * 2 * 128, dtype=torch.uint8)
-            _int4_nibbles(blocks, *scratch, got, layout)
-            if torch.equal(got, want):
-                found = layout
-                break
-        _layout.append(found)
+        got = torch.empty_like(want)
+        qs, paired = torch.empty_like(want).view(-1), torch.empty_like(want).view(-1)  # scratch of its size
+
+        def matches(layout: tuple[int, bool]) -> bool:
+            _int4_nibbles(blocks, qs, paired, got, layout)
+            return torch.equal(got, want)
+
+        _layout.append(next((layout for layout in INT4_LAYOUTS if matches(layout)), None))
     return _layout[0]
 
 
@@ -190,8 +189,8 @@ def int4_pack(weight: Any) -> tuple[torch.Tensor, torch.Tensor]:
     layout = int4_layout()
     whole = rows // layout[0] * layout[0] if layout else 0
     packed = torch.empty(rows, nb * 128, dtype=torch.uint8)
-    slices = _slices(whole, nb * 256, layout[0]) if layout else []
-    if layout and slices:
+    if layout and whole:
+        slices = _slices(whole, nb * 256, layout[0])
         most = max(b - a for a, b in slices) * nb * 128
         qs, paired = torch.empty(most, dtype=torch.uint8), torch.empty(most, dtype=torch.uint8)
         for a, b in slices:

@@ -18,6 +18,7 @@ from ..messages import msg
 from .architectures import diffusers_class, transformers_class
 from .fp8_scales import Ranges, attach_scales, split_scales
 from .model_files import ModelSet, component_config_path, read_index, shipped_config_dir
+from .oom import is_out_of_memory
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +224,6 @@ def load_pipeline(ms: ModelSet, dtype: torch.dtype, text_encoder_dtype: torch.dt
     except (ModelFilesError, torch.OutOfMemoryError):
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        from .oom import is_out_of_memory
-
         if is_out_of_memory(exc):  # the allocator's RuntimeError, not a damaged file
             raise
         # Headers were checked already, so this is a damaged file or an unexpected layout.
